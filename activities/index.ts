@@ -1,0 +1,1 @@
+export { createDeliveryActivities, type AttemptRequest, type DeliveryActivities, type DeliveryActivityDeps } from './deliver.js';

@@ -1,0 +1,115 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { configPathFrom, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { startDevServer } from '../runtime/dev-server.js';
+import { formatLogLine } from '../runtime/log-format.js';
+import { runMain } from '../runtime/main.js';
+import { ensureSearchAttributes, setNamespaceRetention } from '../runtime/namespace-setup.js';
+import { createSupervisor, spawnService, type ServiceSpec } from '../runtime/supervisor.js';
+import { ensureTemporalCli } from '../runtime/temporal-cli.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
+
+// The embedded default: a Temporal dev server, the worker and the API, supervised as one process tree.
+
+const print = (component: string, line: string): void => {
+  process.stdout.write(`${formatLogLine(component, line)}\n`);
+};
+
+runMain(async () => {
+  const configPath = resolve(configPathFrom(process.argv, process.env));
+  const config = await loadConfig(configPath);
+  const supervisor = createSupervisor({ log: (component, message) => print(component, message) });
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    print('start', `${signal}: stopping api, worker and temporal…`);
+    void supervisor.stop().then(() => {
+      print('start', 'stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  let temporalAddress = config.temporal.address;
+  let uiUrl: string | undefined;
+  if (temporalAddress === undefined) {
+    ({ address: temporalAddress, uiUrl } = await startEmbeddedTemporal(config, supervisor.add));
+  } else {
+    print('start', `using the Temporal server at ${temporalAddress} (TEMPORAL_ADDRESS); no embedded server started`);
+  }
+
+  // The children run the same way this process runs: under tsx from source, or under plain node from dist.
+  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const childEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress, WEBHOOKS_CONFIG: configPath };
+  const nodeService = (name: string): ServiceSpec => ({
+    name,
+    start: async () =>
+      spawnService(process.execPath, [...process.execArgv, fileURLToPath(new URL(`./${name}${extension}`, import.meta.url))], {
+        env: childEnv,
+        onLine: (line) => print(name, line),
+      }),
+  });
+  await supervisor.add(nodeService('worker'));
+  await supervisor.add(nodeService('api'));
+
+  const apiUrl = `http://${config.api.host}:${config.api.port}`;
+  if (await waitForHealth(`${apiUrl}/healthz`, 60_000)) {
+    print('start', `ready: API ${apiUrl} · Temporal ${temporalAddress}${uiUrl ? ` · Web UI ${uiUrl}` : ''} · Ctrl-C stops everything`);
+  }
+});
+
+async function startEmbeddedTemporal(
+  config: Config,
+  addService: (spec: ServiceSpec) => Promise<void>,
+): Promise<{ address: string; uiUrl?: string }> {
+  const cliPath = await ensureTemporalCli({ log: (message) => print('start', message) });
+  const dataDir = resolve(config.embedded.data_dir);
+  await mkdir(dataDir, { recursive: true });
+  let started: { address: string; uiUrl?: string } | undefined;
+
+  await addService({
+    name: 'temporal',
+    start: async () => {
+      const server = await startDevServer({
+        cliPath,
+        port: config.embedded.port,
+        uiPort: config.embedded.ui_port,
+        dbFile: join(dataDir, 'temporal.db'),
+        namespace: config.temporal.namespace,
+        searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+        onOutput: (line) => print('temporal', line),
+      });
+      // Every (re)start: the flags above only apply to a new database file, and retention is ours to set.
+      const connection = await Connection.connect({ address: server.address });
+      try {
+        await ensureSearchAttributes(connection, config.temporal.namespace, SEARCH_ATTRIBUTE_KEYS);
+        await setNamespaceRetention(connection, config.temporal.namespace, config.embedded.retention);
+      } finally {
+        await connection.close();
+      }
+      started = { address: server.address, ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}) };
+      print('temporal', `ready on ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''} (data in ${dataDir})`);
+      return server;
+    },
+  });
+  return started as { address: string; uiUrl?: string };
+}
+
+async function waitForHealth(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}

@@ -1,0 +1,33 @@
+import { Runtime } from '@temporalio/worker';
+import { configPathFrom, loadConfig } from '../config/load.js';
+import { connectClient, connectWorker } from '../runtime/connection.js';
+import { createLogger, toTemporalLogger } from '../runtime/logger.js';
+import { runMain } from '../runtime/main.js';
+import { ensureSearchAttributes } from '../runtime/namespace-setup.js';
+import { createWebhookWorker } from '../runtime/worker.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
+
+runMain(async () => {
+  const configPath = configPathFrom(process.argv, process.env);
+  const config = await loadConfig(configPath);
+  const log = createLogger('worker', config.log_level);
+  Runtime.install({ logger: toTemporalLogger(log) });
+
+  const client = await connectClient(config);
+  try {
+    const added = await ensureSearchAttributes(client.connection, config.temporal.namespace, SEARCH_ATTRIBUTE_KEYS);
+    if (added.length > 0) log.info({ added }, 'registered search attributes');
+  } catch (error) {
+    // Managed clusters (Temporal Cloud) refuse the operator API: their attributes are registered by an admin.
+    log.warn({ err: error }, 'could not check search attributes; register them by hand if workflow starts fail');
+  } finally {
+    await client.connection.close();
+  }
+
+  const connection = await connectWorker(config);
+  const { worker, run } = await createWebhookWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.task_queue });
+  log.info({ taskQueue: config.temporal.task_queue, namespace: config.temporal.namespace, config: configPath }, 'worker started');
+  await run();
+  await connection.close();
+  log.info('worker stopped');
+});

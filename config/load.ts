@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { applyEnvOverrides } from './env.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** The config file used when neither `--config` nor `WEBHOOKS_CONFIG` names one. */
+export const DEFAULT_CONFIG_PATH = 'examples/quickstart.yaml';
+
+/** The config file's path from `--config <path>`, `--config=<path>`, `WEBHOOKS_CONFIG`, or the default. */
+export function configPathFrom(argv: readonly string[], env: NodeJS.ProcessEnv): string {
+  const index = argv.indexOf('--config');
+  if (index !== -1 && argv[index + 1]) return argv[index + 1] as string;
+  const inline = argv.find((arg) => arg.startsWith('--config='));
+  if (inline) return inline.slice('--config='.length);
+  return env['WEBHOOKS_CONFIG'] || DEFAULT_CONFIG_PATH;
+}
+
+/** Reads, parses (YAML or TOML, by extension), overrides from the environment and validates a config file. */
+export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` }]);
+  }
+  return parseConfig(text, path, env);
+}
+
+/** Like {@link loadConfig}, for text already in memory; `source` names it and picks the format by extension. */
+export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = {}): Config {
+  const raw = parseByExtension(text, source);
+  const result = ConfigSchema.safeParse(applyEnvOverrides(raw, env));
+  if (!result.success) throw new ConfigError(source, result.error.issues.map(toProblem));
+  return result.data;
+}
+
+function parseByExtension(text: string, source: string): Record<string, unknown> {
+  const extension = extname(source).toLowerCase();
+  let value: unknown;
+  if (extension === '.yaml' || extension === '.yml') {
+    const document = parseDocument(text, { prettyErrors: false });
+    if (document.errors.length > 0) {
+      throw new ConfigError(
+        source,
+        document.errors.map((error) => ({ path: '', message: `YAML syntax, line ${error.linePos?.[0].line ?? '?'}: ${error.message.split('\n')[0]}` })),
+      );
+    }
+    value = document.toJS();
+  } else if (extension === '.toml') {
+    try {
+      value = parseToml(text);
+    } catch (error) {
+      const line = error instanceof TomlError ? `, line ${error.line}` : '';
+      throw new ConfigError(source, [{ path: '', message: `TOML syntax${line}: ${(error as Error).message.split('\n')[0]}` }]);
+    }
+  } else {
+    throw new ConfigError(source, [{ path: '', message: 'the config file must end in .yaml, .yml or .toml' }]);
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(source, [{ path: '', message: 'the file must hold a mapping of settings' }]);
+  return value as Record<string, unknown>;
+}
+
+function toProblem(issue: z.core.$ZodIssue): ConfigProblem {
+  const path = issue.path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    '',
+  );
+  return { path, message: issue.message };
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { DurationSchema } from '../domain/duration.js';
+import { EndpointSchema } from '../domain/endpoint.js';
+import { STANDARD_RETRY_SCHEDULE_MS } from '../domain/retry.js';
+import { formatDurationMs } from '../domain/duration.js';
+
+// Temporal refuses payloads over 2 MiB and warns from 512 KiB; an event body must fit with room for the envelope.
+const MAX_BODY_LIMIT_BYTES = 1_536 * 1024;
+
+const PortSchema = z.int().min(0).max(65_535);
+
+export const TemporalConfigSchema = z.strictObject({
+  address: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'address must be host:port')
+    .optional()
+    .meta({ description: 'host:port of an existing Temporal server; unset, `npm start` runs the embedded dev server' }),
+  namespace: z.string().min(1).default('default').meta({ description: 'Temporal namespace' }),
+  task_queue: z.string().min(1).default('webhooks').meta({ description: 'task queue the worker polls and the API starts workflows on' }),
+  tls: z.boolean().default(false).meta({ description: 'connect to Temporal over TLS (Temporal Cloud and most clusters)' }),
+  api_key_env: z
+    .string()
+    .default('TEMPORAL_API_KEY')
+    .meta({ description: 'environment variable holding a Temporal API key, used when set' }),
+});
+
+export const ApiConfigSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1').meta({ description: 'interface the HTTP API listens on' }),
+  port: PortSchema.default(3000).meta({ description: 'port the HTTP API listens on' }),
+  body_limit_bytes: z
+    .int()
+    .min(1024)
+    .max(MAX_BODY_LIMIT_BYTES)
+    .default(256 * 1024)
+    .meta({ description: 'largest request body accepted; kept below Temporal’s payload limit' }),
+});
+
+export const EmbeddedConfigSchema = z.strictObject({
+  data_dir: z.string().min(1).default('.data').meta({ description: 'folder of the embedded server’s SQLite file' }),
+  port: PortSchema.default(7233).meta({ description: 'gRPC port of the embedded Temporal server' }),
+  ui_port: PortSchema.default(8233).meta({ description: 'port of the embedded Temporal Web UI' }),
+  retention: DurationSchema.prefault('7d').meta({ description: 'how long finished deliveries stay visible in Temporal' }),
+});
+
+export const DeliveryConfigSchema = z.strictObject({
+  timeout: DurationSchema.prefault('15s').meta({ description: 'how long one HTTP attempt may take' }),
+  retry_schedule: z
+    .array(DurationSchema)
+    .max(50)
+    .prefault(STANDARD_RETRY_SCHEDULE_MS.map(formatDurationMs))
+    .meta({ description: 'delays before each retry; the default is the Standard Webhooks schedule (5s … 24h)' }),
+  max_concurrent_per_event: z
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(100)
+    .meta({ description: 'endpoints one event delivers to at once' }),
+});
+
+/** The whole configuration: the single source of truth for its shape, defaults and documentation. */
+export const ConfigSchema = z.strictObject({
+  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').meta({ description: 'least severe log level printed' }),
+  temporal: TemporalConfigSchema.prefault({}),
+  api: ApiConfigSchema.prefault({}),
+  embedded: EmbeddedConfigSchema.prefault({}),
+  delivery: DeliveryConfigSchema.prefault({}),
+  endpoints: z
+    .array(EndpointSchema)
+    .default([])
+    .superRefine((endpoints, ctx) => {
+      const seen = new Set<string>();
+      endpoints.forEach((endpoint, index) => {
+        if (seen.has(endpoint.id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate endpoint id "${endpoint.id}"` });
+        seen.add(endpoint.id);
+      });
+    })
+    .meta({ description: 'the endpoints events are delivered to' }),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

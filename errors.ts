@@ -1,0 +1,42 @@
+/** The Temporal CLI could not be found or built; `message` says what to install. */
+export class TemporalCliError extends Error {
+  override readonly name = 'TemporalCliError';
+  constructor(
+    message: string,
+    /** The last lines the failed build printed, if it ran. */
+    readonly buildOutput?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The Temporal dev server did not start or did not become ready in time. */
+export class DevServerError extends Error {
+  override readonly name = 'DevServerError';
+  constructor(
+    message: string,
+    /** The last lines the server printed. */
+    readonly serverOutput: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** One problem in the configuration, located by a path such as `endpoints[0].url`. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The configuration could not be read or is invalid; `problems` lists every issue found, not just the first. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    /** The file the configuration came from, if any. */
+    readonly source: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(`Invalid configuration in ${source}:\n${problems.map((p) => `  - ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n')}`);
+  }
+}

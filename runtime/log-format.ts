@@ -1,0 +1,38 @@
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const OMITTED_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'component', 'msg', 'v']);
+
+/**
+ * Turns one line of a component's output into a readable, labelled line: pino JSON becomes
+ * `time component LEVEL message key=value…`; anything else is kept as it is, behind the label.
+ */
+export function formatLogLine(component: string, line: string, now: Date = new Date()): string {
+  const label = component.padEnd(8);
+  let record: Record<string, unknown> | undefined;
+  if (line.startsWith('{')) {
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      record = undefined;
+    }
+  }
+  if (!record) return `${clock(now)} ${label} ${line}`;
+
+  const time = typeof record['time'] === 'number' ? new Date(record['time']) : now;
+  const level = LEVEL_NAMES[record['level'] as number] ?? String(record['level'] ?? 'INFO').toUpperCase();
+  const fields = Object.entries(record)
+    .filter(([key]) => !OMITTED_KEYS.has(key))
+    .map(([key, value]) => `${key}=${formatValue(value)}`);
+  return [clock(time), label, level.padEnd(5), String(record['msg'] ?? ''), ...fields].join(' ').trimEnd();
+}
+
+function clock(date: Date): string {
+  return date.toISOString().slice(11, 23);
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
+  if (value !== null && typeof value === 'object' && 'message' in value && 'type' in value) {
+    return JSON.stringify(`${String((value as { type: unknown }).type)}: ${String((value as { message: unknown }).message)}`);
+  }
+  return JSON.stringify(value);
+}

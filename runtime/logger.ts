@@ -1,0 +1,34 @@
+import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
+import { pino, type Logger } from 'pino';
+
+/** A JSON logger for one component (`api`, `worker`, `start`); secrets in request headers are redacted. */
+export function createLogger(component: string, level: string): Logger {
+  return pino({
+    level,
+    base: { component },
+    redact: { paths: ['req.headers.authorization', 'req.headers["x-webhook-secret"]', 'headers.authorization'], censor: '[redacted]' },
+  });
+}
+
+const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/** Routes the Temporal SDK's log records into a pino logger, so the worker writes one log format. */
+export function toTemporalLogger(logger: Logger): TemporalLogger {
+  const write = (level: LogLevel, message: string, meta?: LogMetadata): void => {
+    logger[PINO_LEVEL[level]](meta ?? {}, message);
+  };
+  return {
+    log: write,
+    trace: (message, meta) => write('TRACE', message, meta),
+    debug: (message, meta) => write('DEBUG', message, meta),
+    info: (message, meta) => write('INFO', message, meta),
+    warn: (message, meta) => write('WARN', message, meta),
+    error: (message, meta) => write('ERROR', message, meta),
+  };
+}

@@ -1,0 +1,121 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request the receiver got. */
+export interface ReceivedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+  /** `Date.now()` when the body had fully arrived. */
+  readonly receivedAt: number;
+}
+
+/** How the receiver answers one request. */
+export interface ScriptedResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Wait this long before answering, to act as a slow receiver. */
+  readonly delayMs?: number;
+}
+
+/** A webhook receiver on loopback whose answers can be scripted, one per request, then a default. */
+export interface Receiver {
+  readonly url: string;
+  readonly requests: readonly ReceivedRequest[];
+  /** The most requests that were waiting for their answer at the same time. */
+  readonly peakConcurrency: number;
+  /** Answers the next requests with these, in order; after them, the default answer. */
+  script(...responses: ScriptedResponse[]): void;
+  /** Resolves with the requests once at least `count` have arrived; rejects after `timeoutMs`. */
+  waitForRequests(count: number, timeoutMs?: number): Promise<readonly ReceivedRequest[]>;
+  close(): Promise<void>;
+}
+
+export interface ReceiverOptions {
+  readonly host?: string;
+  /** 0, the default, picks a free port. */
+  readonly port?: number;
+  readonly defaultResponse?: ScriptedResponse;
+  readonly onRequest?: (request: ReceivedRequest) => void;
+}
+
+/** Starts a {@link Receiver}. */
+export async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
+  const requests: ReceivedRequest[] = [];
+  const queue: ScriptedResponse[] = [];
+  const waiters = new Set<() => void>();
+  const defaultResponse = options.defaultResponse ?? { status: 200, body: 'ok' };
+  let inFlight = 0;
+  let peakConcurrency = 0;
+
+  const server: Server = createServer((req, res) => {
+    inFlight++;
+    peakConcurrency = Math.max(peakConcurrency, inFlight);
+    res.once('close', () => inFlight--);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const received: ReceivedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        receivedAt: Date.now(),
+      };
+      requests.push(received);
+      options.onRequest?.(received);
+      for (const wake of waiters) wake();
+      const answer = queue.shift() ?? defaultResponse;
+      const send = (): void => {
+        if (res.destroyed) return;
+        res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+      };
+      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      else send();
+    });
+  });
+  // Receivers in tests are closed while the gateway may still hold keep-alive connections to them.
+  server.keepAliveTimeout = 1_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+
+  return {
+    url: `http://${host}:${port}/webhooks`,
+    requests,
+    get peakConcurrency() {
+      return peakConcurrency;
+    },
+    script: (...responses) => void queue.push(...responses),
+    waitForRequests(count, timeoutMs = 10_000) {
+      if (requests.length >= count) return Promise.resolve(requests);
+      return new Promise((resolve, reject) => {
+        const wake = (): void => {
+          if (requests.length < count) return;
+          cleanup();
+          resolve(requests);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`expected ${count} requests within ${timeoutMs} ms, got ${requests.length}`));
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          waiters.delete(wake);
+        };
+        waiters.add(wake);
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

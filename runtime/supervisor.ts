@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** A started process the supervisor watches. */
+export interface RunningService {
+  /** Settles with the exit code or signal when the process ends. */
+  readonly exited: Promise<number | string>;
+  /** Asks the process to stop and waits, killing it after `graceMs`. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Something the supervisor starts, and starts again if it dies. */
+export interface ServiceSpec {
+  readonly name: string;
+  start(): Promise<RunningService>;
+}
+
+export interface SupervisorOptions {
+  readonly log: (component: string, message: string) => void;
+  /** Restart delays grow from this, doubling up to `maxRestartDelayMs`. */
+  readonly initialRestartDelayMs?: number;
+  readonly maxRestartDelayMs?: number;
+  readonly stopGraceMs?: number;
+}
+
+/** Keeps a set of services running; `stop()` ends them in reverse order of their start. */
+export interface Supervisor {
+  /** Starts a service and watches it. Resolves once its first start has resolved. */
+  add(spec: ServiceSpec): Promise<void>;
+  stop(): Promise<void>;
+}
+
+// A service that stayed up this long is healthy again: its next crash restarts it quickly.
+const STABLE_AFTER_MS = 60_000;
+
+export function createSupervisor(options: SupervisorOptions): Supervisor {
+  const initialDelayMs = options.initialRestartDelayMs ?? 1_000;
+  const maxDelayMs = options.maxRestartDelayMs ?? 30_000;
+  const graceMs = options.stopGraceMs ?? 15_000;
+  const running = new Map<string, RunningService>();
+  const order: string[] = [];
+  let stopping = false;
+
+  const watch = (spec: ServiceSpec, service: RunningService, startedAt: number, delayMs: number): void => {
+    running.set(spec.name, service);
+    void service.exited.then(async (code) => {
+      running.delete(spec.name);
+      if (stopping) return;
+      const nextDelayMs = Date.now() - startedAt > STABLE_AFTER_MS ? initialDelayMs : Math.min(delayMs * 2, maxDelayMs);
+      options.log(spec.name, `exited unexpectedly (${code}); restarting in ${Math.round(delayMs / 1000)}s`);
+      await delay(delayMs);
+      while (!stopping) {
+        try {
+          watch(spec, await spec.start(), Date.now(), nextDelayMs);
+          return;
+        } catch (error) {
+          options.log(spec.name, `restart failed: ${(error as Error).message}`);
+          await delay(maxDelayMs);
+        }
+      }
+    });
+  };
+
+  return {
+    async add(spec) {
+      order.push(spec.name);
+      watch(spec, await spec.start(), Date.now(), initialDelayMs);
+    },
+    async stop() {
+      stopping = true;
+      for (const name of [...order].reverse()) {
+        const service = running.get(name);
+        if (!service) continue;
+        options.log(name, 'stopping');
+        await service.stop(graceMs);
+      }
+    },
+  };
+}
+
+/** Runs a command as a {@link RunningService}, handing each line it prints to `onLine`. */
+export function spawnService(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; onLine: (line: string) => void },
+): RunningService {
+  const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const forward = (stream: NodeJS.ReadableStream): void => {
+    let pending = '';
+    stream.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.trim() !== '') options.onLine(line);
+    });
+    stream.on('end', () => {
+      if (pending.trim() !== '') options.onLine(pending);
+    });
+  };
+  forward(child.stdout);
+  forward(child.stderr);
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    child.once('error', (error) => resolve(error.message));
+  });
+  return {
+    exited,
+    async stop(graceMs) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { FastifyReply } from 'fastify';
+
+/** One located problem with a request, for validation failures: `path` is a JSON pointer into the body. */
+export interface ProblemDetail {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The one error shape of the API: RFC 9457 problem details, plus `errors` for validation failures. */
+export interface Problem {
+  readonly status: number;
+  readonly title: string;
+  readonly detail?: string;
+  /** A stable, machine-readable kind, such as `validation-failed`; sent as a relative URI reference. */
+  readonly type: string;
+  readonly errors?: readonly ProblemDetail[];
+}
+
+const PROBLEM_TYPE_BASE = 'https://temporal-webhooks.dev/problems/';
+
+/** Sends `problem` as `application/problem+json`. */
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  const body = {
+    type: `${PROBLEM_TYPE_BASE}${problem.type}`,
+    title: problem.title,
+    status: problem.status,
+    ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+    ...(problem.errors === undefined ? {} : { errors: problem.errors }),
+  };
+  return reply.code(problem.status).type('application/problem+json').send(body);
+}
+
+/** A JSON pointer (RFC 6901) for a path such as `['data', 0, 'name']`. */
+export function toJsonPointer(path: readonly PropertyKey[]): string {
+  return path.map((key) => `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}

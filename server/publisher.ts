@@ -1,0 +1,60 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { DeliveryTarget } from '../domain/delivery.js';
+import { eventWorkflowId, type WebhookEvent } from '../domain/event.js';
+import type { DeliverEventInput } from '../workflows/deliver-event.js';
+import { deliverEvent } from '../workflows/index.js';
+import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from '../workflows/search-attributes.js';
+
+/** The outcome of handing an event to Temporal. */
+export interface PublishResult {
+  readonly workflowId: string;
+  /** True when a workflow for this event id already existed: nothing new was started. */
+  readonly duplicate: boolean;
+}
+
+/** Hands accepted events to durable delivery. Resolves only once the event is safely stored. */
+export interface EventPublisher {
+  publish(event: WebhookEvent, targets: readonly DeliveryTarget[]): Promise<PublishResult>;
+}
+
+export interface TemporalPublisherOptions {
+  readonly client: Client;
+  readonly taskQueue: string;
+  readonly maxConcurrentDeliveries: number;
+}
+
+// The summary line the Web UI shows for an event; it names endpoints by count only, ids are in search attributes.
+function summarize(event: WebhookEvent, targets: readonly DeliveryTarget[]): string {
+  return `${event.type} → ${targets.length} endpoint${targets.length === 1 ? '' : 's'}`;
+}
+
+/** Starts one `deliverEvent` workflow per event; the workflow id `event/<id>` makes a repeated id a no-op. */
+export function createTemporalPublisher(options: TemporalPublisherOptions): EventPublisher {
+  return {
+    async publish(event, targets) {
+      const workflowId = eventWorkflowId(event.id);
+      const input: DeliverEventInput = { event, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries };
+      try {
+        const handle = await options.client.workflow.start(deliverEvent, {
+          workflowId,
+          taskQueue: options.taskQueue,
+          args: [input],
+          // Both policies refuse a second workflow for the id, running or finished, and say so with
+          // WorkflowExecutionAlreadyStartedError, which is how a repeat is told apart from a first delivery.
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          staticSummary: summarize(event, targets),
+          typedSearchAttributes: [
+            { key: eventTypeKey, value: event.type },
+            { key: endpointIdsKey, value: targets.map((target) => target.endpointId) },
+            { key: deliveryStatusKey, value: targets.length === 0 ? 'succeeded' : 'pending' },
+          ],
+        });
+        return { workflowId: handle.workflowId, duplicate: false };
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, duplicate: true };
+        throw error;
+      }
+    },
+  };
+}

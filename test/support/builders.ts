@@ -1,0 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import type { DeliveryTarget } from '../../domain/delivery.js';
+import type { WebhookEvent } from '../../domain/event.js';
+
+/** An event with a fresh id; override any field. */
+export function anEvent(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
+  return {
+    id: `evt_test_${randomUUID()}`,
+    type: 'order.created',
+    timestamp: '2026-01-15T10:30:00.000Z',
+    data: { order_id: 'o_123', total: 42 },
+    ...overrides,
+  };
+}
+
+/** A delivery target for `url` with short, test-friendly timeouts and no retries unless given. */
+export function aTarget(url: string, overrides: Partial<DeliveryTarget> = {}): DeliveryTarget {
+  return { endpointId: 'ep-test', url, headers: {}, timeoutMs: 5_000, retryScheduleMs: [], ...overrides };
+}

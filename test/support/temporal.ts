@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createWebhookWorker } from '../../runtime/worker.js';
+
+let runtimeInstalled = false;
+
+/** Quiets the SDK's own logging in tests: failures speak through assertions. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+/** A task queue no other test uses, so workers of different tests never take each other's tasks. */
+export function uniqueTaskQueue(name: string): string {
+  return `test-${name}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A client of the run's dev server. */
+export async function connectTestClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  return new Client({ connection });
+}
+
+/** A running worker of this project on `taskQueue`, using the run's prebuilt workflow bundle. */
+export interface TestWorker {
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(taskQueue: string): Promise<TestWorker> {
+  installQuietRuntime();
+  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const { worker, run } = await createWebhookWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  const running = run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { defineQuery, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import type { DeliveryActivities } from '../activities/index.js';
+import { classifyAttempt } from '../domain/classify.js';
+import { summarizeStatus, type AttemptRecord, type DeliveryReport, type DeliveryStatus, type DeliveryTarget } from '../domain/delivery.js';
+import { formatDurationMs } from '../domain/duration.js';
+import type { WebhookEvent } from '../domain/event.js';
+import { nextRetryDelayMs } from '../domain/retry.js';
+import { displayHost } from '../domain/url.js';
+import { forEachBounded } from './bounded.js';
+import { deliveryStatusKey } from './search-attributes.js';
+
+/** Input of {@link deliverEvent}: the event and the endpoints it was routed to when it was accepted. */
+export interface DeliverEventInput {
+  readonly event: WebhookEvent;
+  readonly targets: readonly DeliveryTarget[];
+  /** How many endpoints may be in delivery at once; keeps pending activities far below Temporal's limit of 2,000. */
+  readonly maxConcurrentDeliveries?: number;
+}
+
+/** Where every endpoint's delivery of the event stands, with all attempts so far. */
+export const deliveriesQuery = defineQuery<DeliveryReport>('deliveries');
+
+const DEFAULT_MAX_CONCURRENT_DELIVERIES = 100;
+// Covers the HTTP request's own timeout plus the time to build, sign and record it.
+const ACTIVITY_OVERHEAD_MS = 10_000;
+
+const { deliverAttempt } = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '1 minute',
+  // Only infrastructure failures (a crashed worker, a timed-out task) reach this policy: HTTP outcomes come back
+  // as values and the workflow's own schedule decides about them.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+interface MutableDelivery {
+  readonly endpointId: string;
+  status: DeliveryStatus;
+  attempts: AttemptRecord[];
+  nextAttemptAt?: string;
+}
+
+/** Delivers one event to each routed endpoint, one activity per HTTP attempt and a durable timer between attempts. */
+export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryReport> {
+  const { event, targets } = input;
+  const deliveries: MutableDelivery[] = targets.map((target) => ({ endpointId: target.endpointId, status: 'pending', attempts: [] }));
+  let publishedStatus: DeliveryStatus | undefined;
+
+  const report = (): DeliveryReport => ({
+    eventId: event.id,
+    eventType: event.type,
+    status: summarizeStatus(deliveries.map((delivery) => delivery.status)),
+    deliveries: deliveries.map(({ nextAttemptAt, ...rest }) => ({ ...rest, attempts: [...rest.attempts], ...(nextAttemptAt ? { nextAttemptAt } : {}) })),
+  });
+
+  // Upserting only on change keeps history small: a status flip is one event, not one per attempt.
+  const publishStatus = (): void => {
+    const status = report().status;
+    if (status === publishedStatus) return;
+    publishedStatus = status;
+    upsertSearchAttributes([{ key: deliveryStatusKey, value: status }]);
+  };
+
+  setHandler(deliveriesQuery, report);
+  publishStatus();
+
+  const deliverToEndpoint = async (index: number): Promise<void> => {
+    const target = targets[index] as DeliveryTarget;
+    const delivery = deliveries[index] as MutableDelivery;
+    const host = displayHost(target.url);
+    for (let attempt = 1; ; attempt++) {
+      delivery.status = 'delivering';
+      delete delivery.nextAttemptAt;
+      publishStatus();
+      const result = await deliverAttempt.executeWithOptions(
+        { startToCloseTimeout: target.timeoutMs + ACTIVITY_OVERHEAD_MS, summary: `POST ${host} · attempt ${attempt}` },
+        [{ event, target, attempt }],
+      );
+      const verdict = classifyAttempt(result);
+      delivery.attempts.push({ ...result, attempt, verdict });
+      if (verdict === 'delivered') {
+        delivery.status = 'succeeded';
+        break;
+      }
+      const delayMs = verdict === 'retryable' ? nextRetryDelayMs(target.retryScheduleMs, attempt) : undefined;
+      if (delayMs === undefined) {
+        delivery.status = 'failed';
+        break;
+      }
+      delivery.status = 'retrying';
+      delivery.nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
+      publishStatus();
+      await sleep(delayMs, { summary: `retry ${target.endpointId} in ${formatDurationMs(delayMs)}` });
+    }
+    publishStatus();
+  };
+
+  await forEachBounded(
+    targets.map((_, index) => index),
+    input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES,
+    deliverToEndpoint,
+  );
+  publishStatus();
+  return report();
+}
