@@ -4,8 +4,9 @@ import { IncomingEventSchema, type WebhookEvent } from '../../domain/event.js';
 import type { RouteIndex } from '../../domain/routing.js';
 import { toDeliveryTarget, type DeliveryDefaults } from '../../domain/target.js';
 import { createEventId } from '../event-id.js';
-import { sendProblem, toJsonPointer } from '../problem.js';
+import { sendProblem } from '../problem.js';
 import type { EventPublisher } from '../publisher.js';
+import { isJsonContentType, toProblemDetails } from '../validation.js';
 
 export interface EventRoutesDeps {
   readonly publisher: EventPublisher;
@@ -20,7 +21,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
   const now = deps.now ?? (() => new Date());
 
   app.post('/v1/events', async (request, reply) => {
-    if (!request.headers['content-type']) {
+    if (!isJsonContentType(request.headers['content-type'])) {
       return sendProblem(reply, {
         status: 415,
         type: 'unsupported-media-type',
@@ -35,7 +36,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
         type: 'validation-failed',
         title: 'The event is not valid',
         detail: 'See errors for each problem and where it is.',
-        errors: parsed.error.issues.map((issue) => ({ path: toJsonPointer(issue.path), message: issue.message })),
+        errors: toProblemDetails(parsed.error),
       });
     }
 

@@ -1,0 +1,108 @@
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigSchema } from '../../config/schema.js';
+import { buildAppFromConfig } from '../../server/index.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import { findFreePort } from '../support/ports.js';
+
+let gateway: TestGateway;
+
+beforeAll(async () => {
+  gateway = await startGateway({ api: { body_limit_bytes: 4096 } });
+});
+
+afterAll(async () => {
+  await gateway.stop();
+});
+
+interface Case {
+  readonly name: string;
+  readonly method?: string;
+  readonly path?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly status: number;
+  readonly type: string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+const cases: Case[] = [
+  { name: 'malformed JSON', headers: JSON_HEADERS, body: '{"type": "order.created",', status: 400, type: 'malformed-json' },
+  { name: 'an empty JSON body', headers: JSON_HEADERS, body: '', status: 400, type: 'malformed-json' },
+  { name: 'a JSON array instead of an object', headers: JSON_HEADERS, body: '[]', status: 400, type: 'validation-failed' },
+  { name: 'a missing type', headers: JSON_HEADERS, body: '{"data": {}}', status: 400, type: 'validation-failed' },
+  { name: 'a type that is not dot-separated words', headers: JSON_HEADERS, body: '{"type": "order created"}', status: 400, type: 'validation-failed' },
+  { name: 'an unknown field', headers: JSON_HEADERS, body: '{"type": "a.b", "event": "a.b"}', status: 400, type: 'validation-failed' },
+  { name: 'an id with a slash', headers: JSON_HEADERS, body: '{"type": "a.b", "id": "a/b"}', status: 400, type: 'validation-failed' },
+  { name: 'a prototype-poisoning key', headers: JSON_HEADERS, body: '{"type": "a.b", "__proto__": {"x": 1}}', status: 400, type: 'malformed-json' },
+  { name: 'a wrong content type', headers: { 'content-type': 'text/plain' }, body: 'type=order.created', status: 415, type: 'unsupported-media-type' },
+  { name: 'a body over the limit', headers: JSON_HEADERS, body: JSON.stringify({ type: 'a.b', data: 'x'.repeat(5000) }), status: 413, type: 'payload-too-large' },
+  { name: 'an unknown route', path: '/v1/nope', headers: JSON_HEADERS, body: '{}', status: 404, type: 'not-found' },
+  { name: 'a wrong method', method: 'GET', status: 405, type: 'method-not-allowed' },
+];
+
+describe('bad input to POST /v1/events', () => {
+  test.each(cases)('answers $name with $status and a problem body', async ({ method, path, headers, body, status, type }) => {
+    const response = await fetch(`${gateway.url}${path ?? '/v1/events'}`, {
+      method: method ?? 'POST',
+      ...(headers ? { headers } : {}),
+      ...(body === undefined ? {} : { body }),
+    });
+
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = await response.json();
+    expect(problem).toMatchObject({ status, type: expect.stringMatching(new RegExp(`/${type}$`)), title: expect.any(String) });
+  });
+
+  test('lists every validation problem with a JSON pointer to it', async () => {
+    const response = await fetch(`${gateway.url}/v1/events`, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ id: '', timestamp: 'yesterday', data: {} }),
+    });
+    const problem = (await response.json()) as { errors: { path: string }[] };
+
+    expect(problem.errors.map((error) => error.path).sort()).toEqual(['/id', '/timestamp', '/type']);
+  });
+
+  test('answers a body without a content type with 415', async () => {
+    const response = await gateway.app.inject({ method: 'POST', url: '/v1/events', payload: Buffer.from('{"type": "a.b"}') });
+    expect(response.statusCode).toBe(415);
+  });
+
+  test('names the allowed methods on a 405', async () => {
+    const response = await fetch(`${gateway.url}/v1/events`, { method: 'DELETE' });
+    expect(response.headers.get('allow')).toBe('POST');
+  });
+});
+
+describe('when Temporal is unreachable', () => {
+  let app: FastifyInstance;
+  let client: Client;
+
+  beforeAll(async () => {
+    // A lazy connection to a closed port: every call fails the way it does while Temporal is down.
+    client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await findFreePort()}`, connectTimeout: 500 }) });
+    app = buildAppFromConfig(ConfigSchema.parse({ endpoints: [] }), client);
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  test('refuses an event with 503 and Retry-After, so the producer knows nothing was accepted', async () => {
+    const response = await app.inject({ method: 'POST', url: '/v1/events', payload: { type: 'order.created' } });
+
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('5');
+    expect(response.json()).toMatchObject({ status: 503, type: expect.stringMatching(/temporal-unavailable$/) });
+  });
+
+  test('reports not ready on /readyz while /healthz stays up', async () => {
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,40 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
+import { buildAppFromConfig } from '../../server/index.js';
+import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from './temporal.js';
+
+/** The API and a worker on a task queue of their own, as `npm start` runs them, against the run's dev server. */
+export interface TestGateway {
+  readonly app: FastifyInstance;
+  /** Base URL of the API, listening on a free loopback port. */
+  readonly url: string;
+  readonly client: Client;
+  readonly config: Config;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(input: Omit<ConfigInput, 'temporal'> = {}): Promise<TestGateway> {
+  const taskQueue = uniqueTaskQueue('gateway');
+  const config = ConfigSchema.parse({ ...input, temporal: { task_queue: taskQueue } });
+  const client = await connectTestClient();
+  const worker: TestWorker = await startTestWorker(taskQueue);
+  const app = buildAppFromConfig(config, client);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    app,
+    url,
+    client,
+    config,
+    async stop() {
+      await app.close();
+      await worker.stop();
+      await client.connection.close();
+    },
+  };
+}
+
+/** POSTs `body` as JSON to the gateway's `path`. */
+export function postJson(gateway: TestGateway, path: string, body: unknown): Promise<Response> {
+  return fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
