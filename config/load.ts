@@ -42,11 +42,11 @@ function parseByExtension(text: string, source: string): Record<string, unknown>
   const extension = extname(source).toLowerCase();
   let value: unknown;
   if (extension === '.yaml' || extension === '.yml') {
-    const document = parseDocument(text, { prettyErrors: false });
+    const document = parseDocument(text, { prettyErrors: true });
     if (document.errors.length > 0) {
       throw new ConfigError(
         source,
-        document.errors.map((error) => ({ path: '', message: `YAML syntax, line ${error.linePos?.[0].line ?? '?'}: ${error.message.split('\n')[0]}` })),
+        document.errors.map((error) => ({ path: '', message: `YAML syntax, line ${error.linePos?.[0].line ?? '?'}: ${yamlMessage(error.message)}` })),
       );
     }
     value = document.toJS();
@@ -71,4 +71,9 @@ function toProblem(issue: z.core.$ZodIssue): ConfigProblem {
     '',
   );
   return { path, message: issue.message };
+}
+
+// The yaml library appends the position and a code frame to its messages; the line is already reported.
+function yamlMessage(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
 }

@@ -50,4 +50,4 @@ export const DurationSchema = z
     }
     return ms;
   })
-  .meta({ description: 'duration with unit: ms, s, m, h, d (e.g. 15s, 1h30m)' });
+  .meta({ 'x-kind': 'duration' });

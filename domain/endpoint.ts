@@ -11,10 +11,17 @@ export const EndpointIdSchema = z
 // Set by the gateway on every request; a configured header of the same name would make signatures or bodies lie.
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
 
-const HeaderNameSchema = z
-  .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name')
-  .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), 'this header is set by the gateway and cannot be configured');
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+// Checked over the whole map rather than per key, so that each bad name gets its own message and path.
+const HeadersSchema = z.record(z.string(), z.string().max(4096)).superRefine((headers, ctx) => {
+  for (const name of Object.keys(headers)) {
+    if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'not a valid HTTP header name' });
+    else if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'this header is set by the gateway and cannot be configured' });
+    }
+  }
+});
 
 /** One receiver of webhooks and the events it subscribes to. */
 export const EndpointSchema = z.strictObject({
@@ -28,9 +35,7 @@ export const EndpointSchema = z.strictObject({
     .min(1)
     .default(['*'])
     .meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
-  headers: z
-    .record(HeaderNameSchema, z.string().max(4096))
-    .default({})
+  headers: HeadersSchema.default({})
     .meta({ description: 'extra HTTP headers sent with every delivery' }),
   enabled: z.boolean().default(true).meta({ description: 'false routes no events to the endpoint' }),
 });

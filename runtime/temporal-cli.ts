@@ -14,6 +14,8 @@ export interface LocateOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Progress messages while building, which takes minutes the first time. */
   readonly log?: (message: string) => void;
+  /** Where to look for Go when it is not on PATH. */
+  readonly goFallbackPaths?: readonly string[];
 }
 
 /** Where the built CLI is cached for every clone of the project on this machine. */
@@ -40,7 +42,7 @@ export async function ensureTemporalCli(options: LocateOptions = {}): Promise<st
   const cached = cachedCliPath(env);
   if (await isExecutable(cached)) return cached;
 
-  const go = (await findOnPath('go', env)) ?? ((await isExecutable('/usr/local/go/bin/go')) ? '/usr/local/go/bin/go' : undefined);
+  const go = (await findOnPath('go', env)) ?? (await firstExecutable(options.goFallbackPaths ?? ['/usr/local/go/bin/go']));
   if (!go) {
     throw new TemporalCliError(
       [
@@ -114,6 +116,11 @@ async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string 
     const candidate = join(dir, name);
     if (await isExecutable(candidate)) return candidate;
   }
+  return undefined;
+}
+
+async function firstExecutable(paths: readonly string[]): Promise<string | undefined> {
+  for (const path of paths) if (await isExecutable(path)) return path;
   return undefined;
 }
 

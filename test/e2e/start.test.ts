@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { findFreePort } from '../support/ports.js';
+
+// `npm start` as a user runs it: the supervisor, its own embedded Temporal server on a SQLite file, worker and API.
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly output: string[];
+  readonly exited: Promise<number | null>;
+}
+
+let dir: string;
+let configPath: string;
+let receiver: Receiver;
+let ports: { api: number; temporal: number; ui: number };
+
+function start(): Started {
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_CLI_PATH: inject('temporalCliPath') };
+  delete env['TEMPORAL_ADDRESS'];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts', '--config', configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+async function waitForOutput(started: Started, pattern: RegExp, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(started.output.join(''))) {
+    if (Date.now() > deadline) throw new Error(`no ${pattern} in output:\n${started.output.join('')}`);
+    if (started.child.exitCode !== null) throw new Error(`exited ${started.child.exitCode}:\n${started.output.join('')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function portIsOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => socket.destroy() && resolve(true));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'webhooks-start-'));
+  receiver = await startReceiver();
+  ports = { api: await findFreePort(), temporal: await findFreePort(), ui: await findFreePort() };
+  configPath = join(dir, 'config.yaml');
+  await writeFile(
+    configPath,
+    [
+      `api: { host: 127.0.0.1, port: ${ports.api} }`,
+      `embedded: { data_dir: ${join(dir, 'data')}, port: ${ports.temporal}, ui_port: ${ports.ui}, retention: 3d }`,
+      'endpoints:',
+      `  - { id: local, url: "${receiver.url}", events: ["*"] }`,
+    ].join('\n'),
+  );
+});
+
+afterAll(async () => {
+  await receiver.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  test('runs Temporal, worker and API; delivers an event; stops cleanly on SIGTERM; keeps its data for the next start', async () => {
+    const first = start();
+    try {
+      await waitForOutput(first, /ready: API/);
+      const response = await fetch(`http://127.0.0.1:${ports.api}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'evt_start_1', type: 'order.created', data: { n: 1 } }),
+      });
+      expect(response.status).toBe(202);
+      const [request] = await receiver.waitForRequests(1, 30_000);
+      expect(request?.headers['webhook-id']).toBe('evt_start_1');
+      expect(await fetch(`http://127.0.0.1:${ports.ui}/`).then((r) => r.status)).toBe(200);
+      expect(first.output.join('')).toMatch(/^\S+ api {6}INFO/m);
+      expect(first.output.join('')).toMatch(/^\S+ worker {3}INFO/m);
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    expect(await first.exited).toBe(0);
+    expect(await portIsOpen(ports.temporal)).toBe(false);
+    expect(await portIsOpen(ports.api)).toBe(false);
+
+    const second = start();
+    try {
+      await waitForOutput(second, /ready: API/);
+      const client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }) });
+      const description = await client.workflow.getHandle('event/evt_start_1').describe();
+      expect(description.status.name).toBe('COMPLETED');
+      const namespace = await client.connection.workflowService.describeNamespace({ namespace: 'default' });
+      expect(Number(namespace.config?.workflowExecutionRetentionTtl?.seconds)).toBe(3 * 86_400);
+      await client.connection.close();
+    } finally {
+      second.child.kill('SIGTERM');
+    }
+    expect(await second.exited).toBe(0);
+  });
+});

@@ -1,0 +1,110 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { configPathFrom, loadConfig, parseConfig } from '../../config/load.js';
+import { ConfigError } from '../../errors.js';
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  test('fills every default from the schema for an empty file', () => {
+    const config = parseConfig('', 'empty.yaml');
+    expect(config).toMatchObject({
+      log_level: 'info',
+      temporal: { namespace: 'default', task_queue: 'webhooks', tls: false },
+      api: { host: '127.0.0.1', port: 3000, body_limit_bytes: 262_144 },
+      embedded: { data_dir: '.data', port: 7233, ui_port: 8233, retention: 7 * 86_400_000 },
+      delivery: { timeout: 15_000, max_concurrent_per_event: 100 },
+      endpoints: [],
+    });
+    expect(config.delivery.retry_schedule).toHaveLength(9);
+    expect(config.temporal.address).toBeUndefined();
+  });
+
+  test('reads YAML and TOML into the same configuration', () => {
+    const yaml = parseConfig(
+      ['delivery:', '  retry_schedule: [1m, 5m, 15m]', 'endpoints:', '  - id: ci', '    url: https://ci.example.com/hook', '    events: ["build.*"]'].join('\n'),
+      'a.yaml',
+    );
+    const toml = parseConfig(
+      ['[delivery]', 'retry_schedule = ["1m", "5m", "15m"]', '[[endpoints]]', 'id = "ci"', 'url = "https://ci.example.com/hook"', 'events = ["build.*"]'].join('\n'),
+      'a.toml',
+    );
+    expect(toml).toEqual(yaml);
+    expect(yaml.delivery.retry_schedule).toEqual([60_000, 300_000, 900_000]);
+    expect(yaml.endpoints[0]).toEqual({ id: 'ci', url: 'https://ci.example.com/hook', events: ['build.*'], headers: {}, enabled: true });
+  });
+
+  test('lists every problem with its path, not just the first', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        [
+          'log_level: loud',
+          'api: { port: -1 }',
+          'embedded: { retention: 15 }',
+          'endpoints:',
+          '  - { id: a, url: "not a url" }',
+          '  - { id: a, url: "https://x.test", headers: { Content-Type: text/plain } }',
+          'unknown: 1',
+        ].join('\n'),
+        'bad.yaml',
+      ),
+    );
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
+      ['', 'api.port', 'embedded.retention', 'endpoints[0].url', 'endpoints[1].headers.Content-Type', 'endpoints[1].id', 'log_level'],
+    );
+    expect(problems.find((p) => p.startsWith('endpoints[1].headers'))).toMatch(/set by the gateway/);
+    expect(problems.at(-1)).toMatch(/Unrecognized key: "unknown"/);
+  });
+
+  test('refuses two endpoints with the same id', () => {
+    const problems = problemsOf(() => parseConfig('endpoints: [{ id: a, url: "https://x.test" }, { id: a, url: "https://y.test" }]', 'dup.yaml'));
+    expect(problems).toEqual(['endpoints[1].id: duplicate endpoint id "a"']);
+  });
+
+  test('reports a syntax error with its line', () => {
+    expect(problemsOf(() => parseConfig('api:\n  port: [\n', 'broken.yaml'))[0]).toMatch(/^: YAML syntax, line \d+/);
+    expect(problemsOf(() => parseConfig('[api\nport = 1', 'broken.toml'))[0]).toMatch(/^: TOML syntax, line 1/);
+  });
+
+  test('refuses a file whose extension names no known format', () => {
+    expect(problemsOf(() => parseConfig('{}', 'config.json'))[0]).toMatch(/\.yaml, \.yml or \.toml/);
+  });
+
+  test('lets environment variables override the file, and validates what they say', () => {
+    const env = { TEMPORAL_ADDRESS: 'temporal.internal:7233', WEBHOOKS_API_PORT: '8080', TEMPORAL_TLS: 'true', WEBHOOKS_LOG_LEVEL: 'debug' };
+    const config = parseConfig('api: { port: 3000 }', 'a.yaml', env);
+    expect(config.temporal).toMatchObject({ address: 'temporal.internal:7233', tls: true });
+    expect(config.api.port).toBe(8080);
+    expect(config.log_level).toBe('debug');
+    expect(problemsOf(() => parseConfig('', 'a.yaml', { WEBHOOKS_API_PORT: 'eighty' }))[0]).toMatch(/^api\.port:/);
+  });
+});
+
+describe('loadConfig', () => {
+  test('says which file it cannot read', async () => {
+    await expect(loadConfig('/nonexistent/config.yaml')).rejects.toThrow(/Invalid configuration in \/nonexistent\/config.yaml:\n {2}- cannot read the file \(ENOENT\)/);
+  });
+
+  test.each(readdirSync('examples').filter((name) => /\.(ya?ml|toml)$/.test(name)))('examples/%s is valid', async (name) => {
+    const config = await loadConfig(join('examples', name), {});
+    expect(config.endpoints.length).toBeGreaterThan(0);
+  });
+});
+
+describe('configPathFrom', () => {
+  test('prefers --config, then WEBHOOKS_CONFIG, then the quickstart example', () => {
+    expect(configPathFrom(['node', 'x', '--config', 'a.yaml'], { WEBHOOKS_CONFIG: 'b.yaml' })).toBe('a.yaml');
+    expect(configPathFrom(['node', 'x', '--config=c.toml'], {})).toBe('c.toml');
+    expect(configPathFrom(['node', 'x'], { WEBHOOKS_CONFIG: 'b.yaml' })).toBe('b.yaml');
+    expect(configPathFrom(['node', 'x'], {})).toBe('examples/quickstart.yaml');
+  });
+});

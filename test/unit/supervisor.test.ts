@@ -1,0 +1,42 @@
+import { describe, expect, test } from 'vitest';
+import { createSupervisor, spawnService } from '../../runtime/supervisor.js';
+
+const node = process.execPath;
+
+describe('createSupervisor', () => {
+  test('restarts a service that dies and stops every service in reverse order', async () => {
+    const events: string[] = [];
+    let starts = 0;
+    const supervisor = createSupervisor({ log: (name, message) => events.push(`${name}: ${message}`), initialRestartDelayMs: 50 });
+
+    await supervisor.add({
+      name: 'steady',
+      start: async () => spawnService(node, ['-e', 'setInterval(() => {}, 1000)'], { onLine: () => {} }),
+    });
+    await supervisor.add({
+      name: 'flaky',
+      start: async () => {
+        starts++;
+        // The first run dies at once; the second stays up.
+        return spawnService(node, ['-e', starts === 1 ? 'process.exit(3)' : 'setInterval(() => {}, 1000)'], { onLine: () => {} });
+      },
+    });
+    await expect.poll(() => starts, { timeout: 5_000 }).toBe(2);
+    await supervisor.stop();
+
+    expect(events).toContain('flaky: exited unexpectedly (3); restarting in 0s');
+    expect(events.filter((e) => e.endsWith('stopping'))).toEqual(['flaky: stopping', 'steady: stopping']);
+  });
+});
+
+describe('spawnService', () => {
+  test('hands over each printed line, and kills a process that ignores SIGTERM after the grace period', async () => {
+    const lines: string[] = [];
+    const service = spawnService(node, ['-e', 'process.on("SIGTERM", () => {}); console.log("one\\ntwo"); setInterval(() => {}, 1000)'], {
+      onLine: (line) => lines.push(line),
+    });
+    await expect.poll(() => lines, { timeout: 5_000 }).toEqual(['one', 'two']);
+    await service.stop(200);
+    expect(await service.exited).toBe('SIGKILL');
+  });
+});
