@@ -49,7 +49,7 @@ runMain(async () => {
   const childEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress, WEBHOOKS_CONFIG: configPath };
   const nodeService = (name: string): ServiceSpec => ({
     name,
-    start: async () =>
+    start: () =>
       spawnService(process.execPath, [...process.execArgv, fileURLToPath(new URL(`./${name}${extension}`, import.meta.url))], {
         env: childEnv,
         onLine: (line) => print(name, line),

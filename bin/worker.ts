@@ -25,7 +25,11 @@ runMain(async () => {
   }
 
   const connection = await connectWorker(config);
-  const { worker, run } = await createWebhookWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.task_queue });
+  const { run } = await createWebhookWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.task_queue,
+  });
   log.info({ taskQueue: config.temporal.task_queue, namespace: config.temporal.namespace, config: configPath }, 'worker started');
   await run();
   await connection.close();

@@ -25,7 +25,9 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(path, [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` }]);
+    throw new ConfigError(path, [
+      { path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` },
+    ]);
   }
   return parseConfig(text, path, env);
 }
@@ -46,7 +48,10 @@ function parseByExtension(text: string, source: string): Record<string, unknown>
     if (document.errors.length > 0) {
       throw new ConfigError(
         source,
-        document.errors.map((error) => ({ path: '', message: `YAML syntax, line ${error.linePos?.[0].line ?? '?'}: ${yamlMessage(error.message)}` })),
+        document.errors.map((error) => ({
+          path: '',
+          message: `YAML syntax, line ${error.linePos?.[0].line ?? '?'}: ${yamlMessage(error.message)}`,
+        })),
       );
     }
     value = document.toJS();
@@ -61,7 +66,8 @@ function parseByExtension(text: string, source: string): Record<string, unknown>
     throw new ConfigError(source, [{ path: '', message: 'the config file must end in .yaml, .yml or .toml' }]);
   }
   if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(source, [{ path: '', message: 'the file must hold a mapping of settings' }]);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(source, [{ path: '', message: 'the file must hold a mapping of settings' }]);
   return value as Record<string, unknown>;
 }
 

@@ -49,12 +49,7 @@ export const DeliveryConfigSchema = z.strictObject({
     .max(50)
     .prefault(STANDARD_RETRY_SCHEDULE_MS.map(formatDurationMs))
     .meta({ description: 'delays before each retry; the default is the Standard Webhooks schedule (5s … 24h)' }),
-  max_concurrent_per_event: z
-    .int()
-    .min(1)
-    .max(1_000)
-    .default(100)
-    .meta({ description: 'endpoints one event delivers to at once' }),
+  max_concurrent_per_event: z.int().min(1).max(1_000).default(100).meta({ description: 'endpoints one event delivers to at once' }),
 });
 
 /** The whole configuration: the single source of truth for its shape, defaults and documentation. */

@@ -30,13 +30,8 @@ export const EndpointSchema = z.strictObject({
   url: z
     .url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' })
     .meta({ description: 'where deliveries are POSTed' }),
-  events: z
-    .array(EventPatternSchema)
-    .min(1)
-    .default(['*'])
-    .meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
-  headers: HeadersSchema.default({})
-    .meta({ description: 'extra HTTP headers sent with every delivery' }),
+  events: z.array(EventPatternSchema).min(1).default(['*']).meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
+  headers: HeadersSchema.default({}).meta({ description: 'extra HTTP headers sent with every delivery' }),
   enabled: z.boolean().default(true).meta({ description: 'false routes no events to the endpoint' }),
 });
 export type Endpoint = z.infer<typeof EndpointSchema>;

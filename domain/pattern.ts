@@ -14,10 +14,7 @@ export const EventTypeSchema = z
 export const EventPatternSchema = z
   .string()
   .max(200)
-  .regex(
-    new RegExp(`^(\\*|${SEGMENT}(\\.${SEGMENT})*(\\.\\*)?)$`),
-    'pattern must be *, a prefix such as order.*, or an exact event type',
-  );
+  .regex(new RegExp(`^(\\*|${SEGMENT}(\\.${SEGMENT})*(\\.\\*)?)$`), 'pattern must be *, a prefix such as order.*, or an exact event type');
 
 /** Whether `eventType` is selected by `pattern` (see {@link EventPatternSchema} for the forms). */
 export function matchesPattern(pattern: string, eventType: string): boolean {

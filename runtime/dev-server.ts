@@ -66,11 +66,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await waitUntilReady(address, namespace, service.exited, options.readyTimeoutMs ?? 60_000);
   } catch (error) {
     await server.stop(2_000);
-    throw new DevServerError(
-      `The Temporal dev server on ${address} did not become ready: ${(error as Error).message}`,
-      recent.join('\n'),
-      { cause: error },
-    );
+    throw new DevServerError(`The Temporal dev server on ${address} did not become ready: ${(error as Error).message}`, recent.join('\n'), {
+      cause: error,
+    });
   }
   return server;
 }

@@ -18,11 +18,12 @@ export function formatLogLine(component: string, line: string, now: Date = new D
   if (!record) return `${clock(now)} ${label} ${line}`;
 
   const time = typeof record['time'] === 'number' ? new Date(record['time']) : now;
-  const level = LEVEL_NAMES[record['level'] as number] ?? String(record['level'] ?? 'INFO').toUpperCase();
+  const rawLevel = record['level'];
+  const level = (typeof rawLevel === 'number' ? LEVEL_NAMES[rawLevel] : typeof rawLevel === 'string' ? rawLevel.toUpperCase() : undefined) ?? 'INFO';
   const fields = Object.entries(record)
     .filter(([key]) => !OMITTED_KEYS.has(key))
     .map(([key, value]) => `${key}=${formatValue(value)}`);
-  return [clock(time), label, level.padEnd(5), String(record['msg'] ?? ''), ...fields].join(' ').trimEnd();
+  return [clock(time), label, level.padEnd(5), typeof record['msg'] === 'string' ? record['msg'] : '', ...fields].join(' ').trimEnd();
 }
 
 function clock(date: Date): string {

@@ -12,7 +12,7 @@ export interface RunningService {
 /** Something the supervisor starts, and starts again if it dies. */
 export interface ServiceSpec {
   readonly name: string;
-  start(): Promise<RunningService>;
+  start(): RunningService | Promise<RunningService>;
 }
 
 export interface SupervisorOptions {
@@ -26,8 +26,8 @@ export interface SupervisorOptions {
 /** Keeps a set of services running; `stop()` ends them in reverse order of their start. */
 export interface Supervisor {
   /** Starts a service and watches it. Resolves once its first start has resolved. */
-  add(spec: ServiceSpec): Promise<void>;
-  stop(): Promise<void>;
+  readonly add: (spec: ServiceSpec) => Promise<void>;
+  readonly stop: () => Promise<void>;
 }
 
 // A service that stayed up this long is healthy again: its next crash restarts it quickly.

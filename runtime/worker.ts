@@ -4,7 +4,9 @@ import { Agent } from 'undici';
 import { createDeliveryActivities } from '../activities/index.js';
 
 /** The module the worker bundles for the workflow sandbox: the source under tsx, the compiled file in `dist/`. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
 
 export interface WebhookWorkerOptions {
   readonly connection: NativeConnection;
@@ -19,7 +21,7 @@ export interface WebhookWorkerOptions {
 export interface WebhookWorker {
   readonly worker: Worker;
   /** Polls until the worker shuts down (a signal, or `worker.shutdown()`), then closes the connection pool. */
-  run(): Promise<void>;
+  readonly run: () => Promise<void>;
 }
 
 /** A worker that runs this project's workflows and delivery activities. */

@@ -54,10 +54,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: `No route ${request.method} ${request.url.split('?')[0]}.` }),
+    sendProblem(reply, {
+      status: 404,
+      type: 'not-found',
+      title: 'Not Found',
+      detail: `No route ${request.method} ${request.url.split('?')[0]}.`,
+    }),
   );
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (request, reply) => {
     try {
       await deps.checkReady();

@@ -48,7 +48,11 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
     eventId: event.id,
     eventType: event.type,
     status: summarizeStatus(deliveries.map((delivery) => delivery.status)),
-    deliveries: deliveries.map(({ nextAttemptAt, ...rest }) => ({ ...rest, attempts: [...rest.attempts], ...(nextAttemptAt ? { nextAttemptAt } : {}) })),
+    deliveries: deliveries.map(({ nextAttemptAt, ...rest }) => ({
+      ...rest,
+      attempts: [...rest.attempts],
+      ...(nextAttemptAt ? { nextAttemptAt } : {}),
+    })),
   });
 
   // Upserting only on change keeps history small: a status flip is one event, not one per attempt.

@@ -47,10 +47,16 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
       timestamp: parsed.data.timestamp ?? acceptedAt.toISOString(),
       data: parsed.data.data ?? {},
     };
-    const endpoints = deps.routes().route(event.type).filter((endpoint) => endpoint.enabled);
+    const endpoints = deps
+      .routes()
+      .route(event.type)
+      .filter((endpoint) => endpoint.enabled);
     const targets = endpoints.map((endpoint) => toDeliveryTarget(endpoint, deps.deliveryDefaults));
     const result = await deps.publisher.publish(event, targets);
-    request.log.info({ eventId: event.id, eventType: event.type, endpoints: targets.length, duplicate: result.duplicate }, 'event accepted');
+    request.log.info(
+      { eventId: event.id, eventType: event.type, endpoints: targets.length, duplicate: result.duplicate },
+      'event accepted',
+    );
     // A repeat answers like the first time, so a producer retrying after a lost response sees success;
     // the header tells the curious that nothing new was started.
     if (result.duplicate) reply.header('idempotent-replayed', 'true');

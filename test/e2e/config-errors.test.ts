@@ -10,7 +10,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('an invalid config stops start-up with every problem listed by path and no stack trace', () => {
   const path = join(dir, 'bad.yaml');
-  writeFileSync(path, ['api: { port: 99999 }', 'endpoints:', '  - { id: Bad Id, url: ftp://example.com, events: ["order..x"] }'].join('\n'));
+  writeFileSync(
+    path,
+    ['api: { port: 99999 }', 'endpoints:', '  - { id: Bad Id, url: ftp://example.com, events: ["order..x"] }'].join('\n'),
+  );
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'bin/start.ts', '--config', path], { encoding: 'utf8', timeout: 30_000 });
 
   expect(result.status).toBe(1);

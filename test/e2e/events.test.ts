@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { DeliveryReport } from '../../domain/delivery.js';
 import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import type { deliverEvent } from '../../workflows/index.js';
 import { postJson, startGateway, type TestGateway } from '../support/gateway.js';
 
 interface Accepted {
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 async function deliveryReport(workflowId: string): Promise<DeliveryReport> {
-  return gateway.client.workflow.getHandle(workflowId).result();
+  return gateway.client.workflow.getHandle<typeof deliverEvent>(workflowId).result();
 }
 
 describe('POST /v1/events', () => {

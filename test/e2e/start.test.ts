@@ -24,7 +24,10 @@ let ports: { api: number; temporal: number; ui: number };
 function start(): Started {
   const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_CLI_PATH: inject('temporalCliPath') };
   delete env['TEMPORAL_ADDRESS'];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts', '--config', configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts', '--config', configPath], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));

@@ -22,7 +22,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const cliPath = await ensureTemporalCli({ log: (message) => console.log(message) });
   const [server, code] = await Promise.all([
     startDevServer({ cliPath, port: await findFreePort(), searchAttributes: SEARCH_ATTRIBUTE_KEYS }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } }),
+    bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+    }),
   ]);
   const bundleDir = await mkdtemp(join(tmpdir(), 'webhooks-bundle-'));
   const bundlePath = join(bundleDir, 'workflows.js');

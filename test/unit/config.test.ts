@@ -31,11 +31,25 @@ describe('parseConfig', () => {
 
   test('reads YAML and TOML into the same configuration', () => {
     const yaml = parseConfig(
-      ['delivery:', '  retry_schedule: [1m, 5m, 15m]', 'endpoints:', '  - id: ci', '    url: https://ci.example.com/hook', '    events: ["build.*"]'].join('\n'),
+      [
+        'delivery:',
+        '  retry_schedule: [1m, 5m, 15m]',
+        'endpoints:',
+        '  - id: ci',
+        '    url: https://ci.example.com/hook',
+        '    events: ["build.*"]',
+      ].join('\n'),
       'a.yaml',
     );
     const toml = parseConfig(
-      ['[delivery]', 'retry_schedule = ["1m", "5m", "15m"]', '[[endpoints]]', 'id = "ci"', 'url = "https://ci.example.com/hook"', 'events = ["build.*"]'].join('\n'),
+      [
+        '[delivery]',
+        'retry_schedule = ["1m", "5m", "15m"]',
+        '[[endpoints]]',
+        'id = "ci"',
+        'url = "https://ci.example.com/hook"',
+        'events = ["build.*"]',
+      ].join('\n'),
       'a.toml',
     );
     expect(toml).toEqual(yaml);
@@ -58,15 +72,23 @@ describe('parseConfig', () => {
         'bad.yaml',
       ),
     );
-    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
-      ['', 'api.port', 'embedded.retention', 'endpoints[0].url', 'endpoints[1].headers.Content-Type', 'endpoints[1].id', 'log_level'],
-    );
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      '',
+      'api.port',
+      'embedded.retention',
+      'endpoints[0].url',
+      'endpoints[1].headers.Content-Type',
+      'endpoints[1].id',
+      'log_level',
+    ]);
     expect(problems.find((p) => p.startsWith('endpoints[1].headers'))).toMatch(/set by the gateway/);
     expect(problems.at(-1)).toMatch(/Unrecognized key: "unknown"/);
   });
 
   test('refuses two endpoints with the same id', () => {
-    const problems = problemsOf(() => parseConfig('endpoints: [{ id: a, url: "https://x.test" }, { id: a, url: "https://y.test" }]', 'dup.yaml'));
+    const problems = problemsOf(() =>
+      parseConfig('endpoints: [{ id: a, url: "https://x.test" }, { id: a, url: "https://y.test" }]', 'dup.yaml'),
+    );
     expect(problems).toEqual(['endpoints[1].id: duplicate endpoint id "a"']);
   });
 
@@ -80,7 +102,12 @@ describe('parseConfig', () => {
   });
 
   test('lets environment variables override the file, and validates what they say', () => {
-    const env = { TEMPORAL_ADDRESS: 'temporal.internal:7233', WEBHOOKS_API_PORT: '8080', TEMPORAL_TLS: 'true', WEBHOOKS_LOG_LEVEL: 'debug' };
+    const env = {
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      WEBHOOKS_API_PORT: '8080',
+      TEMPORAL_TLS: 'true',
+      WEBHOOKS_LOG_LEVEL: 'debug',
+    };
     const config = parseConfig('api: { port: 3000 }', 'a.yaml', env);
     expect(config.temporal).toMatchObject({ address: 'temporal.internal:7233', tls: true });
     expect(config.api.port).toBe(8080);
@@ -91,7 +118,9 @@ describe('parseConfig', () => {
 
 describe('loadConfig', () => {
   test('says which file it cannot read', async () => {
-    await expect(loadConfig('/nonexistent/config.yaml')).rejects.toThrow(/Invalid configuration in \/nonexistent\/config.yaml:\n {2}- cannot read the file \(ENOENT\)/);
+    await expect(loadConfig('/nonexistent/config.yaml')).rejects.toThrow(
+      /Invalid configuration in \/nonexistent\/config.yaml:\n {2}- cannot read the file \(ENOENT\)/,
+    );
   });
 
   test.each(readdirSync('examples').filter((name) => /\.(ya?ml|toml)$/.test(name)))('examples/%s is valid', async (name) => {

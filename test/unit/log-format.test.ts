@@ -3,7 +3,17 @@ import { formatLogLine } from '../../runtime/log-format.js';
 
 describe('formatLogLine', () => {
   test('turns a pino record into time, component, level, message and fields', () => {
-    const line = JSON.stringify({ level: 30, time: Date.UTC(2026, 0, 2, 3, 4, 5, 6), pid: 1, hostname: 'h', component: 'api', msg: 'event accepted', eventId: 'evt_1', endpoints: 2, note: 'two words' });
+    const line = JSON.stringify({
+      level: 30,
+      time: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+      pid: 1,
+      hostname: 'h',
+      component: 'api',
+      msg: 'event accepted',
+      eventId: 'evt_1',
+      endpoints: 2,
+      note: 'two words',
+    });
     expect(formatLogLine('api', line)).toBe('03:04:05.006 api      INFO  event accepted eventId=evt_1 endpoints=2 note="two words"');
   });
 

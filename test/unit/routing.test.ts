@@ -37,7 +37,10 @@ describe('createRouteIndex', () => {
       for (let probe = 0; probe < 30; probe++) {
         const type = randomType(next);
         const expected = subscribers.filter((s) => s.events.some((pattern) => matchesPattern(pattern, type))).map((s) => s.id);
-        expect(index.route(type).map((s) => s.id), `seed ${seed}, type ${type}`).toEqual(expected);
+        expect(
+          index.route(type).map((s) => s.id),
+          `seed ${seed}, type ${type}`,
+        ).toEqual(expected);
       }
     }
   });

@@ -11,11 +11,11 @@ describe('createSupervisor', () => {
 
     await supervisor.add({
       name: 'steady',
-      start: async () => spawnService(node, ['-e', 'setInterval(() => {}, 1000)'], { onLine: () => {} }),
+      start: () => spawnService(node, ['-e', 'setInterval(() => {}, 1000)'], { onLine: () => {} }),
     });
     await supervisor.add({
       name: 'flaky',
-      start: async () => {
+      start: () => {
         starts++;
         // The first run dies at once; the second stays up.
         return spawnService(node, ['-e', starts === 1 ? 'process.exit(3)' : 'setInterval(() => {}, 1000)'], { onLine: () => {} });

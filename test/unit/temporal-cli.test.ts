@@ -23,12 +23,16 @@ describe('ensureTemporalCli', () => {
   });
 
   test('says so when TEMPORAL_CLI_PATH points at nothing usable', async () => {
-    await expect(ensureTemporalCli({ env: { TEMPORAL_CLI_PATH: join(root, 'missing') } })).rejects.toThrow(/TEMPORAL_CLI_PATH is set to .*missing/);
+    await expect(ensureTemporalCli({ env: { TEMPORAL_CLI_PATH: join(root, 'missing') } })).rejects.toThrow(
+      /TEMPORAL_CLI_PATH is set to .*missing/,
+    );
   });
 
   test('then temporal on PATH', async () => {
     const onPath = executable(join(root, 'bin-b', 'temporal'));
-    expect(await ensureTemporalCli({ env: { PATH: ['/nonexistent', dirname(onPath)].join(':'), XDG_CACHE_HOME: join(root, 'cache-b') } })).toBe(onPath);
+    expect(
+      await ensureTemporalCli({ env: { PATH: ['/nonexistent', dirname(onPath)].join(':'), XDG_CACHE_HOME: join(root, 'cache-b') } }),
+    ).toBe(onPath);
   });
 
   test('then the per-user cache, outside the clone', async () => {
@@ -49,7 +53,10 @@ describe('ensureTemporalCli', () => {
     // A stand-in for `go` that fails like a proxy refusing a module: the real build takes minutes.
     const fakeGo = join(root, 'go-bin', 'go');
     mkdirSync(dirname(fakeGo), { recursive: true });
-    writeFileSync(fakeGo, '#!/bin/sh\necho "go: downloading github.com/temporalio/cli v1.5.1" >&2\necho "go: module lookup disabled" >&2\nexit 1\n');
+    writeFileSync(
+      fakeGo,
+      '#!/bin/sh\necho "go: downloading github.com/temporalio/cli v1.5.1" >&2\necho "go: module lookup disabled" >&2\nexit 1\n',
+    );
     chmodSync(fakeGo, 0o755);
     const messages: string[] = [];
     const env = { PATH: dirname(fakeGo), XDG_CACHE_HOME: join(root, 'cache-e') };

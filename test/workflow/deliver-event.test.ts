@@ -44,7 +44,10 @@ describe('deliverEvent', () => {
     const event = anEvent();
     const report = await run({
       event,
-      targets: [aTarget(first.url, { endpointId: 'first' }), aTarget(second.url, { endpointId: 'second', headers: { 'X-Team': 'billing' } })],
+      targets: [
+        aTarget(first.url, { endpointId: 'first' }),
+        aTarget(second.url, { endpointId: 'second', headers: { 'X-Team': 'billing' } }),
+      ],
     });
 
     expect(report.status).toBe('succeeded');
@@ -130,7 +133,9 @@ describe('deliverEvent', () => {
       .poll(async () => (waiting = await handle.query(deliveriesQuery)).deliveries[0]?.status, { timeout: 5_000 })
       .toBe('retrying');
     expect(waiting?.status).toBe('retrying');
-    expect(Date.parse(waiting?.deliveries[0]?.nextAttemptAt ?? '')).toBeGreaterThan(Date.parse(waiting?.deliveries[0]?.attempts[0]?.startedAt ?? ''));
+    expect(Date.parse(waiting?.deliveries[0]?.nextAttemptAt ?? '')).toBeGreaterThan(
+      Date.parse(waiting?.deliveries[0]?.attempts[0]?.startedAt ?? ''),
+    );
     expect((await handle.describe()).typedSearchAttributes.get(deliveryStatusKey)).toBe('retrying');
 
     expect((await handle.result()).status).toBe('succeeded');
