@@ -19,7 +19,8 @@ export function formatLogLine(component: string, line: string, now: Date = new D
 
   const time = typeof record['time'] === 'number' ? new Date(record['time']) : now;
   const rawLevel = record['level'];
-  const level = (typeof rawLevel === 'number' ? LEVEL_NAMES[rawLevel] : typeof rawLevel === 'string' ? rawLevel.toUpperCase() : undefined) ?? 'INFO';
+  const level =
+    (typeof rawLevel === 'number' ? LEVEL_NAMES[rawLevel] : typeof rawLevel === 'string' ? rawLevel.toUpperCase() : undefined) ?? 'INFO';
   const fields = Object.entries(record)
     .filter(([key]) => !OMITTED_KEYS.has(key))
     .map(([key, value]) => `${key}=${formatValue(value)}`);
