@@ -9,7 +9,7 @@ runMain(async () => {
   const config = await loadConfig(configPath);
   const log = createLogger('api', config.log_level);
   const client = await connectClient(config);
-  const app = buildAppFromConfig(config, client, log);
+  const app = buildAppFromConfig(config, client, { logger: log });
 
   let closing = false;
   const shutdown = async (signal: string): Promise<void> => {

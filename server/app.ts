@@ -46,7 +46,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
             status: 503,
             type: 'temporal-unavailable',
             title: 'Service Unavailable',
-            detail: 'Temporal did not answer; nothing was accepted. Try again shortly.',
+            detail: 'Temporal did not confirm the event, so it was not accepted. Retrying with the same id never delivers twice.',
           })
         : sendProblem(reply, { status: 500, type: 'internal-error', title: 'Internal Server Error', detail: 'The error was logged.' });
     }

@@ -5,21 +5,28 @@ import { createRouteIndex } from '../domain/routing.js';
 import { buildApp } from './app.js';
 import { createTemporalPublisher } from './publisher.js';
 
+const READY_TIMEOUT_MS = 2_000;
+
 /** The API as the config describes it, publishing through `client`. */
-export function buildAppFromConfig(config: Config, client: Client, logger?: FastifyBaseLogger): FastifyInstance {
+export function buildAppFromConfig(
+  config: Config,
+  client: Client,
+  options: { logger?: FastifyBaseLogger; startTimeoutMs?: number } = {},
+): FastifyInstance {
   const routes = createRouteIndex(config.endpoints);
   return buildApp({
-    ...(logger ? { logger } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
     bodyLimitBytes: config.api.body_limit_bytes,
     publisher: createTemporalPublisher({
       client,
       taskQueue: config.temporal.task_queue,
       maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
+      ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
     }),
     routes: () => routes,
     deliveryDefaults: { timeoutMs: config.delivery.timeout, retryScheduleMs: config.delivery.retry_schedule },
     checkReady: async () => {
-      await client.connection.workflowService.getSystemInfo({});
+      await client.connection.withDeadline(Date.now() + READY_TIMEOUT_MS, () => client.connection.workflowService.getSystemInfo({}));
     },
   });
 }

@@ -21,7 +21,14 @@ export interface TemporalPublisherOptions {
   readonly client: Client;
   readonly taskQueue: string;
   readonly maxConcurrentDeliveries: number;
+  /**
+   * How long to wait for Temporal to confirm a start. The client retries an unreachable server on its own; without
+   * a bound, a producer would wait through all of it while Temporal is down.
+   */
+  readonly startTimeoutMs?: number;
 }
+
+const DEFAULT_START_TIMEOUT_MS = 10_000;
 
 // The summary line the Web UI shows for an event; it names endpoints by count only, ids are in search attributes.
 function summarize(event: WebhookEvent, targets: readonly DeliveryTarget[]): string {
@@ -35,21 +42,25 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
       const workflowId = eventWorkflowId(event.id);
       const input: DeliverEventInput = { event, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries };
       try {
-        const handle = await options.client.workflow.start(deliverEvent, {
-          workflowId,
-          taskQueue: options.taskQueue,
-          args: [input],
-          // Both policies refuse a second workflow for the id, running or finished, and say so with
-          // WorkflowExecutionAlreadyStartedError, which is how a repeat is told apart from a first delivery.
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          staticSummary: summarize(event, targets),
-          typedSearchAttributes: [
-            { key: eventTypeKey, value: event.type },
-            { key: endpointIdsKey, value: targets.map((target) => target.endpointId) },
-            { key: deliveryStatusKey, value: targets.length === 0 ? 'succeeded' : 'pending' },
-          ],
-        });
+        const { client } = options;
+        const deadline = Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+        const handle = await client.connection.withDeadline(deadline, () =>
+          client.workflow.start(deliverEvent, {
+            workflowId,
+            taskQueue: options.taskQueue,
+            args: [input],
+            // Both policies refuse a second workflow for the id, running or finished, and say so with
+            // WorkflowExecutionAlreadyStartedError, which is how a repeat is told apart from a first delivery.
+            workflowIdConflictPolicy: 'FAIL',
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            staticSummary: summarize(event, targets),
+            typedSearchAttributes: [
+              { key: eventTypeKey, value: event.type },
+              { key: endpointIdsKey, value: targets.map((target) => target.endpointId) },
+              { key: deliveryStatusKey, value: targets.length === 0 ? 'succeeded' : 'pending' },
+            ],
+          }),
+        );
         return { workflowId: handle.workflowId, duplicate: false };
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, duplicate: true };

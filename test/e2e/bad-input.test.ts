@@ -110,7 +110,7 @@ describe('when Temporal is unreachable', () => {
   beforeAll(async () => {
     // A lazy connection to a closed port: every call fails the way it does while Temporal is down.
     client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await findFreePort()}`, connectTimeout: 500 }) });
-    app = buildAppFromConfig(ConfigSchema.parse({ endpoints: [] }), client);
+    app = buildAppFromConfig(ConfigSchema.parse({ endpoints: [] }), client, { startTimeoutMs: 1_000 });
   });
 
   afterAll(async () => {
