@@ -1,7 +1,9 @@
+import { Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import type { AttemptResult, DeliveryTarget } from '../domain/delivery.js';
-import { renderEnvelope } from '../domain/envelope.js';
 import type { WebhookEvent } from '../domain/event.js';
+import { checkLiteralDestination } from './destination.js';
+import { buildOutboundRequest } from './request.js';
 import { classifyTransportError, describeTransportError } from './transport-error.js';
 
 /** One HTTP attempt of one event to one endpoint. */
@@ -13,40 +15,59 @@ export interface AttemptRequest {
 
 /** What the delivery activities need from their process. */
 export interface DeliveryActivityDeps {
-  /** The connection pool for outbound requests; shared so keep-alive connections are reused across attempts. */
+  /** The connection pool for outbound requests, with the destination guard in its DNS lookup (see `destination.ts`). */
   readonly dispatcher: Dispatcher;
+  /** Non-public address kinds deliveries may reach (`loopback`, `private`, `link_local`). */
+  readonly allowDestinations: readonly string[];
   readonly userAgent: string;
+  /** Where secrets referenced by name are read from, at the moment of sending. */
+  readonly env: NodeJS.ProcessEnv;
   readonly now?: () => Date;
 }
 
 const RESPONSE_EXCERPT_BYTES = 1024;
 const KEPT_RESPONSE_HEADERS = ['content-type', 'retry-after', 'location', 'x-request-id'] as const;
+const HEARTBEAT_INTERVAL_MS = 2_000;
 
-/** Builds the activities that talk to receivers; tests pass their own dispatcher or clock. */
+/** Builds the activities that talk to receivers; tests pass their own dispatcher, environment or clock. */
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const now = deps.now ?? (() => new Date());
 
   return {
     /** POSTs the event to the target once and reports what happened; HTTP failures are results, not errors. */
     async deliverAttempt({ event, target }: AttemptRequest): Promise<AttemptResult> {
-      const body = renderEnvelope(event);
       const startedAt = now();
-      const headers: Record<string, string> = {
-        ...target.headers,
-        'content-type': 'application/json',
-        'user-agent': deps.userAgent,
-        'webhook-id': event.id,
-        'webhook-timestamp': String(Math.floor(startedAt.getTime() / 1000)),
-      };
       const elapsedMs = (): number => Math.max(0, now().getTime() - startedAt.getTime());
+      const failed = (error: unknown, errorClass = classifyTransportError(error)): AttemptResult => ({
+        startedAt: startedAt.toISOString(),
+        durationMs: elapsedMs(),
+        errorClass,
+        errorMessage: describeTransportError(error),
+      });
 
+      const outbound = buildOutboundRequest(event, target, startedAt, deps.env, deps.userAgent);
+      if ('missingVariable' in outbound) {
+        return failed(new Error(`environment variable ${outbound.missingVariable} is not set on the worker`), 'missing_secret');
+      }
+      let url: URL;
       try {
-        const response = await request(target.url, {
+        url = new URL(target.url);
+      } catch (error) {
+        return failed(error, 'invalid_url');
+      }
+      const blocked = checkLiteralDestination(url, deps.allowDestinations);
+      if (blocked) return failed(blocked);
+
+      // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout.
+      const context = Context.current();
+      const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+      try {
+        const response = await request(url, {
           method: 'POST',
-          headers,
-          body,
+          headers: outbound.headers,
+          body: outbound.body,
           dispatcher: deps.dispatcher,
-          signal: AbortSignal.timeout(target.timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), context.cancellationSignal]),
         });
         const responseBodyExcerpt = await readExcerpt(response.body);
         return {
@@ -57,12 +78,9 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           ...(responseBodyExcerpt ? { responseBodyExcerpt } : {}),
         };
       } catch (error) {
-        return {
-          startedAt: startedAt.toISOString(),
-          durationMs: elapsedMs(),
-          errorClass: classifyTransportError(error),
-          errorMessage: describeTransportError(error),
-        };
+        return failed(error);
+      } finally {
+        clearInterval(heartbeat);
       }
     },
   };

@@ -14,6 +14,7 @@ const CLASS_BY_CODE: Readonly<Record<string, TransportErrorClass>> = {
   EAI_AGAIN: 'dns',
   ERR_INVALID_URL: 'invalid_url',
   UND_ERR_INVALID_ARG: 'invalid_url',
+  EDESTINATIONBLOCKED: 'blocked_destination',
 };
 
 /** Names the way a request failed without a response, from the error Node or undici raised. */

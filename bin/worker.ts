@@ -29,6 +29,7 @@ runMain(async () => {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.task_queue,
+    allowDestinations: config.delivery.allow_destinations,
   });
   log.info({ taskQueue: config.temporal.task_queue, namespace: config.temporal.namespace, config: configPath }, 'worker started');
   await run();

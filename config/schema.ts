@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DurationSchema } from '../domain/duration.js';
-import { EndpointSchema } from '../domain/endpoint.js';
-import { STANDARD_RETRY_SCHEDULE_MS } from '../domain/retry.js';
-import { formatDurationMs } from '../domain/duration.js';
+import { ALLOWABLE_ADDRESS_KINDS } from '../domain/address.js';
+import { EndpointSchema, RetryPolicySchema, SigningSchema } from '../domain/endpoint.js';
+import { PAYLOAD_FORMATS } from '../domain/payload.js';
 
 // Temporal refuses payloads over 2 MiB and warns from 512 KiB; an event body must fit with room for the envelope.
 const MAX_BODY_LIMIT_BYTES = 1_536 * 1024;
@@ -43,12 +43,16 @@ export const EmbeddedConfigSchema = z.strictObject({
 });
 
 export const DeliveryConfigSchema = z.strictObject({
-  timeout: DurationSchema.prefault('15s').meta({ description: 'how long one HTTP attempt may take' }),
-  retry_schedule: z
-    .array(DurationSchema)
-    .max(50)
-    .prefault(STANDARD_RETRY_SCHEDULE_MS.map(formatDurationMs))
-    .meta({ description: 'delays before each retry; the default is the Standard Webhooks schedule (5s … 24h)' }),
+  timeout: DurationSchema.prefault('15s').meta({ description: 'time limit of one HTTP attempt' }),
+  retry: RetryPolicySchema.prefault({}).meta({
+    description: 'default retry policy: schedule or exponential, jitter, deadline, retry_after_max, retry_on_status; without schedule or exponential, the Standard Webhooks schedule (5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h)',
+  }),
+  format: z.enum(PAYLOAD_FORMATS).default('standard').meta({ description: 'default body shape: standard, event, data, slack, discord' }),
+  signing: SigningSchema.optional().meta({ description: 'default signing of every endpoint without its own' }),
+  allow_destinations: z
+    .array(z.enum(ALLOWABLE_ADDRESS_KINDS))
+    .default([])
+    .meta({ description: 'non-public destinations deliveries may reach: loopback, private, link_local' }),
   max_concurrent_per_event: z.int().min(1).max(1_000).default(100).meta({ description: 'endpoints one event delivers to at once' }),
 });
 

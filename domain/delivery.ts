@@ -1,15 +1,50 @@
-/** What the delivery workflow needs to know about one endpoint, frozen when the event was accepted. */
+import type { PayloadFormat } from './payload.js';
+import type { RetryPolicy } from './retry.js';
+
+/** A header value: literal, or the name of an environment variable the worker reads when it sends. */
+export type HeaderValue = string | { readonly env: string };
+
+/** How to authenticate to the receiver; secrets by reference only. */
+export type AuthReference = { readonly type: 'bearer'; readonly tokenEnv: string } | { readonly type: 'basic'; readonly username: string; readonly passwordEnv: string };
+
+/** How to sign; the secrets by reference only, several while one is being rotated out. */
+export interface SigningReference {
+  readonly scheme: 'standard-webhooks' | 'hmac-sha256';
+  readonly secretEnvs: readonly string[];
+  /** The header of the `hmac-sha256` scheme. */
+  readonly header: string;
+}
+
+/**
+ * What the delivery workflow needs to know about one endpoint, frozen when the event was accepted.
+ * It is stored in workflow history, so it holds no secret: only the names of the variables that do.
+ */
 export interface DeliveryTarget {
   readonly endpointId: string;
   readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+  readonly auth?: AuthReference;
+  readonly signing?: SigningReference;
+  readonly format: PayloadFormat;
   readonly timeoutMs: number;
-  /** Delays before the 2nd, 3rd, … attempt; the number of attempts is one more than its length. */
-  readonly retryScheduleMs: readonly number[];
+  readonly retry: RetryPolicy;
+  /** 4xx statuses retried besides 408, 425 and 429. */
+  readonly retryOnStatus: readonly number[];
 }
 
 /** How a transport-level failure happened, when no HTTP response came back. */
-export type TransportErrorClass = 'timeout' | 'connection_refused' | 'connection_reset' | 'dns' | 'tls' | 'invalid_url' | 'other';
+export type TransportErrorClass =
+  | 'timeout'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'dns'
+  | 'tls'
+  | 'invalid_url'
+  /** The destination resolved to an address the configuration does not allow (private, loopback, …). */
+  | 'blocked_destination'
+  /** A secret the endpoint refers to is not set in the worker's environment. */
+  | 'missing_secret'
+  | 'other';
 
 /** The facts of one HTTP attempt, as the delivery activity reports them. Outcomes are values, never exceptions. */
 export interface AttemptResult {
@@ -34,8 +69,8 @@ export interface AttemptRecord extends AttemptResult {
   readonly verdict: AttemptVerdict;
 }
 
-/** Where one endpoint's delivery of an event stands. */
-export type DeliveryStatus = 'pending' | 'delivering' | 'retrying' | 'succeeded' | 'failed';
+/** Where one endpoint's delivery of an event stands. `held` and `cancelled` come from endpoint control (pause, disable). */
+export type DeliveryStatus = 'pending' | 'delivering' | 'retrying' | 'held' | 'succeeded' | 'failed' | 'cancelled';
 
 /** One endpoint's delivery of an event. */
 export interface EndpointDelivery {
@@ -44,6 +79,8 @@ export interface EndpointDelivery {
   readonly attempts: readonly AttemptRecord[];
   /** ISO 8601 time of the next attempt while `retrying`. */
   readonly nextAttemptAt?: string;
+  /** Why the delivery ended without success, in a few words. */
+  readonly reason?: string;
 }
 
 /** The state of an event's deliveries to every routed endpoint. */
@@ -56,9 +93,8 @@ export interface DeliveryReport {
 
 /** The overall status of an event from its endpoints' statuses: done only when every endpoint is. */
 export function summarizeStatus(statuses: readonly DeliveryStatus[]): DeliveryStatus {
-  if (statuses.length === 0) return 'succeeded';
-  if (statuses.includes('delivering')) return 'delivering';
-  if (statuses.includes('pending')) return 'pending';
-  if (statuses.includes('retrying')) return 'retrying';
-  return statuses.includes('failed') ? 'failed' : 'succeeded';
+  for (const status of ['delivering', 'pending', 'retrying', 'held', 'failed', 'cancelled'] as const) {
+    if (statuses.includes(status)) return status;
+  }
+  return 'succeeded';
 }

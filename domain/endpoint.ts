@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DurationSchema } from './duration.js';
+import { PAYLOAD_FORMATS } from './payload.js';
 import { EventPatternSchema } from './pattern.js';
 
 /** An endpoint id: short, URL-safe, and stable, because workflow ids and search attributes carry it. */
@@ -8,13 +10,20 @@ export const EndpointIdSchema = z
   .max(100)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'endpoint id must be lowercase letters, digits, _ and -, starting with a letter or digit');
 
+/** The name of an environment variable that holds a secret. Secrets are only ever referenced, never written down. */
+export const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Set by the gateway on every request; a configured header of the same name would make signatures or bodies lie.
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HeaderNameSchema = z.string().regex(HEADER_NAME, 'not a valid HTTP header name');
+
+/** A header value: literal text (stored in workflow history) or `{ env: NAME }`, read by the worker when it sends. */
+const HeaderValueSchema = z.union([z.string().max(4096), z.strictObject({ env: EnvNameSchema })]);
 
 // Checked over the whole map rather than per key, so that each bad name gets its own message and path.
-const HeadersSchema = z.record(z.string(), z.string().max(4096)).superRefine((headers, ctx) => {
+const HeadersSchema = z.record(z.string(), HeaderValueSchema).superRefine((headers, ctx) => {
   for (const name of Object.keys(headers)) {
     if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'not a valid HTTP header name' });
     else if (RESERVED_HEADERS.has(name.toLowerCase())) {
@@ -23,16 +32,76 @@ const HeadersSchema = z.record(z.string(), z.string().max(4096)).superRefine((he
   }
 });
 
+/** How the gateway authenticates to the receiver. */
+export const AuthSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('bearer'),
+    token_env: EnvNameSchema.meta({ description: 'environment variable holding the token' }),
+  }),
+  z.strictObject({
+    type: z.literal('basic'),
+    username: z.string().min(1).max(200),
+    password_env: EnvNameSchema.meta({ description: 'environment variable holding the password' }),
+  }),
+]);
+
+/** How deliveries are signed so that receivers can tell they are genuine. */
+export const SigningSchema = z
+  .strictObject({
+    scheme: z
+      .enum(['standard-webhooks', 'hmac-sha256'])
+      .default('standard-webhooks')
+      .meta({ description: 'standard-webhooks (webhook-signature: v1,…) or hmac-sha256 (sha256=<hex> in `header`)' }),
+    secret_env: z
+      .union([EnvNameSchema, z.array(EnvNameSchema).min(1).max(5)])
+      .transform((names) => (typeof names === 'string' ? [names] : names))
+      .meta({ description: 'variable(s) holding the secret; several sign with each, for rotation' }),
+    header: HeaderNameSchema.optional().meta({ description: 'hmac-sha256 only: the header (default X-Webhook-Signature)' }),
+  })
+  .refine((signing) => signing.scheme === 'hmac-sha256' || signing.header === undefined, {
+    path: ['header'],
+    message: 'header applies to the hmac-sha256 scheme only',
+  });
+
+/** When and how often failed deliveries are tried again. */
+export const RetryPolicySchema = z
+  .strictObject({
+    schedule: z.array(DurationSchema).max(50).optional().meta({ description: 'delays before each retry, e.g. [1m, 5m, 15m]' }),
+    exponential: z
+      .strictObject({
+        initial_interval: DurationSchema.prefault('5s'),
+        backoff_coefficient: z.number().min(1).max(10).default(2),
+        maximum_interval: DurationSchema.prefault('1h'),
+        maximum_attempts: z.int().min(1).max(100).default(10),
+      })
+      .optional()
+      .meta({ description: 'exponential backoff instead of a schedule' }),
+    jitter: z.number().min(0).max(0.5).default(0.1).meta({ description: 'each delay moves by up to this fraction either way' }),
+    deadline: DurationSchema.optional().meta({ description: 'no retry starts later than this after the first attempt' }),
+    retry_after_max: DurationSchema.prefault('1h').meta({ description: 'longest Retry-After from a receiver that is followed' }),
+    retry_on_status: z
+      .array(z.int().min(400).max(499))
+      .default([])
+      .meta({ description: '4xx statuses to retry as well (408, 425 and 429 always are)' }),
+  })
+  .refine((policy) => !(policy.schedule && policy.exponential), { message: 'give either schedule or exponential, not both' });
+
 /** One receiver of webhooks and the events it subscribes to. */
 export const EndpointSchema = z.strictObject({
   id: EndpointIdSchema.meta({ description: 'stable id, used in workflow ids and search attributes' }),
   name: z.string().min(1).max(200).optional().meta({ description: 'human-readable name (defaults to the id)' }),
-  url: z
-    .url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' })
-    .meta({ description: 'where deliveries are POSTed' }),
+  url: z.url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' }).meta({ description: 'where deliveries are POSTed' }),
   events: z.array(EventPatternSchema).min(1).default(['*']).meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
-  headers: HeadersSchema.default({}).meta({ description: 'extra HTTP headers sent with every delivery' }),
+  headers: HeadersSchema.default({}).meta({ description: 'extra HTTP headers: a value, or { env: NAME } for a secret' }),
+  auth: AuthSchema.optional().meta({ description: '{ type: bearer, token_env } or { type: basic, username, password_env }' }),
+  signing: SigningSchema.optional().meta({ description: 'signature scheme and secret; defaults to delivery.signing' }),
+  format: z.enum(PAYLOAD_FORMATS).optional().meta({ description: 'body shape; defaults to delivery.format' }),
+  retry: RetryPolicySchema.optional().meta({ description: 'retry policy; defaults to delivery.retry' }),
+  timeout: DurationSchema.optional().meta({ description: 'time limit of one attempt; defaults to delivery.timeout' }),
   enabled: z.boolean().default(true).meta({ description: 'false routes no events to the endpoint' }),
 });
 export type Endpoint = z.infer<typeof EndpointSchema>;
 export type EndpointInput = z.input<typeof EndpointSchema>;
+export type AuthConfig = z.infer<typeof AuthSchema>;
+export type SigningConfig = z.infer<typeof SigningSchema>;
+export type RetryPolicyConfig = z.infer<typeof RetryPolicySchema>;

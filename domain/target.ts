@@ -1,19 +1,60 @@
 import type { DeliveryTarget } from './delivery.js';
-import type { Endpoint } from './endpoint.js';
+import type { AuthConfig, Endpoint, RetryPolicyConfig, SigningConfig } from './endpoint.js';
+import type { PayloadFormat } from './payload.js';
+import type { RetryPolicy } from './retry.js';
+
+/** The header of the `hmac-sha256` scheme when the endpoint names none. */
+export const DEFAULT_HMAC_HEADER = 'X-Webhook-Signature';
 
 /** Delivery settings that apply to every endpoint unless it says otherwise. */
 export interface DeliveryDefaults {
   readonly timeoutMs: number;
-  readonly retryScheduleMs: readonly number[];
+  readonly retry: RetryPolicyConfig;
+  readonly format: PayloadFormat;
+  readonly signing?: SigningConfig;
 }
 
 /** Freezes what a delivery needs to know about an endpoint at the moment its event is accepted. */
 export function toDeliveryTarget(endpoint: Endpoint, defaults: DeliveryDefaults): DeliveryTarget {
+  const retry = endpoint.retry ?? defaults.retry;
+  const signing = endpoint.signing ?? defaults.signing;
   return {
     endpointId: endpoint.id,
     url: endpoint.url,
     headers: endpoint.headers,
-    timeoutMs: defaults.timeoutMs,
-    retryScheduleMs: defaults.retryScheduleMs,
+    ...(endpoint.auth ? { auth: toAuthReference(endpoint.auth) } : {}),
+    ...(signing
+      ? { signing: { scheme: signing.scheme, secretEnvs: signing.secret_env, header: signing.header ?? DEFAULT_HMAC_HEADER } }
+      : {}),
+    format: endpoint.format ?? defaults.format,
+    timeoutMs: endpoint.timeout ?? defaults.timeoutMs,
+    retry: toRetryPolicy(retry),
+    retryOnStatus: retry.retry_on_status,
+  };
+}
+
+function toAuthReference(auth: AuthConfig): NonNullable<DeliveryTarget['auth']> {
+  return auth.type === 'bearer'
+    ? { type: 'bearer', tokenEnv: auth.token_env }
+    : { type: 'basic', username: auth.username, passwordEnv: auth.password_env };
+}
+
+/** The workflow's form of a configured retry policy. */
+export function toRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
+  return {
+    ...(config.schedule ? { scheduleMs: config.schedule } : {}),
+    ...(config.exponential
+      ? {
+          exponential: {
+            initialIntervalMs: config.exponential.initial_interval,
+            backoffCoefficient: config.exponential.backoff_coefficient,
+            maximumIntervalMs: config.exponential.maximum_interval,
+            maximumAttempts: config.exponential.maximum_attempts,
+          },
+        }
+      : {}),
+    jitter: config.jitter,
+    ...(config.deadline === undefined ? {} : { deadlineMs: config.deadline }),
+    retryAfterMaxMs: config.retry_after_max,
   };
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { Agent } from 'undici';
 import { createDeliveryActivities } from '../activities/index.js';
+import { createGuardedLookup } from '../activities/destination.js';
 
 /** The module the worker bundles for the workflow sandbox: the source under tsx, the compiled file in `dist/`. */
 export const WORKFLOWS_PATH = fileURLToPath(
@@ -15,6 +16,10 @@ export interface WebhookWorkerOptions {
   /** Prebuilt workflow code; without it the worker bundles {@link WORKFLOWS_PATH} itself (several seconds). */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
   readonly userAgent?: string;
+  /** Non-public address kinds deliveries may reach; none by default. */
+  readonly allowDestinations?: readonly string[];
+  /** Where referenced secrets are read; the process environment by default. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A worker of this project, and the way to run it that also releases its outbound connections. */
@@ -27,8 +32,14 @@ export interface WebhookWorker {
 /** A worker that runs this project's workflows and delivery activities. */
 export async function createWebhookWorker(options: WebhookWorkerOptions): Promise<WebhookWorker> {
   // One pool for every outbound request: keep-alive connections to busy receivers are reused across attempts.
-  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
-  const activities = createDeliveryActivities({ dispatcher, userAgent: options.userAgent ?? 'temporal-webhooks/0.1' });
+  const allowDestinations = options.allowDestinations ?? [];
+  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
+  const activities = createDeliveryActivities({
+    dispatcher,
+    allowDestinations,
+    userAgent: options.userAgent ?? 'temporal-webhooks/0.1',
+    env: options.env ?? process.env,
+  });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -24,7 +24,12 @@ export function buildAppFromConfig(
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
     }),
     routes: () => routes,
-    deliveryDefaults: { timeoutMs: config.delivery.timeout, retryScheduleMs: config.delivery.retry_schedule },
+    deliveryDefaults: {
+      timeoutMs: config.delivery.timeout,
+      retry: config.delivery.retry,
+      format: config.delivery.format,
+      ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
+    },
     checkReady: async () => {
       await client.connection.withDeadline(Date.now() + READY_TIMEOUT_MS, () => client.connection.workflowService.getSystemInfo({}));
     },

@@ -1,10 +1,18 @@
 import { defineQuery, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities/index.js';
 import { classifyAttempt } from '../domain/classify.js';
-import { summarizeStatus, type AttemptRecord, type DeliveryReport, type DeliveryStatus, type DeliveryTarget } from '../domain/delivery.js';
+import {
+  summarizeStatus,
+  type AttemptRecord,
+  type AttemptResult,
+  type AttemptVerdict,
+  type DeliveryReport,
+  type DeliveryStatus,
+  type DeliveryTarget,
+} from '../domain/delivery.js';
 import { formatDurationMs } from '../domain/duration.js';
 import type { WebhookEvent } from '../domain/event.js';
-import { nextRetryDelayMs } from '../domain/retry.js';
+import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry.js';
 import { displayHost } from '../domain/url.js';
 import { forEachBounded } from './bounded.js';
 import { deliveryStatusKey } from './search-attributes.js';
@@ -22,10 +30,12 @@ export const deliveriesQuery = defineQuery<DeliveryReport>('deliveries');
 
 const DEFAULT_MAX_CONCURRENT_DELIVERIES = 100;
 // Covers the HTTP request's own timeout plus the time to build, sign and record it.
-const ACTIVITY_OVERHEAD_MS = 10_000;
+const ACTIVITY_OVERHEAD_MS = 5_000;
 
 const { deliverAttempt } = proxyActivities<DeliveryActivities>({
   startToCloseTimeout: '1 minute',
+  // The activity heartbeats every 2 s while its request runs: a worker that dies mid-request is noticed in seconds.
+  heartbeatTimeout: '10 seconds',
   // Only infrastructure failures (a crashed worker, a timed-out task) reach this policy: HTTP outcomes come back
   // as values and the workflow's own schedule decides about them.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -36,6 +46,7 @@ interface MutableDelivery {
   status: DeliveryStatus;
   attempts: AttemptRecord[];
   nextAttemptAt?: string;
+  reason?: string;
 }
 
 /** Delivers one event to each routed endpoint, one activity per HTTP attempt and a durable timer between attempts. */
@@ -48,11 +59,7 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
     eventId: event.id,
     eventType: event.type,
     status: summarizeStatus(deliveries.map((delivery) => delivery.status)),
-    deliveries: deliveries.map(({ nextAttemptAt, ...rest }) => ({
-      ...rest,
-      attempts: [...rest.attempts],
-      ...(nextAttemptAt ? { nextAttemptAt } : {}),
-    })),
+    deliveries: deliveries.map((delivery) => ({ ...delivery, attempts: [...delivery.attempts] })),
   });
 
   // Upserting only on change keeps history small: a status flip is one event, not one per attempt.
@@ -70,6 +77,7 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
     const target = targets[index] as DeliveryTarget;
     const delivery = deliveries[index] as MutableDelivery;
     const host = displayHost(target.url);
+    const firstAttemptAt = Date.now();
     for (let attempt = 1; ; attempt++) {
       delivery.status = 'delivering';
       delete delivery.nextAttemptAt;
@@ -78,21 +86,30 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
         { startToCloseTimeout: target.timeoutMs + ACTIVITY_OVERHEAD_MS, summary: `POST ${host} · attempt ${attempt}` },
         [{ event, target, attempt }],
       );
-      const verdict = classifyAttempt(result);
+      const verdict = classifyAttempt(result, target.retryOnStatus);
       delivery.attempts.push({ ...result, attempt, verdict });
       if (verdict === 'delivered') {
         delivery.status = 'succeeded';
         break;
       }
-      const delayMs = verdict === 'retryable' ? nextRetryDelayMs(target.retryScheduleMs, attempt) : undefined;
+      const delayMs =
+        verdict === 'retryable'
+          ? nextRetryDelayMs(target.retry, {
+              attempt,
+              elapsedMs: Date.now() - firstAttemptAt,
+              random: Math.random(),
+              ...retryAfter(result),
+            })
+          : undefined;
       if (delayMs === undefined) {
         delivery.status = 'failed';
+        delivery.reason = failureReason(verdict, result);
         break;
       }
       delivery.status = 'retrying';
       delivery.nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
       publishStatus();
-      await sleep(delayMs, { summary: `retry ${target.endpointId} in ${formatDurationMs(delayMs)}` });
+      await sleep(delayMs, { summary: `retry ${target.endpointId} in ${formatDurationMs(delayMs)} · ${outcomeLabel(result)}` });
     }
     publishStatus();
   };
@@ -104,4 +121,25 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
   );
   publishStatus();
   return report();
+}
+
+function retryAfter(result: AttemptResult): { retryAfterMs?: number } {
+  // Measured from the end of the attempt, a time that replays identically.
+  const retryAfterMs = parseRetryAfterMs(result.responseHeaders?.['retry-after'], Date.parse(result.startedAt) + result.durationMs);
+  return retryAfterMs === undefined ? {} : { retryAfterMs };
+}
+
+function outcomeLabel(result: AttemptResult): string {
+  return result.statusCode === undefined ? (result.errorClass ?? 'error') : String(result.statusCode);
+}
+
+function failureReason(verdict: AttemptVerdict, result: AttemptResult): string {
+  switch (verdict) {
+    case 'gone':
+      return 'the endpoint answered 410 Gone';
+    case 'rejected':
+      return `not retried: ${outcomeLabel(result)}`;
+    default:
+      return `retries used up; last: ${outcomeLabel(result)}`;
+  }
 }

@@ -18,7 +18,7 @@ let paused: Receiver;
 beforeAll(async () => {
   [orders, everything, refunds, paused] = await Promise.all([startReceiver(), startReceiver(), startReceiver(), startReceiver()]);
   gateway = await startGateway({
-    delivery: { retry_schedule: [] },
+    delivery: { retry: { schedule: [] }, allow_destinations: ['loopback'] },
     endpoints: [
       { id: 'orders', url: orders.url, events: ['order.*'] },
       { id: 'everything', url: everything.url, events: ['*'] },

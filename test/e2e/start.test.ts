@@ -62,6 +62,7 @@ beforeAll(async () => {
     [
       `api: { host: 127.0.0.1, port: ${ports.api} }`,
       `embedded: { data_dir: ${join(dir, 'data')}, port: ${ports.temporal}, ui_port: ${ports.ui}, retention: 3d }`,
+      'delivery: { allow_destinations: [loopback] }',
       'endpoints:',
       `  - { id: local, url: "${receiver.url}", events: ["*"] }`,
     ].join('\n'),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryTarget } from '../../domain/delivery.js';
 import type { WebhookEvent } from '../../domain/event.js';
+import type { RetryPolicy } from '../../domain/retry.js';
 
 /** An event with a fresh id; override any field. */
 export function anEvent(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
@@ -15,5 +16,19 @@ export function anEvent(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
 
 /** A delivery target for `url` with short, test-friendly timeouts and no retries unless given. */
 export function aTarget(url: string, overrides: Partial<DeliveryTarget> = {}): DeliveryTarget {
-  return { endpointId: 'ep-test', url, headers: {}, timeoutMs: 5_000, retryScheduleMs: [], ...overrides };
+  return {
+    endpointId: 'ep-test',
+    url,
+    headers: {},
+    format: 'standard',
+    timeoutMs: 5_000,
+    retry: retryAfter([]),
+    retryOnStatus: [],
+    ...overrides,
+  };
+}
+
+/** A retry policy with exactly these delays (no jitter), short enough for tests. */
+export function retryAfter(scheduleMs: readonly number[]): RetryPolicy {
+  return { scheduleMs, jitter: 0, retryAfterMaxMs: 10_000 };
 }

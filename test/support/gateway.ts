@@ -14,11 +14,22 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(input: Omit<ConfigInput, 'temporal'> = {}): Promise<TestGateway> {
+/**
+ * Starts a gateway from a config; its receivers are on loopback, so that is allowed unless the config says
+ * otherwise. `env` is where the worker reads referenced secrets.
+ */
+export async function startGateway(input: Omit<ConfigInput, 'temporal'> = {}, env?: NodeJS.ProcessEnv): Promise<TestGateway> {
   const taskQueue = uniqueTaskQueue('gateway');
-  const config = ConfigSchema.parse({ ...input, temporal: { task_queue: taskQueue } });
+  const config = ConfigSchema.parse({
+    ...input,
+    delivery: { allow_destinations: ['loopback'], ...input.delivery },
+    temporal: { task_queue: taskQueue },
+  });
   const client = await connectTestClient();
-  const worker: TestWorker = await startTestWorker(taskQueue);
+  const worker: TestWorker = await startTestWorker(taskQueue, {
+    allowDestinations: config.delivery.allow_destinations,
+    ...(env ? { env } : {}),
+  });
   const app = buildAppFromConfig(config, client);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

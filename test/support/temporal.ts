@@ -29,7 +29,13 @@ export interface TestWorker {
   stop(): Promise<void>;
 }
 
-export async function startTestWorker(taskQueue: string): Promise<TestWorker> {
+/** Test receivers are on loopback, so test workers allow it unless told otherwise. */
+export interface TestWorkerOptions {
+  readonly allowDestinations?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function startTestWorker(taskQueue: string, options: TestWorkerOptions = {}): Promise<TestWorker> {
   installQuietRuntime();
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const { worker, run } = await createWebhookWorker({
@@ -37,6 +43,8 @@ export async function startTestWorker(taskQueue: string): Promise<TestWorker> {
     namespace: 'default',
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    allowDestinations: options.allowDestinations ?? ['loopback'],
+    ...(options.env ? { env: options.env } : {}),
   });
   const running = run();
   return {

@@ -25,7 +25,8 @@ describe('parseConfig', () => {
       delivery: { timeout: 15_000, max_concurrent_per_event: 100 },
       endpoints: [],
     });
-    expect(config.delivery.retry_schedule).toHaveLength(9);
+    expect(config.delivery.retry).toEqual({ jitter: 0.1, retry_after_max: 3_600_000, retry_on_status: [] });
+    expect(config.delivery).toMatchObject({ format: 'standard', allow_destinations: [] });
     expect(config.temporal.address).toBeUndefined();
   });
 
@@ -33,7 +34,7 @@ describe('parseConfig', () => {
     const yaml = parseConfig(
       [
         'delivery:',
-        '  retry_schedule: [1m, 5m, 15m]',
+        '  retry: { schedule: [1m, 5m, 15m], jitter: 0 }',
         'endpoints:',
         '  - id: ci',
         '    url: https://ci.example.com/hook',
@@ -44,7 +45,7 @@ describe('parseConfig', () => {
     const toml = parseConfig(
       [
         '[delivery]',
-        'retry_schedule = ["1m", "5m", "15m"]',
+        'retry = { schedule = ["1m", "5m", "15m"], jitter = 0 }',
         '[[endpoints]]',
         'id = "ci"',
         'url = "https://ci.example.com/hook"',
@@ -53,7 +54,7 @@ describe('parseConfig', () => {
       'a.toml',
     );
     expect(toml).toEqual(yaml);
-    expect(yaml.delivery.retry_schedule).toEqual([60_000, 300_000, 900_000]);
+    expect(yaml.delivery.retry.schedule).toEqual([60_000, 300_000, 900_000]);
     expect(yaml.endpoints[0]).toEqual({ id: 'ci', url: 'https://ci.example.com/hook', events: ['build.*'], headers: {}, enabled: true });
   });
 

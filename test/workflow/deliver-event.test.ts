@@ -5,7 +5,7 @@ import { eventWorkflowId } from '../../domain/event.js';
 import { startReceiver, type Receiver } from '../../runtime/receiver.js';
 import { deliverEvent, deliveriesQuery, type DeliverEventInput } from '../../workflows/index.js';
 import { deliveryStatusKey } from '../../workflows/search-attributes.js';
-import { anEvent, aTarget } from '../support/builders.js';
+import { anEvent, aTarget, retryAfter } from '../support/builders.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
 
 let client: Client;
@@ -69,7 +69,7 @@ describe('deliverEvent', () => {
   test('retries a retryable answer on the schedule and keeps the same webhook-id on every attempt', async () => {
     const r = await receiver();
     r.script({ status: 500 }, { status: 503 });
-    const report = await run({ event: anEvent(), targets: [aTarget(r.url, { retryScheduleMs: [300, 600] })] });
+    const report = await run({ event: anEvent(), targets: [aTarget(r.url, { retry: retryAfter([300, 600]) })] });
 
     const [delivery] = report.deliveries;
     expect(delivery?.status).toBe('succeeded');
@@ -87,7 +87,7 @@ describe('deliverEvent', () => {
   test('does not retry an answer that will not change, such as 400', async () => {
     const r = await receiver();
     r.script({ status: 400, body: 'bad payload' });
-    const report = await run({ event: anEvent(), targets: [aTarget(r.url, { retryScheduleMs: [100, 100] })] });
+    const report = await run({ event: anEvent(), targets: [aTarget(r.url, { retry: retryAfter([100, 100]) })] });
 
     expect(report.status).toBe('failed');
     expect(report.deliveries[0]?.attempts).toHaveLength(1);
@@ -99,7 +99,7 @@ describe('deliverEvent', () => {
     const r = await receiver();
     r.script({ status: 500 }, { status: 500 }, { status: 500 });
     const event = anEvent();
-    const report = await run({ event, targets: [aTarget(r.url, { retryScheduleMs: [100, 100] })] });
+    const report = await run({ event, targets: [aTarget(r.url, { retry: retryAfter([100, 100]) })] });
 
     expect(report.status).toBe('failed');
     expect(report.deliveries[0]?.attempts).toHaveLength(3);
@@ -124,7 +124,7 @@ describe('deliverEvent', () => {
     const handle = await client.workflow.start(deliverEvent, {
       workflowId: eventWorkflowId(event.id),
       taskQueue,
-      args: [{ event, targets: [aTarget(r.url, { endpointId: 'slow-to-recover', retryScheduleMs: [3_000] })] }],
+      args: [{ event, targets: [aTarget(r.url, { endpointId: 'slow-to-recover', retry: retryAfter([3_000]) })] }],
     });
     await r.waitForRequests(1);
 

@@ -1,0 +1,62 @@
+import type { DeliveryTarget } from '../domain/delivery.js';
+import type { WebhookEvent } from '../domain/event.js';
+import { renderPayload } from '../domain/payload.js';
+import { signHexSha256, signStandardWebhooks } from './signing.js';
+
+/** An outbound request, ready to send. */
+export interface OutboundRequest {
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** A secret the target refers to is not set; `variable` names it (its value is never known, so never leaked). */
+export interface MissingSecret {
+  readonly missingVariable: string;
+}
+
+/**
+ * Renders the body and headers of one attempt: the payload format, the configured headers (secrets read from
+ * `env` only now), authentication, and the signatures over exactly the bytes that are sent.
+ */
+export function buildOutboundRequest(
+  event: WebhookEvent,
+  target: DeliveryTarget,
+  attemptedAt: Date,
+  env: NodeJS.ProcessEnv,
+  userAgent: string,
+): OutboundRequest | MissingSecret {
+  const missing: string[] = [];
+  const secret = (variable: string): string => {
+    const value = env[variable];
+    if (value === undefined || value === '') missing.push(variable);
+    return value ?? '';
+  };
+
+  const body = renderPayload(target.format, event);
+  const timestampSeconds = Math.floor(attemptedAt.getTime() / 1000);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(target.headers)) headers[name] = typeof value === 'string' ? value : secret(value.env);
+
+  if (target.auth?.type === 'bearer') headers['authorization'] = `Bearer ${secret(target.auth.tokenEnv)}`;
+  if (target.auth?.type === 'basic') {
+    headers['authorization'] = `Basic ${Buffer.from(`${target.auth.username}:${secret(target.auth.passwordEnv)}`).toString('base64')}`;
+  }
+
+  Object.assign(headers, {
+    'content-type': 'application/json',
+    'user-agent': userAgent,
+    // The event id on every attempt, so receivers can tell a retry from a new event.
+    'webhook-id': event.id,
+    'webhook-timestamp': String(timestampSeconds),
+  });
+  const { signing } = target;
+  if (signing?.scheme === 'standard-webhooks') {
+    headers['webhook-signature'] = signing.secretEnvs
+      .map((name) => signStandardWebhooks(secret(name), event.id, timestampSeconds, body))
+      .join(' ');
+  } else if (signing?.scheme === 'hmac-sha256') {
+    headers[signing.header] = signing.secretEnvs.map((name) => signHexSha256(secret(name), body)).join(',');
+  }
+  const [missingVariable] = missing;
+  return missingVariable === undefined ? { headers, body } : { missingVariable };
+}
