@@ -77,6 +77,8 @@ export function parseRetryAfterMs(value: string | undefined, now: number): numbe
   const text = value?.trim();
   if (!text) return undefined;
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // HTTP dates always end in GMT; without the check, Date.parse would read "-5" or "1.5" as years.
+  if (!/ GMT$/.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
