@@ -36,8 +36,16 @@ describe('classifyAttempt', () => {
     ['dns', 'retryable'],
     ['tls', 'retryable'],
     ['other', 'retryable'],
+    ['missing_secret', 'retryable'],
     ['invalid_url', 'rejected'],
+    ['blocked_destination', 'rejected'],
   ])('a %s error is %s', (errorClass, verdict) => {
     expect(classifyAttempt({ errorClass })).toBe(verdict);
+  });
+
+  test('retries a 4xx the endpoint lists in retry_on_status, and only that one', () => {
+    expect(classifyAttempt({ statusCode: 404 }, [404, 409])).toBe('retryable');
+    expect(classifyAttempt({ statusCode: 410 }, [410])).toBe('retryable');
+    expect(classifyAttempt({ statusCode: 400 }, [404])).toBe('rejected');
   });
 });

@@ -10,7 +10,13 @@ const oldSecret = 'whsec_' + Buffer.from('the previous secret, rotated out').toS
 
 function build(...args: Parameters<typeof aTarget>[1][]): ReturnType<typeof buildOutboundRequest> {
   const env = { TOKEN: 't0ken', PASSWORD: 'pa55', SECRET: secret, OLD_SECRET: oldSecret, API_KEY: 'k3y' };
-  return buildOutboundRequest(anEvent({ id: 'evt_req' }), aTarget('https://hooks.example.com/x', Object.assign({}, ...args)), at, env, 'ua/1');
+  return buildOutboundRequest(
+    anEvent({ id: 'evt_req' }),
+    aTarget('https://hooks.example.com/x', Object.assign({}, ...args)),
+    at,
+    env,
+    'ua/1',
+  );
 }
 
 function sent(result: ReturnType<typeof buildOutboundRequest>): OutboundRequest {
@@ -44,7 +50,9 @@ describe('buildOutboundRequest', () => {
   });
 
   test('signs the exact body with every secret during a rotation, each verifiable on its own', () => {
-    const { headers, body } = sent(build({ signing: { scheme: 'standard-webhooks', secretEnvs: ['SECRET', 'OLD_SECRET'], header: 'unused' } }));
+    const { headers, body } = sent(
+      build({ signing: { scheme: 'standard-webhooks', secretEnvs: ['SECRET', 'OLD_SECRET'], header: 'unused' } }),
+    );
     expect(headers['webhook-signature']?.split(' ')).toHaveLength(2);
     for (const key of [secret, oldSecret]) expect(new Webhook(key).verify(body, headers)).toEqual(JSON.parse(body));
   });

@@ -28,7 +28,14 @@ describe('nextRetryDelayMs', () => {
   });
 
   test('backs off exponentially up to the maximum interval and the maximum attempts', () => {
-    expect([1, 2, 3, 4, 5, 6].map((attempt) => nextRetryDelayMs(exponential, at(attempt)))).toEqual([1_000, 2_000, 4_000, 8_000, 10_000, undefined]);
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => nextRetryDelayMs(exponential, at(attempt)))).toEqual([
+      1_000,
+      2_000,
+      4_000,
+      8_000,
+      10_000,
+      undefined,
+    ]);
   });
 
   test.each([

@@ -5,7 +5,12 @@ import { signHexSha256, signStandardWebhooks } from '../../activities/signing.js
 
 describe('signStandardWebhooks', () => {
   test('matches the known answer of the Standard Webhooks specification', () => {
-    const signature = signStandardWebhooks('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+    const signature = signStandardWebhooks(
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      'msg_p5jXN8AQM9LWM0D4loKWxJek',
+      1614265330,
+      '{"test": 2432232314}',
+    );
     expect(signature).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
@@ -13,7 +18,11 @@ describe('signStandardWebhooks', () => {
     const secret = 'whsec_' + Buffer.from('a secret of thirty-two bytes....').toString('base64');
     const timestamp = Math.floor(Date.now() / 1000);
     const body = JSON.stringify({ type: 'order.created', timestamp: new Date().toISOString(), data: { total: 42, note: 'ünïcode' } });
-    const headers = { 'webhook-id': 'evt_1', 'webhook-timestamp': String(timestamp), 'webhook-signature': signStandardWebhooks(secret, 'evt_1', timestamp, body) };
+    const headers = {
+      'webhook-id': 'evt_1',
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signStandardWebhooks(secret, 'evt_1', timestamp, body),
+    };
 
     expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
     expect(() => new Webhook(secret).verify(body.replace('42', '43'), headers)).toThrow();

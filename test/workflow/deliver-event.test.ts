@@ -68,16 +68,17 @@ describe('deliverEvent', () => {
 
   test('retries a retryable answer on the schedule and keeps the same webhook-id on every attempt', async () => {
     const r = await receiver();
-    r.script({ status: 500 }, { status: 503 });
+    r.script({ status: 500 }, { status: 500 });
     const report = await run({ event: anEvent(), targets: [aTarget(r.url, { retry: retryAfter([300, 600]) })] });
 
     const [delivery] = report.deliveries;
     expect(delivery?.status).toBe('succeeded');
     expect(delivery?.attempts.map((a) => [a.attempt, a.statusCode, a.verdict])).toEqual([
       [1, 500, 'retryable'],
-      [2, 503, 'retryable'],
+      [2, 500, 'retryable'],
       [3, 200, 'delivered'],
     ]);
+    expect(r.requests).toHaveLength(3);
     const times = r.requests.map((request) => request.receivedAt);
     expect((times[1] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(300);
     expect((times[2] ?? 0) - (times[1] ?? 0)).toBeGreaterThanOrEqual(600);
@@ -105,6 +106,47 @@ describe('deliverEvent', () => {
     expect(report.deliveries[0]?.attempts).toHaveLength(3);
     const description = await client.workflow.getHandle(eventWorkflowId(event.id)).describe();
     expect(description.typedSearchAttributes.get(deliveryStatusKey)).toBe('failed');
+  });
+
+  test('waits as long as Retry-After asks on a 429, not as long as the schedule says', async () => {
+    const r = await receiver();
+    r.script({ status: 429, headers: { 'retry-after': '2' } });
+    const report = await run({ event: anEvent(), targets: [aTarget(r.url, { retry: retryAfter([60_000]) })] });
+
+    expect(report.deliveries[0]?.attempts.map((a) => [a.statusCode, a.verdict])).toEqual([
+      [429, 'retryable'],
+      [200, 'delivered'],
+    ]);
+    const gapMs = (r.requests[1]?.receivedAt ?? 0) - (r.requests[0]?.receivedAt ?? 0);
+    expect(gapMs).toBeGreaterThanOrEqual(2_000);
+    expect(gapMs).toBeLessThan(30_000);
+  });
+
+  test('stops at once on 410 Gone and says the endpoint is gone', async () => {
+    const r = await receiver();
+    r.script({ status: 410 });
+    const report = await run({ event: anEvent(), targets: [aTarget(r.url, { retry: retryAfter([100]) })] });
+
+    expect(report.deliveries[0]).toMatchObject({ status: 'failed', reason: 'the endpoint answered 410 Gone' });
+    expect(report.deliveries[0]?.attempts.map((a) => a.verdict)).toEqual(['gone']);
+  });
+
+  test('retries an attempt that timed out', async () => {
+    const r = await receiver();
+    r.script({ status: 200, delayMs: 2_000 });
+    const report = await run({ event: anEvent(), targets: [aTarget(r.url, { timeoutMs: 500, retry: retryAfter([100]) })] });
+
+    expect(report.deliveries[0]?.attempts.map((a) => [a.errorClass, a.statusCode, a.verdict])).toEqual([
+      ['timeout', undefined, 'retryable'],
+      [undefined, 200, 'delivered'],
+    ]);
+  });
+
+  test('retries a 4xx listed in retry_on_status', async () => {
+    const r = await receiver();
+    r.script({ status: 404 });
+    const report = await run({ event: anEvent(), targets: [aTarget(r.url, { retry: retryAfter([100]), retryOnStatus: [404] })] });
+    expect(report.deliveries[0]?.attempts.map((a) => a.statusCode)).toEqual([404, 200]);
   });
 
   test('records a refused connection as a retryable transport error', async () => {

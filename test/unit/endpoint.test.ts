@@ -1,0 +1,92 @@
+import { describe, expect, test } from 'vitest';
+import { EndpointSchema } from '../../domain/endpoint.js';
+import { toDeliveryTarget } from '../../domain/target.js';
+import { ConfigSchema } from '../../config/schema.js';
+
+const base = { id: 'ep', url: 'https://hooks.example.com/x' };
+
+function issues(input: object): string[] {
+  const result = EndpointSchema.safeParse({ ...base, ...input });
+  return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+}
+
+describe('EndpointSchema', () => {
+  test('accepts bearer and basic auth by environment reference', () => {
+    expect(issues({ auth: { type: 'bearer', token_env: 'PAGERDUTY_TOKEN' } })).toEqual([]);
+    expect(issues({ auth: { type: 'basic', username: 'operator', password_env: 'WEBHOOK_PASSWORD' } })).toEqual([]);
+  });
+
+  test('refuses a secret written into the config instead of referenced', () => {
+    expect(issues({ auth: { type: 'bearer', token: 'abc' } })).not.toEqual([]);
+    expect(issues({ auth: { type: 'bearer', token_env: 'not a name' } })[0]).toMatch(/environment variable/);
+  });
+
+  test('signs with Standard Webhooks unless told otherwise, and takes one secret or several', () => {
+    expect(EndpointSchema.parse({ ...base, signing: { secret_env: 'S' } }).signing).toEqual({
+      scheme: 'standard-webhooks',
+      secret_env: ['S'],
+    });
+    expect(EndpointSchema.parse({ ...base, signing: { secret_env: ['NEW', 'OLD'] } }).signing?.secret_env).toEqual(['NEW', 'OLD']);
+  });
+
+  test('allows a signature header only for the hex scheme', () => {
+    expect(issues({ signing: { scheme: 'hmac-sha256', secret_env: 'S', header: 'X-Sig' } })).toEqual([]);
+    expect(issues({ signing: { secret_env: 'S', header: 'X-Sig' } })).toEqual([
+      'signing.header: header applies to the hmac-sha256 scheme only',
+    ]);
+  });
+
+  test('takes a schedule or exponential backoff, not both', () => {
+    expect(issues({ retry: { schedule: ['1m'], exponential: {} } })).toEqual(['retry: give either schedule or exponential, not both']);
+  });
+
+  test('refuses headers the gateway sets itself', () => {
+    expect(issues({ headers: { 'Webhook-Signature': 'x' } })).toEqual([
+      'headers.Webhook-Signature: this header is set by the gateway and cannot be configured',
+    ]);
+  });
+});
+
+describe('toDeliveryTarget', () => {
+  const config = ConfigSchema.parse({
+    delivery: { timeout: '10s', format: 'event', signing: { secret_env: 'GLOBAL_SECRET' }, retry: { schedule: ['1m'], jitter: 0 } },
+  });
+  const defaults = {
+    timeoutMs: config.delivery.timeout,
+    retry: config.delivery.retry,
+    format: config.delivery.format,
+    ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
+  };
+
+  test('fills what the endpoint leaves out from the delivery defaults', () => {
+    expect(toDeliveryTarget(EndpointSchema.parse(base), defaults)).toEqual({
+      endpointId: 'ep',
+      url: base.url,
+      headers: {},
+      signing: { scheme: 'standard-webhooks', secretEnvs: ['GLOBAL_SECRET'], header: 'X-Webhook-Signature' },
+      format: 'event',
+      timeoutMs: 10_000,
+      retry: { scheduleMs: [60_000], jitter: 0, retryAfterMaxMs: 3_600_000 },
+      retryOnStatus: [],
+    });
+  });
+
+  test('keeps what the endpoint says, and carries only references to secrets', () => {
+    const endpoint = EndpointSchema.parse({
+      ...base,
+      auth: { type: 'bearer', token_env: 'TOKEN' },
+      signing: { scheme: 'hmac-sha256', secret_env: 'HEX' },
+      format: 'slack',
+      timeout: '2s',
+      retry: { exponential: { maximum_attempts: 3 }, retry_on_status: [404] },
+    });
+    expect(toDeliveryTarget(endpoint, defaults)).toMatchObject({
+      auth: { type: 'bearer', tokenEnv: 'TOKEN' },
+      signing: { scheme: 'hmac-sha256', secretEnvs: ['HEX'], header: 'X-Webhook-Signature' },
+      format: 'slack',
+      timeoutMs: 2_000,
+      retry: { exponential: { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 3_600_000, maximumAttempts: 3 } },
+      retryOnStatus: [404],
+    });
+  });
+});

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { eventWorkflowId } from '../../domain/event.js';
+import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { deliverEvent, type DeliverEventInput } from '../../workflows/index.js';
+import { anEvent, aTarget } from '../support/builders.js';
+import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
+
+// Workers here are given their own environment and destination rules, so each test file's workers differ.
+
+const SECRETS = {
+  HOOK_TOKEN: 'tok-4f1e9c2b-never-in-history',
+  HOOK_SECRET: 'whsec_' + Buffer.from('sign-me-but-never-store-me-0001').toString('base64'),
+};
+
+let client: Client;
+let receiver: Receiver;
+let guarded: { worker: TestWorker; taskQueue: string };
+let withSecrets: { worker: TestWorker; taskQueue: string };
+
+/** The CLI's JSON history, with every payload's base64 `data` decoded next to it. */
+function readablePayloads(json: string): string {
+  const decoded: string[] = [json];
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value !== null && typeof value === 'object') {
+      const record = value as Record<string, unknown>;
+      if (typeof record['data'] === 'string' && 'metadata' in record) decoded.push(Buffer.from(record['data'], 'base64').toString('utf8'));
+      Object.values(record).forEach(visit);
+    }
+  };
+  visit(JSON.parse(json));
+  return decoded.join('\n');
+}
+
+async function run(taskQueue: string, input: DeliverEventInput) {
+  return client.workflow.execute(deliverEvent, { workflowId: eventWorkflowId(input.event.id), taskQueue, args: [input] });
+}
+
+beforeAll(async () => {
+  client = await connectTestClient();
+  receiver = await startReceiver();
+  const guardedQueue = uniqueTaskQueue('guarded');
+  const secretsQueue = uniqueTaskQueue('secrets');
+  guarded = { taskQueue: guardedQueue, worker: await startTestWorker(guardedQueue, { allowDestinations: [] }) };
+  withSecrets = { taskQueue: secretsQueue, worker: await startTestWorker(secretsQueue, { env: SECRETS }) };
+});
+
+afterAll(async () => {
+  await guarded.worker.stop();
+  await withSecrets.worker.stop();
+  await receiver.close();
+  await client.connection.close();
+});
+
+describe('outbound safety', () => {
+  test.each([
+    ['an IP literal', (port: string) => `http://127.0.0.1:${port}/webhooks`],
+    ['a name that resolves to loopback', (port: string) => `http://localhost:${port}/webhooks`],
+  ])('refuses a loopback destination given as %s, without retrying', async (_, url) => {
+    const before = receiver.requests.length;
+    const report = await run(guarded.taskQueue, { event: anEvent(), targets: [aTarget(url(new URL(receiver.url).port))] });
+
+    expect(report.deliveries[0]?.attempts).toHaveLength(1);
+    expect(report.deliveries[0]?.attempts[0]).toMatchObject({ errorClass: 'blocked_destination', verdict: 'rejected' });
+    expect(report.deliveries[0]?.attempts[0]?.errorMessage).toMatch(/loopback address, which delivery.allow_destinations does not allow/);
+    expect(receiver.requests.length).toBe(before);
+  });
+});
+
+describe('secrets', () => {
+  test('are read by the worker when sending, and never reach the workflow history', async () => {
+    const event = anEvent();
+    const report = await run(withSecrets.taskQueue, {
+      event,
+      targets: [
+        aTarget(receiver.url, {
+          auth: { type: 'bearer', tokenEnv: 'HOOK_TOKEN' },
+          signing: { scheme: 'standard-webhooks', secretEnvs: ['HOOK_SECRET'], header: 'unused' },
+        }),
+      ],
+    });
+    expect(report.status).toBe('succeeded');
+    const request = receiver.requests.find((r) => r.headers['webhook-id'] === event.id);
+    expect(request?.headers['authorization']).toBe(`Bearer ${SECRETS.HOOK_TOKEN}`);
+
+    const { stdout } = await promisify(execFile)(
+      inject('temporalCliPath'),
+      ['workflow', 'show', '--workflow-id', eventWorkflowId(event.id), '--output', 'json', '--address', inject('temporalAddress')],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    const history = readablePayloads(stdout);
+    // The reference is there (so the search looks at the right text); the values are not.
+    expect(history).toContain('"tokenEnv":"HOOK_TOKEN"');
+    expect(history).not.toContain(SECRETS.HOOK_TOKEN);
+    expect(history).not.toContain(SECRETS.HOOK_SECRET);
+    expect(history).not.toContain(SECRETS.HOOK_SECRET.slice('whsec_'.length));
+  });
+
+  test('a secret missing from the worker environment is a retryable, named failure', async () => {
+    const report = await run(withSecrets.taskQueue, {
+      event: anEvent(),
+      targets: [aTarget(receiver.url, { auth: { type: 'bearer', tokenEnv: 'NOT_SET_ANYWHERE' } })],
+    });
+    expect(report.deliveries[0]?.attempts[0]).toMatchObject({
+      errorClass: 'missing_secret',
+      verdict: 'retryable',
+      errorMessage: 'environment variable NOT_SET_ANYWHERE is not set on the worker',
+    });
+  });
+});
