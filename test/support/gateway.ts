@@ -19,12 +19,14 @@ export interface TestGateway {
  * otherwise. `env` is where the worker reads referenced secrets.
  */
 export async function startGateway(input: Omit<ConfigInput, 'temporal'> = {}, env?: NodeJS.ProcessEnv): Promise<TestGateway> {
-  const taskQueue = uniqueTaskQueue('gateway');
-  const config = ConfigSchema.parse({
-    ...input,
-    delivery: { allow_destinations: ['loopback'], ...input.delivery },
-    temporal: { task_queue: taskQueue },
-  });
+  const config = ConfigSchema.parse({ ...input, delivery: { allow_destinations: ['loopback'], ...input.delivery } });
+  return startConfiguredGateway(config, env);
+}
+
+/** Starts a gateway from a parsed config, on a task queue of its own. */
+export async function startConfiguredGateway(parsed: Config, env?: NodeJS.ProcessEnv): Promise<TestGateway> {
+  const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('gateway') } };
+  const taskQueue = config.temporal.task_queue;
   const client = await connectTestClient();
   const worker: TestWorker = await startTestWorker(taskQueue, {
     allowDestinations: config.delivery.allow_destinations,
