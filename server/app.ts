@@ -1,4 +1,12 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type HTTPMethods } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type HTTPMethods,
+} from 'fastify';
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { sendProblem } from './problem.js';
 
@@ -7,6 +15,17 @@ export interface AppDeps extends EventRoutesDeps {
   /** Resolves when Temporal answers; `/readyz` reports its failure as 503. */
   readonly checkReady: () => Promise<void>;
   readonly logger?: FastifyBaseLogger;
+}
+
+/** One log line per request, when it completes, instead of Fastify's two; never headers or bodies. */
+class OneLineRequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (error) reply.log.error({ ...line, err: error }, 'request');
+    else reply.log.info(line, 'request');
+  }
 }
 
 const ROUTABLE_METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -19,15 +38,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
     // The event id is chosen by the producer; a request id from the client would let it forge log correlation.
     requestIdHeader: false,
-    // One line per request, written below, instead of Fastify's two.
-    disableRequestLogging: true,
-  });
-
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request',
-    );
+    logController: new OneLineRequestLog(),
   });
 
   const methodsByUrl = new Map<string, Set<string>>();

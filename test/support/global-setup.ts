@@ -7,7 +7,7 @@ import { startDevServer } from '../../runtime/dev-server.js';
 import { ensureTemporalCli } from '../../runtime/temporal-cli.js';
 import { WORKFLOWS_PATH } from '../../runtime/worker.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
-import { findFreePort } from './ports.js';
+import { findFreePort } from '../../runtime/ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, test } from 'vitest';
 import { buildOutboundRequest, type OutboundRequest } from '../../activities/request.js';
+import type { DeliveryTarget } from '../../domain/delivery.js';
 import { anEvent, aTarget } from '../support/builders.js';
 
 // Now, because the standardwebhooks library refuses timestamps more than five minutes off.
@@ -8,11 +9,11 @@ const at = new Date(Math.floor(Date.now() / 1000) * 1000);
 const secret = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
 const oldSecret = 'whsec_' + Buffer.from('the previous secret, rotated out').toString('base64');
 
-function build(...args: Parameters<typeof aTarget>[1][]): ReturnType<typeof buildOutboundRequest> {
+function build(overrides: Partial<DeliveryTarget> = {}): ReturnType<typeof buildOutboundRequest> {
   const env = { TOKEN: 't0ken', PASSWORD: 'pa55', SECRET: secret, OLD_SECRET: oldSecret, API_KEY: 'k3y' };
   return buildOutboundRequest(
     anEvent({ id: 'evt_req' }),
-    aTarget('https://hooks.example.com/x', Object.assign({}, ...args)),
+    aTarget('https://hooks.example.com/x', overrides),
     at,
     env,
     'ua/1',
