@@ -18,7 +18,9 @@ export class BlockedDestinationError extends Error {
 /** Refuses a URL whose host is an IP literal of a kind not allowed; names resolve through {@link createGuardedLookup}. */
 export function checkLiteralDestination(url: URL, allowed: readonly string[]): BlockedDestinationError | undefined {
   const kind = classifyAddress(url.hostname);
-  return kind === undefined || isDestinationAllowed(kind, allowed) ? undefined : new BlockedDestinationError(url.hostname, url.hostname, kind);
+  return kind === undefined || isDestinationAllowed(kind, allowed)
+    ? undefined
+    : new BlockedDestinationError(url.hostname, url.hostname, kind);
 }
 
 /**

@@ -45,7 +45,8 @@ export const EmbeddedConfigSchema = z.strictObject({
 export const DeliveryConfigSchema = z.strictObject({
   timeout: DurationSchema.prefault('15s').meta({ description: 'time limit of one HTTP attempt' }),
   retry: RetryPolicySchema.prefault({}).meta({
-    description: 'default retry policy: schedule or exponential, jitter, deadline, retry_after_max, retry_on_status; without schedule or exponential, the Standard Webhooks schedule (5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h)',
+    description:
+      'default retry policy: schedule or exponential, jitter, deadline, retry_after_max, retry_on_status; without schedule or exponential, the Standard Webhooks schedule (5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h)',
   }),
   format: z.enum(PAYLOAD_FORMATS).default('standard').meta({ description: 'default body shape: standard, event, data, slack, discord' }),
   signing: SigningSchema.optional().meta({ description: 'default signing of every endpoint without its own' }),

@@ -5,7 +5,9 @@ import type { RetryPolicy } from './retry.js';
 export type HeaderValue = string | { readonly env: string };
 
 /** How to authenticate to the receiver; secrets by reference only. */
-export type AuthReference = { readonly type: 'bearer'; readonly tokenEnv: string } | { readonly type: 'basic'; readonly username: string; readonly passwordEnv: string };
+export type AuthReference =
+  | { readonly type: 'bearer'; readonly tokenEnv: string }
+  | { readonly type: 'basic'; readonly username: string; readonly passwordEnv: string };
 
 /** How to sign; the secrets by reference only, several while one is being rotated out. */
 export interface SigningReference {

@@ -90,7 +90,9 @@ export const RetryPolicySchema = z
 export const EndpointSchema = z.strictObject({
   id: EndpointIdSchema.meta({ description: 'stable id, used in workflow ids and search attributes' }),
   name: z.string().min(1).max(200).optional().meta({ description: 'human-readable name (defaults to the id)' }),
-  url: z.url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' }).meta({ description: 'where deliveries are POSTed' }),
+  url: z
+    .url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' })
+    .meta({ description: 'where deliveries are POSTed' }),
   events: z.array(EventPatternSchema).min(1).default(['*']).meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
   headers: HeadersSchema.default({}).meta({ description: 'extra HTTP headers: a value, or { env: NAME } for a secret' }),
   auth: AuthSchema.optional().meta({ description: '{ type: bearer, token_env } or { type: basic, username, password_env }' }),

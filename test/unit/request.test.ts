@@ -11,13 +11,7 @@ const oldSecret = 'whsec_' + Buffer.from('the previous secret, rotated out').toS
 
 function build(overrides: Partial<DeliveryTarget> = {}): ReturnType<typeof buildOutboundRequest> {
   const env = { TOKEN: 't0ken', PASSWORD: 'pa55', SECRET: secret, OLD_SECRET: oldSecret, API_KEY: 'k3y' };
-  return buildOutboundRequest(
-    anEvent({ id: 'evt_req' }),
-    aTarget('https://hooks.example.com/x', overrides),
-    at,
-    env,
-    'ua/1',
-  );
+  return buildOutboundRequest(anEvent({ id: 'evt_req' }), aTarget('https://hooks.example.com/x', overrides), at, env, 'ua/1');
 }
 
 function sent(result: ReturnType<typeof buildOutboundRequest>): OutboundRequest {
