@@ -54,7 +54,12 @@ export const DeliveryConfigSchema = z.strictObject({
     .array(z.enum(ALLOWABLE_ADDRESS_KINDS))
     .default([])
     .meta({ description: 'non-public destinations deliveries may reach: loopback, private, link_local' }),
-  max_concurrent_per_event: z.int().min(1).max(1_000).default(100).meta({ description: 'endpoints one event delivers to at once' }),
+  max_concurrent_per_event: z
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(100)
+    .meta({ description: 'HTTP attempts one event runs at once; endpoints waiting to retry hold no slot' }),
 });
 
 /** The whole configuration: the single source of truth for its shape, defaults and documentation. */

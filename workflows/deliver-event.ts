@@ -14,14 +14,17 @@ import { formatDurationMs } from '../domain/duration.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry.js';
 import { displayHost } from '../domain/url.js';
-import { forEachBounded } from './bounded.js';
+import { createLimiter } from './limiter.js';
 import { deliveryStatusKey } from './search-attributes.js';
 
 /** Input of {@link deliverEvent}: the event and the endpoints it was routed to when it was accepted. */
 export interface DeliverEventInput {
   readonly event: WebhookEvent;
   readonly targets: readonly DeliveryTarget[];
-  /** How many endpoints may be in delivery at once; keeps pending activities far below Temporal's limit of 2,000. */
+  /**
+   * How many HTTP attempts may run at once; keeps pending activities far below Temporal's limit of 2,000. Endpoints
+   * waiting for a retry hold no slot.
+   */
   readonly maxConcurrentDeliveries?: number;
 }
 
@@ -72,20 +75,25 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
 
   setHandler(deliveriesQuery, report);
   publishStatus();
+  const limit = createLimiter(input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES);
 
   const deliverToEndpoint = async (index: number): Promise<void> => {
     const target = targets[index] as DeliveryTarget;
     const delivery = deliveries[index] as MutableDelivery;
     const host = displayHost(target.url);
-    const firstAttemptAt = Date.now();
+    let firstAttemptAt: number | undefined;
     for (let attempt = 1; ; attempt++) {
-      delivery.status = 'delivering';
-      delete delivery.nextAttemptAt;
-      publishStatus();
-      const result = await deliverAttempt.executeWithOptions(
-        { startToCloseTimeout: target.timeoutMs + ACTIVITY_OVERHEAD_MS, summary: `POST ${host} · attempt ${attempt}` },
-        [{ event, target, attempt }],
-      );
+      // The status turns to `delivering` only once a slot is free: until then the endpoint is waiting, not sending.
+      const result = await limit(() => {
+        firstAttemptAt ??= Date.now();
+        delivery.status = 'delivering';
+        delete delivery.nextAttemptAt;
+        publishStatus();
+        return deliverAttempt.executeWithOptions(
+          { startToCloseTimeout: target.timeoutMs + ACTIVITY_OVERHEAD_MS, summary: `POST ${host} · attempt ${attempt}` },
+          [{ event, target, attempt }],
+        );
+      });
       const verdict = classifyAttempt(result, target.retryOnStatus);
       delivery.attempts.push({ ...result, attempt, verdict });
       if (verdict === 'delivered') {
@@ -96,7 +104,7 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
         verdict === 'retryable'
           ? nextRetryDelayMs(target.retry, {
               attempt,
-              elapsedMs: Date.now() - firstAttemptAt,
+              elapsedMs: Date.now() - (firstAttemptAt ?? Date.now()),
               random: Math.random(),
               ...retryAfter(result),
             })
@@ -110,15 +118,13 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
       delivery.nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
       publishStatus();
       await sleep(delayMs, { summary: `retry ${target.endpointId} in ${formatDurationMs(delayMs)} · ${outcomeLabel(result)}` });
+      delivery.status = 'pending';
+      delete delivery.nextAttemptAt;
     }
     publishStatus();
   };
 
-  await forEachBounded(
-    targets.map((_, index) => index),
-    input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES,
-    deliverToEndpoint,
-  );
+  await Promise.all(targets.map((_, index) => deliverToEndpoint(index)));
   publishStatus();
   return report();
 }

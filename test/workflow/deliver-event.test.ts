@@ -194,6 +194,23 @@ describe('deliverEvent', () => {
     expect(r.peakConcurrency).toBe(2);
   });
 
+  test('does not let an endpoint waiting for its retry hold a delivery slot', async () => {
+    const failing = await receiver();
+    const healthy = await receiver();
+    failing.script({ status: 500 });
+    const report = await run({
+      event: anEvent(),
+      targets: [
+        aTarget(failing.url, { endpointId: 'failing', retry: retryAfter([2_000]) }),
+        aTarget(healthy.url, { endpointId: 'healthy' }),
+      ],
+      maxConcurrentDeliveries: 1,
+    });
+
+    expect(report.status).toBe('succeeded');
+    expect(healthy.requests[0]?.receivedAt).toBeLessThan(failing.requests[1]?.receivedAt ?? 0);
+  });
+
   test('completes at once, as succeeded, when no endpoint subscribed', async () => {
     const report = await run({ event: anEvent(), targets: [] });
     expect(report).toMatchObject({ status: 'succeeded', deliveries: [] });
