@@ -1,14 +1,17 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import type { AttemptResult, DeliveryTarget } from '../domain/delivery.js';
-import type { WebhookEvent } from '../domain/event.js';
 import { checkLiteralDestination } from './destination.js';
+import type { EventLoader } from './event-loader.js';
 import { buildOutboundRequest } from './request.js';
 import { classifyTransportError, describeTransportError } from './transport-error.js';
 
-/** One HTTP attempt of one event to one endpoint. */
+/**
+ * One HTTP attempt of one event to one endpoint. The event itself is not here: the activity reads it from its
+ * workflow's input (see `event-loader.ts`), so that history holds one copy of it, not one per attempt.
+ */
 export interface AttemptRequest {
-  readonly event: WebhookEvent;
+  readonly eventId: string;
   readonly target: DeliveryTarget;
   readonly attempt: number;
 }
@@ -22,6 +25,8 @@ export interface DeliveryActivityDeps {
   readonly userAgent: string;
   /** Where secrets referenced by name are read from, at the moment of sending. */
   readonly env: NodeJS.ProcessEnv;
+  /** Reads the event from the input of the workflow run an attempt belongs to. */
+  readonly events: EventLoader;
   readonly now?: () => Date;
 }
 
@@ -35,7 +40,14 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
   return {
     /** POSTs the event to the target once and reports what happened; HTTP failures are results, not errors. */
-    async deliverAttempt({ event, target }: AttemptRequest): Promise<AttemptResult> {
+    async deliverAttempt({ eventId, target }: AttemptRequest): Promise<AttemptResult> {
+      const context = Context.current();
+      const run = context.info.workflowExecution;
+      if (!run) throw ApplicationFailure.nonRetryable('deliverAttempt runs only as part of a deliverEvent workflow', 'NoWorkflow');
+      const event = await deps.events.load(run);
+      if (event.id !== eventId) {
+        throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
+      }
       const startedAt = now();
       const elapsedMs = (): number => Math.max(0, now().getTime() - startedAt.getTime());
       const failed = (error: unknown, errorClass = classifyTransportError(error)): AttemptResult => ({
@@ -59,7 +71,6 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       if (blocked) return failed(blocked);
 
       // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout.
-      const context = Context.current();
       const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
       try {
         const response = await request(url, {

@@ -3,6 +3,8 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { Agent } from 'undici';
 import { createDeliveryActivities } from '../activities/index.js';
 import { createGuardedLookup } from '../activities/destination.js';
+import { createEventLoader } from '../activities/event-loader.js';
+import { Client } from '@temporalio/client';
 
 /** The module the worker bundles for the workflow sandbox: the source under tsx, the compiled file in `dist/`. */
 export const WORKFLOWS_PATH = fileURLToPath(
@@ -39,6 +41,8 @@ export async function createWebhookWorker(options: WebhookWorkerOptions): Promis
     allowDestinations,
     userAgent: options.userAgent ?? 'temporal-webhooks/0.1',
     env: options.env ?? process.env,
+    // Over the worker's own connection: activities read each event from its workflow's input through it.
+    events: createEventLoader(new Client({ connection: options.connection, namespace: options.namespace })),
   });
   const worker = await Worker.create({
     connection: options.connection,

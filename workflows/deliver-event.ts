@@ -91,7 +91,7 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
         publishStatus();
         return deliverAttempt.executeWithOptions(
           { startToCloseTimeout: target.timeoutMs + ACTIVITY_OVERHEAD_MS, summary: `POST ${host} · attempt ${attempt}` },
-          [{ event, target, attempt }],
+          [{ eventId: event.id, target, attempt }],
         );
       });
       const verdict = classifyAttempt(result, target.retryOnStatus);
