@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { ConfigSchema } from '../config/schema.js';
+import { webhookDataConverter } from '../runtime/data-converter.js';
 import { startDevServer } from '../runtime/dev-server.js';
 import { runMain } from '../runtime/main.js';
 import { startReceiver, type Receiver } from '../runtime/receiver.js';
@@ -67,7 +68,7 @@ runMain(async () => {
     allowDestinations: ['loopback'],
   });
   const running = run();
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter: webhookDataConverter() });
   const config = ConfigSchema.parse({
     temporal: { task_queue: taskQueue },
     delivery: { allow_destinations: ['loopback'] },

@@ -85,12 +85,24 @@ export interface EndpointDelivery {
   readonly reason?: string;
 }
 
+/** One child workflow of an event routed to more endpoints than one workflow holds. */
+export interface PartReport {
+  readonly workflowId: string;
+  /** How many endpoints the part delivers to. */
+  readonly endpoints: number;
+  readonly status: DeliveryStatus;
+  /** Once the part has finished: how many of its deliveries ended in each status. */
+  readonly statusCounts?: Partial<Record<DeliveryStatus, number>>;
+}
+
 /** The state of an event's deliveries to every routed endpoint. */
 export interface DeliveryReport {
   readonly eventId: string;
   readonly eventType: string;
   readonly status: DeliveryStatus;
+  /** Per endpoint; empty when the event was split into `parts`, whose own `deliveries` query lists them. */
   readonly deliveries: readonly EndpointDelivery[];
+  readonly parts?: readonly PartReport[];
 }
 
 /** The overall status of an event from its endpoints' statuses: done only when every endpoint is. */

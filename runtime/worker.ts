@@ -5,6 +5,7 @@ import { createDeliveryActivities } from '../activities/index.js';
 import { createGuardedLookup } from '../activities/destination.js';
 import { createEventLoader } from '../activities/event-loader.js';
 import { Client } from '@temporalio/client';
+import { webhookDataConverter } from './data-converter.js';
 
 /** The module the worker bundles for the workflow sandbox: the source under tsx, the compiled file in `dist/`. */
 export const WORKFLOWS_PATH = fileURLToPath(
@@ -35,6 +36,7 @@ export interface WebhookWorker {
 export async function createWebhookWorker(options: WebhookWorkerOptions): Promise<WebhookWorker> {
   // One pool for every outbound request: keep-alive connections to busy receivers are reused across attempts.
   const allowDestinations = options.allowDestinations ?? [];
+  const dataConverter = webhookDataConverter();
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
   const activities = createDeliveryActivities({
     dispatcher,
@@ -42,9 +44,10 @@ export async function createWebhookWorker(options: WebhookWorkerOptions): Promis
     userAgent: options.userAgent ?? 'temporal-webhooks/0.1',
     env: options.env ?? process.env,
     // Over the worker's own connection: activities read each event from its workflow's input through it.
-    events: createEventLoader(new Client({ connection: options.connection, namespace: options.namespace })),
+    events: createEventLoader(new Client({ connection: options.connection, namespace: options.namespace, dataConverter })),
   });
   const worker = await Worker.create({
+    dataConverter,
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,

@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { DeliveryTarget } from '../domain/delivery.js';
+import { fitsOnePart } from '../domain/fanout.js';
 import { eventWorkflowId, type WebhookEvent } from '../domain/event.js';
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
 import { deliverEvent } from '../workflows/index.js';
@@ -40,6 +41,7 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
   return {
     async publish(event, targets) {
       const workflowId = eventWorkflowId(event.id);
+      const endpointIds = targets.map((target) => target.endpointId);
       const input: DeliverEventInput = { event, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries };
       try {
         const { client } = options;
@@ -56,7 +58,8 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
             staticSummary: summarize(event, targets),
             typedSearchAttributes: [
               { key: eventTypeKey, value: event.type },
-              { key: endpointIdsKey, value: targets.map((target) => target.endpointId) },
+              // An event split into parts lists its endpoints on the parts: here they would not fit one attribute.
+              ...(fitsOnePart(endpointIds) ? [{ key: endpointIdsKey, value: endpointIds }] : []),
               { key: deliveryStatusKey, value: targets.length === 0 ? 'succeeded' : 'pending' },
             ],
           }),

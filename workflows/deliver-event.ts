@@ -1,4 +1,4 @@
-import { defineQuery, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { defineQuery, executeChild, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities/index.js';
 import { classifyAttempt } from '../domain/classify.js';
 import {
@@ -11,11 +11,12 @@ import {
   type DeliveryTarget,
 } from '../domain/delivery.js';
 import { formatDurationMs } from '../domain/duration.js';
+import { partitionTargets, type PartLimits } from '../domain/fanout.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry.js';
 import { displayHost } from '../domain/url.js';
 import { createLimiter } from './limiter.js';
-import { deliveryStatusKey } from './search-attributes.js';
+import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from './search-attributes.js';
 
 /** Input of {@link deliverEvent}: the event and the endpoints it was routed to when it was accepted. */
 export interface DeliverEventInput {
@@ -26,6 +27,13 @@ export interface DeliverEventInput {
    * waiting for a retry hold no slot.
    */
   readonly maxConcurrentDeliveries?: number;
+  /** When to split the endpoints among child workflows; the defaults suit Temporal's limits. */
+  readonly partLimits?: PartLimits;
+  /**
+   * Whether the result lists every attempt (the default). Parts of a split event leave them out: their results are
+   * stored in the parent's history, which needs only the statuses; the part's own query still lists every attempt.
+   */
+  readonly resultWithAttempts?: boolean;
 }
 
 /** Where every endpoint's delivery of the event stands, with all attempts so far. */
@@ -44,6 +52,19 @@ const { deliverAttempt } = proxyActivities<DeliveryActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+interface MutablePart {
+  readonly workflowId: string;
+  readonly endpoints: number;
+  status: DeliveryStatus;
+  statusCounts?: Partial<Record<DeliveryStatus, number>>;
+}
+
+function countStatuses(statuses: readonly DeliveryStatus[]): Partial<Record<DeliveryStatus, number>> {
+  const counts: Partial<Record<DeliveryStatus, number>> = {};
+  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
+}
+
 interface MutableDelivery {
   readonly endpointId: string;
   status: DeliveryStatus;
@@ -52,11 +73,77 @@ interface MutableDelivery {
   reason?: string;
 }
 
-/** Delivers one event to each routed endpoint, one activity per HTTP attempt and a durable timer between attempts. */
+/**
+ * Delivers one event to each routed endpoint, one activity per HTTP attempt and a durable timer between attempts.
+ * An event routed to more endpoints than one workflow should hold is split among child workflows, one per part.
+ */
 export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryReport> {
+  const parts = partitionTargets(input.targets, input.partLimits);
+  return parts.length > 1 ? deliverInParts(input, parts) : deliverToTargets(input);
+}
+
+/** Publishes the overall status as a search attribute, only when it changes: one history event per flip. */
+function createStatusPublisher(currentStatus: () => DeliveryStatus): () => void {
+  let published: DeliveryStatus | undefined;
+  return () => {
+    const status = currentStatus();
+    if (status === published) return;
+    published = status;
+    upsertSearchAttributes([{ key: deliveryStatusKey, value: status }]);
+  };
+}
+
+async function deliverInParts(input: DeliverEventInput, parts: readonly (readonly DeliveryTarget[])[]): Promise<DeliveryReport> {
+  const { event } = input;
+  const { workflowId } = workflowInfo();
+  const states: MutablePart[] = parts.map((part, index) => ({
+    workflowId: `${workflowId}/part-${index + 1}`,
+    endpoints: part.length,
+    status: 'pending',
+  }));
+  const report = (): DeliveryReport => ({
+    eventId: event.id,
+    eventType: event.type,
+    status: summarizeStatus(states.map((part) => part.status)),
+    deliveries: [],
+    parts: states.map((part) => ({ ...part })),
+  });
+  const publishStatus = createStatusPublisher(() => report().status);
+  setHandler(deliveriesQuery, report);
+
+  await Promise.all(
+    parts.map(async (part, index) => {
+      const state = states[index] as MutablePart;
+      state.status = 'delivering';
+      publishStatus();
+      const result = await executeChild(deliverEvent, {
+        workflowId: state.workflowId,
+        args: [
+          {
+            event,
+            targets: part,
+            resultWithAttempts: false,
+            ...(input.maxConcurrentDeliveries ? { maxConcurrentDeliveries: input.maxConcurrentDeliveries } : {}),
+          },
+        ],
+        staticSummary: `${event.type} → part ${index + 1} of ${parts.length} (${part.length} endpoints)`,
+        typedSearchAttributes: [
+          { key: eventTypeKey, value: event.type },
+          { key: endpointIdsKey, value: part.map((target) => target.endpointId) },
+          { key: deliveryStatusKey, value: 'pending' },
+        ],
+      });
+      state.status = result.status;
+      state.statusCounts = countStatuses(result.deliveries.map((delivery) => delivery.status));
+      publishStatus();
+    }),
+  );
+  return report();
+}
+
+async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryReport> {
   const { event, targets } = input;
   const deliveries: MutableDelivery[] = targets.map((target) => ({ endpointId: target.endpointId, status: 'pending', attempts: [] }));
-  let publishedStatus: DeliveryStatus | undefined;
 
   const report = (): DeliveryReport => ({
     eventId: event.id,
@@ -64,14 +151,7 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
     status: summarizeStatus(deliveries.map((delivery) => delivery.status)),
     deliveries: deliveries.map((delivery) => ({ ...delivery, attempts: [...delivery.attempts] })),
   });
-
-  // Upserting only on change keeps history small: a status flip is one event, not one per attempt.
-  const publishStatus = (): void => {
-    const status = report().status;
-    if (status === publishedStatus) return;
-    publishedStatus = status;
-    upsertSearchAttributes([{ key: deliveryStatusKey, value: status }]);
-  };
+  const publishStatus = createStatusPublisher(() => report().status);
 
   setHandler(deliveriesQuery, report);
   publishStatus();
@@ -126,7 +206,10 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
 
   await Promise.all(targets.map((_, index) => deliverToEndpoint(index)));
   publishStatus();
-  return report();
+  const final = report();
+  return input.resultWithAttempts === false
+    ? { ...final, deliveries: final.deliveries.map((delivery) => ({ ...delivery, attempts: [] })) }
+    : final;
 }
 
 function retryAfter(result: AttemptResult): { retryAfterMs?: number } {

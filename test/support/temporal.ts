@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { webhookDataConverter } from '../../runtime/data-converter.js';
 import { createWebhookWorker } from '../../runtime/worker.js';
 
 let runtimeInstalled = false;
@@ -21,7 +22,7 @@ export function uniqueTaskQueue(name: string): string {
 /** A client of the run's dev server. */
 export async function connectTestClient(): Promise<Client> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
-  return new Client({ connection });
+  return new Client({ connection, dataConverter: webhookDataConverter() });
 }
 
 /** A running worker of this project on `taskQueue`, using the run's prebuilt workflow bundle. */

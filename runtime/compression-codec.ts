@@ -1,0 +1,42 @@
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRaw } from 'node:zlib';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import proto from '@temporalio/proto';
+
+const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
+const deflate = promisify(deflateRaw);
+const inflate = promisify(inflateRaw);
+
+/** The encoding of a payload this codec compressed; its data is the original payload, serialised and deflated. */
+export const COMPRESSED_ENCODING = 'binary/deflate';
+const COMPRESSED_ENCODING_BYTES = new TextEncoder().encode(COMPRESSED_ENCODING);
+
+/**
+ * Compresses payloads larger than `thresholdBytes`, and leaves smaller ones as they are, readable in the Web UI.
+ *
+ * Why: an event routed to thousands of endpoints starts its workflow with thousands of endpoint snapshots, which
+ * repeat the same keys and settings; deflate shrinks that list by an order of magnitude and keeps it far below
+ * Temporal's 2 MiB payload limit. Small payloads, nearly all of them, stay plain JSON.
+ */
+export function createCompressionCodec(thresholdBytes = 64 * 1024): PayloadCodec {
+  return {
+    async encode(payloads) {
+      return Promise.all(
+        payloads.map(async (payload): Promise<Payload> => {
+          if ((payload.data?.length ?? 0) <= thresholdBytes) return payload;
+          const data = await deflate(PayloadMessage.encode(payload).finish());
+          return { metadata: { encoding: COMPRESSED_ENCODING_BYTES }, data };
+        }),
+      );
+    },
+    async decode(payloads) {
+      return Promise.all(
+        payloads.map(async (payload): Promise<Payload> => {
+          const encoding = payload.metadata?.['encoding'];
+          if (!encoding || new TextDecoder().decode(encoding) !== COMPRESSED_ENCODING || !payload.data) return payload;
+          return PayloadMessage.decode(await inflate(payload.data));
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { eventWorkflowId } from '../../domain/event.js';
+import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { deliverEvent, deliveriesQuery, type DeliverEventInput } from '../../workflows/index.js';
+import { endpointIdsKey } from '../../workflows/search-attributes.js';
+import { anEvent, aTarget } from '../support/builders.js';
+import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
+
+let client: Client;
+let worker: TestWorker;
+let taskQueue: string;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  client = await connectTestClient();
+  taskQueue = uniqueTaskQueue('fan-out');
+  worker = await startTestWorker(taskQueue);
+  receiver = await startReceiver();
+});
+
+afterAll(async () => {
+  await worker.stop();
+  await receiver.close();
+  await client.connection.close();
+});
+
+function start(input: DeliverEventInput) {
+  return client.workflow.start(deliverEvent, { workflowId: eventWorkflowId(input.event.id), taskQueue, args: [input] });
+}
+
+describe('fan-out into parts', () => {
+  test('splits endpoints among child workflows that each list their own endpoints, and sums them up', async () => {
+    const event = anEvent();
+    const targets = Array.from({ length: 7 }, (_, index) => aTarget(receiver.url, { endpointId: `small-${index}` }));
+    const handle = await start({ event, targets, partLimits: { maxTargets: 3, maxIdsBytes: 1_800 } });
+    const report = await handle.result();
+
+    expect(report.status).toBe('succeeded');
+    expect(report.deliveries).toEqual([]);
+    expect(report.parts).toEqual([
+      { workflowId: `event/${event.id}/part-1`, endpoints: 3, status: 'succeeded', statusCounts: { succeeded: 3 } },
+      { workflowId: `event/${event.id}/part-2`, endpoints: 3, status: 'succeeded', statusCounts: { succeeded: 3 } },
+      { workflowId: `event/${event.id}/part-3`, endpoints: 1, status: 'succeeded', statusCounts: { succeeded: 1 } },
+    ]);
+    const part = client.workflow.getHandle(`event/${event.id}/part-2`);
+    expect((await part.describe()).typedSearchAttributes.get(endpointIdsKey)).toEqual(['small-3', 'small-4', 'small-5']);
+    expect((await part.query(deliveriesQuery)).deliveries.map((d) => d.endpointId)).toEqual(['small-3', 'small-4', 'small-5']);
+    expect(receiver.requests.filter((r) => r.headers['webhook-id'] === event.id)).toHaveLength(7);
+  });
+
+  test('delivers one event to 5,000 endpoints far inside Temporal’s limits', async () => {
+    const event = anEvent({ data: { note: 'large fan-out', padding: 'x'.repeat(2_000) } });
+    const targets = Array.from({ length: 5_000 }, (_, index) =>
+      aTarget(receiver.url, { endpointId: `customer-${String(index).padStart(4, '0')}`, timeoutMs: 15_000 }),
+    );
+    const handle = await start({ event, targets, maxConcurrentDeliveries: 100 });
+    const report = await handle.result();
+
+    expect(report.status).toBe('succeeded');
+    expect(report.parts).toHaveLength(50);
+    expect(report.parts?.every((part) => part.statusCounts?.succeeded === 100)).toBe(true);
+    expect(receiver.requests.filter((r) => r.headers['webhook-id'] === event.id)).toHaveLength(5_000);
+
+    // Limits: 51,200 history events and 50 MiB per workflow, 2 MiB per payload, 2,000 pending activities.
+    const parent = await handle.describe();
+    expect(parent.historyLength).toBeLessThan(1_000);
+    expect(parent.historySize ?? Infinity).toBeLessThan(5 * 1024 * 1024);
+    const part = await client.workflow.getHandle(`event/${event.id}/part-17`).describe();
+    expect(part.historyLength).toBeLessThan(2_000);
+    expect(part.historySize ?? Infinity).toBeLessThan(1024 * 1024);
+  }, 180_000);
+});
