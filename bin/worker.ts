@@ -4,6 +4,7 @@ import { connectClient, connectWorker } from '../runtime/connection.js';
 import { createLogger, toTemporalLogger } from '../runtime/logger.js';
 import { runMain } from '../runtime/main.js';
 import { ensureSearchAttributes } from '../runtime/namespace-setup.js';
+import { reconcileEndpoints } from '../runtime/reconcile.js';
 import { createWebhookWorker } from '../runtime/worker.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 
@@ -20,8 +21,6 @@ runMain(async () => {
   } catch (error) {
     // Managed clusters (Temporal Cloud) refuse the operator API: their attributes are registered by an admin.
     log.warn({ err: error }, 'could not check search attributes; register them by hand if workflow starts fail');
-  } finally {
-    await client.connection.close();
   }
 
   const connection = await connectWorker(config);
@@ -32,7 +31,16 @@ runMain(async () => {
     allowDestinations: config.delivery.allow_destinations,
   });
   log.info({ taskQueue: config.temporal.task_queue, namespace: config.temporal.namespace, config: configPath }, 'worker started');
-  await run();
+  const running = run();
+  // After the worker polls: definitions change through updates, which a worker must run.
+  try {
+    const report = await reconcileEndpoints(client, config.temporal.task_queue, config.endpoints);
+    log.info(report, 'endpoint entities match the config file');
+  } catch (error) {
+    log.error({ err: error }, 'could not reconcile the endpoint entities with the config file');
+  }
+  await running;
+  await client.connection.close();
   await connection.close();
   log.info('worker stopped');
 });

@@ -1,0 +1,67 @@
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
+import { displayHost } from '../domain/url.js';
+import { configureUpdate, disableSignal, enableSignal, stateQuery, webhookEndpoint, type EndpointState } from '../workflows/index.js';
+import { endpointIdsKey, endpointStatusKey } from '../workflows/search-attributes.js';
+
+/** The reason an endpoint gets when it disappears from the config file; only that disable is lifted when it returns. */
+export const REMOVED_FROM_CONFIG = 'removed from the config file';
+
+/** What reconciling the config file's endpoints did, by endpoint id. */
+export interface ReconcileReport {
+  readonly created: string[];
+  readonly updated: string[];
+  readonly unchanged: string[];
+  /** Endpoints of the config file that are no longer in it: disabled, not deleted, so their history stays. */
+  readonly disabled: string[];
+}
+
+/**
+ * Makes the endpoint entities match the config file: creates missing ones, updates changed definitions, and
+ * disables the entities of endpoints the file no longer lists. Idempotent; endpoints managed through the API are
+ * left alone. Needs a worker on `taskQueue`, since definitions change through an update.
+ */
+export async function reconcileEndpoints(client: Client, taskQueue: string, endpoints: readonly Endpoint[]): Promise<ReconcileReport> {
+  const report: ReconcileReport = { created: [], updated: [], unchanged: [], disabled: [] };
+  const running = new Set<string>();
+  // Scoped to the task queue: gateways that share a namespace each own the endpoints on their own queue.
+  const query = `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
+  for await (const execution of client.workflow.list({ query })) {
+    running.add(execution.workflowId);
+  }
+
+  for (const endpoint of endpoints) {
+    const workflowId = endpointWorkflowId(endpoint.id);
+    const existed = running.delete(workflowId);
+    const start = new WithStartWorkflowOperation(webhookEndpoint, {
+      workflowId,
+      taskQueue,
+      args: [{ endpoint, source: 'config' }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `endpoint ${endpoint.id} → ${displayHost(endpoint.url)}`,
+      typedSearchAttributes: [
+        { key: endpointIdsKey, value: [endpoint.id] },
+        { key: endpointStatusKey, value: endpoint.enabled ? 'active' : 'disabled' },
+      ],
+    });
+    const before = existed ? await client.workflow.getHandle(workflowId).query(stateQuery) : undefined;
+    const after: EndpointState = await client.workflow.executeUpdateWithStart(configureUpdate, {
+      args: [endpoint],
+      startWorkflowOperation: start,
+    });
+    if (after.status === 'disabled' && after.statusReason === REMOVED_FROM_CONFIG)
+      await client.workflow.getHandle(workflowId).signal(enableSignal);
+    if (!before) report.created.push(endpoint.id);
+    else if (after.revision !== before.revision) report.updated.push(endpoint.id);
+    else report.unchanged.push(endpoint.id);
+  }
+
+  for (const workflowId of running) {
+    const handle = client.workflow.getHandle(workflowId);
+    const state = await handle.query(stateQuery);
+    if (state.source !== 'config' || state.status === 'disabled') continue;
+    await handle.signal(disableSignal, REMOVED_FROM_CONFIG);
+    report.disabled.push(state.endpoint.id);
+  }
+  return report;
+}

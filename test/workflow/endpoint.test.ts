@@ -1,0 +1,172 @@
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EndpointSchema, endpointWorkflowId, type Endpoint } from '../../domain/endpoint.js';
+import { reconcileEndpoints, REMOVED_FROM_CONFIG } from '../../runtime/reconcile.js';
+import {
+  configureUpdate,
+  disableSignal,
+  enableSignal,
+  pauseSignal,
+  resumeSignal,
+  stateQuery,
+  webhookEndpoint,
+} from '../../workflows/index.js';
+import { endpointStatusKey } from '../../workflows/search-attributes.js';
+import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
+
+let client: Client;
+let worker: TestWorker;
+let taskQueue: string;
+let counter = 0;
+
+/** An endpoint with an id no other test uses: entities live in the namespace, beyond one test. */
+function anEndpoint(overrides: Partial<Endpoint> = {}): Endpoint {
+  return EndpointSchema.parse({
+    id: `ep-${Date.now().toString(36)}-${counter++}`,
+    url: 'https://hooks.example.com/a',
+    events: ['order.*'],
+    ...overrides,
+  });
+}
+
+async function startEntity(endpoint: Endpoint, queue = taskQueue, historyLimit?: number) {
+  return client.workflow.start(webhookEndpoint, {
+    workflowId: endpointWorkflowId(endpoint.id),
+    taskQueue: queue,
+    args: [{ endpoint, source: 'api', ...(historyLimit ? { historyLimit } : {}) }],
+  });
+}
+
+beforeAll(async () => {
+  client = await connectTestClient();
+  taskQueue = uniqueTaskQueue('endpoint');
+  worker = await startTestWorker(taskQueue);
+});
+
+afterAll(async () => {
+  await worker.stop();
+  await client.connection.close();
+});
+
+describe('webhookEndpoint', () => {
+  test('pauses and resumes by plain signal, and says so in its search attribute', async () => {
+    const handle = await startEntity(anEndpoint());
+    await handle.signal(pauseSignal);
+    expect(await handle.query(stateQuery)).toMatchObject({ status: 'paused', statusReason: 'paused by an operator' });
+    await expect.poll(async () => (await handle.describe()).typedSearchAttributes.get(endpointStatusKey)).toBe('paused');
+    await expect
+      .poll(async () => {
+        const found: string[] = [];
+        for await (const w of client.workflow.list({ query: `WebhookEndpointStatus = 'paused' AND TaskQueue = '${taskQueue}'` }))
+          found.push(w.workflowId);
+        return found;
+      })
+      .toContain(handle.workflowId);
+
+    await handle.signal(resumeSignal);
+    expect((await handle.query(stateQuery)).status).toBe('active');
+  });
+
+  test('disables with a reason and enables again; resume does not lift a disable', async () => {
+    const handle = await startEntity(anEndpoint());
+    await handle.signal(disableSignal, 'receiver decommissioned');
+    await handle.signal(resumeSignal);
+    expect(await handle.query(stateQuery)).toMatchObject({ status: 'disabled', statusReason: 'receiver decommissioned' });
+    await handle.signal(enableSignal);
+    const state = await handle.query(stateQuery);
+    expect(state.status).toBe('active');
+    expect(state.statusReason).toBeUndefined();
+  });
+
+  test('takes signals while no worker runs, and applies them when one starts', async () => {
+    const idleQueue = uniqueTaskQueue('no-worker-yet');
+    const handle = await startEntity(anEndpoint(), idleQueue);
+    await handle.signal(pauseSignal, 'maintenance window');
+    const lateWorker = await startTestWorker(idleQueue);
+    try {
+      expect(await handle.query(stateQuery)).toMatchObject({ status: 'paused', statusReason: 'maintenance window' });
+    } finally {
+      await lateWorker.stop();
+    }
+  });
+
+  test('refuses an invalid definition in its update validator, leaving the state as it was', async () => {
+    const endpoint = anEndpoint();
+    const handle = await startEntity(endpoint);
+    const invalid = { ...endpoint, url: 'ftp://nope' };
+    await expect(handle.executeUpdate(configureUpdate, { args: [invalid] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await expect(handle.executeUpdate(configureUpdate, { args: [{ ...endpoint, id: 'someone-else' }] })).rejects.toThrow(/Update failed/);
+    expect(await handle.query(stateQuery)).toMatchObject({ endpoint, revision: 1 });
+  });
+
+  test('follows enabled: false in its definition, without overriding an operator', async () => {
+    const endpoint = anEndpoint();
+    const handle = await startEntity(endpoint);
+    await handle.executeUpdate(configureUpdate, { args: [{ ...endpoint, enabled: false }] });
+    expect(await handle.query(stateQuery)).toMatchObject({ status: 'disabled', statusReason: 'disabled in its definition', revision: 2 });
+    await handle.executeUpdate(configureUpdate, { args: [endpoint] });
+    expect((await handle.query(stateQuery)).status).toBe('active');
+
+    await handle.signal(disableSignal, 'operator says no');
+    await handle.executeUpdate(configureUpdate, { args: [endpoint] });
+    expect(await handle.query(stateQuery)).toMatchObject({ status: 'disabled', statusReason: 'operator says no' });
+  });
+
+  test('continues as new before its history grows long, keeping its state', async () => {
+    const endpoint = anEndpoint();
+    const handle = await startEntity(endpoint, taskQueue, 20);
+    const firstRun = (await handle.describe()).runId;
+    await handle.signal(disableSignal, 'kept across runs');
+    for (let i = 0; i < 12; i++) await handle.signal(i % 2 === 0 ? pauseSignal : resumeSignal);
+
+    await expect
+      .poll(async () => (await client.workflow.getHandle(handle.workflowId).describe()).runId, { timeout: 10_000 })
+      .not.toBe(firstRun);
+    expect(await client.workflow.getHandle(handle.workflowId).query(stateQuery)).toMatchObject({
+      endpoint,
+      status: 'disabled',
+      statusReason: 'kept across runs',
+    });
+  });
+});
+
+describe('reconcileEndpoints', () => {
+  test('creates, updates and leaves alone the config file’s endpoints, and disables the ones it drops', async () => {
+    const queue = uniqueTaskQueue('reconcile');
+    const queueWorker = await startTestWorker(queue);
+    try {
+      const [kept, changed, dropped] = [anEndpoint(), anEndpoint(), anEndpoint()];
+      expect(await reconcileEndpoints(client, queue, [kept, changed, dropped])).toEqual({
+        created: [kept.id, changed.id, dropped.id],
+        updated: [],
+        unchanged: [],
+        disabled: [],
+      });
+
+      const changedAgain = { ...changed, url: 'https://hooks.example.com/moved' };
+      // Visibility is eventually consistent: the second pass must see the entities the first one created.
+      await expect
+        .poll(async () => {
+          const ids: string[] = [];
+          for await (const w of client.workflow.list({ query: `WorkflowType = 'webhookEndpoint' AND TaskQueue = '${queue}'` }))
+            ids.push(w.workflowId);
+          return ids.length;
+        })
+        .toBe(3);
+      expect(await reconcileEndpoints(client, queue, [kept, changedAgain])).toEqual({
+        created: [],
+        updated: [changed.id],
+        unchanged: [kept.id],
+        disabled: [dropped.id],
+      });
+      const droppedState = await client.workflow.getHandle(endpointWorkflowId(dropped.id)).query(stateQuery);
+      expect(droppedState).toMatchObject({ status: 'disabled', statusReason: REMOVED_FROM_CONFIG });
+      expect((await client.workflow.getHandle(endpointWorkflowId(changed.id)).query(stateQuery)).endpoint.url).toBe(changedAgain.url);
+
+      await reconcileEndpoints(client, queue, [kept, changedAgain, dropped]);
+      expect((await client.workflow.getHandle(endpointWorkflowId(dropped.id)).query(stateQuery)).status).toBe('active');
+    } finally {
+      await queueWorker.stop();
+    }
+  });
+});
