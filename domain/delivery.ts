@@ -32,6 +32,8 @@ export interface DeliveryTarget {
   readonly retry: RetryPolicy;
   /** 4xx statuses retried besides 408, 425 and 429. */
   readonly retryOnStatus: readonly number[];
+  /** Set when the endpoint was subscribed but takes no deliveries (it is disabled): recorded, never sent. */
+  readonly skipReason?: string;
 }
 
 /** How a transport-level failure happened, when no HTTP response came back. */
@@ -107,8 +109,9 @@ export interface DeliveryReport {
 
 /** The overall status of an event from its endpoints' statuses: done only when every endpoint is. */
 export function summarizeStatus(statuses: readonly DeliveryStatus[]): DeliveryStatus {
-  for (const status of ['delivering', 'pending', 'retrying', 'held', 'failed', 'cancelled'] as const) {
+  // Cancelled deliveries (skipped or stopped by an operator) are no failure: they set the tone only when alone.
+  for (const status of ['delivering', 'pending', 'retrying', 'held', 'failed', 'succeeded'] as const) {
     if (statuses.includes(status)) return status;
   }
-  return 'succeeded';
+  return statuses.length === 0 ? 'succeeded' : 'cancelled';
 }

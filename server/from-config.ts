@@ -1,20 +1,30 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { createRouteIndex } from '../domain/routing.js';
 import { buildApp } from './app.js';
 import { createTemporalPublisher } from './publisher.js';
+import { createTemporalRegistry, type EndpointRegistry } from './registry.js';
 
 const READY_TIMEOUT_MS = 2_000;
 
-/** The API as the config describes it, publishing through `client`. */
-export function buildAppFromConfig(
-  config: Config,
-  client: Client,
-  options: { logger?: FastifyBaseLogger; startTimeoutMs?: number } = {},
-): FastifyInstance {
-  const routes = createRouteIndex(config.endpoints);
-  return buildApp({
+export interface AppFromConfigOptions {
+  readonly logger?: FastifyBaseLogger;
+  readonly startTimeoutMs?: number;
+  /** Where endpoints come from; by default the endpoint entities of the config's task queue, polled. */
+  readonly registry?: EndpointRegistry;
+}
+
+/** The API as the config describes it, publishing through `client` and routing by the endpoint registry. */
+export function buildAppFromConfig(config: Config, client: Client, options: AppFromConfigOptions = {}): FastifyInstance {
+  const registry =
+    options.registry ??
+    createTemporalRegistry({
+      client,
+      taskQueue: config.temporal.task_queue,
+      configEndpoints: config.endpoints,
+      onError: (error) => options.logger?.warn({ err: error }, 'could not read the endpoint entities; routing by what was last read'),
+    });
+  const app = buildApp({
     ...(options.logger ? { logger: options.logger } : {}),
     bodyLimitBytes: config.api.body_limit_bytes,
     publisher: createTemporalPublisher({
@@ -23,7 +33,7 @@ export function buildAppFromConfig(
       maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
     }),
-    routes: () => routes,
+    routes: () => registry.routes(),
     deliveryDefaults: {
       timeoutMs: config.delivery.timeout,
       retry: config.delivery.retry,
@@ -31,7 +41,15 @@ export function buildAppFromConfig(
       ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
     },
     checkReady: async () => {
-      await client.connection.withDeadline(Date.now() + READY_TIMEOUT_MS, () => client.connection.workflowService.getSystemInfo({}));
+      await client.connection.withDeadline(Date.now() + READY_TIMEOUT_MS, async () => {
+        await client.connection.workflowService.getSystemInfo({});
+        await registry.ready;
+      });
     },
   });
+  app.addHook('onClose', (_instance, done) => {
+    registry.close();
+    done();
+  });
+  return app;
 }

@@ -1,4 +1,11 @@
 export { buildApp, type AppDeps } from './app.js';
-export { buildAppFromConfig } from './from-config.js';
+export { buildAppFromConfig, type AppFromConfigOptions } from './from-config.js';
+export {
+  createStaticRegistry,
+  createTemporalRegistry,
+  type EndpointRegistry,
+  type RoutableEndpoint,
+  type TemporalRegistryOptions,
+} from './registry.js';
 export { createTemporalPublisher, type EventPublisher, type PublishResult, type TemporalPublisherOptions } from './publisher.js';
 export { sendProblem, type Problem, type ProblemDetail } from './problem.js';

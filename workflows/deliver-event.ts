@@ -1,4 +1,13 @@
-import { defineQuery, executeChild, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  defineQuery,
+  executeChild,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities/index.js';
 import { classifyAttempt } from '../domain/classify.js';
 import {
@@ -16,7 +25,9 @@ import type { WebhookEvent } from '../domain/event.js';
 import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry.js';
 import { displayHost } from '../domain/url.js';
 import { createLimiter } from './limiter.js';
+import { disableSignal } from './endpoint.js';
 import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from './search-attributes.js';
+import { endpointWorkflowId } from '../domain/endpoint.js';
 
 /** Input of {@link deliverEvent}: the event and the endpoints it was routed to when it was accepted. */
 export interface DeliverEventInput {
@@ -40,6 +51,7 @@ export interface DeliverEventInput {
 export const deliveriesQuery = defineQuery<DeliveryReport>('deliveries');
 
 const DEFAULT_MAX_CONCURRENT_DELIVERIES = 100;
+const GONE_REASON = 'the endpoint answered 410 Gone';
 // Covers the HTTP request's own timeout plus the time to build, sign and record it.
 const ACTIVITY_OVERHEAD_MS = 5_000;
 
@@ -161,6 +173,11 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     const target = targets[index] as DeliveryTarget;
     const delivery = deliveries[index] as MutableDelivery;
     const host = displayHost(target.url);
+    if (target.skipReason !== undefined) {
+      delivery.status = 'cancelled';
+      delivery.reason = target.skipReason;
+      return;
+    }
     let firstAttemptAt: number | undefined;
     for (let attempt = 1; ; attempt++) {
       // The status turns to `delivering` only once a slot is free: until then the endpoint is waiting, not sending.
@@ -192,6 +209,7 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
       if (delayMs === undefined) {
         delivery.status = 'failed';
         delivery.reason = failureReason(verdict, result);
+        if (verdict === 'gone') await disableGoneEndpoint(target.endpointId);
         break;
       }
       delivery.status = 'retrying';
@@ -212,6 +230,15 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     : final;
 }
 
+/** A receiver that answers 410 Gone has said it wants no more: its entity is disabled, so routing stops. */
+async function disableGoneEndpoint(endpointId: string): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(endpointWorkflowId(endpointId)).signal(disableSignal, GONE_REASON);
+  } catch {
+    // Targets given straight to deliverEvent (not through the registry) have no entity to disable.
+  }
+}
+
 function retryAfter(result: AttemptResult): { retryAfterMs?: number } {
   // Measured from the end of the attempt, a time that replays identically.
   const retryAfterMs = parseRetryAfterMs(result.responseHeaders?.['retry-after'], Date.parse(result.startedAt) + result.durationMs);
@@ -225,7 +252,7 @@ function outcomeLabel(result: AttemptResult): string {
 function failureReason(verdict: AttemptVerdict, result: AttemptResult): string {
   switch (verdict) {
     case 'gone':
-      return 'the endpoint answered 410 Gone';
+      return GONE_REASON;
     case 'rejected':
       return `not retried: ${outcomeLabel(result)}`;
     default:

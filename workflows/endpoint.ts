@@ -6,6 +6,7 @@ import {
   defineSignal,
   defineUpdate,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -55,6 +56,8 @@ export const configureUpdate = defineUpdate<EndpointState, [definition: Endpoint
 export const stateQuery = defineQuery<EndpointState>('state');
 
 const DEFAULT_HISTORY_LIMIT = 10_000;
+/** The memo key under which the entity publishes its {@link EndpointState}. */
+export const ENDPOINT_STATE_MEMO = 'state';
 /** The reason given when a definition says `enabled: false`; only such a disable is lifted by `enabled: true`. */
 export const DISABLED_BY_DEFINITION = 'disabled in its definition';
 
@@ -73,16 +76,25 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     revision: 1,
   };
   let publishedStatus: EndpointStatus | undefined;
-  const publishStatus = (): void => {
-    if (state.status === publishedStatus) return;
-    publishedStatus = state.status;
-    upsertSearchAttributes([{ key: endpointStatusKey, value: state.status }]);
+  let publishedMemo: string | undefined;
+  // The status goes to a search attribute (for queries) and the whole state to the memo: API processes list the
+  // entities of their task queue every moment and route by what the memos say, without asking each entity.
+  const publish = (): void => {
+    if (state.status !== publishedStatus) {
+      publishedStatus = state.status;
+      upsertSearchAttributes([{ key: endpointStatusKey, value: state.status }]);
+    }
+    const memo = JSON.stringify(state);
+    if (memo !== publishedMemo) {
+      publishedMemo = memo;
+      upsertMemo({ [ENDPOINT_STATE_MEMO]: state });
+    }
   };
   const setStatus = (status: EndpointStatus, reason?: string): void => {
     if (state.status === status && state.statusReason === reason) return;
     const { statusReason: _replaced, ...rest } = state;
     state = { ...rest, status, ...(reason ? { statusReason: reason } : {}), statusChangedAt: new Date().toISOString() };
-    publishStatus();
+    publish();
   };
 
   // A paused endpoint that is disabled stays disabled when resumed: resume only lifts a pause.
@@ -105,6 +117,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       // The definition's `enabled` flag is a disable of its own: it neither overrides nor lifts an operator's.
       if (!definition.enabled && state.status !== 'disabled') setStatus('disabled', DISABLED_BY_DEFINITION);
       if (definition.enabled && state.status === 'disabled' && state.statusReason === DISABLED_BY_DEFINITION) setStatus('active');
+      publish();
       return state;
     },
     {
@@ -119,7 +132,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     },
   );
   setHandler(stateQuery, () => state);
-  publishStatus();
+  publish();
 
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit);

@@ -1,17 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import type { Endpoint } from '../../domain/endpoint.js';
 import { IncomingEventSchema, type WebhookEvent } from '../../domain/event.js';
 import type { RouteIndex } from '../../domain/routing.js';
 import { toDeliveryTarget, type DeliveryDefaults } from '../../domain/target.js';
 import { createEventId } from '../event-id.js';
 import { sendProblem } from '../problem.js';
 import type { EventPublisher } from '../publisher.js';
+import type { RoutableEndpoint } from '../registry.js';
 import { isJsonContentType, toProblemDetails } from '../validation.js';
 
 export interface EventRoutesDeps {
   readonly publisher: EventPublisher;
   /** The endpoints events are routed to, as of now. */
-  readonly routes: () => RouteIndex<Endpoint>;
+  readonly routes: () => RouteIndex<RoutableEndpoint>;
   readonly deliveryDefaults: DeliveryDefaults;
   readonly now?: () => Date;
 }
@@ -47,11 +47,15 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
       timestamp: parsed.data.timestamp ?? acceptedAt.toISOString(),
       data: parsed.data.data ?? {},
     };
-    const endpoints = deps
+    // A disabled subscriber stays in the record, as skipped: the event's history says who did not get it, and why.
+    const targets = deps
       .routes()
       .route(event.type)
-      .filter((endpoint) => endpoint.enabled);
-    const targets = endpoints.map((endpoint) => toDeliveryTarget(endpoint, deps.deliveryDefaults));
+      .map((endpoint) => {
+        const target = toDeliveryTarget(endpoint, deps.deliveryDefaults);
+        if (endpoint.status !== 'disabled') return target;
+        return { ...target, skipReason: `skipped: endpoint disabled (${endpoint.statusReason ?? 'no reason given'})` };
+      });
     const result = await deps.publisher.publish(event, targets);
     request.log.info(
       { eventId: event.id, eventType: event.type, endpoints: targets.length, duplicate: result.duplicate },

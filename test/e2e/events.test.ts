@@ -48,11 +48,18 @@ describe('POST /v1/events', () => {
     expect(JSON.parse(request?.body ?? '')).toMatchObject({ type: 'order.created', data: { order_id: 'o_1' } });
   });
 
-  test('routes by pattern: prefix, everything and exact, and never to a disabled endpoint', async () => {
+  test('routes by pattern: prefix, everything and exact, and records a disabled subscriber as skipped', async () => {
     const body = (await (await postJson(gateway, '/v1/events', { type: 'order.refunded', data: {} })).json()) as Accepted;
     const report = await deliveryReport(body.workflow_id);
 
-    expect(report.deliveries.map((d) => d.endpointId)).toEqual(['orders', 'everything', 'refunds']);
+    expect(report.deliveries.map((d) => [d.endpointId, d.status])).toEqual([
+      ['orders', 'succeeded'],
+      ['everything', 'succeeded'],
+      ['refunds', 'succeeded'],
+      ['switched-off', 'cancelled'],
+    ]);
+    expect(report.deliveries[3]?.reason).toBe('skipped: endpoint disabled (disabled in its definition)');
+    expect(report.deliveries[3]?.attempts).toEqual([]);
     expect(report.status).toBe('succeeded');
     expect(paused.requests).toHaveLength(0);
   });
@@ -61,7 +68,7 @@ describe('POST /v1/events', () => {
     const body = (await (await postJson(gateway, '/v1/events', { type: 'invoice.paid' })).json()) as Accepted;
     expect(body.id).toMatch(/^evt_[0-9a-z]+$/);
     const report = await deliveryReport(body.workflow_id);
-    expect(report.deliveries.map((d) => d.endpointId)).toEqual(['everything']);
+    expect(report.deliveries.map((d) => d.endpointId)).toEqual(['everything', 'switched-off']);
   });
 
   test('accepts an event no endpoint subscribes to, and records it', async () => {

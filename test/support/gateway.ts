@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
-import { buildAppFromConfig } from '../../server/index.js';
+import { buildAppFromConfig, createTemporalRegistry, type EndpointRegistry } from '../../server/index.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from './temporal.js';
 
 /** The API and a worker on a task queue of their own, as `npm start` runs them, against the run's dev server. */
@@ -11,6 +11,8 @@ export interface TestGateway {
   readonly url: string;
   readonly client: Client;
   readonly config: Config;
+  /** What the API routes by: the endpoint entities of the gateway's task queue, read every 200 ms. */
+  readonly registry: EndpointRegistry;
   stop(): Promise<void>;
 }
 
@@ -32,13 +34,15 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
     allowDestinations: config.delivery.allow_destinations,
     ...(env ? { env } : {}),
   });
-  const app = buildAppFromConfig(config, client);
+  const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
+  const app = buildAppFromConfig(config, client, { registry });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     app,
     url,
     client,
     config,
+    registry,
     async stop() {
       await app.close();
       await worker.stop();

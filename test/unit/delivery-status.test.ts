@@ -9,6 +9,10 @@ describe('summarizeStatus', () => {
     [['failed', 'retrying'], 'retrying'],
     [['retrying', 'pending'], 'pending'],
     [['pending', 'delivering', 'succeeded'], 'delivering'],
+    [['succeeded', 'cancelled'], 'succeeded'],
+    [['failed', 'cancelled'], 'failed'],
+    [['cancelled', 'cancelled'], 'cancelled'],
+    [['held', 'succeeded'], 'held'],
   ])('%j is %s', (statuses, expected) => {
     expect(summarizeStatus(statuses)).toBe(expected);
   });

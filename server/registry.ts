@@ -1,0 +1,105 @@
+import type { Client } from '@temporalio/client';
+import type { Endpoint } from '../domain/endpoint.js';
+import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
+import { ENDPOINT_STATE_MEMO } from '../workflows/endpoint.js';
+import type { EndpointState, EndpointStatus } from '../workflows/index.js';
+
+/** An endpoint as routing sees it: its definition and whether it takes deliveries. */
+export interface RoutableEndpoint extends Endpoint {
+  readonly status: EndpointStatus;
+  readonly statusReason?: string;
+}
+
+/** The endpoints events are routed to, kept current. */
+export interface EndpointRegistry {
+  /** The route index as of now. */
+  routes(): RouteIndex<RoutableEndpoint>;
+  /** Settles once the endpoint entities have been read at least once. */
+  readonly ready: Promise<void>;
+  close(): void;
+}
+
+/** A registry of fixed endpoints, each active unless its definition says `enabled: false`. */
+export function createStaticRegistry(endpoints: readonly Endpoint[]): EndpointRegistry {
+  const index = createRouteIndex(endpoints.map(fromDefinition));
+  return { routes: () => index, ready: Promise.resolve(), close: () => {} };
+}
+
+export interface TemporalRegistryOptions {
+  readonly client: Client;
+  readonly taskQueue: string;
+  /** The config file's endpoints: known at once, before their entities are read or even created. */
+  readonly configEndpoints: readonly Endpoint[];
+  /** How often the entities are listed; a pause or disable reaches routing within this. */
+  readonly pollIntervalMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Routes by the endpoint entities of a task queue, read from their memos by listing them (one visibility call,
+ * however many endpoints), every `pollIntervalMs`. The config file's endpoints are routable at once, with the status
+ * their definition implies, so no event accepted at start-up misses them; an entity's status, once read, prevails.
+ */
+export function createTemporalRegistry(options: TemporalRegistryOptions): EndpointRegistry {
+  const { client, taskQueue, configEndpoints } = options;
+  let index = createRouteIndex(configEndpoints.map(fromDefinition));
+  let fingerprint = '';
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const query = `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
+
+  const refresh = async (): Promise<void> => {
+    const states = new Map<string, EndpointState>();
+    for await (const execution of client.workflow.list({ query })) {
+      const state = execution.memo?.[ENDPOINT_STATE_MEMO] as EndpointState | undefined;
+      if (state) states.set(state.endpoint.id, state);
+    }
+    const fromConfig = configEndpoints.map((endpoint) => {
+      const state = states.get(endpoint.id);
+      states.delete(endpoint.id);
+      return state ? fromState({ ...state, endpoint }) : fromDefinition(endpoint);
+    });
+    const fromApi = [...states.values()]
+      .filter((state) => state.source === 'api')
+      .sort((a, b) => a.endpoint.id.localeCompare(b.endpoint.id))
+      .map(fromState);
+    const endpoints = [...fromConfig, ...fromApi];
+    const next = JSON.stringify(endpoints);
+    if (next !== fingerprint) {
+      fingerprint = next;
+      index = createRouteIndex(endpoints);
+    }
+  };
+
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  const loop = async (): Promise<void> => {
+    try {
+      await refresh();
+      markReady();
+    } catch (error) {
+      options.onError?.(error);
+    }
+    if (!closed) timer = setTimeout(() => void loop(), options.pollIntervalMs ?? 500);
+  };
+  void loop();
+
+  return {
+    routes: () => index,
+    ready,
+    close() {
+      closed = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function fromDefinition(endpoint: Endpoint): RoutableEndpoint {
+  return endpoint.enabled
+    ? { ...endpoint, status: 'active' }
+    : { ...endpoint, status: 'disabled', statusReason: 'disabled in its definition' };
+}
+
+function fromState(state: EndpointState): RoutableEndpoint {
+  return { ...state.endpoint, status: state.status, ...(state.statusReason ? { statusReason: state.statusReason } : {}) };
+}
