@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { Agent } from 'undici';
-import { createDeliveryActivities } from '../activities/index.js';
 import { createGuardedLookup } from '../activities/destination.js';
 import { createEventLoader } from '../activities/event-loader.js';
-import { Client } from '@temporalio/client';
+import { createDeliveryActivities } from '../activities/index.js';
 import { webhookDataConverter } from './data-converter.js';
 
 /** The module the worker bundles for the workflow sandbox: the source under tsx, the compiled file in `dist/`. */

@@ -20,14 +20,14 @@ import {
   type DeliveryTarget,
 } from '../domain/delivery.js';
 import { formatDurationMs } from '../domain/duration.js';
-import { partitionTargets, type PartLimits } from '../domain/fanout.js';
+import { endpointWorkflowId } from '../domain/endpoint.js';
 import type { WebhookEvent } from '../domain/event.js';
+import { partitionTargets, type PartLimits } from '../domain/fanout.js';
 import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry.js';
 import { displayHost } from '../domain/url.js';
-import { createLimiter } from './limiter.js';
 import { disableSignal } from './endpoint.js';
+import { createLimiter } from './limiter.js';
 import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from './search-attributes.js';
-import { endpointWorkflowId } from '../domain/endpoint.js';
 
 /** Input of {@link deliverEvent}: the event and the endpoints it was routed to when it was accepted. */
 export interface DeliverEventInput {
