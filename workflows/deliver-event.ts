@@ -1,10 +1,10 @@
 import {
   defineQuery,
-  executeChild,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -123,33 +123,39 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
   const publishStatus = createStatusPublisher(() => report().status);
   setHandler(deliveriesQuery, report);
 
-  await Promise.all(
-    parts.map(async (part, index) => {
-      const state = states[index] as MutablePart;
-      state.status = 'delivering';
-      publishStatus();
-      const result = await executeChild(deliverEvent, {
-        workflowId: state.workflowId,
-        args: [
-          {
-            event,
-            targets: part,
-            resultWithAttempts: false,
-            ...(input.maxConcurrentDeliveries ? { maxConcurrentDeliveries: input.maxConcurrentDeliveries } : {}),
-          },
-        ],
-        staticSummary: `${event.type} → part ${index + 1} of ${parts.length} (${part.length} endpoints)`,
-        typedSearchAttributes: [
-          { key: eventTypeKey, value: event.type },
-          { key: endpointIdsKey, value: part.map((target) => target.endpointId) },
-          { key: deliveryStatusKey, value: 'pending' },
-        ],
-      });
-      state.status = result.status;
-      state.statusCounts = countStatuses(result.deliveries.map((delivery) => delivery.status));
-      publishStatus();
-    }),
-  );
+  // Parts start one after another, not all in one go: each part's first task schedules up to 100 activities, and
+  // fifty of those at once would swamp a small worker. Each part then runs on its own; none waits for another.
+  const finished: Promise<void>[] = [];
+  for (const [index, part] of parts.entries()) {
+    const state = states[index] as MutablePart;
+    const child = await startChild(deliverEvent, {
+      workflowId: state.workflowId,
+      args: [
+        {
+          event,
+          targets: part,
+          resultWithAttempts: false,
+          ...(input.maxConcurrentDeliveries ? { maxConcurrentDeliveries: input.maxConcurrentDeliveries } : {}),
+        },
+      ],
+      staticSummary: `${event.type} → part ${index + 1} of ${parts.length} (${part.length} endpoints)`,
+      typedSearchAttributes: [
+        { key: eventTypeKey, value: event.type },
+        { key: endpointIdsKey, value: part.map((target) => target.endpointId) },
+        { key: deliveryStatusKey, value: 'pending' },
+      ],
+    });
+    state.status = 'delivering';
+    publishStatus();
+    finished.push(
+      child.result().then((result) => {
+        state.status = result.status;
+        state.statusCounts = countStatuses(result.deliveries.map((delivery) => delivery.status));
+        publishStatus();
+      }),
+    );
+  }
+  await Promise.all(finished);
   return report();
 }
 
