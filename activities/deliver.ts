@@ -3,6 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import type { AttemptResult, DeliveryTarget } from '../domain/delivery.js';
 import { checkLiteralDestination } from './destination.js';
 import type { EventLoader } from './event-loader.js';
+import type { EndpointStatusView } from '../domain/endpoint-state.js';
 import { buildOutboundRequest } from './request.js';
 import { classifyTransportError, describeTransportError } from './transport-error.js';
 
@@ -14,6 +15,8 @@ export interface AttemptRequest {
   readonly eventId: string;
   readonly target: DeliveryTarget;
   readonly attempt: number;
+  /** The newest status version the workflow has heard from the endpoint's entity (0: none). */
+  readonly knownStatusVersion?: number;
 }
 
 /** What the delivery activities need from their process. */
@@ -27,6 +30,8 @@ export interface DeliveryActivityDeps {
   readonly env: NodeJS.ProcessEnv;
   /** Reads the event from the input of the workflow run an attempt belongs to. */
   readonly events: EventLoader;
+  /** The status of an endpoint's entity as last read, for holding deliveries to paused endpoints. */
+  readonly endpointStatus?: (endpointId: string) => EndpointStatusView | undefined;
   readonly now?: () => Date;
 }
 
@@ -40,7 +45,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
   return {
     /** POSTs the event to the target once and reports what happened; HTTP failures are results, not errors. */
-    async deliverAttempt({ eventId, target }: AttemptRequest): Promise<AttemptResult> {
+    async deliverAttempt({ eventId, target, knownStatusVersion = 0 }: AttemptRequest): Promise<AttemptResult> {
       const context = Context.current();
       const run = context.info.workflowExecution;
       if (!run) throw ApplicationFailure.nonRetryable('deliverAttempt runs only as part of a deliverEvent workflow', 'NoWorkflow');
@@ -49,6 +54,16 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
       }
       const startedAt = now();
+      // A cached status older than what the workflow was told (a release) is stale: the release wins.
+      const endpoint = deps.endpointStatus?.(target.endpointId);
+      if (endpoint && endpoint.status !== 'active' && endpoint.statusVersion >= knownStatusVersion) {
+        return {
+          startedAt: startedAt.toISOString(),
+          durationMs: 0,
+          endpointStatus: endpoint.status,
+          ...(endpoint.statusReason ? { endpointStatusReason: endpoint.statusReason } : {}),
+        };
+      }
       const elapsedMs = (): number => Math.max(0, now().getTime() - startedAt.getTime());
       const failed = (error: unknown, errorClass = classifyTransportError(error)): AttemptResult => ({
         startedAt: startedAt.toISOString(),

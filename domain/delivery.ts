@@ -34,6 +34,13 @@ export interface DeliveryTarget {
   readonly retryOnStatus: readonly number[];
   /** Set when the endpoint was subscribed but takes no deliveries (it is disabled): recorded, never sent. */
   readonly skipReason?: string;
+  /** Set when the endpoint was paused as the event was routed: the delivery is held before its first attempt. */
+  readonly holdReason?: string;
+  /**
+   * The version of the endpoint entity's status that routing saw. A worker whose view of the entity is older
+   * must not overrule it, e.g. hold or cancel a delivery to an endpoint enabled a moment ago.
+   */
+  readonly statusVersion?: number;
 }
 
 /** How a transport-level failure happened, when no HTTP response came back. */
@@ -62,6 +69,12 @@ export interface AttemptResult {
   readonly responseBodyExcerpt?: string;
   readonly errorClass?: TransportErrorClass;
   readonly errorMessage?: string;
+  /**
+   * Set, instead of everything above, when no request was sent because the endpoint's entity says it is paused
+   * (the delivery is then held) or disabled (the delivery is then cancelled).
+   */
+  readonly endpointStatus?: 'paused' | 'disabled';
+  readonly endpointStatusReason?: string;
 }
 
 /** What the workflow concluded from an attempt. */

@@ -1,7 +1,8 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
 import { displayHost } from '../domain/url.js';
-import { configureUpdate, disableSignal, enableSignal, stateQuery, webhookEndpoint, type EndpointState } from '../workflows/index.js';
+import type { EndpointState } from '../domain/endpoint-state.js';
+import { configureUpdate, disableSignal, enableSignal, stateQuery, webhookEndpoint } from '../workflows/index.js';
 import { endpointIdsKey, endpointStatusKey } from '../workflows/search-attributes.js';
 
 /** The reason an endpoint gets when it disappears from the config file; only that disable is lifted when it returns. */

@@ -6,6 +6,7 @@ import { createGuardedLookup } from '../activities/destination.js';
 import { createEventLoader } from '../activities/event-loader.js';
 import { createDeliveryActivities } from '../activities/index.js';
 import { webhookDataConverter } from './data-converter.js';
+import { createTemporalRegistry } from './endpoint-registry.js';
 
 /** The module the worker bundles for the workflow sandbox: the source under tsx, the compiled file in `dist/`. */
 export const WORKFLOWS_PATH = fileURLToPath(
@@ -23,6 +24,8 @@ export interface WebhookWorkerOptions {
   readonly allowDestinations?: readonly string[];
   /** Where referenced secrets are read; the process environment by default. */
   readonly env?: NodeJS.ProcessEnv;
+  /** How often the endpoint entities' statuses are read: a pause stops new attempts within about this long. */
+  readonly endpointPollIntervalMs?: number;
 }
 
 /** A worker of this project, and the way to run it that also releases its outbound connections. */
@@ -34,17 +37,25 @@ export interface WebhookWorker {
 
 /** A worker that runs this project's workflows and delivery activities. */
 export async function createWebhookWorker(options: WebhookWorkerOptions): Promise<WebhookWorker> {
-  // One pool for every outbound request: keep-alive connections to busy receivers are reused across attempts.
   const allowDestinations = options.allowDestinations ?? [];
   const dataConverter = webhookDataConverter();
+  // Over the worker's own connection: activities read events from workflow inputs, and endpoint statuses, through it.
+  const client = new Client({ connection: options.connection, namespace: options.namespace, dataConverter });
+  const endpoints = createTemporalRegistry({
+    client,
+    taskQueue: options.taskQueue,
+    configEndpoints: [],
+    ...(options.endpointPollIntervalMs ? { pollIntervalMs: options.endpointPollIntervalMs } : {}),
+  });
+  // One pool for every outbound request: keep-alive connections to busy receivers are reused across attempts.
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
   const activities = createDeliveryActivities({
     dispatcher,
     allowDestinations,
     userAgent: options.userAgent ?? 'temporal-webhooks/0.1',
     env: options.env ?? process.env,
-    // Over the worker's own connection: activities read each event from its workflow's input through it.
-    events: createEventLoader(new Client({ connection: options.connection, namespace: options.namespace, dataConverter })),
+    events: createEventLoader(client),
+    endpointStatus: (endpointId) => endpoints.status(endpointId),
   });
   const worker = await Worker.create({
     dataConverter,
@@ -60,6 +71,7 @@ export async function createWebhookWorker(options: WebhookWorkerOptions): Promis
       try {
         await worker.run();
       } finally {
+        endpoints.close();
         await dispatcher.close();
       }
     },

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { buildApp } from './app.js';
 import { createTemporalPublisher } from './publisher.js';
-import { createTemporalRegistry, type EndpointRegistry } from './registry.js';
+import { createTemporalRegistry, type EndpointRegistry } from '../runtime/endpoint-registry.js';
 
 const READY_TIMEOUT_MS = 2_000;
 

@@ -6,6 +6,6 @@ export {
   type EndpointRegistry,
   type RoutableEndpoint,
   type TemporalRegistryOptions,
-} from './registry.js';
+} from '../runtime/endpoint-registry.js';
 export { createTemporalPublisher, type EventPublisher, type PublishResult, type TemporalPublisherOptions } from './publisher.js';
 export { sendProblem, type Problem, type ProblemDetail } from './problem.js';

@@ -1,5 +1,5 @@
 import {
-  defineQuery,
+  condition,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
@@ -21,12 +21,13 @@ import {
 } from '../domain/delivery.js';
 import { formatDurationMs } from '../domain/duration.js';
 import { endpointWorkflowId } from '../domain/endpoint.js';
+import type { Release } from '../domain/endpoint-state.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { partitionTargets, type PartLimits } from '../domain/fanout.js';
 import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry.js';
 import { displayHost } from '../domain/url.js';
-import { disableSignal } from './endpoint.js';
 import { createLimiter } from './limiter.js';
+import { deliveriesQuery, disableSignal, holdSignal, releaseSignal } from './messages.js';
 import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from './search-attributes.js';
 
 /** Input of {@link deliverEvent}: the event and the endpoints it was routed to when it was accepted. */
@@ -46,9 +47,6 @@ export interface DeliverEventInput {
    */
   readonly resultWithAttempts?: boolean;
 }
-
-/** Where every endpoint's delivery of the event stands, with all attempts so far. */
-export const deliveriesQuery = defineQuery<DeliveryReport>('deliveries');
 
 const DEFAULT_MAX_CONCURRENT_DELIVERIES = 100;
 const GONE_REASON = 'the endpoint answered 410 Gone';
@@ -172,6 +170,8 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
   const publishStatus = createStatusPublisher(() => report().status);
 
   setHandler(deliveriesQuery, report);
+  const releases = new Map<string, Release>();
+  setHandler(releaseSignal, (release) => void releases.set(release.endpointId, release));
   publishStatus();
   const limit = createLimiter(input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES);
 
@@ -185,6 +185,25 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
       return;
     }
     let firstAttemptAt: number | undefined;
+    // The newest status word this delivery has had from the entity; the activity trusts its cache only if not older.
+    let knownStatusVersion = target.statusVersion ?? 0;
+    const hold = async (reason: string | undefined): Promise<Release> => {
+      delivery.status = 'held';
+      delivery.reason = `held: endpoint paused (${reason ?? 'no reason given'})`;
+      publishStatus();
+      const release = await holdUntilReleased(target.endpointId, releases);
+      knownStatusVersion = Math.max(knownStatusVersion, release.statusVersion);
+      delete delivery.reason;
+      if (release.cancelledReason === undefined) delivery.status = 'pending';
+      else {
+        delivery.status = 'cancelled';
+        delivery.reason = release.cancelledReason;
+      }
+      publishStatus();
+      return release;
+    };
+    // Paused when the event was routed: hold before the first attempt, without asking the worker.
+    if (target.holdReason !== undefined && (await hold(target.holdReason)).cancelledReason !== undefined) return;
     for (let attempt = 1; ; attempt++) {
       // The status turns to `delivering` only once a slot is free: until then the endpoint is waiting, not sending.
       const result = await limit(() => {
@@ -194,9 +213,21 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
         publishStatus();
         return deliverAttempt.executeWithOptions(
           { startToCloseTimeout: target.timeoutMs + ACTIVITY_OVERHEAD_MS, summary: `POST ${host} · attempt ${attempt}` },
-          [{ eventId: event.id, target, attempt }],
+          [{ eventId: event.id, target, attempt, knownStatusVersion }],
         );
       });
+      if (result.endpointStatus === 'paused') {
+        // Nothing was sent, so this was no attempt: the same number goes again once the endpoint is released.
+        attempt--;
+        const release = await hold(result.endpointStatusReason);
+        if (release.cancelledReason !== undefined) break;
+        continue;
+      }
+      if (result.endpointStatus === 'disabled') {
+        delivery.status = 'cancelled';
+        delivery.reason = `endpoint disabled (${result.endpointStatusReason ?? 'no reason given'})`;
+        break;
+      }
       const verdict = classifyAttempt(result, target.retryOnStatus);
       delivery.attempts.push({ ...result, attempt, verdict });
       if (verdict === 'delivered') {
@@ -234,6 +265,24 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
   return input.resultWithAttempts === false
     ? { ...final, deliveries: final.deliveries.map((delivery) => ({ ...delivery, attempts: [] })) }
     : final;
+}
+
+/**
+ * Registers with the endpoint's entity and waits for its word. Only deliveries that met a paused endpoint do this:
+ * deliveries to active endpoints exchange no signal with any entity.
+ */
+async function holdUntilReleased(endpointId: string, releases: Map<string, Release>): Promise<Release> {
+  releases.delete(endpointId);
+  try {
+    await getExternalWorkflowHandle(endpointWorkflowId(endpointId)).signal(holdSignal, workflowInfo().workflowId);
+  } catch {
+    // No entity to wait for (it was never created, or has ended): nothing can be holding the endpoint.
+    return { endpointId, statusVersion: Number.MAX_SAFE_INTEGER };
+  }
+  await condition(() => releases.has(endpointId));
+  const release = releases.get(endpointId) as Release;
+  releases.delete(endpointId);
+  return release;
 }
 
 /** A receiver that answers 410 Gone has said it wants no more: its entity is disabled, so routing stops. */

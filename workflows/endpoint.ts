@@ -2,36 +2,32 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
+  getExternalWorkflowHandle,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { EndpointSchema, type Endpoint } from '../domain/endpoint.js';
+import {
+  DISABLED_BY_DEFINITION,
+  ENDPOINT_STATE_MEMO,
+  type EndpointSource,
+  type EndpointState,
+  type EndpointStatus,
+} from '../domain/endpoint-state.js';
+import {
+  configureUpdate,
+  disableSignal,
+  enableSignal,
+  holdSignal,
+  pauseSignal,
+  releaseSignal,
+  resumeSignal,
+  stateQuery,
+} from './messages.js';
 import { endpointStatusKey } from './search-attributes.js';
-
-/** Whether an endpoint takes deliveries: `paused` holds them for later, `disabled` routes it nothing. */
-export type EndpointStatus = 'active' | 'paused' | 'disabled';
-
-/** Where an endpoint's definition comes from: the config file is reconciled at start-up, the API manages its own. */
-export type EndpointSource = 'config' | 'api';
-
-/** Everything the entity knows about one endpoint. Plain data: it is carried across continue-as-new. */
-export interface EndpointState {
-  /** The definition, with secrets as references only. */
-  readonly endpoint: Endpoint;
-  readonly source: EndpointSource;
-  readonly status: EndpointStatus;
-  /** Why the status is what it is, e.g. "paused by operator" or "the endpoint answered 410 Gone". */
-  readonly statusReason?: string;
-  /** ISO 8601 time of the last status change. */
-  readonly statusChangedAt: string;
-  /** Bumped by every change of the definition. */
-  readonly revision: number;
-}
 
 /** Input of {@link webhookEndpoint}: a new endpoint's definition, or the whole state when continuing as new. */
 export interface EndpointWorkflowInput {
@@ -40,26 +36,12 @@ export interface EndpointWorkflowInput {
   readonly state?: EndpointState;
   /** Continue as new after this many history events even if Temporal does not suggest it yet (tests use it). */
   readonly historyLimit?: number;
+  /** Held deliveries released per second after a resume, so a receiver back from an outage is not flooded. */
+  readonly releasePerSecond?: number;
 }
 
-/** Stops new attempts to the endpoint; deliveries for it are held until `resume`. Works with no worker running. */
-export const pauseSignal = defineSignal<[reason?: string]>('pause');
-/** Lets held and new deliveries to the endpoint go again. */
-export const resumeSignal = defineSignal('resume');
-/** Routes the endpoint no more events; its pending retries end as cancelled. */
-export const disableSignal = defineSignal<[reason?: string]>('disable');
-/** Routes events to the endpoint again. */
-export const enableSignal = defineSignal('enable');
-/** Replaces the endpoint's definition; the validator refuses an invalid one before it reaches history. */
-export const configureUpdate = defineUpdate<EndpointState, [definition: Endpoint]>('configure');
-/** The endpoint's definition, status and revision. */
-export const stateQuery = defineQuery<EndpointState>('state');
-
 const DEFAULT_HISTORY_LIMIT = 10_000;
-/** The memo key under which the entity publishes its {@link EndpointState}. */
-export const ENDPOINT_STATE_MEMO = 'state';
-/** The reason given when a definition says `enabled: false`; only such a disable is lifted by `enabled: true`. */
-export const DISABLED_BY_DEFINITION = 'disabled in its definition';
+const DEFAULT_RELEASE_PER_SECOND = 50;
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -73,7 +55,9 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     status: input.endpoint.enabled ? 'active' : 'disabled',
     ...(input.endpoint.enabled ? {} : { statusReason: DISABLED_BY_DEFINITION }),
     statusChangedAt: new Date().toISOString(),
+    statusVersion: 1,
     revision: 1,
+    heldDeliveries: [],
   };
   let publishedStatus: EndpointStatus | undefined;
   let publishedMemo: string | undefined;
@@ -84,16 +68,24 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       publishedStatus = state.status;
       upsertSearchAttributes([{ key: endpointStatusKey, value: state.status }]);
     }
-    const memo = JSON.stringify(state);
+    // Held deliveries stay out of the memo: there may be thousands, and routing needs none of them.
+    const { heldDeliveries: _held, ...published } = state;
+    const memo = JSON.stringify(published);
     if (memo !== publishedMemo) {
       publishedMemo = memo;
-      upsertMemo({ [ENDPOINT_STATE_MEMO]: state });
+      upsertMemo({ [ENDPOINT_STATE_MEMO]: published });
     }
   };
   const setStatus = (status: EndpointStatus, reason?: string): void => {
     if (state.status === status && state.statusReason === reason) return;
     const { statusReason: _replaced, ...rest } = state;
-    state = { ...rest, status, ...(reason ? { statusReason: reason } : {}), statusChangedAt: new Date().toISOString() };
+    state = {
+      ...rest,
+      status,
+      ...(reason ? { statusReason: reason } : {}),
+      statusChangedAt: new Date().toISOString(),
+      statusVersion: state.statusVersion + 1,
+    };
     publish();
   };
 
@@ -131,12 +123,40 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       },
     },
   );
+  setHandler(holdSignal, (deliveryWorkflowId) => {
+    if (!state.heldDeliveries.includes(deliveryWorkflowId))
+      state = { ...state, heldDeliveries: [...state.heldDeliveries, deliveryWorkflowId] };
+  });
   setHandler(stateQuery, () => state);
   publish();
 
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-  await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit);
-  // Handlers still running would be cut off by continue-as-new; the Map-free state carries over as plain JSON.
+  const releasePerSecond = input.releasePerSecond ?? DEFAULT_RELEASE_PER_SECOND;
+  const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
+  // Holding and releasing happen here, in one place: whatever the order of pause, resume and hold signals, a held
+  // delivery stays in the list until the endpoint is no longer paused, and then it is released, never forgotten.
+  for (;;) {
+    await condition(() => (state.status !== 'paused' && state.heldDeliveries.length > 0) || shouldContinueAsNew());
+    if (state.status === 'paused' || state.heldDeliveries.length === 0) break;
+    const batch = state.heldDeliveries.slice(0, releasePerSecond);
+    state = { ...state, heldDeliveries: state.heldDeliveries.slice(batch.length) };
+    const release = {
+      endpointId: state.endpoint.id,
+      statusVersion: state.statusVersion,
+      ...(state.status === 'disabled' ? { cancelledReason: `endpoint disabled (${state.statusReason ?? 'no reason given'})` } : {}),
+    };
+    await Promise.all(
+      batch.map(async (workflowId) => {
+        try {
+          await getExternalWorkflowHandle(workflowId).signal(releaseSignal, release);
+        } catch {
+          // The delivery has ended meanwhile (terminated, or its retention passed): nothing is waiting any more.
+        }
+      }),
+    );
+    if (state.heldDeliveries.length > 0) await sleep(1_000);
+  }
+  // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON.
   await condition(allHandlersFinished);
   await continueAsNew<typeof webhookEndpoint>({ ...input, state });
 }

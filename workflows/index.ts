@@ -1,15 +1,14 @@
 // The worker bundles this file: it exports workflows and their message definitions only.
-export { deliverEvent, deliveriesQuery, type DeliverEventInput } from './deliver-event.js';
+export { deliverEvent, type DeliverEventInput } from './deliver-event.js';
+export { webhookEndpoint, type EndpointWorkflowInput } from './endpoint.js';
 export {
   configureUpdate,
+  deliveriesQuery,
   disableSignal,
   enableSignal,
+  holdSignal,
   pauseSignal,
+  releaseSignal,
   resumeSignal,
   stateQuery,
-  webhookEndpoint,
-  type EndpointSource,
-  type EndpointState,
-  type EndpointStatus,
-  type EndpointWorkflowInput,
-} from './endpoint.js';
+} from './messages.js';

@@ -5,7 +5,7 @@ import { toDeliveryTarget, type DeliveryDefaults } from '../../domain/target.js'
 import { createEventId } from '../event-id.js';
 import { sendProblem } from '../problem.js';
 import type { EventPublisher } from '../publisher.js';
-import type { RoutableEndpoint } from '../registry.js';
+import type { RoutableEndpoint } from '../../runtime/endpoint-registry.js';
 import { isJsonContentType, toProblemDetails } from '../validation.js';
 
 export interface EventRoutesDeps {
@@ -52,9 +52,12 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
       .routes()
       .route(event.type)
       .map((endpoint) => {
-        const target = toDeliveryTarget(endpoint, deps.deliveryDefaults);
-        if (endpoint.status !== 'disabled') return target;
-        return { ...target, skipReason: `skipped: endpoint disabled (${endpoint.statusReason ?? 'no reason given'})` };
+        const routed = toDeliveryTarget(endpoint, deps.deliveryDefaults);
+        const target = endpoint.statusVersion === undefined ? routed : { ...routed, statusVersion: endpoint.statusVersion };
+        const reason = endpoint.statusReason ?? 'no reason given';
+        if (endpoint.status === 'disabled') return { ...target, skipReason: `skipped: endpoint disabled (${reason})` };
+        if (endpoint.status === 'paused') return { ...target, holdReason: reason };
+        return target;
       });
     const result = await deps.publisher.publish(event, targets);
     request.log.info(

@@ -13,6 +13,8 @@ export interface TestGateway {
   readonly config: Config;
   /** What the API routes by: the endpoint entities of the gateway's task queue, read every 200 ms. */
   readonly registry: EndpointRegistry;
+  /** Stops the worker and starts a new one on the same task queue, as a crash and restart would. */
+  restartWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,10 +32,8 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
   const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('gateway') } };
   const taskQueue = config.temporal.task_queue;
   const client = await connectTestClient();
-  const worker: TestWorker = await startTestWorker(taskQueue, {
-    allowDestinations: config.delivery.allow_destinations,
-    ...(env ? { env } : {}),
-  });
+  const workerOptions = { allowDestinations: config.delivery.allow_destinations, ...(env ? { env } : {}) };
+  let worker: TestWorker = await startTestWorker(taskQueue, workerOptions);
   const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
   const app = buildAppFromConfig(config, client, { registry });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -43,6 +43,10 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
     client,
     config,
     registry,
+    async restartWorker() {
+      await worker.stop();
+      worker = await startTestWorker(taskQueue, workerOptions);
+    },
     async stop() {
       await app.close();
       await worker.stop();

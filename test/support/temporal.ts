@@ -45,6 +45,7 @@ export async function startTestWorker(taskQueue: string, options: TestWorkerOpti
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     allowDestinations: options.allowDestinations ?? ['loopback'],
+    endpointPollIntervalMs: 200,
     ...(options.env ? { env: options.env } : {}),
   });
   const running = run();

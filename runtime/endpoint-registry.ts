@@ -1,19 +1,22 @@
 import type { Client } from '@temporalio/client';
 import type { Endpoint } from '../domain/endpoint.js';
 import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
-import { ENDPOINT_STATE_MEMO } from '../workflows/endpoint.js';
-import type { EndpointState, EndpointStatus } from '../workflows/index.js';
+import { ENDPOINT_STATE_MEMO, type EndpointState, type EndpointStatus, type EndpointStatusView } from '../domain/endpoint-state.js';
 
 /** An endpoint as routing sees it: its definition and whether it takes deliveries. */
 export interface RoutableEndpoint extends Endpoint {
   readonly status: EndpointStatus;
   readonly statusReason?: string;
+  /** The entity's status version, once its entity has been read. */
+  readonly statusVersion?: number;
 }
 
 /** The endpoints events are routed to, kept current. */
 export interface EndpointRegistry {
   /** The route index as of now. */
   routes(): RouteIndex<RoutableEndpoint>;
+  /** The status of any endpoint entity of the task queue, as last read; `undefined` for one without an entity. */
+  status(endpointId: string): EndpointStatusView | undefined;
   /** Settles once the endpoint entities have been read at least once. */
   readonly ready: Promise<void>;
   close(): void;
@@ -22,7 +25,7 @@ export interface EndpointRegistry {
 /** A registry of fixed endpoints, each active unless its definition says `enabled: false`. */
 export function createStaticRegistry(endpoints: readonly Endpoint[]): EndpointRegistry {
   const index = createRouteIndex(endpoints.map(fromDefinition));
-  return { routes: () => index, ready: Promise.resolve(), close: () => {} };
+  return { routes: () => index, status: () => undefined, ready: Promise.resolve(), close: () => {} };
 }
 
 export interface TemporalRegistryOptions {
@@ -43,6 +46,7 @@ export interface TemporalRegistryOptions {
 export function createTemporalRegistry(options: TemporalRegistryOptions): EndpointRegistry {
   const { client, taskQueue, configEndpoints } = options;
   let index = createRouteIndex(configEndpoints.map(fromDefinition));
+  let statuses = new Map<string, EndpointStatusView>();
   let fingerprint = '';
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -54,6 +58,12 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
       const state = execution.memo?.[ENDPOINT_STATE_MEMO] as EndpointState | undefined;
       if (state) states.set(state.endpoint.id, state);
     }
+    statuses = new Map(
+      [...states.values()].map((state) => [
+        state.endpoint.id,
+        { status: state.status, statusVersion: state.statusVersion, ...(state.statusReason ? { statusReason: state.statusReason } : {}) },
+      ]),
+    );
     const fromConfig = configEndpoints.map((endpoint) => {
       const state = states.get(endpoint.id);
       states.delete(endpoint.id);
@@ -86,6 +96,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
 
   return {
     routes: () => index,
+    status: (endpointId) => statuses.get(endpointId),
     ready,
     close() {
       closed = true;
@@ -101,5 +112,10 @@ function fromDefinition(endpoint: Endpoint): RoutableEndpoint {
 }
 
 function fromState(state: EndpointState): RoutableEndpoint {
-  return { ...state.endpoint, status: state.status, ...(state.statusReason ? { statusReason: state.statusReason } : {}) };
+  return {
+    ...state.endpoint,
+    status: state.status,
+    statusVersion: state.statusVersion,
+    ...(state.statusReason ? { statusReason: state.statusReason } : {}),
+  };
 }

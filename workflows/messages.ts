@@ -1,0 +1,26 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DeliveryReport } from '../domain/delivery.js';
+import type { Endpoint } from '../domain/endpoint.js';
+import type { EndpointState, Release } from '../domain/endpoint-state.js';
+
+// Every signal, query and update of the project's workflows, in one place: the two workflows message each other.
+
+/** Where every endpoint's delivery of the event stands, with all attempts so far. */
+export const deliveriesQuery = defineQuery<DeliveryReport>('deliveries');
+/** Sent by an endpoint entity to a held delivery when it may go on, or must stop. */
+export const releaseSignal = defineSignal<[Release]>('release');
+
+/** Stops new attempts to the endpoint; deliveries for it are held until `resume`. Works with no worker running. */
+export const pauseSignal = defineSignal<[reason?: string]>('pause');
+/** Lets held and new deliveries to the endpoint go again. */
+export const resumeSignal = defineSignal('resume');
+/** Routes the endpoint no more events; its held and pending deliveries end as cancelled. */
+export const disableSignal = defineSignal<[reason?: string]>('disable');
+/** Routes events to the endpoint again. */
+export const enableSignal = defineSignal('enable');
+/** Sent by a delivery that found the endpoint paused: the entity releases it on resume (at once if already resumed). */
+export const holdSignal = defineSignal<[deliveryWorkflowId: string]>('hold');
+/** Replaces the endpoint's definition; the validator refuses an invalid one before it reaches history. */
+export const configureUpdate = defineUpdate<EndpointState, [definition: Endpoint]>('configure');
+/** The endpoint's definition, status and held deliveries. */
+export const stateQuery = defineQuery<EndpointState>('state');
