@@ -24,6 +24,9 @@ export interface EndpointState {
   readonly heldDeliveries: readonly string[];
 }
 
+/** The state as an entity publishes it in its memo, for listing and routing: without the held deliveries. */
+export type PublishedEndpointState = Omit<EndpointState, 'heldDeliveries'>;
+
 /** An endpoint's status as last read from its entity. */
 export interface EndpointStatusView {
   readonly status: EndpointStatus;

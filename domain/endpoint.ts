@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema } from './duration.js';
+import { DurationSchema, formatDurationMs } from './duration.js';
 import { PAYLOAD_FORMATS } from './payload.js';
 import { EventPatternSchema } from './pattern.js';
 
@@ -112,3 +112,33 @@ export type EndpointInput = z.input<typeof EndpointSchema>;
 export type AuthConfig = z.infer<typeof AuthSchema>;
 export type SigningConfig = z.infer<typeof SigningSchema>;
 export type RetryPolicyConfig = z.infer<typeof RetryPolicySchema>;
+
+/** An endpoint definition in the form it is written (durations as text), so that parsing it again gives it back. */
+export function toEndpointInput(endpoint: Endpoint): EndpointInput {
+  const { retry, timeout, ...rest } = endpoint;
+  return {
+    ...rest,
+    ...(timeout === undefined ? {} : { timeout: formatDurationMs(timeout) }),
+    ...(retry === undefined
+      ? {}
+      : {
+          retry: {
+            jitter: retry.jitter,
+            retry_after_max: formatDurationMs(retry.retry_after_max),
+            retry_on_status: retry.retry_on_status,
+            ...(retry.schedule ? { schedule: retry.schedule.map(formatDurationMs) } : {}),
+            ...(retry.deadline === undefined ? {} : { deadline: formatDurationMs(retry.deadline) }),
+            ...(retry.exponential
+              ? {
+                  exponential: {
+                    initial_interval: formatDurationMs(retry.exponential.initial_interval),
+                    backoff_coefficient: retry.exponential.backoff_coefficient,
+                    maximum_interval: formatDurationMs(retry.exponential.maximum_interval),
+                    maximum_attempts: retry.exponential.maximum_attempts,
+                  },
+                }
+              : {}),
+          },
+        }),
+  };
+}

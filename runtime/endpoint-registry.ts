@@ -1,7 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { Endpoint } from '../domain/endpoint.js';
 import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
-import { ENDPOINT_STATE_MEMO, type EndpointState, type EndpointStatus, type EndpointStatusView } from '../domain/endpoint-state.js';
+import {
+  ENDPOINT_STATE_MEMO,
+  type EndpointStatus,
+  type EndpointStatusView,
+  type PublishedEndpointState,
+} from '../domain/endpoint-state.js';
 
 /** An endpoint as routing sees it: its definition and whether it takes deliveries. */
 export interface RoutableEndpoint extends Endpoint {
@@ -53,9 +58,9 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   const query = `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
 
   const refresh = async (): Promise<void> => {
-    const states = new Map<string, EndpointState>();
+    const states = new Map<string, PublishedEndpointState>();
     for await (const execution of client.workflow.list({ query })) {
-      const state = execution.memo?.[ENDPOINT_STATE_MEMO] as EndpointState | undefined;
+      const state = execution.memo?.[ENDPOINT_STATE_MEMO] as PublishedEndpointState | undefined;
       if (state) states.set(state.endpoint.id, state);
     }
     statuses = new Map(
@@ -111,7 +116,7 @@ function fromDefinition(endpoint: Endpoint): RoutableEndpoint {
     : { ...endpoint, status: 'disabled', statusReason: 'disabled in its definition' };
 }
 
-function fromState(state: EndpointState): RoutableEndpoint {
+function fromState(state: PublishedEndpointState): RoutableEndpoint {
   return {
     ...state.endpoint,
     status: state.status,

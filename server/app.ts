@@ -7,10 +7,13 @@ import Fastify, {
   type FastifyRequest,
   type HTTPMethods,
 } from 'fastify';
+import type { EndpointAdmin } from './endpoint-admin.js';
+import { registerEndpointRoutes } from './routes/endpoints.js';
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { sendProblem } from './problem.js';
 
 export interface AppDeps extends EventRoutesDeps {
+  readonly endpoints: EndpointAdmin;
   readonly bodyLimitBytes: number;
   /** Resolves when Temporal answers; `/readyz` reports its failure as 503. */
   readonly checkReady: () => Promise<void>;
@@ -84,6 +87,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
   });
   registerEventRoutes(app, deps);
+  registerEndpointRoutes(app, deps.endpoints);
 
   // A known path asked with the wrong method is a 405 with an Allow header, not a misleading 404.
   app.after(() => {

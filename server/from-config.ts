@@ -1,4 +1,7 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { eventWorkflowId } from '../domain/event.js';
+import { deliveriesQuery } from '../workflows/index.js';
+import { createEndpointAdmin } from './endpoint-admin.js';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { buildApp } from './app.js';
@@ -34,6 +37,15 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
     }),
     routes: () => registry.routes(),
+    endpoints: createEndpointAdmin(client, config.temporal.task_queue),
+    readReport: async (eventId) => {
+      try {
+        return await client.workflow.getHandle(eventWorkflowId(eventId)).query(deliveriesQuery);
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return undefined;
+        throw error;
+      }
+    },
     deliveryDefaults: {
       timeoutMs: config.delivery.timeout,
       retry: config.delivery.retry,

@@ -25,6 +25,7 @@ import {
   pauseSignal,
   releaseSignal,
   resumeSignal,
+  retireUpdate,
   stateQuery,
 } from './messages.js';
 import { endpointStatusKey } from './search-attributes.js';
@@ -123,6 +124,12 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       },
     },
   );
+  let retired = false;
+  setHandler(retireUpdate, () => {
+    retired = true;
+    setStatus('disabled', 'deleted');
+    return state;
+  });
   setHandler(holdSignal, (deliveryWorkflowId) => {
     if (!state.heldDeliveries.includes(deliveryWorkflowId))
       state = { ...state, heldDeliveries: [...state.heldDeliveries, deliveryWorkflowId] };
@@ -136,7 +143,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   // Holding and releasing happen here, in one place: whatever the order of pause, resume and hold signals, a held
   // delivery stays in the list until the endpoint is no longer paused, and then it is released, never forgotten.
   for (;;) {
-    await condition(() => (state.status !== 'paused' && state.heldDeliveries.length > 0) || shouldContinueAsNew());
+    await condition(() => (state.status !== 'paused' && state.heldDeliveries.length > 0) || retired || shouldContinueAsNew());
     if (state.status === 'paused' || state.heldDeliveries.length === 0) break;
     const batch = state.heldDeliveries.slice(0, releasePerSecond);
     state = { ...state, heldDeliveries: state.heldDeliveries.slice(batch.length) };
@@ -158,5 +165,6 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   }
   // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON.
   await condition(allHandlersFinished);
+  if (retired) return;
   await continueAsNew<typeof webhookEndpoint>({ ...input, state });
 }

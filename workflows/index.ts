@@ -10,5 +10,6 @@ export {
   pauseSignal,
   releaseSignal,
   resumeSignal,
+  retireUpdate,
   stateQuery,
 } from './messages.js';

@@ -22,5 +22,7 @@ export const enableSignal = defineSignal('enable');
 export const holdSignal = defineSignal<[deliveryWorkflowId: string]>('hold');
 /** Replaces the endpoint's definition; the validator refuses an invalid one before it reaches history. */
 export const configureUpdate = defineUpdate<EndpointState, [definition: Endpoint]>('configure');
+/** Ends the entity of an endpoint managed through the API: its held deliveries are cancelled, its history kept. */
+export const retireUpdate = defineUpdate<EndpointState>('retire');
 /** The endpoint's definition, status and held deliveries. */
 export const stateQuery = defineQuery<EndpointState>('state');

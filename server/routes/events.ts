@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { IncomingEventSchema, type WebhookEvent } from '../../domain/event.js';
+import type { DeliveryReport } from '../../domain/delivery.js';
+import { EventIdSchema, IncomingEventSchema, type WebhookEvent } from '../../domain/event.js';
 import type { RouteIndex } from '../../domain/routing.js';
 import { toDeliveryTarget, type DeliveryDefaults } from '../../domain/target.js';
 import { createEventId } from '../event-id.js';
@@ -13,10 +14,21 @@ export interface EventRoutesDeps {
   /** The endpoints events are routed to, as of now. */
   readonly routes: () => RouteIndex<RoutableEndpoint>;
   readonly deliveryDefaults: DeliveryDefaults;
+  /** The delivery report of an event, from its workflow; `undefined` when there is no such event (any more). */
+  readonly readReport: (eventId: string) => Promise<DeliveryReport | undefined>;
   readonly now?: () => Date;
 }
 
-/** `POST /v1/events`: accept an event once it is durably in Temporal. */
+/** Turns the report's camelCase keys into the API's snake_case ones, leaving header names as they are. */
+function snakeCase(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => snakeCase(item));
+  if (value === null || typeof value !== 'object' || key === 'responseHeaders') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([name, inner]) => [name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), snakeCase(inner, name)]),
+  );
+}
+
+/** `POST /v1/events` accepts an event once it is durably in Temporal; `GET /v1/events/{id}` shows its deliveries. */
 export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
   const now = deps.now ?? (() => new Date());
 
@@ -68,5 +80,18 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
     // the header tells the curious that nothing new was started.
     if (result.duplicate) reply.header('idempotent-replayed', 'true');
     return reply.code(202).send({ id: event.id, workflow_id: result.workflowId });
+  });
+
+  app.get('/v1/events/:id', async (request, reply) => {
+    const id = EventIdSchema.safeParse((request.params as { id?: unknown }).id);
+    const report = id.success ? await deps.readReport(id.data) : undefined;
+    if (!report)
+      return sendProblem(reply, {
+        status: 404,
+        type: 'not-found',
+        title: 'Not Found',
+        detail: 'No event has that id (or its retention has passed).',
+      });
+    return snakeCase(report);
   });
 }

@@ -1,0 +1,113 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { EndpointSchema, endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
+import { ENDPOINT_STATE_MEMO, type EndpointState, type PublishedEndpointState } from '../domain/endpoint-state.js';
+import { displayHost } from '../domain/url.js';
+import {
+  configureUpdate,
+  disableSignal,
+  enableSignal,
+  pauseSignal,
+  resumeSignal,
+  retireUpdate,
+  stateQuery,
+  webhookEndpoint,
+} from '../workflows/index.js';
+import { endpointIdsKey, endpointStatusKey } from '../workflows/search-attributes.js';
+
+/** Why an endpoint operation could not be done, for the API to answer with the right status. */
+export class EndpointOperationError extends Error {
+  override readonly name = 'EndpointOperationError';
+  constructor(
+    readonly reason: 'not-found' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The operator actions that change an endpoint's status. */
+export type EndpointAction = 'pause' | 'resume' | 'disable' | 'enable';
+
+/** Manages endpoint entities for the HTTP API: the same operations as the Temporal CLI, with checks. */
+export interface EndpointAdmin {
+  create(endpoint: Endpoint): Promise<EndpointState>;
+  get(endpointId: string): Promise<EndpointState>;
+  /** Every running endpoint of the task queue, as their memos say (visibility: a moment behind). */
+  list(): Promise<PublishedEndpointState[]>;
+  /** Replaces the definition of an endpoint managed through the API. */
+  replace(endpoint: Endpoint): Promise<EndpointState>;
+  act(endpointId: string, action: EndpointAction, reason?: string): Promise<EndpointState>;
+  /** Ends an API-managed endpoint: routing forgets it, its held deliveries are cancelled, its history stays. */
+  remove(endpointId: string): Promise<EndpointState>;
+}
+
+export function createEndpointAdmin(client: Client, taskQueue: string): EndpointAdmin {
+  const handle = (endpointId: string) => client.workflow.getHandle(endpointWorkflowId(endpointId));
+  const get = async (endpointId: string): Promise<EndpointState> => {
+    try {
+      const description = await handle(endpointId).describe();
+      if (description.status.name !== 'RUNNING') throw new EndpointOperationError('not-found', `no endpoint ${endpointId}`);
+      return await handle(endpointId).query(stateQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new EndpointOperationError('not-found', `no endpoint ${endpointId}`);
+      throw error;
+    }
+  };
+  const apiManaged = async (endpointId: string): Promise<EndpointState> => {
+    const state = await get(endpointId);
+    if (state.source !== 'api') {
+      throw new EndpointOperationError('conflict', `endpoint ${endpointId} is defined in the config file: change it there`);
+    }
+    return state;
+  };
+
+  return {
+    async create(endpoint) {
+      try {
+        await client.workflow.start(webhookEndpoint, {
+          workflowId: endpointWorkflowId(endpoint.id),
+          taskQueue,
+          args: [{ endpoint, source: 'api' }],
+          workflowIdConflictPolicy: 'FAIL',
+          staticSummary: `endpoint ${endpoint.id} → ${displayHost(endpoint.url)}`,
+          typedSearchAttributes: [
+            { key: endpointIdsKey, value: [endpoint.id] },
+            { key: endpointStatusKey, value: endpoint.enabled ? 'active' : 'disabled' },
+          ],
+        });
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError)
+          throw new EndpointOperationError('conflict', `endpoint ${endpoint.id} exists`);
+        throw error;
+      }
+      return get(endpoint.id);
+    },
+    get,
+    async list() {
+      const states: PublishedEndpointState[] = [];
+      const query = `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
+      for await (const execution of client.workflow.list({ query })) {
+        const state = execution.memo?.[ENDPOINT_STATE_MEMO] as PublishedEndpointState | undefined;
+        if (state) states.push(state);
+      }
+      return states.sort((a, b) => a.endpoint.id.localeCompare(b.endpoint.id));
+    },
+    async replace(endpoint) {
+      await apiManaged(endpoint.id);
+      return handle(endpoint.id).executeUpdate(configureUpdate, { args: [EndpointSchema.parse(endpoint)] });
+    },
+    async act(endpointId, action, reason) {
+      await get(endpointId);
+      const entity = handle(endpointId);
+      if (action === 'pause') await entity.signal(pauseSignal, reason);
+      if (action === 'resume') await entity.signal(resumeSignal);
+      if (action === 'disable') await entity.signal(disableSignal, reason);
+      if (action === 'enable') await entity.signal(enableSignal);
+      return entity.query(stateQuery);
+    },
+    async remove(endpointId) {
+      await apiManaged(endpointId);
+      return handle(endpointId).executeUpdate(retireUpdate);
+    },
+  };
+}

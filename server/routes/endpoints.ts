@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { EndpointIdSchema, EndpointSchema, toEndpointInput } from '../../domain/endpoint.js';
+import type { EndpointState, PublishedEndpointState } from '../../domain/endpoint-state.js';
+import { EndpointOperationError, type EndpointAction, type EndpointAdmin } from '../endpoint-admin.js';
+import { sendProblem } from '../problem.js';
+import { isJsonContentType, toProblemDetails } from '../validation.js';
+
+const ACTIONS: readonly EndpointAction[] = ['pause', 'resume', 'disable', 'enable'];
+const ActionBodySchema = z.strictObject({ reason: z.string().min(1).max(500).optional() }).optional();
+// Everything of a definition may change but its id, which names the entity.
+const EndpointPatchSchema = z.record(z.string(), z.unknown()).refine((patch) => !('id' in patch), 'the id of an endpoint cannot change');
+
+/** An endpoint as the API shows it: its definition as written, and its status. */
+export function endpointView(state: PublishedEndpointState & Partial<Pick<EndpointState, 'heldDeliveries'>>) {
+  return {
+    ...toEndpointInput(state.endpoint),
+    status: state.status,
+    ...(state.statusReason ? { status_reason: state.statusReason } : {}),
+    status_changed_at: state.statusChangedAt,
+    source: state.source,
+    revision: state.revision,
+    ...(state.heldDeliveries ? { held_deliveries: state.heldDeliveries.length } : {}),
+  };
+}
+
+/** `/v1/endpoints`: create, read, change, delete, and pause/resume/disable/enable endpoints. */
+export function registerEndpointRoutes(app: FastifyInstance, admin: EndpointAdmin): void {
+  const fail = (reply: FastifyReply, error: unknown): FastifyReply => {
+    if (!(error instanceof EndpointOperationError)) throw error;
+    return error.reason === 'not-found'
+      ? sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: error.message })
+      : sendProblem(reply, { status: 409, type: 'conflict', title: 'Conflict', detail: error.message });
+  };
+  const invalid = (reply: FastifyReply, error: z.ZodError, title: string): FastifyReply =>
+    sendProblem(reply, {
+      status: 400,
+      type: 'validation-failed',
+      title,
+      detail: 'See errors for each problem and where it is.',
+      errors: toProblemDetails(error),
+    });
+  const notJson = (reply: FastifyReply): FastifyReply =>
+    sendProblem(reply, {
+      status: 415,
+      type: 'unsupported-media-type',
+      title: 'Unsupported Media Type',
+      detail: 'Send JSON with Content-Type: application/json.',
+    });
+  const idOf = (params: unknown): string | undefined => {
+    const parsed = EndpointIdSchema.safeParse((params as { id?: unknown }).id);
+    return parsed.success ? parsed.data : undefined;
+  };
+  const noSuchId = (reply: FastifyReply): FastifyReply =>
+    sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No endpoint has that id.' });
+
+  app.post('/v1/endpoints', async (request, reply) => {
+    if (!isJsonContentType(request.headers['content-type'])) return notJson(reply);
+    const parsed = EndpointSchema.safeParse(request.body);
+    if (!parsed.success) return invalid(reply, parsed.error, 'The endpoint is not valid');
+    try {
+      return reply.code(201).send(endpointView(await admin.create(parsed.data)));
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.get('/v1/endpoints', async () => ({ data: (await admin.list()).map(endpointView) }));
+
+  app.get('/v1/endpoints/:id', async (request, reply) => {
+    const id = idOf(request.params);
+    if (!id) return noSuchId(reply);
+    try {
+      return endpointView(await admin.get(id));
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.patch('/v1/endpoints/:id', async (request, reply) => {
+    const id = idOf(request.params);
+    if (!id) return noSuchId(reply);
+    if (!isJsonContentType(request.headers['content-type'])) return notJson(reply);
+    const patch = EndpointPatchSchema.safeParse(request.body);
+    if (!patch.success) return invalid(reply, patch.error, 'The change is not valid');
+    try {
+      const current = await admin.get(id);
+      const merged = EndpointSchema.safeParse({ ...toEndpointInput(current.endpoint), ...patch.data });
+      if (!merged.success) return invalid(reply, merged.error, 'The changed endpoint is not valid');
+      return endpointView(await admin.replace(merged.data));
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  app.delete('/v1/endpoints/:id', async (request, reply) => {
+    const id = idOf(request.params);
+    if (!id) return noSuchId(reply);
+    try {
+      return endpointView(await admin.remove(id));
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
+  for (const action of ACTIONS) {
+    app.post(`/v1/endpoints/:id/${action}`, async (request, reply) => {
+      const id = idOf(request.params);
+      if (!id) return noSuchId(reply);
+      const body = ActionBodySchema.safeParse(request.body ?? undefined);
+      if (!body.success) return invalid(reply, body.error, 'The request is not valid');
+      try {
+        return endpointView(await admin.act(id, action, body.data?.reason));
+      } catch (error) {
+        return fail(reply, error);
+      }
+    });
+  }
+}

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { reconcileEndpoints } from '../../runtime/reconcile.js';
+import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import type { deliverEvent } from '../../workflows/index.js';
+import { postJson, startGateway, type TestGateway } from '../support/gateway.js';
+
+let gateway: TestGateway;
+let first: Receiver;
+let second: Receiver;
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${gateway.url}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+function routed(endpointId: string): string | undefined {
+  return gateway.registry.status(endpointId)?.status;
+}
+
+async function deliver(type: string, id: string) {
+  const response = await postJson(gateway, '/v1/events', { id, type });
+  const { workflow_id } = (await response.json()) as { workflow_id: string };
+  return gateway.client.workflow.getHandle<typeof deliverEvent>(workflow_id);
+}
+
+beforeAll(async () => {
+  [first, second] = await Promise.all([startReceiver(), startReceiver()]);
+  gateway = await startGateway({ endpoints: [{ id: 'from-file', url: first.url, events: ['file.*'] }] });
+  await reconcileEndpoints(gateway.client, gateway.config.temporal.task_queue, gateway.config.endpoints);
+});
+
+afterAll(async () => {
+  await gateway.stop();
+  await Promise.all([first.close(), second.close()]);
+});
+
+describe('/v1/endpoints', () => {
+  test('creates an endpoint, shows it, and refuses a second with the same id or an invalid one', async () => {
+    const created = await call('POST', '/v1/endpoints', {
+      id: 'api-one',
+      url: first.url,
+      events: ['api.*'],
+      retry: { schedule: ['1m', '5m'] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id: 'api-one', status: 'active', source: 'api', revision: 1, held_deliveries: 0 });
+    expect(created.body['retry']).toMatchObject({ schedule: ['1m', '5m'] });
+
+    expect((await call('GET', '/v1/endpoints/api-one')).body).toMatchObject({ id: 'api-one', url: first.url });
+    await expect
+      .poll(async () => ((await call('GET', '/v1/endpoints')).body['data'] as { id: string }[]).map((e) => e.id))
+      .toEqual(['api-one', 'from-file']);
+    expect((await call('POST', '/v1/endpoints', { id: 'api-one', url: first.url })).status).toBe(409);
+    const invalid = await call('POST', '/v1/endpoints', { id: 'Bad Id', url: 'ftp://x', events: [] });
+    expect(invalid.status).toBe(400);
+    expect((invalid.body['errors'] as { path: string }[]).map((e) => e.path).sort()).toEqual(['/events', '/id', '/url']);
+    expect((await call('GET', '/v1/endpoints/nobody')).status).toBe(404);
+  });
+
+  test('changes a definition by PATCH, and routing follows the new URL', async () => {
+    await call('POST', '/v1/endpoints', { id: 'api-moving', url: first.url, events: ['moving.*'] });
+    const changed = await call('PATCH', '/v1/endpoints/api-moving', { url: second.url });
+    expect(changed).toMatchObject({ status: 200, body: { url: second.url, revision: 2 } });
+    await expect
+      .poll(
+        () =>
+          gateway.registry
+            .routes()
+            .route('moving.on')
+            .find((e) => e.id === 'api-moving')?.url,
+      )
+      .toBe(second.url);
+
+    await (await deliver('moving.on', 'evt_api_moved')).result();
+    expect(second.requests.map((r) => r.headers['webhook-id'])).toContain('evt_api_moved');
+
+    expect((await call('PATCH', '/v1/endpoints/api-moving', { id: 'other' })).status).toBe(400);
+    expect((await call('PATCH', '/v1/endpoints/from-file', { url: second.url })).status).toBe(409);
+  });
+
+  test('pauses and resumes over HTTP, holding events in between', async () => {
+    await call('POST', '/v1/endpoints', { id: 'api-paused', url: first.url, events: ['paused.*'] });
+    const paused = await call('POST', '/v1/endpoints/api-paused/pause', { reason: 'deploying the receiver' });
+    expect(paused.body).toMatchObject({ status: 'paused', status_reason: 'deploying the receiver' });
+    await expect.poll(() => routed('api-paused')).toBe('paused');
+
+    const handles = await Promise.all(Array.from({ length: 20 }, (_, index) => deliver('paused.event', `evt_api_paused_${index}`)));
+    await expect.poll(async () => (await call('GET', '/v1/endpoints/api-paused')).body['held_deliveries']).toBe(20);
+    expect(first.requests.filter((r) => String(r.headers['webhook-id']).startsWith('evt_api_paused_'))).toHaveLength(0);
+
+    expect((await call('POST', '/v1/endpoints/api-paused/resume')).body).toMatchObject({ status: 'active' });
+    await Promise.all(handles.map((handle) => handle.result()));
+    expect(new Set(first.requests.map((r) => String(r.headers['webhook-id'])).filter((id) => id.startsWith('evt_api_paused_'))).size).toBe(
+      20,
+    );
+  });
+
+  test('deletes an API endpoint: it is gone from routing, and its history stays in Temporal', async () => {
+    await call('POST', '/v1/endpoints', { id: 'api-doomed', url: first.url, events: ['doomed.*'] });
+    const deleted = await call('DELETE', '/v1/endpoints/api-doomed');
+    expect(deleted.body).toMatchObject({ status: 'disabled', status_reason: 'deleted' });
+    expect((await call('GET', '/v1/endpoints/api-doomed')).status).toBe(404);
+    await expect
+      .poll(() =>
+        gateway.registry
+          .routes()
+          .route('doomed.x')
+          .map((e) => e.id),
+      )
+      .toEqual([]);
+    expect((await call('DELETE', '/v1/endpoints/from-file')).status).toBe(409);
+  });
+});
+
+describe('GET /v1/events/{id}', () => {
+  test('shows each delivery and its attempts, in snake_case', async () => {
+    first.script({ status: 502 });
+    await call('POST', '/v1/endpoints', { id: 'api-report', url: first.url, events: ['report.*'], retry: { schedule: ['1s'], jitter: 0 } });
+    await expect.poll(() => routed('api-report')).toBe('active');
+    await (await deliver('report.ready', 'evt_api_report')).result();
+
+    const report = await call('GET', '/v1/events/evt_api_report');
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({ event_id: 'evt_api_report', event_type: 'report.ready', status: 'succeeded' });
+    const [delivery] = report.body['deliveries'] as { endpoint_id: string; attempts: { status_code: number; verdict: string }[] }[];
+    expect(delivery?.endpoint_id).toBe('api-report');
+    expect(delivery?.attempts.map((a) => [a.status_code, a.verdict])).toEqual([
+      [502, 'retryable'],
+      [200, 'delivered'],
+    ]);
+    expect((await call('GET', '/v1/events/evt_never_sent')).status).toBe(404);
+  });
+});
