@@ -7,13 +7,12 @@ import Fastify, {
   type FastifyRequest,
   type HTTPMethods,
 } from 'fastify';
-import type { EndpointAdmin } from './endpoint-admin.js';
-import { registerEndpointRoutes } from './routes/endpoints.js';
+import { registerEndpointRoutes, type EndpointRoutesDeps } from './routes/endpoints.js';
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { sendProblem } from './problem.js';
 
 export interface AppDeps extends EventRoutesDeps {
-  readonly endpoints: EndpointAdmin;
+  readonly endpoints: EndpointRoutesDeps;
   readonly bodyLimitBytes: number;
   /** Resolves when Temporal answers; `/readyz` reports its failure as 503. */
   readonly checkReady: () => Promise<void>;

@@ -1,7 +1,9 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { eventWorkflowId } from '../domain/event.js';
 import { deliveriesQuery } from '../workflows/index.js';
+import { createDeliveryHistory } from './delivery-history.js';
 import { createEndpointAdmin } from './endpoint-admin.js';
+import { createTestSend } from './test-send.js';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { buildApp } from './app.js';
@@ -27,17 +29,29 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       configEndpoints: config.endpoints,
       onError: (error) => options.logger?.warn({ err: error }, 'could not read the endpoint entities; routing by what was last read'),
     });
+  const publisher = createTemporalPublisher({
+    client,
+    taskQueue: config.temporal.task_queue,
+    maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
+    ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+  });
+  const deliveryDefaults = {
+    timeoutMs: config.delivery.timeout,
+    retry: config.delivery.retry,
+    format: config.delivery.format,
+    ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
+  };
+  const admin = createEndpointAdmin(client, config.temporal.task_queue);
   const app = buildApp({
     ...(options.logger ? { logger: options.logger } : {}),
     bodyLimitBytes: config.api.body_limit_bytes,
-    publisher: createTemporalPublisher({
-      client,
-      taskQueue: config.temporal.task_queue,
-      maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
-      ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
-    }),
+    publisher,
     routes: () => registry.routes(),
-    endpoints: createEndpointAdmin(client, config.temporal.task_queue),
+    endpoints: {
+      admin,
+      history: createDeliveryHistory(client),
+      testSend: createTestSend({ client, admin, publisher, deliveryDefaults }),
+    },
     readReport: async (eventId) => {
       try {
         return await client.workflow.getHandle(eventWorkflowId(eventId)).query(deliveriesQuery);
@@ -46,12 +60,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
         throw error;
       }
     },
-    deliveryDefaults: {
-      timeoutMs: config.delivery.timeout,
-      retry: config.delivery.retry,
-      format: config.delivery.format,
-      ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
-    },
+    deliveryDefaults,
     checkReady: async () => {
       await client.connection.withDeadline(Date.now() + READY_TIMEOUT_MS, async () => {
         await client.connection.workflowService.getSystemInfo({});

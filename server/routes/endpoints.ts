@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { EndpointIdSchema, EndpointSchema, toEndpointInput } from '../../domain/endpoint.js';
+import type { AttemptRecord, DeliveryReport } from '../../domain/delivery.js';
 import type { EndpointState, PublishedEndpointState } from '../../domain/endpoint-state.js';
+import type { DeliveryHistory } from '../delivery-history.js';
 import { EndpointOperationError, type EndpointAction, type EndpointAdmin } from '../endpoint-admin.js';
 import { sendProblem } from '../problem.js';
 import { isJsonContentType, toProblemDetails } from '../validation.js';
@@ -24,8 +26,22 @@ export function endpointView(state: PublishedEndpointState & Partial<Pick<Endpoi
   };
 }
 
-/** `/v1/endpoints`: create, read, change, delete, and pause/resume/disable/enable endpoints. */
-export function registerEndpointRoutes(app: FastifyInstance, admin: EndpointAdmin): void {
+const DeliveriesQuerySchema = z.strictObject({
+  status: z.enum(['pending', 'delivering', 'retrying', 'held', 'succeeded', 'failed', 'cancelled']).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  page_size: z.coerce.number().int().min(1).max(100).default(20),
+  page_token: z.string().max(2_000).optional(),
+});
+
+export interface EndpointRoutesDeps {
+  readonly admin: EndpointAdmin;
+  readonly history: DeliveryHistory;
+  /** Sends a sample event to one endpoint through the normal pipeline, once, and reports how it went. */
+  readonly testSend: (endpointId: string) => Promise<DeliveryReport>;
+}
+
+/** `/v1/endpoints`: create, read, change, delete, pause/resume/disable/enable, list deliveries, send a test. */
+export function registerEndpointRoutes(app: FastifyInstance, { admin, history, testSend }: EndpointRoutesDeps): void {
   const fail = (reply: FastifyReply, error: unknown): FastifyReply => {
     if (!(error instanceof EndpointOperationError)) throw error;
     return error.reason === 'not-found'
@@ -116,4 +132,57 @@ export function registerEndpointRoutes(app: FastifyInstance, admin: EndpointAdmi
       }
     });
   }
+
+  app.get('/v1/endpoints/:id/deliveries', async (request, reply) => {
+    const id = idOf(request.params);
+    if (!id) return noSuchId(reply);
+    const query = DeliveriesQuerySchema.safeParse(request.query);
+    if (!query.success) return invalid(reply, query.error, 'The query is not valid');
+    const { status, since, page_size: pageSize, page_token: pageToken } = query.data;
+    const page = await history.list(id, {
+      pageSize,
+      ...(status ? { status } : {}),
+      ...(since ? { since: new Date(since) } : {}),
+      ...(pageToken ? { pageToken } : {}),
+    });
+    return {
+      data: page.entries.map((entry) => ({
+        event_id: entry.eventId,
+        workflow_id: entry.workflowId,
+        ...(entry.eventType ? { event_type: entry.eventType } : {}),
+        ...(entry.status ? { status: entry.status } : {}),
+        ...(entry.startedAt ? { started_at: entry.startedAt } : {}),
+      })),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  });
+
+  app.post('/v1/endpoints/:id/test', async (request, reply) => {
+    const id = idOf(request.params);
+    if (!id) return noSuchId(reply);
+    try {
+      const report = await testSend(id);
+      const delivery = report.deliveries[0];
+      return {
+        event_id: report.eventId,
+        status: delivery?.status ?? report.status,
+        ...(delivery?.reason ? { reason: delivery.reason } : {}),
+        attempt: delivery?.attempts[0] ? attemptView(delivery.attempts[0]) : null,
+      };
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+}
+
+function attemptView(attempt: AttemptRecord) {
+  return {
+    started_at: attempt.startedAt,
+    duration_ms: attempt.durationMs,
+    verdict: attempt.verdict,
+    ...(attempt.statusCode === undefined ? {} : { status_code: attempt.statusCode }),
+    ...(attempt.responseBodyExcerpt ? { response_body_excerpt: attempt.responseBodyExcerpt } : {}),
+    ...(attempt.errorClass ? { error_class: attempt.errorClass } : {}),
+    ...(attempt.errorMessage ? { error_message: attempt.errorMessage } : {}),
+  };
 }

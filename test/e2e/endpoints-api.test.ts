@@ -115,6 +115,50 @@ describe('/v1/endpoints', () => {
   });
 });
 
+describe('delivery history and test sends', () => {
+  test('lists an endpoint’s deliveries newest first, page by page, and filters them by status', async () => {
+    await call('POST', '/v1/endpoints', { id: 'api-history', url: second.url, events: ['history.*'], retry: { schedule: [] } });
+    await expect.poll(() => routed('api-history')).toBe('active');
+    second.script({ status: 400 });
+    for (let index = 0; index < 5; index++) await (await deliver('history.entry', `evt_history_${index}`)).result();
+
+    const seen: string[] = [];
+    await expect
+      .poll(async () => {
+        seen.length = 0;
+        let token: string | undefined;
+        do {
+          const page = await call('GET', `/v1/endpoints/api-history/deliveries?page_size=2${token ? `&page_token=${token}` : ''}`);
+          const data = page.body['data'] as { event_id: string }[];
+          expect(data.length).toBeLessThanOrEqual(2);
+          seen.push(...data.map((entry) => entry.event_id));
+          token = page.body['next_page_token'] as string | undefined;
+        } while (token);
+        return seen.length;
+      })
+      .toBe(5);
+    expect(new Set(seen).size).toBe(5);
+    const failed = await call('GET', '/v1/endpoints/api-history/deliveries?status=failed');
+    expect(failed.body['data']).toEqual([
+      expect.objectContaining({ event_id: 'evt_history_0', event_type: 'history.entry', status: 'failed' }),
+    ]);
+    expect((await call('GET', '/v1/endpoints/api-history/deliveries?page_size=500')).status).toBe(400);
+  });
+
+  test('sends a test event through the normal pipeline and answers with its attempt, even while paused', async () => {
+    await call('POST', '/v1/endpoints', { id: 'api-tested', url: first.url, events: ['never.*'] });
+    await call('POST', '/v1/endpoints/api-tested/pause', { reason: 'not live yet' });
+    await expect.poll(() => routed('api-tested')).toBe('paused');
+
+    const result = await call('POST', '/v1/endpoints/api-tested/test');
+    expect(result.status).toBe(200);
+    expect(result.body).toMatchObject({ status: 'succeeded', attempt: { status_code: 200, verdict: 'delivered' } });
+    const received = first.requests.find((r) => r.headers['webhook-id'] === result.body['event_id']);
+    expect(JSON.parse(received?.body ?? '{}')).toMatchObject({ type: 'webhook.test', data: { endpoint_id: 'api-tested' } });
+    expect((await call('POST', '/v1/endpoints/nobody/test')).status).toBe(404);
+  });
+});
+
 describe('GET /v1/events/{id}', () => {
   test('shows each delivery and its attempts, in snake_case', async () => {
     first.script({ status: 502 });

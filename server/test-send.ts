@@ -1,0 +1,53 @@
+import type { Client } from '@temporalio/client';
+import type { DeliveryReport } from '../domain/delivery.js';
+import type { WebhookEvent } from '../domain/event.js';
+import { toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
+import { deliveriesQuery, type deliverEvent } from '../workflows/index.js';
+import type { EndpointAdmin } from './endpoint-admin.js';
+import type { EventPublisher } from './publisher.js';
+import { createEventId } from './event-id.js';
+
+/** The event type of test sends; receivers can tell them from real events by it. */
+export const TEST_EVENT_TYPE = 'webhook.test';
+// Beyond the endpoint's own timeout: time for the workflow and activity tasks around the one request.
+const TEST_SEND_OVERHEAD_MS = 15_000;
+
+export interface TestSendDeps {
+  readonly client: Client;
+  readonly admin: EndpointAdmin;
+  readonly publisher: EventPublisher;
+  readonly deliveryDefaults: DeliveryDefaults;
+}
+
+/**
+ * Sends a sample event to one endpoint through the normal pipeline (signed and authenticated as configured, visible
+ * in Temporal) and waits for the outcome. One attempt, no retries; sent even while the endpoint is paused or
+ * disabled, since checking a receiver before resuming it is what a test is for.
+ */
+export function createTestSend({
+  client,
+  admin,
+  publisher,
+  deliveryDefaults,
+}: TestSendDeps): (endpointId: string) => Promise<DeliveryReport> {
+  return async (endpointId) => {
+    const { endpoint } = await admin.get(endpointId);
+    const now = new Date();
+    const event: WebhookEvent = {
+      id: createEventId(now).replace(/^evt_/, 'test_'),
+      type: TEST_EVENT_TYPE,
+      timestamp: now.toISOString(),
+      data: { message: `A test event for endpoint ${endpoint.id}, sent by temporal-webhooks`, endpoint_id: endpoint.id },
+    };
+    const target = toDeliveryTarget(endpoint, deliveryDefaults);
+    const { workflowId } = await publisher.publish(event, [
+      // The newest status version there can be: no worker's view of the entity holds a test back.
+      { ...target, retry: { ...target.retry, scheduleMs: [] }, statusVersion: Number.MAX_SAFE_INTEGER },
+    ]);
+    const handle = client.workflow.getHandle<typeof deliverEvent>(workflowId);
+    const timeout = new Promise<undefined>((resolve) =>
+      setTimeout(() => resolve(undefined), target.timeoutMs + TEST_SEND_OVERHEAD_MS).unref(),
+    );
+    return (await Promise.race([handle.result(), timeout])) ?? handle.query(deliveriesQuery);
+  };
+}
