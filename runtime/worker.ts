@@ -3,7 +3,7 @@ import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { Agent } from 'undici';
 import { createGuardedLookup } from '../activities/destination.js';
-import { createEventLoader } from '../activities/event-loader.js';
+import { createEventLoader } from './event-loader.js';
 import { createDeliveryActivities } from '../activities/index.js';
 import { webhookDataConverter } from './data-converter.js';
 import { createTemporalRegistry } from './endpoint-registry.js';

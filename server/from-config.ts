@@ -3,6 +3,7 @@ import { eventWorkflowId } from '../domain/event.js';
 import { deliveriesQuery } from '../workflows/index.js';
 import { createDeliveryHistory } from './delivery-history.js';
 import { createEndpointAdmin } from './endpoint-admin.js';
+import { createRedelivery } from './redelivery.js';
 import { createTestSend } from './test-send.js';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
@@ -42,16 +43,15 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
   };
   const admin = createEndpointAdmin(client, config.temporal.task_queue);
+  const history = createDeliveryHistory(client);
+  const redelivery = createRedelivery({ client, publisher, admin, registry, history, deliveryDefaults });
   const app = buildApp({
     ...(options.logger ? { logger: options.logger } : {}),
     bodyLimitBytes: config.api.body_limit_bytes,
     publisher,
     routes: () => registry.routes(),
-    endpoints: {
-      admin,
-      history: createDeliveryHistory(client),
-      testSend: createTestSend({ client, admin, publisher, deliveryDefaults }),
-    },
+    endpoints: { admin, history, testSend: createTestSend({ client, admin, publisher, deliveryDefaults }), redelivery },
+    redelivery,
     readReport: async (eventId) => {
       try {
         return await client.workflow.getHandle(eventWorkflowId(eventId)).query(deliveriesQuery);

@@ -15,7 +15,15 @@ export interface PublishResult {
 
 /** Hands accepted events to durable delivery. Resolves only once the event is safely stored. */
 export interface EventPublisher {
-  publish(event: WebhookEvent, targets: readonly DeliveryTarget[]): Promise<PublishResult>;
+  /**
+   * Starts the delivery of `event` to `targets`, by default as the event's own workflow `event/<id>`; a redelivery
+   * names another workflow id and says so in its summary.
+   */
+  publish(
+    event: WebhookEvent,
+    targets: readonly DeliveryTarget[],
+    options?: { workflowId?: string; summary?: string },
+  ): Promise<PublishResult>;
 }
 
 export interface TemporalPublisherOptions {
@@ -39,8 +47,8 @@ function summarize(event: WebhookEvent, targets: readonly DeliveryTarget[]): str
 /** Starts one `deliverEvent` workflow per event; the workflow id `event/<id>` makes a repeated id a no-op. */
 export function createTemporalPublisher(options: TemporalPublisherOptions): EventPublisher {
   return {
-    async publish(event, targets) {
-      const workflowId = eventWorkflowId(event.id);
+    async publish(event, targets, publishOptions = {}) {
+      const workflowId = publishOptions.workflowId ?? eventWorkflowId(event.id);
       const endpointIds = targets.map((target) => target.endpointId);
       const input: DeliverEventInput = { event, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries };
       try {
@@ -55,7 +63,7 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
             // WorkflowExecutionAlreadyStartedError, which is how a repeat is told apart from a first delivery.
             workflowIdConflictPolicy: 'FAIL',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            staticSummary: summarize(event, targets),
+            staticSummary: publishOptions.summary ?? summarize(event, targets),
             typedSearchAttributes: [
               { key: eventTypeKey, value: event.type },
               // An event split into parts lists its endpoints on the parts: here they would not fit one attribute.

@@ -4,6 +4,7 @@ import { EndpointIdSchema, EndpointSchema, toEndpointInput } from '../../domain/
 import type { AttemptRecord, DeliveryReport } from '../../domain/delivery.js';
 import type { EndpointState, PublishedEndpointState } from '../../domain/endpoint-state.js';
 import type { DeliveryHistory } from '../delivery-history.js';
+import type { Redelivery } from '../redelivery.js';
 import { EndpointOperationError, type EndpointAction, type EndpointAdmin } from '../endpoint-admin.js';
 import { sendProblem } from '../problem.js';
 import { isJsonContentType, toProblemDetails } from '../validation.js';
@@ -33,15 +34,18 @@ const DeliveriesQuerySchema = z.strictObject({
   page_token: z.string().max(2_000).optional(),
 });
 
+const RecoverQuerySchema = z.strictObject({ since: z.iso.datetime({ offset: true }) });
+
 export interface EndpointRoutesDeps {
   readonly admin: EndpointAdmin;
   readonly history: DeliveryHistory;
   /** Sends a sample event to one endpoint through the normal pipeline, once, and reports how it went. */
   readonly testSend: (endpointId: string) => Promise<DeliveryReport>;
+  readonly redelivery: Redelivery;
 }
 
 /** `/v1/endpoints`: create, read, change, delete, pause/resume/disable/enable, list deliveries, send a test. */
-export function registerEndpointRoutes(app: FastifyInstance, { admin, history, testSend }: EndpointRoutesDeps): void {
+export function registerEndpointRoutes(app: FastifyInstance, { admin, history, testSend, redelivery }: EndpointRoutesDeps): void {
   const fail = (reply: FastifyReply, error: unknown): FastifyReply => {
     if (!(error instanceof EndpointOperationError)) throw error;
     return error.reason === 'not-found'
@@ -155,6 +159,19 @@ export function registerEndpointRoutes(app: FastifyInstance, { admin, history, t
       })),
       ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
     };
+  });
+
+  app.post('/v1/endpoints/:id/recover', async (request, reply) => {
+    const id = idOf(request.params);
+    if (!id) return noSuchId(reply);
+    const query = RecoverQuerySchema.safeParse(request.query);
+    if (!query.success) return invalid(reply, query.error, 'The query is not valid');
+    try {
+      const results = await redelivery.recover(id, new Date(query.data.since));
+      return reply.code(202).send({ recovered: results.map((result) => ({ event_id: result.eventId, workflow_id: result.workflowId })) });
+    } catch (error) {
+      return fail(reply, error);
+    }
   });
 
   app.post('/v1/endpoints/:id/test', async (request, reply) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { DeliveryReport } from '../../domain/delivery.js';
 import { EventIdSchema, IncomingEventSchema, type WebhookEvent } from '../../domain/event.js';
 import type { RouteIndex } from '../../domain/routing.js';
@@ -6,6 +7,8 @@ import { toDeliveryTarget, type DeliveryDefaults } from '../../domain/target.js'
 import { createEventId } from '../event-id.js';
 import { sendProblem } from '../problem.js';
 import type { EventPublisher } from '../publisher.js';
+import type { Redelivery } from '../redelivery.js';
+import { EndpointOperationError } from '../endpoint-admin.js';
 import type { RoutableEndpoint } from '../../runtime/endpoint-registry.js';
 import { isJsonContentType, toProblemDetails } from '../validation.js';
 
@@ -16,6 +19,7 @@ export interface EventRoutesDeps {
   readonly deliveryDefaults: DeliveryDefaults;
   /** The delivery report of an event, from its workflow; `undefined` when there is no such event (any more). */
   readonly readReport: (eventId: string) => Promise<DeliveryReport | undefined>;
+  readonly redelivery: Redelivery;
   readonly now?: () => Date;
 }
 
@@ -94,4 +98,34 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
       });
     return snakeCase(report);
   });
+
+  app.post('/v1/events/:id/redeliver', async (request, reply) => {
+    const id = EventIdSchema.safeParse((request.params as { id?: unknown }).id);
+    const body = RedeliverBodySchema.safeParse(request.body ?? undefined);
+    if (!body.success) {
+      return sendProblem(reply, {
+        status: 400,
+        type: 'validation-failed',
+        title: 'The request is not valid',
+        errors: toProblemDetails(body.error),
+      });
+    }
+    try {
+      const result = id.success ? await deps.redelivery.redeliver(id.data, body.data?.endpoint_id) : undefined;
+      if (!result)
+        return sendProblem(reply, {
+          status: 404,
+          type: 'not-found',
+          title: 'Not Found',
+          detail: 'No event has that id (or its retention has passed).',
+        });
+      return reply.code(202).send({ event_id: result.eventId, workflow_id: result.workflowId, endpoints: result.endpoints });
+    } catch (error) {
+      if (error instanceof EndpointOperationError)
+        return sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: error.message });
+      throw error;
+    }
+  });
 }
+
+const RedeliverBodySchema = z.strictObject({ endpoint_id: z.string().min(1).max(100).optional() }).optional();

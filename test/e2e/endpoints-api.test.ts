@@ -178,3 +178,46 @@ describe('GET /v1/events/{id}', () => {
     expect((await call('GET', '/v1/events/evt_never_sent')).status).toBe(404);
   });
 });
+
+describe('replay', () => {
+  test('redelivers an event as a new, visible delivery with the original webhook-id', async () => {
+    await call('POST', '/v1/endpoints', { id: 'api-replayed', url: first.url, events: ['replay.*'], retry: { schedule: [] } });
+    await expect.poll(() => routed('api-replayed')).toBe('active');
+    first.script({ status: 500 });
+    const original = await (await deliver('replay.me', 'evt_replayed')).result();
+    expect(original.status).toBe('failed');
+
+    const replay = await call('POST', '/v1/events/evt_replayed/redeliver', { endpoint_id: 'api-replayed' });
+    expect(replay.status).toBe(202);
+    expect(replay.body).toMatchObject({
+      event_id: 'evt_replayed',
+      endpoints: 1,
+      workflow_id: expect.stringMatching(/^event\/evt_replayed\/redelivery-/),
+    });
+    const report = await gateway.client.workflow.getHandle<typeof deliverEvent>(String(replay.body['workflow_id'])).result();
+    expect(report.status).toBe('succeeded');
+    const requests = first.requests.filter((r) => r.headers['webhook-id'] === 'evt_replayed');
+    expect(requests).toHaveLength(2);
+    expect(requests[1]?.body).toBe(requests[0]?.body);
+    expect((await call('GET', '/v1/events/evt_replayed')).body).toMatchObject({ status: 'failed' });
+    expect((await call('POST', '/v1/events/evt_unknown/redeliver')).status).toBe(404);
+  });
+
+  test('recovers every delivery that failed for an endpoint since a time, and nothing that succeeded', async () => {
+    const since = new Date().toISOString();
+    await call('POST', '/v1/endpoints', { id: 'api-recovered', url: second.url, events: ['recover.*'], retry: { schedule: [] } });
+    await expect.poll(() => routed('api-recovered')).toBe('active');
+    second.script({ status: 503 }, { status: 200 }, { status: 503 });
+    for (const id of ['evt_recover_a', 'evt_recover_b', 'evt_recover_c']) await (await deliver('recover.me', id)).result();
+
+    // Recover reads visibility, which trails a moment behind: wait until both failures show, then recover once.
+    await expect
+      .poll(async () => ((await call('GET', '/v1/endpoints/api-recovered/deliveries?status=failed')).body['data'] as unknown[]).length)
+      .toBe(2);
+    const response = await call('POST', `/v1/endpoints/api-recovered/recover?since=${encodeURIComponent(since)}`);
+    expect(response.status).toBe(202);
+    const recovered = response.body['recovered'] as { event_id: string }[];
+    expect(recovered.map((r) => r.event_id).sort()).toEqual(['evt_recover_a', 'evt_recover_c']);
+    await expect.poll(() => second.requests.filter((r) => String(r.headers['webhook-id']).startsWith('evt_recover_')).length).toBe(5);
+  });
+});

@@ -5,6 +5,7 @@ import type { WebhookEvent } from '../domain/event.js';
 /** Where a delivery workflow keeps its event: in its own input, the first event of its history. */
 export interface WorkflowRun {
   readonly workflowId: string;
+  /** Empty for the latest run of the workflow id. */
   readonly runId: string;
 }
 
@@ -26,7 +27,7 @@ export function createEventLoader(client: Client, cacheSize = 1_000): EventLoade
   const fetch = async ({ workflowId, runId }: WorkflowRun): Promise<WebhookEvent> => {
     const { history } = await client.workflowService.getWorkflowExecutionHistory({
       namespace: client.options.namespace,
-      execution: { workflowId, runId },
+      execution: { workflowId, ...(runId ? { runId } : {}) },
       maximumPageSize: 1,
     });
     const payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
@@ -37,7 +38,7 @@ export function createEventLoader(client: Client, cacheSize = 1_000): EventLoade
 
   return {
     load(run) {
-      const key = run.runId;
+      const key = `${run.workflowId}\u0000${run.runId}`;
       const cached = cache.get(key);
       if (cached) {
         // Re-inserting marks it as recently used; the Map keeps insertion order, so the oldest is first.

@@ -1,0 +1,98 @@
+import type { Client } from '@temporalio/client';
+import type { DeliveryTarget } from '../domain/delivery.js';
+import { eventWorkflowId, type WebhookEvent } from '../domain/event.js';
+import { toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
+import type { EndpointRegistry } from '../runtime/endpoint-registry.js';
+import { createEventLoader } from '../runtime/event-loader.js';
+import { deliveriesQuery } from '../workflows/index.js';
+import type { DeliveryHistory } from './delivery-history.js';
+import type { EndpointAdmin } from './endpoint-admin.js';
+import type { EventPublisher } from './publisher.js';
+
+/** What a redelivery started. */
+export interface RedeliveryResult {
+  readonly eventId: string;
+  readonly workflowId: string;
+  readonly endpoints: number;
+}
+
+export interface Redelivery {
+  /** Sends an event again, to all its current subscribers or to one endpoint, as a new workflow with the same webhook-id. */
+  redeliver(eventId: string, endpointId?: string): Promise<RedeliveryResult | undefined>;
+  /** Redelivers to one endpoint every event whose delivery to it failed since `since` (at most `limit` of them). */
+  recover(endpointId: string, since: Date, limit?: number): Promise<RedeliveryResult[]>;
+}
+
+export interface RedeliveryDeps {
+  readonly client: Client;
+  readonly publisher: EventPublisher;
+  readonly admin: EndpointAdmin;
+  readonly registry: EndpointRegistry;
+  readonly history: DeliveryHistory;
+  readonly deliveryDefaults: DeliveryDefaults;
+}
+
+const RECOVER_LIMIT = 1_000;
+
+export function createRedelivery(deps: RedeliveryDeps): Redelivery {
+  const events = createEventLoader(deps.client, 100);
+
+  const loadEvent = async (eventId: string): Promise<WebhookEvent | undefined> => {
+    try {
+      return await events.load({ workflowId: eventWorkflowId(eventId), runId: '' });
+    } catch {
+      return undefined;
+    }
+  };
+
+  const redeliver = async (event: WebhookEvent, targets: readonly DeliveryTarget[]): Promise<RedeliveryResult> => {
+    // A new workflow per redelivery, beside the original: the first delivery's record stays as it was.
+    const workflowId = `${eventWorkflowId(event.id)}/redelivery-${Date.now().toString(36)}`;
+    await deps.publisher.publish(event, targets, {
+      workflowId,
+      summary: `redelivery of ${event.id} (${event.type}) → ${targets.length} endpoint(s)`,
+    });
+    return { eventId: event.id, workflowId, endpoints: targets.length };
+  };
+
+  const targetFor = async (endpointId: string): Promise<DeliveryTarget> => {
+    const state = await deps.admin.get(endpointId);
+    return { ...toDeliveryTarget(state.endpoint, deps.deliveryDefaults), statusVersion: state.statusVersion };
+  };
+
+  return {
+    async redeliver(eventId, endpointId) {
+      const event = await loadEvent(eventId);
+      if (!event) return undefined;
+      const targets = endpointId
+        ? [await targetFor(endpointId)]
+        : deps.registry
+            .routes()
+            .route(event.type)
+            .filter((endpoint) => endpoint.status !== 'disabled')
+            .map((endpoint) => toDeliveryTarget(endpoint, deps.deliveryDefaults));
+      return redeliver(event, targets);
+    },
+
+    async recover(endpointId, since, limit = RECOVER_LIMIT) {
+      const target = await targetFor(endpointId);
+      const results: RedeliveryResult[] = [];
+      const seen = new Set<string>();
+      let pageToken: string | undefined;
+      do {
+        const page = await deps.history.list(endpointId, { status: 'failed', since, pageSize: 100, ...(pageToken ? { pageToken } : {}) });
+        for (const entry of page.entries) {
+          if (seen.has(entry.eventId) || results.length >= limit) continue;
+          seen.add(entry.eventId);
+          // The event failed somewhere; only redeliver where it failed for this endpoint.
+          const report = await deps.client.workflow.getHandle(entry.workflowId).query(deliveriesQuery);
+          if (!report.deliveries.some((delivery) => delivery.endpointId === endpointId && delivery.status === 'failed')) continue;
+          const event = await loadEvent(entry.eventId);
+          if (event) results.push(await redeliver(event, [target]));
+        }
+        pageToken = page.nextPageToken;
+      } while (pageToken && results.length < limit);
+      return results;
+    },
+  };
+}
