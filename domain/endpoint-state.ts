@@ -27,6 +27,14 @@ export interface EndpointState {
 /** The state as an entity publishes it in its memo, for listing and routing: without the held deliveries. */
 export type PublishedEndpointState = Omit<EndpointState, 'heldDeliveries'>;
 
+/** An endpoint as routing sees it: its definition and whether it takes deliveries. */
+export interface RoutableEndpoint extends Endpoint {
+  readonly status: EndpointStatus;
+  readonly statusReason?: string;
+  /** The entity's status version, once its entity has been read. */
+  readonly statusVersion?: number;
+}
+
 /** An endpoint's status as last read from its entity. */
 export interface EndpointStatusView {
   readonly status: EndpointStatus;

@@ -1,5 +1,6 @@
 import type { DeliveryTarget } from './delivery.js';
 import type { AuthConfig, Endpoint, RetryPolicyConfig, SigningConfig } from './endpoint.js';
+import type { RoutableEndpoint } from './endpoint-state.js';
 import type { PayloadFormat } from './payload.js';
 import type { RetryPolicy } from './retry.js';
 
@@ -57,4 +58,18 @@ export function toRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
     ...(config.deadline === undefined ? {} : { deadlineMs: config.deadline }),
     retryAfterMaxMs: config.retry_after_max,
   };
+}
+
+/**
+ * The target of a routed event for an endpoint in its current status: a disabled one is recorded as skipped (so the
+ * event's history says who did not get it, and why), a paused one is held before its first attempt, and the status
+ * version routing saw travels along.
+ */
+export function toRoutedTarget(endpoint: RoutableEndpoint, defaults: DeliveryDefaults): DeliveryTarget {
+  const routed = toDeliveryTarget(endpoint, defaults);
+  const target = endpoint.statusVersion === undefined ? routed : { ...routed, statusVersion: endpoint.statusVersion };
+  const reason = endpoint.statusReason ?? 'no reason given';
+  if (endpoint.status === 'disabled') return { ...target, skipReason: `skipped: endpoint disabled (${reason})` };
+  if (endpoint.status === 'paused') return { ...target, holdReason: reason };
+  return target;
 }

@@ -3,18 +3,12 @@ import type { Endpoint } from '../domain/endpoint.js';
 import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
 import {
   ENDPOINT_STATE_MEMO,
-  type EndpointStatus,
   type EndpointStatusView,
   type PublishedEndpointState,
+  type RoutableEndpoint,
 } from '../domain/endpoint-state.js';
 
-/** An endpoint as routing sees it: its definition and whether it takes deliveries. */
-export interface RoutableEndpoint extends Endpoint {
-  readonly status: EndpointStatus;
-  readonly statusReason?: string;
-  /** The entity's status version, once its entity has been read. */
-  readonly statusVersion?: number;
-}
+export type { RoutableEndpoint } from '../domain/endpoint-state.js';
 
 /** The endpoints events are routed to, kept current. */
 export interface EndpointRegistry {

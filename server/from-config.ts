@@ -8,7 +8,7 @@ import { createTestSend } from './test-send.js';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { buildApp } from './app.js';
-import { createTemporalPublisher } from './publisher.js';
+import { createTemporalPublisher } from '../runtime/publisher.js';
 import { createTemporalRegistry, type EndpointRegistry } from '../runtime/endpoint-registry.js';
 
 const READY_TIMEOUT_MS = 2_000;

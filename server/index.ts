@@ -7,5 +7,5 @@ export {
   type RoutableEndpoint,
   type TemporalRegistryOptions,
 } from '../runtime/endpoint-registry.js';
-export { createTemporalPublisher, type EventPublisher, type PublishResult, type TemporalPublisherOptions } from './publisher.js';
+export { createTemporalPublisher, type EventPublisher, type PublishResult, type TemporalPublisherOptions } from '../runtime/publisher.js';
 export { sendProblem, type Problem, type ProblemDetail } from './problem.js';

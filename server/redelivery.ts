@@ -1,13 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { DeliveryTarget } from '../domain/delivery.js';
 import { eventWorkflowId, type WebhookEvent } from '../domain/event.js';
-import { toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
+import { toDeliveryTarget, toRoutedTarget, type DeliveryDefaults } from '../domain/target.js';
 import type { EndpointRegistry } from '../runtime/endpoint-registry.js';
 import { createEventLoader } from '../runtime/event-loader.js';
 import { deliveriesQuery } from '../workflows/index.js';
 import type { DeliveryHistory } from './delivery-history.js';
 import type { EndpointAdmin } from './endpoint-admin.js';
-import type { EventPublisher } from './publisher.js';
+import type { EventPublisher } from '../runtime/publisher.js';
 
 /** What a redelivery started. */
 export interface RedeliveryResult {
@@ -69,8 +69,7 @@ export function createRedelivery(deps: RedeliveryDeps): Redelivery {
         : deps.registry
             .routes()
             .route(event.type)
-            .filter((endpoint) => endpoint.status !== 'disabled')
-            .map((endpoint) => toDeliveryTarget(endpoint, deps.deliveryDefaults));
+            .map((endpoint) => toRoutedTarget(endpoint, deps.deliveryDefaults));
       return redeliver(event, targets);
     },
 

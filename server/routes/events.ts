@@ -3,10 +3,10 @@ import { z } from 'zod';
 import type { DeliveryReport } from '../../domain/delivery.js';
 import { EventIdSchema, IncomingEventSchema, type WebhookEvent } from '../../domain/event.js';
 import type { RouteIndex } from '../../domain/routing.js';
-import { toDeliveryTarget, type DeliveryDefaults } from '../../domain/target.js';
+import { toRoutedTarget, type DeliveryDefaults } from '../../domain/target.js';
 import { createEventId } from '../event-id.js';
 import { sendProblem } from '../problem.js';
-import type { EventPublisher } from '../publisher.js';
+import type { EventPublisher } from '../../runtime/publisher.js';
 import type { Redelivery } from '../redelivery.js';
 import { EndpointOperationError } from '../endpoint-admin.js';
 import type { RoutableEndpoint } from '../../runtime/endpoint-registry.js';
@@ -63,18 +63,10 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
       timestamp: parsed.data.timestamp ?? acceptedAt.toISOString(),
       data: parsed.data.data ?? {},
     };
-    // A disabled subscriber stays in the record, as skipped: the event's history says who did not get it, and why.
     const targets = deps
       .routes()
       .route(event.type)
-      .map((endpoint) => {
-        const routed = toDeliveryTarget(endpoint, deps.deliveryDefaults);
-        const target = endpoint.statusVersion === undefined ? routed : { ...routed, statusVersion: endpoint.statusVersion };
-        const reason = endpoint.statusReason ?? 'no reason given';
-        if (endpoint.status === 'disabled') return { ...target, skipReason: `skipped: endpoint disabled (${reason})` };
-        if (endpoint.status === 'paused') return { ...target, holdReason: reason };
-        return target;
-      });
+      .map((endpoint) => toRoutedTarget(endpoint, deps.deliveryDefaults));
     const result = await deps.publisher.publish(event, targets);
     request.log.info(
       { eventId: event.id, eventType: event.type, endpoints: targets.length, duplicate: result.duplicate },
