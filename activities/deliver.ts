@@ -32,6 +32,8 @@ export interface DeliveryActivityDeps {
   readonly events: EventLoader;
   /** The status of an endpoint's entity as last read, for holding deliveries to paused endpoints. */
   readonly endpointStatus?: (endpointId: string) => EndpointStatusView | undefined;
+  /** Told of every attempt made, for the endpoints' health counters. */
+  readonly onAttempt?: (endpointId: string, succeeded: boolean, at: Date) => void;
   readonly now?: () => Date;
 }
 
@@ -96,6 +98,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), context.cancellationSignal]),
         });
         const responseBodyExcerpt = await readExcerpt(response.body);
+        deps.onAttempt?.(target.endpointId, response.statusCode >= 200 && response.statusCode < 300, startedAt);
         return {
           startedAt: startedAt.toISOString(),
           durationMs: elapsedMs(),
@@ -104,6 +107,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           ...(responseBodyExcerpt ? { responseBodyExcerpt } : {}),
         };
       } catch (error) {
+        deps.onAttempt?.(target.endpointId, false, startedAt);
         return failed(error);
       } finally {
         clearInterval(heartbeat);

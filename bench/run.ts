@@ -65,7 +65,7 @@ runMain(async () => {
     namespace: 'default',
     taskQueue,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
-    allowDestinations: ['loopback'],
+    config: ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } }),
   });
   const running = run();
   const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter: webhookDataConverter() });

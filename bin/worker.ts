@@ -1,5 +1,6 @@
 import { Runtime } from '@temporalio/worker';
 import { configPathFrom, loadConfig } from '../config/load.js';
+import { endpointSettingsFrom } from '../config/schema.js';
 import { connectClient, connectWorker } from '../runtime/connection.js';
 import { createLogger, toTemporalLogger } from '../runtime/logger.js';
 import { runMain } from '../runtime/main.js';
@@ -28,13 +29,13 @@ runMain(async () => {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.task_queue,
-    allowDestinations: config.delivery.allow_destinations,
+    config,
   });
   log.info({ taskQueue: config.temporal.task_queue, namespace: config.temporal.namespace, config: configPath }, 'worker started');
   const running = run();
   // After the worker polls: definitions change through updates, which a worker must run.
   try {
-    const report = await reconcileEndpoints(client, config.temporal.task_queue, config.endpoints);
+    const report = await reconcileEndpoints(client, config.temporal.task_queue, config.endpoints, endpointSettingsFrom(config));
     log.info(report, 'endpoint entities match the config file');
   } catch (error) {
     log.error({ err: error }, 'could not reconcile the endpoint entities with the config file');

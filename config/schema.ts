@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { DurationSchema } from '../domain/duration.js';
 import { ALLOWABLE_ADDRESS_KINDS } from '../domain/address.js';
 import { EndpointSchema, RetryPolicySchema, SigningSchema } from '../domain/endpoint.js';
+import type { EndpointSettings } from '../domain/endpoint-state.js';
 import { PAYLOAD_FORMATS } from '../domain/payload.js';
+import type { DeliveryDefaults } from '../domain/target.js';
 
 // Temporal refuses payloads over 2 MiB and warns from 512 KiB; an event body must fit with room for the envelope.
 const MAX_BODY_LIMIT_BYTES = 1_536 * 1024;
@@ -54,6 +56,15 @@ export const DeliveryConfigSchema = z.strictObject({
     .array(z.enum(ALLOWABLE_ADDRESS_KINDS))
     .default([])
     .meta({ description: 'non-public destinations deliveries may reach: loopback, private, link_local' }),
+  resume_rate: z
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(50)
+    .meta({ description: 'held deliveries released per second when a paused endpoint is resumed' }),
+  auto_disable_after: DurationSchema.prefault('5d').meta({
+    description: 'an endpoint failing this long with no success in between is disabled (and endpoint.disabled sent)',
+  }),
   max_concurrent_per_event: z
     .int()
     .min(1)
@@ -84,3 +95,18 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** The settings every endpoint entity gets from the configuration. */
+export function endpointSettingsFrom(config: Config): EndpointSettings {
+  return { releasePerSecond: config.delivery.resume_rate, autoDisableAfterMs: config.delivery.auto_disable_after };
+}
+
+/** The delivery settings endpoints fall back on, from the configuration. */
+export function deliveryDefaultsFrom(config: Config): DeliveryDefaults {
+  return {
+    timeoutMs: config.delivery.timeout,
+    retry: config.delivery.retry,
+    format: config.delivery.format,
+    ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
+  };
+}

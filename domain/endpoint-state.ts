@@ -22,10 +22,22 @@ export interface EndpointState {
   readonly revision: number;
   /** Workflow ids of deliveries waiting for the endpoint to be resumed, in the order they asked. */
   readonly heldDeliveries: readonly string[];
+  readonly settings: EndpointSettings;
+  readonly health: EndpointHealth;
+  /** Operational events (such as `endpoint.disabled`) decided but not yet handed to delivery. */
+  readonly pendingNotices: readonly OperationalNotice[];
+}
+
+/** An operational event an entity publishes about itself. */
+export interface OperationalNotice {
+  readonly id: string;
+  readonly type: 'endpoint.disabled';
+  readonly timestamp: string;
+  readonly data: { readonly endpoint_id: string; readonly reason: string };
 }
 
 /** The state as an entity publishes it in its memo, for listing and routing: without the held deliveries. */
-export type PublishedEndpointState = Omit<EndpointState, 'heldDeliveries'>;
+export type PublishedEndpointState = Omit<EndpointState, 'heldDeliveries' | 'pendingNotices'>;
 
 /** An endpoint as routing sees it: its definition and whether it takes deliveries. */
 export interface RoutableEndpoint extends Endpoint {
@@ -54,3 +66,59 @@ export const ENDPOINT_STATE_MEMO = 'state';
 
 /** The reason given when a definition says `enabled: false`; only such a disable is lifted by `enabled: true`. */
 export const DISABLED_BY_DEFINITION = 'disabled in its definition';
+
+/** How an entity behaves, beyond its definition; set from the configuration. */
+export interface EndpointSettings {
+  /** Held deliveries released per second after a resume, so a receiver back from an outage is not flooded. */
+  readonly releasePerSecond: number;
+  /** An endpoint failing for this long with no success in between is disabled. */
+  readonly autoDisableAfterMs: number;
+}
+
+export const DEFAULT_ENDPOINT_SETTINGS: EndpointSettings = { releasePerSecond: 50, autoDisableAfterMs: 5 * 86_400_000 };
+
+/** What an endpoint's deliveries have been like; best effort: a worker's last few seconds may be lost in a crash. */
+export interface EndpointHealth {
+  readonly delivered: number;
+  readonly failed: number;
+  /** Failed attempts since the last success. */
+  readonly consecutiveFailures: number;
+  readonly lastSuccessAt?: string;
+  readonly lastFailureAt?: string;
+  /** The first failure after the last success: how long the endpoint has been failing. */
+  readonly failingSince?: string;
+}
+
+export const EMPTY_HEALTH: EndpointHealth = { delivered: 0, failed: 0, consecutiveFailures: 0 };
+
+/** Attempt outcomes a worker gathered for one endpoint since its last report. */
+export interface HealthReport {
+  readonly delivered: number;
+  readonly failed: number;
+  readonly lastSuccessAt?: string;
+  readonly lastFailureAt?: string;
+  /** Failures after `lastSuccessAt` (all of them if there was no success). */
+  readonly failedSinceLastSuccess: number;
+  /** The first of those failures. */
+  readonly firstFailureSinceLastSuccessAt?: string;
+}
+
+/** Folds a worker's report into an endpoint's health. Pure; ISO times compare as text. */
+export function applyHealthReport(health: EndpointHealth, report: HealthReport): EndpointHealth {
+  const later = (a?: string, b?: string): string | undefined => (a === undefined ? b : b === undefined ? a : a > b ? a : b);
+  const succeededLater =
+    report.lastSuccessAt !== undefined && (health.lastSuccessAt === undefined || report.lastSuccessAt > health.lastSuccessAt);
+  const failingSince = succeededLater
+    ? report.firstFailureSinceLastSuccessAt
+    : (health.failingSince ?? report.firstFailureSinceLastSuccessAt);
+  const lastSuccessAt = later(health.lastSuccessAt, report.lastSuccessAt);
+  const lastFailureAt = later(health.lastFailureAt, report.lastFailureAt);
+  return {
+    delivered: health.delivered + report.delivered,
+    failed: health.failed + report.failed,
+    consecutiveFailures: succeededLater ? report.failedSinceLastSuccess : health.consecutiveFailures + report.failed,
+    ...(lastSuccessAt ? { lastSuccessAt } : {}),
+    ...(lastFailureAt ? { lastFailureAt } : {}),
+    ...(failingSince ? { failingSince } : {}),
+  };
+}

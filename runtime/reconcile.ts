@@ -1,7 +1,7 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
 import { displayHost } from '../domain/url.js';
-import type { EndpointState } from '../domain/endpoint-state.js';
+import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings, type EndpointState } from '../domain/endpoint-state.js';
 import { configureUpdate, disableSignal, enableSignal, stateQuery, webhookEndpoint } from '../workflows/index.js';
 import { endpointIdsKey, endpointStatusKey } from '../workflows/search-attributes.js';
 
@@ -22,7 +22,12 @@ export interface ReconcileReport {
  * disables the entities of endpoints the file no longer lists. Idempotent; endpoints managed through the API are
  * left alone. Needs a worker on `taskQueue`, since definitions change through an update.
  */
-export async function reconcileEndpoints(client: Client, taskQueue: string, endpoints: readonly Endpoint[]): Promise<ReconcileReport> {
+export async function reconcileEndpoints(
+  client: Client,
+  taskQueue: string,
+  endpoints: readonly Endpoint[],
+  settings: EndpointSettings = DEFAULT_ENDPOINT_SETTINGS,
+): Promise<ReconcileReport> {
   const report: ReconcileReport = { created: [], updated: [], unchanged: [], disabled: [] };
   const running = new Set<string>();
   // Scoped to the task queue: gateways that share a namespace each own the endpoints on their own queue.
@@ -37,7 +42,7 @@ export async function reconcileEndpoints(client: Client, taskQueue: string, endp
     const start = new WithStartWorkflowOperation(webhookEndpoint, {
       workflowId,
       taskQueue,
-      args: [{ endpoint, source: 'config' }],
+      args: [{ endpoint, source: 'config', settings }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       staticSummary: `endpoint ${endpoint.id} → ${displayHost(endpoint.url)}`,
       typedSearchAttributes: [
@@ -47,7 +52,7 @@ export async function reconcileEndpoints(client: Client, taskQueue: string, endp
     });
     const before = existed ? await client.workflow.getHandle(workflowId).query(stateQuery) : undefined;
     const after: EndpointState = await client.workflow.executeUpdateWithStart(configureUpdate, {
-      args: [endpoint],
+      args: [{ definition: endpoint, settings }],
       startWorkflowOperation: start,
     });
     if (after.status === 'disabled' && after.statusReason === REMOVED_FROM_CONFIG)

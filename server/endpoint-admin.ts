@@ -1,6 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { EndpointSchema, endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
-import { ENDPOINT_STATE_MEMO, type EndpointState, type PublishedEndpointState } from '../domain/endpoint-state.js';
+import {
+  DEFAULT_ENDPOINT_SETTINGS,
+  ENDPOINT_STATE_MEMO,
+  type EndpointSettings,
+  type EndpointState,
+  type PublishedEndpointState,
+} from '../domain/endpoint-state.js';
 import { displayHost } from '../domain/url.js';
 import {
   configureUpdate,
@@ -41,7 +47,11 @@ export interface EndpointAdmin {
   remove(endpointId: string): Promise<EndpointState>;
 }
 
-export function createEndpointAdmin(client: Client, taskQueue: string): EndpointAdmin {
+export function createEndpointAdmin(
+  client: Client,
+  taskQueue: string,
+  settings: EndpointSettings = DEFAULT_ENDPOINT_SETTINGS,
+): EndpointAdmin {
   const handle = (endpointId: string) => client.workflow.getHandle(endpointWorkflowId(endpointId));
   const get = async (endpointId: string): Promise<EndpointState> => {
     try {
@@ -67,7 +77,7 @@ export function createEndpointAdmin(client: Client, taskQueue: string): Endpoint
         await client.workflow.start(webhookEndpoint, {
           workflowId: endpointWorkflowId(endpoint.id),
           taskQueue,
-          args: [{ endpoint, source: 'api' }],
+          args: [{ endpoint, source: 'api', settings }],
           workflowIdConflictPolicy: 'FAIL',
           staticSummary: `endpoint ${endpoint.id} → ${displayHost(endpoint.url)}`,
           typedSearchAttributes: [
@@ -94,7 +104,7 @@ export function createEndpointAdmin(client: Client, taskQueue: string): Endpoint
     },
     async replace(endpoint) {
       await apiManaged(endpoint.id);
-      return handle(endpoint.id).executeUpdate(configureUpdate, { args: [EndpointSchema.parse(endpoint)] });
+      return handle(endpoint.id).executeUpdate(configureUpdate, { args: [{ definition: EndpointSchema.parse(endpoint), settings }] });
     },
     async act(endpointId, action, reason) {
       await get(endpointId);

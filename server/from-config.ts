@@ -6,7 +6,7 @@ import { createEndpointAdmin } from './endpoint-admin.js';
 import { createRedelivery } from './redelivery.js';
 import { createTestSend } from './test-send.js';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Config } from '../config/schema.js';
+import { deliveryDefaultsFrom, endpointSettingsFrom, type Config } from '../config/schema.js';
 import { buildApp } from './app.js';
 import { createTemporalPublisher } from '../runtime/publisher.js';
 import { createTemporalRegistry, type EndpointRegistry } from '../runtime/endpoint-registry.js';
@@ -36,13 +36,9 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
     ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
   });
-  const deliveryDefaults = {
-    timeoutMs: config.delivery.timeout,
-    retry: config.delivery.retry,
-    format: config.delivery.format,
-    ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
-  };
-  const admin = createEndpointAdmin(client, config.temporal.task_queue);
+  const deliveryDefaults = deliveryDefaultsFrom(config);
+
+  const admin = createEndpointAdmin(client, config.temporal.task_queue, endpointSettingsFrom(config));
   const history = createDeliveryHistory(client);
   const redelivery = createRedelivery({ client, publisher, admin, registry, history, deliveryDefaults });
   const app = buildApp({

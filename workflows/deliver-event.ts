@@ -27,7 +27,7 @@ import { partitionTargets, type PartLimits } from '../domain/fanout.js';
 import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry.js';
 import { displayHost } from '../domain/url.js';
 import { createLimiter } from './limiter.js';
-import { deliveriesQuery, disableSignal, holdSignal, releaseSignal } from './messages.js';
+import { autoDisableSignal, deliveriesQuery, holdSignal, releaseSignal } from './messages.js';
 import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from './search-attributes.js';
 
 /** Input of {@link deliverEvent}: the event and the endpoints it was routed to when it was accepted. */
@@ -288,7 +288,7 @@ async function holdUntilReleased(endpointId: string, releases: Map<string, Relea
 /** A receiver that answers 410 Gone has said it wants no more: its entity is disabled, so routing stops. */
 async function disableGoneEndpoint(endpointId: string): Promise<void> {
   try {
-    await getExternalWorkflowHandle(endpointWorkflowId(endpointId)).signal(disableSignal, GONE_REASON);
+    await getExternalWorkflowHandle(endpointWorkflowId(endpointId)).signal(autoDisableSignal, GONE_REASON);
   } catch {
     // Targets given straight to deliverEvent (not through the registry) have no entity to disable.
   }

@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  proxyActivities,
   setHandler,
   sleep,
   upsertMemo,
@@ -10,15 +11,22 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { EndpointSchema, type Endpoint } from '../domain/endpoint.js';
+import type { OperationalActivities } from '../activities/index.js';
 import {
+  applyHealthReport,
+  DEFAULT_ENDPOINT_SETTINGS,
   DISABLED_BY_DEFINITION,
+  EMPTY_HEALTH,
   ENDPOINT_STATE_MEMO,
+  type EndpointSettings,
   type EndpointSource,
   type EndpointState,
   type EndpointStatus,
 } from '../domain/endpoint-state.js';
 import {
+  autoDisableSignal,
   configureUpdate,
+  healthSignal,
   disableSignal,
   enableSignal,
   holdSignal,
@@ -37,12 +45,12 @@ export interface EndpointWorkflowInput {
   readonly state?: EndpointState;
   /** Continue as new after this many history events even if Temporal does not suggest it yet (tests use it). */
   readonly historyLimit?: number;
-  /** Held deliveries released per second after a resume, so a receiver back from an outage is not flooded. */
-  readonly releasePerSecond?: number;
+  readonly settings?: EndpointSettings;
 }
 
+const { publishOperationalEvent } = proxyActivities<OperationalActivities>({ startToCloseTimeout: '1 minute' });
+
 const DEFAULT_HISTORY_LIMIT = 10_000;
-const DEFAULT_RELEASE_PER_SECOND = 50;
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -59,6 +67,9 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     statusVersion: 1,
     revision: 1,
     heldDeliveries: [],
+    settings: input.settings ?? DEFAULT_ENDPOINT_SETTINGS,
+    health: EMPTY_HEALTH,
+    pendingNotices: [],
   };
   let publishedStatus: EndpointStatus | undefined;
   let publishedMemo: string | undefined;
@@ -69,8 +80,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       publishedStatus = state.status;
       upsertSearchAttributes([{ key: endpointStatusKey, value: state.status }]);
     }
-    // Held deliveries stay out of the memo: there may be thousands, and routing needs none of them.
-    const { heldDeliveries: _held, ...published } = state;
+    // Held deliveries and pending notices stay out of the memo: there may be thousands, and routing needs neither.
+    const { heldDeliveries: _held, pendingNotices: _notices, ...published } = state;
     const memo = JSON.stringify(published);
     if (memo !== publishedMemo) {
       publishedMemo = memo;
@@ -98,12 +109,34 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     if (state.status === 'paused') setStatus('active');
   });
   setHandler(disableSignal, (reason) => setStatus('disabled', reason ?? 'disabled by an operator'));
+  // Disabled for what the endpoint did rather than by an operator: announced to subscribers of endpoint.disabled.
+  const autoDisable = (reason: string): void => {
+    if (state.status === 'disabled') return;
+    setStatus('disabled', reason);
+    const notice = {
+      id: `op_endpoint_disabled_${state.endpoint.id}_${state.statusVersion}`,
+      type: 'endpoint.disabled' as const,
+      timestamp: state.statusChangedAt,
+      data: { endpoint_id: state.endpoint.id, reason },
+    };
+    state = { ...state, pendingNotices: [...state.pendingNotices, notice] };
+  };
+  setHandler(autoDisableSignal, autoDisable);
+  setHandler(healthSignal, (report) => {
+    state = { ...state, health: applyHealthReport(state.health, report) };
+    const { failingSince } = state.health;
+    if (failingSince && Date.now() - Date.parse(failingSince) >= state.settings.autoDisableAfterMs) {
+      autoDisable(`failing since ${failingSince} with no success in between`);
+    }
+    publish();
+  });
   setHandler(enableSignal, () => {
     if (state.status === 'disabled') setStatus('active');
   });
   setHandler(
     configureUpdate,
-    (definition) => {
+    ({ definition, settings }) => {
+      if (settings) state = { ...state, settings };
       if (JSON.stringify(definition) !== JSON.stringify(state.endpoint)) {
         state = { ...state, endpoint: definition, revision: state.revision + 1 };
       }
@@ -114,7 +147,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       return state;
     },
     {
-      validator: (definition) => {
+      validator: ({ definition }) => {
         const parsed = EndpointSchema.safeParse(definition);
         if (!parsed.success)
           throw new Error(
@@ -138,14 +171,26 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   publish();
 
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-  const releasePerSecond = input.releasePerSecond ?? DEFAULT_RELEASE_PER_SECOND;
   const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
   // Holding and releasing happen here, in one place: whatever the order of pause, resume and hold signals, a held
   // delivery stays in the list until the endpoint is no longer paused, and then it is released, never forgotten.
   for (;;) {
-    await condition(() => (state.status !== 'paused' && state.heldDeliveries.length > 0) || retired || shouldContinueAsNew());
+    await condition(
+      () =>
+        state.pendingNotices.length > 0 ||
+        (state.status !== 'paused' && state.heldDeliveries.length > 0) ||
+        retired ||
+        shouldContinueAsNew(),
+    );
+    const [notice] = state.pendingNotices;
+    if (notice) {
+      // The event id is fixed by the notice, so a retried activity or a replayed run never announces twice.
+      await publishOperationalEvent(notice);
+      state = { ...state, pendingNotices: state.pendingNotices.slice(1) };
+      continue;
+    }
     if (state.status === 'paused' || state.heldDeliveries.length === 0) break;
-    const batch = state.heldDeliveries.slice(0, releasePerSecond);
+    const batch = state.heldDeliveries.slice(0, state.settings.releasePerSecond);
     state = { ...state, heldDeliveries: state.heldDeliveries.slice(batch.length) };
     const release = {
       endpointId: state.endpoint.id,

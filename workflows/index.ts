@@ -2,7 +2,9 @@
 export { deliverEvent, type DeliverEventInput } from './deliver-event.js';
 export { webhookEndpoint, type EndpointWorkflowInput } from './endpoint.js';
 export {
+  autoDisableSignal,
   configureUpdate,
+  healthSignal,
   deliveriesQuery,
   disableSignal,
   enableSignal,

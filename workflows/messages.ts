@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeliveryReport } from '../domain/delivery.js';
 import type { Endpoint } from '../domain/endpoint.js';
-import type { EndpointState, Release } from '../domain/endpoint-state.js';
+import type { EndpointSettings, EndpointState, HealthReport, Release } from '../domain/endpoint-state.js';
 
 // Every signal, query and update of the project's workflows, in one place: the two workflows message each other.
 
@@ -20,8 +20,18 @@ export const disableSignal = defineSignal<[reason?: string]>('disable');
 export const enableSignal = defineSignal('enable');
 /** Sent by a delivery that found the endpoint paused: the entity releases it on resume (at once if already resumed). */
 export const holdSignal = defineSignal<[deliveryWorkflowId: string]>('hold');
-/** Replaces the endpoint's definition; the validator refuses an invalid one before it reaches history. */
-export const configureUpdate = defineUpdate<EndpointState, [definition: Endpoint]>('configure');
+/** Replaces the endpoint's definition (and settings); the validator refuses an invalid one before it reaches history. */
+export const configureUpdate = defineUpdate<EndpointState, [ConfigureRequest]>('configure');
+
+/** A new definition for an endpoint, and settings if they change too. */
+export interface ConfigureRequest {
+  readonly definition: Endpoint;
+  readonly settings?: EndpointSettings;
+}
+/** Disables the endpoint because of what it did (410 Gone), and announces it with an `endpoint.disabled` event. */
+export const autoDisableSignal = defineSignal<[reason: string]>('autoDisable');
+/** A worker's batch of attempt outcomes for the endpoint, every few seconds while it delivers to it. */
+export const healthSignal = defineSignal<[HealthReport]>('health');
 /** Ends the entity of an endpoint managed through the API: its held deliveries are cancelled, its history kept. */
 export const retireUpdate = defineUpdate<EndpointState>('retire');
 /** The endpoint's definition, status and held deliveries. */

@@ -32,7 +32,7 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
   const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('gateway') } };
   const taskQueue = config.temporal.task_queue;
   const client = await connectTestClient();
-  const workerOptions = { allowDestinations: config.delivery.allow_destinations, ...(env ? { env } : {}) };
+  const workerOptions = { config, ...(env ? { env } : {}) };
   let worker: TestWorker = await startTestWorker(taskQueue, workerOptions);
   const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
   const app = buildAppFromConfig(config, client, { registry });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { ConfigSchema, type Config } from '../../config/schema.js';
 import { webhookDataConverter } from '../../runtime/data-converter.js';
 import { createWebhookWorker } from '../../runtime/worker.js';
 
@@ -32,7 +33,9 @@ export interface TestWorker {
 
 /** Test receivers are on loopback, so test workers allow it unless told otherwise. */
 export interface TestWorkerOptions {
-  readonly allowDestinations?: readonly string[];
+  /** The gateway's configuration; by default one that allows loopback destinations. */
+  readonly config?: Config;
+  readonly allowDestinations?: readonly ('loopback' | 'private' | 'link_local')[];
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -44,7 +47,8 @@ export async function startTestWorker(taskQueue: string, options: TestWorkerOpti
     namespace: 'default',
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    allowDestinations: options.allowDestinations ?? ['loopback'],
+    config: options.config ?? ConfigSchema.parse({ delivery: { allow_destinations: options.allowDestinations ?? ['loopback'] } }),
+    healthReportIntervalMs: 200,
     endpointPollIntervalMs: 200,
     ...(options.env ? { env: options.env } : {}),
   });

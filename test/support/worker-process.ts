@@ -1,4 +1,5 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { ConfigSchema } from '../../config/schema.js';
 import { createWebhookWorker } from '../../runtime/worker.js';
 
 // A project worker in a process of its own, for tests that kill it: `worker-process.ts <address> <task queue> <bundle>`.
@@ -13,7 +14,8 @@ const { run } = await createWebhookWorker({
   namespace: 'default',
   taskQueue,
   workflowBundle: { codePath },
-  allowDestinations: ['loopback'],
+  config: ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } }),
+  endpointPollIntervalMs: 200,
 });
 console.log('worker ready');
 await run();

@@ -94,21 +94,25 @@ describe('webhookEndpoint', () => {
     const endpoint = anEndpoint();
     const handle = await startEntity(endpoint);
     const invalid = { ...endpoint, url: 'ftp://nope' };
-    await expect(handle.executeUpdate(configureUpdate, { args: [invalid] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    await expect(handle.executeUpdate(configureUpdate, { args: [{ ...endpoint, id: 'someone-else' }] })).rejects.toThrow(/Update failed/);
+    await expect(handle.executeUpdate(configureUpdate, { args: [{ definition: invalid }] })).rejects.toBeInstanceOf(
+      WorkflowUpdateFailedError,
+    );
+    await expect(handle.executeUpdate(configureUpdate, { args: [{ definition: { ...endpoint, id: 'someone-else' } }] })).rejects.toThrow(
+      /Update failed/,
+    );
     expect(await handle.query(stateQuery)).toMatchObject({ endpoint, revision: 1 });
   });
 
   test('follows enabled: false in its definition, without overriding an operator', async () => {
     const endpoint = anEndpoint();
     const handle = await startEntity(endpoint);
-    await handle.executeUpdate(configureUpdate, { args: [{ ...endpoint, enabled: false }] });
+    await handle.executeUpdate(configureUpdate, { args: [{ definition: { ...endpoint, enabled: false } }] });
     expect(await handle.query(stateQuery)).toMatchObject({ status: 'disabled', statusReason: 'disabled in its definition', revision: 2 });
-    await handle.executeUpdate(configureUpdate, { args: [endpoint] });
+    await handle.executeUpdate(configureUpdate, { args: [{ definition: endpoint }] });
     expect((await handle.query(stateQuery)).status).toBe('active');
 
     await handle.signal(disableSignal, 'operator says no');
-    await handle.executeUpdate(configureUpdate, { args: [endpoint] });
+    await handle.executeUpdate(configureUpdate, { args: [{ definition: endpoint }] });
     expect(await handle.query(stateQuery)).toMatchObject({ status: 'disabled', statusReason: 'operator says no' });
   });
 
