@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { EndpointSchema, endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
+import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
 import {
   DEFAULT_ENDPOINT_SETTINGS,
   ENDPOINT_STATE_MEMO,
@@ -104,7 +104,7 @@ export function createEndpointAdmin(
     },
     async replace(endpoint) {
       await apiManaged(endpoint.id);
-      return handle(endpoint.id).executeUpdate(configureUpdate, { args: [{ definition: EndpointSchema.parse(endpoint), settings }] });
+      return handle(endpoint.id).executeUpdate(configureUpdate, { args: [{ definition: endpoint, settings }] });
     },
     async act(endpointId, action, reason) {
       await get(endpointId);

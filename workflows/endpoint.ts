@@ -10,7 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { EndpointSchema, type Endpoint } from '../domain/endpoint.js';
+import { EndpointSchema, toEndpointInput, type Endpoint } from '../domain/endpoint.js';
 import type { OperationalActivities } from '../activities/index.js';
 import {
   applyHealthReport,
@@ -26,6 +26,7 @@ import {
 import {
   autoDisableSignal,
   configureUpdate,
+  type ConfigureRequest,
   healthSignal,
   disableSignal,
   enableSignal,
@@ -147,8 +148,9 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       return state;
     },
     {
-      validator: ({ definition }) => {
-        const parsed = EndpointSchema.safeParse(definition);
+      validator: ({ definition }: ConfigureRequest) => {
+        // Definitions travel parsed (durations in ms); checking them means parsing their written form again.
+        const parsed = EndpointSchema.safeParse(toEndpointInput(definition));
         if (!parsed.success)
           throw new Error(
             `invalid endpoint: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,

@@ -77,6 +77,8 @@ describe('/v1/endpoints', () => {
     await (await deliver('moving.on', 'evt_api_moved')).result();
     expect(second.requests.map((r) => r.headers['webhook-id'])).toContain('evt_api_moved');
 
+    const durations = await call('PATCH', '/v1/endpoints/api-moving', { timeout: '5s', retry: { schedule: ['1m', '90s'] } });
+    expect(durations).toMatchObject({ status: 200, body: { timeout: '5s', retry: { schedule: ['1m', '1m30s'] }, revision: 3 } });
     expect((await call('PATCH', '/v1/endpoints/api-moving', { id: 'other' })).status).toBe(400);
     expect((await call('PATCH', '/v1/endpoints/from-file', { url: second.url })).status).toBe(409);
   });
