@@ -2,7 +2,14 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
 import { buildAppFromConfig, createTemporalRegistry, type EndpointRegistry } from '../../server/index.js';
-import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from './temporal.js';
+import {
+  connectTestClient,
+  startProcessWorker,
+  startTestWorker,
+  uniqueTaskQueue,
+  type ProcessWorker,
+  type TestWorker,
+} from './temporal.js';
 
 /** The API and a worker on a task queue of their own, as `npm start` runs them, against the run's dev server. */
 export interface TestGateway {
@@ -13,7 +20,7 @@ export interface TestGateway {
   readonly config: Config;
   /** What the API routes by: the endpoint entities of the gateway's task queue, read every 200 ms. */
   readonly registry: EndpointRegistry;
-  /** Stops the worker and starts a new one on the same task queue, as a crash and restart would. */
+  /** Stops the worker (kills it, with `workerProcess`) and starts a new one on the same task queue. */
   restartWorker(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -22,18 +29,32 @@ export interface TestGateway {
  * Starts a gateway from a config; its receivers are on loopback, so that is allowed unless the config says
  * otherwise. `env` is where the worker reads referenced secrets.
  */
-export async function startGateway(input: Omit<ConfigInput, 'temporal'> = {}, env?: NodeJS.ProcessEnv): Promise<TestGateway> {
+export async function startGateway(
+  input: Omit<ConfigInput, 'temporal'> = {},
+  env?: NodeJS.ProcessEnv,
+  options: GatewayOptions = {},
+): Promise<TestGateway> {
   const config = ConfigSchema.parse({ ...input, delivery: { allow_destinations: ['loopback'], ...input.delivery } });
-  return startConfiguredGateway(config, env);
+  return startConfiguredGateway(config, env, options);
+}
+
+export interface GatewayOptions {
+  /**
+   * Run the worker in a process of its own (loopback allowed, default settings), so that `restartWorker` kills it
+   * with SIGKILL instead of shutting it down.
+   */
+  readonly workerProcess?: boolean;
 }
 
 /** Starts a gateway from a parsed config, on a task queue of its own. */
-export async function startConfiguredGateway(parsed: Config, env?: NodeJS.ProcessEnv): Promise<TestGateway> {
+export async function startConfiguredGateway(parsed: Config, env?: NodeJS.ProcessEnv, options: GatewayOptions = {}): Promise<TestGateway> {
   const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('gateway') } };
   const taskQueue = config.temporal.task_queue;
   const client = await connectTestClient();
   const workerOptions = { config, ...(env ? { env } : {}) };
-  let worker: TestWorker = await startTestWorker(taskQueue, workerOptions);
+  const startWorker = (): Promise<TestWorker | ProcessWorker> =>
+    options.workerProcess ? startProcessWorker(taskQueue) : startTestWorker(taskQueue, workerOptions);
+  let worker = await startWorker();
   const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
   const app = buildAppFromConfig(config, client, { registry });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -44,8 +65,8 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
     config,
     registry,
     async restartWorker() {
-      await worker.stop();
-      worker = await startTestWorker(taskQueue, workerOptions);
+      await ('kill' in worker ? worker.kill() : worker.stop());
+      worker = await startWorker();
     },
     async stop() {
       await app.close();

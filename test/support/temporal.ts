@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
@@ -60,4 +61,30 @@ export async function startTestWorker(taskQueue: string, options: TestWorkerOpti
       await connection.close();
     },
   };
+}
+
+/** A worker in a process of its own, which a test can kill as a crash would. */
+export interface ProcessWorker extends TestWorker {
+  /** SIGKILL: no shutdown, no flush, in-flight activities left to Temporal's timeouts. */
+  kill(): Promise<void>;
+}
+
+/** Starts `worker-process.ts` on `taskQueue` and resolves once it polls. */
+export function startProcessWorker(taskQueue: string): Promise<ProcessWorker> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/support/worker-process.ts', inject('temporalAddress'), taskQueue, inject('workflowBundlePath')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const end = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('worker ready')) resolve({ stop: () => end('SIGTERM'), kill: () => end('SIGKILL') });
+    });
+    child.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
+  });
 }

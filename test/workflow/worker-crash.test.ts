@@ -1,30 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { eventWorkflowId } from '../../domain/event.js';
 import { startReceiver, type Receiver } from '../../runtime/receiver.js';
 import { deliverEvent } from '../../workflows/index.js';
 import { anEvent, aTarget } from '../support/builders.js';
-import { connectTestClient, uniqueTaskQueue } from '../support/temporal.js';
+import { connectTestClient, startProcessWorker, uniqueTaskQueue, type ProcessWorker } from '../support/temporal.js';
 
 let client: Client;
 let receiver: Receiver;
-const workers: ChildProcess[] = [];
+const workers: ProcessWorker[] = [];
 
-/** Starts a worker in its own process and resolves once it polls. */
-function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/support/worker-process.ts', inject('temporalAddress'), taskQueue, inject('workflowBundlePath')],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  workers.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker ready')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
+async function startWorkerProcess(taskQueue: string): Promise<ProcessWorker> {
+  const worker = await startProcessWorker(taskQueue);
+  workers.push(worker);
+  return worker;
 }
 
 beforeAll(async () => {
@@ -33,7 +22,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const worker of workers) worker.kill('SIGKILL');
+  await Promise.all(workers.map((worker) => worker.kill()));
   await receiver.close();
   await client.connection.close();
 });
@@ -51,7 +40,7 @@ test('a worker killed mid-request is replaced, the delivery completes, and both 
   });
 
   await receiver.waitForRequests(1);
-  first.kill('SIGKILL');
+  await first.kill();
   await startWorkerProcess(taskQueue);
 
   const [firstRequest, secondRequest] = await receiver.waitForRequests(2, 40_000);
