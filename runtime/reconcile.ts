@@ -1,9 +1,8 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
-import { displayHost } from '../domain/url.js';
 import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings, type EndpointState } from '../domain/endpoint-state.js';
 import { configureUpdate, disableSignal, enableSignal, stateQuery, webhookEndpoint } from '../workflows/index.js';
-import { endpointIdsKey, endpointStatusKey } from '../workflows/search-attributes.js';
+import { endpointEntityStart } from './endpoint-entity.js';
 
 /** The reason an endpoint gets when it disappears from the config file; only that disable is lifted when it returns. */
 export const REMOVED_FROM_CONFIG = 'removed from the config file';
@@ -40,15 +39,8 @@ export async function reconcileEndpoints(
     const workflowId = endpointWorkflowId(endpoint.id);
     const existed = running.delete(workflowId);
     const start = new WithStartWorkflowOperation(webhookEndpoint, {
-      workflowId,
-      taskQueue,
-      args: [{ endpoint, source: 'config', settings }],
+      ...endpointEntityStart(endpoint, 'config', taskQueue, settings),
       workflowIdConflictPolicy: 'USE_EXISTING',
-      staticSummary: `endpoint ${endpoint.id} → ${displayHost(endpoint.url)}`,
-      typedSearchAttributes: [
-        { key: endpointIdsKey, value: [endpoint.id] },
-        { key: endpointStatusKey, value: endpoint.enabled ? 'active' : 'disabled' },
-      ],
     });
     const before = existed ? await client.workflow.getHandle(workflowId).query(stateQuery) : undefined;
     const after: EndpointState = await client.workflow.executeUpdateWithStart(configureUpdate, {

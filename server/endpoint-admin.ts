@@ -7,7 +7,7 @@ import {
   type EndpointState,
   type PublishedEndpointState,
 } from '../domain/endpoint-state.js';
-import { displayHost } from '../domain/url.js';
+import { endpointEntityStart } from '../runtime/endpoint-entity.js';
 import {
   configureUpdate,
   disableSignal,
@@ -18,7 +18,6 @@ import {
   stateQuery,
   webhookEndpoint,
 } from '../workflows/index.js';
-import { endpointIdsKey, endpointStatusKey } from '../workflows/search-attributes.js';
 
 /** Why an endpoint operation could not be done, for the API to answer with the right status. */
 export class EndpointOperationError extends Error {
@@ -75,15 +74,8 @@ export function createEndpointAdmin(
     async create(endpoint) {
       try {
         await client.workflow.start(webhookEndpoint, {
-          workflowId: endpointWorkflowId(endpoint.id),
-          taskQueue,
-          args: [{ endpoint, source: 'api', settings }],
+          ...endpointEntityStart(endpoint, 'api', taskQueue, settings),
           workflowIdConflictPolicy: 'FAIL',
-          staticSummary: `endpoint ${endpoint.id} → ${displayHost(endpoint.url)}`,
-          typedSearchAttributes: [
-            { key: endpointIdsKey, value: [endpoint.id] },
-            { key: endpointStatusKey, value: endpoint.enabled ? 'active' : 'disabled' },
-          ],
         });
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError)
