@@ -6,7 +6,7 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], expect: { requireAssertions: true } },
       },
       {
         test: {
@@ -16,6 +16,9 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // Waits for things that happen in other processes (Temporal, workers, receivers); on two busy cores in CI
+          // they take seconds, not the one second expect.poll allows by default.
+          expect: { requireAssertions: true, poll: { timeout: 15_000, interval: 100 } },
         },
       },
     ],
