@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { DeliveryReport } from '../../domain/delivery.js';
 import { EventIdSchema, IncomingEventSchema, type WebhookEvent } from '../../domain/event.js';
@@ -81,13 +81,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
   app.get('/v1/events/:id', async (request, reply) => {
     const id = EventIdSchema.safeParse((request.params as { id?: unknown }).id);
     const report = id.success ? await deps.readReport(id.data) : undefined;
-    if (!report)
-      return sendProblem(reply, {
-        status: 404,
-        type: 'not-found',
-        title: 'Not Found',
-        detail: 'No event has that id (or its retention has passed).',
-      });
+    if (!report) return noSuchEvent(reply);
     return snakeCase(report);
   });
 
@@ -104,19 +98,22 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
     }
     try {
       const result = id.success ? await deps.redelivery.redeliver(id.data, body.data?.endpoint_id) : undefined;
-      if (!result)
-        return sendProblem(reply, {
-          status: 404,
-          type: 'not-found',
-          title: 'Not Found',
-          detail: 'No event has that id (or its retention has passed).',
-        });
+      if (!result) return noSuchEvent(reply);
       return reply.code(202).send({ event_id: result.eventId, workflow_id: result.workflowId, endpoints: result.endpoints });
     } catch (error) {
       if (error instanceof EndpointOperationError)
         return sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: error.message });
       throw error;
     }
+  });
+}
+
+function noSuchEvent(reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, {
+    status: 404,
+    type: 'not-found',
+    title: 'Not Found',
+    detail: 'No event has that id (or its retention has passed).',
   });
 }
 
