@@ -1,6 +1,6 @@
-import type { WorkflowStartOptions } from '@temporalio/client';
+import type { Client, WorkflowStartOptions } from '@temporalio/client';
 import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
-import type { EndpointSettings, EndpointSource } from '../domain/endpoint-state.js';
+import { ENDPOINT_STATE_MEMO, type EndpointSettings, type EndpointSource, type PublishedEndpointState } from '../domain/endpoint-state.js';
 import { displayHost } from '../domain/url.js';
 import type { webhookEndpoint } from '../workflows/index.js';
 import { endpointIdsKey, endpointStatusKey } from '../workflows/search-attributes.js';
@@ -22,4 +22,19 @@ export function endpointEntityStart(
       { key: endpointStatusKey, value: endpoint.enabled ? 'active' : 'disabled' },
     ],
   };
+}
+
+/**
+ * The running endpoint entities of a task queue, as their memos say, sorted by id: one visibility listing, however
+ * many endpoints. Visibility trails writes by a moment. Scoped to the task queue: gateways that share a namespace
+ * each own the endpoints on their own queue.
+ */
+export async function listEndpointEntities(client: Client, taskQueue: string): Promise<PublishedEndpointState[]> {
+  const states: PublishedEndpointState[] = [];
+  const query = `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
+  for await (const execution of client.workflow.list({ query })) {
+    const state = execution.memo?.[ENDPOINT_STATE_MEMO] as PublishedEndpointState | undefined;
+    if (state) states.push(state);
+  }
+  return states.sort((a, b) => a.endpoint.id.localeCompare(b.endpoint.id));
 }

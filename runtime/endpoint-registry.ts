@@ -1,12 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Endpoint } from '../domain/endpoint.js';
 import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
-import {
-  ENDPOINT_STATE_MEMO,
-  type EndpointStatusView,
-  type PublishedEndpointState,
-  type RoutableEndpoint,
-} from '../domain/endpoint-state.js';
+import type { EndpointStatusView, PublishedEndpointState, RoutableEndpoint } from '../domain/endpoint-state.js';
+import { listEndpointEntities } from './endpoint-entity.js';
 
 export type { RoutableEndpoint } from '../domain/endpoint-state.js';
 
@@ -49,14 +45,9 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   let fingerprint = '';
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  const query = `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
 
   const refresh = async (): Promise<void> => {
-    const states = new Map<string, PublishedEndpointState>();
-    for await (const execution of client.workflow.list({ query })) {
-      const state = execution.memo?.[ENDPOINT_STATE_MEMO] as PublishedEndpointState | undefined;
-      if (state) states.set(state.endpoint.id, state);
-    }
+    const states = new Map((await listEndpointEntities(client, taskQueue)).map((state) => [state.endpoint.id, state]));
     statuses = new Map(
       [...states.values()].map((state) => [
         state.endpoint.id,
@@ -68,10 +59,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
       states.delete(endpoint.id);
       return state ? fromState({ ...state, endpoint }) : fromDefinition(endpoint);
     });
-    const fromApi = [...states.values()]
-      .filter((state) => state.source === 'api')
-      .sort((a, b) => a.endpoint.id.localeCompare(b.endpoint.id))
-      .map(fromState);
+    const fromApi = [...states.values()].filter((state) => state.source === 'api').map(fromState);
     const endpoints = [...fromConfig, ...fromApi];
     const next = JSON.stringify(endpoints);
     if (next !== fingerprint) {

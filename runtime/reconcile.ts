@@ -2,7 +2,7 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
 import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings, type EndpointState } from '../domain/endpoint-state.js';
 import { configureUpdate, disableSignal, enableSignal, stateQuery, webhookEndpoint } from '../workflows/index.js';
-import { endpointEntityStart } from './endpoint-entity.js';
+import { endpointEntityStart, listEndpointEntities } from './endpoint-entity.js';
 
 /** The reason an endpoint gets when it disappears from the config file; only that disable is lifted when it returns. */
 export const REMOVED_FROM_CONFIG = 'removed from the config file';
@@ -28,21 +28,17 @@ export async function reconcileEndpoints(
   settings: EndpointSettings = DEFAULT_ENDPOINT_SETTINGS,
 ): Promise<ReconcileReport> {
   const report: ReconcileReport = { created: [], updated: [], unchanged: [], disabled: [] };
-  const running = new Set<string>();
-  // Scoped to the task queue: gateways that share a namespace each own the endpoints on their own queue.
-  const query = `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
-  for await (const execution of client.workflow.list({ query })) {
-    running.add(execution.workflowId);
-  }
+  // The entities' memos give each one's revision: no query per endpoint at every start.
+  const running = new Map((await listEndpointEntities(client, taskQueue)).map((state) => [state.endpoint.id, state]));
 
   for (const endpoint of endpoints) {
     const workflowId = endpointWorkflowId(endpoint.id);
-    const existed = running.delete(workflowId);
+    const before = running.get(endpoint.id);
+    running.delete(endpoint.id);
     const start = new WithStartWorkflowOperation(webhookEndpoint, {
       ...endpointEntityStart(endpoint, 'config', taskQueue, settings),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    const before = existed ? await client.workflow.getHandle(workflowId).query(stateQuery) : undefined;
     const after: EndpointState = await client.workflow.executeUpdateWithStart(configureUpdate, {
       args: [{ definition: endpoint, settings }],
       startWorkflowOperation: start,
@@ -54,8 +50,10 @@ export async function reconcileEndpoints(
     else report.unchanged.push(endpoint.id);
   }
 
-  for (const workflowId of running) {
-    const handle = client.workflow.getHandle(workflowId);
+  for (const listed of running.values()) {
+    if (listed.source !== 'config' || listed.status === 'disabled') continue;
+    // Asked afresh before acting: the memo may be a moment old, and an operator's disable must keep its reason.
+    const handle = client.workflow.getHandle(endpointWorkflowId(listed.endpoint.id));
     const state = await handle.query(stateQuery);
     if (state.source !== 'config' || state.status === 'disabled') continue;
     await handle.signal(disableSignal, REMOVED_FROM_CONFIG);

@@ -2,12 +2,11 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
 import {
   DEFAULT_ENDPOINT_SETTINGS,
-  ENDPOINT_STATE_MEMO,
   type EndpointSettings,
   type EndpointState,
   type PublishedEndpointState,
 } from '../domain/endpoint-state.js';
-import { endpointEntityStart } from '../runtime/endpoint-entity.js';
+import { endpointEntityStart, listEndpointEntities } from '../runtime/endpoint-entity.js';
 import {
   configureUpdate,
   disableSignal,
@@ -85,15 +84,7 @@ export function createEndpointAdmin(
       return get(endpoint.id);
     },
     get,
-    async list() {
-      const states: PublishedEndpointState[] = [];
-      const query = `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
-      for await (const execution of client.workflow.list({ query })) {
-        const state = execution.memo?.[ENDPOINT_STATE_MEMO] as PublishedEndpointState | undefined;
-        if (state) states.push(state);
-      }
-      return states.sort((a, b) => a.endpoint.id.localeCompare(b.endpoint.id));
-    },
+    list: () => listEndpointEntities(client, taskQueue),
     async replace(endpoint) {
       await apiManaged(endpoint.id);
       return handle(endpoint.id).executeUpdate(configureUpdate, { args: [{ definition: endpoint, settings }] });
