@@ -57,11 +57,6 @@ export function nextRetryDelayMs(policy: RetryPolicy, context: RetryContext): nu
   return Math.max(0, delay);
 }
 
-/** How many attempts the policy allows at most (the deadline may end it sooner). */
-export function maximumAttempts(policy: RetryPolicy): number {
-  return policy.exponential ? policy.exponential.maximumAttempts : (policy.scheduleMs ?? STANDARD_RETRY_SCHEDULE_MS).length + 1;
-}
-
 function baseDelayMs(policy: RetryPolicy, attempt: number): number | undefined {
   const { exponential } = policy;
   if (!exponential) return (policy.scheduleMs ?? STANDARD_RETRY_SCHEDULE_MS)[attempt - 1];

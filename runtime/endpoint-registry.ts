@@ -17,12 +17,6 @@ export interface EndpointRegistry {
   close(): void;
 }
 
-/** A registry of fixed endpoints, each active unless its definition says `enabled: false`. */
-export function createStaticRegistry(endpoints: readonly Endpoint[]): EndpointRegistry {
-  const index = createRouteIndex(endpoints.map(fromDefinition));
-  return { routes: () => index, status: () => undefined, ready: Promise.resolve(), close: () => {} };
-}
-
 export interface TemporalRegistryOptions {
   readonly client: Client;
   readonly taskQueue: string;

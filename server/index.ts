@@ -1,7 +1,6 @@
 export { buildApp, type AppDeps } from './app.js';
 export { buildAppFromConfig, type AppFromConfigOptions } from './from-config.js';
 export {
-  createStaticRegistry,
   createTemporalRegistry,
   type EndpointRegistry,
   type RoutableEndpoint,
