@@ -111,14 +111,15 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
     endpoints: part.length,
     status: 'pending',
   }));
+  const status = (): DeliveryStatus => summarizeStatus(states.map((part) => part.status));
   const report = (): DeliveryReport => ({
     eventId: event.id,
     eventType: event.type,
-    status: summarizeStatus(states.map((part) => part.status)),
+    status: status(),
     deliveries: [],
     parts: states.map((part) => ({ ...part })),
   });
-  const publishStatus = createStatusPublisher(() => report().status);
+  const publishStatus = createStatusPublisher(status);
   setHandler(deliveriesQuery, report);
 
   // Parts start one after another, not all in one go: each part's first task schedules up to 100 activities, and
@@ -161,13 +162,15 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
   const { event, targets } = input;
   const deliveries: MutableDelivery[] = targets.map((target) => ({ endpointId: target.endpointId, status: 'pending', attempts: [] }));
 
+  // The status alone is derived on every change; the full report, with every attempt, only when someone asks.
+  const status = (): DeliveryStatus => summarizeStatus(deliveries.map((delivery) => delivery.status));
   const report = (): DeliveryReport => ({
     eventId: event.id,
     eventType: event.type,
-    status: summarizeStatus(deliveries.map((delivery) => delivery.status)),
+    status: status(),
     deliveries: deliveries.map((delivery) => ({ ...delivery, attempts: [...delivery.attempts] })),
   });
-  const publishStatus = createStatusPublisher(() => report().status);
+  const publishStatus = createStatusPublisher(status);
 
   setHandler(deliveriesQuery, report);
   const releases = new Map<string, Release>();
