@@ -40,3 +40,14 @@ export class ConfigError extends Error {
     super(`Invalid configuration in ${source}:\n${problems.map((p) => `  - ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n')}`);
   }
 }
+
+/** An endpoint operation of the API could not be done: there is no such endpoint, or it may not be changed so. */
+export class EndpointOperationError extends Error {
+  override readonly name = 'EndpointOperationError';
+  constructor(
+    readonly reason: 'not-found' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -9,6 +9,7 @@ import Fastify, {
 } from 'fastify';
 import { registerEndpointRoutes, type EndpointRoutesDeps } from './routes/endpoints.js';
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
+import { EndpointOperationError } from '../errors.js';
 import { sendProblem } from './problem.js';
 
 export interface AppDeps extends EventRoutesDeps {
@@ -51,6 +52,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // Routes let this error pass: answering it here keeps every route free of the same try/catch.
+    if (error instanceof EndpointOperationError) {
+      return error.reason === 'not-found'
+        ? sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: error.message })
+        : sendProblem(reply, { status: 409, type: 'conflict', title: 'Conflict', detail: error.message });
+    }
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');

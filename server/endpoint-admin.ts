@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { EndpointOperationError } from '../errors.js';
 import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
 import {
   DEFAULT_ENDPOINT_SETTINGS,
@@ -17,17 +18,6 @@ import {
   stateQuery,
   webhookEndpoint,
 } from '../workflows/index.js';
-
-/** Why an endpoint operation could not be done, for the API to answer with the right status. */
-export class EndpointOperationError extends Error {
-  override readonly name = 'EndpointOperationError';
-  constructor(
-    readonly reason: 'not-found' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** The operator actions that change an endpoint's status. */
 export type EndpointAction = 'pause' | 'resume' | 'disable' | 'enable';

@@ -5,7 +5,7 @@ import type { AttemptRecord, DeliveryReport } from '../../domain/delivery.js';
 import type { EndpointState, PublishedEndpointState } from '../../domain/endpoint-state.js';
 import type { DeliveryHistory } from '../delivery-history.js';
 import type { Redelivery } from '../redelivery.js';
-import { EndpointOperationError, type EndpointAction, type EndpointAdmin } from '../endpoint-admin.js';
+import type { EndpointAction, EndpointAdmin } from '../endpoint-admin.js';
 import { sendProblem } from '../problem.js';
 import { isJsonContentType, toProblemDetails } from '../validation.js';
 
@@ -46,12 +46,6 @@ export interface EndpointRoutesDeps {
 
 /** `/v1/endpoints`: create, read, change, delete, pause/resume/disable/enable, list deliveries, send a test. */
 export function registerEndpointRoutes(app: FastifyInstance, { admin, history, testSend, redelivery }: EndpointRoutesDeps): void {
-  const fail = (reply: FastifyReply, error: unknown): FastifyReply => {
-    if (!(error instanceof EndpointOperationError)) throw error;
-    return error.reason === 'not-found'
-      ? sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: error.message })
-      : sendProblem(reply, { status: 409, type: 'conflict', title: 'Conflict', detail: error.message });
-  };
   const invalid = (reply: FastifyReply, error: z.ZodError, title: string): FastifyReply =>
     sendProblem(reply, {
       status: 400,
@@ -78,11 +72,7 @@ export function registerEndpointRoutes(app: FastifyInstance, { admin, history, t
     if (!isJsonContentType(request.headers['content-type'])) return notJson(reply);
     const parsed = EndpointSchema.safeParse(request.body);
     if (!parsed.success) return invalid(reply, parsed.error, 'The endpoint is not valid');
-    try {
-      return reply.code(201).send(endpointView(await admin.create(parsed.data)));
-    } catch (error) {
-      return fail(reply, error);
-    }
+    return reply.code(201).send(endpointView(await admin.create(parsed.data)));
   });
 
   app.get('/v1/endpoints', async () => ({ data: (await admin.list()).map(endpointView) }));
@@ -90,11 +80,7 @@ export function registerEndpointRoutes(app: FastifyInstance, { admin, history, t
   app.get('/v1/endpoints/:id', async (request, reply) => {
     const id = idOf(request.params);
     if (!id) return noSuchId(reply);
-    try {
-      return endpointView(await admin.get(id));
-    } catch (error) {
-      return fail(reply, error);
-    }
+    return endpointView(await admin.get(id));
   });
 
   app.patch('/v1/endpoints/:id', async (request, reply) => {
@@ -103,24 +89,16 @@ export function registerEndpointRoutes(app: FastifyInstance, { admin, history, t
     if (!isJsonContentType(request.headers['content-type'])) return notJson(reply);
     const patch = EndpointPatchSchema.safeParse(request.body);
     if (!patch.success) return invalid(reply, patch.error, 'The change is not valid');
-    try {
-      const current = await admin.get(id);
-      const merged = EndpointSchema.safeParse({ ...toEndpointInput(current.endpoint), ...patch.data });
-      if (!merged.success) return invalid(reply, merged.error, 'The changed endpoint is not valid');
-      return endpointView(await admin.replace(merged.data));
-    } catch (error) {
-      return fail(reply, error);
-    }
+    const current = await admin.get(id);
+    const merged = EndpointSchema.safeParse({ ...toEndpointInput(current.endpoint), ...patch.data });
+    if (!merged.success) return invalid(reply, merged.error, 'The changed endpoint is not valid');
+    return endpointView(await admin.replace(merged.data));
   });
 
   app.delete('/v1/endpoints/:id', async (request, reply) => {
     const id = idOf(request.params);
     if (!id) return noSuchId(reply);
-    try {
-      return endpointView(await admin.remove(id));
-    } catch (error) {
-      return fail(reply, error);
-    }
+    return endpointView(await admin.remove(id));
   });
 
   for (const action of ACTIONS) {
@@ -129,11 +107,7 @@ export function registerEndpointRoutes(app: FastifyInstance, { admin, history, t
       if (!id) return noSuchId(reply);
       const body = ActionBodySchema.safeParse(request.body ?? undefined);
       if (!body.success) return invalid(reply, body.error, 'The request is not valid');
-      try {
-        return endpointView(await admin.act(id, action, body.data?.reason));
-      } catch (error) {
-        return fail(reply, error);
-      }
+      return endpointView(await admin.act(id, action, body.data?.reason));
     });
   }
 
@@ -166,29 +140,21 @@ export function registerEndpointRoutes(app: FastifyInstance, { admin, history, t
     if (!id) return noSuchId(reply);
     const query = RecoverQuerySchema.safeParse(request.query);
     if (!query.success) return invalid(reply, query.error, 'The query is not valid');
-    try {
-      const results = await redelivery.recover(id, new Date(query.data.since));
-      return reply.code(202).send({ recovered: results.map((result) => ({ event_id: result.eventId, workflow_id: result.workflowId })) });
-    } catch (error) {
-      return fail(reply, error);
-    }
+    const results = await redelivery.recover(id, new Date(query.data.since));
+    return reply.code(202).send({ recovered: results.map((result) => ({ event_id: result.eventId, workflow_id: result.workflowId })) });
   });
 
   app.post('/v1/endpoints/:id/test', async (request, reply) => {
     const id = idOf(request.params);
     if (!id) return noSuchId(reply);
-    try {
-      const report = await testSend(id);
-      const delivery = report.deliveries[0];
-      return {
-        event_id: report.eventId,
-        status: delivery?.status ?? report.status,
-        ...(delivery?.reason ? { reason: delivery.reason } : {}),
-        attempt: delivery?.attempts[0] ? attemptView(delivery.attempts[0]) : null,
-      };
-    } catch (error) {
-      return fail(reply, error);
-    }
+    const report = await testSend(id);
+    const delivery = report.deliveries[0];
+    return {
+      event_id: report.eventId,
+      status: delivery?.status ?? report.status,
+      ...(delivery?.reason ? { reason: delivery.reason } : {}),
+      attempt: delivery?.attempts[0] ? attemptView(delivery.attempts[0]) : null,
+    };
   });
 }
 

@@ -8,7 +8,6 @@ import { createEventId } from '../event-id.js';
 import { sendProblem } from '../problem.js';
 import type { EventPublisher } from '../../runtime/publisher.js';
 import type { Redelivery } from '../redelivery.js';
-import { EndpointOperationError } from '../endpoint-admin.js';
 import type { RoutableEndpoint } from '../../runtime/endpoint-registry.js';
 import { isJsonContentType, toProblemDetails } from '../validation.js';
 
@@ -96,15 +95,9 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
         errors: toProblemDetails(body.error),
       });
     }
-    try {
-      const result = id.success ? await deps.redelivery.redeliver(id.data, body.data?.endpoint_id) : undefined;
-      if (!result) return noSuchEvent(reply);
-      return reply.code(202).send({ event_id: result.eventId, workflow_id: result.workflowId, endpoints: result.endpoints });
-    } catch (error) {
-      if (error instanceof EndpointOperationError)
-        return sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: error.message });
-      throw error;
-    }
+    const result = id.success ? await deps.redelivery.redeliver(id.data, body.data?.endpoint_id) : undefined;
+    if (!result) return noSuchEvent(reply);
+    return reply.code(202).send({ event_id: result.eventId, workflow_id: result.workflowId, endpoints: result.endpoints });
   });
 }
 

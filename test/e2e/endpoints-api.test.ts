@@ -203,6 +203,7 @@ describe('replay', () => {
     expect(requests[1]?.body).toBe(requests[0]?.body);
     expect((await call('GET', '/v1/events/evt_replayed')).body).toMatchObject({ status: 'failed' });
     expect((await call('POST', '/v1/events/evt_unknown/redeliver')).status).toBe(404);
+    expect((await call('POST', '/v1/events/evt_replayed/redeliver', { endpoint_id: 'nobody' })).status).toBe(404);
   });
 
   test('recovers every delivery that failed for an endpoint since a time, and nothing that succeeded', async () => {
