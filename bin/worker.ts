@@ -1,7 +1,9 @@
+import { Client } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { configPathFrom, loadConfig } from '../config/load.js';
 import { endpointSettingsFrom } from '../config/schema.js';
-import { connectClient, connectWorker } from '../runtime/connection.js';
+import { connectWorker } from '../runtime/connection.js';
+import { webhookDataConverter } from '../runtime/data-converter.js';
 import { createLogger, toTemporalLogger } from '../runtime/logger.js';
 import { runMain } from '../runtime/main.js';
 import { ensureSearchAttributes } from '../runtime/namespace-setup.js';
@@ -15,7 +17,9 @@ runMain(async () => {
   const log = createLogger('worker', config.log_level);
   Runtime.install({ logger: toTemporalLogger(log) });
 
-  const client = await connectClient(config);
+  const connection = await connectWorker(config);
+  // One connection for the process: the worker polls over it, and this client sets up and reconciles over it too.
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: webhookDataConverter() });
   try {
     const added = await ensureSearchAttributes(client.connection, config.temporal.namespace, SEARCH_ATTRIBUTE_KEYS);
     if (added.length > 0) log.info({ added }, 'registered search attributes');
@@ -24,7 +28,6 @@ runMain(async () => {
     log.warn({ err: error }, 'could not check search attributes; register them by hand if workflow starts fail');
   }
 
-  const connection = await connectWorker(config);
   const { run } = await createWebhookWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -41,7 +44,6 @@ runMain(async () => {
     log.error({ err: error }, 'could not reconcile the endpoint entities with the config file');
   }
   await running;
-  await client.connection.close();
   await connection.close();
   log.info('worker stopped');
 });
