@@ -59,6 +59,9 @@ describe('POST /v1/events', () => {
       ['switched-off', 'cancelled'],
     ]);
     expect(report.deliveries[3]?.reason).toBe('skipped: endpoint disabled (disabled in its definition)');
+    expect(await (await gateway.client.workflow.getHandle(body.workflow_id).describe()).staticSummary()).toBe(
+      'order.refunded → 4 endpoints',
+    );
     expect(report.deliveries[3]?.attempts).toEqual([]);
     expect(report.status).toBe('succeeded');
     expect(paused.requests).toHaveLength(0);

@@ -163,6 +163,9 @@ describe('reconcileEndpoints', () => {
         unchanged: [kept.id],
         disabled: [dropped.id],
       });
+      expect(await (await client.workflow.getHandle(endpointWorkflowId(kept.id)).describe()).staticSummary()).toBe(
+        `endpoint ${kept.id} → hooks.example.com`,
+      );
       const droppedState = await client.workflow.getHandle(endpointWorkflowId(dropped.id)).query(stateQuery);
       expect(droppedState).toMatchObject({ status: 'disabled', statusReason: REMOVED_FROM_CONFIG });
       expect((await client.workflow.getHandle(endpointWorkflowId(changed.id)).query(stateQuery)).endpoint.url).toBe(changedAgain.url);
