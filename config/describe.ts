@@ -20,6 +20,9 @@ interface JsonSchemaNode {
   readonly properties?: Readonly<Record<string, JsonSchemaNode>>;
   readonly items?: JsonSchemaNode;
   readonly additionalProperties?: JsonSchemaNode | boolean;
+  readonly anyOf?: readonly JsonSchemaNode[];
+  readonly oneOf?: readonly JsonSchemaNode[];
+  readonly const?: unknown;
   /** Set by `DurationSchema`: a string such as `15s`. */
   readonly 'x-kind'?: string;
 }
@@ -67,6 +70,8 @@ export function renderConfigTable(rows: readonly SettingDoc[] = describeConfig()
 
 function typeName(node: JsonSchemaNode): string {
   if (node['x-kind']) return node['x-kind'];
+  const alternatives = node.anyOf ?? node.oneOf;
+  if (alternatives) return alternatives.map(alternativeName).join(' or ');
   if (node.enum) return node.enum.map((value) => String(value)).join(' | ');
   if (node.type === 'array') return `list of ${node.items?.properties ? 'objects' : typeName(node.items ?? {})}`;
   if (node.type === 'object') return 'map';
@@ -75,4 +80,13 @@ function typeName(node: JsonSchemaNode): string {
 
 function isEmptyObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+}
+
+// An object among alternatives is named by its fields, or by its `mode` when it is one of a tagged union.
+function alternativeName(node: JsonSchemaNode): string {
+  if (node.type === 'null') return 'null';
+  const mode = node.properties?.['mode']?.const;
+  if (typeof mode === 'string') return `{mode: ${mode}, ${Object.keys(node.properties ?? {}).filter((name) => name !== 'mode').join(', ')}}`;
+  if (node.properties) return `{${Object.keys(node.properties).join(', ')}}`;
+  return typeName(node);
 }

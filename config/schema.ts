@@ -5,6 +5,8 @@ import { EndpointSchema, RetryPolicySchema, SigningSchema } from '../domain/endp
 import type { EndpointSettings } from '../domain/endpoint-state.js';
 import { PAYLOAD_FORMATS } from '../domain/payload.js';
 import type { DeliveryDefaults } from '../domain/target.js';
+import { isLoopbackHost } from '../domain/address.js';
+import { ApiKeySchema, EventTypeEntrySchema, RateLimitsSchema, SourceSchema, uniqueField } from './ingest.js';
 
 // Temporal refuses payloads over 2 MiB and warns from 512 KiB; an event body must fit with room for the envelope.
 const MAX_BODY_LIMIT_BYTES = 1_536 * 1024;
@@ -35,6 +37,24 @@ export const ApiConfigSchema = z.strictObject({
     .max(MAX_BODY_LIMIT_BYTES)
     .default(256 * 1024)
     .meta({ description: 'largest request body accepted; kept below Temporal’s payload limit' }),
+  batch_max: z.int().min(1).max(1_000).default(100).meta({ description: 'most events one POST /v1/events/batch may carry' }),
+  keys: z
+    .array(ApiKeySchema)
+    .default([])
+    .superRefine(uniqueField('id'))
+    .meta({ description: 'API keys (Authorization: Bearer); with none, the API asks for no key' }),
+  allow_anonymous: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'let an API without keys listen on a non-loopback interface (behind your own auth proxy)' }),
+  rate_limits: RateLimitsSchema.prefault({}).meta({ description: 'global, per_key and per_source limits, each {limit, window} or null' }),
+  invocation_log_size: z
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(100)
+    .meta({ description: 'recent calls kept per inbound source, for GET /v1/sources/{id}/invocations' }),
+  shutdown_grace: DurationSchema.prefault('10s').meta({ description: 'how long a stopping API waits for requests in flight' }),
 });
 
 export const EmbeddedConfigSchema = z.strictObject({
@@ -74,7 +94,8 @@ export const DeliveryConfigSchema = z.strictObject({
 });
 
 /** The whole configuration: the single source of truth for its shape, defaults and documentation. */
-export const ConfigSchema = z.strictObject({
+export const ConfigSchema = z
+  .strictObject({
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').meta({ description: 'least severe log level printed' }),
   temporal: TemporalConfigSchema.prefault({}),
   api: ApiConfigSchema.prefault({}),
@@ -83,15 +104,29 @@ export const ConfigSchema = z.strictObject({
   endpoints: z
     .array(EndpointSchema)
     .default([])
-    .superRefine((endpoints, ctx) => {
-      const seen = new Set<string>();
-      endpoints.forEach((endpoint, index) => {
-        if (seen.has(endpoint.id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate endpoint id "${endpoint.id}"` });
-        seen.add(endpoint.id);
-      });
-    })
+    .superRefine(uniqueField('id'))
     .meta({ description: 'the endpoints events are delivered to' }),
-});
+  event_types: z
+    .array(EventTypeEntrySchema)
+    .default([])
+    .superRefine(uniqueField('type'))
+    .meta({ description: 'catalogue of known event types ({type, description, schema}); with one, other types are refused' }),
+  sources: z
+    .array(SourceSchema)
+    .default([])
+    .superRefine(uniqueField('id'))
+    .meta({ description: 'inbound webhook sources, each called at /v1/sources/<id>' }),
+  })
+  .superRefine((config, ctx) => {
+    // Without keys anyone who can reach the API may send and manage; on loopback that is only this machine.
+    if (config.api.keys.length === 0 && !config.api.allow_anonymous && !isLoopbackHost(config.api.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'keys'],
+        message: `an API listening on ${config.api.host} needs keys (or api.allow_anonymous: true behind your own auth)`,
+      });
+    }
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -93,3 +93,8 @@ export function classifyAddress(text: string): AddressKind | undefined {
 export function isDestinationAllowed(kind: AddressKind, allowed: readonly string[]): boolean {
   return kind === 'public' || (kind !== 'reserved' && allowed.includes(kind));
 }
+
+/** Whether a listening host reaches only this machine: `localhost` or a loopback address. */
+export function isLoopbackHost(host: string): boolean {
+  return host.toLowerCase() === 'localhost' || classifyAddress(host) === 'loopback';
+}

@@ -87,7 +87,8 @@ export interface AttemptRecord extends AttemptResult {
 }
 
 /** Where one endpoint's delivery of an event stands. `held` and `cancelled` come from endpoint control (pause, disable). */
-export type DeliveryStatus = 'pending' | 'delivering' | 'retrying' | 'held' | 'succeeded' | 'failed' | 'cancelled';
+export const DELIVERY_STATUSES = ['pending', 'delivering', 'retrying', 'held', 'succeeded', 'failed', 'cancelled'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** One endpoint's delivery of an event. */
 export interface EndpointDelivery {

@@ -11,6 +11,21 @@ export interface PublishResult {
   readonly workflowId: string;
   /** True when a workflow for this event id already existed: nothing new was started. */
   readonly duplicate: boolean;
+  /**
+   * For a duplicate published with a fingerprint: whether the first event had the same one. `undefined` when it
+   * cannot be told (the first had none).
+   */
+  readonly sameContent?: boolean;
+}
+
+/** How to publish an event, beyond its content. */
+export interface PublishOptions {
+  /** Another workflow id than the event's own, for a redelivery. */
+  readonly workflowId?: string;
+  /** The summary the Web UI shows instead of the usual one. */
+  readonly summary?: string;
+  /** A digest of the event's content, kept in the memo, so that a later send of the same id can be compared. */
+  readonly fingerprint?: string;
 }
 
 /** Hands accepted events to durable delivery. Resolves only once the event is safely stored. */
@@ -19,11 +34,7 @@ export interface EventPublisher {
    * Starts the delivery of `event` to `targets`, by default as the event's own workflow `event/<id>`; a redelivery
    * names another workflow id and says so in its summary.
    */
-  publish(
-    event: WebhookEvent,
-    targets: readonly DeliveryTarget[],
-    options?: { workflowId?: string; summary?: string },
-  ): Promise<PublishResult>;
+  publish(event: WebhookEvent, targets: readonly DeliveryTarget[], options?: PublishOptions): Promise<PublishResult>;
 }
 
 export interface TemporalPublisherOptions {
@@ -38,6 +49,7 @@ export interface TemporalPublisherOptions {
 }
 
 const DEFAULT_START_TIMEOUT_MS = 10_000;
+const FINGERPRINT_MEMO = 'fingerprint';
 
 // The summary line the Web UI shows for an event; it names endpoints by count only, ids are in search attributes.
 function summarize(event: WebhookEvent, targets: readonly DeliveryTarget[]): string {
@@ -51,9 +63,9 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
       const workflowId = publishOptions.workflowId ?? eventWorkflowId(event.id);
       const endpointIds = targets.map((target) => target.endpointId);
       const input: DeliverEventInput = { event, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries };
+      const { client } = options;
+      const deadline = Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
       try {
-        const { client } = options;
-        const deadline = Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
         const handle = await client.connection.withDeadline(deadline, () =>
           client.workflow.start(deliverEvent, {
             workflowId,
@@ -64,6 +76,7 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
             workflowIdConflictPolicy: 'FAIL',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
             staticSummary: publishOptions.summary ?? summarize(event, targets),
+            ...(publishOptions.fingerprint ? { memo: { [FINGERPRINT_MEMO]: publishOptions.fingerprint } } : {}),
             typedSearchAttributes: [
               { key: eventTypeKey, value: event.type },
               // An event split into parts lists its endpoints on the parts: here they would not fit one attribute.
@@ -74,8 +87,12 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
         );
         return { workflowId: handle.workflowId, duplicate: false };
       } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, duplicate: true };
-        throw error;
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        if (!publishOptions.fingerprint) return { workflowId, duplicate: true };
+        // Only a repeat pays for this read: it tells a retry of the same event from another event reusing its id.
+        const { memo } = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(workflowId).describe());
+        const first = memo?.[FINGERPRINT_MEMO];
+        return { workflowId, duplicate: true, ...(typeof first === 'string' ? { sameContent: first === publishOptions.fingerprint } : {}) };
       }
     },
   };

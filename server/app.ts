@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -6,18 +7,37 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   type HTTPMethods,
+  type RawServerDefault,
 } from 'fastify';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { CLOUDEVENT_BATCH_MEDIA_TYPE, CLOUDEVENT_MEDIA_TYPE } from '../domain/cloudevents.js';
+import { EndpointOperationError } from '../errors.js';
+import type { Keyring } from './auth.js';
+import { registerGuard } from './guard.js';
+import { registerOpenApi } from './openapi.js';
+import { sendProblem } from './problem.js';
+import type { RateLimits } from './rate-limits.js';
 import { registerEndpointRoutes, type EndpointRoutesDeps } from './routes/endpoints.js';
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
-import { EndpointOperationError } from '../errors.js';
-import { sendProblem } from './problem.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerSourceRoutes, type SourceRoutesDeps } from './routes/sources.js';
+import { RequestValidationError, zodValidatorCompiler } from './validation.js';
 
-export interface AppDeps extends EventRoutesDeps {
+/** The Fastify instance routes are declared on: zod schemas give each handler its types. */
+export type Api = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export interface AppDeps {
+  readonly events: EventRoutesDeps;
   readonly endpoints: EndpointRoutesDeps;
+  readonly sources: SourceRoutesDeps;
+  readonly keyring: Keyring;
+  readonly limits: RateLimits;
   readonly bodyLimitBytes: number;
   /** Resolves when Temporal answers; `/readyz` reports its failure as 503. */
   readonly checkReady: () => Promise<void>;
   readonly logger?: FastifyBaseLogger;
+  /** The version the OpenAPI document states. */
+  readonly version?: string;
 }
 
 /** One log line per request, when it completes, instead of Fastify's two; never headers or bodies. */
@@ -25,7 +45,13 @@ class OneLineRequestLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    const line = {
+      method: request.method,
+      url: request.url.split('?')[0],
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      ...(request.principal ? { key: request.principal.keyId } : {}),
+    };
     if (error) reply.log.error({ ...line, err: error }, 'request');
     else reply.log.info(line, 'request');
   }
@@ -34,7 +60,7 @@ class OneLineRequestLog extends LogController {
 const ROUTABLE_METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** Builds the HTTP API without listening, so tests can `inject()` requests or listen on port 0. */
-export function buildApp(deps: AppDeps): FastifyInstance {
+export function buildApp(deps: AppDeps): Api {
   const app = Fastify({
     bodyLimit: deps.bodyLimitBytes,
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -42,17 +68,39 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // The event id is chosen by the producer; a request id from the client would let it forge log correlation.
     requestIdHeader: false,
     logController: new OneLineRequestLog(),
-  });
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Every body is JSON: a text body would otherwise reach routes as a string.
+  app.removeContentTypeParser('text/plain');
+  // CloudEvents in structured mode are JSON under their own media types.
+  app.addContentTypeParser([CLOUDEVENT_MEDIA_TYPE, CLOUDEVENT_BATCH_MEDIA_TYPE], { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   const methodsByUrl = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
+    // A route under /v1 that forgot to say who may call it would be open to anyone: refuse to start instead.
+    if (route.url.startsWith('/v1') && route.config?.access === undefined) {
+      throw new Error(`route ${String(route.method)} ${route.url} declares no access`);
+    }
+    // The API's own routes get 405s; plugin routes such as the docs' static files keep Fastify's own answers.
+    if (route.config?.access === undefined) return;
     const methods = methodsByUrl.get(route.url) ?? new Set<string>();
     for (const method of [route.method].flat()) methods.add(method);
     methodsByUrl.set(route.url, methods);
   });
+  registerGuard(app, deps.keyring, deps.limits);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    // Routes let this error pass: answering it here keeps every route free of the same try/catch.
+    // Routes let these errors pass: answering them here keeps every route free of the same try/catch.
+    if (error instanceof RequestValidationError) {
+      return sendProblem(reply, {
+        status: 400,
+        type: 'validation-failed',
+        title: 'The request is not valid',
+        detail: `See errors for each problem in the ${partName(error.validationContext)} and where it is.`,
+        errors: error.details,
+      });
+    }
     if (error instanceof EndpointOperationError) {
       return error.reason === 'not-found'
         ? sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: error.message })
@@ -82,18 +130,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }),
   );
 
-  app.get('/healthz', () => ({ status: 'ok' }));
-  app.get('/readyz', async (request, reply) => {
-    try {
-      await deps.checkReady();
-      return { status: 'ready' };
-    } catch (error) {
-      request.log.warn({ err: error }, 'not ready');
-      return sendProblem(reply, { status: 503, type: 'not-ready', title: 'Service Unavailable', detail: 'Temporal is not reachable.' });
-    }
+  void app.register(async (api) => {
+    await registerOpenApi(api, deps.version ?? '0.0.0');
+    registerHealthRoutes(api, deps.checkReady);
+    registerEventRoutes(api, deps.events);
+    registerEndpointRoutes(api, deps.endpoints);
+    // Sources keep raw bodies for their signatures, so they get a scope with parsers of their own.
+    await api.register((scope, _options, done) => {
+      registerSourceRoutes(scope, deps.sources, deps.limits);
+      done();
+    });
   });
-  registerEventRoutes(app, deps);
-  registerEndpointRoutes(app, deps.endpoints);
 
   // A known path asked with the wrong method is a 405 with an Allow header, not a misleading 404.
   app.after(() => {
@@ -104,6 +151,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       app.route({
         method: others,
         url,
+        schema: { hide: true },
+        config: { access: 'public' },
         handler: async (request, reply) =>
           sendProblem(reply.header('allow', allow), {
             status: 405,
@@ -115,6 +164,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
   });
   return app;
+}
+
+function partName(context: string | undefined): string {
+  return context === 'querystring' ? 'query' : (context ?? 'request');
 }
 
 function problemTypeFor(error: FastifyError): string {

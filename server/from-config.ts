@@ -10,6 +10,12 @@ import { deliveryDefaultsFrom, endpointSettingsFrom, type Config } from '../conf
 import { buildApp } from './app.js';
 import { createTemporalPublisher } from '../runtime/publisher.js';
 import { createTemporalRegistry, type EndpointRegistry } from '../runtime/endpoint-registry.js';
+import { createKeyring } from './auth.js';
+import { createCatalogue } from './catalogue.js';
+import { createIngest } from './ingest.js';
+import { createRateLimits } from './rate-limits.js';
+import { createSourceDirectory } from './sources.js';
+import packageJson from '../package.json' with { type: 'json' };
 
 const READY_TIMEOUT_MS = 2_000;
 
@@ -18,10 +24,19 @@ export interface AppFromConfigOptions {
   readonly startTimeoutMs?: number;
   /** Where endpoints come from; by default the endpoint entities of the config's task queue, polled. */
   readonly registry?: EndpointRegistry;
+  /** Where API keys and source secrets are read, once, at build; `process.env` by default. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
-/** The API as the config describes it, publishing through `client` and routing by the endpoint registry. */
+/**
+ * The API as the config describes it, publishing through `client` and routing by the endpoint registry. A key or
+ * source secret missing from the environment fails here, with a ConfigError, before anything listens.
+ */
 export function buildAppFromConfig(config: Config, client: Client, options: AppFromConfigOptions = {}): FastifyInstance {
+  // Secrets first: a missing one must stop the API before it starts polling Temporal.
+  const env = options.env ?? process.env;
+  const keyring = createKeyring(config.api.keys, env);
+  const directory = createSourceDirectory(config.sources, env, config.api.invocation_log_size);
   const registry =
     options.registry ??
     createTemporalRegistry({
@@ -41,22 +56,33 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   const admin = createEndpointAdmin(client, config.temporal.task_queue, endpointSettingsFrom(config));
   const history = createDeliveryHistory(client);
   const redelivery = createRedelivery({ client, publisher, admin, registry, history, deliveryDefaults });
-  const app = buildApp({
-    ...(options.logger ? { logger: options.logger } : {}),
-    bodyLimitBytes: config.api.body_limit_bytes,
+  const ingest = createIngest({
     publisher,
     routes: () => registry.routes(),
-    endpoints: { admin, history, testSend: createTestSend({ client, admin, publisher, deliveryDefaults }), redelivery },
-    redelivery,
-    readReport: async (eventId) => {
-      try {
-        return await client.workflow.getHandle(eventWorkflowId(eventId)).query(deliveriesQuery);
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return undefined;
-        throw error;
-      }
-    },
     deliveryDefaults,
+    catalogue: createCatalogue(config.event_types),
+  });
+  const app = buildApp({
+    ...(options.logger ? { logger: options.logger } : {}),
+    version: packageJson.version,
+    bodyLimitBytes: config.api.body_limit_bytes,
+    keyring,
+    limits: createRateLimits(config.api.rate_limits),
+    events: {
+      ingest,
+      batchMax: config.api.batch_max,
+      redelivery,
+      readReport: async (eventId) => {
+        try {
+          return await client.workflow.getHandle(eventWorkflowId(eventId)).query(deliveriesQuery);
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) return undefined;
+          throw error;
+        }
+      },
+    },
+    endpoints: { admin, history, testSend: createTestSend({ client, admin, publisher, deliveryDefaults }), redelivery },
+    sources: { directory, ingest },
     checkReady: async () => {
       await client.connection.withDeadline(Date.now() + READY_TIMEOUT_MS, async () => {
         await client.connection.workflowService.getSystemInfo({});

@@ -1,5 +1,16 @@
+import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
-import { toJsonPointer, type ProblemDetail } from './problem.js';
+import { sendProblem, toJsonPointer, type ProblemDetail } from './problem.js';
+
+/** A request part broke its route's schema; the app's error handler answers it as 400 with every problem. */
+export class RequestValidationError extends Error {
+  override readonly name = 'RequestValidationError';
+  /** Set by Fastify: `body`, `querystring`, `params` or `headers`. */
+  validationContext?: string;
+  constructor(readonly details: readonly ProblemDetail[]) {
+    super('The request is not valid.');
+  }
+}
 
 /** The problems of a failed parse, one per location (the first said about it), each with a JSON pointer. */
 export function toProblemDetails(error: z.ZodError): ProblemDetail[] {
@@ -11,8 +22,26 @@ export function toProblemDetails(error: z.ZodError): ProblemDetail[] {
   return [...byPath.values()];
 }
 
-/** Whether a Content-Type header names JSON: `application/json` or any `+json` type, parameters aside. */
-export function isJsonContentType(header: string | undefined): boolean {
-  const mediaType = header?.split(';')[0]?.trim().toLowerCase() ?? '';
-  return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+/** Validates each request part with its route's zod schema, failing with one {@link RequestValidationError}. */
+export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema }) =>
+  (data) => {
+    const result = schema.safeParse(data);
+    return result.success ? { value: result.data } : { error: new RequestValidationError(toProblemDetails(result.error)) };
+  };
+
+/**
+ * For routes whose body schemas are per media type. Fastify validates a body only when its media type is listed, and
+ * a request without a body has none: both are refused here rather than reaching the handler unchecked.
+ */
+export async function requireListedMediaType(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const body = request.routeOptions.schema?.body as { content?: Record<string, unknown> } | undefined;
+  const listed = Object.keys(body?.content ?? {});
+  if (request.body !== undefined && request.mediaType !== undefined && listed.includes(request.mediaType)) return undefined;
+  return sendProblem(reply, {
+    status: 415,
+    type: 'unsupported-media-type',
+    title: 'Unsupported Media Type',
+    detail: `Send a body with Content-Type ${listed.join(' or ')}.`,
+  });
 }

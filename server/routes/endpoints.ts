@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { EndpointIdSchema, EndpointSchema, toEndpointInput } from '../../domain/endpoint.js';
 import type { AttemptRecord, DeliveryReport } from '../../domain/delivery.js';
@@ -6,11 +6,14 @@ import type { EndpointState, PublishedEndpointState } from '../../domain/endpoin
 import type { DeliveryHistory } from '../delivery-history.js';
 import type { Redelivery } from '../redelivery.js';
 import type { EndpointAction, EndpointAdmin } from '../endpoint-admin.js';
+import type { Api } from '../app.js';
 import { sendProblem } from '../problem.js';
-import { isJsonContentType, toProblemDetails } from '../validation.js';
+import { EndpointViewSchema, PROBLEM_RESPONSES } from '../schemas.js';
+import { toProblemDetails } from '../validation.js';
 
 const ACTIONS: readonly EndpointAction[] = ['pause', 'resume', 'disable', 'enable'];
-const ActionBodySchema = z.strictObject({ reason: z.string().min(1).max(500).optional() }).optional();
+// A POST without a body has a null one.
+const ActionBodySchema = z.strictObject({ reason: z.string().min(1).max(500).optional() }).nullish();
 // Everything of a definition may change but its id, which names the entity.
 const EndpointPatchSchema = z.record(z.string(), z.unknown()).refine((patch) => !('id' in patch), 'the id of an endpoint cannot change');
 
@@ -44,119 +47,225 @@ export interface EndpointRoutesDeps {
   readonly redelivery: Redelivery;
 }
 
+const IdParamsSchema = z.strictObject({ id: z.string() });
+
+const DeliveriesPageSchema = z.strictObject({
+  data: z.array(
+    z.strictObject({
+      event_id: z.string(),
+      workflow_id: z.string(),
+      event_type: z.string().optional(),
+      status: z.string().optional(),
+      started_at: z.string().optional(),
+    }),
+  ),
+  next_page_token: z.string().optional(),
+});
+
+const TestResultSchema = z.strictObject({
+  event_id: z.string(),
+  status: z.string(),
+  reason: z.string().optional(),
+  attempt: z.looseObject({ started_at: z.string(), duration_ms: z.number(), verdict: z.string() }).nullable(),
+});
+
+type EndpointView = z.output<typeof EndpointViewSchema>;
+
 /** `/v1/endpoints`: create, read, change, delete, pause/resume/disable/enable, list deliveries, send a test. */
-export function registerEndpointRoutes(app: FastifyInstance, { admin, history, testSend, redelivery }: EndpointRoutesDeps): void {
-  const invalid = (reply: FastifyReply, error: z.ZodError, title: string): FastifyReply =>
-    sendProblem(reply, {
-      status: 400,
-      type: 'validation-failed',
-      title,
-      detail: 'See errors for each problem and where it is.',
-      errors: toProblemDetails(error),
-    });
-  const notJson = (reply: FastifyReply): FastifyReply =>
-    sendProblem(reply, {
-      status: 415,
-      type: 'unsupported-media-type',
-      title: 'Unsupported Media Type',
-      detail: 'Send JSON with Content-Type: application/json.',
-    });
-  const idOf = (params: unknown): string | undefined => {
-    const parsed = EndpointIdSchema.safeParse((params as { id?: unknown }).id);
+export function registerEndpointRoutes(app: Api, { admin, history, testSend, redelivery }: EndpointRoutesDeps): void {
+  const view = (state: Parameters<typeof endpointView>[0]): EndpointView => endpointView(state) as EndpointView;
+  const idOf = (params: { id: string }): string | undefined => {
+    const parsed = EndpointIdSchema.safeParse(params.id);
     return parsed.success ? parsed.data : undefined;
   };
   const noSuchId = (reply: FastifyReply): FastifyReply =>
     sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No endpoint has that id.' });
+  const common = { tags: ['endpoints'], security: [{ apiKey: [] }] };
 
-  app.post('/v1/endpoints', async (request, reply) => {
-    if (!isJsonContentType(request.headers['content-type'])) return notJson(reply);
-    const parsed = EndpointSchema.safeParse(request.body);
-    if (!parsed.success) return invalid(reply, parsed.error, 'The endpoint is not valid');
-    return reply.code(201).send(endpointView(await admin.create(parsed.data)));
-  });
+  app.post(
+    '/v1/endpoints',
+    {
+      schema: { ...common, summary: 'Create an endpoint', body: EndpointSchema, response: { 201: EndpointViewSchema, ...PROBLEM_RESPONSES } },
+      config: { access: 'manage' },
+    },
+    async (request, reply) => reply.code(201).send(view(await admin.create(request.body))),
+  );
 
-  app.get('/v1/endpoints', async () => ({ data: (await admin.list()).map(endpointView) }));
+  app.get(
+    '/v1/endpoints',
+    {
+      schema: { ...common, summary: 'List the endpoints', response: { 200: z.strictObject({ data: z.array(EndpointViewSchema) }), ...PROBLEM_RESPONSES } },
+      config: { access: 'read' },
+    },
+    async () => ({ data: (await admin.list()).map(view) }),
+  );
 
-  app.get('/v1/endpoints/:id', async (request, reply) => {
-    const id = idOf(request.params);
-    if (!id) return noSuchId(reply);
-    return endpointView(await admin.get(id));
-  });
+  app.get(
+    '/v1/endpoints/:id',
+    {
+      schema: { ...common, summary: 'Read an endpoint', params: IdParamsSchema, response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES } },
+      config: { access: 'read' },
+    },
+    async (request, reply) => {
+      const id = idOf(request.params);
+      return id ? view(await admin.get(id)) : noSuchId(reply);
+    },
+  );
 
-  app.patch('/v1/endpoints/:id', async (request, reply) => {
-    const id = idOf(request.params);
-    if (!id) return noSuchId(reply);
-    if (!isJsonContentType(request.headers['content-type'])) return notJson(reply);
-    const patch = EndpointPatchSchema.safeParse(request.body);
-    if (!patch.success) return invalid(reply, patch.error, 'The change is not valid');
-    const current = await admin.get(id);
-    const merged = EndpointSchema.safeParse({ ...toEndpointInput(current.endpoint), ...patch.data });
-    if (!merged.success) return invalid(reply, merged.error, 'The changed endpoint is not valid');
-    return endpointView(await admin.replace(merged.data));
-  });
-
-  app.delete('/v1/endpoints/:id', async (request, reply) => {
-    const id = idOf(request.params);
-    if (!id) return noSuchId(reply);
-    return endpointView(await admin.remove(id));
-  });
-
-  for (const action of ACTIONS) {
-    app.post(`/v1/endpoints/:id/${action}`, async (request, reply) => {
+  app.patch(
+    '/v1/endpoints/:id',
+    {
+      schema: {
+        ...common,
+        summary: 'Change an endpoint',
+        description: 'The fields given replace the current ones; the result must be a valid endpoint.',
+        params: IdParamsSchema,
+        body: EndpointPatchSchema,
+        response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'manage' },
+    },
+    async (request, reply) => {
       const id = idOf(request.params);
       if (!id) return noSuchId(reply);
-      const body = ActionBodySchema.safeParse(request.body ?? undefined);
-      if (!body.success) return invalid(reply, body.error, 'The request is not valid');
-      return endpointView(await admin.act(id, action, body.data?.reason));
-    });
+      const current = await admin.get(id);
+      const merged = EndpointSchema.safeParse({ ...toEndpointInput(current.endpoint), ...request.body });
+      if (!merged.success) {
+        return sendProblem(reply, {
+          status: 400,
+          type: 'validation-failed',
+          title: 'The changed endpoint is not valid',
+          detail: 'See errors for each problem and where it is.',
+          errors: toProblemDetails(merged.error),
+        });
+      }
+      return view(await admin.replace(merged.data));
+    },
+  );
+
+  app.delete(
+    '/v1/endpoints/:id',
+    {
+      schema: { ...common, summary: 'Delete an endpoint', params: IdParamsSchema, response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES } },
+      config: { access: 'manage' },
+    },
+    async (request, reply) => {
+      const id = idOf(request.params);
+      return id ? view(await admin.remove(id)) : noSuchId(reply);
+    },
+  );
+
+  for (const action of ACTIONS) {
+    app.post(
+      `/v1/endpoints/:id/${action}`,
+      {
+        schema: {
+          ...common,
+          summary: `${action[0]?.toUpperCase()}${action.slice(1)} an endpoint`,
+          description: ACTION_DESCRIPTIONS[action],
+          params: IdParamsSchema,
+          body: ActionBodySchema,
+          response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES },
+        },
+        config: { access: 'manage' },
+      },
+      async (request, reply) => {
+        const id = idOf(request.params);
+        return id ? view(await admin.act(id, action, request.body?.reason)) : noSuchId(reply);
+      },
+    );
   }
 
-  app.get('/v1/endpoints/:id/deliveries', async (request, reply) => {
-    const id = idOf(request.params);
-    if (!id) return noSuchId(reply);
-    const query = DeliveriesQuerySchema.safeParse(request.query);
-    if (!query.success) return invalid(reply, query.error, 'The query is not valid');
-    const { status, since, page_size: pageSize, page_token: pageToken } = query.data;
-    const page = await history.list(id, {
-      pageSize,
-      ...(status ? { status } : {}),
-      ...(since ? { since: new Date(since) } : {}),
-      ...(pageToken ? { pageToken } : {}),
-    });
-    return {
-      data: page.entries.map((entry) => ({
-        event_id: entry.eventId,
-        workflow_id: entry.workflowId,
-        ...(entry.eventType ? { event_type: entry.eventType } : {}),
-        ...(entry.status ? { status: entry.status } : {}),
-        ...(entry.startedAt ? { started_at: entry.startedAt } : {}),
-      })),
-      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-    };
-  });
+  app.get(
+    '/v1/endpoints/:id/deliveries',
+    {
+      schema: {
+        ...common,
+        summary: 'The events routed to an endpoint, newest first',
+        params: IdParamsSchema,
+        querystring: DeliveriesQuerySchema,
+        response: { 200: DeliveriesPageSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'read' },
+    },
+    async (request, reply) => {
+      const id = idOf(request.params);
+      if (!id) return noSuchId(reply);
+      const { status, since, page_size: pageSize, page_token: pageToken } = request.query;
+      const page = await history.list(id, {
+        pageSize,
+        ...(status ? { status } : {}),
+        ...(since ? { since: new Date(since) } : {}),
+        ...(pageToken ? { pageToken } : {}),
+      });
+      return {
+        data: page.entries.map((entry) => ({
+          event_id: entry.eventId,
+          workflow_id: entry.workflowId,
+          ...(entry.eventType ? { event_type: entry.eventType } : {}),
+          ...(entry.status ? { status: entry.status } : {}),
+          ...(entry.startedAt ? { started_at: entry.startedAt } : {}),
+        })),
+        ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+      };
+    },
+  );
 
-  app.post('/v1/endpoints/:id/recover', async (request, reply) => {
-    const id = idOf(request.params);
-    if (!id) return noSuchId(reply);
-    const query = RecoverQuerySchema.safeParse(request.query);
-    if (!query.success) return invalid(reply, query.error, 'The query is not valid');
-    const results = await redelivery.recover(id, new Date(query.data.since));
-    return reply.code(202).send({ recovered: results.map((result) => ({ event_id: result.eventId, workflow_id: result.workflowId })) });
-  });
+  app.post(
+    '/v1/endpoints/:id/recover',
+    {
+      schema: {
+        ...common,
+        summary: 'Redeliver every failed delivery since a time',
+        params: IdParamsSchema,
+        querystring: RecoverQuerySchema,
+        response: {
+          202: z.strictObject({ recovered: z.array(z.strictObject({ event_id: z.string(), workflow_id: z.string() })) }),
+          ...PROBLEM_RESPONSES,
+        },
+      },
+      config: { access: 'manage' },
+    },
+    async (request, reply) => {
+      const id = idOf(request.params);
+      if (!id) return noSuchId(reply);
+      const results = await redelivery.recover(id, new Date(request.query.since));
+      return reply.code(202).send({ recovered: results.map((result) => ({ event_id: result.eventId, workflow_id: result.workflowId })) });
+    },
+  );
 
-  app.post('/v1/endpoints/:id/test', async (request, reply) => {
-    const id = idOf(request.params);
-    if (!id) return noSuchId(reply);
-    const report = await testSend(id);
-    const delivery = report.deliveries[0];
-    return {
-      event_id: report.eventId,
-      status: delivery?.status ?? report.status,
-      ...(delivery?.reason ? { reason: delivery.reason } : {}),
-      attempt: delivery?.attempts[0] ? attemptView(delivery.attempts[0]) : null,
-    };
-  });
+  app.post(
+    '/v1/endpoints/:id/test',
+    {
+      schema: {
+        ...common,
+        summary: 'Send a test event to an endpoint and wait for the outcome',
+        params: IdParamsSchema,
+        response: { 200: TestResultSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'manage' },
+    },
+    async (request, reply) => {
+      const id = idOf(request.params);
+      if (!id) return noSuchId(reply);
+      const report = await testSend(id);
+      const delivery = report.deliveries[0];
+      return {
+        event_id: report.eventId,
+        status: delivery?.status ?? report.status,
+        ...(delivery?.reason ? { reason: delivery.reason } : {}),
+        attempt: delivery?.attempts[0] ? attemptView(delivery.attempts[0]) : null,
+      };
+    },
+  );
 }
+
+const ACTION_DESCRIPTIONS: Record<EndpointAction, string> = {
+  pause: 'Deliveries are held, not attempted, until it is resumed.',
+  resume: 'Held deliveries are released at delivery.resume_rate per second.',
+  disable: 'Deliveries are recorded and not sent; held ones are cancelled.',
+  enable: 'The endpoint takes deliveries again.',
+};
 
 function attemptView(attempt: AttemptRecord) {
   return {

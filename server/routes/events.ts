@@ -1,113 +1,286 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { CLOUDEVENT_BATCH_MEDIA_TYPE, CLOUDEVENT_MEDIA_TYPE, CloudEventSchema, fromCloudEvent, type CloudEvent } from '../../domain/cloudevents.js';
 import type { DeliveryReport } from '../../domain/delivery.js';
-import { EventIdSchema, IncomingEventSchema, type WebhookEvent } from '../../domain/event.js';
-import type { RouteIndex } from '../../domain/routing.js';
-import { toRoutedTarget, type DeliveryDefaults } from '../../domain/target.js';
-import { createEventId } from '../event-id.js';
-import { sendProblem } from '../problem.js';
-import type { EventPublisher } from '../../runtime/publisher.js';
+import { EventIdSchema, IncomingEventSchema, type IncomingEvent } from '../../domain/event.js';
+import type { Api } from '../app.js';
+import type { CatalogueVerdict } from '../catalogue.js';
+import type { Ingest, IngestResult } from '../ingest.js';
+import { sendProblem, type Problem, type ProblemDetail } from '../problem.js';
 import type { Redelivery } from '../redelivery.js';
-import type { RoutableEndpoint } from '../../runtime/endpoint-registry.js';
-import { isJsonContentType, toProblemDetails } from '../validation.js';
+import {
+  BatchAcceptedSchema,
+  DeliveryReportSchema,
+  EventAcceptedSchema,
+  EventTypeViewSchema,
+  PROBLEM_RESPONSES,
+  RedeliveryAcceptedSchema,
+} from '../schemas.js';
+import { requireListedMediaType } from '../validation.js';
 
 export interface EventRoutesDeps {
-  readonly publisher: EventPublisher;
-  /** The endpoints events are routed to, as of now. */
-  readonly routes: () => RouteIndex<RoutableEndpoint>;
-  readonly deliveryDefaults: DeliveryDefaults;
+  readonly ingest: Ingest;
   /** The delivery report of an event, from its workflow; `undefined` when there is no such event (any more). */
   readonly readReport: (eventId: string) => Promise<DeliveryReport | undefined>;
   readonly redelivery: Redelivery;
-  readonly now?: () => Date;
+  /** Most events one batch may carry. */
+  readonly batchMax: number;
+}
+
+const IdempotencyHeadersSchema = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .optional()
+    .meta({ description: 'names the send: a repeat within retention returns the first answer and delivers nothing new' }),
+});
+
+const IdParamsSchema = z.strictObject({ id: z.string() });
+// A POST without a body has a null one.
+const RedeliverBodySchema = z.strictObject({ endpoint_id: z.string().min(1).max(100).optional() }).nullish();
+const BATCH_CONCURRENCY = 16;
+
+/** `/v1/events`: send one event or a batch (JSON or CloudEvents), read an event's deliveries, send it again. */
+export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
+  const { ingest } = deps;
+  const BatchBodySchema = z.strictObject({ events: z.array(IncomingEventSchema).min(1).max(deps.batchMax) });
+
+  app.post(
+    '/v1/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Send an event',
+        description:
+          'Answers 202 once the event is durably in Temporal. A repeated event id (or Idempotency-Key) answers like the first time, with `idempotent-replayed: true`, and delivers nothing new.',
+        security: [{ apiKey: [] }],
+        headers: IdempotencyHeadersSchema,
+        body: {
+          content: {
+            'application/json': { schema: IncomingEventSchema },
+            [CLOUDEVENT_MEDIA_TYPE]: { schema: CloudEventSchema },
+          },
+        },
+        response: { 202: EventAcceptedSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'ingest' },
+      preValidation: requireListedMediaType,
+    },
+    async (request, reply) => {
+      const incoming = request.mediaType === CLOUDEVENT_MEDIA_TYPE ? fromCloudEvent(request.body as CloudEvent) : (request.body as IncomingEvent);
+      if ('error' in incoming) return invalid(reply, [{ path: '/data_base64', message: incoming.error }]);
+      const refusal = refusalOf(ingest.check(incoming), '', incoming.type);
+      if (refusal) return sendProblem(reply, refusal);
+
+      const result = await ingest.accept(incoming, idempotentId(request, request.headers['idempotency-key']));
+      request.log.info({ eventId: result.id, eventType: incoming.type, endpoints: result.endpoints, outcome: result.outcome }, 'event');
+      if (result.outcome === 'conflict') return sendProblem(reply, conflict(result));
+      // A repeat answers like the first time, so a producer retrying after a lost response sees success;
+      // the header tells the curious that nothing new was started.
+      if (result.outcome === 'replayed') reply.header('idempotent-replayed', 'true');
+      return reply.code(202).send({ id: result.id, workflow_id: result.workflowId });
+    },
+  );
+
+  app.post(
+    '/v1/events/batch',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Send several events',
+        description: `Up to ${deps.batchMax} events. Every event is checked before any is started: one invalid event refuses the batch. Each event is then accepted on its own; 207 says some were not, and which, so that sending the batch again (same ids) completes it without delivering any twice.`,
+        security: [{ apiKey: [] }],
+        headers: IdempotencyHeadersSchema,
+        body: {
+          content: {
+            'application/json': { schema: BatchBodySchema },
+            [CLOUDEVENT_BATCH_MEDIA_TYPE]: { schema: z.array(CloudEventSchema).min(1).max(deps.batchMax) },
+          },
+        },
+        response: { 202: BatchAcceptedSchema, 207: BatchAcceptedSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'ingest' },
+      preValidation: requireListedMediaType,
+    },
+    async (request, reply) => {
+      const cloud = request.mediaType === CLOUDEVENT_BATCH_MEDIA_TYPE;
+      const prefix = cloud ? '' : '/events';
+      const incoming = cloud
+        ? (request.body as CloudEvent[]).map(fromCloudEvent)
+        : (request.body as z.infer<typeof BatchBodySchema>).events;
+
+      const problems: ProblemDetail[] = [];
+      const unknown: ProblemDetail[] = [];
+      const seen = new Set<string>();
+      incoming.forEach((event, index) => {
+        const at = `${prefix}/${index}`;
+        if ('error' in event) return void problems.push({ path: `${at}/data_base64`, message: event.error });
+        if (event.id !== undefined && seen.has(event.id)) problems.push({ path: `${at}/id`, message: 'this id is used earlier in the batch' });
+        if (event.id !== undefined) seen.add(event.id);
+        const verdict = ingest.check(event);
+        if (verdict.kind === 'unknown-type') unknown.push({ path: `${at}/type`, message: unknownTypeMessage(event.type) });
+        if (verdict.kind === 'invalid-data') problems.push(...verdict.errors.map((error) => ({ ...error, path: `${at}${error.path}` })));
+      });
+      if (unknown.length > 0) return sendProblem(reply, { ...UNKNOWN_TYPE, detail: 'The catalogue does not list these types.', errors: unknown });
+      if (problems.length > 0) return invalid(reply, problems);
+
+      const events = incoming as IncomingEvent[];
+      const key = idempotentId(request, request.headers['idempotency-key']);
+      const results = await mapBounded(events, BATCH_CONCURRENCY, async (event, index) => {
+        try {
+          const result = await ingest.accept(event, key === undefined ? undefined : `${key}-${index}`);
+          if (result.outcome === 'conflict') return { index, status: 'conflict' as const, id: result.id, problem: problemBody(conflict(result)) };
+          return { index, status: result.outcome, id: result.id, workflow_id: result.workflowId };
+        } catch (error) {
+          request.log.error({ err: error, index }, 'batch event not accepted');
+          return { index, status: 'failed' as const, id: event.id ?? '', problem: problemBody(UNAVAILABLE) };
+        }
+      });
+      const accepted = results.filter((result) => result.status === 'accepted' || result.status === 'replayed').length;
+      request.log.info({ events: events.length, accepted }, 'batch');
+      return reply.code(accepted === results.length ? 202 : 207).send({ accepted, failed: results.length - accepted, data: results });
+    },
+  );
+
+  app.get(
+    '/v1/events/:id',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Read an event’s deliveries',
+        security: [{ apiKey: [] }],
+        params: IdParamsSchema,
+        response: { 200: DeliveryReportSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'read' },
+    },
+    async (request, reply) => {
+      const id = EventIdSchema.safeParse(request.params.id);
+      const report = id.success ? await deps.readReport(id.data) : undefined;
+      if (!report) return noSuchEvent(reply);
+      return snakeCase(report) as z.output<typeof DeliveryReportSchema>;
+    },
+  );
+
+  app.post(
+    '/v1/events/:id/redeliver',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Send an event again',
+        description: 'To every endpoint it was routed to, or to `endpoint_id`; receivers see the same webhook-id.',
+        security: [{ apiKey: [] }],
+        params: IdParamsSchema,
+        body: RedeliverBodySchema,
+        response: { 202: RedeliveryAcceptedSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'manage' },
+    },
+    async (request, reply) => {
+      const id = EventIdSchema.safeParse(request.params.id);
+      const result = id.success ? await deps.redelivery.redeliver(id.data, request.body?.endpoint_id) : undefined;
+      if (!result) return noSuchEvent(reply);
+      return reply.code(202).send({ event_id: result.eventId, workflow_id: result.workflowId, endpoints: result.endpoints });
+    },
+  );
+
+  app.get(
+    '/v1/event-types',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'The event-type catalogue',
+        description: 'Empty when the configuration declares none, and every type is then accepted.',
+        security: [{ apiKey: [] }],
+        response: { 200: z.strictObject({ data: z.array(EventTypeViewSchema) }), ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'read' },
+    },
+    () => ({ data: [...ingest.catalogue.entries] }),
+  );
+}
+
+const UNKNOWN_TYPE = { status: 422, type: 'unknown-event-type', title: 'Unknown event type' } as const;
+const UNAVAILABLE: Problem = {
+  status: 503,
+  type: 'temporal-unavailable',
+  title: 'Service Unavailable',
+  detail: 'Temporal did not confirm the event, so it was not accepted. Send it again with the same id.',
+};
+
+const unknownTypeMessage = (type: string): string => `"${type}" is not in the event-type catalogue`;
+
+/** The answer to an event the catalogue refuses, with paths under `prefix`; `undefined` if it accepts it. */
+export function refusalOf(verdict: CatalogueVerdict, prefix: string, type?: string): Problem | undefined {
+  if (verdict.kind === 'unknown-type') {
+    return { ...UNKNOWN_TYPE, detail: unknownTypeMessage(type ?? ''), errors: [{ path: `${prefix}/type`, message: 'not in the catalogue' }] };
+  }
+  if (verdict.kind === 'invalid-data') {
+    return {
+      status: 400,
+      type: 'validation-failed',
+      title: 'The event’s data does not match its type’s schema',
+      detail: 'See errors for each problem and where it is.',
+      errors: verdict.errors.map((error) => ({ ...error, path: `${prefix}${error.path}` })),
+    };
+  }
+  return undefined;
+}
+
+function conflict(result: IngestResult): Problem {
+  return {
+    status: 409,
+    type: 'idempotency-conflict',
+    title: 'Conflict',
+    detail: `An event with id "${result.id}" was already accepted with other content; send a new event under a new id.`,
+  };
+}
+
+function invalid(reply: FastifyReply, errors: readonly ProblemDetail[]): FastifyReply {
+  return sendProblem(reply, { status: 400, type: 'validation-failed', title: 'The request is not valid', errors });
+}
+
+function noSuchEvent(reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No event has that id (or its retention has passed).' });
+}
+
+function problemBody(problem: Problem) {
+  return { type: `https://temporal-webhooks.dev/problems/${problem.type}`, title: problem.title, status: problem.status, ...(problem.detail ? { detail: problem.detail } : {}) };
+}
+
+/**
+ * The event id an Idempotency-Key stands for, scoped by the caller's key so that two producers choosing the same
+ * key never collide. An id in the event itself takes precedence.
+ */
+function idempotentId(request: FastifyRequest, key: string | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  const scope = request.principal?.keyId ?? 'anonymous';
+  return `idem_${createHash('sha256').update(`${scope}\n${key}`).digest('base64url').slice(0, 32)}`;
+}
+
+/** Maps with at most `limit` calls in flight, keeping order: a batch must not open a hundred starts at once. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, map: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 /** Turns the report's camelCase keys into the API's snake_case ones, leaving header names as they are. */
 function snakeCase(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((item) => snakeCase(item));
-  if (value === null || typeof value !== 'object' || key === 'responseHeaders') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (key === 'responseHeaders') return value;
   return Object.fromEntries(
     Object.entries(value).map(([name, inner]) => [name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), snakeCase(inner, name)]),
   );
 }
-
-/** `POST /v1/events` accepts an event once it is durably in Temporal; `GET /v1/events/{id}` shows its deliveries. */
-export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
-  const now = deps.now ?? (() => new Date());
-
-  app.post('/v1/events', async (request, reply) => {
-    if (!isJsonContentType(request.headers['content-type'])) {
-      return sendProblem(reply, {
-        status: 415,
-        type: 'unsupported-media-type',
-        title: 'Unsupported Media Type',
-        detail: 'Send the event as JSON with Content-Type: application/json.',
-      });
-    }
-    const parsed = IncomingEventSchema.safeParse(request.body);
-    if (!parsed.success) {
-      return sendProblem(reply, {
-        status: 400,
-        type: 'validation-failed',
-        title: 'The event is not valid',
-        detail: 'See errors for each problem and where it is.',
-        errors: toProblemDetails(parsed.error),
-      });
-    }
-
-    const acceptedAt = now();
-    const event: WebhookEvent = {
-      id: parsed.data.id ?? createEventId(acceptedAt),
-      type: parsed.data.type,
-      timestamp: parsed.data.timestamp ?? acceptedAt.toISOString(),
-      data: parsed.data.data ?? {},
-    };
-    const targets = deps
-      .routes()
-      .route(event.type)
-      .map((endpoint) => toRoutedTarget(endpoint, deps.deliveryDefaults));
-    const result = await deps.publisher.publish(event, targets);
-    request.log.info(
-      { eventId: event.id, eventType: event.type, endpoints: targets.length, duplicate: result.duplicate },
-      'event accepted',
-    );
-    // A repeat answers like the first time, so a producer retrying after a lost response sees success;
-    // the header tells the curious that nothing new was started.
-    if (result.duplicate) reply.header('idempotent-replayed', 'true');
-    return reply.code(202).send({ id: event.id, workflow_id: result.workflowId });
-  });
-
-  app.get('/v1/events/:id', async (request, reply) => {
-    const id = EventIdSchema.safeParse((request.params as { id?: unknown }).id);
-    const report = id.success ? await deps.readReport(id.data) : undefined;
-    if (!report) return noSuchEvent(reply);
-    return snakeCase(report);
-  });
-
-  app.post('/v1/events/:id/redeliver', async (request, reply) => {
-    const id = EventIdSchema.safeParse((request.params as { id?: unknown }).id);
-    const body = RedeliverBodySchema.safeParse(request.body ?? undefined);
-    if (!body.success) {
-      return sendProblem(reply, {
-        status: 400,
-        type: 'validation-failed',
-        title: 'The request is not valid',
-        errors: toProblemDetails(body.error),
-      });
-    }
-    const result = id.success ? await deps.redelivery.redeliver(id.data, body.data?.endpoint_id) : undefined;
-    if (!result) return noSuchEvent(reply);
-    return reply.code(202).send({ event_id: result.eventId, workflow_id: result.workflowId, endpoints: result.endpoints });
-  });
-}
-
-function noSuchEvent(reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, {
-    status: 404,
-    type: 'not-found',
-    title: 'Not Found',
-    detail: 'No event has that id (or its retention has passed).',
-  });
-}
-
-const RedeliverBodySchema = z.strictObject({ endpoint_id: z.string().min(1).max(100).optional() }).optional();

@@ -56,7 +56,7 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
     options.workerProcess ? startProcessWorker(taskQueue) : startTestWorker(taskQueue, workerOptions);
   let worker = await startWorker();
   const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
-  const app = buildAppFromConfig(config, client, { registry });
+  const app = buildAppFromConfig(config, client, { registry, ...(env ? { env } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     app,
@@ -79,4 +79,33 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
 /** POSTs `body` as JSON to the gateway's `path`. */
 export function postJson(gateway: TestGateway, path: string, body: unknown): Promise<Response> {
   return fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** The API alone, on a task queue no worker polls: events are started and stay put, which is all an API test needs. */
+export interface TestApi {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly client: Client;
+  readonly config: Config;
+  stop(): Promise<void>;
+}
+
+/** Starts the API from a config, with keys and source secrets read from `env`. */
+export async function startApi(input: Omit<ConfigInput, 'temporal'> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestApi> {
+  const parsed = ConfigSchema.parse(input);
+  const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('api') } };
+  const client = await connectTestClient();
+  const registry = createTemporalRegistry({ client, taskQueue: config.temporal.task_queue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
+  const app = buildAppFromConfig(config, client, { registry, env });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    app,
+    url,
+    client,
+    config,
+    async stop() {
+      await app.close();
+      await client.connection.close();
+    },
+  };
 }

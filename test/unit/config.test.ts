@@ -90,7 +90,7 @@ describe('parseConfig', () => {
     const problems = problemsOf(() =>
       parseConfig('endpoints: [{ id: a, url: "https://x.test" }, { id: a, url: "https://y.test" }]', 'dup.yaml'),
     );
-    expect(problems).toEqual(['endpoints[1].id: duplicate endpoint id "a"']);
+    expect(problems).toEqual(['endpoints[1].id: duplicate id "a"']);
   });
 
   test('reports a syntax error with its line', () => {

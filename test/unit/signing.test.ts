@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, test } from 'vitest';
-import { signHexSha256, signStandardWebhooks } from '../../activities/signing.js';
+import { constantTimeEqual, signHexSha256, signStandardWebhooks, verifyHexSha256, verifyStandardWebhooks } from '../../runtime/signing.js';
 
 describe('signStandardWebhooks', () => {
   test('matches the known answer of the Standard Webhooks specification', () => {
@@ -46,5 +46,51 @@ describe('signHexSha256', () => {
     expect(signHexSha256('key', 'The quick brown fox jumps over the lazy dog')).toBe(
       'sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8',
     );
+  });
+});
+
+describe('verifying inbound signatures', () => {
+  const secret = 'whsec_' + Buffer.from('another secret, thirty-two bytes').toString('base64');
+  const body = Buffer.from('{"message":"deploy finished","ok":true}');
+  const nowMs = 1_700_000_000_000;
+  const seconds = nowMs / 1_000;
+
+  test('accepts what the standardwebhooks library signs, and nothing altered', () => {
+    const signature = new Webhook(secret).sign('msg_1', new Date(nowMs), body.toString());
+    const headers = { id: 'msg_1', timestamp: String(seconds), signature };
+    expect(verifyStandardWebhooks(secret, body, headers, nowMs, 300_000)).toBe(true);
+    expect(verifyStandardWebhooks(secret, Buffer.from(body.toString().replace('true', 'false')), headers, nowMs, 300_000)).toBe(false);
+    expect(verifyStandardWebhooks(secret, body, { ...headers, id: 'msg_2' }, nowMs, 300_000)).toBe(false);
+    expect(verifyStandardWebhooks(secret, body, { ...headers, signature: undefined }, nowMs, 300_000)).toBe(false);
+  });
+
+  test('accepts any one of several signatures, as senders rotating a secret send', () => {
+    const good = signStandardWebhooks(secret, 'msg_1', seconds, body);
+    const headers = { id: 'msg_1', timestamp: String(seconds), signature: `v1,bm90IHRoaXMgb25l ${good}` };
+    expect(verifyStandardWebhooks(secret, body, headers, nowMs, 300_000)).toBe(true);
+  });
+
+  test('refuses a timestamp outside the tolerance, either way, so an old message cannot be replayed', () => {
+    const old = seconds - 301;
+    const replayed = { id: 'msg_1', timestamp: String(old), signature: signStandardWebhooks(secret, 'msg_1', old, body) };
+    expect(verifyStandardWebhooks(secret, body, replayed, nowMs, 300_000)).toBe(false);
+    const future = seconds + 301;
+    const early = { id: 'msg_1', timestamp: String(future), signature: signStandardWebhooks(secret, 'msg_1', future, body) };
+    expect(verifyStandardWebhooks(secret, body, early, nowMs, 300_000)).toBe(false);
+    expect(verifyStandardWebhooks(secret, body, { ...replayed, timestamp: 'soon' }, nowMs, 300_000)).toBe(false);
+  });
+
+  test('checks sha256= hex signatures over the raw bytes, case-insensitively', () => {
+    const header = `sha256=${createHmac('sha256', 'shared').update(body).digest('hex')}`;
+    expect(verifyHexSha256('shared', body, header)).toBe(true);
+    expect(verifyHexSha256('shared', body, header.toUpperCase().replace('SHA256=', 'sha256='))).toBe(true);
+    expect(verifyHexSha256('other', body, header)).toBe(false);
+    expect(verifyHexSha256('shared', body, undefined)).toBe(false);
+  });
+
+  test('constantTimeEqual tells equal strings from any other, whatever their lengths', () => {
+    expect(constantTimeEqual('s3cret', 's3cret')).toBe(true);
+    expect(constantTimeEqual('s3cret', 's3cre')).toBe(false);
+    expect(constantTimeEqual('', 's3cret')).toBe(false);
   });
 });

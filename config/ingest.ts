@@ -1,0 +1,132 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
+import { z } from 'zod';
+import { DurationSchema } from '../domain/duration.js';
+import { EventTypeSchema } from '../domain/pattern.js';
+
+// Settings of the front door: who may call the API, how often, which event types it knows, and the inbound sources.
+
+/** What an API key may do. `manage` includes `read`. */
+export const API_SCOPES = ['ingest', 'read', 'manage'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+const IdSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'must start with a letter or digit and use only letters, digits, _ and -');
+
+export const ApiKeySchema = z
+  .strictObject({
+    id: IdSchema.meta({ description: 'name of the key, shown in logs and used to scope idempotency keys' }),
+    key_env: EnvNameSchema.optional().meta({ description: 'environment variable holding the key; the API keeps only its hash' }),
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of the key')
+      .optional()
+      .meta({ description: 'the hex SHA-256 of the key, so that the key itself is stored nowhere on the server' }),
+    scopes: z
+      .array(z.enum(API_SCOPES))
+      .min(1)
+      .default(['ingest'])
+      .meta({ description: 'ingest (send events), read (GET anything), manage (change endpoints, redeliver; includes read)' }),
+  })
+  .refine((key) => (key.key_env === undefined) !== (key.key_sha256 === undefined), {
+    message: 'give exactly one of key_env and key_sha256',
+  });
+export type ApiKeyConfig = z.infer<typeof ApiKeySchema>;
+
+export const RateLimitSchema = z.strictObject({
+  limit: z.int().min(1).max(10_000_000).meta({ description: 'requests allowed per window' }),
+  window: DurationSchema.meta({ description: 'length of the window, e.g. 1m' }),
+});
+export type RateLimitConfig = z.infer<typeof RateLimitSchema>;
+
+export const RateLimitsSchema = z.strictObject({
+  global: RateLimitSchema.nullable()
+    .default({ limit: 1_000, window: 60_000 })
+    .meta({ description: 'requests per window to /v1 across all callers (default 1000 per 1m); null for none' }),
+  per_key: RateLimitSchema.nullable()
+    .default({ limit: 600, window: 60_000 })
+    .meta({ description: 'requests per window per API key, or per client address without keys (default 600 per 1m); null for none' }),
+  per_source: RateLimitSchema.nullable()
+    .default({ limit: 100, window: 60_000 })
+    .meta({ description: 'requests per window to each inbound source without a limit of its own (default 100 per 1m); null for none' }),
+});
+
+const SourceAuthSchema = z.discriminatedUnion('mode', [
+  z.strictObject({
+    mode: z.literal('secret'),
+    secret_env: EnvNameSchema,
+    header: z.string().min(1).default('x-webhook-secret'),
+  }),
+  z.strictObject({
+    mode: z.literal('hmac-sha256'),
+    secret_env: EnvNameSchema,
+    header: z.string().min(1).default('x-hub-signature-256'),
+  }),
+  z.strictObject({
+    mode: z.literal('standard-webhooks'),
+    secret_env: EnvNameSchema,
+    tolerance: DurationSchema.prefault('5m'),
+  }),
+]);
+export type SourceAuthConfig = z.infer<typeof SourceAuthSchema>;
+
+export const SourceSchema = z.strictObject({
+  id: IdSchema.meta({ description: 'the source is called at /v1/sources/<id>' }),
+  name: z.string().max(200).optional(),
+  event_type: EventTypeSchema.meta({ description: 'type of the events the source’s calls become' }),
+  enabled: z.boolean().default(true).meta({ description: 'a disabled source keeps its URL but answers 403' }),
+  auth: SourceAuthSchema.meta({
+    description: 'secret (a shared secret in a header), hmac-sha256 (sha256=<hex> of the body) or standard-webhooks',
+  }),
+  id_header: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'request header whose value becomes the event id, so a sender’s retry is not delivered twice' }),
+  rate_limit: RateLimitSchema.optional().meta({ description: 'this source’s own limit instead of api.rate_limits.per_source' }),
+});
+export type SourceConfig = z.infer<typeof SourceSchema>;
+
+/** A JSON Schema 2020-12 compiler with the standard formats; the same one checks schemas at load and data per event. */
+export function createSchemaCompiler(): Ajv2020 {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  // ajv-formats is CommonJS with a default export; under NodeNext the plugin is its `default`.
+  formats.default(ajv);
+  return ajv;
+}
+
+const schemaChecker = createSchemaCompiler();
+
+export const EventTypeEntrySchema = z.strictObject({
+  type: EventTypeSchema,
+  description: z.string().max(1_000).optional(),
+  schema: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .superRefine((schema, ctx) => {
+      if (schema === undefined) return;
+      try {
+        schemaChecker.compile(schema);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not a usable JSON Schema: ${(error as Error).message}` });
+      }
+    })
+    .meta({ description: 'JSON Schema (2020-12) the event’s data must match' }),
+});
+export type EventTypeEntry = z.infer<typeof EventTypeEntrySchema>;
+
+/** Adds an issue for every value of `field` used twice in a list, so that mistakes are caught at load, not per request. */
+export function uniqueField<K extends string>(field: K) {
+  return (items: readonly Record<K, string>[], ctx: z.RefinementCtx): void => {
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      const value = item[field];
+      if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [index, field], message: `duplicate ${field} "${value}"` });
+      seen.add(value);
+    });
+  };
+}

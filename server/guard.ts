@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiScope } from '../config/ingest.js';
+import { ANONYMOUS, type Keyring, type Principal } from './auth.js';
+import { sendProblem } from './problem.js';
+import { answerRateLimit, type RateLimits } from './rate-limits.js';
+
+/**
+ * Who may call a route: a key with the named scope, anyone (`public`: health, docs), or the holder of an inbound
+ * source's secret (`source`: the route checks it itself, after the source's rate limit).
+ */
+export type RouteAccess = ApiScope | 'public' | 'source';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    /** The caller, once the guard has let the request in. */
+    principal?: Principal;
+  }
+}
+
+/**
+ * Lets a request in only with a key that has its route's scope, and within the global and per-key rate limits. It
+ * runs before the body is read, so that refused callers cost no parsing.
+ */
+export function registerGuard(app: FastifyInstance, keyring: Keyring, limits: RateLimits): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const access = request.routeOptions.config.access;
+    if (access === undefined || access === 'public' || access === 'source') return undefined;
+    const principal = keyring.identify(request.headers.authorization);
+    if (!principal) {
+      return sendProblem(reply.header('www-authenticate', 'Bearer realm="temporal-webhooks"'), {
+        status: 401,
+        type: 'unauthorized',
+        title: 'Unauthorized',
+        detail: request.headers.authorization ? 'The API key is not valid.' : 'Send an API key as Authorization: Bearer <key>.',
+      });
+    }
+    if (!principal.scopes.has(access)) {
+      return sendProblem(reply, {
+        status: 403,
+        type: 'insufficient-scope',
+        title: 'Forbidden',
+        detail: `The key "${principal.keyId}" lacks the ${access} scope this needs.`,
+      });
+    }
+    request.principal = principal;
+    // Without keys every caller is the same principal; its address is the fairest stand-in for a key.
+    return answerRateLimit(reply, limits.admitCaller(principal === ANONYMOUS ? `address:${request.ip}` : `key:${principal.keyId}`));
+  });
+}

@@ -1,0 +1,207 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { IncomingEvent } from '../../domain/event.js';
+import type { Api } from '../app.js';
+import type { Ingest } from '../ingest.js';
+import { sendProblem, type Problem } from '../problem.js';
+import { answerRateLimit, type RateLimits } from '../rate-limits.js';
+import { EventAcceptedSchema, PROBLEM_RESPONSES } from '../schemas.js';
+import { excerptOf, isAuthentic, sourceEventId, type InboundSource, type InvocationResult, type SourceDirectory } from '../sources.js';
+import { refusalOf } from './events.js';
+
+export interface SourceRoutesDeps {
+  readonly directory: SourceDirectory;
+  readonly ingest: Ingest;
+  readonly now?: () => number;
+}
+
+const IdParamsSchema = z.strictObject({ id: z.string() });
+
+const SourceViewSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string().optional(),
+    url: z.string().meta({ description: 'the path to give the sender' }),
+    event_type: z.string(),
+    enabled: z.boolean(),
+    auth: z.strictObject({ mode: z.enum(['secret', 'hmac-sha256', 'standard-webhooks']), header: z.string().optional() }),
+    id_header: z.string().optional(),
+    rate_limit: z.strictObject({ limit: z.int(), window_ms: z.int() }).nullable(),
+  })
+  .meta({ id: 'Source', description: 'an inbound webhook source; its secret is never shown' });
+
+const InvocationSchema = z
+  .strictObject({
+    at: z.string(),
+    source_ip: z.string(),
+    status: z.int(),
+    result: z.enum(['accepted', 'replayed', 'conflict', 'unauthorized', 'disabled', 'rate_limited', 'invalid', 'unavailable']),
+    event_id: z.string().optional(),
+    payload_excerpt: z.string().meta({ description: 'the first 256 characters of the body' }),
+  })
+  .meta({ id: 'Invocation' });
+
+// What a sender may call with: JSON under any of its names, or no type at all, as some monitoring tools send.
+const JSON_LIKE = /^(?:application\/(?:[\w.+-]+\+)?json|text\/plain)$/;
+
+/**
+ * `/v1/sources/{id}`: other systems call it with any JSON body, proving themselves with the source's secret or
+ * signature, and each call becomes an event of the source's type. Registered in a scope of its own, because the
+ * signature is over the raw bytes: this scope keeps bodies as they came.
+ */
+export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: RateLimits): void {
+  const now = deps.now ?? Date.now;
+  const { directory, ingest } = deps;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const defaultLimit = (source: InboundSource) => source.config.rate_limit ?? null;
+  const view = (source: InboundSource): z.output<typeof SourceViewSchema> => {
+    const { config } = source;
+    const rule = defaultLimit(source);
+    return {
+      id: config.id,
+      ...(config.name ? { name: config.name } : {}),
+      url: `/v1/sources/${config.id}`,
+      event_type: config.event_type,
+      enabled: config.enabled,
+      auth: { mode: config.auth.mode, ...('header' in config.auth ? { header: config.auth.header } : {}) },
+      ...(config.id_header ? { id_header: config.id_header } : {}),
+      rate_limit: rule ? { limit: rule.limit, window_ms: rule.window } : null,
+    };
+  };
+
+  app.post(
+    '/v1/sources/:id',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Call an inbound source',
+        description:
+          'Any JSON body becomes the data of an event of the source’s type. Prove the call with the source’s secret (X-Webhook-Secret), a sha256=<hex> HMAC of the raw body, or a Standard Webhooks signature, as the source is configured. A disabled source answers 403; an unknown one 404.',
+        params: IdParamsSchema,
+        body: z.json().meta({ description: 'any JSON' }),
+        response: { 202: EventAcceptedSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'source' },
+      // The body stays bytes until the call is proven; the schema above is for the document.
+      validatorCompiler: () => (value: unknown) => ({ value }),
+    },
+    async (request, reply) => {
+      const source = directory.get(request.params.id);
+      if (!source) return sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No source has that id.' });
+      const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const log = (status: number, result: InvocationResult, eventId?: string): void =>
+        directory.record(source.config.id, {
+          at: new Date(now()).toISOString(),
+          sourceIp: request.ip,
+          status,
+          result,
+          ...(eventId ? { eventId } : {}),
+          payloadExcerpt: excerptOf(rawBody),
+        });
+      const refuse = (problem: Problem, result: InvocationResult): FastifyReply => {
+        log(problem.status, result);
+        return sendProblem(reply, problem);
+      };
+
+      const limited = answerRateLimit(reply, limits.admitSource(source.config.id, source.config.rate_limit));
+      if (limited) return log(429, 'rate_limited'), limited;
+      if (!source.config.enabled) {
+        return refuse({ status: 403, type: 'source-disabled', title: 'Forbidden', detail: 'This source is disabled.' }, 'disabled');
+      }
+      if (!isAuthentic(source, rawBody, request.headers, now())) {
+        return refuse({ status: 401, type: 'unauthorized', title: 'Unauthorized', detail: authHint(source) }, 'unauthorized');
+      }
+      const data = parseJsonBody(request, rawBody);
+      if ('problem' in data) return refuse(data.problem, 'invalid');
+
+      const id = sourceEventId(source, request.headers);
+      const event: IncomingEvent = { type: source.config.event_type, data: data.value, ...(id ? { id } : {}) };
+      const refusal = refusalOf(ingest.check(event), '', event.type);
+      if (refusal) return refuse(refusal, 'invalid');
+      try {
+        const result = await ingest.accept(event);
+        request.log.info({ source: source.config.id, eventId: result.id, outcome: result.outcome }, 'source call');
+        if (result.outcome === 'conflict') {
+          return refuse(
+            { status: 409, type: 'idempotency-conflict', title: 'Conflict', detail: `Event "${result.id}" was already accepted with other content.` },
+            'conflict',
+          );
+        }
+        log(202, result.outcome, result.id);
+        if (result.outcome === 'replayed') reply.header('idempotent-replayed', 'true');
+        return reply.code(202).send({ id: result.id, workflow_id: result.workflowId });
+      } catch (error) {
+        log(503, 'unavailable');
+        throw error;
+      }
+    },
+  );
+
+  const readSchema = { tags: ['sources'], security: [{ apiKey: [] }] };
+  app.get(
+    '/v1/sources',
+    { schema: { ...readSchema, summary: 'List the inbound sources', response: { 200: z.strictObject({ data: z.array(SourceViewSchema) }), ...PROBLEM_RESPONSES } }, config: { access: 'read' } },
+    () => ({ data: directory.list().map(view) }),
+  );
+  app.get(
+    '/v1/sources/:id',
+    { schema: { ...readSchema, summary: 'Read an inbound source', params: IdParamsSchema, response: { 200: SourceViewSchema, ...PROBLEM_RESPONSES } }, config: { access: 'read' } },
+    async (request, reply) => {
+      const source = directory.get(request.params.id);
+      return source ? view(source) : sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No source has that id.' });
+    },
+  );
+  app.get(
+    '/v1/sources/:id/invocations',
+    {
+      schema: {
+        ...readSchema,
+        summary: 'Recent calls to a source, newest first',
+        description: 'Kept in this API process’s memory: the last api.invocation_log_size calls, whatever their result.',
+        params: IdParamsSchema,
+        response: { 200: z.strictObject({ data: z.array(InvocationSchema) }), ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'read' },
+    },
+    async (request, reply) => {
+      if (!directory.get(request.params.id)) {
+        return sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No source has that id.' });
+      }
+      return {
+        data: directory.invocations(request.params.id).map((entry) => ({
+          at: entry.at,
+          source_ip: entry.sourceIp,
+          status: entry.status,
+          result: entry.result,
+          ...(entry.eventId ? { event_id: entry.eventId } : {}),
+          payload_excerpt: entry.payloadExcerpt,
+        })),
+      };
+    },
+  );
+}
+
+function authHint(source: InboundSource): string {
+  switch (source.config.auth.mode) {
+    case 'secret':
+      return `Send the source's secret in ${source.config.auth.header}.`;
+    case 'hmac-sha256':
+      return `Send sha256=<hex HMAC-SHA256 of the body> in ${source.config.auth.header}.`;
+    case 'standard-webhooks':
+      return 'Sign the call with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).';
+  }
+}
+
+function parseJsonBody(request: FastifyRequest, rawBody: Buffer): { value: IncomingEvent['data'] } | { problem: Problem } {
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (mediaType !== '' && !JSON_LIKE.test(mediaType)) {
+    return { problem: { status: 415, type: 'unsupported-media-type', title: 'Unsupported Media Type', detail: 'Send a JSON body.' } };
+  }
+  try {
+    return { value: JSON.parse(rawBody.toString('utf8')) as IncomingEvent['data'] };
+  } catch {
+    return { problem: { status: 400, type: 'malformed-json', title: 'Bad Request', detail: 'The body is not valid JSON.' } };
+  }
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { DELIVERY_STATUSES } from '../domain/delivery.js';
+
+// The shapes the API answers with. Each is named in the OpenAPI document's components, so clients get one type per
+// shape; they are loose where they show stored data, so that a field added later never turns an answer into a 500.
+
+export const ProblemSchema = z
+  .strictObject({
+    type: z.string().meta({ description: 'URI naming the kind of problem, e.g. …/problems/validation-failed' }),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string().optional(),
+    errors: z
+      .array(z.strictObject({ path: z.string().meta({ description: 'JSON pointer into the request part' }), message: z.string() }))
+      .optional()
+      .meta({ description: 'each validation failure and where it is' }),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details, the shape of every error' });
+
+/** The error answers every route may give, for the OpenAPI document. */
+export const PROBLEM_RESPONSES = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  413: ProblemSchema,
+  415: ProblemSchema,
+  422: ProblemSchema,
+  429: ProblemSchema,
+  503: ProblemSchema,
+} as const;
+
+export const EventAcceptedSchema = z
+  .strictObject({
+    id: z.string().meta({ description: 'the event id, yours or generated' }),
+    workflow_id: z.string().meta({ description: 'the Temporal workflow delivering it' }),
+  })
+  .meta({ id: 'EventAccepted' });
+
+export const BatchItemResultSchema = z
+  .strictObject({
+    index: z.int(),
+    status: z.enum(['accepted', 'replayed', 'conflict', 'failed']),
+    id: z.string(),
+    workflow_id: z.string().optional(),
+    problem: ProblemSchema.optional(),
+  })
+  .meta({ id: 'BatchItemResult' });
+
+export const BatchAcceptedSchema = z
+  .strictObject({
+    accepted: z.int().meta({ description: 'events now durably in Temporal, first time or repeated' }),
+    failed: z.int().meta({ description: 'events not accepted; send them again' }),
+    data: z.array(BatchItemResultSchema),
+  })
+  .meta({ id: 'BatchAccepted' });
+
+const StatusSchema = z.enum(DELIVERY_STATUSES);
+
+export const DeliveryReportSchema = z
+  .looseObject({
+    event_id: z.string(),
+    event_type: z.string(),
+    status: StatusSchema,
+    deliveries: z.array(
+      z.looseObject({
+        endpoint_id: z.string(),
+        status: StatusSchema,
+        attempts: z.array(z.looseObject({ attempt: z.int(), verdict: z.string(), started_at: z.string() })),
+        next_attempt_at: z.string().optional(),
+        reason: z.string().optional(),
+      }),
+    ),
+    parts: z.array(z.looseObject({ workflow_id: z.string(), endpoints: z.int(), status: StatusSchema })).optional(),
+  })
+  .meta({ id: 'DeliveryReport', description: 'every endpoint’s delivery of one event, with each attempt' });
+
+export const RedeliveryAcceptedSchema = z
+  .strictObject({ event_id: z.string(), workflow_id: z.string(), endpoints: z.int().meta({ description: 'how many endpoints it goes to' }) })
+  .meta({ id: 'RedeliveryAccepted' });
+
+export const EndpointViewSchema = z
+  .looseObject({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.string()),
+    status: z.enum(['active', 'paused', 'disabled']),
+    status_reason: z.string().optional(),
+    status_changed_at: z.string().optional(),
+    source: z.enum(['config', 'api']),
+    revision: z.int(),
+    held_deliveries: z.int().optional(),
+  })
+  .meta({ id: 'Endpoint', description: 'an endpoint’s definition as written, and its status' });
+
+export const EventTypeViewSchema = z
+  .strictObject({
+    type: z.string(),
+    description: z.string().optional(),
+    schema: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'EventType' });
+
+export const HealthSchema = z.strictObject({ status: z.string() });

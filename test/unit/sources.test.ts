@@ -1,0 +1,144 @@
+import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { describe, expect, test } from 'vitest';
+import { SourceSchema, type SourceConfig } from '../../config/ingest.js';
+import { ConfigError } from '../../errors.js';
+import { createSourceDirectory, excerptOf, isAuthentic, sourceEventId, type InboundSource, type Invocation } from '../../server/sources.js';
+
+const source = (input: Record<string, unknown>): SourceConfig => SourceSchema.parse({ event_type: 'hook.received', ...input });
+const inbound = (input: Record<string, unknown>, secret: string): InboundSource => ({ config: source(input), secret });
+const invocation = (n: number): Invocation => ({ at: `t${n}`, sourceIp: '10.0.0.1', status: 202, result: 'accepted', payloadExcerpt: `#${n}` });
+
+const SW_SECRET = 'whsec_' + Buffer.from('a source secret of 32 bytes.....').toString('base64');
+const nowMs = 1_700_000_000_000;
+const body = Buffer.from('{"ref":"main","ok":true}');
+
+describe('createSourceDirectory', () => {
+  test('throws a ConfigError at the secret_env of every source whose secret is unset', () => {
+    const sources = [
+      source({ id: 'a', auth: { mode: 'secret', secret_env: 'A_SECRET' } }),
+      source({ id: 'b', auth: { mode: 'hmac-sha256', secret_env: 'B_SECRET' } }),
+    ];
+    let caught: unknown;
+    try {
+      createSourceDirectory(sources, { A_SECRET: 's' }, 10);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems.map((p) => p.path)).toEqual(['sources[1].auth.secret_env']);
+  });
+
+  test('finds each source with its secret from the environment', () => {
+    const directory = createSourceDirectory([source({ id: 'gh', auth: { mode: 'secret', secret_env: 'GH' } })], { GH: 'xyz' }, 10);
+    expect(directory.get('gh')?.secret).toBe('xyz');
+    expect(directory.get('nope')).toBeUndefined();
+    expect(directory.list().map((s) => s.config.id)).toEqual(['gh']);
+  });
+
+  test('keeps at most logSize invocations per source, newest first', () => {
+    const sources = [source({ id: 'a', auth: { mode: 'secret', secret_env: 'S' } }), source({ id: 'b', auth: { mode: 'secret', secret_env: 'S' } })];
+    const directory = createSourceDirectory(sources, { S: 's' }, 3);
+    for (let n = 1; n <= 5; n++) directory.record('a', invocation(n));
+    directory.record('b', invocation(9));
+    directory.record('unknown', invocation(0));
+    expect(directory.invocations('a').map((i) => i.payloadExcerpt)).toEqual(['#5', '#4', '#3']);
+    expect(directory.invocations('b').map((i) => i.payloadExcerpt)).toEqual(['#9']);
+    expect(directory.invocations('unknown')).toEqual([]);
+  });
+
+  test('keeps nothing when logSize is 0', () => {
+    const directory = createSourceDirectory([source({ id: 'a', auth: { mode: 'secret', secret_env: 'S' } })], { S: 's' }, 0);
+    directory.record('a', invocation(1));
+    expect(directory.invocations('a')).toEqual([]);
+  });
+});
+
+describe('isAuthentic', () => {
+  test('secret mode compares the default header with the secret exactly', () => {
+    const src = inbound({ id: 's', auth: { mode: 'secret', secret_env: 'S' } }, 'open sesame');
+    expect(isAuthentic(src, body, { 'x-webhook-secret': 'open sesame' }, nowMs)).toBe(true);
+    expect(isAuthentic(src, body, { 'x-webhook-secret': 'open sesame ' }, nowMs)).toBe(false);
+    expect(isAuthentic(src, body, { 'x-webhook-secret': 'Open Sesame' }, nowMs)).toBe(false);
+    expect(isAuthentic(src, body, {}, nowMs)).toBe(false);
+  });
+
+  test('secret mode reads a configured header, by its lowercase name', () => {
+    const src = inbound({ id: 's', auth: { mode: 'secret', secret_env: 'S', header: 'X-Token' } }, 'tok');
+    expect(isAuthentic(src, body, { 'x-token': 'tok' }, nowMs)).toBe(true);
+    expect(isAuthentic(src, body, { 'x-webhook-secret': 'tok' }, nowMs)).toBe(false);
+  });
+
+  test('hmac-sha256 mode checks sha256=<hex HMAC> of the raw body', () => {
+    const src = inbound({ id: 'gh', auth: { mode: 'hmac-sha256', secret_env: 'S' } }, 'hub secret');
+    const signature = `sha256=${createHmac('sha256', 'hub secret').update(body).digest('hex')}`;
+    expect(isAuthentic(src, body, { 'x-hub-signature-256': signature }, nowMs)).toBe(true);
+    expect(isAuthentic(src, Buffer.from('{"ref":"main","ok":false}'), { 'x-hub-signature-256': signature }, nowMs)).toBe(false);
+    const other = `sha256=${createHmac('sha256', 'other').update(body).digest('hex')}`;
+    expect(isAuthentic(src, body, { 'x-hub-signature-256': other }, nowMs)).toBe(false);
+    expect(isAuthentic(src, body, {}, nowMs)).toBe(false);
+  });
+
+  describe('standard-webhooks mode', () => {
+    const src = inbound({ id: 'sw', auth: { mode: 'standard-webhooks', secret_env: 'S' } }, SW_SECRET);
+    const headersAt = (ms: number, payload = body.toString()) => ({
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(Math.floor(ms / 1_000)),
+      'webhook-signature': new Webhook(SW_SECRET).sign('msg_1', new Date(ms), payload),
+    });
+
+    test('accepts what the standardwebhooks library signs', () => {
+      expect(isAuthentic(src, body, headersAt(nowMs), nowMs)).toBe(true);
+      expect(isAuthentic(src, body, headersAt(nowMs - 4 * 60_000), nowMs)).toBe(true);
+    });
+
+    test('refuses an altered body, another id, or a missing header', () => {
+      expect(isAuthentic(src, Buffer.from('{}'), headersAt(nowMs), nowMs)).toBe(false);
+      expect(isAuthentic(src, body, { ...headersAt(nowMs), 'webhook-id': 'msg_2' }, nowMs)).toBe(false);
+      const { 'webhook-signature': _, ...unsigned } = headersAt(nowMs);
+      expect(isAuthentic(src, body, unsigned, nowMs)).toBe(false);
+    });
+
+    test('refuses a timestamp beyond the tolerance, old or new', () => {
+      expect(isAuthentic(src, body, headersAt(nowMs - 6 * 60_000), nowMs)).toBe(false);
+      expect(isAuthentic(src, body, headersAt(nowMs + 6 * 60_000), nowMs)).toBe(false);
+      const strict = inbound({ id: 'sw', auth: { mode: 'standard-webhooks', secret_env: 'S', tolerance: '30s' } }, SW_SECRET);
+      expect(isAuthentic(strict, body, headersAt(nowMs - 60_000), nowMs)).toBe(false);
+    });
+  });
+});
+
+describe('sourceEventId', () => {
+  const withHeader = inbound({ id: 'gh', auth: { mode: 'secret', secret_env: 'S' }, id_header: 'X-GitHub-Delivery' }, 's');
+
+  test('scopes the id header value by the source id', () => {
+    expect(sourceEventId(withHeader, { 'x-github-delivery': 'abc-123' })).toBe('gh.abc-123');
+  });
+
+  test('hashes a value that is not a valid event id, stably', () => {
+    const id = sourceEventId(withHeader, { 'x-github-delivery': 'a/b c' });
+    expect(id).toMatch(/^gh\.[0-9a-f]{32}$/);
+    expect(sourceEventId(withHeader, { 'x-github-delivery': 'a/b c' })).toBe(id);
+    expect(sourceEventId(withHeader, { 'x-github-delivery': 'a/b d' })).not.toBe(id);
+  });
+
+  test('uses webhook-id for a Standard Webhooks source', () => {
+    const sw = inbound({ id: 'sw', auth: { mode: 'standard-webhooks', secret_env: 'S' } }, SW_SECRET);
+    expect(sourceEventId(sw, { 'webhook-id': 'msg_1' })).toBe('sw.msg_1');
+  });
+
+  test('is undefined without a header to read, or without its value', () => {
+    const plain = inbound({ id: 'p', auth: { mode: 'secret', secret_env: 'S' } }, 's');
+    expect(sourceEventId(plain, { 'webhook-id': 'msg_1' })).toBeUndefined();
+    expect(sourceEventId(withHeader, {})).toBeUndefined();
+  });
+});
+
+describe('excerptOf', () => {
+  test('keeps a short body whole and cuts a long one at 256 characters', () => {
+    expect(excerptOf(Buffer.from('{"a":1}'))).toBe('{"a":1}');
+    expect(excerptOf(Buffer.from('x'.repeat(256)))).toBe('x'.repeat(256));
+    expect(excerptOf(Buffer.from('y'.repeat(1_000)))).toBe(`${'y'.repeat(256)}…`);
+    expect(excerptOf(Buffer.from('é'.repeat(300)))).toBe(`${'é'.repeat(256)}…`);
+  });
+});
