@@ -2,7 +2,7 @@ import { configPathFrom, loadConfig } from '../config/load.js';
 import { connectClient } from '../runtime/connection.js';
 import { createLogger } from '../runtime/logger.js';
 import { runMain } from '../runtime/main.js';
-import { buildAppFromConfig } from '../server/index.js';
+import { buildAppFromConfig, closeGracefully } from '../server/index.js';
 
 runMain(async () => {
   const configPath = configPathFrom(process.argv, process.env);
@@ -15,8 +15,9 @@ runMain(async () => {
   const shutdown = async (signal: string): Promise<void> => {
     if (closing) return;
     closing = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
-    await app.close();
+    log.info({ signal, graceMs: config.api.shutdown_grace }, 'shutting down: finishing in-flight requests');
+    const { forced } = await closeGracefully(app, config.api.shutdown_grace);
+    if (forced) log.warn('requests still open when the grace period ended were cut off');
     await client.connection.close();
     process.exit(0);
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EventIdSchema, type IncomingEvent } from './event.js';
+import { EventIdSchema, JsonValueSchema, type IncomingEvent } from './event.js';
 import { EventTypeSchema } from './pattern.js';
 
 /** The media type of one CloudEvent in structured mode, and of a batch of them. */
@@ -23,7 +23,7 @@ const CloudEventFields = z.looseObject({
   subject: z.string().max(2_000).optional(),
   datacontenttype: z.string().max(200).optional(),
   dataschema: z.string().max(2_000).optional(),
-  data: z.json().optional(),
+  data: JsonValueSchema.optional(),
   data_base64: z.base64().optional(),
 });
 

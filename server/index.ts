@@ -8,3 +8,4 @@ export {
 } from '../runtime/endpoint-registry.js';
 export { createTemporalPublisher, type EventPublisher, type PublishResult, type TemporalPublisherOptions } from '../runtime/publisher.js';
 export { sendProblem, type Problem, type ProblemDetail } from './problem.js';
+export { closeGracefully } from './shutdown.js';

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { IncomingEvent } from '../../domain/event.js';
+import { JsonValueSchema, type IncomingEvent } from '../../domain/event.js';
 import type { Api } from '../app.js';
 import type { Ingest } from '../ingest.js';
 import { sendProblem, type Problem } from '../problem.js';
@@ -80,7 +80,7 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
         description:
           'Any JSON body becomes the data of an event of the source’s type. Prove the call with the source’s secret (X-Webhook-Secret), a sha256=<hex> HMAC of the raw body, or a Standard Webhooks signature, as the source is configured. A disabled source answers 403; an unknown one 404.',
         params: IdParamsSchema,
-        body: z.json().meta({ description: 'any JSON' }),
+        body: JsonValueSchema,
         response: { 202: EventAcceptedSchema, ...PROBLEM_RESPONSES },
       },
       config: { access: 'source' },
