@@ -1,13 +1,14 @@
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /** A JSON logger for one component (`api`, `worker`, `start`); secrets in request headers are redacted. */
-export function createLogger(component: string, level: string): Logger {
-  return pino({
+export function createLogger(component: string, level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { component },
     redact: { paths: ['req.headers.authorization', 'req.headers["x-webhook-secret"]', 'headers.authorization'], censor: '[redacted]' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
 import { buildAppFromConfig, createTemporalRegistry, type EndpointRegistry } from '../../server/index.js';
 import {
@@ -91,12 +91,16 @@ export interface TestApi {
 }
 
 /** Starts the API from a config, with keys and source secrets read from `env`. */
-export async function startApi(input: Omit<ConfigInput, 'temporal'> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestApi> {
+export async function startApi(
+  input: Omit<ConfigInput, 'temporal'> = {},
+  env: NodeJS.ProcessEnv = {},
+  logger?: FastifyBaseLogger,
+): Promise<TestApi> {
   const parsed = ConfigSchema.parse(input);
   const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('api') } };
   const client = await connectTestClient();
   const registry = createTemporalRegistry({ client, taskQueue: config.temporal.task_queue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
-  const app = buildAppFromConfig(config, client, { registry, env });
+  const app = buildAppFromConfig(config, client, { registry, env, ...(logger ? { logger } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     app,

@@ -128,6 +128,11 @@ describe('loadConfig', () => {
     const config = await loadConfig(join('examples', name), {});
     expect(config.endpoints.length).toBeGreaterThan(0);
   });
+
+  test('examples/compose.yaml is valid as the api container reads it, listening on all interfaces', async () => {
+    const config = await loadConfig('examples/compose.yaml', { WEBHOOKS_API_HOST: '0.0.0.0' });
+    expect(config.api.keys.map((key) => key.id)).toEqual(['producer', 'operator']);
+  });
 });
 
 describe('configPathFrom', () => {
