@@ -86,7 +86,10 @@ function isEmptyObject(value: unknown): boolean {
 function alternativeName(node: JsonSchemaNode): string {
   if (node.type === 'null') return 'null';
   const mode = node.properties?.['mode']?.const;
-  if (typeof mode === 'string') return `{mode: ${mode}, ${Object.keys(node.properties ?? {}).filter((name) => name !== 'mode').join(', ')}}`;
+  if (typeof mode === 'string')
+    return `{mode: ${mode}, ${Object.keys(node.properties ?? {})
+      .filter((name) => name !== 'mode')
+      .join(', ')}}`;
   if (node.properties) return `{${Object.keys(node.properties).join(', ')}}`;
   return typeName(node);
 }

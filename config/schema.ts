@@ -96,26 +96,26 @@ export const DeliveryConfigSchema = z.strictObject({
 /** The whole configuration: the single source of truth for its shape, defaults and documentation. */
 export const ConfigSchema = z
   .strictObject({
-  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').meta({ description: 'least severe log level printed' }),
-  temporal: TemporalConfigSchema.prefault({}),
-  api: ApiConfigSchema.prefault({}),
-  embedded: EmbeddedConfigSchema.prefault({}),
-  delivery: DeliveryConfigSchema.prefault({}),
-  endpoints: z
-    .array(EndpointSchema)
-    .default([])
-    .superRefine(uniqueField('id'))
-    .meta({ description: 'the endpoints events are delivered to' }),
-  event_types: z
-    .array(EventTypeEntrySchema)
-    .default([])
-    .superRefine(uniqueField('type'))
-    .meta({ description: 'catalogue of known event types ({type, description, schema}); with one, other types are refused' }),
-  sources: z
-    .array(SourceSchema)
-    .default([])
-    .superRefine(uniqueField('id'))
-    .meta({ description: 'inbound webhook sources, each called at /v1/sources/<id>' }),
+    log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').meta({ description: 'least severe log level printed' }),
+    temporal: TemporalConfigSchema.prefault({}),
+    api: ApiConfigSchema.prefault({}),
+    embedded: EmbeddedConfigSchema.prefault({}),
+    delivery: DeliveryConfigSchema.prefault({}),
+    endpoints: z
+      .array(EndpointSchema)
+      .default([])
+      .superRefine(uniqueField('id'))
+      .meta({ description: 'the endpoints events are delivered to' }),
+    event_types: z
+      .array(EventTypeEntrySchema)
+      .default([])
+      .superRefine(uniqueField('type'))
+      .meta({ description: 'catalogue of known event types ({type, description, schema}); with one, other types are refused' }),
+    sources: z
+      .array(SourceSchema)
+      .default([])
+      .superRefine(uniqueField('id'))
+      .meta({ description: 'inbound webhook sources, each called at /v1/sources/<id>' }),
   })
   .superRefine((config, ctx) => {
     // Without keys anyone who can reach the API may send and manage; on loopback that is only this machine.

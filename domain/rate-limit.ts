@@ -15,7 +15,10 @@ export interface RateLimitState {
 /** The answer to a request against several limits at once. */
 export type RateLimitDecision =
   | { readonly allowed: true; /** The limit closest to running out, for the response's headers. */ readonly tightest?: RateLimitState }
-  | { readonly allowed: false; /** The exhausted limit that resets last: the caller must wait for it. */ readonly exceeded: RateLimitState };
+  | {
+      readonly allowed: false;
+      /** The exhausted limit that resets last: the caller must wait for it. */ readonly exceeded: RateLimitState;
+    };
 
 interface Window {
   startMs: number;

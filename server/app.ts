@@ -74,7 +74,11 @@ export function buildApp(deps: AppDeps): Api {
   // Every body is JSON: a text body would otherwise reach routes as a string.
   app.removeContentTypeParser('text/plain');
   // CloudEvents in structured mode are JSON under their own media types.
-  app.addContentTypeParser([CLOUDEVENT_MEDIA_TYPE, CLOUDEVENT_BATCH_MEDIA_TYPE], { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser(
+    [CLOUDEVENT_MEDIA_TYPE, CLOUDEVENT_BATCH_MEDIA_TYPE],
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
 
   const methodsByUrl = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {

@@ -1,6 +1,6 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { createSchemaCompiler, type EventTypeEntry } from '../config/ingest.js';
-import type { ProblemDetail } from './problem.js';
+import type { Problem, ProblemDetail } from './problem.js';
 
 /** What the catalogue says of an event: fine, a type it does not list, or data that breaks the type's schema. */
 export type CatalogueVerdict =
@@ -33,9 +33,31 @@ export function createCatalogue(entries: readonly EventTypeEntry[]): EventCatalo
       // Paths point into the whole event, where `data` sits, so a producer finds the field at once.
       const errors = (validate.errors ?? []).slice(0, MAX_ERRORS).map((error) => ({
         path: `/data${error.instancePath}`,
-        message: error.keyword === 'required' ? `must have property ${String(error.params['missingProperty'])}` : (error.message ?? 'invalid'),
+        message:
+          error.keyword === 'required' ? `must have property ${String(error.params['missingProperty'])}` : (error.message ?? 'invalid'),
       }));
       return { kind: 'invalid-data', errors };
     },
   };
+}
+
+export const UNKNOWN_TYPE = { status: 422, type: 'unknown-event-type', title: 'Unknown event type' } as const;
+
+export const unknownTypeMessage = (type: string): string => `"${type}" is not in the event-type catalogue`;
+
+/** The answer to an event the catalogue refuses, with paths under `prefix`; `undefined` if it accepts it. */
+export function catalogueRefusal(verdict: CatalogueVerdict, prefix: string, type: string): Problem | undefined {
+  if (verdict.kind === 'unknown-type') {
+    return { ...UNKNOWN_TYPE, detail: unknownTypeMessage(type), errors: [{ path: `${prefix}/type`, message: 'not in the catalogue' }] };
+  }
+  if (verdict.kind === 'invalid-data') {
+    return {
+      status: 400,
+      type: 'validation-failed',
+      title: 'The event’s data does not match its type’s schema',
+      detail: 'See errors for each problem and where it is.',
+      errors: verdict.errors.map((error) => ({ ...error, path: `${prefix}${error.path}` })),
+    };
+  }
+  return undefined;
 }

@@ -18,16 +18,20 @@ export interface Problem {
 
 const PROBLEM_TYPE_BASE = 'https://temporal-webhooks.dev/problems/';
 
-/** Sends `problem` as `application/problem+json`. */
-export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  const body = {
+/** The JSON body of `problem`, as sent, or as one item's outcome inside a larger answer. */
+export function problemBody(problem: Problem) {
+  return {
     type: `${PROBLEM_TYPE_BASE}${problem.type}`,
     title: problem.title,
     status: problem.status,
     ...(problem.detail === undefined ? {} : { detail: problem.detail }),
-    ...(problem.errors === undefined ? {} : { errors: problem.errors }),
+    ...(problem.errors === undefined ? {} : { errors: [...problem.errors] }),
   };
-  return reply.code(problem.status).type('application/problem+json').send(body);
+}
+
+/** Sends `problem` as `application/problem+json`. */
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(problemBody(problem));
 }
 
 /** A JSON pointer (RFC 6901) for a path such as `['data', 0, 'name']`. */

@@ -15,7 +15,8 @@ export interface RateLimits {
 const GLOBAL = '*';
 
 export function createRateLimits(config: Config['api']['rate_limits'], now: () => number = Date.now): RateLimits {
-  const counter = (rule: RateLimitConfig | null) => (rule ? new FixedWindowCounter({ limit: rule.limit, windowMs: rule.window }) : undefined);
+  const counter = (rule: RateLimitConfig | null) =>
+    rule ? new FixedWindowCounter({ limit: rule.limit, windowMs: rule.window }) : undefined;
   const global = counter(config.global);
   const perKey = counter(config.per_key);
   const perSource = counter(config.per_source);

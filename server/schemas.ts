@@ -77,7 +77,11 @@ export const DeliveryReportSchema = z
   .meta({ id: 'DeliveryReport', description: 'every endpoint’s delivery of one event, with each attempt' });
 
 export const RedeliveryAcceptedSchema = z
-  .strictObject({ event_id: z.string(), workflow_id: z.string(), endpoints: z.int().meta({ description: 'how many endpoints it goes to' }) })
+  .strictObject({
+    event_id: z.string(),
+    workflow_id: z.string(),
+    endpoints: z.int().meta({ description: 'how many endpoints it goes to' }),
+  })
   .meta({ id: 'RedeliveryAccepted' });
 
 export const EndpointViewSchema = z

@@ -7,14 +7,7 @@ import { constantTimeEqual, verifyHexSha256, verifyStandardWebhooks } from '../r
 
 /** How a call to a source ended, as its invocation log shows it. */
 export type InvocationResult =
-  | 'accepted'
-  | 'replayed'
-  | 'conflict'
-  | 'unauthorized'
-  | 'disabled'
-  | 'rate_limited'
-  | 'invalid'
-  | 'unavailable';
+  'accepted' | 'replayed' | 'conflict' | 'unauthorized' | 'disabled' | 'rate_limited' | 'invalid' | 'unavailable';
 
 /** One call to a source. The excerpt is of what the caller sent, authenticated or not. */
 export interface Invocation {

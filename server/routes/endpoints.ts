@@ -85,7 +85,12 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
   app.post(
     '/v1/endpoints',
     {
-      schema: { ...common, summary: 'Create an endpoint', body: EndpointSchema, response: { 201: EndpointViewSchema, ...PROBLEM_RESPONSES } },
+      schema: {
+        ...common,
+        summary: 'Create an endpoint',
+        body: EndpointSchema,
+        response: { 201: EndpointViewSchema, ...PROBLEM_RESPONSES },
+      },
       config: { access: 'manage' },
     },
     async (request, reply) => reply.code(201).send(view(await admin.create(request.body))),
@@ -94,7 +99,11 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
   app.get(
     '/v1/endpoints',
     {
-      schema: { ...common, summary: 'List the endpoints', response: { 200: z.strictObject({ data: z.array(EndpointViewSchema) }), ...PROBLEM_RESPONSES } },
+      schema: {
+        ...common,
+        summary: 'List the endpoints',
+        response: { 200: z.strictObject({ data: z.array(EndpointViewSchema) }), ...PROBLEM_RESPONSES },
+      },
       config: { access: 'read' },
     },
     async () => ({ data: (await admin.list()).map(view) }),
@@ -103,7 +112,12 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
   app.get(
     '/v1/endpoints/:id',
     {
-      schema: { ...common, summary: 'Read an endpoint', params: IdParamsSchema, response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES } },
+      schema: {
+        ...common,
+        summary: 'Read an endpoint',
+        params: IdParamsSchema,
+        response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES },
+      },
       config: { access: 'read' },
     },
     async (request, reply) => {
@@ -146,7 +160,12 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
   app.delete(
     '/v1/endpoints/:id',
     {
-      schema: { ...common, summary: 'Delete an endpoint', params: IdParamsSchema, response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES } },
+      schema: {
+        ...common,
+        summary: 'Delete an endpoint',
+        params: IdParamsSchema,
+        response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES },
+      },
       config: { access: 'manage' },
     },
     async (request, reply) => {

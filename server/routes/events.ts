@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CLOUDEVENT_BATCH_MEDIA_TYPE, CLOUDEVENT_MEDIA_TYPE, CloudEventSchema, fromCloudEvent, type CloudEvent } from '../../domain/cloudevents.js';
+import {
+  CLOUDEVENT_BATCH_MEDIA_TYPE,
+  CLOUDEVENT_MEDIA_TYPE,
+  CloudEventSchema,
+  fromCloudEvent,
+  type CloudEvent,
+} from '../../domain/cloudevents.js';
 import type { DeliveryReport } from '../../domain/delivery.js';
 import { EventIdSchema, IncomingEventSchema, type IncomingEvent } from '../../domain/event.js';
 import type { Api } from '../app.js';
-import type { CatalogueVerdict } from '../catalogue.js';
+import { UNKNOWN_TYPE, catalogueRefusal, unknownTypeMessage } from '../catalogue.js';
 import type { Ingest, IngestResult } from '../ingest.js';
-import { sendProblem, type Problem, type ProblemDetail } from '../problem.js';
+import { problemBody, sendProblem, type Problem, type ProblemDetail } from '../problem.js';
 import type { Redelivery } from '../redelivery.js';
 import {
   BatchAcceptedSchema,
@@ -70,9 +76,10 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       preValidation: requireListedMediaType,
     },
     async (request, reply) => {
-      const incoming = request.mediaType === CLOUDEVENT_MEDIA_TYPE ? fromCloudEvent(request.body as CloudEvent) : (request.body as IncomingEvent);
+      const incoming =
+        request.mediaType === CLOUDEVENT_MEDIA_TYPE ? fromCloudEvent(request.body as CloudEvent) : (request.body as IncomingEvent);
       if ('error' in incoming) return invalid(reply, [{ path: '/data_base64', message: incoming.error }]);
-      const refusal = refusalOf(ingest.check(incoming), '', incoming.type);
+      const refusal = catalogueRefusal(ingest.check(incoming), '', incoming.type);
       if (refusal) return sendProblem(reply, refusal);
 
       const result = await ingest.accept(incoming, idempotentId(request, request.headers['idempotency-key']));
@@ -118,13 +125,15 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       incoming.forEach((event, index) => {
         const at = `${prefix}/${index}`;
         if ('error' in event) return void problems.push({ path: `${at}/data_base64`, message: event.error });
-        if (event.id !== undefined && seen.has(event.id)) problems.push({ path: `${at}/id`, message: 'this id is used earlier in the batch' });
+        if (event.id !== undefined && seen.has(event.id))
+          problems.push({ path: `${at}/id`, message: 'this id is used earlier in the batch' });
         if (event.id !== undefined) seen.add(event.id);
         const verdict = ingest.check(event);
         if (verdict.kind === 'unknown-type') unknown.push({ path: `${at}/type`, message: unknownTypeMessage(event.type) });
         if (verdict.kind === 'invalid-data') problems.push(...verdict.errors.map((error) => ({ ...error, path: `${at}${error.path}` })));
       });
-      if (unknown.length > 0) return sendProblem(reply, { ...UNKNOWN_TYPE, detail: 'The catalogue does not list these types.', errors: unknown });
+      if (unknown.length > 0)
+        return sendProblem(reply, { ...UNKNOWN_TYPE, detail: 'The catalogue does not list these types.', errors: unknown });
       if (problems.length > 0) return invalid(reply, problems);
 
       const events = incoming as IncomingEvent[];
@@ -132,7 +141,8 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       const results = await mapBounded(events, BATCH_CONCURRENCY, async (event, index) => {
         try {
           const result = await ingest.accept(event, key === undefined ? undefined : `${key}-${index}`);
-          if (result.outcome === 'conflict') return { index, status: 'conflict' as const, id: result.id, problem: problemBody(conflict(result)) };
+          if (result.outcome === 'conflict')
+            return { index, status: 'conflict' as const, id: result.id, problem: problemBody(conflict(result)) };
           return { index, status: result.outcome, id: result.id, workflow_id: result.workflowId };
         } catch (error) {
           request.log.error({ err: error, index }, 'batch event not accepted');
@@ -203,32 +213,12 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
   );
 }
 
-const UNKNOWN_TYPE = { status: 422, type: 'unknown-event-type', title: 'Unknown event type' } as const;
 const UNAVAILABLE: Problem = {
   status: 503,
   type: 'temporal-unavailable',
   title: 'Service Unavailable',
   detail: 'Temporal did not confirm the event, so it was not accepted. Send it again with the same id.',
 };
-
-const unknownTypeMessage = (type: string): string => `"${type}" is not in the event-type catalogue`;
-
-/** The answer to an event the catalogue refuses, with paths under `prefix`; `undefined` if it accepts it. */
-export function refusalOf(verdict: CatalogueVerdict, prefix: string, type?: string): Problem | undefined {
-  if (verdict.kind === 'unknown-type') {
-    return { ...UNKNOWN_TYPE, detail: unknownTypeMessage(type ?? ''), errors: [{ path: `${prefix}/type`, message: 'not in the catalogue' }] };
-  }
-  if (verdict.kind === 'invalid-data') {
-    return {
-      status: 400,
-      type: 'validation-failed',
-      title: 'The event’s data does not match its type’s schema',
-      detail: 'See errors for each problem and where it is.',
-      errors: verdict.errors.map((error) => ({ ...error, path: `${prefix}${error.path}` })),
-    };
-  }
-  return undefined;
-}
 
 function conflict(result: IngestResult): Problem {
   return {
@@ -244,11 +234,12 @@ function invalid(reply: FastifyReply, errors: readonly ProblemDetail[]): Fastify
 }
 
 function noSuchEvent(reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No event has that id (or its retention has passed).' });
-}
-
-function problemBody(problem: Problem) {
-  return { type: `https://temporal-webhooks.dev/problems/${problem.type}`, title: problem.title, status: problem.status, ...(problem.detail ? { detail: problem.detail } : {}) };
+  return sendProblem(reply, {
+    status: 404,
+    type: 'not-found',
+    title: 'Not Found',
+    detail: 'No event has that id (or its retention has passed).',
+  });
 }
 
 /**

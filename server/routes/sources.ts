@@ -2,12 +2,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { JsonValueSchema, type IncomingEvent } from '../../domain/event.js';
 import type { Api } from '../app.js';
+import { catalogueRefusal } from '../catalogue.js';
 import type { Ingest } from '../ingest.js';
 import { sendProblem, type Problem } from '../problem.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import { EventAcceptedSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import { excerptOf, isAuthentic, sourceEventId, type InboundSource, type InvocationResult, type SourceDirectory } from '../sources.js';
-import { refusalOf } from './events.js';
 
 export interface SourceRoutesDeps {
   readonly directory: SourceDirectory;
@@ -106,7 +106,7 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
       };
 
       const limited = answerRateLimit(reply, limits.admitSource(source.config.id, source.config.rate_limit));
-      if (limited) return log(429, 'rate_limited'), limited;
+      if (limited) return (log(429, 'rate_limited'), limited);
       if (!source.config.enabled) {
         return refuse({ status: 403, type: 'source-disabled', title: 'Forbidden', detail: 'This source is disabled.' }, 'disabled');
       }
@@ -118,14 +118,19 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
 
       const id = sourceEventId(source, request.headers);
       const event: IncomingEvent = { type: source.config.event_type, data: data.value, ...(id ? { id } : {}) };
-      const refusal = refusalOf(ingest.check(event), '', event.type);
+      const refusal = catalogueRefusal(ingest.check(event), '', event.type);
       if (refusal) return refuse(refusal, 'invalid');
       try {
         const result = await ingest.accept(event);
         request.log.info({ source: source.config.id, eventId: result.id, outcome: result.outcome }, 'source call');
         if (result.outcome === 'conflict') {
           return refuse(
-            { status: 409, type: 'idempotency-conflict', title: 'Conflict', detail: `Event "${result.id}" was already accepted with other content.` },
+            {
+              status: 409,
+              type: 'idempotency-conflict',
+              title: 'Conflict',
+              detail: `Event "${result.id}" was already accepted with other content.`,
+            },
             'conflict',
           );
         }
@@ -142,15 +147,32 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
   const readSchema = { tags: ['sources'], security: [{ apiKey: [] }] };
   app.get(
     '/v1/sources',
-    { schema: { ...readSchema, summary: 'List the inbound sources', response: { 200: z.strictObject({ data: z.array(SourceViewSchema) }), ...PROBLEM_RESPONSES } }, config: { access: 'read' } },
+    {
+      schema: {
+        ...readSchema,
+        summary: 'List the inbound sources',
+        response: { 200: z.strictObject({ data: z.array(SourceViewSchema) }), ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'read' },
+    },
     () => ({ data: directory.list().map(view) }),
   );
   app.get(
     '/v1/sources/:id',
-    { schema: { ...readSchema, summary: 'Read an inbound source', params: IdParamsSchema, response: { 200: SourceViewSchema, ...PROBLEM_RESPONSES } }, config: { access: 'read' } },
+    {
+      schema: {
+        ...readSchema,
+        summary: 'Read an inbound source',
+        params: IdParamsSchema,
+        response: { 200: SourceViewSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'read' },
+    },
     async (request, reply) => {
       const source = directory.get(request.params.id);
-      return source ? view(source) : sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No source has that id.' });
+      return source
+        ? view(source)
+        : sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No source has that id.' });
     },
   );
   app.get(

@@ -99,7 +99,12 @@ export async function startApi(
   const parsed = ConfigSchema.parse(input);
   const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('api') } };
   const client = await connectTestClient();
-  const registry = createTemporalRegistry({ client, taskQueue: config.temporal.task_queue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
+  const registry = createTemporalRegistry({
+    client,
+    taskQueue: config.temporal.task_queue,
+    configEndpoints: config.endpoints,
+    pollIntervalMs: 200,
+  });
   const app = buildAppFromConfig(config, client, { registry, env, ...(logger ? { logger } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

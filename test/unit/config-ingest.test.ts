@@ -40,9 +40,7 @@ describe('api keys and the listening host', () => {
   });
 
   test('refuses a key with both key_env and key_sha256, or with neither', () => {
-    const problems = problemsOf(() =>
-      parseConfig(`api: { keys: [{ id: a, key_env: A, key_sha256: "${HASH}" }, { id: b }] }`, 'x.yaml'),
-    );
+    const problems = problemsOf(() => parseConfig(`api: { keys: [{ id: a, key_env: A, key_sha256: "${HASH}" }, { id: b }] }`, 'x.yaml'));
     expect(problems).toEqual([
       'api.keys[0]: give exactly one of key_env and key_sha256',
       'api.keys[1]: give exactly one of key_env and key_sha256',

@@ -31,22 +31,52 @@ describe('admit', () => {
   it('counts a refused request against no limit', () => {
     const global = new FixedWindowCounter({ limit: 10, windowMs: 60_000 });
     const perKey = new FixedWindowCounter({ limit: 1, windowMs: 60_000 });
-    expect(admit([{ counter: global, key: '*' }, { counter: perKey, key: 'k' }], 0).allowed).toBe(true);
-    expect(admit([{ counter: global, key: '*' }, { counter: perKey, key: 'k' }], 1).allowed).toBe(false);
+    expect(
+      admit(
+        [
+          { counter: global, key: '*' },
+          { counter: perKey, key: 'k' },
+        ],
+        0,
+      ).allowed,
+    ).toBe(true);
+    expect(
+      admit(
+        [
+          { counter: global, key: '*' },
+          { counter: perKey, key: 'k' },
+        ],
+        1,
+      ).allowed,
+    ).toBe(false);
     expect(global.peek('*', 2).remaining).toBe(9);
   });
 
   it('reports the tightest limit when allowed and the latest reset when refused', () => {
     const wide = new FixedWindowCounter({ limit: 100, windowMs: 60_000 });
     const narrow = new FixedWindowCounter({ limit: 2, windowMs: 1_000 });
-    const allowed = admit([{ counter: wide, key: '*' }, { counter: narrow, key: 'k' }], 0);
+    const allowed = admit(
+      [
+        { counter: wide, key: '*' },
+        { counter: narrow, key: 'k' },
+      ],
+      0,
+    );
     expect(allowed).toEqual({ allowed: true, tightest: { limit: 2, remaining: 1, resetMs: 1_000 } });
 
     const long = new FixedWindowCounter({ limit: 1, windowMs: 60_000 });
     const short = new FixedWindowCounter({ limit: 1, windowMs: 1_000 });
     admit([{ counter: long, key: 'x' }], 0);
     admit([{ counter: short, key: 'x' }], 0);
-    expect(admit([{ counter: short, key: 'x' }, { counter: long, key: 'x' }], 10)).toEqual({
+    expect(
+      admit(
+        [
+          { counter: short, key: 'x' },
+          { counter: long, key: 'x' },
+        ],
+        10,
+      ),
+    ).toEqual({
       allowed: false,
       exceeded: { limit: 1, remaining: 0, resetMs: 59_990 },
     });

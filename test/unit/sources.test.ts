@@ -7,7 +7,13 @@ import { createSourceDirectory, excerptOf, isAuthentic, sourceEventId, type Inbo
 
 const source = (input: Record<string, unknown>): SourceConfig => SourceSchema.parse({ event_type: 'hook.received', ...input });
 const inbound = (input: Record<string, unknown>, secret: string): InboundSource => ({ config: source(input), secret });
-const invocation = (n: number): Invocation => ({ at: `t${n}`, sourceIp: '10.0.0.1', status: 202, result: 'accepted', payloadExcerpt: `#${n}` });
+const invocation = (n: number): Invocation => ({
+  at: `t${n}`,
+  sourceIp: '10.0.0.1',
+  status: 202,
+  result: 'accepted',
+  payloadExcerpt: `#${n}`,
+});
 
 const SW_SECRET = 'whsec_' + Buffer.from('a source secret of 32 bytes.....').toString('base64');
 const nowMs = 1_700_000_000_000;
@@ -37,7 +43,10 @@ describe('createSourceDirectory', () => {
   });
 
   test('keeps at most logSize invocations per source, newest first', () => {
-    const sources = [source({ id: 'a', auth: { mode: 'secret', secret_env: 'S' } }), source({ id: 'b', auth: { mode: 'secret', secret_env: 'S' } })];
+    const sources = [
+      source({ id: 'a', auth: { mode: 'secret', secret_env: 'S' } }),
+      source({ id: 'b', auth: { mode: 'secret', secret_env: 'S' } }),
+    ];
     const directory = createSourceDirectory(sources, { S: 's' }, 3);
     for (let n = 1; n <= 5; n++) directory.record('a', invocation(n));
     directory.record('b', invocation(9));
