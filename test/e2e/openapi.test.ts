@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startApi, type TestApi } from '../support/gateway.js';
@@ -104,3 +107,25 @@ describe('/docs', () => {
     expect(Object.keys(served.paths)).toEqual(Object.keys(document.paths));
   });
 });
+
+describe('/docs in a browser', () => {
+  test('renders every operation of the document in headless Chromium', async () => {
+    // Swagger UI builds the page in the browser from /docs/json; the DOM after its scripts ran shows whether it did.
+    const { stdout } = await promisify(execFile)(
+      chromiumPath(),
+      ['--headless', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=10000', '--dump-dom', `${api.url}/docs/`],
+      { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
+    );
+    const operations = Object.values(document.paths).flatMap((methods) => Object.keys(methods)).length;
+    expect(stdout).toContain('temporal-webhooks');
+    expect(stdout.match(/class="opblock opblock-/g)?.length).toBe(operations);
+    expect(stdout).toContain('/v1/events/batch');
+  }, 90_000);
+});
+
+// The Chromium the machine has (Debian's package, or CHROMIUM_PATH); the README's Testing section says how to get it.
+function chromiumPath(): string {
+  const path = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+  if (!existsSync(path)) throw new Error(`No Chromium at ${path}: apt-get install chromium, or set CHROMIUM_PATH`);
+  return path;
+}
