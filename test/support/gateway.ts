@@ -55,9 +55,7 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
   const startWorker = (): Promise<TestWorker | ProcessWorker> =>
     options.workerProcess ? startProcessWorker(taskQueue) : startTestWorker(taskQueue, workerOptions);
   let worker = await startWorker();
-  const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
-  const app = buildAppFromConfig(config, client, { registry, ...(env ? { env } : {}) });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { app, url, registry } = await listenApi(config, client, env ?? process.env);
   return {
     app,
     url,
@@ -99,14 +97,7 @@ export async function startApi(
   const parsed = ConfigSchema.parse(input);
   const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('api') } };
   const client = await connectTestClient();
-  const registry = createTemporalRegistry({
-    client,
-    taskQueue: config.temporal.task_queue,
-    configEndpoints: config.endpoints,
-    pollIntervalMs: 200,
-  });
-  const app = buildAppFromConfig(config, client, { registry, env, ...(logger ? { logger } : {}) });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { app, url } = await listenApi(config, client, env, logger);
   return {
     app,
     url,
@@ -117,4 +108,12 @@ export async function startApi(
       await client.connection.close();
     },
   };
+}
+
+// The API on a free loopback port, routing by the entities of the config's task queue, read every 200 ms.
+async function listenApi(config: Config, client: Client, env: NodeJS.ProcessEnv, logger?: FastifyBaseLogger) {
+  const taskQueue = config.temporal.task_queue;
+  const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
+  const app = buildAppFromConfig(config, client, { registry, env, ...(logger ? { logger } : {}) });
+  return { app, registry, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
 }

@@ -1,19 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { parseConfig } from '../../config/load.js';
 import { ConfigSchema } from '../../config/schema.js';
-import { ConfigError } from '../../errors.js';
+import { problemsOf } from '../support/config-problems.js';
 
 const HASH = 'a'.repeat(64);
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const pathsOf = (text: string): string[] => problemsOf(() => parseConfig(text, 'x.yaml')).map((p) => p.split(': ')[0] ?? '');
 

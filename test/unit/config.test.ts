@@ -2,17 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { configPathFrom, loadConfig, parseConfig } from '../../config/load.js';
-import { ConfigError } from '../../errors.js';
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { problemsOf } from '../support/config-problems.js';
 
 describe('parseConfig', () => {
   test('fills every default from the schema for an empty file', () => {
