@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
+  type FastifyBodyParser,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
@@ -11,6 +12,7 @@ import Fastify, {
 } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CLOUDEVENT_BATCH_MEDIA_TYPE, CLOUDEVENT_MEDIA_TYPE } from '../domain/cloudevents.js';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../domain/json-depth.js';
 import { EndpointOperationError } from '../errors.js';
 import type { Keyring } from './auth.js';
 import { registerGuard } from './guard.js';
@@ -57,6 +59,7 @@ class OneLineRequestLog extends LogController {
   }
 }
 
+const JSON_TOO_DEEP = 'JSON_TOO_DEEP';
 const ROUTABLE_METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** Builds the HTTP API without listening, so tests can `inject()` requests or listen on port 0. */
@@ -68,16 +71,28 @@ export function buildApp(deps: AppDeps): Api {
     // The event id is chosen by the producer; a request id from the client would let it forge log correlation.
     requestIdHeader: false,
     logController: new OneLineRequestLog(),
+    // Event ids run to 200 characters, and they are path parameters.
+    routerOptions: { maxParamLength: 256 },
+    // A URL Fastify cannot route (bad percent-encoding, an overlong parameter) gets the one error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void sendProblem(reply, {
+        status: error.statusCode ?? 400,
+        type: tooLong ? 'uri-too-long' : 'bad-url',
+        title: tooLong ? 'URI Too Long' : 'Bad Request',
+        detail: error.message,
+      });
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  // Every body is JSON: a text body would otherwise reach routes as a string.
-  app.removeContentTypeParser('text/plain');
-  // CloudEvents in structured mode are JSON under their own media types.
+  // Every body is JSON, CloudEvents in structured mode under their own media types. A text body would otherwise reach
+  // routes as a string.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
   app.addContentTypeParser(
-    [CLOUDEVENT_MEDIA_TYPE, CLOUDEVENT_BATCH_MEDIA_TYPE],
+    ['application/json', CLOUDEVENT_MEDIA_TYPE, CLOUDEVENT_BATCH_MEDIA_TYPE],
     { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
+    jsonParser(app),
   );
 
   const methodsByUrl = new Map<string, Set<string>>();
@@ -118,7 +133,9 @@ export function buildApp(deps: AppDeps): Api {
             status: 503,
             type: 'temporal-unavailable',
             title: 'Service Unavailable',
-            detail: 'Temporal did not confirm the event, so it was not accepted. Retrying with the same id never delivers twice.',
+            detail: acceptsEvents(request)
+              ? 'Temporal did not confirm the event, so it was not accepted. Retrying with the same id never delivers twice.'
+              : 'Temporal, or a worker to answer a query, did not answer in time. Try again.',
           })
         : sendProblem(reply, { status: 500, type: 'internal-error', title: 'Internal Server Error', detail: 'The error was logged.' });
     }
@@ -170,6 +187,26 @@ export function buildApp(deps: AppDeps): Api {
   return app;
 }
 
+/** Fastify's JSON parser (which refuses `__proto__` and `constructor.prototype`), refusing absurd nesting as well. */
+function jsonParser(app: Api): FastifyBodyParser<string> {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  return (request, body, done) =>
+    parse(request, body, (error, value) => {
+      if (error) return done(error);
+      if (exceedsJsonDepth(value)) {
+        return done(
+          Object.assign(new Error(`The JSON nests deeper than ${MAX_JSON_DEPTH} levels.`), { statusCode: 400, code: JSON_TOO_DEEP }),
+        );
+      }
+      done(null, value);
+    });
+}
+
+// Whether a request hands events to Temporal, so that a 503 can say that none was accepted.
+function acceptsEvents(request: FastifyRequest): boolean {
+  return request.method === 'POST' && /^\/v1\/(?:events(?:\/batch)?|sources\/[^/]+)$/.test(request.url.split('?')[0] ?? '');
+}
+
 function partName(context: string | undefined): string {
   return context === 'querystring' ? 'query' : (context ?? 'request');
 }
@@ -183,6 +220,8 @@ function problemTypeFor(error: FastifyError): string {
       return 'payload-too-large';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'unsupported-media-type';
+    case JSON_TOO_DEEP:
+      return 'too-deeply-nested';
     default:
       return 'bad-request';
   }

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { DeliveryStatus } from '../domain/delivery.js';
+import { RequestValidationError } from './validation.js';
 
 /** One event routed to an endpoint, as the endpoint's delivery history lists it. */
 export interface DeliveryEntry {
@@ -38,11 +40,12 @@ export function createDeliveryHistory(client: Client): DeliveryHistory {
       const clauses = [`WorkflowType = 'deliverEvent'`, `WebhookEndpointIds = ${quote(endpointId)}`];
       if (status) clauses.push(`WebhookStatus = ${quote(status)}`);
       if (since) clauses.push(`StartTime >= ${quote(since.toISOString())}`);
+      const query = clauses.join(' AND ');
       const response = await client.workflowService.listWorkflowExecutions({
         namespace: client.options.namespace,
-        query: clauses.join(' AND '),
+        query,
         pageSize,
-        ...(pageToken ? { nextPageToken: Buffer.from(pageToken, 'base64url') } : {}),
+        ...(pageToken ? { nextPageToken: openPageToken(pageToken, query) } : {}),
       });
       const entries = (response.executions ?? []).map((execution): DeliveryEntry => {
         const workflowId = execution.execution?.workflowId ?? '';
@@ -63,9 +66,28 @@ export function createDeliveryHistory(client: Client): DeliveryHistory {
           ...(Number.isFinite(startSeconds) ? { startedAt: new Date(startSeconds * 1000).toISOString() } : {}),
         };
       });
-      const token =
-        response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : undefined;
-      return { entries, ...(token ? { nextPageToken: token } : {}) };
+      const next = response.nextPageToken && response.nextPageToken.length > 0 ? sealPageToken(response.nextPageToken, query) : undefined;
+      return { entries, ...(next ? { nextPageToken: next } : {}) };
     },
   };
+}
+
+// Temporal's page token is bound to its query, and a made-up one is not refused but retried by the server for many
+// seconds. So the token handed out names the query it belongs to, and anything else is a 400 at once.
+const queryDigest = (query: string): string => createHash('sha256').update(query).digest('base64url').slice(0, 16);
+
+function sealPageToken(temporalToken: Uint8Array, query: string): string {
+  return Buffer.from(JSON.stringify({ q: queryDigest(query), t: Buffer.from(temporalToken).toString('base64') })).toString('base64url');
+}
+
+function openPageToken(token: string, query: string): Buffer {
+  try {
+    const sealed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { q?: unknown; t?: unknown };
+    if (sealed.q === queryDigest(query) && typeof sealed.t === 'string' && sealed.t.length > 0) return Buffer.from(sealed.t, 'base64');
+  } catch {
+    // Not a token of ours: answered below.
+  }
+  const error = new RequestValidationError([{ path: '/page_token', message: 'not a page token of this listing (with these filters)' }]);
+  error.validationContext = 'querystring';
+  throw error;
 }

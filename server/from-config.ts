@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { eventWorkflowId } from '../domain/event.js';
-import { deliveriesQuery } from '../workflows/index.js';
+import { deliveriesQuery, type deliverEvent } from '../workflows/index.js';
 import { createDeliveryHistory } from './delivery-history.js';
 import { createEndpointAdmin } from './endpoint-admin.js';
 import { createRedelivery } from './redelivery.js';
@@ -18,6 +18,8 @@ import { createSourceDirectory } from './sources.js';
 import packageJson from '../package.json' with { type: 'json' };
 
 const READY_TIMEOUT_MS = 2_000;
+// A query waits for a worker; without one, the caller should hear so in seconds, not after the SDK's 30.
+const QUERY_TIMEOUT_MS = 5_000;
 
 export interface AppFromConfigOptions {
   readonly logger?: FastifyBaseLogger;
@@ -73,8 +75,12 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       batchMax: config.api.batch_max,
       redelivery,
       readReport: async (eventId) => {
+        const handle = client.workflow.getHandle<typeof deliverEvent>(eventWorkflowId(eventId));
         try {
-          return await client.workflow.getHandle(eventWorkflowId(eventId)).query(deliveriesQuery);
+          // A finished delivery's report is its result, which needs no worker; a running one answers a query.
+          const { status } = await handle.describe();
+          if (status.name === 'COMPLETED') return await handle.result();
+          return await client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(deliveriesQuery));
         } catch (error) {
           if (error instanceof WorkflowNotFoundError) return undefined;
           throw error;

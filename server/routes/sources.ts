@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { JsonValueSchema, type IncomingEvent } from '../../domain/event.js';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../../domain/json-depth.js';
 import type { Api } from '../app.js';
 import { catalogueRefusal } from '../catalogue.js';
 import type { Ingest } from '../ingest.js';
@@ -221,9 +222,21 @@ function parseJsonBody(request: FastifyRequest, rawBody: Buffer): { value: Incom
   if (mediaType !== '' && !JSON_LIKE.test(mediaType)) {
     return { problem: { status: 415, type: 'unsupported-media-type', title: 'Unsupported Media Type', detail: 'Send a JSON body.' } };
   }
+  let value: IncomingEvent['data'];
   try {
-    return { value: JSON.parse(rawBody.toString('utf8')) as IncomingEvent['data'] };
+    value = JSON.parse(rawBody.toString('utf8')) as IncomingEvent['data'];
   } catch {
     return { problem: { status: 400, type: 'malformed-json', title: 'Bad Request', detail: 'The body is not valid JSON.' } };
   }
+  if (exceedsJsonDepth(value)) {
+    return {
+      problem: {
+        status: 400,
+        type: 'too-deeply-nested',
+        title: 'Bad Request',
+        detail: `The JSON nests deeper than ${MAX_JSON_DEPTH} levels.`,
+      },
+    };
+  }
+  return { value };
 }

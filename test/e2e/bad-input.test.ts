@@ -65,6 +65,15 @@ const cases: Case[] = [
   },
   { name: 'an unknown route', path: '/v1/nope', headers: JSON_HEADERS, body: '{}', status: 404, type: 'not-found' },
   { name: 'a wrong method', method: 'GET', status: 405, type: 'method-not-allowed' },
+  {
+    name: 'JSON nested 2,000 deep',
+    headers: JSON_HEADERS,
+    body: `{"type": "a.b", "data": ${'['.repeat(2_000)}${']'.repeat(2_000)}}`,
+    status: 400,
+    type: 'too-deeply-nested',
+  },
+  { name: 'a broken percent-encoding in the path', method: 'GET', path: '/v1/events/%E0%A4%A', status: 400, type: 'bad-url' },
+  { name: 'a path parameter over 256 characters', method: 'GET', path: `/v1/events/${'e'.repeat(300)}`, status: 414, type: 'uri-too-long' },
 ];
 
 describe('bad input to POST /v1/events', () => {
@@ -97,6 +106,17 @@ describe('bad input to POST /v1/events', () => {
     expect(response.statusCode).toBe(415);
   });
 
+  test('reads an event with an id of 200 characters, the longest allowed', async () => {
+    const id = `evt_${'x'.repeat(196)}`;
+    const accepted = await fetch(`${gateway.url}/v1/events`, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ id, type: 'a.b' }),
+    });
+    expect(accepted.status).toBe(202);
+    await expect.poll(async () => (await fetch(`${gateway.url}/v1/events/${id}`)).status).toBe(200);
+  });
+
   test('names the allowed methods on a 405', async () => {
     const response = await fetch(`${gateway.url}/v1/events`, { method: 'DELETE' });
     expect(response.headers.get('allow')).toBe('POST');
@@ -123,6 +143,12 @@ describe('when Temporal is unreachable', () => {
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBe('5');
     expect(response.json()).toMatchObject({ status: 503, type: expect.stringMatching(/temporal-unavailable$/) });
+  });
+
+  test('says a failed read is a failed read, not a refused event', async () => {
+    const response = await app.inject({ method: 'GET', url: '/v1/events/evt_1' });
+    expect(response.statusCode).toBe(503);
+    expect(response.json<{ detail: string }>().detail).toMatch(/did not answer in time/);
   });
 
   test('reports not ready on /readyz while /healthz stays up', async () => {

@@ -145,6 +145,14 @@ describe('delivery history and test sends', () => {
       expect.objectContaining({ event_id: 'evt_history_0', event_type: 'history.entry', status: 'failed' }),
     ]);
     expect((await call('GET', '/v1/endpoints/api-history/deliveries?page_size=500')).status).toBe(400);
+
+    // A token is good only for the listing that gave it; anything else is refused at once, not retried by Temporal.
+    const firstPage = await call('GET', '/v1/endpoints/api-history/deliveries?page_size=2');
+    const token = firstPage.body['next_page_token'] as string;
+    const elsewhere = await call('GET', `/v1/endpoints/api-history/deliveries?page_size=2&status=failed&page_token=${token}`);
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.body['errors']).toEqual([{ path: '/page_token', message: 'not a page token of this listing (with these filters)' }]);
+    expect((await call('GET', '/v1/endpoints/api-history/deliveries?page_token=AAAA')).status).toBe(400);
   });
 
   test('sends a test event through the normal pipeline and answers with its attempt, even while paused', async () => {
