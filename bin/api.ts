@@ -21,8 +21,13 @@ runMain(async () => {
     await client.connection.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  const onSignal = (signal: string) => () =>
+    shutdown(signal).catch((error: unknown) => {
+      log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+  process.once('SIGINT', onSignal('SIGINT'));
+  process.once('SIGTERM', onSignal('SIGTERM'));
 
   await app.listen({ host: config.api.host, port: config.api.port });
   log.info({ endpoints: config.endpoints.length, config: configPath }, `API listening on http://${config.api.host}:${config.api.port}`);

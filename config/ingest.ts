@@ -39,20 +39,23 @@ export type ApiKeyConfig = z.infer<typeof ApiKeySchema>;
 
 export const RateLimitSchema = z.strictObject({
   limit: z.int().min(1).max(10_000_000).meta({ description: 'requests allowed per window' }),
-  window: DurationSchema.meta({ description: 'length of the window, e.g. 1m' }),
+  window: DurationSchema.refine((ms) => ms >= 1_000, 'a window is at least 1s').meta({ description: 'length of the window, e.g. 1m' }),
 });
 export type RateLimitConfig = z.infer<typeof RateLimitSchema>;
 
 export const RateLimitsSchema = z.strictObject({
   global: RateLimitSchema.nullable()
-    .default({ limit: 1_000, window: 60_000 })
-    .meta({ description: 'requests per window to /v1 across all callers (default 1000 per 1m); null for none' }),
+    .prefault({ limit: 1_000, window: '1m' })
+    .meta({ description: 'requests per window to /v1 across all callers who proved who they are; null for none' }),
   per_key: RateLimitSchema.nullable()
-    .default({ limit: 600, window: 60_000 })
-    .meta({ description: 'requests per window per API key, or per client address without keys (default 600 per 1m); null for none' }),
+    .prefault({ limit: 600, window: '1m' })
+    .meta({ description: 'requests per window per API key, or per client address without keys; a batch counts its events; null for none' }),
   per_source: RateLimitSchema.nullable()
-    .default({ limit: 100, window: 60_000 })
-    .meta({ description: 'requests per window to each inbound source without a limit of its own (default 100 per 1m); null for none' }),
+    .prefault({ limit: 100, window: '1m' })
+    .meta({ description: 'proven calls per window to each inbound source without a limit of its own; null for none' }),
+  auth_failures: RateLimitSchema.nullable()
+    .prefault({ limit: 30, window: '1m' })
+    .meta({ description: 'failed key or source-secret checks per window per client address, then 429; null for none' }),
 });
 
 const SourceAuthSchema = z.discriminatedUnion('mode', [
@@ -69,7 +72,7 @@ const SourceAuthSchema = z.discriminatedUnion('mode', [
   z.strictObject({
     mode: z.literal('standard-webhooks'),
     secret_env: EnvNameSchema,
-    tolerance: DurationSchema.prefault('5m'),
+    tolerance: DurationSchema.refine((ms) => ms >= 1_000, 'a tolerance is at least 1s').prefault('5m'),
   }),
 ]);
 export type SourceAuthConfig = z.infer<typeof SourceAuthSchema>;
@@ -99,8 +102,6 @@ export function createSchemaCompiler(): Ajv2020 {
   return ajv;
 }
 
-const schemaChecker = createSchemaCompiler();
-
 export const EventTypeEntrySchema = z.strictObject({
   type: EventTypeSchema,
   description: z.string().max(1_000).optional(),
@@ -110,7 +111,8 @@ export const EventTypeEntrySchema = z.strictObject({
     .superRefine((schema, ctx) => {
       if (schema === undefined) return;
       try {
-        schemaChecker.compile(schema);
+        // A compiler of its own each time: Ajv remembers schemas by $id and would refuse the same one twice.
+        createSchemaCompiler().compile(schema);
       } catch (error) {
         ctx.addIssue({ code: 'custom', message: `not a usable JSON Schema: ${(error as Error).message}` });
       }

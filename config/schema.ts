@@ -43,6 +43,10 @@ export const ApiConfigSchema = z.strictObject({
     .default([])
     .superRefine(uniqueField('id'))
     .meta({ description: 'API keys (Authorization: Bearer); with none, the API asks for no key' }),
+  trust_proxy: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'take the client address from X-Forwarded-For (only behind a proxy that sets it)' }),
   allow_anonymous: z
     .boolean()
     .default(false)
@@ -118,6 +122,13 @@ export const ConfigSchema = z
       .meta({ description: 'inbound webhook sources, each called at /v1/sources/<id>' }),
   })
   .superRefine((config, ctx) => {
+    // A source whose type the catalogue refuses would answer 422 to every call: say so at load instead.
+    const catalogued = new Set(config.event_types.map((entry) => entry.type));
+    config.sources.forEach((source, index) => {
+      if (catalogued.size > 0 && !catalogued.has(source.event_type)) {
+        ctx.addIssue({ code: 'custom', path: ['sources', index, 'event_type'], message: `"${source.event_type}" is not in event_types` });
+      }
+    });
     // Without keys anyone who can reach the API may send and manage; on loopback that is only this machine.
     if (config.api.keys.length === 0 && !config.api.allow_anonymous && !isLoopbackHost(config.api.host)) {
       ctx.addIssue({

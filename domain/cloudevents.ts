@@ -1,5 +1,7 @@
+import { parse as parseJson } from 'secure-json-parse';
 import { z } from 'zod';
 import { EventIdSchema, JsonValueSchema, type IncomingEvent } from './event.js';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
 import { EventTypeSchema } from './pattern.js';
 
 /** The media type of one CloudEvent in structured mode, and of a batch of them. */
@@ -36,7 +38,8 @@ export const CloudEventSchema = CloudEventFields.superRefine((event, ctx) => {
   if (event.data !== undefined && event.data_base64 !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['data_base64'], message: 'send data or data_base64, not both' });
   }
-  if (event.data_base64 !== undefined && !JSON_MEDIA_TYPE.test(event.datacontenttype ?? '')) {
+  // A missing datacontenttype means JSON (the CloudEvents JSON format, 3.1).
+  if (event.data_base64 !== undefined && !JSON_MEDIA_TYPE.test(event.datacontenttype ?? 'application/json')) {
     ctx.addIssue({
       code: 'custom',
       path: ['data_base64'],
@@ -51,10 +54,13 @@ export function fromCloudEvent(event: CloudEvent): IncomingEvent | { readonly er
   let data = event.data;
   if (event.data_base64 !== undefined) {
     try {
-      data = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64Bytes(event.data_base64))) as typeof data;
+      // The same guard as every other JSON body: no prototype keys, no absurd nesting.
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(base64Bytes(event.data_base64));
+      data = parseJson(text, { protoAction: 'error', constructorAction: 'error' }) as typeof data;
     } catch {
       return { error: 'data_base64 does not hold UTF-8 JSON, as its datacontenttype says' };
     }
+    if (exceedsJsonDepth(data)) return { error: `data_base64 holds JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
   }
   return { id: event.id, type: event.type, ...(event.time ? { timestamp: event.time } : {}), ...(data === undefined ? {} : { data }) };
 }

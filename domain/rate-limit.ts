@@ -45,12 +45,12 @@ export class FixedWindowCounter {
     };
   }
 
-  /** Counts one request of `key` at `nowMs`; call only once every limit has allowed it. */
-  take(key: string, nowMs: number): void {
+  /** Counts `cost` requests of `key` at `nowMs`; call only once every limit has allowed them. */
+  take(key: string, nowMs: number, cost = 1): void {
     this.sweep(nowMs);
     const window = this.current(key, nowMs);
-    if (window) window.count += 1;
-    else this.windows.set(key, { startMs: nowMs, count: 1 });
+    if (window) window.count += cost;
+    else this.windows.set(key, { startMs: nowMs, count: cost });
   }
 
   /** How many keys are being counted: bounded by the callers of the last window or two. */
@@ -74,17 +74,19 @@ export class FixedWindowCounter {
 }
 
 /**
- * Admits a request only if every limit it falls under has room, and then counts it against all of them: a request
- * refused by one limit uses up none of the others.
+ * Admits a request only if every limit it falls under has room for its `cost` (a batch costs its events), and then
+ * counts it against all of them: a request refused by one limit uses up none of the others. A cost above a limit
+ * counts as the whole limit, so that a large batch waits for a fresh window instead of being refused forever.
  */
-export function admit(checks: readonly { counter: FixedWindowCounter; key: string }[], nowMs: number): RateLimitDecision {
+export function admit(checks: readonly { counter: FixedWindowCounter; key: string }[], nowMs: number, cost = 1): RateLimitDecision {
+  const costs = checks.map(({ counter }) => Math.min(cost, counter.rule.limit));
   const states = checks.map(({ counter, key }) => counter.peek(key, nowMs));
-  const exhausted = states.filter((state) => state.remaining === 0);
+  const exhausted = states.filter((state, index) => state.remaining < (costs[index] ?? cost));
   if (exhausted.length > 0) {
     return { allowed: false, exceeded: exhausted.reduce((last, state) => (state.resetMs > last.resetMs ? state : last)) };
   }
-  for (const { counter, key } of checks) counter.take(key, nowMs);
-  const after = states.map((state) => ({ ...state, remaining: state.remaining - 1 }));
+  checks.forEach(({ counter, key }, index) => counter.take(key, nowMs, costs[index]));
+  const after = states.map((state, index) => ({ ...state, remaining: state.remaining - (costs[index] ?? cost) }));
   const tightest = after.reduce<RateLimitState | undefined>(
     (best, state) => (best === undefined || state.remaining < best.remaining ? state : best),
     undefined,

@@ -16,7 +16,7 @@ import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../domain/json-depth.js';
 import { EndpointOperationError } from '../errors.js';
 import type { Keyring } from './auth.js';
 import { registerGuard } from './guard.js';
-import { registerOpenApi } from './openapi.js';
+import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { sendProblem } from './problem.js';
 import type { RateLimits } from './rate-limits.js';
 import { registerEndpointRoutes, type EndpointRoutesDeps } from './routes/endpoints.js';
@@ -35,6 +35,8 @@ export interface AppDeps {
   readonly keyring: Keyring;
   readonly limits: RateLimits;
   readonly bodyLimitBytes: number;
+  /** Whether to take client addresses from X-Forwarded-For. */
+  readonly trustProxy?: boolean;
   /** Resolves when Temporal answers; `/readyz` reports its failure as 503. */
   readonly checkReady: () => Promise<void>;
   readonly logger?: FastifyBaseLogger;
@@ -67,7 +69,9 @@ export function buildApp(deps: AppDeps): Api {
   const app = Fastify({
     bodyLimit: deps.bodyLimitBytes,
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    return503OnClosing: true,
+    // Answered below instead, in the one error shape.
+    return503OnClosing: false,
+    trustProxy: deps.trustProxy ?? false,
     // The event id is chosen by the producer; a request id from the client would let it forge log correlation.
     requestIdHeader: false,
     logController: new OneLineRequestLog(),
@@ -97,16 +101,33 @@ export function buildApp(deps: AppDeps): Api {
 
   const methodsByUrl = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
-    // A route under /v1 that forgot to say who may call it would be open to anyone: refuse to start instead.
-    if (route.url.startsWith('/v1') && route.config?.access === undefined) {
+    // The interactive docs are the one plugin with routes, all public; any other route that forgot to say who may
+    // call it would be open to anyone, so the app refuses to start instead.
+    if (route.config?.access === undefined) {
+      if (route.url === DOCS_PREFIX || route.url.startsWith(`${DOCS_PREFIX}/`)) return;
       throw new Error(`route ${String(route.method)} ${route.url} declares no access`);
     }
-    // The API's own routes get 405s; plugin routes such as the docs' static files keep Fastify's own answers.
-    if (route.config?.access === undefined) return;
     const methods = methodsByUrl.get(route.url) ?? new Set<string>();
     for (const method of [route.method].flat()) methods.add(method);
     methodsByUrl.set(route.url, methods);
   });
+  // From the start of a close, requests still arriving on open connections are told to go elsewhere, and /readyz
+  // fails, so that a load balancer stops sending any.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', async (_request, reply) =>
+    closing
+      ? sendProblem(reply.header('retry-after', '1').header('connection', 'close'), {
+          status: 503,
+          type: 'shutting-down',
+          title: 'Service Unavailable',
+          detail: 'This API process is stopping; send the request again.',
+        })
+      : undefined,
+  );
   registerGuard(app, deps.keyring, deps.limits);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -153,7 +174,10 @@ export function buildApp(deps: AppDeps): Api {
 
   void app.register(async (api) => {
     await registerOpenApi(api, deps.version ?? '0.0.0');
-    registerHealthRoutes(api, deps.checkReady);
+    registerHealthRoutes(api, async () => {
+      if (closing) throw new Error('shutting down');
+      await deps.checkReady();
+    });
     registerEventRoutes(api, deps.events);
     registerEndpointRoutes(api, deps.endpoints);
     // Sources keep raw bodies for their signatures, so they get a scope with parsers of their own.

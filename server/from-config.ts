@@ -58,7 +58,9 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   const admin = createEndpointAdmin(client, config.temporal.task_queue, endpointSettingsFrom(config));
   const history = createDeliveryHistory(client);
   const redelivery = createRedelivery({ client, publisher, admin, registry, history, deliveryDefaults });
+  const limits = createRateLimits(config.api.rate_limits);
   const ingest = createIngest({
+    sourceIds: config.sources.map((source) => source.id),
     publisher,
     routes: () => registry.routes(),
     deliveryDefaults,
@@ -68,11 +70,13 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     ...(options.logger ? { logger: options.logger } : {}),
     version: packageJson.version,
     bodyLimitBytes: config.api.body_limit_bytes,
+    trustProxy: config.api.trust_proxy,
     keyring,
-    limits: createRateLimits(config.api.rate_limits),
+    limits,
     events: {
       ingest,
       batchMax: config.api.batch_max,
+      limits,
       redelivery,
       readReport: async (eventId) => {
         const handle = client.workflow.getHandle<typeof deliverEvent>(eventWorkflowId(eventId));
@@ -88,7 +92,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       },
     },
     endpoints: { admin, history, testSend: createTestSend({ client, admin, publisher, deliveryDefaults }), redelivery },
-    sources: { directory, ingest },
+    sources: { directory, ingest, defaultRateLimit: config.api.rate_limits.per_source },
     checkReady: async () => {
       await client.connection.withDeadline(Date.now() + READY_TIMEOUT_MS, async () => {
         await client.connection.workflowService.getSystemInfo({});

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiScope } from '../config/ingest.js';
 import { ANONYMOUS, type Keyring, type Principal } from './auth.js';
 import { sendProblem } from './problem.js';
@@ -20,6 +20,17 @@ declare module 'fastify' {
   }
 }
 
+/** The key a caller's requests are counted under: its API key, or without keys its address. */
+export function callerKeyOf(request: FastifyRequest): string {
+  const principal = request.principal;
+  return principal && principal !== ANONYMOUS ? `key:${principal.keyId}` : `address:${request.ip}`;
+}
+
+/** Answers 429 for an address that failed to authenticate too often; `undefined` if it may try. */
+export function refuseRepeatedFailures(reply: FastifyReply, limits: RateLimits, address: string): FastifyReply | undefined {
+  return answerRateLimit(reply, limits.admitAuthAttempt(address));
+}
+
 /**
  * Lets a request in only with a key that has its route's scope, and within the global and per-key rate limits. It
  * runs before the body is read, so that refused callers cost no parsing.
@@ -30,6 +41,9 @@ export function registerGuard(app: FastifyInstance, keyring: Keyring, limits: Ra
     if (access === undefined || access === 'public' || access === 'source') return undefined;
     const principal = keyring.identify(request.headers.authorization);
     if (!principal) {
+      const blocked = refuseRepeatedFailures(reply, limits, request.ip);
+      if (blocked) return blocked;
+      limits.recordAuthFailure(request.ip);
       return sendProblem(reply.header('www-authenticate', 'Bearer realm="temporal-webhooks"'), {
         status: 401,
         type: 'unauthorized',
@@ -46,7 +60,6 @@ export function registerGuard(app: FastifyInstance, keyring: Keyring, limits: Ra
       });
     }
     request.principal = principal;
-    // Without keys every caller is the same principal; its address is the fairest stand-in for a key.
-    return answerRateLimit(reply, limits.admitCaller(principal === ANONYMOUS ? `address:${request.ip}` : `key:${principal.keyId}`));
+    return answerRateLimit(reply, limits.admitCaller(callerKeyOf(request)));
   });
 }

@@ -22,9 +22,21 @@ export interface Ingest {
   readonly catalogue: EventCatalogue;
   /** The catalogue's verdict on an event, to be asked before {@link Ingest.accept}. */
   check(event: IncomingEvent): CatalogueVerdict;
-  /** Routes and starts the event; `fallbackId` names it when the event carries no id (else a new id is made). */
-  accept(event: IncomingEvent, fallbackId?: string): Promise<IngestResult>;
+  /** Why a producer may not choose `id`, when it is one the gateway derives itself; `undefined` if it may. */
+  reservedId(id: string): string | undefined;
+  /** Routes and starts the event. */
+  accept(event: IncomingEvent, options?: AcceptOptions): Promise<IngestResult>;
 }
+
+export interface AcceptOptions {
+  /** The event's id when it carries none (else a new id is made), e.g. one derived from an Idempotency-Key. */
+  readonly fallbackId?: string;
+  /** Where the event says it comes from (a CloudEvent's `source`): two sources reusing an id are not the same event. */
+  readonly origin?: string;
+}
+
+/** The prefix of ids derived from an Idempotency-Key, which producers may not use themselves. */
+const IDEMPOTENCY_PREFIX = 'idem_';
 
 export interface IngestDeps {
   readonly publisher: EventPublisher;
@@ -32,6 +44,8 @@ export interface IngestDeps {
   readonly routes: () => RouteIndex<RoutableEndpoint>;
   readonly deliveryDefaults: DeliveryDefaults;
   readonly catalogue: EventCatalogue;
+  /** The inbound sources' ids: `<source>.` begins the ids of their events, which producers may not use. */
+  readonly sourceIds?: readonly string[];
   readonly now?: () => Date;
 }
 
@@ -40,7 +54,12 @@ export function createIngest(deps: IngestDeps): Ingest {
   return {
     catalogue: deps.catalogue,
     check: (event) => deps.catalogue.check(event.type, event.data ?? {}),
-    async accept(incoming, fallbackId) {
+    reservedId(id) {
+      if (id.startsWith(IDEMPOTENCY_PREFIX)) return `ids starting with ${IDEMPOTENCY_PREFIX} are derived from Idempotency-Key headers`;
+      const source = deps.sourceIds?.find((sourceId) => id.startsWith(`${sourceId}.`));
+      return source ? `ids starting with ${source}. are the events of the inbound source ${source}` : undefined;
+    },
+    async accept(incoming, { fallbackId, origin } = {}) {
       const acceptedAt = now();
       const event: WebhookEvent = {
         id: incoming.id ?? fallbackId ?? createEventId(acceptedAt),
@@ -52,7 +71,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         .routes()
         .route(event.type)
         .map((endpoint) => toRoutedTarget(endpoint, deps.deliveryDefaults));
-      const result = await deps.publisher.publish(event, targets, { fingerprint: fingerprintOf(incoming) });
+      const result = await deps.publisher.publish(event, targets, { fingerprint: fingerprintOf(incoming, origin) });
       const outcome = !result.duplicate ? 'accepted' : result.sameContent === false ? 'conflict' : 'replayed';
       return { id: event.id, workflowId: result.workflowId, outcome, endpoints: targets.length };
     },
@@ -60,12 +79,21 @@ export function createIngest(deps: IngestDeps): Ingest {
 }
 
 /**
- * What makes two sends of an event the same event: its type, data and the timestamp the producer gave. A timestamp
- * the gateway filled in differs on every retry, so it is left out.
+ * What makes two sends of an event the same event: its type, data, origin and the instant the producer gave (however
+ * written). A timestamp the gateway filled in differs on every retry, so it is left out.
  */
-export function fingerprintOf(event: IncomingEvent): string {
-  const canonical = canonicalJson({ type: event.type, timestamp: event.timestamp ?? null, data: event.data ?? {} });
+export function fingerprintOf(event: IncomingEvent, origin?: string): string {
+  const timestamp = event.timestamp === undefined ? null : new Date(event.timestamp).toISOString();
+  const canonical = canonicalJson({ type: event.type, timestamp, data: event.data ?? {}, origin: origin ?? null });
   return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/**
+ * The event id an Idempotency-Key stands for, scoped by the caller's key so that two producers choosing the same key
+ * never collide. Producers cannot send such ids themselves ({@link Ingest.reservedId}).
+ */
+export function idempotentEventId(callerKeyId: string, idempotencyKey: string): string {
+  return `${IDEMPOTENCY_PREFIX}${createHash('sha256').update(`${callerKeyId}\n${idempotencyKey}`).digest('base64url').slice(0, 32)}`;
 }
 
 // JSON with object keys sorted at every depth, so that key order never makes the same content look different.

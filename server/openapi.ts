@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 
+/** Where the interactive reference is served. */
+export const DOCS_PREFIX = '/docs';
+
 type Transform = NonNullable<FastifyDynamicSwaggerOptions['transform']>;
 
 /** A body schema given per media type, which Fastify validates by the request's Content-Type. */
@@ -55,6 +58,6 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     transform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX, uiConfig: { deepLinking: true } });
   app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, () => app.swagger());
 }

@@ -6,10 +6,20 @@ import { sendProblem } from './problem.js';
 
 /** The API's rate limits, counted in this process. */
 export interface RateLimits {
-  /** Admits a call to the API by a key (or, without keys, a client address), against the global and per-key limits. */
-  admitCaller(callerKey: string): RateLimitDecision;
-  /** Admits a call to an inbound source, against the global limit and the source's own. */
+  /**
+   * Admits a call to the API by a key (or, without keys, a client address), against the global and per-key limits;
+   * `cost` is more than 1 for a batch.
+   */
+  admitCaller(callerKey: string, cost?: number): RateLimitDecision;
+  /** Admits a proven call to an inbound source, against the global limit and the source's own. */
   admitSource(sourceId: string, own?: RateLimitConfig): RateLimitDecision;
+  /**
+   * Whether an address may still try to authenticate. Failed attempts are counted apart from every other limit, so
+   * that guessing keys or secrets is slow and an unauthenticated flood uses up nobody else's allowance.
+   */
+  admitAuthAttempt(address: string): RateLimitDecision;
+  /** Counts a failed attempt to authenticate from `address`. */
+  recordAuthFailure(address: string): void;
 }
 
 const GLOBAL = '*';
@@ -20,12 +30,19 @@ export function createRateLimits(config: Config['api']['rate_limits'], now: () =
   const global = counter(config.global);
   const perKey = counter(config.per_key);
   const perSource = counter(config.per_source);
+  const authFailures = counter(config.auth_failures);
   // A source with a limit of its own gets a counter of its own, made on its first call.
   const ownCounters = new Map<string, FixedWindowCounter>();
   const checks = (...pairs: [FixedWindowCounter | undefined, string][]) =>
     pairs.flatMap(([limit, key]) => (limit ? [{ counter: limit, key }] : []));
   return {
-    admitCaller: (callerKey) => admit(checks([global, GLOBAL], [perKey, callerKey]), now()),
+    admitCaller: (callerKey, cost = 1) => admit(checks([global, GLOBAL], [perKey, callerKey]), now(), cost),
+    admitAuthAttempt(address) {
+      if (!authFailures) return { allowed: true };
+      const state = authFailures.peek(address, now());
+      return state.remaining > 0 ? { allowed: true } : { allowed: false, exceeded: state };
+    },
+    recordAuthFailure: (address) => authFailures?.take(address, now()),
     admitSource(sourceId, own) {
       let sourceCounter = perSource;
       if (own) {

@@ -17,18 +17,21 @@ export const ProblemSchema = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details, the shape of every error' });
 
+// Errors are sent as application/problem+json, and the document says so.
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+
 /** The error answers every route may give, for the OpenAPI document. */
 export const PROBLEM_RESPONSES = {
-  400: ProblemSchema,
-  401: ProblemSchema,
-  403: ProblemSchema,
-  404: ProblemSchema,
-  409: ProblemSchema,
-  413: ProblemSchema,
-  415: ProblemSchema,
-  422: ProblemSchema,
-  429: ProblemSchema,
-  503: ProblemSchema,
+  400: problem('malformed or invalid request; errors[] locates each problem'),
+  401: problem('no API key, a wrong one, or a source call without its secret or signature'),
+  403: problem('the key lacks the scope, or the source is disabled'),
+  404: problem('no such route or resource'),
+  409: problem('an event id already used for other content, or an operation the state does not allow'),
+  413: problem('body over api.body_limit_bytes'),
+  415: problem('not JSON'),
+  422: problem('an event type the catalogue does not list, or an Idempotency-Key reused for another event'),
+  429: problem('over a rate limit; Retry-After says when to try again'),
+  503: problem('Temporal (or a worker) did not answer, or the API is stopping; Retry-After says when to try again'),
 } as const;
 
 export const EventAcceptedSchema = z
@@ -51,7 +54,8 @@ export const BatchItemResultSchema = z
 export const BatchAcceptedSchema = z
   .strictObject({
     accepted: z.int().meta({ description: 'events now durably in Temporal, first time or repeated' }),
-    failed: z.int().meta({ description: 'events not accepted; send them again' }),
+    conflicts: z.int().meta({ description: 'events whose id was already used for other content; never accepted' }),
+    failed: z.int().meta({ description: 'events Temporal did not confirm; send them again' }),
     data: z.array(BatchItemResultSchema),
   })
   .meta({ id: 'BatchAccepted' });

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import {
   CLOUDEVENT_BATCH_MEDIA_TYPE,
@@ -12,7 +11,7 @@ import type { DeliveryReport } from '../../domain/delivery.js';
 import { EventIdSchema, IncomingEventSchema, type IncomingEvent } from '../../domain/event.js';
 import type { Api } from '../app.js';
 import { UNKNOWN_TYPE, catalogueRefusal, unknownTypeMessage } from '../catalogue.js';
-import type { Ingest, IngestResult } from '../ingest.js';
+import { idempotentEventId, type Ingest, type IngestResult } from '../ingest.js';
 import { problemBody, sendProblem, type Problem, type ProblemDetail } from '../problem.js';
 import type { Redelivery } from '../redelivery.js';
 import {
@@ -23,6 +22,9 @@ import {
   PROBLEM_RESPONSES,
   RedeliveryAcceptedSchema,
 } from '../schemas.js';
+import { createEventId } from '../event-id.js';
+import { callerKeyOf } from '../guard.js';
+import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import { requireListedMediaType } from '../validation.js';
 
 export interface EventRoutesDeps {
@@ -32,6 +34,8 @@ export interface EventRoutesDeps {
   readonly redelivery: Redelivery;
   /** Most events one batch may carry. */
   readonly batchMax: number;
+  /** To charge a batch for its events beyond the first, which the guard counted. */
+  readonly limits: RateLimits;
 }
 
 const IdempotencyHeadersSchema = z.looseObject({
@@ -76,15 +80,23 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       preValidation: requireListedMediaType,
     },
     async (request, reply) => {
-      const incoming =
-        request.mediaType === CLOUDEVENT_MEDIA_TYPE ? fromCloudEvent(request.body as CloudEvent) : (request.body as IncomingEvent);
+      const cloudEvent = request.mediaType === CLOUDEVENT_MEDIA_TYPE ? (request.body as CloudEvent) : undefined;
+      const incoming = cloudEvent ? fromCloudEvent(cloudEvent) : (request.body as IncomingEvent);
       if ('error' in incoming) return invalid(reply, [{ path: '/data_base64', message: incoming.error }]);
+      const reserved = incoming.id === undefined ? undefined : ingest.reservedId(incoming.id);
+      if (reserved) return invalid(reply, [{ path: '/id', message: reserved }]);
       const refusal = catalogueRefusal(ingest.check(incoming), '', incoming.type);
       if (refusal) return sendProblem(reply, refusal);
 
-      const result = await ingest.accept(incoming, idempotentId(request, request.headers['idempotency-key']));
+      const idempotencyKey = request.headers['idempotency-key'];
+      const result = await ingest.accept(incoming, {
+        ...(idempotencyKey ? { fallbackId: idempotentEventId(callerKeyOf(request), idempotencyKey) } : {}),
+        ...(cloudEvent ? { origin: cloudEvent.source } : {}),
+      });
       request.log.info({ eventId: result.id, eventType: incoming.type, endpoints: result.endpoints, outcome: result.outcome }, 'event');
-      if (result.outcome === 'conflict') return sendProblem(reply, conflict(result));
+      // The Idempotency-Key draft answers a key reused for another request with 422; a reused event id is a 409.
+      if (result.outcome === 'conflict')
+        return sendProblem(reply, conflict(result, incoming.id === undefined && idempotencyKey !== undefined));
       // A repeat answers like the first time, so a producer retrying after a lost response sees success;
       // the header tells the curious that nothing new was started.
       if (result.outcome === 'replayed') reply.header('idempotent-replayed', 'true');
@@ -113,11 +125,9 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       preValidation: requireListedMediaType,
     },
     async (request, reply) => {
-      const cloud = request.mediaType === CLOUDEVENT_BATCH_MEDIA_TYPE;
-      const prefix = cloud ? '' : '/events';
-      const incoming = cloud
-        ? (request.body as CloudEvent[]).map(fromCloudEvent)
-        : (request.body as z.infer<typeof BatchBodySchema>).events;
+      const cloudEvents = request.mediaType === CLOUDEVENT_BATCH_MEDIA_TYPE ? (request.body as CloudEvent[]) : undefined;
+      const prefix = cloudEvents ? '' : '/events';
+      const incoming = cloudEvents ? cloudEvents.map(fromCloudEvent) : (request.body as z.infer<typeof BatchBodySchema>).events;
 
       const problems: ProblemDetail[] = [];
       const unknown: ProblemDetail[] = [];
@@ -125,33 +135,49 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       incoming.forEach((event, index) => {
         const at = `${prefix}/${index}`;
         if ('error' in event) return void problems.push({ path: `${at}/data_base64`, message: event.error });
-        if (event.id !== undefined && seen.has(event.id))
-          problems.push({ path: `${at}/id`, message: 'this id is used earlier in the batch' });
-        if (event.id !== undefined) seen.add(event.id);
+        if (event.id !== undefined) {
+          const reserved = ingest.reservedId(event.id);
+          if (reserved) problems.push({ path: `${at}/id`, message: reserved });
+          if (seen.has(event.id)) problems.push({ path: `${at}/id`, message: 'this id is used earlier in the batch' });
+          seen.add(event.id);
+        }
         const verdict = ingest.check(event);
         if (verdict.kind === 'unknown-type') unknown.push({ path: `${at}/type`, message: unknownTypeMessage(event.type) });
         if (verdict.kind === 'invalid-data') problems.push(...verdict.errors.map((error) => ({ ...error, path: `${at}${error.path}` })));
       });
-      if (unknown.length > 0)
+      if (unknown.length > 0) {
         return sendProblem(reply, { ...UNKNOWN_TYPE, detail: 'The catalogue does not list these types.', errors: unknown });
+      }
       if (problems.length > 0) return invalid(reply, problems);
-
       const events = incoming as IncomingEvent[];
-      const key = idempotentId(request, request.headers['idempotency-key']);
+
+      // The guard counted the request once; a batch costs one per event, like the events sent one by one.
+      const limited = answerRateLimit(reply, deps.limits.admitCaller(callerKeyOf(request), events.length - 1));
+      if (limited) return limited;
+
+      const idempotencyKey = request.headers['idempotency-key'];
+      const batchKey = idempotencyKey ? idempotentEventId(callerKeyOf(request), idempotencyKey) : undefined;
       const results = await mapBounded(events, BATCH_CONCURRENCY, async (event, index) => {
+        // Named here, not in accept, so that even an event that fails has an id to send again under.
+        const id = event.id ?? (batchKey ? `${batchKey}-${index}` : createEventId());
         try {
-          const result = await ingest.accept(event, key === undefined ? undefined : `${key}-${index}`);
-          if (result.outcome === 'conflict')
-            return { index, status: 'conflict' as const, id: result.id, problem: problemBody(conflict(result)) };
-          return { index, status: result.outcome, id: result.id, workflow_id: result.workflowId };
+          const result = await ingest.accept({ ...event, id }, cloudEvents?.[index] ? { origin: cloudEvents[index].source } : {});
+          if (result.outcome === 'conflict') {
+            return { index, status: 'conflict' as const, id, problem: problemBody(conflict(result, event.id === undefined)) };
+          }
+          return { index, status: result.outcome, id, workflow_id: result.workflowId };
         } catch (error) {
           request.log.error({ err: error, index }, 'batch event not accepted');
-          return { index, status: 'failed' as const, id: event.id ?? '', problem: problemBody(UNAVAILABLE) };
+          return { index, status: 'failed' as const, id, problem: problemBody(UNAVAILABLE) };
         }
       });
-      const accepted = results.filter((result) => result.status === 'accepted' || result.status === 'replayed').length;
-      request.log.info({ events: events.length, accepted }, 'batch');
-      return reply.code(accepted === results.length ? 202 : 207).send({ accepted, failed: results.length - accepted, data: results });
+      const count = (...statuses: string[]) => results.filter((result) => statuses.includes(result.status)).length;
+      const [accepted, conflicts, failed] = [count('accepted', 'replayed'), count('conflict'), count('failed')];
+      request.log.info({ events: events.length, accepted, conflicts, failed }, 'batch');
+      if (failed > 0) reply.header('retry-after', '5');
+      // Nothing accepted because Temporal is away is the 503 every single event would get, not a 2xx.
+      if (accepted === 0 && conflicts === 0) return sendProblem(reply, UNAVAILABLE);
+      return reply.code(accepted === results.length ? 202 : 207).send({ accepted, conflicts, failed, data: results });
     },
   );
 
@@ -220,13 +246,20 @@ const UNAVAILABLE: Problem = {
   detail: 'Temporal did not confirm the event, so it was not accepted. Send it again with the same id.',
 };
 
-function conflict(result: IngestResult): Problem {
-  return {
-    status: 409,
-    type: 'idempotency-conflict',
-    title: 'Conflict',
-    detail: `An event with id "${result.id}" was already accepted with other content; send a new event under a new id.`,
-  };
+function conflict(result: IngestResult, byIdempotencyKey: boolean): Problem {
+  return byIdempotencyKey
+    ? {
+        status: 422,
+        type: 'idempotency-conflict',
+        title: 'Unprocessable Content',
+        detail: 'This Idempotency-Key was already used for a different event; send a new event under a new key.',
+      }
+    : {
+        status: 409,
+        type: 'idempotency-conflict',
+        title: 'Conflict',
+        detail: `An event with id "${result.id}" was already accepted with other content; send a new event under a new id.`,
+      };
 }
 
 function invalid(reply: FastifyReply, errors: readonly ProblemDetail[]): FastifyReply {
@@ -240,16 +273,6 @@ function noSuchEvent(reply: FastifyReply): FastifyReply {
     title: 'Not Found',
     detail: 'No event has that id (or its retention has passed).',
   });
-}
-
-/**
- * The event id an Idempotency-Key stands for, scoped by the caller's key so that two producers choosing the same
- * key never collide. An id in the event itself takes precedence.
- */
-function idempotentId(request: FastifyRequest, key: string | undefined): string | undefined {
-  if (key === undefined) return undefined;
-  const scope = request.principal?.keyId ?? 'anonymous';
-  return `idem_${createHash('sha256').update(`${scope}\n${key}`).digest('base64url').slice(0, 32)}`;
 }
 
 /** Maps with at most `limit` calls in flight, keeping order: a batch must not open a hundred starts at once. */

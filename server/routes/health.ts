@@ -1,6 +1,6 @@
 import type { Api } from '../app.js';
 import { sendProblem } from '../problem.js';
-import { HealthSchema, ProblemSchema } from '../schemas.js';
+import { HealthSchema, PROBLEM_RESPONSES } from '../schemas.js';
 
 /** `/healthz`: the process answers. `/readyz`: it can also reach Temporal, so it can accept events. */
 export function registerHealthRoutes(app: Api, checkReady: () => Promise<void>): void {
@@ -12,7 +12,7 @@ export function registerHealthRoutes(app: Api, checkReady: () => Promise<void>):
   app.get(
     '/readyz',
     {
-      schema: { tags: ['health'], summary: 'Temporal is reachable', response: { 200: HealthSchema, 503: ProblemSchema } },
+      schema: { tags: ['health'], summary: 'Temporal is reachable', response: { 200: HealthSchema, 503: PROBLEM_RESPONSES[503] } },
       config: { access: 'public' },
     },
     async (request, reply) => {

@@ -1,11 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parse as parseJson } from 'secure-json-parse';
 import { z } from 'zod';
 import { JsonValueSchema, type IncomingEvent } from '../../domain/event.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../../domain/json-depth.js';
+import type { RateLimitConfig } from '../../config/ingest.js';
 import type { Api } from '../app.js';
 import { catalogueRefusal } from '../catalogue.js';
 import type { Ingest } from '../ingest.js';
 import { sendProblem, type Problem } from '../problem.js';
+import { refuseRepeatedFailures } from '../guard.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import { EventAcceptedSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import { excerptOf, isAuthentic, sourceEventId, type InboundSource, type InvocationResult, type SourceDirectory } from '../sources.js';
@@ -13,6 +16,8 @@ import { excerptOf, isAuthentic, sourceEventId, type InboundSource, type Invocat
 export interface SourceRoutesDeps {
   readonly directory: SourceDirectory;
   readonly ingest: Ingest;
+  /** `api.rate_limits.per_source`: the limit of a source without one of its own. */
+  readonly defaultRateLimit: RateLimitConfig | null;
   readonly now?: () => number;
 }
 
@@ -56,10 +61,10 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  const defaultLimit = (source: InboundSource) => source.config.rate_limit ?? null;
+  const limitOf = (source: InboundSource) => source.config.rate_limit ?? deps.defaultRateLimit;
   const view = (source: InboundSource): z.output<typeof SourceViewSchema> => {
     const { config } = source;
-    const rule = defaultLimit(source);
+    const rule = limitOf(source);
     return {
       id: config.id,
       ...(config.name ? { name: config.name } : {}),
@@ -106,14 +111,23 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
         return sendProblem(reply, problem);
       };
 
-      const limited = answerRateLimit(reply, limits.admitSource(source.config.id, source.config.rate_limit));
-      if (limited) return (log(429, 'rate_limited'), limited);
+      const rateLimited = (answer: FastifyReply): FastifyReply => {
+        log(429, 'rate_limited');
+        return answer;
+      };
+
       if (!source.config.enabled) {
         return refuse({ status: 403, type: 'source-disabled', title: 'Forbidden', detail: 'This source is disabled.' }, 'disabled');
       }
+      // Unproven calls count only against their own address, so a flood of them cannot use up the sender's limit.
+      const blocked = refuseRepeatedFailures(reply, limits, request.ip);
+      if (blocked) return rateLimited(blocked);
       if (!isAuthentic(source, rawBody, request.headers, now())) {
+        limits.recordAuthFailure(request.ip);
         return refuse({ status: 401, type: 'unauthorized', title: 'Unauthorized', detail: authHint(source) }, 'unauthorized');
       }
+      const limited = answerRateLimit(reply, limits.admitSource(source.config.id, source.config.rate_limit));
+      if (limited) return rateLimited(limited);
       const data = parseJsonBody(request, rawBody);
       if ('problem' in data) return refuse(data.problem, 'invalid');
 
@@ -224,7 +238,8 @@ function parseJsonBody(request: FastifyRequest, rawBody: Buffer): { value: Incom
   }
   let value: IncomingEvent['data'];
   try {
-    value = JSON.parse(rawBody.toString('utf8')) as IncomingEvent['data'];
+    // Fastify's parser for every other body refuses prototype keys; so does this one.
+    value = parseJson(rawBody.toString('utf8'), { protoAction: 'error', constructorAction: 'error' }) as IncomingEvent['data'];
   } catch {
     return { problem: { status: 400, type: 'malformed-json', title: 'Bad Request', detail: 'The body is not valid JSON.' } };
   }

@@ -145,6 +145,18 @@ describe('when Temporal is unreachable', () => {
     expect(response.json()).toMatchObject({ status: 503, type: expect.stringMatching(/temporal-unavailable$/) });
   });
 
+  test('answers a batch none of whose events was accepted with 503, not a 2xx', async () => {
+    const payload = {
+      events: [
+        { id: 'evt_b1', type: 'a.b' },
+        { id: 'evt_b2', type: 'a.b' },
+      ],
+    };
+    const response = await app.inject({ method: 'POST', url: '/v1/events/batch', payload });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('5');
+  });
+
   test('says a failed read is a failed read, not a refused event', async () => {
     const response = await app.inject({ method: 'GET', url: '/v1/events/evt_1' });
     expect(response.statusCode).toBe(503);

@@ -131,6 +131,22 @@ describe('idempotent repeats', () => {
   });
 });
 
+describe('event ids the gateway derives', () => {
+  test('a reused Idempotency-Key with another event is a 422, as the Idempotency-Key draft says', async () => {
+    const headers = { 'idempotency-key': 'refund-91' };
+    expect((await send('/v1/events', { type: 'order.shipped', data: { n: 1 } }, { key: KEYS.INGEST_KEY, headers })).status).toBe(202);
+    const other = await send('/v1/events', { type: 'order.shipped', data: { n: 2 } }, { key: KEYS.INGEST_KEY, headers });
+    expect(other.status).toBe(422);
+    expect(await other.json()).toMatchObject({ type: expect.stringMatching(/\/idempotency-conflict$/), status: 422 });
+  });
+
+  test('cannot be chosen by a producer, so no one can take another’s Idempotency-Key ahead of them', async () => {
+    const response = await send('/v1/events', { id: 'idem_abc', type: 'order.shipped' }, { key: KEYS.INGEST_KEY });
+    expect(response.status).toBe(400);
+    expect((await readJson<ProblemBody>(response)).errors[0]?.path).toBe('/id');
+  });
+});
+
 describe('the event-type catalogue', () => {
   test('refuses a type it does not list with 422', async () => {
     const response = await send('/v1/events', { type: 'order.teleported' }, { key: KEYS.INGEST_KEY });
@@ -256,6 +272,15 @@ describe('CloudEvents (structured mode)', () => {
     await expect
       .poll(() => receiver.requests.find((request) => request.headers['webhook-id'] === 'ce-b64')?.body)
       .toContain('"carrier":"dhl"');
+  });
+
+  test('tells two sources that reuse an id apart: the second is a conflict, not a silent repeat', async () => {
+    const first = { ...cloudEvent, id: 'ce-shared', source: 'https://a.example.com' };
+    const second = { ...first, source: 'https://b.example.com' };
+    const type = 'application/cloudevents+json';
+    expect((await send('/v1/events', first, { key: KEYS.INGEST_KEY, type })).status).toBe(202);
+    expect((await send('/v1/events', first, { key: KEYS.INGEST_KEY, type })).status).toBe(202);
+    expect((await send('/v1/events', second, { key: KEYS.INGEST_KEY, type })).status).toBe(409);
   });
 
   test('refuses an invalid CloudEvent with the paths of its problems', async () => {

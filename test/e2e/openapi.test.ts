@@ -83,7 +83,9 @@ describe('/openapi.json', () => {
     expect(Object.keys(sendEvent?.responses ?? {})).toEqual(
       expect.arrayContaining(['202', '400', '401', '409', '413', '415', '422', '429']),
     );
-    expect(JSON.stringify(sendEvent?.responses['400'])).toContain('#/components/schemas/Problem');
+    expect(sendEvent?.responses['400']).toMatchObject({
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    });
     expect(document.components.schemas).toHaveProperty('Problem');
   });
 });

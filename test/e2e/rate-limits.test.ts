@@ -58,6 +58,39 @@ describe('rate limits', () => {
     expect((await sendAs(ENV.KEY_A)).status).toBe(429);
   });
 
+  test('a batch costs its events, and failed keys count apart, so they use up nobody’s allowance', async () => {
+    api = await startApi(
+      {
+        api: {
+          keys: [...keys],
+          rate_limits: {
+            global: { limit: 8, window: '1m' },
+            per_key: { limit: 4, window: '1m' },
+            auth_failures: { limit: 3, window: '1m' },
+          },
+        },
+      },
+      ENV,
+    );
+    const batch = (key: string) =>
+      fetch(`${api?.url}/v1/events/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ events: [{ type: 'rate.probe' }, { type: 'rate.probe' }, { type: 'rate.probe' }] }),
+      });
+    expect((await batch(ENV.KEY_A)).status).toBe(202);
+    const second = await batch(ENV.KEY_A);
+    expect(second.status).toBe(429);
+    expect(second.headers.get('x-ratelimit-remaining')).toBe('0');
+
+    const guesses = [];
+    for (let index = 0; index < 4; index++) guesses.push((await sendAs(`guess-${index}-0123456789abcdef`)).status);
+    expect(guesses).toEqual([401, 401, 401, 429]);
+    // A real key from the same address still gets in, and the guesses took nothing from the global limit.
+    expect((await batch(ENV.KEY_B)).status).toBe(202);
+    expect((await sendAs(ENV.KEY_B)).status).toBe(202);
+  });
+
   test('without keys, callers are told apart by address; health and docs are never limited', async () => {
     api = await startApi({ api: { rate_limits: { global: null, per_key: { limit: 1, window: '1m' } } } });
     const post = () =>

@@ -194,6 +194,14 @@ describe('inbound sources', () => {
       ['chatty', true, 'secret'],
     ]);
     expect(data[0]?.url).toBe('/v1/sources/alerts');
+    // The limit in force: the source's own, or api.rate_limits.per_source.
+    expect(data.map((source) => (source as { rate_limit?: unknown }).rate_limit)).toEqual([
+      { limit: 50, window_ms: 60_000 },
+      { limit: 50, window_ms: 60_000 },
+      { limit: 50, window_ms: 60_000 },
+      { limit: 50, window_ms: 60_000 },
+      { limit: 3, window_ms: 2_000 },
+    ]);
     expect((await fetch(`${gateway.url}/v1/sources/alerts/invocations`)).status).toBe(401);
   });
 });

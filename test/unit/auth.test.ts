@@ -90,13 +90,28 @@ describe('createKeyring with a missing variable', () => {
     const keys = [key({ id: 'a', key_env: 'A_KEY' }), key({ id: 'b', key_env: 'B_KEY' }), key({ id: 'c', key_env: 'C_KEY' })];
     let caught: unknown;
     try {
-      createKeyring(keys, { A_KEY: 'set', C_KEY: '' });
+      createKeyring(keys, { A_KEY: 'a-long-enough-key-0001', C_KEY: '' });
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).problems.map((p) => p.path)).toEqual(['api.keys[1].key_env', 'api.keys[2].key_env']);
     expect((caught as ConfigError).problems[0]?.message).toContain('B_KEY');
+  });
+
+  test('refuses at start a key that is short, holds whitespace, or repeats another', () => {
+    const problemsFor = (env: NodeJS.ProcessEnv, keys = [key({ id: 'a', key_env: 'A_KEY' })]): string[] => {
+      try {
+        createKeyring(keys, env);
+      } catch (error) {
+        return (error as ConfigError).problems.map((p) => p.message);
+      }
+      return [];
+    };
+    expect(problemsFor({ A_KEY: 'short' })).toEqual(['A_KEY is shorter than 16 characters']);
+    expect(problemsFor({ A_KEY: 'a-long-enough-key-0001\n' })).toEqual(['A_KEY holds whitespace; a key cannot']);
+    const twice = [key({ id: 'a', key_env: 'A_KEY' }), key({ id: 'b', key_sha256: sha256Hex('a-long-enough-key-0001') })];
+    expect(problemsFor({ A_KEY: 'a-long-enough-key-0001' }, twice)).toEqual(['keys "a" and "b" are the same key']);
   });
 
   test('does not need the environment for a key given by its hash', () => {

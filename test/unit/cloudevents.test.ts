@@ -59,8 +59,22 @@ describe('CloudEventSchema', () => {
   test('refuses data_base64 without a JSON datacontenttype', () => {
     const { data: _, ...withoutData } = valid;
     expect(issuePaths({ ...withoutData, datacontenttype: 'application/octet-stream', data_base64: base64('{}') })).toEqual(['data_base64']);
-    const { datacontenttype: __, ...untyped } = withoutData;
-    expect(issuePaths({ ...untyped, data_base64: base64('{}') })).toEqual(['data_base64']);
+  });
+
+  test('takes data_base64 without a datacontenttype as JSON, as the JSON format says', () => {
+    const { data: _, datacontenttype: __, ...untyped } = valid;
+    expect(fromCloudEvent(CloudEventSchema.parse({ ...untyped, data_base64: base64('{"a":1}') }))).toMatchObject({ data: { a: 1 } });
+  });
+
+  test('refuses data_base64 holding prototype keys or JSON nested past the limit, like any other body', () => {
+    const { data: _, ...withoutData } = valid;
+    expect(fromCloudEvent(CloudEventSchema.parse({ ...withoutData, data_base64: base64('{"__proto__":{"x":1}}') }))).toHaveProperty(
+      'error',
+    );
+    const deep = '['.repeat(65) + ']'.repeat(65);
+    expect(fromCloudEvent(CloudEventSchema.parse({ ...withoutData, data_base64: base64(deep) }))).toEqual({
+      error: 'data_base64 holds JSON nested deeper than 64 levels',
+    });
   });
 
   test('accepts data_base64 with a JSON datacontenttype, including +json and parameters', () => {

@@ -85,17 +85,22 @@ describe('sources and event types', () => {
 });
 
 describe('rate limits', () => {
-  test('default to 1000 global, 600 per key and 100 per source, each per minute', () => {
+  test('default to 1000 global, 600 per key, 100 per source and 30 failed authentications, each per minute', () => {
     expect(parseConfig('', 'x.yaml').api.rate_limits).toEqual({
       global: { limit: 1_000, window: 60_000 },
       per_key: { limit: 600, window: 60_000 },
       per_source: { limit: 100, window: 60_000 },
+      auth_failures: { limit: 30, window: 60_000 },
     });
   });
 
+  test('refuse a window under a second, which would count nothing', () => {
+    expect(pathsOf('api: { rate_limits: { global: { limit: 5, window: 0s } } }')).toEqual(['api.rate_limits.global.window']);
+  });
+
   test('may each be turned off with null', () => {
-    const config = parseConfig('api: { rate_limits: { global: null, per_key: null, per_source: null } }', 'x.yaml');
-    expect(config.api.rate_limits).toEqual({ global: null, per_key: null, per_source: null });
+    const config = parseConfig('api: { rate_limits: { global: null, per_key: null, per_source: null, auth_failures: null } }', 'x.yaml');
+    expect(config.api.rate_limits).toEqual({ global: null, per_key: null, per_source: null, auth_failures: null });
   });
 
   test('read windows as durations and keep the other defaults', () => {

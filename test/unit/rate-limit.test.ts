@@ -82,6 +82,14 @@ describe('admit', () => {
     });
   });
 
+  it('charges a cost, refuses one that does not fit, and lets a cost above the limit take a whole window', () => {
+    const counter = new FixedWindowCounter({ limit: 10, windowMs: 1_000 });
+    expect(admit([{ counter, key: 'k' }], 0, 7)).toEqual({ allowed: true, tightest: { limit: 10, remaining: 3, resetMs: 1_000 } });
+    expect(admit([{ counter, key: 'k' }], 1, 4).allowed).toBe(false);
+    expect(admit([{ counter, key: 'k' }], 2, 3).allowed).toBe(true);
+    expect(admit([{ counter, key: 'k' }], 1_000, 50)).toEqual({ allowed: true, tightest: { limit: 10, remaining: 0, resetMs: 1_000 } });
+  });
+
   it('allows anything when no limit applies', () => {
     expect(admit([], 0)).toEqual({ allowed: true });
   });
