@@ -58,6 +58,9 @@ export const RateLimitsSchema = z.strictObject({
     .meta({ description: 'failed key or source-secret checks per window per client address, then 429; null for none' }),
 });
 
+/** How an inbound source's calls prove where they come from. */
+export const SOURCE_AUTH_MODES = ['secret', 'hmac-sha256', 'standard-webhooks'] as const;
+
 const SourceAuthSchema = z.discriminatedUnion('mode', [
   z.strictObject({
     mode: z.literal('secret'),

@@ -11,7 +11,7 @@ export interface Problem {
   readonly status: number;
   readonly title: string;
   readonly detail?: string;
-  /** A stable, machine-readable kind, such as `validation-failed`; sent as a relative URI reference. */
+  /** A stable, machine-readable kind, such as `validation-failed`; sent as a URI under PROBLEM_TYPE_BASE. */
   readonly type: string;
   readonly errors?: readonly ProblemDetail[];
 }

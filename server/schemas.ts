@@ -110,4 +110,7 @@ export const EventTypeViewSchema = z
   })
   .meta({ id: 'EventType' });
 
+/** The path parameter of every route on one resource. */
+export const IdParamsSchema = z.strictObject({ id: z.string() });
+
 export const HealthSchema = z.strictObject({ status: z.string() });

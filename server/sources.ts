@@ -6,8 +6,17 @@ import { ConfigError } from '../errors.js';
 import { constantTimeEqual, verifyHexSha256, verifyStandardWebhooks } from '../runtime/signing.js';
 
 /** How a call to a source ended, as its invocation log shows it. */
-export type InvocationResult =
-  'accepted' | 'replayed' | 'conflict' | 'unauthorized' | 'disabled' | 'rate_limited' | 'invalid' | 'unavailable';
+export const INVOCATION_RESULTS = [
+  'accepted',
+  'replayed',
+  'conflict',
+  'unauthorized',
+  'disabled',
+  'rate_limited',
+  'invalid',
+  'unavailable',
+] as const;
+export type InvocationResult = (typeof INVOCATION_RESULTS)[number];
 
 /** One call to a source. The excerpt is of what the caller sent, authenticated or not. */
 export interface Invocation {

@@ -1,14 +1,14 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { EndpointIdSchema, EndpointSchema, toEndpointInput } from '../../domain/endpoint.js';
-import type { AttemptRecord, DeliveryReport } from '../../domain/delivery.js';
+import { DELIVERY_STATUSES, type AttemptRecord, type DeliveryReport } from '../../domain/delivery.js';
 import type { EndpointState, PublishedEndpointState } from '../../domain/endpoint-state.js';
 import type { DeliveryHistory } from '../delivery-history.js';
 import type { Redelivery } from '../redelivery.js';
 import type { EndpointAction, EndpointAdmin } from '../endpoint-admin.js';
 import type { Api } from '../app.js';
 import { sendProblem } from '../problem.js';
-import { EndpointViewSchema, PROBLEM_RESPONSES } from '../schemas.js';
+import { EndpointViewSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import { toProblemDetails } from '../validation.js';
 
 const ACTIONS: readonly EndpointAction[] = ['pause', 'resume', 'disable', 'enable'];
@@ -31,7 +31,7 @@ export function endpointView(state: PublishedEndpointState & Partial<Pick<Endpoi
 }
 
 const DeliveriesQuerySchema = z.strictObject({
-  status: z.enum(['pending', 'delivering', 'retrying', 'held', 'succeeded', 'failed', 'cancelled']).optional(),
+  status: z.enum(DELIVERY_STATUSES).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   page_size: z.coerce.number().int().min(1).max(100).default(20),
   page_token: z.string().max(2_000).optional(),
@@ -46,8 +46,6 @@ export interface EndpointRoutesDeps {
   readonly testSend: (endpointId: string) => Promise<DeliveryReport>;
   readonly redelivery: Redelivery;
 }
-
-const IdParamsSchema = z.strictObject({ id: z.string() });
 
 const DeliveriesPageSchema = z.strictObject({
   data: z.array(

@@ -19,6 +19,7 @@ import {
   DeliveryReportSchema,
   EventAcceptedSchema,
   EventTypeViewSchema,
+  IdParamsSchema,
   PROBLEM_RESPONSES,
   RedeliveryAcceptedSchema,
 } from '../schemas.js';
@@ -48,7 +49,6 @@ const IdempotencyHeadersSchema = z.looseObject({
     .meta({ description: 'names the send: a repeat within retention returns the first answer and delivers nothing new' }),
 });
 
-const IdParamsSchema = z.strictObject({ id: z.string() });
 // A POST without a body has a null one.
 const RedeliverBodySchema = z.strictObject({ endpoint_id: z.string().min(1).max(100).optional() }).nullish();
 const BATCH_CONCURRENCY = 16;

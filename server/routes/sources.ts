@@ -3,15 +3,23 @@ import { parse as parseJson } from 'secure-json-parse';
 import { z } from 'zod';
 import { JsonValueSchema, type IncomingEvent } from '../../domain/event.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../../domain/json-depth.js';
-import type { RateLimitConfig } from '../../config/ingest.js';
+import { SOURCE_AUTH_MODES, type RateLimitConfig } from '../../config/ingest.js';
 import type { Api } from '../app.js';
 import { catalogueRefusal } from '../catalogue.js';
 import type { Ingest } from '../ingest.js';
 import { sendProblem, type Problem } from '../problem.js';
 import { refuseRepeatedFailures } from '../guard.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
-import { EventAcceptedSchema, PROBLEM_RESPONSES } from '../schemas.js';
-import { excerptOf, isAuthentic, sourceEventId, type InboundSource, type InvocationResult, type SourceDirectory } from '../sources.js';
+import { EventAcceptedSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
+import {
+  INVOCATION_RESULTS,
+  excerptOf,
+  isAuthentic,
+  sourceEventId,
+  type InboundSource,
+  type InvocationResult,
+  type SourceDirectory,
+} from '../sources.js';
 
 export interface SourceRoutesDeps {
   readonly directory: SourceDirectory;
@@ -21,8 +29,6 @@ export interface SourceRoutesDeps {
   readonly now?: () => number;
 }
 
-const IdParamsSchema = z.strictObject({ id: z.string() });
-
 const SourceViewSchema = z
   .strictObject({
     id: z.string(),
@@ -30,7 +36,7 @@ const SourceViewSchema = z
     url: z.string().meta({ description: 'the path to give the sender' }),
     event_type: z.string(),
     enabled: z.boolean(),
-    auth: z.strictObject({ mode: z.enum(['secret', 'hmac-sha256', 'standard-webhooks']), header: z.string().optional() }),
+    auth: z.strictObject({ mode: z.enum(SOURCE_AUTH_MODES), header: z.string().optional() }),
     id_header: z.string().optional(),
     rate_limit: z.strictObject({ limit: z.int(), window_ms: z.int() }).nullable(),
   })
@@ -41,7 +47,7 @@ const InvocationSchema = z
     at: z.string(),
     source_ip: z.string(),
     status: z.int(),
-    result: z.enum(['accepted', 'replayed', 'conflict', 'unauthorized', 'disabled', 'rate_limited', 'invalid', 'unavailable']),
+    result: z.enum(INVOCATION_RESULTS),
     event_id: z.string().optional(),
     payload_excerpt: z.string().meta({ description: 'the first 256 characters of the body' }),
   })
