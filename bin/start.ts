@@ -14,6 +14,8 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 
 // The embedded default: a Temporal dev server, the worker and the API, supervised as one process tree.
 
+const STOP_MARGIN_MS = 5_000;
+
 const print = (component: string, line: string): void => {
   process.stdout.write(`${formatLogLine(component, line)}\n`);
 };
@@ -21,7 +23,11 @@ const print = (component: string, line: string): void => {
 runMain(async () => {
   const configPath = resolve(configPathFrom(process.argv, process.env));
   const config = await loadConfig(configPath);
-  const supervisor = createSupervisor({ log: (component, message) => print(component, message) });
+  const supervisor = createSupervisor({
+    log: (component, message) => print(component, message),
+    // The API may take its whole shutdown grace to finish requests; the worker its activities' share of it.
+    stopGraceMs: config.api.shutdown_grace + STOP_MARGIN_MS,
+  });
 
   let stopping = false;
   const shutdown = (signal: string): void => {
