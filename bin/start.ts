@@ -86,6 +86,8 @@ async function startEmbeddedTemporal(
         cliPath,
         port: config.embedded.port,
         uiPort: config.embedded.ui_port,
+        // The Web UI decodes payloads (encrypted, or compressed when large) through the API's codec endpoints.
+        uiCodecEndpoint: `http://${browserHost(config.api.host)}:${config.api.port}/codec`,
         dbFile: join(dataDir, 'temporal.db'),
         namespace: config.temporal.namespace,
         searchAttributes: SEARCH_ATTRIBUTE_KEYS,
@@ -118,4 +120,9 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return false;
+}
+
+// The address a browser on this machine uses for the API: a wildcard listener is reached on loopback.
+function browserHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 }

@@ -3,7 +3,7 @@ import { Runtime } from '@temporalio/worker';
 import { configPathFrom, loadConfig } from '../config/load.js';
 import { endpointSettingsFrom } from '../config/schema.js';
 import { connectWorker } from '../runtime/connection.js';
-import { webhookDataConverter } from '../runtime/data-converter.js';
+import { dataConverterFrom } from '../runtime/data-converter.js';
 import { createLogger, toTemporalLogger } from '../runtime/logger.js';
 import { runMain } from '../runtime/main.js';
 import { ensureSearchAttributes } from '../runtime/namespace-setup.js';
@@ -19,7 +19,7 @@ runMain(async () => {
 
   const connection = await connectWorker(config);
   // One connection for the process: the worker polls over it, and this client sets up and reconciles over it too.
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: webhookDataConverter() });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFrom(config, process.env) });
   try {
     const added = await ensureSearchAttributes(client.connection, config.temporal.namespace, SEARCH_ATTRIBUTE_KEYS);
     if (added.length > 0) log.info({ added }, 'registered search attributes');

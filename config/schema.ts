@@ -8,6 +8,28 @@ import type { DeliveryDefaults } from '../domain/target.js';
 import { isLoopbackHost } from '../domain/address.js';
 import { ApiKeySchema, EventTypeEntrySchema, RateLimitsSchema, SourceSchema, uniqueField } from './ingest.js';
 
+export const EncryptionConfigSchema = z.strictObject({
+  keys: z
+    .array(
+      z.strictObject({
+        id: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (up to 64)')
+          .meta({ description: 'stored beside each payload, so that the right key decrypts it' }),
+        key_env: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
+          .meta({ description: 'variable holding the 32-byte key, as 64 hex digits or base64' }),
+      }),
+    )
+    .default([])
+    .superRefine(uniqueField('id'))
+    .meta({
+      description:
+        'AES-256-GCM keys; the first encrypts, all decrypt (rotate by adding a new key first). None: payloads are stored as JSON',
+    }),
+});
+
 // Temporal refuses payloads over 2 MiB and warns from 512 KiB; an event body must fit with room for the envelope.
 const MAX_BODY_LIMIT_BYTES = 1_536 * 1024;
 
@@ -58,6 +80,19 @@ export const ApiConfigSchema = z.strictObject({
     .max(10_000)
     .default(100)
     .meta({ description: 'recent calls kept per inbound source, for GET /v1/sources/{id}/invocations' }),
+  codec: z
+    .strictObject({
+      cors_origins: z
+        .array(z.url())
+        .default(['http://127.0.0.1:8233', 'http://localhost:8233'])
+        .meta({ description: 'Web UI origins allowed to call /codec/encode and /codec/decode from the browser' }),
+      require_key: z
+        .boolean()
+        .optional()
+        .meta({ description: 'ask /codec callers for a key with the read scope; by default, when api.keys has any' }),
+    })
+    .prefault({})
+    .meta({ description: 'the codec server the Temporal Web UI decrypts payloads through (with encryption.keys)' }),
   shutdown_grace: DurationSchema.prefault('10s').meta({ description: 'how long a stopping API waits for requests in flight' }),
 });
 
@@ -115,6 +150,7 @@ export const ConfigSchema = z
       .default([])
       .superRefine(uniqueField('type'))
       .meta({ description: 'catalogue of known event types ({type, description, schema}); with one, other types are refused' }),
+    encryption: EncryptionConfigSchema.prefault({}).meta({ description: 'payload encryption in Temporal history' }),
     sources: z
       .array(SourceSchema)
       .default([])

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config/schema.js';
-import { webhookDataConverter } from './data-converter.js';
+import { dataConverterFrom } from './data-converter.js';
 
 /** Where the worker and API connect when the config names no server: the embedded dev server's default port. */
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -25,7 +25,7 @@ function settingsFrom(config: Config, env: NodeJS.ProcessEnv): ConnectionSetting
 /** A client for starting and inspecting workflows, connected as the config says. */
 export async function connectClient(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
   const connection = await Connection.connect(settingsFrom(config, env));
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: webhookDataConverter() });
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFrom(config, env) });
 }
 
 /** The worker's native connection, connected as the config says. */

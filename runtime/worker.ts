@@ -6,7 +6,7 @@ import { createGuardedLookup } from '../activities/destination.js';
 import { createEventLoader } from './event-loader.js';
 import { createDeliveryActivities, createOperationalActivities } from '../activities/index.js';
 import { ConfigSchema, deliveryDefaultsFrom, type Config } from '../config/schema.js';
-import { webhookDataConverter } from './data-converter.js';
+import { dataConverterFrom } from './data-converter.js';
 import { createTemporalRegistry } from './endpoint-registry.js';
 import { createHealthReporter } from './health-reporter.js';
 import { createTemporalPublisher } from './publisher.js';
@@ -44,7 +44,7 @@ export interface WebhookWorker {
 export async function createWebhookWorker(options: WebhookWorkerOptions): Promise<WebhookWorker> {
   const config = options.config ?? ConfigSchema.parse({});
   const allowDestinations = config.delivery.allow_destinations;
-  const dataConverter = webhookDataConverter();
+  const dataConverter = dataConverterFrom(config, options.env ?? process.env);
   // Over the worker's own connection: activities read events from workflow inputs, and endpoint statuses, through it.
   const client = new Client({ connection: options.connection, namespace: options.namespace, dataConverter });
   const endpoints = createTemporalRegistry({

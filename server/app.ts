@@ -19,6 +19,7 @@ import { registerGuard } from './guard.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { sendProblem } from './problem.js';
 import type { RateLimits } from './rate-limits.js';
+import { registerCodecRoutes, type CodecRoutesDeps } from './routes/codec.js';
 import { registerEndpointRoutes, type EndpointRoutesDeps } from './routes/endpoints.js';
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -32,6 +33,7 @@ export interface AppDeps {
   readonly events: EventRoutesDeps;
   readonly endpoints: EndpointRoutesDeps;
   readonly sources: SourceRoutesDeps;
+  readonly codec: CodecRoutesDeps;
   readonly keyring: Keyring;
   readonly limits: RateLimits;
   readonly bodyLimitBytes: number;
@@ -180,6 +182,7 @@ export function buildApp(deps: AppDeps): Api {
     });
     registerEventRoutes(api, deps.events);
     registerEndpointRoutes(api, deps.endpoints);
+    registerCodecRoutes(api, deps.codec);
     // Sources keep raw bodies for their signatures, so they get a scope with parsers of their own.
     await api.register((scope, _options, done) => {
       registerSourceRoutes(scope, deps.sources, deps.limits);

@@ -53,6 +53,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'endpoints', description: 'where events go, and their control' },
         { name: 'sources', description: 'inbound webhooks from other systems' },
         { name: 'health', description: 'liveness and readiness' },
+        { name: 'codec', description: 'the codec server of the Temporal Web UI' },
       ],
     },
     transform,

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
+import { dataConverterFrom } from '../../runtime/data-converter.js';
 import { buildAppFromConfig, createTemporalRegistry, type EndpointRegistry } from '../../server/index.js';
 import {
   connectTestClient,
@@ -50,7 +51,7 @@ export interface GatewayOptions {
 export async function startConfiguredGateway(parsed: Config, env?: NodeJS.ProcessEnv, options: GatewayOptions = {}): Promise<TestGateway> {
   const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('gateway') } };
   const taskQueue = config.temporal.task_queue;
-  const client = await connectTestClient();
+  const client = await connectTestClient(dataConverterFrom(config, env ?? process.env));
   const workerOptions = { config, ...(env ? { env } : {}) };
   const startWorker = (): Promise<TestWorker | ProcessWorker> =>
     options.workerProcess ? startProcessWorker(taskQueue) : startTestWorker(taskQueue, workerOptions);

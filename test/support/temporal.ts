@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { ConfigSchema, type Config } from '../../config/schema.js';
@@ -21,10 +22,10 @@ export function uniqueTaskQueue(name: string): string {
   return `test-${name}-${randomUUID().slice(0, 8)}`;
 }
 
-/** A client of the run's dev server. */
-export async function connectTestClient(): Promise<Client> {
+/** A client of the run's dev server, with the project's data converter (or another, e.g. one that encrypts). */
+export async function connectTestClient(dataConverter: DataConverter = webhookDataConverter()): Promise<Client> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
-  return new Client({ connection, dataConverter: webhookDataConverter() });
+  return new Client({ connection, dataConverter });
 }
 
 /** A running worker of this project on `taskQueue`, using the run's prebuilt workflow bundle. */
