@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { chromiumPath } from '../support/chromium.js';
 import { startApi, type TestApi } from '../support/gateway.js';
 
 // The API's description is generated from the same zod schemas that validate requests; here it is checked against
@@ -124,10 +124,3 @@ describe('/docs in a browser', () => {
     expect(stdout).toContain('/v1/events/batch');
   }, 90_000);
 });
-
-// The Chromium the machine has (Debian's package, or CHROMIUM_PATH); the README's Testing section says how to get it.
-function chromiumPath(): string {
-  const path = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-  if (!existsSync(path)) throw new Error(`No Chromium at ${path}: apt-get install chromium, or set CHROMIUM_PATH`);
-  return path;
-}

@@ -41,7 +41,8 @@ export async function viewInChromium(url: string, waitFor: string, timeoutMs = 3
       `--user-data-dir=${profile}`,
       'about:blank',
     ],
-    { stdio: 'ignore' },
+    // A group of its own, so that its renderer and GPU processes end with it.
+    { stdio: 'ignore', detached: true },
   );
   try {
     const port = await devToolsPort(profile);
@@ -69,9 +70,13 @@ export async function viewInChromium(url: string, waitFor: string, timeoutMs = 3
       socket.close();
     }
   } finally {
-    chrome.kill();
-    await new Promise((resolve) => chrome.once('exit', resolve));
-    await rm(profile, { recursive: true, force: true });
+    if (chrome.exitCode === null && chrome.signalCode === null && chrome.pid !== undefined) {
+      const exited = new Promise((resolve) => chrome.once('exit', resolve));
+      process.kill(-chrome.pid, 'SIGKILL');
+      await exited;
+    }
+    // Helper processes may still be letting go of the profile for a moment; its removal is housekeeping only.
+    await rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }).catch(() => undefined);
   }
 }
 
