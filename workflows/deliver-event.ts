@@ -26,7 +26,7 @@ import type { WebhookEvent } from '../domain/event.js';
 import { partitionTargets, type PartLimits } from '../domain/fanout.js';
 import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry.js';
 import { displayHost } from '../domain/url.js';
-import { createLimiter } from './limiter.js';
+import { createLimiter } from '../domain/limiter.js';
 import { autoDisableSignal, deliveriesQuery, holdSignal, releaseSignal } from './messages.js';
 import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from './search-attributes.js';
 

@@ -23,6 +23,7 @@ import {
   PROBLEM_RESPONSES,
   RedeliveryAcceptedSchema,
 } from '../schemas.js';
+import { createLimiter } from '../../domain/limiter.js';
 import { createEventId } from '../event-id.js';
 import { callerKeyOf } from '../guard.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
@@ -157,7 +158,9 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
 
       const idempotencyKey = request.headers['idempotency-key'];
       const batchKey = idempotencyKey ? idempotentEventId(callerKeyOf(request), idempotencyKey) : undefined;
-      const results = await mapBounded(events, BATCH_CONCURRENCY, async (event, index) => {
+      // At most a few starts at once: a batch must not open a hundred calls to Temporal together.
+      const limit = createLimiter(BATCH_CONCURRENCY);
+      const acceptOne = async (event: IncomingEvent, index: number) => {
         // Named here, not in accept, so that even an event that fails has an id to send again under.
         const id = event.id ?? (batchKey ? `${batchKey}-${index}` : createEventId());
         try {
@@ -170,7 +173,8 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
           request.log.error({ err: error, index }, 'batch event not accepted');
           return { index, status: 'failed' as const, id, problem: problemBody(UNAVAILABLE) };
         }
-      });
+      };
+      const results = await Promise.all(events.map((event, index) => limit(() => acceptOne(event, index))));
       const count = (...statuses: string[]) => results.filter((result) => statuses.includes(result.status)).length;
       const [accepted, conflicts, failed] = [count('accepted', 'replayed'), count('conflict'), count('failed')];
       request.log.info({ events: events.length, accepted, conflicts, failed }, 'batch');
@@ -273,20 +277,6 @@ function noSuchEvent(reply: FastifyReply): FastifyReply {
     title: 'Not Found',
     detail: 'No event has that id (or its retention has passed).',
   });
-}
-
-/** Maps with at most `limit` calls in flight, keeping order: a batch must not open a hundred starts at once. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, map: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await map(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }
 
 /** Turns the report's camelCase keys into the API's snake_case ones, leaving header names as they are. */

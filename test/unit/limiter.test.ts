@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createLimiter } from '../../workflows/limiter.js';
+import { createLimiter } from '../../domain/limiter.js';
 
 describe('createLimiter', () => {
   test('never runs more than the limit at once, and runs every task in arrival order', async () => {
