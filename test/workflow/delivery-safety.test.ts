@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventWorkflowId } from '../../domain/event.js';
 import { startReceiver, type Receiver } from '../../runtime/receiver.js';
 import { deliverEvent, type DeliverEventInput } from '../../workflows/index.js';
 import { anEvent, aTarget } from '../support/builders.js';
+import { storedHistory } from '../support/history.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
 
 // Workers here are given their own environment and destination rules, so each test file's workers differ.
@@ -19,21 +18,6 @@ let client: Client;
 let receiver: Receiver;
 let guarded: { worker: TestWorker; taskQueue: string };
 let withSecrets: { worker: TestWorker; taskQueue: string };
-
-/** The CLI's JSON history, with every payload's base64 `data` decoded next to it. */
-function readablePayloads(json: string): string {
-  const decoded: string[] = [json];
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      if (typeof record['data'] === 'string' && 'metadata' in record) decoded.push(Buffer.from(record['data'], 'base64').toString('utf8'));
-      Object.values(record).forEach(visit);
-    }
-  };
-  visit(JSON.parse(json));
-  return decoded.join('\n');
-}
 
 async function run(taskQueue: string, input: DeliverEventInput) {
   return client.workflow.execute(deliverEvent, { workflowId: eventWorkflowId(input.event.id), taskQueue, args: [input] });
@@ -86,12 +70,7 @@ describe('secrets', () => {
     const request = receiver.requests.find((r) => r.headers['webhook-id'] === event.id);
     expect(request?.headers['authorization']).toBe(`Bearer ${SECRETS.HOOK_TOKEN}`);
 
-    const { stdout } = await promisify(execFile)(
-      inject('temporalCliPath'),
-      ['workflow', 'show', '--workflow-id', eventWorkflowId(event.id), '--output', 'json', '--address', inject('temporalAddress')],
-      { maxBuffer: 16 * 1024 * 1024 },
-    );
-    const history = readablePayloads(stdout);
+    const history = (await storedHistory(eventWorkflowId(event.id))).text;
     // The reference is there (so the search looks at the right text); the values are not.
     expect(history).toContain('"tokenEnv":"HOOK_TOKEN"');
     expect(history).not.toContain(SECRETS.HOOK_TOKEN);
