@@ -10,7 +10,6 @@ import { deliveryDefaultsFrom, endpointSettingsFrom, type Config } from '../conf
 import { buildApp } from './app.js';
 import { createTemporalPublisher } from '../runtime/publisher.js';
 import { createTemporalRegistry, type EndpointRegistry } from '../runtime/endpoint-registry.js';
-import { dataConverterFrom } from '../runtime/data-converter.js';
 import { createKeyring } from './auth.js';
 import { createCatalogue } from './catalogue.js';
 import { createIngest } from './ingest.js';
@@ -40,7 +39,6 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   const env = options.env ?? process.env;
   const keyring = createKeyring(config.api.keys, env);
   const directory = createSourceDirectory(config.sources, env, config.api.invocation_log_size);
-  const codecs = dataConverterFrom(config, env).payloadCodecs ?? [];
   const registry =
     options.registry ??
     createTemporalRegistry({
@@ -96,7 +94,8 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     endpoints: { admin, history, testSend: createTestSend({ client, admin, publisher, deliveryDefaults }), redelivery },
     sources: { directory, ingest, defaultRateLimit: config.api.rate_limits.per_source },
     codec: {
-      codecs,
+      // The client's own codecs: the Web UI then reads exactly what this API writes, with the keys it was given.
+      codecs: client.options.loadedDataConverter.payloadCodecs,
       corsOrigins: config.api.codec.cors_origins,
       access: (config.api.codec.require_key ?? config.api.keys.length > 0) ? 'read' : 'public',
     },
