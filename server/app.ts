@@ -17,7 +17,7 @@ import { EndpointOperationError } from '../errors.js';
 import type { Keyring } from './auth.js';
 import { registerGuard } from './guard.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
-import { sendProblem } from './problem.js';
+import { notFound, sendProblem, validationFailed } from './problem.js';
 import type { RateLimits } from './rate-limits.js';
 import { registerCodecRoutes, type CodecRoutesDeps } from './routes/codec.js';
 import { registerEndpointRoutes, type EndpointRoutesDeps } from './routes/endpoints.js';
@@ -136,16 +136,13 @@ export function buildApp(deps: AppDeps): Api {
     // Routes let these errors pass: answering them here keeps every route free of the same try/catch.
     if (error instanceof RequestValidationError) {
       return sendProblem(reply, {
-        status: 400,
-        type: 'validation-failed',
-        title: 'The request is not valid',
+        ...validationFailed(error.details),
         detail: `See errors for each problem in the ${partName(error.validationContext)} and where it is.`,
-        errors: error.details,
       });
     }
     if (error instanceof EndpointOperationError) {
       return error.reason === 'not-found'
-        ? sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: error.message })
+        ? sendProblem(reply, notFound(error.message))
         : sendProblem(reply, { status: 409, type: 'conflict', title: 'Conflict', detail: error.message });
     }
     const status = error.statusCode ?? 500;
@@ -165,14 +162,7 @@ export function buildApp(deps: AppDeps): Api {
     return sendProblem(reply, { status, type: problemTypeFor(error), title: titleFor(status), detail: error.message });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, {
-      status: 404,
-      type: 'not-found',
-      title: 'Not Found',
-      detail: `No route ${request.method} ${request.url.split('?')[0]}.`,
-    }),
-  );
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`No route ${request.method} ${request.url.split('?')[0]}.`)));
 
   void app.register(async (api) => {
     await registerOpenApi(api, deps.version ?? '0.0.0');

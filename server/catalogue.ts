@@ -1,6 +1,6 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { createSchemaCompiler, type EventTypeEntry } from '../config/ingest.js';
-import type { Problem, ProblemDetail } from './problem.js';
+import { validationFailed, type Problem, type ProblemDetail } from './problem.js';
 
 /** What the catalogue says of an event: fine, a type it does not list, or data that breaks the type's schema. */
 export type CatalogueVerdict =
@@ -51,13 +51,8 @@ export function catalogueRefusal(verdict: CatalogueVerdict, prefix: string, type
     return { ...UNKNOWN_TYPE, detail: unknownTypeMessage(type), errors: [{ path: `${prefix}/type`, message: 'not in the catalogue' }] };
   }
   if (verdict.kind === 'invalid-data') {
-    return {
-      status: 400,
-      type: 'validation-failed',
-      title: 'The event’s data does not match its type’s schema',
-      detail: 'See errors for each problem and where it is.',
-      errors: verdict.errors.map((error) => ({ ...error, path: `${prefix}${error.path}` })),
-    };
+    const errors = verdict.errors.map((error) => ({ ...error, path: `${prefix}${error.path}` }));
+    return validationFailed(errors, 'The event’s data does not match its type’s schema');
   }
   return undefined;
 }

@@ -6,6 +6,7 @@ import type { RoutableEndpoint } from '../runtime/endpoint-registry.js';
 import type { EventPublisher } from '../runtime/publisher.js';
 import type { CatalogueVerdict, EventCatalogue } from './catalogue.js';
 import { createEventId } from './event-id.js';
+import type { Problem } from './problem.js';
 
 /** What became of one accepted event. */
 export interface IngestResult {
@@ -86,6 +87,26 @@ export function fingerprintOf(event: IncomingEvent, origin?: string): string {
   const timestamp = event.timestamp === undefined ? null : new Date(event.timestamp).toISOString();
   const canonical = canonicalJson({ type: event.type, timestamp, data: event.data ?? {}, origin: origin ?? null });
   return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/**
+ * The answer to an id already used for other content: 409 for an event id the producer chose, 422 for an
+ * Idempotency-Key reused for another request, as the IETF Idempotency-Key draft answers.
+ */
+export function idempotencyConflict(eventId: string, byIdempotencyKey: boolean): Problem {
+  return byIdempotencyKey
+    ? {
+        status: 422,
+        type: 'idempotency-conflict',
+        title: 'Unprocessable Content',
+        detail: 'This Idempotency-Key was already used for a different event; send a new event under a new key.',
+      }
+    : {
+        status: 409,
+        type: 'idempotency-conflict',
+        title: 'Conflict',
+        detail: `An event with id "${eventId}" was already accepted with other content; send a new event under a new id.`,
+      };
 }
 
 /**

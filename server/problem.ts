@@ -18,6 +18,16 @@ export interface Problem {
 
 const PROBLEM_TYPE_BASE = 'https://temporal-webhooks.dev/problems/';
 
+/** No such route or resource. */
+export function notFound(detail: string): Problem {
+  return { status: 404, type: 'not-found', title: 'Not Found', detail };
+}
+
+/** A request that breaks a schema, with every problem located by a JSON pointer. */
+export function validationFailed(errors: readonly ProblemDetail[], title = 'The request is not valid'): Problem {
+  return { status: 400, type: 'validation-failed', title, detail: 'See errors for each problem and where it is.', errors };
+}
+
 /** The JSON body of `problem`, as sent, or as one item's outcome inside a larger answer. */
 export function problemBody(problem: Problem) {
   return {

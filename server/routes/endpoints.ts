@@ -7,7 +7,7 @@ import type { DeliveryHistory } from '../delivery-history.js';
 import type { Redelivery } from '../redelivery.js';
 import type { EndpointAction, EndpointAdmin } from '../endpoint-admin.js';
 import type { Api } from '../app.js';
-import { sendProblem } from '../problem.js';
+import { notFound, sendProblem, validationFailed } from '../problem.js';
 import { EndpointViewSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import { toProblemDetails } from '../validation.js';
 
@@ -76,8 +76,7 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
     const parsed = EndpointIdSchema.safeParse(params.id);
     return parsed.success ? parsed.data : undefined;
   };
-  const noSuchId = (reply: FastifyReply): FastifyReply =>
-    sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No endpoint has that id.' });
+  const noSuchId = (reply: FastifyReply): FastifyReply => sendProblem(reply, notFound('No endpoint has that id.'));
   const common = { tags: ['endpoints'], security: [{ apiKey: [] }] };
 
   app.post(
@@ -143,13 +142,7 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
       const current = await admin.get(id);
       const merged = EndpointSchema.safeParse({ ...toEndpointInput(current.endpoint), ...request.body });
       if (!merged.success) {
-        return sendProblem(reply, {
-          status: 400,
-          type: 'validation-failed',
-          title: 'The changed endpoint is not valid',
-          detail: 'See errors for each problem and where it is.',
-          errors: toProblemDetails(merged.error),
-        });
+        return sendProblem(reply, validationFailed(toProblemDetails(merged.error), 'The changed endpoint is not valid'));
       }
       return view(await admin.replace(merged.data));
     },

@@ -11,8 +11,8 @@ import type { DeliveryReport } from '../../domain/delivery.js';
 import { EventIdSchema, IncomingEventSchema, type IncomingEvent } from '../../domain/event.js';
 import type { Api } from '../app.js';
 import { UNKNOWN_TYPE, catalogueRefusal, unknownTypeMessage } from '../catalogue.js';
-import { idempotentEventId, type Ingest, type IngestResult } from '../ingest.js';
-import { problemBody, sendProblem, type Problem, type ProblemDetail } from '../problem.js';
+import { idempotencyConflict, idempotentEventId, type Ingest } from '../ingest.js';
+import { notFound, problemBody, sendProblem, validationFailed, type Problem, type ProblemDetail } from '../problem.js';
 import type { Redelivery } from '../redelivery.js';
 import {
   BatchAcceptedSchema,
@@ -97,7 +97,7 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       request.log.info({ eventId: result.id, eventType: incoming.type, endpoints: result.endpoints, outcome: result.outcome }, 'event');
       // The Idempotency-Key draft answers a key reused for another request with 422; a reused event id is a 409.
       if (result.outcome === 'conflict')
-        return sendProblem(reply, conflict(result, incoming.id === undefined && idempotencyKey !== undefined));
+        return sendProblem(reply, idempotencyConflict(result.id, incoming.id === undefined && idempotencyKey !== undefined));
       // A repeat answers like the first time, so a producer retrying after a lost response sees success;
       // the header tells the curious that nothing new was started.
       if (result.outcome === 'replayed') reply.header('idempotent-replayed', 'true');
@@ -166,7 +166,7 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
         try {
           const result = await ingest.accept({ ...event, id }, cloudEvents?.[index] ? { origin: cloudEvents[index].source } : {});
           if (result.outcome === 'conflict') {
-            return { index, status: 'conflict' as const, id, problem: problemBody(conflict(result, event.id === undefined)) };
+            return { index, status: 'conflict' as const, id, problem: problemBody(idempotencyConflict(result.id, event.id === undefined)) };
           }
           return { index, status: result.outcome, id, workflow_id: result.workflowId };
         } catch (error) {
@@ -250,33 +250,12 @@ const UNAVAILABLE: Problem = {
   detail: 'Temporal did not confirm the event, so it was not accepted. Send it again with the same id.',
 };
 
-function conflict(result: IngestResult, byIdempotencyKey: boolean): Problem {
-  return byIdempotencyKey
-    ? {
-        status: 422,
-        type: 'idempotency-conflict',
-        title: 'Unprocessable Content',
-        detail: 'This Idempotency-Key was already used for a different event; send a new event under a new key.',
-      }
-    : {
-        status: 409,
-        type: 'idempotency-conflict',
-        title: 'Conflict',
-        detail: `An event with id "${result.id}" was already accepted with other content; send a new event under a new id.`,
-      };
-}
-
 function invalid(reply: FastifyReply, errors: readonly ProblemDetail[]): FastifyReply {
-  return sendProblem(reply, { status: 400, type: 'validation-failed', title: 'The request is not valid', errors });
+  return sendProblem(reply, validationFailed(errors));
 }
 
 function noSuchEvent(reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, {
-    status: 404,
-    type: 'not-found',
-    title: 'Not Found',
-    detail: 'No event has that id (or its retention has passed).',
-  });
+  return sendProblem(reply, notFound('No event has that id (or its retention has passed).'));
 }
 
 /** Turns the report's camelCase keys into the API's snake_case ones, leaving header names as they are. */

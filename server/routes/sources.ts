@@ -6,8 +6,8 @@ import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../../domain/json-depth.js';
 import { SOURCE_AUTH_MODES, type RateLimitConfig } from '../../config/ingest.js';
 import type { Api } from '../app.js';
 import { catalogueRefusal } from '../catalogue.js';
-import type { Ingest } from '../ingest.js';
-import { sendProblem, type Problem } from '../problem.js';
+import { idempotencyConflict, type Ingest } from '../ingest.js';
+import { notFound, sendProblem, type Problem } from '../problem.js';
 import { refuseRepeatedFailures } from '../guard.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import { EventAcceptedSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
@@ -52,6 +52,8 @@ const InvocationSchema = z
     payload_excerpt: z.string().meta({ description: 'the first 256 characters of the body' }),
   })
   .meta({ id: 'Invocation' });
+
+const NO_SUCH_SOURCE = notFound('No source has that id.');
 
 // What a sender may call with: JSON under any of its names, or no type at all, as some monitoring tools send.
 const JSON_LIKE = /^(?:application\/(?:[\w.+-]+\+)?json|text\/plain)$/;
@@ -101,7 +103,7 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
     },
     async (request, reply) => {
       const source = directory.get(request.params.id);
-      if (!source) return sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No source has that id.' });
+      if (!source) return sendProblem(reply, NO_SUCH_SOURCE);
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const log = (status: number, result: InvocationResult, eventId?: string): void =>
         directory.record(source.config.id, {
@@ -145,15 +147,7 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
         const result = await ingest.accept(event);
         request.log.info({ source: source.config.id, eventId: result.id, outcome: result.outcome }, 'source call');
         if (result.outcome === 'conflict') {
-          return refuse(
-            {
-              status: 409,
-              type: 'idempotency-conflict',
-              title: 'Conflict',
-              detail: `Event "${result.id}" was already accepted with other content.`,
-            },
-            'conflict',
-          );
+          return refuse(idempotencyConflict(result.id, false), 'conflict');
         }
         log(202, result.outcome, result.id);
         if (result.outcome === 'replayed') reply.header('idempotent-replayed', 'true');
@@ -191,9 +185,7 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
     },
     async (request, reply) => {
       const source = directory.get(request.params.id);
-      return source
-        ? view(source)
-        : sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No source has that id.' });
+      return source ? view(source) : sendProblem(reply, NO_SUCH_SOURCE);
     },
   );
   app.get(
@@ -210,7 +202,7 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
     },
     async (request, reply) => {
       if (!directory.get(request.params.id)) {
-        return sendProblem(reply, { status: 404, type: 'not-found', title: 'Not Found', detail: 'No source has that id.' });
+        return sendProblem(reply, NO_SUCH_SOURCE);
       }
       return {
         data: directory.invocations(request.params.id).map((entry) => ({
