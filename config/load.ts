@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { applyEnvOverrides } from './env.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, type Config, type ConfigInput } from './schema.js';
 
 /** The config file used when neither `--config` nor `WEBHOOKS_CONFIG` names one. */
 export const DEFAULT_CONFIG_PATH = 'examples/quickstart.yaml';
@@ -36,6 +36,16 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
 export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = {}): Config {
   const raw = parseByExtension(text, source);
   const result = ConfigSchema.safeParse(applyEnvOverrides(raw, env));
+  if (!result.success) throw new ConfigError(source, result.error.issues.map(toProblem));
+  return result.data;
+}
+
+/**
+ * Validates a configuration given as an object, in the config file's shape (`endpoints`, `delivery`, `encryption`…),
+ * and fills in its defaults: for code that embeds the gateway, such as a worker with `WebhooksPlugin`.
+ */
+export function defineConfig(input: ConfigInput = {}, source = 'the configuration object'): Config {
+  const result = ConfigSchema.safeParse(input);
   if (!result.success) throw new ConfigError(source, result.error.issues.map(toProblem));
   return result.data;
 }

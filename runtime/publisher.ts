@@ -1,10 +1,9 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { DeliveryTarget } from '../domain/delivery.js';
-import { fitsOnePart } from '../domain/fanout.js';
 import { eventWorkflowId, type WebhookEvent } from '../domain/event.js';
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
 import { deliverEvent } from '../workflows/index.js';
-import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from '../workflows/search-attributes.js';
+import { deliveryStartOptions } from '../workflows/start-options.js';
 
 /** The outcome of handing an event to Temporal. */
 export interface PublishResult {
@@ -51,18 +50,13 @@ export interface TemporalPublisherOptions {
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 const FINGERPRINT_MEMO = 'fingerprint';
 
-// The summary line the Web UI shows for an event; it names endpoints by count only, ids are in search attributes.
-function summarize(event: WebhookEvent, targets: readonly DeliveryTarget[]): string {
-  return `${event.type} → ${targets.length} endpoint${targets.length === 1 ? '' : 's'}`;
-}
-
 /** Starts one `deliverEvent` workflow per event; the workflow id `event/<id>` makes a repeated id a no-op. */
 export function createTemporalPublisher(options: TemporalPublisherOptions): EventPublisher {
   return {
     async publish(event, targets, publishOptions = {}) {
       const workflowId = publishOptions.workflowId ?? eventWorkflowId(event.id);
-      const endpointIds = targets.map((target) => target.endpointId);
       const input: DeliverEventInput = { event, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries };
+      const startOptions = deliveryStartOptions(event, targets);
       const { client } = options;
       const deadline = Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
       try {
@@ -75,14 +69,9 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
             // WorkflowExecutionAlreadyStartedError, which is how a repeat is told apart from a first delivery.
             workflowIdConflictPolicy: 'FAIL',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            staticSummary: publishOptions.summary ?? summarize(event, targets),
+            ...startOptions,
+            ...(publishOptions.summary ? { staticSummary: publishOptions.summary } : {}),
             ...(publishOptions.fingerprint ? { memo: { [FINGERPRINT_MEMO]: publishOptions.fingerprint } } : {}),
-            typedSearchAttributes: [
-              { key: eventTypeKey, value: event.type },
-              // An event split into parts lists its endpoints on the parts: here they would not fit one attribute.
-              ...(fitsOnePart(endpointIds) ? [{ key: endpointIdsKey, value: endpointIds }] : []),
-              { key: deliveryStatusKey, value: targets.length === 0 ? 'succeeded' : 'pending' },
-            ],
           }),
         );
         return { workflowId: handle.workflowId, duplicate: false };

@@ -45,6 +45,8 @@ export interface GatewayOptions {
    * with SIGKILL instead of shutting it down.
    */
   readonly workerProcess?: boolean;
+  /** Create the config's endpoints as entities when the worker starts, as `npm start` does, so the API lists them. */
+  readonly reconcileEndpoints?: boolean;
 }
 
 /** Starts a gateway from a parsed config, on a task queue of its own. */
@@ -52,7 +54,7 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
   const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('gateway') } };
   const taskQueue = config.temporal.task_queue;
   const client = await connectTestClient(dataConverterFrom(config, env ?? process.env));
-  const workerOptions = { config, ...(env ? { env } : {}) };
+  const workerOptions = { config, ...(env ? { env } : {}), ...(options.reconcileEndpoints ? { reconcileEndpoints: true } : {}) };
   const startWorker = (): Promise<TestWorker | ProcessWorker> =>
     options.workerProcess ? startProcessWorker(taskQueue) : startTestWorker(taskQueue, workerOptions);
   let worker = await startWorker();

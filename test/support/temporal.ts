@@ -11,7 +11,7 @@ import { createWebhookWorker } from '../../runtime/worker.js';
 let runtimeInstalled = false;
 
 /** Quiets the SDK's own logging in tests: failures speak through assertions. */
-function installQuietRuntime(): void {
+export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -39,6 +39,8 @@ export interface TestWorkerOptions {
   readonly config?: Config;
   readonly allowDestinations?: readonly ('loopback' | 'private' | 'link_local')[];
   readonly env?: NodeJS.ProcessEnv;
+  /** Make the endpoint entities match the config's endpoints once the worker polls, as `npm start` does. */
+  readonly reconcileEndpoints?: boolean;
 }
 
 export async function startTestWorker(taskQueue: string, options: TestWorkerOptions = {}): Promise<TestWorker> {
@@ -53,6 +55,7 @@ export async function startTestWorker(taskQueue: string, options: TestWorkerOpti
     healthReportIntervalMs: 200,
     endpointPollIntervalMs: 200,
     ...(options.env ? { env: options.env } : {}),
+    ...(options.reconcileEndpoints ? { reconcileEndpoints: true } : {}),
   });
   const running = run();
   return {

@@ -1,0 +1,298 @@
+import type { ApiClient } from './api-client.js';
+import { formatFields, formatTable, relativeTime } from './table.js';
+import type {
+  AttemptView,
+  EndpointDeliveryEntry,
+  EndpointView,
+  EventAccepted,
+  EventTypeView,
+  RedeliveryView,
+  ReportView,
+} from './views.js';
+
+/** What a command may use: the API, the clock, and a way to read a file or standard input. */
+export interface CommandContext {
+  readonly api: ApiClient;
+  readonly now: () => Date;
+  /** Reads a file, or standard input for `-`. */
+  readonly readText: (path: string) => Promise<string>;
+}
+
+/** A command's result: the API's answer as is (for `--json`), and the same for a person to read. */
+export interface CommandOutput {
+  readonly json: unknown;
+  readonly text: string;
+}
+
+/** An option of a command, in `node:util` `parseArgs` terms. */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly description: string;
+  readonly valueName?: string;
+}
+
+export interface CommandSpec {
+  /** The words that name it, e.g. `['endpoints', 'pause']`. */
+  readonly words: readonly string[];
+  /** Its positional arguments, for usage lines, e.g. `['<id>']`. */
+  readonly operands: readonly string[];
+  readonly summary: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  run(
+    context: CommandContext,
+    operands: readonly string[],
+    options: Readonly<Record<string, string | boolean | undefined>>,
+  ): Promise<CommandOutput>;
+}
+
+/** A mistake in how a command was called: exit status 2, with the command's usage. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const ENDPOINT_ACTIONS = [
+  ['pause', 'Hold new deliveries to an endpoint; they go out on resume', 'paused'],
+  ['resume', 'Deliver to a paused endpoint again, held deliveries first', 'resumed'],
+  ['disable', 'Stop delivering to an endpoint; its pending deliveries are cancelled', 'disabled'],
+  ['enable', 'Deliver to a disabled endpoint again', 'enabled'],
+] as const;
+
+const REASON_OPTION: OptionSpec = { type: 'string', valueName: 'text', description: 'why, shown with the status' };
+
+/** Every command of `webhooks`, in the order `--help` lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    words: ['send'],
+    operands: ['<type>'],
+    summary: 'Send an event; it is durably accepted when this returns',
+    options: {
+      data: { type: 'string', valueName: 'json', description: 'the payload, any JSON value (default {})' },
+      'data-file': { type: 'string', valueName: 'path', description: 'read the payload from a file, or - for standard input' },
+      id: { type: 'string', valueName: 'id', description: 'your event id; sending it again delivers nothing new' },
+      'idempotency-key': { type: 'string', valueName: 'key', description: 'an Idempotency-Key for the request' },
+    },
+    async run(context, [type], options) {
+      const data = await payloadOf(context, options);
+      const key = stringOption(options, 'idempotency-key');
+      const id = stringOption(options, 'id');
+      const accepted = await context.api<EventAccepted>({
+        method: 'POST',
+        path: '/v1/events',
+        body: { type, ...(id ? { id } : {}), ...(data !== undefined ? { data } : {}) },
+        ...(key ? { headers: { 'idempotency-key': key } } : {}),
+      });
+      return { json: accepted, text: `accepted ${type} as ${accepted.id} (workflow ${accepted.workflow_id})` };
+    },
+  },
+  {
+    words: ['events', 'show'],
+    operands: ['<event-id>'],
+    summary: "Show an event's delivery to each endpoint, with its last attempt",
+    options: {
+      attempts: { type: 'boolean', description: 'list every attempt of every delivery' },
+    },
+    async run(context, [eventId], options) {
+      const report = await context.api<ReportView>({ method: 'GET', path: `/v1/events/${segment(eventId)}` });
+      return { json: report, text: formatReport(report, context.now(), options['attempts'] === true) };
+    },
+  },
+  {
+    words: ['events', 'replay'],
+    operands: ['<event-id>'],
+    summary: 'Send an event again, as a new delivery with the same webhook-id',
+    options: { endpoint: { type: 'string', valueName: 'id', description: 'only to this endpoint (default: every endpoint it went to)' } },
+    async run(context, [eventId], options) {
+      const endpoint = stringOption(options, 'endpoint');
+      const replay = await context.api<RedeliveryView>({
+        method: 'POST',
+        path: `/v1/events/${segment(eventId)}/redeliver`,
+        body: endpoint ? { endpoint_id: endpoint } : {},
+      });
+      const count = `${replay.endpoints} endpoint${replay.endpoints === 1 ? '' : 's'}`;
+      return { json: replay, text: `replaying ${replay.event_id} to ${count} (workflow ${replay.workflow_id})` };
+    },
+  },
+  {
+    words: ['event-types'],
+    operands: [],
+    summary: 'List the event types of the catalogue',
+    options: {},
+    async run(context) {
+      const { data } = await context.api<{ data: EventTypeView[] }>({ method: 'GET', path: '/v1/event-types' });
+      const text =
+        data.length === 0
+          ? 'no event types in the catalogue: any type is accepted'
+          : formatTable(data, [
+              { heading: 'type', value: (type) => type.type },
+              { heading: 'schema', value: (type) => (type.schema ? 'yes' : 'no') },
+              { heading: 'description', value: (type) => type.description },
+            ]);
+      return { json: data, text };
+    },
+  },
+  {
+    words: ['endpoints', 'list'],
+    operands: [],
+    summary: 'List the endpoints and their status',
+    options: {},
+    async run(context) {
+      const { data } = await context.api<{ data: EndpointView[] }>({ method: 'GET', path: '/v1/endpoints' });
+      const now = context.now();
+      const text =
+        data.length === 0
+          ? 'no endpoints'
+          : formatTable(data, [
+              { heading: 'id', value: (endpoint) => endpoint.id },
+              { heading: 'status', value: (endpoint) => endpoint.status },
+              { heading: 'since', value: (endpoint) => relativeTime(endpoint.status_changed_at, now) },
+              { heading: 'events', value: (endpoint) => endpoint.events.join(',') },
+              { heading: 'url', value: (endpoint) => endpoint.url },
+              { heading: 'reason', value: (endpoint) => endpoint.status_reason },
+            ]);
+      return { json: data, text };
+    },
+  },
+  {
+    words: ['endpoints', 'show'],
+    operands: ['<id>'],
+    summary: "Show an endpoint's definition and status",
+    options: {},
+    async run(context, [id]) {
+      const endpoint = await context.api<EndpointView>({ method: 'GET', path: `/v1/endpoints/${segment(id)}` });
+      return { json: endpoint, text: formatEndpoint(endpoint, context.now()) };
+    },
+  },
+  {
+    words: ['endpoints', 'deliveries'],
+    operands: ['<id>'],
+    summary: 'List the events routed to an endpoint, newest first',
+    options: {
+      status: { type: 'string', valueName: 'status', description: 'only events in this status (e.g. failed, retrying)' },
+      since: { type: 'string', valueName: 'time', description: 'only events since this ISO 8601 time' },
+      limit: { type: 'string', valueName: 'n', description: 'at most this many, 1 to 100 (default 20)' },
+    },
+    async run(context, [id], options) {
+      const query = new URLSearchParams();
+      for (const [option, parameter] of [
+        ['status', 'status'],
+        ['since', 'since'],
+        ['limit', 'page_size'],
+      ] as const) {
+        const value = stringOption(options, option);
+        if (value !== undefined) query.set(parameter, value);
+      }
+      const path = `/v1/endpoints/${segment(id)}/deliveries${query.size > 0 ? `?${query.toString()}` : ''}`;
+      const page = await context.api<{ data: EndpointDeliveryEntry[]; next_page_token?: string }>({ method: 'GET', path });
+      const now = context.now();
+      const text =
+        page.data.length === 0
+          ? `no events for ${id}`
+          : formatTable(page.data, [
+              { heading: 'event', value: (entry) => entry.event_id },
+              { heading: 'type', value: (entry) => entry.event_type },
+              { heading: 'status', value: (entry) => entry.status },
+              { heading: 'started', value: (entry) => relativeTime(entry.started_at, now) },
+            ]);
+      return { json: page, text };
+    },
+  },
+  ...ENDPOINT_ACTIONS.map(([action, summary, done]): CommandSpec => ({
+    words: ['endpoints', action],
+    operands: ['<id>'],
+    summary,
+    options: action === 'resume' || action === 'enable' ? {} : { reason: REASON_OPTION },
+    async run(context, [id], options) {
+      const reason = stringOption(options, 'reason');
+      const endpoint = await context.api<EndpointView>({
+        method: 'POST',
+        path: `/v1/endpoints/${segment(id)}/${action}`,
+        body: reason ? { reason } : {},
+      });
+      const held = endpoint.held_deliveries ? `, ${endpoint.held_deliveries} deliveries held` : '';
+      return { json: endpoint, text: `${done} ${endpoint.id}: now ${endpoint.status}${held}` };
+    },
+  })),
+];
+
+function formatReport(report: ReportView, now: Date, everyAttempt: boolean): string {
+  const head = formatFields([
+    ['event', report.event_id],
+    ['type', report.event_type],
+    ['status', report.status],
+  ]);
+  if (report.parts && report.parts.length > 0) {
+    const parts = formatTable(report.parts, [
+      { heading: 'part', value: (part) => part.workflow_id },
+      { heading: 'endpoints', value: (part) => part.endpoints },
+      { heading: 'status', value: (part) => part.status },
+    ]);
+    return `${head}\n\n${parts}`;
+  }
+  if (report.deliveries.length === 0) return `${head}\n\nno endpoint matched this event`;
+  const deliveries = formatTable(report.deliveries, [
+    { heading: 'endpoint', value: (delivery) => delivery.endpoint_id },
+    { heading: 'status', value: (delivery) => delivery.status },
+    { heading: 'attempts', value: (delivery) => delivery.attempts.length },
+    { heading: 'last result', value: (delivery) => describeAttempt(delivery.attempts.at(-1)) },
+    { heading: 'next attempt', value: (delivery) => relativeTime(delivery.next_attempt_at, now) },
+    { heading: 'reason', value: (delivery) => delivery.reason },
+  ]);
+  if (!everyAttempt) return `${head}\n\n${deliveries}`;
+  const attempts = report.deliveries.flatMap((delivery) =>
+    delivery.attempts.map((attempt) => ({ endpoint: delivery.endpoint_id, ...attempt })),
+  );
+  const table = formatTable(attempts, [
+    { heading: 'endpoint', value: (attempt) => attempt.endpoint },
+    { heading: '#', value: (attempt) => attempt.attempt },
+    { heading: 'started', value: (attempt) => attempt.started_at },
+    { heading: 'took', value: (attempt) => (attempt.duration_ms === undefined ? undefined : `${attempt.duration_ms}ms`) },
+    { heading: 'result', value: describeAttempt },
+    { heading: 'verdict', value: (attempt) => attempt.verdict },
+  ]);
+  return `${head}\n\n${deliveries}\n\n${table}`;
+}
+
+function describeAttempt(attempt: AttemptView | undefined): string | undefined {
+  if (!attempt) return undefined;
+  if (attempt.endpoint_status) return `not sent: endpoint ${attempt.endpoint_status}`;
+  if (attempt.status_code !== undefined) return `HTTP ${attempt.status_code}`;
+  return [attempt.error_class, attempt.error_message].filter(Boolean).join(': ') || undefined;
+}
+
+function formatEndpoint(endpoint: EndpointView, now: Date): string {
+  return formatFields([
+    ['id', endpoint.id],
+    ['name', endpoint.name],
+    ['url', endpoint.url],
+    ['events', endpoint.events.join(', ')],
+    ['status', endpoint.status],
+    ['reason', endpoint.status_reason],
+    ['since', endpoint.status_changed_at ? `${endpoint.status_changed_at} (${relativeTime(endpoint.status_changed_at, now)})` : undefined],
+    ['held', endpoint.held_deliveries],
+    ['source', endpoint.source],
+    ['revision', endpoint.revision],
+  ]);
+}
+
+async function payloadOf(context: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): Promise<unknown> {
+  const inline = stringOption(options, 'data');
+  const file = stringOption(options, 'data-file');
+  if (inline !== undefined && file !== undefined) throw new UsageError('give --data or --data-file, not both');
+  const text = file !== undefined ? await context.readText(file) : inline;
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`the payload is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function stringOption(options: Readonly<Record<string, string | boolean | undefined>>, name: string): string | undefined {
+  const value = options[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+// Ids go into the path as one segment, whatever they hold.
+function segment(id: string | undefined): string {
+  return encodeURIComponent(id ?? '');
+}

@@ -1,0 +1,177 @@
+import { Context } from '@temporalio/activity';
+import type { DataConverter } from '@temporalio/common';
+import { SimplePlugin } from '@temporalio/plugin';
+import { Runtime, type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { defineConfig } from '../config/load.js';
+import { endpointSettingsFrom, type Config } from '../config/schema.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
+import { dataConverterFrom } from './data-converter.js';
+import { ensureSearchAttributes } from './namespace-setup.js';
+import { reconcileEndpoints } from './reconcile.js';
+import { openWorkerSession, WEBHOOK_ACTIVITY_NAMES, type WorkerSession } from './worker-session.js';
+import { workflowsModuleFor } from './workflows-module.js';
+
+/** How {@link WebhooksPlugin} sets up the workers and clients it is given to. */
+export interface WebhooksPluginOptions {
+  /**
+   * Endpoints, delivery defaults, allowed destinations and encryption keys, as {@link defineConfig} or `loadConfig`
+   * returns them. Default: no endpoints (the API or the CLI can add some) and the schema's defaults.
+   */
+  readonly config?: Config;
+  /** Where secrets referenced by name (signing secrets, tokens, encryption keys) are read. Default: `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The `User-Agent` of deliveries. Default: `temporal-webhooks/0.1`. */
+  readonly userAgent?: string;
+  /**
+   * When a worker starts, make the endpoint entities of its task queue match `config.endpoints` (create, update,
+   * and disable those no longer listed). Default: true.
+   */
+  readonly reconcileEndpoints?: boolean;
+  /**
+   * When a worker starts, register the search attributes deliveries are started with, if the namespace lacks them.
+   * Default: true; a managed namespace that refuses the operator API gets a warning instead.
+   */
+  readonly registerSearchAttributes?: boolean;
+  /** How often a worker reads the endpoints' statuses: a pause holds new attempts within about this long. */
+  readonly endpointPollIntervalMs?: number;
+  /** How often attempt outcomes reach the endpoints' health counters. */
+  readonly healthReportIntervalMs?: number;
+}
+
+const PLUGIN_NAME = 'temporal-webhooks';
+const DEFAULT_USER_AGENT = 'temporal-webhooks/0.1';
+
+/**
+ * Adds webhook delivery to a Temporal `Worker` and `Client`: the `deliverEvent` and `webhookEndpoint` workflows
+ * (next to the worker's own), the delivery activities, and the data converter (compression, and AES-256-GCM
+ * encryption when `config.encryption` names keys). Give the same plugin to the client, so that what it starts and
+ * reads goes through the same codecs, and to `bundleWorkflowCode` when the worker uses a prebuilt bundle.
+ *
+ * A workflow then sends events with `sendEvent` from `temporal-webhooks/workflow`.
+ *
+ * @example
+ * const webhooks = new WebhooksPlugin({ config: defineConfig({ endpoints: [{ id: 'crm', url: 'https://crm.example/hooks', event_types: ['order.*'] }] }) });
+ * const worker = await Worker.create({ connection, taskQueue: 'orders', workflowsPath, activities, plugins: [webhooks] });
+ */
+export class WebhooksPlugin extends SimplePlugin {
+  private readonly config: Config;
+  private readonly settings: Required<
+    Pick<WebhooksPluginOptions, 'env' | 'userAgent' | 'reconcileEndpoints' | 'registerSearchAttributes'>
+  > &
+    Pick<WebhooksPluginOptions, 'endpointPollIntervalMs' | 'healthReportIntervalMs'>;
+  /** The open sessions of running workers, by namespace and task queue; activities find theirs from their context. */
+  private readonly sessions = new Map<string, { session: WorkerSession; workers: number }>();
+
+  /** Reads encryption keys at once: a missing or malformed key fails here, not at the first payload. */
+  constructor(options: WebhooksPluginOptions = {}) {
+    const config = options.config ?? defineConfig();
+    const env = options.env ?? process.env;
+    const codecs = dataConverterFrom(config, env).payloadCodecs ?? [];
+    super({
+      name: PLUGIN_NAME,
+      // Appended to the codecs a worker or client already has, and the payload converter is left as it is.
+      dataConverter: (existing?: DataConverter): DataConverter => ({
+        ...existing,
+        payloadCodecs: [...(existing?.payloadCodecs ?? []), ...codecs],
+      }),
+      // For `bundleWorkflowCode({ plugins })`; workers are handled in configureWorker.
+      workflowsPath: (existing?: string) => workflowsModuleFor(existing),
+    });
+    this.config = config;
+    this.settings = {
+      env,
+      userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
+      reconcileEndpoints: options.reconcileEndpoints ?? true,
+      registerSearchAttributes: options.registerSearchAttributes ?? true,
+      ...(options.endpointPollIntervalMs ? { endpointPollIntervalMs: options.endpointPollIntervalMs } : {}),
+      ...(options.healthReportIntervalMs ? { healthReportIntervalMs: options.healthReportIntervalMs } : {}),
+    };
+  }
+
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    const { workflowsPath: _combined, ...configured } = super.configureWorker(options);
+    return {
+      ...configured,
+      // A prebuilt bundle already holds our workflows when it was built with this plugin.
+      ...(options.workflowBundle ? {} : { workflowsPath: workflowsModuleFor(options.workflowsPath) }),
+      activities: { ...configured.activities, ...this.activities() },
+    };
+  }
+
+  override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
+    const { workflowsPath: _combined, ...configured } = super.configureReplayWorker(options);
+    return options.workflowBundle ? configured : { ...configured, workflowsPath: workflowsModuleFor(options.workflowsPath) };
+  }
+
+  /** Opens the worker's session (endpoint list, health counters, connection pool) for as long as the worker runs. */
+  override async runWorker(worker: Worker, next: (worker: Worker) => Promise<void>): Promise<void> {
+    const client = worker.client;
+    if (!client) return next(worker);
+    const { namespace, taskQueue } = worker.options;
+    const key = sessionKey(namespace, taskQueue);
+    const log = Runtime.instance().logger;
+    const open = this.sessions.get(key) ?? {
+      session: openWorkerSession({
+        client,
+        taskQueue,
+        config: this.config,
+        env: this.settings.env,
+        userAgent: this.settings.userAgent,
+        ...(this.settings.endpointPollIntervalMs ? { endpointPollIntervalMs: this.settings.endpointPollIntervalMs } : {}),
+        ...(this.settings.healthReportIntervalMs ? { healthReportIntervalMs: this.settings.healthReportIntervalMs } : {}),
+      }),
+      workers: 0,
+    };
+    open.workers += 1;
+    this.sessions.set(key, open);
+    try {
+      if (this.settings.registerSearchAttributes) {
+        try {
+          const added = await ensureSearchAttributes(client.connection, namespace, SEARCH_ATTRIBUTE_KEYS);
+          if (added.length > 0) log.info('registered search attributes', { added });
+        } catch (error) {
+          // Managed clusters (Temporal Cloud) refuse the operator API: their attributes are registered by an admin.
+          log.warn('could not check search attributes; register them by hand if deliveries fail to start', { error: String(error) });
+        }
+      }
+      const running = next(worker);
+      // After the worker polls: endpoint definitions change through updates, which a worker of this queue must run.
+      const reconciled = this.settings.reconcileEndpoints
+        ? reconcileEndpoints(client, taskQueue, this.config.endpoints, endpointSettingsFrom(this.config)).then(
+            (report) => {
+              log.info('endpoint entities match the configuration', { ...report });
+            },
+            (error: unknown) => {
+              log.error('could not reconcile the endpoint entities with the configuration', { error: String(error) });
+            },
+          )
+        : Promise.resolve();
+      await running;
+      await reconciled;
+    } finally {
+      open.workers -= 1;
+      if (open.workers === 0) {
+        this.sessions.delete(key);
+        await open.session.close();
+      }
+    }
+  }
+
+  // Registered when the worker is configured, before its session exists: each call finds the session of the worker
+  // that runs it, by the namespace and task queue in its activity context.
+  private activities(): Record<string, (...args: unknown[]) => Promise<unknown>> {
+    const forward =
+      (name: (typeof WEBHOOK_ACTIVITY_NAMES)[number]) =>
+      (...args: unknown[]): Promise<unknown> => {
+        const { activityNamespace, taskQueue } = Context.current().info;
+        const open = this.sessions.get(sessionKey(activityNamespace, taskQueue));
+        if (!open) throw new Error(`no running webhooks worker for task queue ${taskQueue}`);
+        return (open.session.activities[name] as (...args: unknown[]) => Promise<unknown>)(...args);
+      };
+    return Object.fromEntries(WEBHOOK_ACTIVITY_NAMES.map((name) => [name, forward(name)]));
+  }
+}
+
+function sessionKey(namespace: string, taskQueue: string): string {
+  return `${namespace}\u0000${taskQueue}`;
+}

@@ -1,0 +1,77 @@
+import type { Client } from '@temporalio/client';
+import { Agent } from 'undici';
+import { createGuardedLookup } from '../activities/destination.js';
+import { createDeliveryActivities, createOperationalActivities } from '../activities/index.js';
+import { deliveryDefaultsFrom, type Config } from '../config/schema.js';
+import { createTemporalRegistry } from './endpoint-registry.js';
+import { createEventLoader } from './event-loader.js';
+import { createHealthReporter } from './health-reporter.js';
+import { createTemporalPublisher } from './publisher.js';
+
+/** Every activity a worker of this project runs, by name. */
+export type WebhookActivities = ReturnType<typeof createDeliveryActivities> & ReturnType<typeof createOperationalActivities>;
+
+/** The names workflows call the activities by: part of the contract between workflows and workers. */
+export const WEBHOOK_ACTIVITY_NAMES = [
+  'deliverAttempt',
+  'publishOperationalEvent',
+  'routeEvent',
+] as const satisfies readonly (keyof WebhookActivities)[];
+
+export interface WorkerSessionOptions {
+  /** A client of the worker's namespace, with the worker's data converter. */
+  readonly client: Client;
+  readonly taskQueue: string;
+  readonly config: Config;
+  readonly env: NodeJS.ProcessEnv;
+  readonly userAgent: string;
+  readonly endpointPollIntervalMs?: number;
+  readonly healthReportIntervalMs?: number;
+}
+
+/** What a running worker's activities use, and the way to release it when the worker stops. */
+export interface WorkerSession {
+  readonly activities: WebhookActivities;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens what the activities of one running worker share: the endpoint list it polls, the health counters it
+ * reports, and one outbound connection pool, whose keep-alive connections to busy receivers serve many attempts.
+ */
+export function openWorkerSession(options: WorkerSessionOptions): WorkerSession {
+  const { client, taskQueue, config } = options;
+  const allowDestinations = config.delivery.allow_destinations;
+  const endpoints = createTemporalRegistry({
+    client,
+    taskQueue,
+    configEndpoints: config.endpoints,
+    ...(options.endpointPollIntervalMs ? { pollIntervalMs: options.endpointPollIntervalMs } : {}),
+  });
+  const health = createHealthReporter(client, options.healthReportIntervalMs);
+  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
+  const activities = {
+    ...createDeliveryActivities({
+      dispatcher,
+      allowDestinations,
+      userAgent: options.userAgent,
+      env: options.env,
+      events: createEventLoader(client),
+      endpointStatus: (endpointId) => endpoints.status(endpointId),
+      onAttempt: (endpointId, succeeded, at) => health.record(endpointId, succeeded, at),
+    }),
+    ...createOperationalActivities({
+      publisher: createTemporalPublisher({ client, taskQueue, maxConcurrentDeliveries: config.delivery.max_concurrent_per_event }),
+      routes: () => endpoints.routes(),
+      deliveryDefaults: deliveryDefaultsFrom(config),
+    }),
+  };
+  return {
+    activities,
+    async close() {
+      endpoints.close();
+      await health.close();
+      await dispatcher.close();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The module the worker bundles for the workflow sandbox: the source under tsx, the compiled file in `dist/`. */
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
+
+const generated = new Set<string>();
+
+/**
+ * The workflows module for a worker that runs the user's workflows and this project's: `WORKFLOWS_PATH` alone when the
+ * user has none, otherwise a generated module that re-exports both.
+ *
+ * Why generate: a Temporal worker bundles exactly one workflows module, and asking every user to re-export our
+ * workflows from theirs would make adding the plugin more than one line. The file is named by a digest of both
+ * paths, so it is written once per pair and never changes under a running bundler. It goes in the `.cache` folder
+ * of the `node_modules` that the user's module takes `@temporalio/workflow` from: the bundler resolves the SDK from
+ * the module's folder, and must find the very copy the user's worker runs.
+ */
+export function workflowsModuleFor(userWorkflowsPath: string | undefined): string {
+  if (userWorkflowsPath === undefined) return WORKFLOWS_PATH;
+  const userPath = resolve(userWorkflowsPath);
+  // The worker passes its (already combined) path on to the bundler, which asks again.
+  if (userPath === WORKFLOWS_PATH || generated.has(userPath)) return userPath;
+  const source = [userPath, WORKFLOWS_PATH].map((path) => `export * from ${JSON.stringify(path)};\n`).join('');
+  const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const directory = join(nodeModulesOf(userPath), '.cache', 'temporal-webhooks');
+  const path = join(directory, `workflows-${digest}.js`);
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(path, source);
+  generated.add(path);
+  return path;
+}
+
+function nodeModulesOf(userPath: string): string {
+  const sdk = createRequire(userPath).resolve('@temporalio/workflow');
+  const marker = `${sep}node_modules${sep}`;
+  return sdk.slice(0, sdk.lastIndexOf(marker) + marker.length - 1);
+}

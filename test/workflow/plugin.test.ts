@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { verifyHexSha256 } from '../../runtime/signing.js';
+import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { defineConfig, WebhooksPlugin } from '../../index.js';
+import { INVALID_EVENT_FAILURE } from '../../workflow.js';
+import { eventTypeKey } from '../../workflows/search-attributes.js';
+import type { checkout, sendMalformed } from '../fixtures/shop-workflows.js';
+import { storedHistory } from '../support/history.js';
+import { installQuietRuntime, uniqueTaskQueue } from '../support/temporal.js';
+
+// An existing worker, with its own workflows module, adds the plugin and nothing else: its workflow sends an event
+// with `sendEvent`, and the receiver gets it, signed, through the plugin's workflows, activities and codecs.
+
+const SHOP_WORKFLOWS = fileURLToPath(new URL('../fixtures/shop-workflows.ts', import.meta.url));
+const ENV = { SHOP_SIGNING_SECRET: 'whsec-shop-0123456789', SHOP_ENCRYPTION_KEY: randomBytes(32).toString('hex') };
+
+describe('WebhooksPlugin on a user worker', () => {
+  let receiver: Receiver;
+  let connection: NativeConnection;
+  let client: Client;
+  let worker: Worker;
+  let running: Promise<void>;
+  const taskQueue = uniqueTaskQueue('plugin');
+
+  beforeAll(async () => {
+    installQuietRuntime();
+    receiver = await startReceiver();
+    const plugin = new WebhooksPlugin({
+      config: defineConfig({
+        delivery: { allow_destinations: ['loopback'], retry: { schedule: ['1s'] } },
+        encryption: { keys: [{ id: 'shop-1', key_env: 'SHOP_ENCRYPTION_KEY' }] },
+        endpoints: [
+          {
+            id: 'crm',
+            url: `${receiver.url}/crm-secret-path`,
+            events: ['order.*'],
+            signing: { scheme: 'hmac-sha256', secret_env: 'SHOP_SIGNING_SECRET' },
+          },
+        ],
+      }),
+      env: ENV,
+      endpointPollIntervalMs: 200,
+      healthReportIntervalMs: 200,
+    });
+    connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    // The user's worker as it was, plus `plugins`: it bundles its own workflows module and the plugin adds ours.
+    worker = await Worker.create({ connection, taskQueue, workflowsPath: SHOP_WORKFLOWS, plugins: [plugin] });
+    running = worker.run();
+    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), plugins: [plugin] });
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await connection?.close();
+    await client?.connection.close();
+    await receiver?.close();
+  });
+
+  test("a user workflow's event reaches the endpoint, signed, and the workflow gets the delivery report", async () => {
+    const result = await client.workflow.execute<typeof checkout>('checkout', {
+      workflowId: `checkout-${taskQueue}-1`,
+      taskQueue,
+      args: ['1001', true],
+    });
+
+    expect(result).toEqual({ eventWorkflowId: 'event/order-1001.paid', duplicate: false, deliveryStatus: 'succeeded', attempts: 1 });
+    const [request] = receiver.requests;
+    expect(request?.path).toBe('/webhooks/crm-secret-path');
+    expect(request?.headers['webhook-id']).toBe('order-1001.paid');
+    expect(JSON.parse(request?.body ?? '{}')).toMatchObject({ type: 'order.paid', data: { orderId: '1001', total: 4200 } });
+    expect(verifyHexSha256(ENV.SHOP_SIGNING_SECRET, request?.body ?? '', String(request?.headers['x-webhook-signature']))).toBe(true);
+
+    // The delivery is an event like those the API accepts: its own workflow, with the same search attributes.
+    const description = await client.workflow.getHandle(result.eventWorkflowId).describe();
+    expect(description.typedSearchAttributes.get(eventTypeKey)).toBe('order.paid');
+    expect(description.parentExecution?.workflowId).toBe(`checkout-${taskQueue}-1`);
+    // And the plugin's codecs applied to what the user's workflow started: the stored history is ciphertext.
+    const history = await storedHistory(result.eventWorkflowId);
+    expect(history.text).not.toContain('crm-secret-path');
+    expect(new Set(history.encodings)).toEqual(new Set(['binary/encrypted']));
+  });
+
+  test('a workflow that does not wait ends at once, and its event is still delivered', async () => {
+    const result = await client.workflow.execute<typeof checkout>('checkout', {
+      workflowId: `checkout-${taskQueue}-2`,
+      taskQueue,
+      args: ['1002', false],
+    });
+
+    expect(result).toEqual({ eventWorkflowId: 'event/order-1002.paid', duplicate: false });
+    await expect.poll(() => receiver.requests.some((request) => request.headers['webhook-id'] === 'order-1002.paid')).toBe(true);
+    const report = await client.workflow.getHandle(result.eventWorkflowId).result();
+    expect(report).toMatchObject({ eventId: 'order-1002.paid', status: 'succeeded' });
+  });
+
+  test('sending an event id again starts nothing and says so', async () => {
+    const result = await client.workflow.execute<typeof checkout>('checkout', {
+      workflowId: `checkout-${taskQueue}-3`,
+      taskQueue,
+      args: ['1001', true],
+    });
+
+    expect(result).toEqual({ eventWorkflowId: 'event/order-1001.paid', duplicate: true });
+    expect(receiver.requests.filter((request) => request.headers['webhook-id'] === 'order-1001.paid')).toHaveLength(1);
+  });
+
+  test('an invalid event fails the sending workflow with a typed, non-retryable failure', async () => {
+    const failure = await client.workflow
+      .execute<typeof sendMalformed>('sendMalformed', { workflowId: `malformed-${taskQueue}`, taskQueue })
+      .catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect((cause as ApplicationFailure).type).toBe(INVALID_EVENT_FAILURE);
+    expect((cause as ApplicationFailure).message).toMatch(/event type/i);
+  });
+});
