@@ -1,4 +1,5 @@
-# One image for both roles: `node dist/bin/api.js` (the default) or `node dist/bin/worker.js`.
+# One image for both roles: `node dist/bin/api.js` (the default) or `node dist/bin/worker.js`; the `webhooks` CLI is
+# `node dist/bin/webhooks.js`.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -11,7 +12,8 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY server ./server
 COPY runtime ./runtime
-COPY errors.ts ./
+COPY cli ./cli
+COPY errors.ts index.ts workflow.ts ./
 RUN npm run build
 
 FROM node:20-bookworm-slim
