@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Runtime, type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
@@ -135,25 +136,28 @@ export class WebhooksPlugin extends SimplePlugin {
         }
       }
       const running = next(worker);
-      // After the worker polls: endpoint definitions change through updates, which a worker of this queue must run.
-      const reconciled = this.settings.reconcileEndpoints
-        ? reconcileEndpoints(client, taskQueue, this.config.endpoints, endpointSettingsFrom(this.config)).then(
-            (report) => {
-              log.info('endpoint entities match the configuration', { ...report });
-            },
-            (error: unknown) => {
-              log.error('could not reconcile the endpoint entities with the configuration', { error: String(error) });
-            },
-          )
-        : Promise.resolve();
-      await running;
-      await reconciled;
+      await Promise.all([running, this.settings.reconcileEndpoints ? this.reconcile(worker, client) : undefined]);
     } finally {
       open.workers -= 1;
       if (open.workers === 0) {
         this.sessions.delete(key);
         await open.session.close();
       }
+    }
+  }
+
+  /**
+   * Makes the endpoint entities of the worker's queue match the configuration, once the worker polls: definitions
+   * change through updates, which a worker of this queue must run. Each update is bounded (see `reconcile.ts`): a
+   * call in flight on the worker's connection holds back the worker's shutdown until it ends.
+   */
+  private async reconcile(worker: Worker, client: Client): Promise<void> {
+    const log = Runtime.instance().logger;
+    try {
+      const report = await reconcileEndpoints(client, worker.options.taskQueue, this.config.endpoints, endpointSettingsFrom(this.config));
+      log.info('endpoint entities match the configuration', { ...report });
+    } catch (error) {
+      log.error('could not reconcile the endpoint entities with the configuration', { error: String(error) });
     }
   }
 

@@ -7,6 +7,9 @@ import { endpointEntityStart, listEndpointEntities } from './endpoint-entity.js'
 /** The reason an endpoint gets when it disappears from the config file; only that disable is lifted when it returns. */
 export const REMOVED_FROM_CONFIG = 'removed from the config file';
 
+// How long one entity may take to apply its definition: milliseconds when its worker runs.
+const UPDATE_TIMEOUT_MS = 10_000;
+
 /** What reconciling the config file's endpoints did, by endpoint id. */
 export interface ReconcileReport {
   readonly created: string[];
@@ -39,10 +42,13 @@ export async function reconcileEndpoints(
       ...endpointEntityStart(endpoint, 'config', taskQueue, settings),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    const after: EndpointState = await client.workflow.executeUpdateWithStart(configureUpdate, {
-      args: [{ definition: endpoint, settings }],
-      startWorkflowOperation: start,
-    });
+    // Bounded: an entity whose worker is gone would keep the call, and with it a stopping worker, waiting.
+    const after: EndpointState = await client.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () =>
+      client.workflow.executeUpdateWithStart(configureUpdate, {
+        args: [{ definition: endpoint, settings }],
+        startWorkflowOperation: start,
+      }),
+    );
     if (after.status === 'disabled' && after.statusReason === REMOVED_FROM_CONFIG)
       await client.workflow.getHandle(workflowId).signal(enableSignal);
     if (!before) report.created.push(endpoint.id);

@@ -1,13 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { verifyHexSha256 } from '../../runtime/signing.js';
 import { startReceiver, type Receiver } from '../../runtime/receiver.js';
 import { defineConfig, WebhooksPlugin } from '../../index.js';
 import { INVALID_EVENT_FAILURE } from '../../workflow.js';
+import { DEFAULT_ENDPOINT_SETTINGS } from '../../domain/endpoint-state.js';
+import { endpointEntityStart } from '../../runtime/endpoint-entity.js';
+import { webhookEndpoint } from '../../workflows/index.js';
 import { eventTypeKey } from '../../workflows/search-attributes.js';
 import type { checkout, sendMalformed } from '../fixtures/shop-workflows.js';
 import { storedHistory } from '../support/history.js';
@@ -36,7 +40,8 @@ describe('WebhooksPlugin on a user worker', () => {
         encryption: { keys: [{ id: 'shop-1', key_env: 'SHOP_ENCRYPTION_KEY' }] },
         endpoints: [
           {
-            id: 'crm',
+            // Endpoint ids are one space per namespace: this one is no other test file's.
+            id: 'shop-crm',
             url: `${receiver.url}/crm-secret-path`,
             events: ['order.*'],
             signing: { scheme: 'hmac-sha256', secret_env: 'SHOP_SIGNING_SECRET' },
@@ -120,5 +125,52 @@ describe('WebhooksPlugin on a user worker', () => {
     expect(cause).toBeInstanceOf(ApplicationFailure);
     expect((cause as ApplicationFailure).type).toBe(INVALID_EVENT_FAILURE);
     expect((cause as ApplicationFailure).message).toMatch(/event type/i);
+  });
+
+  test('a prebuilt bundle made with the plugin holds the user workflows and the gateway workflows', async () => {
+    const plugin = new WebhooksPlugin();
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: SHOP_WORKFLOWS,
+      plugins: [plugin],
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+    });
+    for (const workflow of ['checkout', 'sendMalformed', 'deliverEvent', 'webhookEndpoint']) {
+      expect(code).toMatch(new RegExp(`\\b${workflow}\\b`));
+    }
+    // The worker then takes the bundle as it is: no second module is generated around it.
+    expect(plugin.configureWorker({ taskQueue, workflowBundle: { code } })).not.toHaveProperty('workflowsPath');
+  });
+
+  test('a worker still stops when an endpoint entity it reconciles is run by no worker', async () => {
+    // The entity of this endpoint id runs on a queue no worker polls, so the configure update the plugin sends it
+    // when the worker starts is never run. Stopping the worker must not wait for it for long.
+    const endpointId = `orphan-${taskQueue}`;
+    const [orphan] = defineConfig({ endpoints: [{ id: endpointId, url: receiver.url, events: ['*'] }] }).endpoints;
+    if (!orphan) throw new Error('no endpoint');
+    const entity = await client.workflow.start(
+      webhookEndpoint,
+      endpointEntityStart(orphan, 'config', uniqueTaskQueue('orphan'), DEFAULT_ENDPOINT_SETTINGS),
+    );
+    const plugin = new WebhooksPlugin({
+      config: defineConfig({
+        delivery: { allow_destinations: ['loopback'] },
+        endpoints: [{ id: endpointId, url: receiver.url, events: ['order.*'] }],
+      }),
+    });
+    const stuck = await Worker.create({
+      connection,
+      taskQueue: uniqueTaskQueue('reconcile'),
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      plugins: [plugin],
+    });
+    const stopped = stuck.run();
+    // Long enough for the reconciliation to list the entities and send its update.
+    await setTimeout(1_500);
+    stuck.shutdown();
+
+    // A hang check, not a speed check: the bound of one reconciling update is 10 s, the server would hold the call
+    // for about a minute without it.
+    await expect(Promise.race([stopped, setTimeout(30_000, 'still running')])).resolves.toBeUndefined();
+    await entity.terminate('test over');
   });
 });
