@@ -1,5 +1,6 @@
 // The package's public API for workflow code: safe to import in the workflow sandbox.
 export {
+  EVENT_ID_CONFLICT_FAILURE,
   INVALID_EVENT_FAILURE,
   sendEvent,
   type DuplicateDelivery,

@@ -31,16 +31,23 @@ export interface ApiRequest {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Sends requests to the gateway's API and returns their JSON answers; anything but 2xx throws {@link ApiError}. */
-export type ApiClient = <T>(request: ApiRequest) => Promise<T>;
+/** A 2xx answer: its JSON body, and its headers for what they say beyond it (`idempotent-replayed`). */
+export interface ApiResponse<T> {
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+/** Sends requests to the gateway's API and returns their answers; anything but 2xx throws {@link ApiError}. */
+export type ApiClient = <T>(request: ApiRequest) => Promise<ApiResponse<T>>;
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const base = options.baseUrl.replace(/\/+$/, '');
-  return async <T>(request: ApiRequest): Promise<T> => {
+  return async <T>(request: ApiRequest): Promise<ApiResponse<T>> => {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...request.headers };
     if (options.apiKey) headers['authorization'] = `Bearer ${options.apiKey}`;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
+    let text: string;
     try {
       response = await fetch(`${base}${request.path}`, {
         method: request.method,
@@ -48,14 +55,14 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
         signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
       });
+      text = await response.text();
     } catch (error) {
       const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
       throw new ApiUnreachableError(`cannot reach the API at ${base}: ${reason}`);
     }
-    const text = await response.text();
     const body = parseJson(text);
     if (!response.ok) throw new ApiError(response.status, typeof body === 'object' && body !== null ? body : undefined);
-    return body as T;
+    return { body: body as T, headers: response.headers };
   };
 }
 

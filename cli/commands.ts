@@ -1,3 +1,4 @@
+import { ENDPOINT_ACTION_EFFECTS, ENDPOINT_ACTIONS, type EndpointAction } from '../domain/endpoint-state.js';
 import type { ApiClient } from './api-client.js';
 import { formatFields, formatTable, relativeTime } from './table.js';
 import type {
@@ -50,12 +51,12 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const ENDPOINT_ACTIONS = [
-  ['pause', 'Hold new deliveries to an endpoint; they go out on resume', 'paused'],
-  ['resume', 'Deliver to a paused endpoint again, held deliveries first', 'resumed'],
-  ['disable', 'Stop delivering to an endpoint; its pending deliveries are cancelled', 'disabled'],
-  ['enable', 'Deliver to a disabled endpoint again', 'enabled'],
-] as const;
+const ACTION_DONE: Readonly<Record<EndpointAction, string>> = {
+  pause: 'paused',
+  resume: 'resumed',
+  disable: 'disabled',
+  enable: 'enabled',
+};
 
 const REASON_OPTION: OptionSpec = { type: 'string', valueName: 'text', description: 'why, shown with the status' };
 
@@ -75,13 +76,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       const data = await payloadOf(context, options);
       const key = stringOption(options, 'idempotency-key');
       const id = stringOption(options, 'id');
-      const accepted = await context.api<EventAccepted>({
+      const { body: accepted, headers } = await context.api<EventAccepted>({
         method: 'POST',
         path: '/v1/events',
         body: { type, ...(id ? { id } : {}), ...(data !== undefined ? { data } : {}) },
         ...(key ? { headers: { 'idempotency-key': key } } : {}),
       });
-      return { json: accepted, text: `accepted ${type} as ${accepted.id} (workflow ${accepted.workflow_id})` };
+      // A repeat of an id (or Idempotency-Key) is answered like the first send, and delivers nothing new.
+      const verb = headers.get('idempotent-replayed') === 'true' ? 'already accepted, nothing new sent:' : 'accepted';
+      return { json: accepted, text: `${verb} ${type} as ${accepted.id} (workflow ${accepted.workflow_id})` };
     },
   },
   {
@@ -92,7 +95,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       attempts: { type: 'boolean', description: 'list every attempt of every delivery' },
     },
     async run(context, [eventId], options) {
-      const report = await context.api<ReportView>({ method: 'GET', path: `/v1/events/${segment(eventId)}` });
+      const { body: report } = await context.api<ReportView>({ method: 'GET', path: `/v1/events/${segment(eventId)}` });
       return { json: report, text: formatReport(report, context.now(), options['attempts'] === true) };
     },
   },
@@ -103,7 +106,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: { endpoint: { type: 'string', valueName: 'id', description: 'only to this endpoint (default: every endpoint it went to)' } },
     async run(context, [eventId], options) {
       const endpoint = stringOption(options, 'endpoint');
-      const replay = await context.api<RedeliveryView>({
+      const { body: replay } = await context.api<RedeliveryView>({
         method: 'POST',
         path: `/v1/events/${segment(eventId)}/redeliver`,
         body: endpoint ? { endpoint_id: endpoint } : {},
@@ -118,7 +121,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'List the event types of the catalogue',
     options: {},
     async run(context) {
-      const { data } = await context.api<{ data: EventTypeView[] }>({ method: 'GET', path: '/v1/event-types' });
+      const {
+        body: { data },
+      } = await context.api<{ data: EventTypeView[] }>({ method: 'GET', path: '/v1/event-types' });
       const text =
         data.length === 0
           ? 'no event types in the catalogue: any type is accepted'
@@ -136,7 +141,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'List the endpoints and their status',
     options: {},
     async run(context) {
-      const { data } = await context.api<{ data: EndpointView[] }>({ method: 'GET', path: '/v1/endpoints' });
+      const {
+        body: { data },
+      } = await context.api<{ data: EndpointView[] }>({ method: 'GET', path: '/v1/endpoints' });
       const now = context.now();
       const text =
         data.length === 0
@@ -158,7 +165,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Show an endpoint's definition and status",
     options: {},
     async run(context, [id]) {
-      const endpoint = await context.api<EndpointView>({ method: 'GET', path: `/v1/endpoints/${segment(id)}` });
+      const { body: endpoint } = await context.api<EndpointView>({ method: 'GET', path: `/v1/endpoints/${segment(id)}` });
       return { json: endpoint, text: formatEndpoint(endpoint, context.now()) };
     },
   },
@@ -170,6 +177,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       status: { type: 'string', valueName: 'status', description: 'only events in this status (e.g. failed, retrying)' },
       since: { type: 'string', valueName: 'time', description: 'only events since this ISO 8601 time' },
       limit: { type: 'string', valueName: 'n', description: 'at most this many, 1 to 100 (default 20)' },
+      'page-token': { type: 'string', valueName: 'token', description: 'the next page, as the previous one printed it' },
     },
     async run(context, [id], options) {
       const query = new URLSearchParams();
@@ -177,12 +185,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         ['status', 'status'],
         ['since', 'since'],
         ['limit', 'page_size'],
+        ['page-token', 'page_token'],
       ] as const) {
         const value = stringOption(options, option);
         if (value !== undefined) query.set(parameter, value);
       }
       const path = `/v1/endpoints/${segment(id)}/deliveries${query.size > 0 ? `?${query.toString()}` : ''}`;
-      const page = await context.api<{ data: EndpointDeliveryEntry[]; next_page_token?: string }>({ method: 'GET', path });
+      const { body: page } = await context.api<{ data: EndpointDeliveryEntry[]; next_page_token?: string }>({ method: 'GET', path });
       const now = context.now();
       const text =
         page.data.length === 0
@@ -193,23 +202,24 @@ export const COMMANDS: readonly CommandSpec[] = [
               { heading: 'status', value: (entry) => entry.status },
               { heading: 'started', value: (entry) => relativeTime(entry.started_at, now) },
             ]);
-      return { json: page, text };
+      const more = page.next_page_token ? `\n\nmore: --page-token ${page.next_page_token}` : '';
+      return { json: page, text: `${text}${more}` };
     },
   },
-  ...ENDPOINT_ACTIONS.map(([action, summary, done]): CommandSpec => ({
+  ...ENDPOINT_ACTIONS.map((action): CommandSpec => ({
     words: ['endpoints', action],
     operands: ['<id>'],
-    summary,
+    summary: `${action[0]?.toUpperCase()}${action.slice(1)} an endpoint. ${ENDPOINT_ACTION_EFFECTS[action]}`,
     options: action === 'resume' || action === 'enable' ? {} : { reason: REASON_OPTION },
     async run(context, [id], options) {
       const reason = stringOption(options, 'reason');
-      const endpoint = await context.api<EndpointView>({
+      const { body: endpoint } = await context.api<EndpointView>({
         method: 'POST',
         path: `/v1/endpoints/${segment(id)}/${action}`,
         body: reason ? { reason } : {},
       });
       const held = endpoint.held_deliveries ? `, ${endpoint.held_deliveries} deliveries held` : '';
-      return { json: endpoint, text: `${done} ${endpoint.id}: now ${endpoint.status}${held}` };
+      return { json: endpoint, text: `${ACTION_DONE[action]} ${endpoint.id}: now ${endpoint.status}${held}` };
     },
   })),
 ];
@@ -278,12 +288,22 @@ async function payloadOf(context: CommandContext, options: Readonly<Record<strin
   const inline = stringOption(options, 'data');
   const file = stringOption(options, 'data-file');
   if (inline !== undefined && file !== undefined) throw new UsageError('give --data or --data-file, not both');
-  const text = file !== undefined ? await context.readText(file) : inline;
+  const text = file !== undefined ? await readPayloadFile(context, file) : inline;
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new UsageError(`the payload is not JSON: ${(error as Error).message}`);
+  }
+}
+
+async function readPayloadFile(context: CommandContext, path: string): Promise<string> {
+  try {
+    return await context.readText(path);
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${path === '-' ? 'standard input' : path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
 }
 

@@ -47,6 +47,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout(`${usage(command)}\n`);
     return EXIT.ok;
   }
+  // The command's words are the first positionals: options, global or not, never take them as values.
   const operands = parsed.positionals.slice(command.words.length);
   if (operands.length !== command.operands.length) {
     io.stderr(`${command.words.join(' ')} takes ${command.operands.join(' ') || 'no operands'}\n\n${usage(command)}\n`);
@@ -81,9 +82,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-// The command named by the first words, which come before any option.
+// The command named by the first words, once the options every command takes are set aside wherever they stand
+// (`webhooks --json endpoints list` as well as `webhooks endpoints list --json`).
 function findCommand(argv: readonly string[]): CommandSpec | undefined {
-  return COMMANDS.find((command) => command.words.every((word, index) => argv[index] === word));
+  const words: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] ?? '';
+    const global = GLOBAL_OPTIONS[arg.replace(/^--/, '').split('=')[0] ?? ''];
+    if (arg.startsWith('--') && global) {
+      if (global.type === 'string' && !arg.includes('=')) index++;
+    } else if (arg !== '-h') {
+      words.push(arg);
+    }
+  }
+  return COMMANDS.find((command) => command.words.every((word, index) => words[index] === word));
 }
 
 function parseOptions(command: CommandSpec): NonNullable<ParseArgsConfig['options']> {

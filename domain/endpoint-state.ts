@@ -122,3 +122,15 @@ export function applyHealthReport(health: EndpointHealth, report: HealthReport):
     ...(failingSince ? { failingSince } : {}),
   };
 }
+
+/** The operator actions that change an endpoint's status. */
+export const ENDPOINT_ACTIONS = ['pause', 'resume', 'disable', 'enable'] as const;
+export type EndpointAction = (typeof ENDPOINT_ACTIONS)[number];
+
+/** What each action does to deliveries, in the words the API's reference and the CLI's help both use. */
+export const ENDPOINT_ACTION_EFFECTS: Readonly<Record<EndpointAction, string>> = {
+  pause: 'Deliveries are held, not attempted, until it is resumed.',
+  resume: 'Held deliveries are released at delivery.resume_rate per second.',
+  disable: 'Deliveries are recorded and not sent; held ones are cancelled.',
+  enable: 'The endpoint takes deliveries again.',
+};

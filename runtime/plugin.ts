@@ -9,7 +9,7 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { dataConverterFrom } from './data-converter.js';
 import { ensureSearchAttributes } from './namespace-setup.js';
 import { reconcileEndpoints } from './reconcile.js';
-import { openWorkerSession, WEBHOOK_ACTIVITY_NAMES, type WorkerSession } from './worker-session.js';
+import { openWorkerSession, WEBHOOK_ACTIVITY_NAMES, type WorkerSession, type WorkerSessionOptions } from './worker-session.js';
 import { workflowsModuleFor } from './workflows-module.js';
 
 /** How {@link WebhooksPlugin} sets up the workers and clients it is given to. */
@@ -51,15 +51,15 @@ const DEFAULT_USER_AGENT = 'temporal-webhooks/0.1';
  * A workflow then sends events with `sendEvent` from `temporal-webhooks/workflow`.
  *
  * @example
- * const webhooks = new WebhooksPlugin({ config: defineConfig({ endpoints: [{ id: 'crm', url: 'https://crm.example/hooks', event_types: ['order.*'] }] }) });
+ * const webhooks = new WebhooksPlugin({ config: defineConfig({ endpoints: [{ id: 'crm', url: 'https://crm.example/hooks', events: ['order.*'] }] }) });
  * const worker = await Worker.create({ connection, taskQueue: 'orders', workflowsPath, activities, plugins: [webhooks] });
  */
 export class WebhooksPlugin extends SimplePlugin {
   private readonly config: Config;
-  private readonly settings: Required<
-    Pick<WebhooksPluginOptions, 'env' | 'userAgent' | 'reconcileEndpoints' | 'registerSearchAttributes'>
-  > &
-    Pick<WebhooksPluginOptions, 'endpointPollIntervalMs' | 'healthReportIntervalMs'>;
+  private readonly reconcileEndpoints: boolean;
+  private readonly registerSearchAttributes: boolean;
+  /** What every worker session is opened with, but for the worker's own client and task queue. */
+  private readonly sessionOptions: Omit<WorkerSessionOptions, 'client' | 'taskQueue'>;
   /** The open sessions of running workers, by namespace and task queue; activities find theirs from their context. */
   private readonly sessions = new Map<string, { session: WorkerSession; workers: number }>();
 
@@ -79,17 +79,22 @@ export class WebhooksPlugin extends SimplePlugin {
       workflowsPath: (existing?: string) => workflowsModuleFor(existing),
     });
     this.config = config;
-    this.settings = {
+    this.reconcileEndpoints = options.reconcileEndpoints ?? true;
+    this.registerSearchAttributes = options.registerSearchAttributes ?? true;
+    const { endpointPollIntervalMs, healthReportIntervalMs } = options;
+    this.sessionOptions = {
+      config,
       env,
       userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
-      reconcileEndpoints: options.reconcileEndpoints ?? true,
-      registerSearchAttributes: options.registerSearchAttributes ?? true,
-      ...(options.endpointPollIntervalMs ? { endpointPollIntervalMs: options.endpointPollIntervalMs } : {}),
-      ...(options.healthReportIntervalMs ? { healthReportIntervalMs: options.healthReportIntervalMs } : {}),
+      ...(endpointPollIntervalMs ? { endpointPollIntervalMs } : {}),
+      ...(healthReportIntervalMs ? { healthReportIntervalMs } : {}),
     };
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
+    // The workflows call these activities by name: one of the worker's own under the same name would take its place.
+    const clash = WEBHOOK_ACTIVITY_NAMES.filter((name) => options.activities !== undefined && name in options.activities);
+    if (clash.length > 0) throw new Error(`WebhooksPlugin: the worker already has activities named ${clash.join(', ')}; rename them`);
     const { workflowsPath: _combined, ...configured } = super.configureWorker(options);
     return {
       ...configured,
@@ -112,21 +117,13 @@ export class WebhooksPlugin extends SimplePlugin {
     const key = sessionKey(namespace, taskQueue);
     const log = Runtime.instance().logger;
     const open = this.sessions.get(key) ?? {
-      session: openWorkerSession({
-        client,
-        taskQueue,
-        config: this.config,
-        env: this.settings.env,
-        userAgent: this.settings.userAgent,
-        ...(this.settings.endpointPollIntervalMs ? { endpointPollIntervalMs: this.settings.endpointPollIntervalMs } : {}),
-        ...(this.settings.healthReportIntervalMs ? { healthReportIntervalMs: this.settings.healthReportIntervalMs } : {}),
-      }),
+      session: openWorkerSession({ ...this.sessionOptions, client, taskQueue }),
       workers: 0,
     };
     open.workers += 1;
     this.sessions.set(key, open);
     try {
-      if (this.settings.registerSearchAttributes) {
+      if (this.registerSearchAttributes) {
         try {
           const added = await ensureSearchAttributes(client.connection, namespace, SEARCH_ATTRIBUTE_KEYS);
           if (added.length > 0) log.info('registered search attributes', { added });
@@ -136,7 +133,7 @@ export class WebhooksPlugin extends SimplePlugin {
         }
       }
       const running = next(worker);
-      await Promise.all([running, this.settings.reconcileEndpoints ? this.reconcile(worker, client) : undefined]);
+      await Promise.all([running, this.reconcileEndpoints ? this.reconcile(worker, client) : undefined]);
     } finally {
       open.workers -= 1;
       if (open.workers === 0) {

@@ -3,7 +3,7 @@ import type { DeliveryTarget } from '../domain/delivery.js';
 import { eventWorkflowId, type WebhookEvent } from '../domain/event.js';
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
 import { deliverEvent } from '../workflows/index.js';
-import { deliveryStartOptions } from '../workflows/start-options.js';
+import { deliveryStartOptions, FINGERPRINT_MEMO } from '../workflows/start-options.js';
 
 /** The outcome of handing an event to Temporal. */
 export interface PublishResult {
@@ -34,6 +34,8 @@ export interface EventPublisher {
    * names another workflow id and says so in its summary.
    */
   publish(event: WebhookEvent, targets: readonly DeliveryTarget[], options?: PublishOptions): Promise<PublishResult>;
+  /** The fingerprint an existing delivery workflow was started with; `undefined` when it has none. */
+  storedFingerprint(workflowId: string): Promise<string | undefined>;
 }
 
 export interface TemporalPublisherOptions {
@@ -48,11 +50,18 @@ export interface TemporalPublisherOptions {
 }
 
 const DEFAULT_START_TIMEOUT_MS = 10_000;
-const FINGERPRINT_MEMO = 'fingerprint';
 
 /** Starts one `deliverEvent` workflow per event; the workflow id `event/<id>` makes a repeated id a no-op. */
 export function createTemporalPublisher(options: TemporalPublisherOptions): EventPublisher {
+  const storedFingerprint = async (workflowId: string, deadline?: number): Promise<string | undefined> => {
+    const { client } = options;
+    const describe = () => client.workflow.getHandle(workflowId).describe();
+    const { memo } = await (deadline === undefined ? describe() : client.connection.withDeadline(deadline, describe));
+    const fingerprint = memo?.[FINGERPRINT_MEMO];
+    return typeof fingerprint === 'string' ? fingerprint : undefined;
+  };
   return {
+    storedFingerprint: (workflowId) => storedFingerprint(workflowId),
     async publish(event, targets, publishOptions = {}) {
       const workflowId = publishOptions.workflowId ?? eventWorkflowId(event.id);
       const input: DeliverEventInput = { event, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries };
@@ -79,9 +88,8 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
         if (!publishOptions.fingerprint) return { workflowId, duplicate: true };
         // Only a repeat pays for this read: it tells a retry of the same event from another event reusing its id.
-        const { memo } = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(workflowId).describe());
-        const first = memo?.[FINGERPRINT_MEMO];
-        return { workflowId, duplicate: true, ...(typeof first === 'string' ? { sameContent: first === publishOptions.fingerprint } : {}) };
+        const first = await storedFingerprint(workflowId, deadline);
+        return { workflowId, duplicate: true, ...(first !== undefined ? { sameContent: first === publishOptions.fingerprint } : {}) };
       }
     },
   };

@@ -7,8 +7,10 @@ import { endpointEntityStart, listEndpointEntities } from './endpoint-entity.js'
 /** The reason an endpoint gets when it disappears from the config file; only that disable is lifted when it returns. */
 export const REMOVED_FROM_CONFIG = 'removed from the config file';
 
-// How long one entity may take to apply its definition: milliseconds when its worker runs.
-const UPDATE_TIMEOUT_MS = 10_000;
+// How long one call about one entity may take (apply its definition, answer a query): milliseconds when its
+// worker runs. Bounded because an entity whose worker is gone would keep the call, and with it a stopping worker,
+// waiting.
+const ENTITY_CALL_TIMEOUT_MS = 10_000;
 
 /** What reconciling the config file's endpoints did, by endpoint id. */
 export interface ReconcileReport {
@@ -42,8 +44,7 @@ export async function reconcileEndpoints(
       ...endpointEntityStart(endpoint, 'config', taskQueue, settings),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    // Bounded: an entity whose worker is gone would keep the call, and with it a stopping worker, waiting.
-    const after: EndpointState = await client.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () =>
+    const after: EndpointState = await client.withDeadline(Date.now() + ENTITY_CALL_TIMEOUT_MS, () =>
       client.workflow.executeUpdateWithStart(configureUpdate, {
         args: [{ definition: endpoint, settings }],
         startWorkflowOperation: start,
@@ -60,7 +61,7 @@ export async function reconcileEndpoints(
     if (listed.source !== 'config' || listed.status === 'disabled') continue;
     // Asked afresh before acting: the memo may be a moment old, and an operator's disable must keep its reason.
     const handle = client.workflow.getHandle(endpointWorkflowId(listed.endpoint.id));
-    const state = await handle.query(stateQuery);
+    const state = await client.withDeadline(Date.now() + ENTITY_CALL_TIMEOUT_MS, () => handle.query(stateQuery));
     if (state.source !== 'config' || state.status === 'disabled') continue;
     await handle.signal(disableSignal, REMOVED_FROM_CONFIG);
     report.disabled.push(state.endpoint.id);

@@ -1,21 +1,26 @@
 import type { Client } from '@temporalio/client';
 import { Agent } from 'undici';
 import { createGuardedLookup } from '../activities/destination.js';
-import { createDeliveryActivities, createOperationalActivities } from '../activities/index.js';
+import { createDeliveryActivities, createOperationalActivities, createSendActivities } from '../activities/index.js';
 import { deliveryDefaultsFrom, type Config } from '../config/schema.js';
 import { createTemporalRegistry } from './endpoint-registry.js';
 import { createEventLoader } from './event-loader.js';
 import { createHealthReporter } from './health-reporter.js';
+import { createCatalogue } from '../server/catalogue.js';
+import { createIngest } from '../server/ingest.js';
 import { createTemporalPublisher } from './publisher.js';
 
 /** Every activity a worker of this project runs, by name. */
-export type WebhookActivities = ReturnType<typeof createDeliveryActivities> & ReturnType<typeof createOperationalActivities>;
+export type WebhookActivities = ReturnType<typeof createDeliveryActivities> &
+  ReturnType<typeof createOperationalActivities> &
+  ReturnType<typeof createSendActivities>;
 
 /** The names workflows call the activities by: part of the contract between workflows and workers. */
 export const WEBHOOK_ACTIVITY_NAMES = [
   'deliverAttempt',
   'publishOperationalEvent',
-  'routeEvent',
+  'prepareEvent',
+  'sameContent',
 ] as const satisfies readonly (keyof WebhookActivities)[];
 
 export interface WorkerSessionOptions {
@@ -50,6 +55,9 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
   });
   const health = createHealthReporter(client, options.healthReportIntervalMs);
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
+  const publisher = createTemporalPublisher({ client, taskQueue, maxConcurrentDeliveries: config.delivery.max_concurrent_per_event });
+  const routes = () => endpoints.routes();
+  const deliveryDefaults = deliveryDefaultsFrom(config);
   const activities = {
     ...createDeliveryActivities({
       dispatcher,
@@ -60,10 +68,17 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       endpointStatus: (endpointId) => endpoints.status(endpointId),
       onAttempt: (endpointId, succeeded, at) => health.record(endpointId, succeeded, at),
     }),
-    ...createOperationalActivities({
-      publisher: createTemporalPublisher({ client, taskQueue, maxConcurrentDeliveries: config.delivery.max_concurrent_per_event }),
-      routes: () => endpoints.routes(),
-      deliveryDefaults: deliveryDefaultsFrom(config),
+    ...createOperationalActivities({ publisher, routes, deliveryDefaults }),
+    ...createSendActivities({
+      ingest: createIngest({
+        publisher,
+        routes,
+        deliveryDefaults,
+        catalogue: createCatalogue(config.event_types),
+        sourceIds: config.sources.map((source) => source.id),
+      }),
+      publisher,
+      maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
     }),
   };
   return {

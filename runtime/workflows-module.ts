@@ -30,8 +30,16 @@ export function workflowsModuleFor(userWorkflowsPath: string | undefined): strin
   const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
   const directory = join(nodeModulesOf(userPath), '.cache', 'temporal-webhooks');
   const path = join(directory, `workflows-${digest}.js`);
-  mkdirSync(directory, { recursive: true });
-  writeFileSync(path, source);
+  try {
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(path, source);
+  } catch (error) {
+    throw new Error(
+      `WebhooksPlugin could not write the worker's workflows module to ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}). ` +
+        'Bundle the workflows at build time instead: bundleWorkflowCode({ workflowsPath, plugins: [webhooks] }), then Worker.create({ workflowBundle }).',
+      { cause: error },
+    );
+  }
   generated.add(path);
   return path;
 }
@@ -39,5 +47,12 @@ export function workflowsModuleFor(userWorkflowsPath: string | undefined): strin
 function nodeModulesOf(userPath: string): string {
   const sdk = createRequire(userPath).resolve('@temporalio/workflow');
   const marker = `${sep}node_modules${sep}`;
-  return sdk.slice(0, sdk.lastIndexOf(marker) + marker.length - 1);
+  const at = sdk.lastIndexOf(marker);
+  if (at === -1) {
+    throw new Error(
+      `WebhooksPlugin needs @temporalio/workflow installed in a node_modules folder, but ${userPath} resolves it to ${sdk}. ` +
+        'Bundle the workflows at build time instead: bundleWorkflowCode({ workflowsPath, plugins: [webhooks] }).',
+    );
+  }
+  return sdk.slice(0, at + marker.length - 1);
 }

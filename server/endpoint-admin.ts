@@ -3,6 +3,7 @@ import { EndpointOperationError } from '../errors.js';
 import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
 import {
   DEFAULT_ENDPOINT_SETTINGS,
+  type EndpointAction,
   type EndpointSettings,
   type EndpointState,
   type PublishedEndpointState,
@@ -18,9 +19,6 @@ import {
   stateQuery,
   webhookEndpoint,
 } from '../workflows/index.js';
-
-/** The operator actions that change an endpoint's status. */
-export type EndpointAction = 'pause' | 'resume' | 'disable' | 'enable';
 
 /** Manages endpoint entities for the HTTP API: the same operations as the Temporal CLI, with checks. */
 export interface EndpointAdmin {

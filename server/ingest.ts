@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { DeliveryTarget } from '../domain/delivery.js';
 import type { IncomingEvent, WebhookEvent } from '../domain/event.js';
 import type { RouteIndex } from '../domain/routing.js';
 import { toRoutedTarget, type DeliveryDefaults } from '../domain/target.js';
@@ -25,6 +26,8 @@ export interface Ingest {
   check(event: IncomingEvent): CatalogueVerdict;
   /** Why a producer may not choose `id`, when it is one the gateway derives itself; `undefined` if it may. */
   reservedId(id: string): string | undefined;
+  /** The endpoints an event of `type` goes to as of now, frozen as delivery targets. */
+  targets(type: string): DeliveryTarget[];
   /** Routes and starts the event. */
   accept(event: IncomingEvent, options?: AcceptOptions): Promise<IngestResult>;
 }
@@ -52,6 +55,11 @@ export interface IngestDeps {
 
 export function createIngest(deps: IngestDeps): Ingest {
   const now = deps.now ?? (() => new Date());
+  const targets = (type: string): DeliveryTarget[] =>
+    deps
+      .routes()
+      .route(type)
+      .map((endpoint) => toRoutedTarget(endpoint, deps.deliveryDefaults));
   return {
     catalogue: deps.catalogue,
     check: (event) => deps.catalogue.check(event.type, event.data ?? {}),
@@ -60,6 +68,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       const source = deps.sourceIds?.find((sourceId) => id.startsWith(`${sourceId}.`));
       return source ? `ids starting with ${source}. are the events of the inbound source ${source}` : undefined;
     },
+    targets,
     async accept(incoming, { fallbackId, origin } = {}) {
       const acceptedAt = now();
       const event: WebhookEvent = {
@@ -68,13 +77,10 @@ export function createIngest(deps: IngestDeps): Ingest {
         timestamp: incoming.timestamp ?? acceptedAt.toISOString(),
         data: incoming.data ?? {},
       };
-      const targets = deps
-        .routes()
-        .route(event.type)
-        .map((endpoint) => toRoutedTarget(endpoint, deps.deliveryDefaults));
-      const result = await deps.publisher.publish(event, targets, { fingerprint: fingerprintOf(incoming, origin) });
+      const routed = targets(event.type);
+      const result = await deps.publisher.publish(event, routed, { fingerprint: fingerprintOf(incoming, origin) });
       const outcome = !result.duplicate ? 'accepted' : result.sameContent === false ? 'conflict' : 'replayed';
-      return { id: event.id, workflowId: result.workflowId, outcome, endpoints: targets.length };
+      return { id: event.id, workflowId: result.workflowId, outcome, endpoints: routed.length };
     },
   };
 }

@@ -7,12 +7,11 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { OperationalActivities } from '../activities/index.js';
+import type { SendActivities } from '../activities/index.js';
 import type { DeliveryReport } from '../domain/delivery.js';
-import { EventIdSchema, eventWorkflowId, type WebhookEvent } from '../domain/event.js';
-import { EventTypeSchema } from '../domain/pattern.js';
+import { eventWorkflowId, IncomingEventSchema, type IncomingEvent, type WebhookEvent } from '../domain/event.js';
 import { deliverEvent } from './deliver-event.js';
-import { deliveryStartOptions } from './start-options.js';
+import { deliveryStartOptions, FINGERPRINT_MEMO } from './start-options.js';
 
 // Helpers for the user's own workflow code. Not exported from `workflows/index.ts`: every function that module
 // exports becomes a workflow type on the worker.
@@ -35,7 +34,7 @@ export interface SendEventOptions {
    * both run there. For instance the `webhooks` queue of a gateway started with `npm start`.
    */
   readonly taskQueue?: string;
-  /** How long routing may take, retries included, before the send fails. Default: 1 minute. */
+  /** How long checking and routing may take, retries included, before the send fails. Default: 1 minute. */
   readonly routingTimeout?: string;
   /** The most HTTP attempts running at once for this event. Default: the delivery workflow's own (100). */
   readonly maxConcurrentDeliveries?: number;
@@ -61,35 +60,45 @@ export type SentEvent = StartedDelivery | DuplicateDelivery;
 
 /** The failure type `sendEvent` throws for an event that could never be delivered as given. */
 export const INVALID_EVENT_FAILURE = 'InvalidWebhookEvent';
+/** The failure type `sendEvent` throws when the event's id was already used for an event with other content. */
+export const EVENT_ID_CONFLICT_FAILURE = 'WebhookEventIdConflict';
 
 /**
- * Sends an event from a workflow: routes it to the matching endpoints, then starts its `deliverEvent` child
- * workflow `event/<id>`, which the API, the CLI and the Web UI see like any other event.
+ * Sends an event from a workflow, held to the same rules as `POST /v1/events` (the event-type catalogue and its
+ * schemas, reserved ids, idempotency by id), then starts its `deliverEvent` child workflow `event/<id>`, which the
+ * API, the CLI and the Web UI see like any other event.
  *
  * Await `result()` to wait for the deliveries, or ignore it: the child is abandoned when its parent closes or is
  * cancelled, because an event once sent must be delivered whatever becomes of the workflow that sent it.
+ *
+ * @throws an `ApplicationFailure` (non-retryable, so it fails the workflow) of type {@link INVALID_EVENT_FAILURE}
+ * for an event the API would refuse, or {@link EVENT_ID_CONFLICT_FAILURE} for an id already sent with other content.
  */
 export async function sendEvent(event: EventToSend, options: SendEventOptions = {}): Promise<SentEvent> {
-  const accepted = acceptEvent(event);
-  const { routeEvent } = proxyActivities<OperationalActivities>({
+  const given = checkEvent(event);
+  const { prepareEvent, sameContent } = proxyActivities<SendActivities>({
     startToCloseTimeout: '10 seconds',
     scheduleToCloseTimeout: options.routingTimeout ?? '1 minute',
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
   });
-  const targets = await routeEvent(accepted.type);
+  // The event goes to the activity as given: defaults filled in here would differ between retries of a workflow.
+  const prepared = await prepareEvent(given);
+  if (prepared.kind === 'refused') throw ApplicationFailure.nonRetryable(`cannot send event: ${prepared.reason}`, INVALID_EVENT_FAILURE);
+  const accepted: WebhookEvent = {
+    id: given.id ?? uuid4(),
+    type: given.type,
+    timestamp: given.timestamp ?? new Date().toISOString(),
+    data: given.data ?? {},
+  };
+  const { targets, fingerprint } = prepared;
   const workflowId = eventWorkflowId(accepted.id);
   try {
     const child = await startChild(deliverEvent, {
       workflowId,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
-      args: [
-        {
-          event: accepted,
-          targets,
-          ...(options.maxConcurrentDeliveries ? { maxConcurrentDeliveries: options.maxConcurrentDeliveries } : {}),
-        },
-      ],
+      args: [{ event: accepted, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries ?? prepared.maxConcurrentDeliveries }],
       ...deliveryStartOptions(accepted, targets),
+      memo: { [FINGERPRINT_MEMO]: fingerprint },
       // As for the API: an event id is delivered once, ever, while its workflow is kept.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -97,19 +106,22 @@ export async function sendEvent(event: EventToSend, options: SendEventOptions = 
     });
     return { eventId: accepted.id, workflowId, duplicate: false, result: () => child.result() };
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return { eventId: accepted.id, workflowId, duplicate: true };
-    throw error;
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    if ((await sameContent(workflowId, fingerprint)) === false) {
+      throw ApplicationFailure.nonRetryable(
+        `event id ${accepted.id} was already sent with other content; send a new event under a new id`,
+        EVENT_ID_CONFLICT_FAILURE,
+      );
+    }
+    return { eventId: accepted.id, workflowId, duplicate: true };
   }
 }
 
-// The API's rules for an event, applied here so that a mistake fails the workflow at once instead of at delivery.
-function acceptEvent(event: EventToSend): WebhookEvent {
-  const id = event.id ?? uuid4();
-  const problems = [
-    EventIdSchema.safeParse(id).error?.issues[0]?.message,
-    EventTypeSchema.safeParse(event.type).error?.issues[0]?.message,
-    event.timestamp === undefined || !Number.isNaN(Date.parse(event.timestamp)) ? undefined : 'timestamp must be ISO 8601',
-  ].filter((problem) => problem !== undefined);
-  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`cannot send event: ${problems.join('; ')}`, INVALID_EVENT_FAILURE);
-  return { id, type: event.type, timestamp: event.timestamp ?? new Date().toISOString(), data: event.data ?? {} };
+// The API's own schema, so that a mistake fails the workflow here instead of at the activity or at delivery.
+function checkEvent(event: EventToSend): IncomingEvent {
+  const given = Object.fromEntries(Object.entries(event).filter(([, value]) => value !== undefined));
+  const parsed = IncomingEventSchema.safeParse(given);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`).join('; ');
+  throw ApplicationFailure.nonRetryable(`cannot send event: ${problems}`, INVALID_EVENT_FAILURE);
 }

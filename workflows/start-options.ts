@@ -4,6 +4,9 @@ import type { WebhookEvent } from '../domain/event.js';
 import { fitsOnePart } from '../domain/fanout.js';
 import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from './search-attributes.js';
 
+/** The memo field holding a digest of the event's content, which tells a retry of an event from a reuse of its id. */
+export const FINGERPRINT_MEMO = 'fingerprint';
+
 /** What every new `deliverEvent` run starts with, whether the API, an operational event or a user's workflow starts it. */
 export interface DeliveryStartOptions {
   readonly staticSummary: string;

@@ -2,16 +2,15 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { EndpointIdSchema, EndpointSchema, toEndpointInput } from '../../domain/endpoint.js';
 import { DELIVERY_STATUSES, type AttemptRecord, type DeliveryReport } from '../../domain/delivery.js';
-import type { EndpointState, PublishedEndpointState } from '../../domain/endpoint-state.js';
+import { ENDPOINT_ACTION_EFFECTS, ENDPOINT_ACTIONS, type EndpointState, type PublishedEndpointState } from '../../domain/endpoint-state.js';
 import type { DeliveryHistory } from '../delivery-history.js';
 import type { Redelivery } from '../redelivery.js';
-import type { EndpointAction, EndpointAdmin } from '../endpoint-admin.js';
+import type { EndpointAdmin } from '../endpoint-admin.js';
 import type { Api } from '../app.js';
 import { notFound, sendProblem, validationFailed } from '../problem.js';
 import { EndpointViewSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import { toProblemDetails } from '../validation.js';
 
-const ACTIONS: readonly EndpointAction[] = ['pause', 'resume', 'disable', 'enable'];
 // A POST without a body has a null one.
 const ActionBodySchema = z.strictObject({ reason: z.string().min(1).max(500).optional() }).nullish();
 // Everything of a definition may change but its id, which names the entity.
@@ -165,14 +164,14 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
     },
   );
 
-  for (const action of ACTIONS) {
+  for (const action of ENDPOINT_ACTIONS) {
     app.post(
       `/v1/endpoints/:id/${action}`,
       {
         schema: {
           ...common,
           summary: `${action[0]?.toUpperCase()}${action.slice(1)} an endpoint`,
-          description: ACTION_DESCRIPTIONS[action],
+          description: ENDPOINT_ACTION_EFFECTS[action],
           params: IdParamsSchema,
           body: ActionBodySchema,
           response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES },
@@ -269,13 +268,6 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
     },
   );
 }
-
-const ACTION_DESCRIPTIONS: Record<EndpointAction, string> = {
-  pause: 'Deliveries are held, not attempted, until it is resumed.',
-  resume: 'Held deliveries are released at delivery.resume_rate per second.',
-  disable: 'Deliveries are recorded and not sent; held ones are cancelled.',
-  enable: 'The endpoint takes deliveries again.',
-};
 
 function attemptView(attempt: AttemptRecord) {
   return {

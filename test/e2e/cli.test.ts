@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { findFreePort } from '../../runtime/ports.js';
 import { startReceiver, type Receiver } from '../../runtime/receiver.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
@@ -72,6 +73,12 @@ describe('webhooks CLI', () => {
     expect(run.stdout).toBe('accepted order.paid as cli-1 (workflow event/cli-1)\n');
     await expect.poll(receivedIds).toContain('cli-1');
     expect(JSON.parse(receiver.requests.at(-1)?.body ?? '{}')).toMatchObject({ type: 'order.paid', data: { order: 1 } });
+  });
+
+  test('send: a repeat of an id says that nothing new was sent', async () => {
+    const run = await webhooks(['send', 'order.paid', '--id', 'cli-1', '--data', '{"order":1}']);
+
+    expect(run).toMatchObject({ status: 0, stdout: 'already accepted, nothing new sent: order.paid as cli-1 (workflow event/cli-1)\n' });
   });
 
   test('send --data-file - --json: reads the payload from standard input and prints the API answer', async () => {
@@ -158,6 +165,16 @@ describe('webhooks CLI', () => {
       .toMatch(/^cli-1\s+order\.paid\s+succeeded\s+\S+ ago$/m);
     const failed = await webhooks(['endpoints', 'deliveries', 'crm', '--status', 'failed']);
     expect(failed.stdout).toBe('no events for crm\n');
+
+    // One event a page: the first page says how to ask for the next, which lists another event.
+    const first = await webhooks(['endpoints', 'deliveries', 'crm', '--limit', '1']);
+    const token = /^more: --page-token (\S+)$/m.exec(first.stdout)?.[1];
+    expect(token).toBeDefined();
+    const second = await webhooks(['endpoints', 'deliveries', 'crm', '--limit', '1', '--page-token', token ?? '']);
+    expect(second.status).toBe(0);
+    const eventOf = (output: string): string | undefined => output.split('\n')[1]?.split(/\s+/)[0];
+    expect(eventOf(second.stdout)).toBeDefined();
+    expect(eventOf(second.stdout)).not.toBe(eventOf(first.stdout));
   });
 
   test('event-types: says when there is no catalogue', async () => {
@@ -202,14 +219,25 @@ describe('webhooks CLI', () => {
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/^unknown command: frobnicate/);
 
+    const missingFile = await webhooks(['send', 'order.paid', '--data-file', 'no/such/file.json']);
+    expect(missingFile.status).toBe(2);
+    expect(missingFile.stderr).toMatch(/^cannot read no\/such\/file\.json: ENOENT/);
+
     const help = await webhooks(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('endpoints pause <id>');
   });
 
+  test('options of every command may also come before it', async () => {
+    const run = await webhooks(['--json', '--url', gateway.url, 'endpoints', 'list']);
+    expect(run.status).toBe(0);
+    expect((JSON.parse(run.stdout) as { id: string }[]).map((endpoint) => endpoint.id)).toEqual(['crm']);
+  });
+
   test('an API that is not there: exit 1 and says which address failed', async () => {
-    const run = await webhooks(['endpoints', 'list', '--url', 'http://127.0.0.1:9']);
+    const port = await findFreePort();
+    const run = await webhooks(['endpoints', 'list', '--url', `http://127.0.0.1:${port}`]);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^cannot reach the API at http:\/\/127\.0\.0\.1:9: /);
+    expect(run.stderr).toBe(`cannot reach the API at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
   });
 });

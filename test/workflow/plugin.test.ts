@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { verifyHexSha256 } from '../../runtime/signing.js';
 import { startReceiver, type Receiver } from '../../runtime/receiver.js';
 import { defineConfig, WebhooksPlugin } from '../../index.js';
-import { INVALID_EVENT_FAILURE } from '../../workflow.js';
+import { EVENT_ID_CONFLICT_FAILURE, INVALID_EVENT_FAILURE, type EventToSend } from '../../workflow.js';
 import { DEFAULT_ENDPOINT_SETTINGS } from '../../domain/endpoint-state.js';
 import { endpointEntityStart } from '../../runtime/endpoint-entity.js';
 import { webhookEndpoint } from '../../workflows/index.js';
 import { eventTypeKey } from '../../workflows/search-attributes.js';
-import type { checkout, sendMalformed } from '../fixtures/shop-workflows.js';
+import type { checkout, sendAs } from '../fixtures/shop-workflows.js';
 import { storedHistory } from '../support/history.js';
 import { installQuietRuntime, uniqueTaskQueue } from '../support/temporal.js';
 
@@ -37,6 +37,13 @@ describe('WebhooksPlugin on a user worker', () => {
     const plugin = new WebhooksPlugin({
       config: defineConfig({
         delivery: { allow_destinations: ['loopback'], retry: { schedule: ['1s'] } },
+        // The API's catalogue applies to events sent from workflows too.
+        event_types: [
+          {
+            type: 'order.paid',
+            schema: { type: 'object', required: ['orderId', 'total'], properties: { total: { type: 'number' } } },
+          },
+        ],
         encryption: { keys: [{ id: 'shop-1', key_env: 'SHOP_ENCRYPTION_KEY' }] },
         endpoints: [
           {
@@ -85,6 +92,8 @@ describe('WebhooksPlugin on a user worker', () => {
     const description = await client.workflow.getHandle(result.eventWorkflowId).describe();
     expect(description.typedSearchAttributes.get(eventTypeKey)).toBe('order.paid');
     expect(description.parentExecution?.workflowId).toBe(`checkout-${taskQueue}-1`);
+    // With the content's fingerprint, as the API keeps it: a POST reusing the id for other content is a 409.
+    expect(description.memo?.['fingerprint']).toEqual(expect.any(String));
     // And the plugin's codecs applied to what the user's workflow started: the stored history is ciphertext.
     const history = await storedHistory(result.eventWorkflowId);
     expect(history.text).not.toContain('crm-secret-path');
@@ -115,16 +124,43 @@ describe('WebhooksPlugin on a user worker', () => {
     expect(receiver.requests.filter((request) => request.headers['webhook-id'] === 'order-1001.paid')).toHaveLength(1);
   });
 
-  test('an invalid event fails the sending workflow with a typed, non-retryable failure', async () => {
+  test.each<[string, EventToSend, string, RegExp]>([
+    ['a malformed type', { type: 'not a type!' }, INVALID_EVENT_FAILURE, /^cannot send event: type: event type must be dot-separated/],
+    ['a timestamp that is not ISO 8601', { type: 'order.paid', timestamp: 'Jan 1 2026' }, INVALID_EVENT_FAILURE, /timestamp/],
+    [
+      'a type the catalogue does not list',
+      { type: 'order.refunded' },
+      INVALID_EVENT_FAILURE,
+      /"order\.refunded" is not in the event-type catalogue/,
+    ],
+    [
+      'data that breaks the schema',
+      { type: 'order.paid', data: { orderId: '7' } },
+      INVALID_EVENT_FAILURE,
+      /\/data: must have property total/,
+    ],
+    [
+      'an id the gateway reserves',
+      { id: 'idem_mine', type: 'order.paid', data: { orderId: '7', total: 1 } },
+      INVALID_EVENT_FAILURE,
+      /idem_/,
+    ],
+    [
+      'an id already sent with other content',
+      { id: 'order-1001.paid', type: 'order.paid', data: { orderId: '1001', total: 1 } },
+      EVENT_ID_CONFLICT_FAILURE,
+      /already sent with other content/,
+    ],
+  ])('%s fails the sending workflow with a typed, non-retryable failure', async (_case, event, type, message) => {
     const failure = await client.workflow
-      .execute<typeof sendMalformed>('sendMalformed', { workflowId: `malformed-${taskQueue}`, taskQueue })
+      .execute<typeof sendAs>('sendAs', { workflowId: `refused-${taskQueue}-${type}-${_case.length}`, taskQueue, args: [event] })
       .catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = (failure as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
-    expect((cause as ApplicationFailure).type).toBe(INVALID_EVENT_FAILURE);
-    expect((cause as ApplicationFailure).message).toMatch(/event type/i);
+    expect(cause).toMatchObject({ type, nonRetryable: true });
+    expect((cause as ApplicationFailure).message).toMatch(message);
   });
 
   test('a prebuilt bundle made with the plugin holds the user workflows and the gateway workflows', async () => {
@@ -134,11 +170,18 @@ describe('WebhooksPlugin on a user worker', () => {
       plugins: [plugin],
       logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
     });
-    for (const workflow of ['checkout', 'sendMalformed', 'deliverEvent', 'webhookEndpoint']) {
+    for (const workflow of ['checkout', 'sendAs', 'deliverEvent', 'webhookEndpoint']) {
       expect(code).toMatch(new RegExp(`\\b${workflow}\\b`));
     }
     // The worker then takes the bundle as it is: no second module is generated around it.
     expect(plugin.configureWorker({ taskQueue, workflowBundle: { code } })).not.toHaveProperty('workflowsPath');
+  });
+
+  test('refuses a worker whose own activities have the names the gateway workflows call', () => {
+    const activities = { deliverAttempt: () => Promise.resolve(), chargeCard: () => Promise.resolve() };
+    expect(() => new WebhooksPlugin().configureWorker({ taskQueue, activities })).toThrow(
+      'WebhooksPlugin: the worker already has activities named deliverAttempt; rename them',
+    );
   });
 
   test('a worker still stops when an endpoint entity it reconciles is run by no worker', async () => {
