@@ -4,7 +4,7 @@ import type { EventPublisher } from '../runtime/publisher.js';
 import { unknownTypeMessage } from '../server/catalogue.js';
 import { fingerprintOf, type Ingest } from '../server/ingest.js';
 
-/** What `prepareEvent` found: the event may go out, with its targets, or it is refused, and why. */
+/** What `prepareWebhookEvent` found: the event may go out, with its targets, or it is refused, and why. */
 export type PreparedEvent =
   | {
       readonly kind: 'ready';
@@ -30,7 +30,7 @@ export interface SendActivityDeps {
 export function createSendActivities(deps: SendActivityDeps) {
   return {
     /** Checks an event against the catalogue and the reserved ids, and routes it, as `POST /v1/events` would. */
-    prepareEvent(event: IncomingEvent): Promise<PreparedEvent> {
+    prepareWebhookEvent(event: IncomingEvent): Promise<PreparedEvent> {
       const reserved = event.id === undefined ? undefined : deps.ingest.reservedId(event.id);
       if (reserved) return Promise.resolve({ kind: 'refused', reason: reserved });
       const verdict = deps.ingest.check(event);
@@ -47,7 +47,7 @@ export function createSendActivities(deps: SendActivityDeps) {
       });
     },
     /** Whether the delivery workflow already started under an id holds the same content; `undefined` if unknown. */
-    async sameContent(workflowId: string, fingerprint: string): Promise<boolean | undefined> {
+    async webhookEventMatches(workflowId: string, fingerprint: string): Promise<boolean | undefined> {
       const stored = await deps.publisher.storedFingerprint(workflowId);
       return stored === undefined ? undefined : stored === fingerprint;
     },

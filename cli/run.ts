@@ -27,12 +27,12 @@ const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
  * `WEBHOOKS_API_KEY` only: a command-line flag would show it in `ps` and the shell's history.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const command = findCommand(argv);
+  const words = wordsOf(argv);
+  const command = findCommand(words);
   if (!command) {
     const asked = argv.length === 0 || argv.includes('--help') || argv.includes('-h');
-    (asked ? io.stdout : io.stderr)(
-      `${asked ? '' : `unknown command: ${argv.filter((arg) => !arg.startsWith('-')).join(' ')}\n\n`}${overview()}\n`,
-    );
+    const complaint = words.length === 0 ? 'which command?' : `unknown command: ${words.join(' ')}`;
+    (asked ? io.stdout : io.stderr)(`${asked ? '' : `${complaint}\n\n`}${overview()}\n`);
     return asked ? EXIT.ok : EXIT.usage;
   }
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
@@ -82,19 +82,28 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-// The command named by the first words, once the options every command takes are set aside wherever they stand
+// The words of the command line, once options and their values are set aside wherever they stand
 // (`webhooks --json endpoints list` as well as `webhooks endpoints list --json`).
-function findCommand(argv: readonly string[]): CommandSpec | undefined {
+function wordsOf(argv: readonly string[]): string[] {
   const words: string[] = [];
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index] ?? '';
-    const global = GLOBAL_OPTIONS[arg.replace(/^--/, '').split('=')[0] ?? ''];
-    if (arg.startsWith('--') && global) {
-      if (global.type === 'string' && !arg.includes('=')) index++;
-    } else if (arg !== '-h') {
-      words.push(arg);
-    }
+    if (!arg.startsWith('-') || arg === '-') words.push(arg);
+    else if (!arg.includes('=') && STRING_OPTIONS.has(arg.replace(/^--/, ''))) index++;
   }
+  return words;
+}
+
+// The names of every option that takes a value, of any command: the word after one is its value, not a command.
+const STRING_OPTIONS = new Set(
+  [GLOBAL_OPTIONS, ...COMMANDS.map((command) => command.options)].flatMap((options) =>
+    Object.entries(options)
+      .filter(([, spec]) => spec.type === 'string')
+      .map(([name]) => name),
+  ),
+);
+
+function findCommand(words: readonly string[]): CommandSpec | undefined {
   return COMMANDS.find((command) => command.words.every((word, index) => words[index] === word));
 }
 
@@ -110,8 +119,7 @@ function describeApiError(error: ApiError): string {
   const lines = [`error ${error.status}: ${problem?.title ?? 'the API refused the request'}`];
   if (problem?.detail && problem.detail !== problem.title) lines.push(problem.detail);
   if (Array.isArray(problem?.errors)) {
-    for (const item of problem.errors as { pointer?: string; detail?: string }[])
-      lines.push(`  ${item.pointer ?? ''} ${item.detail ?? ''}`.trimEnd());
+    for (const item of problem.errors as { path?: string; message?: string }[]) lines.push(`  ${item.path ?? ''}: ${item.message ?? ''}`);
   }
   return lines.join('\n');
 }

@@ -41,6 +41,8 @@ export interface WebhooksPluginOptions {
 
 const PLUGIN_NAME = 'temporal-webhooks';
 const DEFAULT_USER_AGENT = 'temporal-webhooks/0.1';
+/** The activity functions plugins registered, told apart from a user's activities of the same name. */
+const FORWARDERS = new WeakSet<object>();
 
 /**
  * Adds webhook delivery to a Temporal `Worker` and `Client`: the `deliverEvent` and `webhookEndpoint` workflows
@@ -93,7 +95,9 @@ export class WebhooksPlugin extends SimplePlugin {
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
     // The workflows call these activities by name: one of the worker's own under the same name would take its place.
-    const clash = WEBHOOK_ACTIVITY_NAMES.filter((name) => options.activities !== undefined && name in options.activities);
+    // Ours from an earlier pass (the plugin given to the connection and the worker both) are not a clash.
+    const existing = (options.activities ?? {}) as Record<string, unknown>;
+    const clash = WEBHOOK_ACTIVITY_NAMES.filter((name) => name in existing && !FORWARDERS.has(existing[name] as object));
     if (clash.length > 0) throw new Error(`WebhooksPlugin: the worker already has activities named ${clash.join(', ')}; rename them`);
     const { workflowsPath: _combined, ...configured } = super.configureWorker(options);
     return {
@@ -169,7 +173,13 @@ export class WebhooksPlugin extends SimplePlugin {
         if (!open) throw new Error(`no running webhooks worker for task queue ${taskQueue}`);
         return (open.session.activities[name] as (...args: unknown[]) => Promise<unknown>)(...args);
       };
-    return Object.fromEntries(WEBHOOK_ACTIVITY_NAMES.map((name) => [name, forward(name)]));
+    return Object.fromEntries(
+      WEBHOOK_ACTIVITY_NAMES.map((name) => {
+        const forwarder = forward(name);
+        FORWARDERS.add(forwarder);
+        return [name, forwarder];
+      }),
+    );
   }
 }
 

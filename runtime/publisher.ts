@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DeliveryTarget } from '../domain/delivery.js';
 import { eventWorkflowId, type WebhookEvent } from '../domain/event.js';
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
@@ -34,7 +34,7 @@ export interface EventPublisher {
    * names another workflow id and says so in its summary.
    */
   publish(event: WebhookEvent, targets: readonly DeliveryTarget[], options?: PublishOptions): Promise<PublishResult>;
-  /** The fingerprint an existing delivery workflow was started with; `undefined` when it has none. */
+  /** The fingerprint an existing delivery workflow was started with; `undefined` when it has none or is gone. */
   storedFingerprint(workflowId: string): Promise<string | undefined>;
 }
 
@@ -56,9 +56,15 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
   const storedFingerprint = async (workflowId: string, deadline?: number): Promise<string | undefined> => {
     const { client } = options;
     const describe = () => client.workflow.getHandle(workflowId).describe();
-    const { memo } = await (deadline === undefined ? describe() : client.connection.withDeadline(deadline, describe));
-    const fingerprint = memo?.[FINGERPRINT_MEMO];
-    return typeof fingerprint === 'string' ? fingerprint : undefined;
+    try {
+      const { memo } = await (deadline === undefined ? describe() : client.connection.withDeadline(deadline, describe));
+      const fingerprint = memo?.[FINGERPRINT_MEMO];
+      return typeof fingerprint === 'string' ? fingerprint : undefined;
+    } catch (error) {
+      // Removed by retention since it refused the start: there is nothing left to compare with.
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
   };
   return {
     storedFingerprint: (workflowId) => storedFingerprint(workflowId),

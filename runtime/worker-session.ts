@@ -19,8 +19,8 @@ export type WebhookActivities = ReturnType<typeof createDeliveryActivities> &
 export const WEBHOOK_ACTIVITY_NAMES = [
   'deliverAttempt',
   'publishOperationalEvent',
-  'prepareEvent',
-  'sameContent',
+  'prepareWebhookEvent',
+  'webhookEventMatches',
 ] as const satisfies readonly (keyof WebhookActivities)[];
 
 export interface WorkerSessionOptions {

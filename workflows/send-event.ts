@@ -36,7 +36,7 @@ export interface SendEventOptions {
   readonly taskQueue?: string;
   /** How long checking and routing may take, retries included, before the send fails. Default: 1 minute. */
   readonly routingTimeout?: string;
-  /** The most HTTP attempts running at once for this event. Default: the delivery workflow's own (100). */
+  /** The most HTTP attempts running at once for this event. Default: the gateway's `delivery.max_concurrent_per_event`. */
   readonly maxConcurrentDeliveries?: number;
 }
 
@@ -76,13 +76,13 @@ export const EVENT_ID_CONFLICT_FAILURE = 'WebhookEventIdConflict';
  */
 export async function sendEvent(event: EventToSend, options: SendEventOptions = {}): Promise<SentEvent> {
   const given = checkEvent(event);
-  const { prepareEvent, sameContent } = proxyActivities<SendActivities>({
+  const { prepareWebhookEvent, webhookEventMatches } = proxyActivities<SendActivities>({
     startToCloseTimeout: '10 seconds',
     scheduleToCloseTimeout: options.routingTimeout ?? '1 minute',
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
   });
   // The event goes to the activity as given: defaults filled in here would differ between retries of a workflow.
-  const prepared = await prepareEvent(given);
+  const prepared = await prepareWebhookEvent(given);
   if (prepared.kind === 'refused') throw ApplicationFailure.nonRetryable(`cannot send event: ${prepared.reason}`, INVALID_EVENT_FAILURE);
   const accepted: WebhookEvent = {
     id: given.id ?? uuid4(),
@@ -107,7 +107,7 @@ export async function sendEvent(event: EventToSend, options: SendEventOptions = 
     return { eventId: accepted.id, workflowId, duplicate: false, result: () => child.result() };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    if ((await sameContent(workflowId, fingerprint)) === false) {
+    if ((await webhookEventMatches(workflowId, fingerprint)) === false) {
       throw ApplicationFailure.nonRetryable(
         `event id ${accepted.id} was already sent with other content; send a new event under a new id`,
         EVENT_ID_CONFLICT_FAILURE,

@@ -151,7 +151,7 @@ describe('webhooks CLI', () => {
   });
 
   test('endpoints disable and enable: the status and reason change, and the JSON says so', async () => {
-    const disabled = await webhooks(['endpoints', 'disable', 'crm', '--reason', 'contract ended', '--json']);
+    const disabled = await webhooks(['endpoints', '--reason', 'contract ended', 'disable', 'crm', '--json']);
     expect(disabled.status).toBe(0);
     expect(JSON.parse(disabled.stdout)).toMatchObject({ id: 'crm', status: 'disabled', status_reason: 'contract ended' });
 
@@ -199,6 +199,8 @@ describe('webhooks CLI', () => {
     const invalid = await webhooks(['send', 'not a type!']);
     expect(invalid.status).toBe(1);
     expect(invalid.stderr).toMatch(/^error 400: /);
+    // Each problem of the event, located, so the sender knows which field to fix.
+    expect(invalid.stderr).toMatch(/^ {2}\/type: event type must be dot-separated words/m);
   });
 
   test('usage mistakes exit 2 with the usage, before calling the API', async () => {
@@ -214,6 +216,10 @@ describe('webhooks CLI', () => {
     const missingOperand = await webhooks(['endpoints', 'pause']);
     expect(missingOperand.status).toBe(2);
     expect(missingOperand.stderr).toMatch(/^endpoints pause takes <id>/);
+
+    const none = await webhooks(['--json']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^which command\?/);
 
     const unknown = await webhooks(['frobnicate']);
     expect(unknown.status).toBe(2);

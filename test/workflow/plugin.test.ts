@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { verifyHexSha256 } from '../../runtime/signing.js';
+import { fingerprintOf } from '../../server/ingest.js';
 import { startReceiver, type Receiver } from '../../runtime/receiver.js';
 import { defineConfig, WebhooksPlugin } from '../../index.js';
 import { EVENT_ID_CONFLICT_FAILURE, INVALID_EVENT_FAILURE, type EventToSend } from '../../workflow.js';
@@ -92,8 +93,10 @@ describe('WebhooksPlugin on a user worker', () => {
     const description = await client.workflow.getHandle(result.eventWorkflowId).describe();
     expect(description.typedSearchAttributes.get(eventTypeKey)).toBe('order.paid');
     expect(description.parentExecution?.workflowId).toBe(`checkout-${taskQueue}-1`);
-    // With the content's fingerprint, as the API keeps it: a POST reusing the id for other content is a 409.
-    expect(description.memo?.['fingerprint']).toEqual(expect.any(String));
+    // With the content's fingerprint, the very one the API computes: a POST reusing the id for other content is a 409.
+    expect(description.memo?.['fingerprint']).toBe(
+      fingerprintOf({ id: 'order-1001.paid', type: 'order.paid', data: { orderId: '1001', total: 4200 } }),
+    );
     // And the plugin's codecs applied to what the user's workflow started: the stored history is ciphertext.
     const history = await storedHistory(result.eventWorkflowId);
     expect(history.text).not.toContain('crm-secret-path');
@@ -182,6 +185,10 @@ describe('WebhooksPlugin on a user worker', () => {
     expect(() => new WebhooksPlugin().configureWorker({ taskQueue, activities })).toThrow(
       'WebhooksPlugin: the worker already has activities named deliverAttempt; rename them',
     );
+    // Configuring twice (the plugin on the connection and on the worker) finds only its own activities: no clash.
+    const plugin = new WebhooksPlugin();
+    const once = plugin.configureWorker({ taskQueue, activities: { chargeCard: activities.chargeCard } });
+    expect(Object.keys(plugin.configureWorker(once).activities ?? {})).toContain('chargeCard');
   });
 
   test('a worker still stops when an endpoint entity it reconciles is run by no worker', async () => {
