@@ -7,6 +7,7 @@ import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { verifyHexSha256 } from '../../runtime/signing.js';
 import { fingerprintOf } from '../../server/ingest.js';
+import { webhookDataConverter } from '../../runtime/data-converter.js';
 import { startReceiver, type Receiver } from '../../runtime/receiver.js';
 import { defineConfig, WebhooksPlugin } from '../../index.js';
 import { EVENT_ID_CONFLICT_FAILURE, INVALID_EVENT_FAILURE, type EventToSend } from '../../workflow.js';
@@ -14,9 +15,9 @@ import { DEFAULT_ENDPOINT_SETTINGS } from '../../domain/endpoint-state.js';
 import { endpointEntityStart } from '../../runtime/endpoint-entity.js';
 import { webhookEndpoint } from '../../workflows/index.js';
 import { eventTypeKey } from '../../workflows/search-attributes.js';
-import type { checkout, sendAs } from '../fixtures/shop-workflows.js';
+import type { checkout, sendAs, sendThroughGateway } from '../fixtures/shop-workflows.js';
 import { storedHistory } from '../support/history.js';
-import { installQuietRuntime, uniqueTaskQueue } from '../support/temporal.js';
+import { connectTestClient, installQuietRuntime, startTestWorker, uniqueTaskQueue } from '../support/temporal.js';
 
 // An existing worker, with its own workflows module, adds the plugin and nothing else: its workflow sends an event
 // with `sendEvent`, and the receiver gets it, signed, through the plugin's workflows, activities and codecs.
@@ -222,5 +223,46 @@ describe('WebhooksPlugin on a user worker', () => {
     // for about a minute without it.
     await expect(Promise.race([stopped, setTimeout(30_000, 'still running')])).resolves.toBeUndefined();
     await entity.terminate('test over');
+  });
+});
+
+describe('sendEvent to a gateway on another task queue', () => {
+  test("a worker without the plugin sends through the gateway's queue, with only the gateway's data converter", async () => {
+    installQuietRuntime();
+    const receiver = await startReceiver();
+    const gatewayQueue = uniqueTaskQueue('gateway');
+    const gateway = await startTestWorker(gatewayQueue, {
+      config: defineConfig({
+        delivery: { allow_destinations: ['loopback'] },
+        endpoints: [{ id: `remote-${gatewayQueue}`, url: receiver.url, events: ['invoice.*'] }],
+      }),
+    });
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const userQueue = uniqueTaskQueue('shop');
+    // The user's worker as it was: its own workflows, the gateway's codecs, no plugin.
+    const worker = await Worker.create({
+      connection,
+      taskQueue: userQueue,
+      workflowsPath: SHOP_WORKFLOWS,
+      dataConverter: webhookDataConverter(),
+    });
+    const client = await connectTestClient();
+    try {
+      const status = await worker.runUntil(
+        client.workflow.execute<typeof sendThroughGateway>('sendThroughGateway', {
+          workflowId: `remote-${userQueue}`,
+          taskQueue: userQueue,
+          args: [{ id: `invoice-${userQueue}`, type: 'invoice.sent', data: { amount: 12 } }, gatewayQueue],
+        }),
+      );
+
+      expect(status).toBe('succeeded');
+      expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([`invoice-${userQueue}`]);
+    } finally {
+      await client.connection.close();
+      await connection.close();
+      await gateway.stop();
+      await receiver.close();
+    }
   });
 });
