@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
-import { Runtime, type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, type BundleOptions, type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { defineConfig } from '../config/load.js';
 import { endpointSettingsFrom, type Config } from '../config/schema.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
@@ -77,8 +77,6 @@ export class WebhooksPlugin extends SimplePlugin {
         ...existing,
         payloadCodecs: [...(existing?.payloadCodecs ?? []), ...codecs],
       }),
-      // For `bundleWorkflowCode({ plugins })`; workers are handled in configureWorker.
-      workflowsPath: (existing?: string) => workflowsModuleFor(existing),
     });
     this.config = config;
     this.reconcileEndpoints = options.reconcileEndpoints ?? true;
@@ -99,7 +97,7 @@ export class WebhooksPlugin extends SimplePlugin {
     const existing = (options.activities ?? {}) as Record<string, unknown>;
     const clash = WEBHOOK_ACTIVITY_NAMES.filter((name) => name in existing && !FORWARDERS.has(existing[name] as object));
     if (clash.length > 0) throw new Error(`WebhooksPlugin: the worker already has activities named ${clash.join(', ')}; rename them`);
-    const { workflowsPath: _combined, ...configured } = super.configureWorker(options);
+    const configured = super.configureWorker(options);
     return {
       ...configured,
       // A prebuilt bundle already holds our workflows when it was built with this plugin.
@@ -109,8 +107,13 @@ export class WebhooksPlugin extends SimplePlugin {
   }
 
   override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
-    const { workflowsPath: _combined, ...configured } = super.configureReplayWorker(options);
+    const configured = super.configureReplayWorker(options);
     return options.workflowBundle ? configured : { ...configured, workflowsPath: workflowsModuleFor(options.workflowsPath) };
+  }
+
+  /** For `bundleWorkflowCode({ workflowsPath, plugins })`: the bundle holds the user's workflows and ours. */
+  override configureBundler(options: BundleOptions): BundleOptions {
+    return { ...super.configureBundler(options), workflowsPath: workflowsModuleFor(options.workflowsPath) };
   }
 
   /** Opens the worker's session (endpoint list, health counters, connection pool) for as long as the worker runs. */

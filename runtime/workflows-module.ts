@@ -9,7 +9,8 @@ export const WORKFLOWS_PATH = fileURLToPath(
   new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
 
-const generated = new Set<string>();
+// The generated module of each user module, written once per process.
+const generated = new Map<string, string>();
 
 /**
  * The workflows module for a worker that runs the user's workflows and this project's: `WORKFLOWS_PATH` alone when the
@@ -25,7 +26,9 @@ export function workflowsModuleFor(userWorkflowsPath: string | undefined): strin
   if (userWorkflowsPath === undefined) return WORKFLOWS_PATH;
   const userPath = resolve(userWorkflowsPath);
   // The worker passes its (already combined) path on to the bundler, which asks again.
-  if (userPath === WORKFLOWS_PATH || generated.has(userPath)) return userPath;
+  if (userPath === WORKFLOWS_PATH || [...generated.values()].includes(userPath)) return userPath;
+  const known = generated.get(userPath);
+  if (known) return known;
   const source = [userPath, WORKFLOWS_PATH].map((path) => `export * from ${JSON.stringify(path)};\n`).join('');
   const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
   const directory = join(nodeModulesOf(userPath), '.cache', 'temporal-webhooks');
@@ -40,7 +43,7 @@ export function workflowsModuleFor(userWorkflowsPath: string | undefined): strin
       { cause: error },
     );
   }
-  generated.add(path);
+  generated.set(userPath, path);
   return path;
 }
 
