@@ -22,6 +22,11 @@ export const WEBHOOK_ACTIVITY_NAMES = [
   'prepareWebhookEvent',
   'webhookEventMatches',
 ] as const satisfies readonly (keyof WebhookActivities)[];
+// And every activity is listed: one left out here would be missing from the plugin's workers, found only when a
+// workflow calls it.
+type UnlistedActivity = Exclude<keyof WebhookActivities, (typeof WEBHOOK_ACTIVITY_NAMES)[number]>;
+type EveryActivityListed = [UnlistedActivity] extends [never] ? true : { readonly unlisted: UnlistedActivity };
+true satisfies EveryActivityListed;
 
 export interface WorkerSessionOptions {
   /** A client of the worker's namespace, with the worker's data converter. */
@@ -55,9 +60,16 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
   });
   const health = createHealthReporter(client, options.healthReportIntervalMs);
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
-  const publisher = createTemporalPublisher({ client, taskQueue, maxConcurrentDeliveries: config.delivery.max_concurrent_per_event });
-  const routes = () => endpoints.routes();
-  const deliveryDefaults = deliveryDefaultsFrom(config);
+  const maxConcurrentDeliveries = config.delivery.max_concurrent_per_event;
+  const publisher = createTemporalPublisher({ client, taskQueue, maxConcurrentDeliveries });
+  // The API's own path for an event: routing, the catalogue and reserved ids, for the events workflows send.
+  const ingest = createIngest({
+    publisher,
+    routes: () => endpoints.routes(),
+    deliveryDefaults: deliveryDefaultsFrom(config),
+    catalogue: createCatalogue(config.event_types),
+    sourceIds: config.sources.map((source) => source.id),
+  });
   const activities = {
     ...createDeliveryActivities({
       dispatcher,
@@ -68,18 +80,8 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       endpointStatus: (endpointId) => endpoints.status(endpointId),
       onAttempt: (endpointId, succeeded, at) => health.record(endpointId, succeeded, at),
     }),
-    ...createOperationalActivities({ publisher, routes, deliveryDefaults }),
-    ...createSendActivities({
-      ingest: createIngest({
-        publisher,
-        routes,
-        deliveryDefaults,
-        catalogue: createCatalogue(config.event_types),
-        sourceIds: config.sources.map((source) => source.id),
-      }),
-      publisher,
-      maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
-    }),
+    ...createOperationalActivities({ publisher, targets: (eventType) => ingest.targets(eventType) }),
+    ...createSendActivities({ ingest, publisher, maxConcurrentDeliveries }),
   };
   return {
     activities,
