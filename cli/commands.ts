@@ -1,4 +1,4 @@
-import { ENDPOINT_ACTION_EFFECTS, ENDPOINT_ACTIONS, type EndpointAction } from '../domain/endpoint-state.js';
+import { ENDPOINT_ACTION_EFFECTS, ENDPOINT_ACTIONS, endpointActionTitle, type EndpointAction } from '../domain/endpoint-state.js';
 import type { ApiClient } from './api-client.js';
 import { formatFields, formatTable, relativeTime } from './table.js';
 import type {
@@ -209,7 +209,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...ENDPOINT_ACTIONS.map((action): CommandSpec => ({
     words: ['endpoints', action],
     operands: ['<id>'],
-    summary: `${action[0]?.toUpperCase()}${action.slice(1)} an endpoint. ${ENDPOINT_ACTION_EFFECTS[action]}`,
+    summary: `${endpointActionTitle(action)}. ${ENDPOINT_ACTION_EFFECTS[action]}`,
     options: action === 'resume' || action === 'enable' ? {} : { reason: REASON_OPTION },
     async run(context, [id], options) {
       const reason = stringOption(options, 'reason');

@@ -134,3 +134,8 @@ export const ENDPOINT_ACTION_EFFECTS: Readonly<Record<EndpointAction, string>> =
   disable: 'Deliveries are recorded and not sent; held ones are cancelled.',
   enable: 'The endpoint takes deliveries again.',
 };
+
+/** An action as a title, `Pause an endpoint`: the API reference's summary and the CLI's help line. */
+export function endpointActionTitle(action: EndpointAction): string {
+  return `${action.charAt(0).toUpperCase()}${action.slice(1)} an endpoint`;
+}

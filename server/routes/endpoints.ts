@@ -2,7 +2,13 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { EndpointIdSchema, EndpointSchema, toEndpointInput } from '../../domain/endpoint.js';
 import { DELIVERY_STATUSES, type AttemptRecord, type DeliveryReport } from '../../domain/delivery.js';
-import { ENDPOINT_ACTION_EFFECTS, ENDPOINT_ACTIONS, type EndpointState, type PublishedEndpointState } from '../../domain/endpoint-state.js';
+import {
+  ENDPOINT_ACTION_EFFECTS,
+  ENDPOINT_ACTIONS,
+  endpointActionTitle,
+  type EndpointState,
+  type PublishedEndpointState,
+} from '../../domain/endpoint-state.js';
 import type { DeliveryHistory } from '../delivery-history.js';
 import type { Redelivery } from '../redelivery.js';
 import type { EndpointAdmin } from '../endpoint-admin.js';
@@ -170,7 +176,7 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
       {
         schema: {
           ...common,
-          summary: `${action[0]?.toUpperCase()}${action.slice(1)} an endpoint`,
+          summary: endpointActionTitle(action),
           description: ENDPOINT_ACTION_EFFECTS[action],
           params: IdParamsSchema,
           body: ActionBodySchema,
