@@ -3,7 +3,7 @@ import type { ApiClient } from './api-client.js';
 import { formatFields, formatTable, relativeTime } from './table.js';
 import type {
   AttemptView,
-  EndpointDeliveryEntry,
+  EndpointDeliveriesPage,
   EndpointView,
   EventAccepted,
   EventTypeView,
@@ -191,7 +191,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         if (value !== undefined) query.set(parameter, value);
       }
       const path = `/v1/endpoints/${segment(id)}/deliveries${query.size > 0 ? `?${query.toString()}` : ''}`;
-      const { body: page } = await context.api<{ data: EndpointDeliveryEntry[]; next_page_token?: string }>({ method: 'GET', path });
+      const { body: page } = await context.api<EndpointDeliveriesPage>({ method: 'GET', path });
       const now = context.now();
       const text =
         page.data.length === 0
@@ -272,7 +272,8 @@ function describeAttempt(attempt: AttemptView | undefined): string | undefined {
 function formatEndpoint(endpoint: EndpointView, now: Date): string {
   return formatFields([
     ['id', endpoint.id],
-    ['name', endpoint.name],
+    // Not in the API's declared shape (a definition's optional fields pass through as written).
+    ['name', typeof endpoint['name'] === 'string' ? endpoint['name'] : undefined],
     ['url', endpoint.url],
     ['events', endpoint.events.join(', ')],
     ['status', endpoint.status],

@@ -1,9 +1,16 @@
-// The shapes of the API's answers that the CLI shows; the API's OpenAPI document is the full contract.
+import type { z } from 'zod';
+import type { DeliveriesPageSchema } from '../server/routes/endpoints.js';
+import type { EndpointViewSchema, EventAcceptedSchema, EventTypeViewSchema, RedeliveryAcceptedSchema } from '../server/schemas.js';
 
-export interface EventAccepted {
-  readonly id: string;
-  readonly workflow_id: string;
-}
+// The API's answers as the CLI reads them: the API's own response schemas, imported as types only (nothing of the
+// server is loaded), so the two cannot drift apart. The delivery report is spelled out here: the API declares its
+// attempts loosely (an attempt record's fields vary with its outcome), and the CLI reads those fields.
+
+export type EventAccepted = z.output<typeof EventAcceptedSchema>;
+export type RedeliveryView = z.output<typeof RedeliveryAcceptedSchema>;
+export type EndpointView = z.output<typeof EndpointViewSchema>;
+export type EndpointDeliveriesPage = z.output<typeof DeliveriesPageSchema>;
+export type EventTypeView = z.output<typeof EventTypeViewSchema>;
 
 export interface AttemptView {
   readonly attempt: number;
@@ -30,37 +37,4 @@ export interface ReportView {
   readonly status: string;
   readonly deliveries: readonly DeliveryView[];
   readonly parts?: readonly { readonly workflow_id: string; readonly endpoints: number; readonly status: string }[];
-}
-
-export interface RedeliveryView {
-  readonly event_id: string;
-  readonly workflow_id: string;
-  readonly endpoints: number;
-}
-
-export interface EndpointView {
-  readonly id: string;
-  readonly name?: string;
-  readonly url: string;
-  readonly events: readonly string[];
-  readonly status: string;
-  readonly status_reason?: string;
-  readonly status_changed_at?: string;
-  readonly source: string;
-  readonly revision: number;
-  readonly held_deliveries?: number;
-}
-
-export interface EndpointDeliveryEntry {
-  readonly event_id: string;
-  readonly workflow_id: string;
-  readonly event_type?: string;
-  readonly status?: string;
-  readonly started_at?: string;
-}
-
-export interface EventTypeView {
-  readonly type: string;
-  readonly description?: string;
-  readonly schema?: unknown;
 }

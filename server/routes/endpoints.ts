@@ -52,7 +52,8 @@ export interface EndpointRoutesDeps {
   readonly redelivery: Redelivery;
 }
 
-const DeliveriesPageSchema = z.strictObject({
+/** A page of `GET /v1/endpoints/{id}/deliveries`. */
+export const DeliveriesPageSchema = z.strictObject({
   data: z.array(
     z.strictObject({
       event_id: z.string(),
