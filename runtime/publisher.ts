@@ -53,11 +53,11 @@ const DEFAULT_START_TIMEOUT_MS = 10_000;
 
 /** Starts one `deliverEvent` workflow per event; the workflow id `event/<id>` makes a repeated id a no-op. */
 export function createTemporalPublisher(options: TemporalPublisherOptions): EventPublisher {
-  const storedFingerprint = async (workflowId: string, deadline?: number): Promise<string | undefined> => {
-    const { client } = options;
-    const describe = () => client.workflow.getHandle(workflowId).describe();
+  const { client } = options;
+  const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const storedFingerprint = async (workflowId: string, deadline = Date.now() + startTimeoutMs): Promise<string | undefined> => {
     try {
-      const { memo } = await (deadline === undefined ? describe() : client.connection.withDeadline(deadline, describe));
+      const { memo } = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(workflowId).describe());
       const fingerprint = memo?.[FINGERPRINT_MEMO];
       return typeof fingerprint === 'string' ? fingerprint : undefined;
     } catch (error) {
@@ -67,13 +67,13 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
     }
   };
   return {
+    // Bounded like a start: a describe has no reason to wait longer.
     storedFingerprint: (workflowId) => storedFingerprint(workflowId),
     async publish(event, targets, publishOptions = {}) {
       const workflowId = publishOptions.workflowId ?? eventWorkflowId(event.id);
       const input: DeliverEventInput = { event, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries };
       const startOptions = deliveryStartOptions(event, targets);
-      const { client } = options;
-      const deadline = Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+      const deadline = Date.now() + startTimeoutMs;
       try {
         const handle = await client.connection.withDeadline(deadline, () =>
           client.workflow.start(deliverEvent, {
