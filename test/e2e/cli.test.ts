@@ -48,6 +48,14 @@ describe('webhooks CLI', () => {
           ],
         },
         endpoints: [{ id: 'crm', url: receiver.url, events: ['order.*'] }],
+        event_types: [
+          {
+            type: 'order.paid',
+            description: 'a customer paid',
+            schema: { type: 'object', properties: { order: { type: 'number' } } },
+          },
+          { type: 'order.shipped' },
+        ],
       },
       KEYS,
       { reconcileEndpoints: true },
@@ -177,9 +185,17 @@ describe('webhooks CLI', () => {
     expect(eventOf(second.stdout)).not.toBe(eventOf(first.stdout));
   });
 
-  test('event-types: says when there is no catalogue', async () => {
+  test('event-types: the catalogue as a table, or as the API lists it with --json', async () => {
     const run = await webhooks(['event-types']);
-    expect(run).toMatchObject({ status: 0, stdout: 'no event types in the catalogue: any type is accepted\n' });
+    expect(run.status).toBe(0);
+    expect(run.stdout.split('\n')).toEqual([
+      'TYPE           SCHEMA  DESCRIPTION',
+      'order.paid     yes     a customer paid',
+      'order.shipped  no      -',
+      '',
+    ]);
+    const json = JSON.parse((await webhooks(['event-types', '--json'])).stdout) as { type: string }[];
+    expect(json.map((entry) => entry.type)).toEqual(['order.paid', 'order.shipped']);
   });
 
   test('API refusals exit 1 with the problem; --json prints the problem body', async () => {
@@ -201,6 +217,15 @@ describe('webhooks CLI', () => {
     expect(invalid.stderr).toMatch(/^error 400: /);
     // Each problem of the event, located, so the sender knows which field to fix.
     expect(invalid.stderr).toMatch(/^ {2}\/type: event type must be dot-separated words/m);
+
+    const offSchema = await webhooks(['send', 'order.paid', '--data', '{"order":"one"}']);
+    expect(offSchema.status).toBe(1);
+    expect(offSchema.stderr).toMatch(/^error 400: /);
+    expect(offSchema.stderr).toMatch(/^ {2}\/data\/order: must be number$/m);
+
+    const unlisted = await webhooks(['send', 'order.refunded']);
+    expect(unlisted.status).toBe(1);
+    expect(unlisted.stderr).toMatch(/^error 422: /);
   });
 
   test('usage mistakes exit 2 with the usage, before calling the API', async () => {
