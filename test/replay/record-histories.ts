@@ -1,0 +1,361 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { ConfigSchema } from '../../config/schema.js';
+import { EndpointSchema, endpointWorkflowId, type Endpoint } from '../../domain/endpoint.js';
+import { eventWorkflowId } from '../../domain/event.js';
+import { defineConfig, WebhooksPlugin } from '../../index.js';
+import { webhookDataConverter } from '../../runtime/data-converter.js';
+import { startDevServer } from '../../runtime/dev-server.js';
+import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { ensureTemporalCli } from '../../runtime/temporal-cli.js';
+import { createWebhookWorker } from '../../runtime/worker.js';
+import {
+  configureUpdate,
+  deliverEvent,
+  disableSignal,
+  enableSignal,
+  healthSignal,
+  pauseSignal,
+  resumeSignal,
+  retireUpdate,
+  stateQuery,
+  webhookEndpoint,
+} from '../../workflows/index.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
+import { anEvent, aTarget, retryAfter } from '../support/builders.js';
+import { findFreePort } from '../../runtime/ports.js';
+import type { checkout, sendAs } from '../fixtures/shop-workflows.js';
+
+// Records the workflow histories that `test/workflow/replay.test.ts` replays against the current code: each scenario
+// runs the project's workflows on a fresh dev server, and every run's history is written to test/fixtures/histories/.
+// Run it before a change to workflow code (`npm run histories:record`) and commit what it writes: the histories are
+// what executions started by the old code look like to the new. `workflow-ids.json` names each file's workflow id,
+// which a history does not hold and a replay of child workflow starts needs.
+
+const OUT_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+const SHOP_WORKFLOWS = fileURLToPath(new URL('../fixtures/shop-workflows.ts', import.meta.url));
+const TASK_QUEUE = 'replay-fixtures';
+const SHOP_QUEUE = 'replay-fixtures-shop';
+const WAIT_MS = 30_000;
+const workflowIds: Record<string, string> = {};
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const cliPath = await ensureTemporalCli();
+const server = await startDevServer({ cliPath, port: await findFreePort(), searchAttributes: SEARCH_ATTRIBUTE_KEYS });
+const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter: webhookDataConverter() });
+const workerConnection = await NativeConnection.connect({ address: server.address });
+const receivers: Receiver[] = [];
+const receiver = async (): Promise<Receiver> => {
+  const started = await startReceiver();
+  receivers.push(started);
+  return started;
+};
+
+const gateway = await createWebhookWorker({
+  connection: workerConnection,
+  namespace: 'default',
+  taskQueue: TASK_QUEUE,
+  config: ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } }),
+  endpointPollIntervalMs: 200,
+  healthReportIntervalMs: 200,
+});
+const gatewayRunning = gateway.run();
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await delay(100);
+  }
+}
+
+/** Writes every run of a workflow id, oldest first: `<name>.json`, then `<name>.run-2.json` after a continue-as-new. */
+async function save(name: string, workflowId: string): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  const runIds: string[] = [];
+  let runId: string | undefined = (await handle.describe()).runId;
+  // Walks back from the latest run through each run's predecessor.
+  while (runId) {
+    runIds.unshift(runId);
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+  }
+  for (const [index, id] of runIds.entries()) {
+    const history = await client.workflow.getHandle(workflowId, id).fetchHistory();
+    const fileName = `${name}${index === 0 ? '' : `.run-${index + 1}`}.json`;
+    const file = `${OUT_DIR}${fileName}`;
+    await writeFile(file, `${historyToJSON(history)}\n`);
+    workflowIds[fileName] = workflowId;
+    console.log(`wrote ${file} (${history.events?.length ?? 0} events)`);
+  }
+}
+
+function anEndpoint(id: string, url: string, overrides: Record<string, unknown> = {}): Endpoint {
+  return EndpointSchema.parse({ id, url, events: ['order.*'], ...overrides });
+}
+
+async function startEntity(
+  endpoint: Endpoint,
+  extra: Record<string, unknown> = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof webhookEndpoint>> {
+  return client.workflow.start(webhookEndpoint, {
+    workflowId: endpointWorkflowId(endpoint.id),
+    taskQueue: TASK_QUEUE,
+    args: [{ endpoint, source: 'api', ...extra }],
+  });
+}
+
+async function heldCount(handle: WorkflowHandle<typeof webhookEndpoint>): Promise<number> {
+  return (await handle.query(stateQuery)).heldDeliveries.length;
+}
+
+/** Waits until the worker's endpoint list (polled every 200 ms from visibility) shows the entity's status. */
+async function untilListed(endpointId: string, status: string): Promise<void> {
+  await until(`${endpointId} is listed as ${status}`, async () => {
+    const query = `WorkflowType = 'webhookEndpoint' AND WebhookEndpointStatus = '${status}' AND WorkflowId = '${endpointWorkflowId(endpointId)}'`;
+    for await (const _ of client.workflow.list({ query })) return true;
+    return false;
+  });
+  await delay(1_000);
+}
+
+async function delivered(): Promise<void> {
+  const [first, second] = [await receiver(), await receiver()];
+  const event = anEvent({ id: 'evt_replay_delivered' });
+  await client.workflow.execute(deliverEvent, {
+    workflowId: eventWorkflowId(event.id),
+    taskQueue: TASK_QUEUE,
+    args: [
+      {
+        event,
+        targets: [
+          aTarget(first.url, { endpointId: 'first' }),
+          aTarget(second.url, { endpointId: 'second', headers: { 'X-Team': 'billing' } }),
+        ],
+      },
+    ],
+  });
+  await save('deliver-event.delivered', eventWorkflowId(event.id));
+}
+
+async function retried(): Promise<void> {
+  const flaky = await receiver();
+  flaky.script({ status: 500 }, { status: 429, headers: { 'retry-after': '1' } }, { status: 503 });
+  const refusing = await receiver();
+  refusing.script({ status: 400, body: 'bad' });
+  const event = anEvent({ id: 'evt_replay_retried' });
+  await client.workflow.execute(deliverEvent, {
+    workflowId: eventWorkflowId(event.id),
+    taskQueue: TASK_QUEUE,
+    args: [
+      {
+        event,
+        targets: [
+          aTarget(flaky.url, { endpointId: 'flaky', retry: retryAfter([300, 600, 300]) }),
+          aTarget(refusing.url, { endpointId: 'refusing', retry: retryAfter([300]) }),
+          aTarget('http://127.0.0.1:1/nothing-listens', { endpointId: 'unreachable', retry: retryAfter([200]) }),
+        ],
+        maxConcurrentDeliveries: 2,
+      },
+    ],
+  });
+  await save('deliver-event.retried', eventWorkflowId(event.id));
+}
+
+async function held(): Promise<void> {
+  const target = await receiver();
+  const entity = await startEntity(anEndpoint('replay-held', target.url));
+  await entity.signal(pauseSignal, 'deploying');
+  await untilListed('replay-held', 'paused');
+  // Paused as routed: held before the first attempt. And routed while active, then held by the worker's view.
+  const routedPaused = anEvent({ id: 'evt_replay_held_at_routing' });
+  const routedActive = anEvent({ id: 'evt_replay_held_by_worker' });
+  const start = (event: typeof routedPaused, extra: object) =>
+    client.workflow.start(deliverEvent, {
+      workflowId: eventWorkflowId(event.id),
+      taskQueue: TASK_QUEUE,
+      args: [{ event, targets: [{ ...aTarget(target.url, { endpointId: 'replay-held' }), statusVersion: 1, ...extra }] }],
+    });
+  const first = await start(routedPaused, { statusVersion: 2, holdReason: 'deploying' });
+  const second = await start(routedActive, {});
+  await until('both deliveries are held', async () => (await heldCount(entity)) === 2);
+  await entity.signal(resumeSignal);
+  await Promise.all([first.result(), second.result()]);
+  await target.waitForRequests(2);
+  await save('deliver-event.held-at-routing', first.workflowId);
+  await save('deliver-event.held-by-worker', second.workflowId);
+  await save('endpoint.held-and-released', entity.workflowId);
+}
+
+async function heldThenDisabled(): Promise<void> {
+  const target = await receiver();
+  const entity = await startEntity(anEndpoint('replay-cancelled', target.url));
+  await entity.signal(pauseSignal);
+  const event = anEvent({ id: 'evt_replay_cancelled' });
+  const delivery = await client.workflow.start(deliverEvent, {
+    workflowId: eventWorkflowId(event.id),
+    taskQueue: TASK_QUEUE,
+    args: [
+      {
+        event,
+        targets: [
+          { ...aTarget(target.url, { endpointId: 'replay-cancelled' }), statusVersion: 2, holdReason: 'paused by an operator' },
+          { ...aTarget(target.url, { endpointId: 'replay-skipped' }), skipReason: 'skipped: endpoint disabled (maintenance)' },
+        ],
+      },
+    ],
+  });
+  await until('the delivery is held', async () => (await heldCount(entity)) === 1);
+  await entity.signal(disableSignal, 'receiver retired');
+  await delivery.result();
+  await save('deliver-event.held-then-disabled', delivery.workflowId);
+  await save('endpoint.held-then-disabled', entity.workflowId);
+}
+
+async function gone(): Promise<void> {
+  const target = await receiver();
+  target.script({ status: 410 });
+  const watcher = await receiver();
+  const goneEntity = await startEntity(anEndpoint('replay-gone', target.url));
+  const opsEntity = await startEntity(anEndpoint('replay-ops', watcher.url, { events: ['endpoint.*'] }));
+  await untilListed('replay-ops', 'active');
+  const event = anEvent({ id: 'evt_replay_gone' });
+  await client.workflow.execute(deliverEvent, {
+    workflowId: eventWorkflowId(event.id),
+    taskQueue: TASK_QUEUE,
+    args: [{ event, targets: [{ ...aTarget(target.url, { endpointId: 'replay-gone' }), statusVersion: 1 }] }],
+  });
+  await watcher.waitForRequests(1, WAIT_MS);
+  const noticeId = JSON.parse(watcher.requests[0]?.body ?? '{}') as { data?: { endpoint_id?: string } };
+  if (noticeId.data?.endpoint_id !== 'replay-gone') throw new Error('the endpoint.disabled event did not arrive');
+  const notice = String(watcher.requests[0]?.headers['webhook-id']);
+  await client.workflow.getHandle(eventWorkflowId(notice)).result();
+  await save('deliver-event.gone', eventWorkflowId(event.id));
+  await save('endpoint.gone', goneEntity.workflowId);
+  await save('deliver-event.operational', eventWorkflowId(notice));
+  await opsEntity.executeUpdate(retireUpdate);
+  await save('endpoint.retired', opsEntity.workflowId);
+}
+
+async function failing(): Promise<void> {
+  const entity = await startEntity(anEndpoint('replay-failing', 'http://127.0.0.1:1/never'), {
+    settings: { releasePerSecond: 10, autoDisableAfterMs: 1_000 },
+  });
+  const failedAt = new Date(Date.now() - 5_000).toISOString();
+  await entity.signal(healthSignal, {
+    delivered: 0,
+    failed: 3,
+    lastFailureAt: failedAt,
+    failedSinceLastSuccess: 3,
+    firstFailureSinceLastSuccessAt: failedAt,
+  });
+  await until('the failing endpoint is disabled', async () => (await entity.query(stateQuery)).status === 'disabled');
+  await until('its notice is handed over', async () => (await entity.query(stateQuery)).pendingNotices.length === 0);
+  await save('endpoint.auto-disabled', entity.workflowId);
+}
+
+async function lifecycle(): Promise<void> {
+  const endpoint = anEndpoint('replay-lifecycle', 'https://hooks.example.com/a');
+  const entity = await startEntity(endpoint, { historyLimit: 40 });
+  const now = new Date().toISOString();
+  await entity.signal(pauseSignal, 'maintenance window');
+  await entity.signal(pauseSignal, 'paused twice');
+  await entity.signal(resumeSignal);
+  await entity.signal(resumeSignal);
+  await entity.signal(disableSignal);
+  await entity.signal(pauseSignal, 'paused while disabled');
+  await entity.signal(enableSignal);
+  await entity.signal(healthSignal, {
+    delivered: 2,
+    failed: 1,
+    lastSuccessAt: now,
+    lastFailureAt: now,
+    failedSinceLastSuccess: 0,
+  });
+  await entity.executeUpdate(configureUpdate, { args: [{ definition: { ...endpoint, url: 'https://hooks.example.com/b' } }] });
+  await entity.executeUpdate(configureUpdate, { args: [{ definition: { ...endpoint, url: 'https://hooks.example.com/b' } }] });
+  await entity.executeUpdate(configureUpdate, {
+    args: [{ definition: { ...endpoint, enabled: false }, settings: { releasePerSecond: 5, autoDisableAfterMs: 60_000 } }],
+  });
+  await entity.executeUpdate(configureUpdate, { args: [{ definition: { ...endpoint, enabled: true } }] });
+  await entity.signal(pauseSignal);
+  await entity.signal(resumeSignal);
+  await until('the entity continued as new', async () => (await entity.describe()).runId !== entity.firstExecutionRunId);
+  await entity.signal(disableSignal, 'before retiring');
+  await entity.executeUpdate(retireUpdate);
+  await entity.result();
+  await save('endpoint.lifecycle', entity.workflowId);
+}
+
+async function parts(): Promise<void> {
+  const target = await receiver();
+  const event = anEvent({ id: 'evt_replay_parts' });
+  await client.workflow.execute(deliverEvent, {
+    workflowId: eventWorkflowId(event.id),
+    taskQueue: TASK_QUEUE,
+    args: [
+      {
+        event,
+        targets: ['a', 'b', 'c', 'd', 'e'].map((id) => aTarget(target.url, { endpointId: `part-${id}` })),
+        partLimits: { maxTargets: 2, maxIdsBytes: 1_800 },
+      },
+    ],
+  });
+  await save('deliver-event.parts', eventWorkflowId(event.id));
+  await save('deliver-event.parts.part-1', `${eventWorkflowId(event.id)}/part-1`);
+}
+
+async function sent(): Promise<void> {
+  const target = await receiver();
+  const plugin = new WebhooksPlugin({
+    config: defineConfig({
+      delivery: { allow_destinations: ['loopback'] },
+      endpoints: [{ id: 'replay-shop-crm', url: target.url, events: ['order.*'] }],
+    }),
+    endpointPollIntervalMs: 200,
+    healthReportIntervalMs: 200,
+  });
+  const connection = await NativeConnection.connect({ address: server.address });
+  const worker = await Worker.create({ connection, taskQueue: SHOP_QUEUE, workflowsPath: SHOP_WORKFLOWS, plugins: [plugin] });
+  const running = worker.run();
+  const shop = new Client({ connection: client.connection, plugins: [plugin] });
+  await until('the config endpoint is reconciled', async () => {
+    const query = `WorkflowId = '${endpointWorkflowId('replay-shop-crm')}'`;
+    for await (const _ of shop.workflow.list({ query })) return true;
+    return false;
+  });
+  await delay(1_000);
+  await shop.workflow.execute<typeof checkout>('checkout', { workflowId: 'replay-checkout', taskQueue: SHOP_QUEUE, args: ['r1', true] });
+  await shop.workflow.execute<typeof sendAs>('sendAs', {
+    workflowId: 'replay-send-duplicate',
+    taskQueue: SHOP_QUEUE,
+    args: [{ id: 'order-r1.paid', type: 'order.paid', data: { orderId: 'r1', total: 4200 } }],
+  });
+  worker.shutdown();
+  await running;
+  await connection.close();
+  await save('shop.checkout', 'replay-checkout');
+  await save('shop.send-duplicate', 'replay-send-duplicate');
+  await save('deliver-event.sent-by-workflow', eventWorkflowId('order-r1.paid'));
+  await save('endpoint.reconciled', endpointWorkflowId('replay-shop-crm'));
+}
+
+await mkdir(OUT_DIR, { recursive: true });
+try {
+  for (const scenario of [delivered, retried, held, heldThenDisabled, gone, failing, lifecycle, parts, sent]) {
+    console.log(`scenario ${scenario.name}`);
+    await scenario();
+  }
+  await writeFile(`${OUT_DIR}workflow-ids.json`, `${JSON.stringify(workflowIds, null, 2)}\n`);
+} finally {
+  gateway.worker.shutdown();
+  await gatewayRunning;
+  await workerConnection.close();
+  await client.connection.close();
+  await Promise.all(receivers.map((r) => r.close()));
+  await server.stop(5_000);
+}
