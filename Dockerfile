@@ -11,7 +11,11 @@ COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
 COPY server ./server
-COPY runtime ./runtime
+COPY signing ./signing
+COPY gateway ./gateway
+COPY temporal ./temporal
+COPY worker ./worker
+COPY host ./host
 COPY cli ./cli
 COPY errors.ts index.ts workflow.ts ./
 RUN npm run build

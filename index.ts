@@ -2,15 +2,15 @@
 // which is safe in the workflow sandbox; this module is not.
 
 // Adds webhook delivery to your own Temporal worker and client.
-export { WebhooksPlugin, type WebhooksPluginOptions } from './runtime/plugin.js';
+export { WebhooksPlugin, type WebhooksPluginOptions } from './worker/plugin.js';
 // A worker that runs only the gateway (what `npm start` and `npm run worker` run).
-export { createWebhookWorker, WORKFLOWS_PATH, type WebhookWorker, type WebhookWorkerOptions } from './runtime/worker.js';
+export { createWebhookWorker, WORKFLOWS_PATH, type WebhookWorker, type WebhookWorkerOptions } from './worker/worker.js';
 // Configuration: one zod schema, read from a file or given as an object.
 export { defineConfig, loadConfig, parseConfig } from './config/load.js';
 export { ConfigSchema, type Config, type ConfigInput } from './config/schema.js';
 // The codecs every client and worker of a gateway must share (compression, and encryption when keys are set).
-export { dataConverterFrom, encryptionKeysFrom, webhookDataConverter } from './runtime/data-converter.js';
-export { createEncryptionCodec, parseEncryptionKey, type EncryptionKey } from './runtime/encryption-codec.js';
+export { dataConverterFrom, encryptionKeysFrom, webhookDataConverter } from './temporal/data-converter.js';
+export { createEncryptionCodec, parseEncryptionKey, type EncryptionKey } from './temporal/encryption-codec.js';
 // The HTTP API, for embedding it in a process of your own.
 export { buildAppFromConfig, closeGracefully, type AppFromConfigOptions } from './server/index.js';
 // Workflow types and messages, for starting, signalling and querying from a client with type checks.

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import type { AttemptResult, DeliveryTarget } from '../domain/delivery.js';
 import { checkLiteralDestination } from './destination.js';
-import type { EventLoader } from '../runtime/event-loader.js';
+import type { EventLoader } from '../gateway/event-loader.js';
 import type { EndpointStatusView } from '../domain/endpoint-state.js';
 import { buildOutboundRequest } from './request.js';
 import { classifyTransportError, describeTransportError } from './transport-error.js';

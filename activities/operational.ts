@@ -1,6 +1,6 @@
 import type { DeliveryTarget } from '../domain/delivery.js';
 import type { OperationalNotice } from '../domain/endpoint-state.js';
-import type { EventPublisher } from '../runtime/publisher.js';
+import type { EventPublisher } from '../gateway/delivery-starter.js';
 
 /** What the operational activities need from their process. */
 export interface OperationalActivityDeps {

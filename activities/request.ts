@@ -1,7 +1,7 @@
 import type { DeliveryTarget } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { renderPayload } from '../domain/payload.js';
-import { signHexSha256, signStandardWebhooks } from '../runtime/signing.js';
+import { signHexSha256, signStandardWebhooks } from '../signing/signatures.js';
 
 /** An outbound request, ready to send. */
 export interface OutboundRequest {

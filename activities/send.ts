@@ -1,8 +1,8 @@
 import type { DeliveryTarget } from '../domain/delivery.js';
 import type { IncomingEvent } from '../domain/event.js';
-import type { EventPublisher } from '../runtime/publisher.js';
-import { unknownTypeMessage } from '../server/catalogue.js';
-import { fingerprintOf, type Ingest } from '../server/ingest.js';
+import type { EventPublisher } from '../gateway/delivery-starter.js';
+import { unknownTypeMessage } from '../gateway/catalogue.js';
+import { fingerprintOf, type Ingest } from '../gateway/ingest.js';
 
 /** What `prepareWebhookEvent` found: the event may go out, with its targets, or it is refused, and why. */
 export type PreparedEvent =

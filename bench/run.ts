@@ -2,15 +2,15 @@ import { cpus, totalmem } from 'node:os';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { ConfigSchema } from '../config/schema.js';
-import { webhookDataConverter } from '../runtime/data-converter.js';
-import { startDevServer } from '../runtime/dev-server.js';
-import { runMain } from '../runtime/main.js';
-import { startReceiver, type Receiver } from '../runtime/receiver.js';
-import { ensureTemporalCli } from '../runtime/temporal-cli.js';
-import { createWebhookWorker, WORKFLOWS_PATH } from '../runtime/worker.js';
+import { webhookDataConverter } from '../temporal/data-converter.js';
+import { startDevServer } from '../host/dev-server.js';
+import { runMain } from '../host/run-main.js';
+import { startReceiver, type Receiver } from '../host/receiver.js';
+import { ensureTemporalCli } from '../host/temporal-cli.js';
+import { createWebhookWorker, WORKFLOWS_PATH } from '../worker/worker.js';
 import { buildAppFromConfig } from '../server/index.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
-import { findFreePort } from '../runtime/ports.js';
+import { findFreePort } from '../test/support/ports.js';
 
 // `npm run bench`: throughput and latency from POST /v1/events to receipt at a local receiver, on the embedded
 // Temporal server, next to a baseline measured in the same run: a direct POST from this process to the same receiver.

@@ -1,7 +1,7 @@
 import { configPathFrom, loadConfig } from '../config/load.js';
-import { connectClient } from '../runtime/connection.js';
-import { createLogger } from '../runtime/logger.js';
-import { runMain } from '../runtime/main.js';
+import { connectClient } from '../temporal/connection.js';
+import { createLogger } from '../host/logger.js';
+import { runMain } from '../host/run-main.js';
 import { buildAppFromConfig, closeGracefully } from '../server/index.js';
 
 runMain(async () => {

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { renderConfigTable } from '../config/describe.js';
-import { runMain } from '../runtime/main.js';
+import { runMain } from '../host/run-main.js';
 
 // Rewrites the configuration table in README.md from the schema; a unit test fails while it is out of date.
 

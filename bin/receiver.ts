@@ -1,5 +1,5 @@
-import { runMain } from '../runtime/main.js';
-import { startReceiver } from '../runtime/receiver.js';
+import { runMain } from '../host/run-main.js';
+import { startReceiver } from '../host/receiver.js';
 
 // A receiver to try the gateway with: prints every webhook it gets and answers 200.
 

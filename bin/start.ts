@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { configPathFrom, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { startDevServer } from '../runtime/dev-server.js';
-import { formatLogLine } from '../runtime/log-format.js';
-import { runMain } from '../runtime/main.js';
-import { ensureSearchAttributes, setNamespaceRetention } from '../runtime/namespace-setup.js';
-import { createSupervisor, spawnService, type ServiceSpec } from '../runtime/supervisor.js';
-import { ensureTemporalCli } from '../runtime/temporal-cli.js';
+import { startDevServer } from '../host/dev-server.js';
+import { formatLogLine } from '../host/log-format.js';
+import { runMain } from '../host/run-main.js';
+import { ensureSearchAttributes, setNamespaceRetention } from '../temporal/namespace-setup.js';
+import { createSupervisor, spawnService, type ServiceSpec } from '../host/supervisor.js';
+import { ensureTemporalCli } from '../host/temporal-cli.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 
 // The embedded default: a Temporal dev server, the worker and the API, supervised as one process tree.

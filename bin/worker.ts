@@ -1,9 +1,9 @@
 import { Runtime } from '@temporalio/worker';
 import { configPathFrom, loadConfig } from '../config/load.js';
-import { connectWorker } from '../runtime/connection.js';
-import { createLogger, toTemporalLogger } from '../runtime/logger.js';
-import { runMain } from '../runtime/main.js';
-import { createWebhookWorker } from '../runtime/worker.js';
+import { connectWorker } from '../temporal/connection.js';
+import { createLogger, toTemporalLogger } from '../host/logger.js';
+import { runMain } from '../host/run-main.js';
+import { createWebhookWorker } from '../worker/worker.js';
 
 runMain(async () => {
   const configPath = configPathFrom(process.argv, process.env);

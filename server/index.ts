@@ -5,7 +5,7 @@ export {
   type EndpointRegistry,
   type RoutableEndpoint,
   type TemporalRegistryOptions,
-} from '../runtime/endpoint-registry.js';
-export { createTemporalPublisher, type EventPublisher, type PublishResult, type TemporalPublisherOptions } from '../runtime/publisher.js';
+} from '../gateway/endpoint-registry.js';
+export { createTemporalPublisher, type EventPublisher, type PublishResult, type TemporalPublisherOptions } from '../gateway/delivery-starter.js';
 export { sendProblem, type Problem, type ProblemDetail } from './problem.js';
 export { closeGracefully } from './shutdown.js';

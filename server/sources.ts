@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { SourceConfig } from '../config/ingest.js';
 import { EventIdSchema } from '../domain/event.js';
 import { ConfigError } from '../errors.js';
-import { constantTimeEqual, verifyHexSha256, verifyStandardWebhooks } from '../runtime/signing.js';
+import { constantTimeEqual, verifyHexSha256, verifyStandardWebhooks } from '../signing/signatures.js';
 
 /** How a call to a source ended, as its invocation log shows it. */
 export const INVOCATION_RESULTS = [

@@ -9,9 +9,9 @@ import {
   type EndpointState,
   type PublishedEndpointState,
 } from '../../domain/endpoint-state.js';
-import type { DeliveryHistory } from '../delivery-history.js';
-import type { Redelivery } from '../redelivery.js';
-import type { EndpointAdmin } from '../endpoint-admin.js';
+import type { DeliveryHistory } from '../../gateway/delivery-history.js';
+import type { Redelivery } from '../../gateway/redelivery.js';
+import type { EndpointAdmin } from '../../gateway/endpoint-admin.js';
 import type { Api } from '../app.js';
 import { notFound, sendProblem, validationFailed } from '../problem.js';
 import { EndpointViewSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';

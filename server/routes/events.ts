@@ -10,10 +10,10 @@ import {
 import type { DeliveryReport } from '../../domain/delivery.js';
 import { EventIdSchema, IncomingEventSchema, type IncomingEvent } from '../../domain/event.js';
 import type { Api } from '../app.js';
-import { UNKNOWN_TYPE, catalogueRefusal, unknownTypeMessage } from '../catalogue.js';
-import { idempotencyConflict, idempotentEventId, type Ingest } from '../ingest.js';
+import { UNKNOWN_TYPE, catalogueRefusal, unknownTypeMessage } from '../../gateway/catalogue.js';
+import { idempotencyConflict, idempotentEventId, type Ingest } from '../../gateway/ingest.js';
 import { notFound, problemBody, sendProblem, validationFailed, type Problem, type ProblemDetail } from '../problem.js';
-import type { Redelivery } from '../redelivery.js';
+import type { Redelivery } from '../../gateway/redelivery.js';
 import {
   BatchAcceptedSchema,
   DeliveryReportSchema,
@@ -24,7 +24,7 @@ import {
   RedeliveryAcceptedSchema,
 } from '../schemas.js';
 import { createLimiter } from '../../domain/limiter.js';
-import { createEventId } from '../event-id.js';
+import { createEventId } from '../../gateway/event-id.js';
 import { callerKeyOf } from '../guard.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import { requireListedMediaType } from '../validation.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigSchema } from '../../config/schema.js';
 import { buildAppFromConfig } from '../../server/index.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
-import { findFreePort } from '../../runtime/ports.js';
+import { findFreePort } from '../support/ports.js';
 
 let gateway: TestGateway;
 

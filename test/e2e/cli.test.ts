@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { findFreePort } from '../../runtime/ports.js';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { findFreePort } from '../support/ports.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
 // The `webhooks` command, run as a user runs it (its own process), against a running API with keys and a worker.

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { DeliveryReport } from '../../domain/delivery.js';
 import { endpointWorkflowId } from '../../domain/endpoint.js';
 import { endpointSettingsFrom } from '../../config/schema.js';
-import { reconcileEndpoints } from '../../runtime/reconcile.js';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { reconcileEndpoints } from '../../gateway/reconcile.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { disableSignal, enableSignal, stateQuery, type deliverEvent } from '../../workflows/index.js';
 import { postJson, startGateway, type TestGateway } from '../support/gateway.js';
 

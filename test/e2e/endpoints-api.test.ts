@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { reconcileEndpoints } from '../../runtime/reconcile.js';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { reconcileEndpoints } from '../../gateway/reconcile.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
 import type { deliverEvent } from '../../workflows/index.js';
 import { postJson, startGateway, type TestGateway } from '../support/gateway.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { DeliveryReport } from '../../domain/delivery.js';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
 import type { deliverEvent } from '../../workflows/index.js';
 import { postJson, startGateway, type TestGateway } from '../support/gateway.js';
 

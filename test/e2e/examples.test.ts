@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../config/load.js';
 import type { DeliveryReport } from '../../domain/delivery.js';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliveriesQuery, type deliverEvent } from '../../workflows/index.js';
 import { postJson, startConfiguredGateway, type TestGateway } from '../support/gateway.js';
 

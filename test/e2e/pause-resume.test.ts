@@ -3,8 +3,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { DeliveryReport } from '../../domain/delivery.js';
 import { endpointWorkflowId } from '../../domain/endpoint.js';
-import { reconcileEndpoints } from '../../runtime/reconcile.js';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { reconcileEndpoints } from '../../gateway/reconcile.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
 import {
   deliveriesQuery,
   disableSignal,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createLogger } from '../../runtime/logger.js';
+import { createLogger } from '../../host/logger.js';
 import { startApi, type TestApi } from '../support/gateway.js';
 
 // The API's logs are read by many more people than its secrets should be: no key, source secret or payload in them.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { closeGracefully } from '../../server/index.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 

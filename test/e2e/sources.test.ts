@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
 // Inbound sources as the Kubiya docs describe them: a URL per source that outside systems call with a shared

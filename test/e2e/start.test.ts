@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
-import { findFreePort } from '../../runtime/ports.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
+import { findFreePort } from '../support/ports.js';
 
 // `npm start` as a user runs it: the supervisor, its own embedded Temporal server on a SQLite file, worker and API.
 

@@ -8,11 +8,11 @@ import { ConfigSchema } from '../../config/schema.js';
 import { EndpointSchema, endpointWorkflowId, type Endpoint } from '../../domain/endpoint.js';
 import { eventWorkflowId } from '../../domain/event.js';
 import { defineConfig, WebhooksPlugin } from '../../index.js';
-import { webhookDataConverter } from '../../runtime/data-converter.js';
-import { startDevServer } from '../../runtime/dev-server.js';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
-import { ensureTemporalCli } from '../../runtime/temporal-cli.js';
-import { createWebhookWorker } from '../../runtime/worker.js';
+import { webhookDataConverter } from '../../temporal/data-converter.js';
+import { startDevServer } from '../../host/dev-server.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
+import { ensureTemporalCli } from '../../host/temporal-cli.js';
+import { createWebhookWorker } from '../../worker/worker.js';
 import {
   configureUpdate,
   deliverEvent,
@@ -27,7 +27,7 @@ import {
 } from '../../workflows/index.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 import { anEvent, aTarget, retryAfter } from '../support/builders.js';
-import { findFreePort } from '../../runtime/ports.js';
+import { findFreePort } from '../support/ports.js';
 import type { checkout, sendAs } from '../fixtures/shop-workflows.js';
 
 // Records the workflow histories that `test/workflow/replay.test.ts` replays against the current code: each scenario

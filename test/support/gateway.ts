@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
-import { dataConverterFrom } from '../../runtime/data-converter.js';
+import { dataConverterFrom } from '../../temporal/data-converter.js';
 import { buildAppFromConfig, createTemporalRegistry, type EndpointRegistry } from '../../server/index.js';
 import {
   connectTestClient,

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startDevServer } from '../../runtime/dev-server.js';
-import { ensureTemporalCli } from '../../runtime/temporal-cli.js';
-import { WORKFLOWS_PATH } from '../../runtime/worker.js';
+import { startDevServer } from '../../host/dev-server.js';
+import { ensureTemporalCli } from '../../host/temporal-cli.js';
+import { WORKFLOWS_PATH } from '../../worker/worker.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
-import { findFreePort } from '../../runtime/ports.js';
+import { findFreePort } from './ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -5,8 +5,8 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { ConfigSchema, type Config } from '../../config/schema.js';
-import { webhookDataConverter } from '../../runtime/data-converter.js';
-import { createWebhookWorker } from '../../runtime/worker.js';
+import { webhookDataConverter } from '../../temporal/data-converter.js';
+import { createWebhookWorker } from '../../worker/worker.js';
 
 let runtimeInstalled = false;
 

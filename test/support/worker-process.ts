@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigSchema } from '../../config/schema.js';
-import { createWebhookWorker } from '../../runtime/worker.js';
+import { createWebhookWorker } from '../../worker/worker.js';
 
 // A project worker in a process of its own, for tests that kill it: `worker-process.ts <address> <task queue> <bundle>`.
 

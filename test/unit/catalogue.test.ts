@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { EventTypeEntrySchema, type EventTypeEntry } from '../../config/ingest.js';
-import { createCatalogue } from '../../server/catalogue.js';
+import { createCatalogue } from '../../gateway/catalogue.js';
 
 const entry = (input: Record<string, unknown>): EventTypeEntry => EventTypeEntrySchema.parse(input);
 

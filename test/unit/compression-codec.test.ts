@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { COMPRESSED_ENCODING, createCompressionCodec } from '../../runtime/compression-codec.js';
+import { COMPRESSED_ENCODING, createCompressionCodec } from '../../temporal/compression-codec.js';
 
 const codec = createCompressionCodec(1_024);
 const encoding = (payload: { metadata?: Record<string, Uint8Array> | null }) => new TextDecoder().decode(payload.metadata?.['encoding']);

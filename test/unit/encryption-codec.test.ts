@@ -7,7 +7,7 @@ import {
   UnknownEncryptionKeyError,
   createEncryptionCodec,
   parseEncryptionKey,
-} from '../../runtime/encryption-codec.js';
+} from '../../temporal/encryption-codec.js';
 
 const oldKey = { id: 'k1', key: randomBytes(32) };
 const newKey = { id: 'k2', key: randomBytes(32) };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { IncomingEvent } from '../../domain/event.js';
-import { fingerprintOf } from '../../server/ingest.js';
+import { fingerprintOf } from '../../gateway/ingest.js';
 
 const event: IncomingEvent = {
   id: 'evt-1',

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatLogLine } from '../../runtime/log-format.js';
+import { formatLogLine } from '../../host/log-format.js';
 
 describe('formatLogLine', () => {
   test('turns a pino record into time, component, level, message and fields', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createSupervisor, spawnService } from '../../runtime/supervisor.js';
+import { createSupervisor, spawnService } from '../../host/supervisor.js';
 
 const node = process.execPath;
 

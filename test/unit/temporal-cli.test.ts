@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { TemporalCliError } from '../../errors.js';
-import { cachedCliPath, ensureTemporalCli } from '../../runtime/temporal-cli.js';
+import { cachedCliPath, ensureTemporalCli } from '../../host/temporal-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'webhooks-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

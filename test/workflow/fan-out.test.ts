@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventWorkflowId } from '../../domain/event.js';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent, deliveriesQuery, type DeliverEventInput } from '../../workflows/index.js';
 import { endpointIdsKey } from '../../workflows/search-attributes.js';
 import { anEvent, aTarget } from '../support/builders.js';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, test } from 'vitest';
 import { WebhooksPlugin } from '../../index.js';
-import { webhookDataConverter } from '../../runtime/data-converter.js';
+import { webhookDataConverter } from '../../temporal/data-converter.js';
 import { installQuietRuntime } from '../support/temporal.js';
 
 // Stored histories are a contract: executions that the code of an earlier release started must go on under this

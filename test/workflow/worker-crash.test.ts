@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { eventWorkflowId } from '../../domain/event.js';
-import { startReceiver, type Receiver } from '../../runtime/receiver.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent } from '../../workflows/index.js';
 import { anEvent, aTarget } from '../support/builders.js';
 import { connectTestClient, startProcessWorker, uniqueTaskQueue, type ProcessWorker } from '../support/temporal.js';

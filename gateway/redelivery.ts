@@ -2,12 +2,12 @@ import type { Client } from '@temporalio/client';
 import type { DeliveryTarget } from '../domain/delivery.js';
 import { eventWorkflowId, type WebhookEvent } from '../domain/event.js';
 import { toDeliveryTarget, toRoutedTarget, type DeliveryDefaults } from '../domain/target.js';
-import type { EndpointRegistry } from '../runtime/endpoint-registry.js';
-import { createEventLoader } from '../runtime/event-loader.js';
+import type { EndpointRegistry } from './endpoint-registry.js';
+import { createEventLoader } from './event-loader.js';
 import { deliveriesQuery } from '../workflows/index.js';
 import type { DeliveryHistory } from './delivery-history.js';
 import type { EndpointAdmin } from './endpoint-admin.js';
-import type { EventPublisher } from '../runtime/publisher.js';
+import type { EventPublisher } from './delivery-starter.js';
 
 /** What a redelivery started. */
 export interface RedeliveryResult {

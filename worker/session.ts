@@ -3,12 +3,12 @@ import { Agent } from 'undici';
 import { createGuardedLookup } from '../activities/destination.js';
 import { createDeliveryActivities, createOperationalActivities, createSendActivities } from '../activities/index.js';
 import { deliveryDefaultsFrom, type Config } from '../config/schema.js';
-import { createTemporalRegistry } from './endpoint-registry.js';
-import { createEventLoader } from './event-loader.js';
-import { createHealthReporter } from './health-reporter.js';
-import { createCatalogue } from '../server/catalogue.js';
-import { createIngest } from '../server/ingest.js';
-import { createTemporalPublisher } from './publisher.js';
+import { createTemporalRegistry } from '../gateway/endpoint-registry.js';
+import { createEventLoader } from '../gateway/event-loader.js';
+import { createHealthReporter } from '../gateway/health-reporter.js';
+import { createCatalogue } from '../gateway/catalogue.js';
+import { createIngest } from '../gateway/ingest.js';
+import { createTemporalPublisher } from '../gateway/delivery-starter.js';
 
 /** Every activity a worker of this project runs, by name. */
 export type WebhookActivities = ReturnType<typeof createDeliveryActivities> &

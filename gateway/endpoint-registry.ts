@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Endpoint } from '../domain/endpoint.js';
 import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
 import type { EndpointStatusView, PublishedEndpointState, RoutableEndpoint } from '../domain/endpoint-state.js';
-import { listEndpointEntities } from './endpoint-entity.js';
+import { listEndpointEntities } from './endpoint-entities.js';
 
 export type { RoutableEndpoint } from '../domain/endpoint-state.js';
 

@@ -1,6 +1,6 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { createSchemaCompiler, type EventTypeEntry } from '../config/ingest.js';
-import { validationFailed, type Problem, type ProblemDetail } from './problem.js';
+import { validationFailed, type Problem, type ProblemDetail } from '../server/problem.js';
 
 /** What the catalogue says of an event: fine, a type it does not list, or data that breaks the type's schema. */
 export type CatalogueVerdict =

@@ -2,7 +2,7 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
 import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings, type EndpointState } from '../domain/endpoint-state.js';
 import { configureUpdate, disableSignal, enableSignal, stateQuery, webhookEndpoint } from '../workflows/index.js';
-import { endpointEntityStart, listEndpointEntities } from './endpoint-entity.js';
+import { endpointEntityStart, listEndpointEntities } from './endpoint-entities.js';
 
 /** The reason an endpoint gets when it disappears from the config file; only that disable is lifted when it returns. */
 export const REMOVED_FROM_CONFIG = 'removed from the config file';

@@ -8,7 +8,7 @@ import {
   type EndpointState,
   type PublishedEndpointState,
 } from '../domain/endpoint-state.js';
-import { endpointEntityStart, listEndpointEntities } from '../runtime/endpoint-entity.js';
+import { endpointEntityStart, listEndpointEntities } from './endpoint-entities.js';
 import {
   configureUpdate,
   disableSignal,

@@ -3,11 +3,11 @@ import type { DeliveryTarget } from '../domain/delivery.js';
 import type { IncomingEvent, WebhookEvent } from '../domain/event.js';
 import type { RouteIndex } from '../domain/routing.js';
 import { toRoutedTarget, type DeliveryDefaults } from '../domain/target.js';
-import type { RoutableEndpoint } from '../runtime/endpoint-registry.js';
-import type { EventPublisher } from '../runtime/publisher.js';
+import type { RoutableEndpoint } from './endpoint-registry.js';
+import type { EventPublisher } from './delivery-starter.js';
 import type { CatalogueVerdict, EventCatalogue } from './catalogue.js';
 import { createEventId } from './event-id.js';
-import type { Problem } from './problem.js';
+import type { Problem } from '../server/problem.js';
 
 /** What became of one accepted event. */
 export interface IngestResult {

@@ -6,10 +6,10 @@ import { Runtime, type BundleOptions, type ReplayWorkerOptions, type Worker, typ
 import { defineConfig } from '../config/load.js';
 import { endpointSettingsFrom, type Config } from '../config/schema.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
-import { dataConverterFrom } from './data-converter.js';
-import { ensureSearchAttributes } from './namespace-setup.js';
-import { reconcileEndpoints } from './reconcile.js';
-import { openWorkerSession, WEBHOOK_ACTIVITY_NAMES, type WorkerSession, type WorkerSessionOptions } from './worker-session.js';
+import { dataConverterFrom } from '../temporal/data-converter.js';
+import { ensureSearchAttributes } from '../temporal/namespace-setup.js';
+import { reconcileEndpoints } from '../gateway/reconcile.js';
+import { openWorkerSession, WEBHOOK_ACTIVITY_NAMES, type WorkerSession, type WorkerSessionOptions } from './session.js';
 import { workflowsModuleFor } from './workflows-module.js';
 
 /** How {@link WebhooksPlugin} sets up the workers and clients it is given to. */

@@ -4,7 +4,7 @@ import type { WebhookEvent } from '../domain/event.js';
 import { toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
 import { deliveriesQuery, type deliverEvent } from '../workflows/index.js';
 import type { EndpointAdmin } from './endpoint-admin.js';
-import type { EventPublisher } from '../runtime/publisher.js';
+import type { EventPublisher } from './delivery-starter.js';
 import { createEventId } from './event-id.js';
 
 /** The event type of test sends; receivers can tell them from real events by it. */

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { DevServerError } from '../errors.js';
-import type { SearchAttributeDefinition } from './namespace-setup.js';
+import type { SearchAttributeDefinition } from '../temporal/namespace-setup.js';
 import { spawnService, type RunningService } from './supervisor.js';
 
 export interface DevServerOptions {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { DeliveryStatus } from '../domain/delivery.js';
-import { RequestValidationError } from './validation.js';
+import { RequestValidationError } from '../server/validation.js';
 
 /** One event routed to an endpoint, as the endpoint's delivery history lists it. */
 export interface DeliveryEntry {
