@@ -6,6 +6,11 @@ export {
   type RoutableEndpoint,
   type TemporalRegistryOptions,
 } from '../gateway/endpoint-registry.js';
-export { createTemporalPublisher, type EventPublisher, type PublishResult, type TemporalPublisherOptions } from '../gateway/delivery-starter.js';
+export {
+  createTemporalPublisher,
+  type EventPublisher,
+  type PublishResult,
+  type TemporalPublisherOptions,
+} from '../gateway/delivery-starter.js';
 export { sendProblem, type Problem, type ProblemDetail } from './problem.js';
 export { closeGracefully } from './shutdown.js';

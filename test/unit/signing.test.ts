@@ -1,7 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, test } from 'vitest';
-import { constantTimeEqual, signHexSha256, signStandardWebhooks, verifyHexSha256, verifyStandardWebhooks } from '../../signing/signatures.js';
+import {
+  constantTimeEqual,
+  signHexSha256,
+  signStandardWebhooks,
+  verifyHexSha256,
+  verifyStandardWebhooks,
+} from '../../signing/signatures.js';
 
 describe('signStandardWebhooks', () => {
   test('matches the known answer of the Standard Webhooks specification', () => {
