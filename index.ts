@@ -35,6 +35,6 @@ export {
 export type { DeliveryReport, DeliveryStatus, DeliveryTarget, EndpointDelivery, AttemptRecord } from './domain/delivery.js';
 export type { EndpointState, EndpointStatus } from './domain/endpoint-state.js';
 export type { WebhookEvent } from './domain/event.js';
-export { eventWorkflowId } from './domain/event.js';
-export { endpointWorkflowId } from './domain/endpoint.js';
+export { eventWorkflowId } from './domain/workflow-ids.js';
+export { endpointWorkflowId } from './domain/workflow-ids.js';
 export { ConfigError, DevServerError, EndpointOperationError, TemporalCliError, type ConfigProblem } from './errors.js';

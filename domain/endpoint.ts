@@ -103,11 +103,6 @@ export const EndpointSchema = z.strictObject({
   enabled: z.boolean().default(true).meta({ description: 'false routes no events to the endpoint' }),
 });
 export type Endpoint = z.infer<typeof EndpointSchema>;
-
-/** The workflow id of an endpoint's entity workflow. */
-export function endpointWorkflowId(endpointId: string): string {
-  return `endpoint/${endpointId}`;
-}
 export type EndpointInput = z.input<typeof EndpointSchema>;
 export type AuthConfig = z.infer<typeof AuthSchema>;
 export type SigningConfig = z.infer<typeof SigningSchema>;

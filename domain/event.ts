@@ -34,8 +34,3 @@ export interface WebhookEvent {
   readonly timestamp: string;
   readonly data: unknown;
 }
-
-/** The Temporal workflow id of an event's delivery workflow; starting it twice is what makes ingest idempotent. */
-export function eventWorkflowId(eventId: string): string {
-  return `event/${eventId}`;
-}

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DeliveryTarget } from '../domain/delivery.js';
-import { eventWorkflowId, type WebhookEvent } from '../domain/event.js';
+import { type WebhookEvent } from '../domain/event.js';
+import { eventWorkflowId } from '../domain/workflow-ids.js';
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
 import { deliverEvent } from '../workflows/index.js';
 import { deliveryStartOptions, FINGERPRINT_MEMO } from '../workflows/start-options.js';

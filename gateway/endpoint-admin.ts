@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { EndpointOperationError } from '../errors.js';
-import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
+import { type Endpoint } from '../domain/endpoint.js';
+import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import {
   DEFAULT_ENDPOINT_SETTINGS,
   type EndpointAction,

@@ -1,5 +1,6 @@
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
-import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
+import { type Endpoint } from '../domain/endpoint.js';
+import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import { ENDPOINT_STATE_MEMO, type EndpointSettings, type EndpointSource, type PublishedEndpointState } from '../domain/endpoint-state.js';
 import { displayHost } from '../domain/url.js';
 import type { webhookEndpoint } from '../workflows/index.js';

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { endpointWorkflowId } from '../domain/endpoint.js';
+import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import type { HealthReport } from '../domain/endpoint-state.js';
 import { healthSignal } from '../workflows/index.js';
 

@@ -1,5 +1,6 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { endpointWorkflowId, type Endpoint } from '../domain/endpoint.js';
+import { type Endpoint } from '../domain/endpoint.js';
+import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings, type EndpointState } from '../domain/endpoint-state.js';
 import { configureUpdate, disableSignal, enableSignal, stateQuery, webhookEndpoint } from '../workflows/index.js';
 import { endpointEntityStart, listEndpointEntities } from './endpoint-entities.js';

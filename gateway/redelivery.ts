@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { DeliveryTarget } from '../domain/delivery.js';
-import { eventWorkflowId, type WebhookEvent } from '../domain/event.js';
+import { type WebhookEvent } from '../domain/event.js';
+import { eventWorkflowId } from '../domain/workflow-ids.js';
 import { toDeliveryTarget, toRoutedTarget, type DeliveryDefaults } from '../domain/target.js';
 import type { EndpointRegistry } from './endpoint-registry.js';
 import { createEventLoader } from './event-loader.js';

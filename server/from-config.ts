@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { eventWorkflowId } from '../domain/event.js';
+import { eventWorkflowId } from '../domain/workflow-ids.js';
 import { deliveriesQuery, type deliverEvent } from '../workflows/index.js';
 import { createDeliveryHistory } from '../gateway/delivery-history.js';
 import { createEndpointAdmin } from '../gateway/endpoint-admin.js';

@@ -9,24 +9,22 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities/index.js';
-import { classifyAttempt } from '../domain/classify.js';
+import { GONE_REASON, judgeAttempt, outcomeLabel, type NextStep } from '../domain/attempt-outcome.js';
 import {
   summarizeStatus,
   type AttemptRecord,
   type AttemptResult,
-  type AttemptVerdict,
   type DeliveryReport,
   type DeliveryStatus,
   type DeliveryTarget,
 } from '../domain/delivery.js';
 import { formatDurationMs } from '../domain/duration.js';
-import { endpointWorkflowId } from '../domain/endpoint.js';
 import type { Release } from '../domain/endpoint-state.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { partitionTargets, type PartLimits } from '../domain/fanout.js';
-import { nextRetryDelayMs, parseRetryAfterMs } from '../domain/retry.js';
+import { createLimiter, type Limiter } from '../domain/limiter.js';
 import { displayHost } from '../domain/url.js';
-import { createLimiter } from '../domain/limiter.js';
+import { endpointWorkflowId, partWorkflowId } from '../domain/workflow-ids.js';
 import { autoDisableSignal, deliveriesQuery, holdSignal, releaseSignal } from './messages.js';
 import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from './search-attributes.js';
 
@@ -49,7 +47,6 @@ export interface DeliverEventInput {
 }
 
 const DEFAULT_MAX_CONCURRENT_DELIVERIES = 100;
-const GONE_REASON = 'the endpoint answered 410 Gone';
 // Covers the HTTP request's own timeout plus the time to build, sign and record it.
 const ACTIVITY_OVERHEAD_MS = 5_000;
 
@@ -69,12 +66,6 @@ interface MutablePart {
   statusCounts?: Partial<Record<DeliveryStatus, number>>;
 }
 
-function countStatuses(statuses: readonly DeliveryStatus[]): Partial<Record<DeliveryStatus, number>> {
-  const counts: Partial<Record<DeliveryStatus, number>> = {};
-  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
-  return counts;
-}
-
 interface MutableDelivery {
   readonly endpointId: string;
   status: DeliveryStatus;
@@ -92,13 +83,13 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
   return parts.length > 1 ? deliverInParts(input, parts) : deliverToTargets(input);
 }
 
-/** Publishes the overall status as a search attribute, only when it changes: one history event per flip. */
-function createStatusPublisher(currentStatus: () => DeliveryStatus): () => void {
-  let published: DeliveryStatus | undefined;
+/** Shows the overall status as a search attribute, written only when it changes: one history event per change. */
+function createStatusAttribute(currentStatus: () => DeliveryStatus): () => void {
+  let shown: DeliveryStatus | undefined;
   return () => {
     const status = currentStatus();
-    if (status === published) return;
-    published = status;
+    if (status === shown) return;
+    shown = status;
     upsertSearchAttributes([{ key: deliveryStatusKey, value: status }]);
   };
 }
@@ -107,7 +98,7 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
   const { event } = input;
   const { workflowId } = workflowInfo();
   const states: MutablePart[] = parts.map((part, index) => ({
-    workflowId: `${workflowId}/part-${index + 1}`,
+    workflowId: partWorkflowId(workflowId, index),
     endpoints: part.length,
     status: 'pending',
   }));
@@ -119,7 +110,7 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
     deliveries: [],
     parts: states.map((part) => ({ ...part })),
   });
-  const publishStatus = createStatusPublisher(status);
+  const updateStatusAttribute = createStatusAttribute(status);
   setHandler(deliveriesQuery, report);
 
   // Parts start one after another, not all in one go: each part's first task schedules up to 100 activities, and
@@ -145,17 +136,27 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
       ],
     });
     state.status = 'delivering';
-    publishStatus();
+    updateStatusAttribute();
     finished.push(
       child.result().then((result) => {
         state.status = result.status;
         state.statusCounts = countStatuses(result.deliveries.map((delivery) => delivery.status));
-        publishStatus();
+        updateStatusAttribute();
       }),
     );
   }
   await Promise.all(finished);
   return report();
+}
+
+/** What every endpoint's delivery of one event shares. */
+interface DeliveryRun {
+  readonly event: WebhookEvent;
+  /** Admits one HTTP attempt at a time per slot: `maxConcurrentDeliveries`. */
+  readonly limit: Limiter;
+  /** The releases endpoint entities have sent, by endpoint id, until a held delivery takes its own. */
+  readonly releases: Map<string, Release>;
+  readonly updateStatusAttribute: () => void;
 }
 
 async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryReport> {
@@ -170,100 +171,19 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     status: status(),
     deliveries: deliveries.map((delivery) => ({ ...delivery, attempts: [...delivery.attempts] })),
   });
-  const publishStatus = createStatusPublisher(status);
-
-  setHandler(deliveriesQuery, report);
-  const releases = new Map<string, Release>();
-  setHandler(releaseSignal, (release) => void releases.set(release.endpointId, release));
-  publishStatus();
-  const limit = createLimiter(input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES);
-
-  const deliverToEndpoint = async (index: number): Promise<void> => {
-    const target = targets[index] as DeliveryTarget;
-    const delivery = deliveries[index] as MutableDelivery;
-    const host = displayHost(target.url);
-    if (target.skipReason !== undefined) {
-      delivery.status = 'cancelled';
-      delivery.reason = target.skipReason;
-      return;
-    }
-    let firstAttemptAt: number | undefined;
-    // The newest status word this delivery has had from the entity; the activity trusts its cache only if not older.
-    let knownStatusVersion = target.statusVersion ?? 0;
-    const hold = async (reason: string | undefined): Promise<Release> => {
-      delivery.status = 'held';
-      delivery.reason = `held: endpoint paused (${reason ?? 'no reason given'})`;
-      publishStatus();
-      const release = await holdUntilReleased(target.endpointId, releases);
-      knownStatusVersion = Math.max(knownStatusVersion, release.statusVersion);
-      delete delivery.reason;
-      if (release.cancelledReason === undefined) delivery.status = 'pending';
-      else {
-        delivery.status = 'cancelled';
-        delivery.reason = release.cancelledReason;
-      }
-      publishStatus();
-      return release;
-    };
-    // Paused when the event was routed: hold before the first attempt, without asking the worker.
-    if (target.holdReason !== undefined && (await hold(target.holdReason)).cancelledReason !== undefined) return;
-    for (let attempt = 1; ; attempt++) {
-      // The status turns to `delivering` only once a slot is free: until then the endpoint is waiting, not sending.
-      const result = await limit(() => {
-        firstAttemptAt ??= Date.now();
-        delivery.status = 'delivering';
-        delete delivery.nextAttemptAt;
-        publishStatus();
-        return deliverAttempt.executeWithOptions(
-          { startToCloseTimeout: target.timeoutMs + ACTIVITY_OVERHEAD_MS, summary: `POST ${host} · attempt ${attempt}` },
-          [{ eventId: event.id, target, attempt, knownStatusVersion }],
-        );
-      });
-      if (result.endpointStatus === 'paused') {
-        // Nothing was sent, so this was no attempt: the same number goes again once the endpoint is released.
-        attempt--;
-        const release = await hold(result.endpointStatusReason);
-        if (release.cancelledReason !== undefined) break;
-        continue;
-      }
-      if (result.endpointStatus === 'disabled') {
-        delivery.status = 'cancelled';
-        delivery.reason = `endpoint disabled (${result.endpointStatusReason ?? 'no reason given'})`;
-        break;
-      }
-      const verdict = classifyAttempt(result, target.retryOnStatus);
-      delivery.attempts.push({ ...result, attempt, verdict });
-      if (verdict === 'delivered') {
-        delivery.status = 'succeeded';
-        break;
-      }
-      const delayMs =
-        verdict === 'retryable'
-          ? nextRetryDelayMs(target.retry, {
-              attempt,
-              elapsedMs: Date.now() - (firstAttemptAt ?? Date.now()),
-              random: Math.random(),
-              ...retryAfter(result),
-            })
-          : undefined;
-      if (delayMs === undefined) {
-        delivery.status = 'failed';
-        delivery.reason = failureReason(verdict, result);
-        if (verdict === 'gone') await disableGoneEndpoint(target.endpointId);
-        break;
-      }
-      delivery.status = 'retrying';
-      delivery.nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
-      publishStatus();
-      await sleep(delayMs, { summary: `retry ${target.endpointId} in ${formatDurationMs(delayMs)} · ${outcomeLabel(result)}` });
-      delivery.status = 'pending';
-      delete delivery.nextAttemptAt;
-    }
-    publishStatus();
+  const run: DeliveryRun = {
+    event,
+    limit: createLimiter(input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES),
+    releases: new Map(),
+    updateStatusAttribute: createStatusAttribute(status),
   };
 
-  await Promise.all(targets.map((_, index) => deliverToEndpoint(index)));
-  publishStatus();
+  setHandler(deliveriesQuery, report);
+  setHandler(releaseSignal, (release) => void run.releases.set(release.endpointId, release));
+  run.updateStatusAttribute();
+
+  await Promise.all(targets.map((target, index) => deliverToEndpoint(run, target, deliveries[index] as MutableDelivery)));
+  run.updateStatusAttribute();
   const final = report();
   return input.resultWithAttempts === false
     ? { ...final, deliveries: final.deliveries.map((delivery) => ({ ...delivery, attempts: [] })) }
@@ -271,10 +191,127 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
 }
 
 /**
+ * One endpoint's delivery: held while its endpoint is paused, then attempts until one succeeds, the policy gives up,
+ * or the endpoint is disabled.
+ */
+async function deliverToEndpoint(run: DeliveryRun, target: DeliveryTarget, delivery: MutableDelivery): Promise<void> {
+  if (target.skipReason !== undefined) {
+    delivery.status = 'cancelled';
+    delivery.reason = target.skipReason;
+    return;
+  }
+  const endpoint = new EndpointDelivery(run, target, delivery);
+  // Paused when the event was routed: held before the first attempt, without asking the worker.
+  if (target.holdReason !== undefined && !(await endpoint.holdUntilReleased(target.holdReason))) return;
+  for (let attempt = 1; ; attempt++) {
+    const result = await endpoint.attempt(attempt);
+    if (result.endpointStatus === 'paused') {
+      // Nothing was sent, so this was no attempt: the same number goes again once the endpoint is released.
+      attempt--;
+      if (!(await endpoint.holdUntilReleased(result.endpointStatusReason))) break;
+      continue;
+    }
+    if (result.endpointStatus === 'disabled') {
+      endpoint.cancel(`endpoint disabled (${result.endpointStatusReason ?? 'no reason given'})`);
+      break;
+    }
+    const next = endpoint.record(result, attempt);
+    if (next.kind === 'succeeded') break;
+    if (next.kind === 'failed') {
+      if (next.gone) await disableGoneEndpoint(target.endpointId);
+      break;
+    }
+    await endpoint.waitToRetry(next.delayMs, result);
+  }
+  run.updateStatusAttribute();
+}
+
+/** The steps of one endpoint's delivery, each keeping its record (status, attempts, reason) up to date. */
+class EndpointDelivery {
+  private firstAttemptAt: number | undefined;
+  // The newest status word this delivery has had from the entity; the activity trusts its cache only if not older.
+  private knownStatusVersion: number;
+  private readonly host: string;
+
+  constructor(
+    private readonly run: DeliveryRun,
+    private readonly target: DeliveryTarget,
+    private readonly delivery: MutableDelivery,
+  ) {
+    this.knownStatusVersion = target.statusVersion ?? 0;
+    this.host = displayHost(target.url);
+  }
+
+  /** Waits for the endpoint's entity to release the delivery; false when it was cancelled instead (disabled). */
+  async holdUntilReleased(reason: string | undefined): Promise<boolean> {
+    const { delivery } = this;
+    delivery.status = 'held';
+    delivery.reason = `held: endpoint paused (${reason ?? 'no reason given'})`;
+    this.run.updateStatusAttribute();
+    const release = await waitForRelease(this.target.endpointId, this.run.releases);
+    this.knownStatusVersion = Math.max(this.knownStatusVersion, release.statusVersion);
+    delete delivery.reason;
+    if (release.cancelledReason === undefined) delivery.status = 'pending';
+    else {
+      delivery.status = 'cancelled';
+      delivery.reason = release.cancelledReason;
+    }
+    this.run.updateStatusAttribute();
+    return release.cancelledReason === undefined;
+  }
+
+  /** One HTTP attempt, once a slot is free: until then the endpoint is waiting, not sending. */
+  attempt(attempt: number): Promise<AttemptResult> {
+    return this.run.limit(() => {
+      this.firstAttemptAt ??= Date.now();
+      this.delivery.status = 'delivering';
+      delete this.delivery.nextAttemptAt;
+      this.run.updateStatusAttribute();
+      return deliverAttempt.executeWithOptions(
+        { startToCloseTimeout: this.target.timeoutMs + ACTIVITY_OVERHEAD_MS, summary: `POST ${this.host} · attempt ${attempt}` },
+        [{ eventId: this.run.event.id, target: this.target, attempt, knownStatusVersion: this.knownStatusVersion }],
+      );
+    });
+  }
+
+  /** Records an attempt that was made, and what follows from it. */
+  record(result: AttemptResult, attempt: number): NextStep {
+    const { verdict, next } = judgeAttempt(this.target, result, {
+      attempt,
+      elapsedMs: Date.now() - (this.firstAttemptAt ?? Date.now()),
+      random: Math.random,
+    });
+    this.delivery.attempts.push({ ...result, attempt, verdict });
+    if (next.kind === 'succeeded') this.delivery.status = 'succeeded';
+    if (next.kind === 'failed') {
+      this.delivery.status = 'failed';
+      this.delivery.reason = next.reason;
+    }
+    return next;
+  }
+
+  /** The durable timer before the next attempt, summarised for the Web UI. */
+  async waitToRetry(delayMs: number, last: AttemptResult): Promise<void> {
+    const { delivery } = this;
+    delivery.status = 'retrying';
+    delivery.nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
+    this.run.updateStatusAttribute();
+    await sleep(delayMs, { summary: `retry ${this.target.endpointId} in ${formatDurationMs(delayMs)} · ${outcomeLabel(last)}` });
+    delivery.status = 'pending';
+    delete delivery.nextAttemptAt;
+  }
+
+  cancel(reason: string): void {
+    this.delivery.status = 'cancelled';
+    this.delivery.reason = reason;
+  }
+}
+
+/**
  * Registers with the endpoint's entity and waits for its word. Only deliveries that met a paused endpoint do this:
  * deliveries to active endpoints exchange no signal with any entity.
  */
-async function holdUntilReleased(endpointId: string, releases: Map<string, Release>): Promise<Release> {
+async function waitForRelease(endpointId: string, releases: Map<string, Release>): Promise<Release> {
   releases.delete(endpointId);
   try {
     await getExternalWorkflowHandle(endpointWorkflowId(endpointId)).signal(holdSignal, workflowInfo().workflowId);
@@ -297,23 +334,8 @@ async function disableGoneEndpoint(endpointId: string): Promise<void> {
   }
 }
 
-function retryAfter(result: AttemptResult): { retryAfterMs?: number } {
-  // Measured from the end of the attempt, a time that replays identically.
-  const retryAfterMs = parseRetryAfterMs(result.responseHeaders?.['retry-after'], Date.parse(result.startedAt) + result.durationMs);
-  return retryAfterMs === undefined ? {} : { retryAfterMs };
-}
-
-function outcomeLabel(result: AttemptResult): string {
-  return result.statusCode === undefined ? (result.errorClass ?? 'error') : String(result.statusCode);
-}
-
-function failureReason(verdict: AttemptVerdict, result: AttemptResult): string {
-  switch (verdict) {
-    case 'gone':
-      return GONE_REASON;
-    case 'rejected':
-      return `not retried: ${outcomeLabel(result)}`;
-    default:
-      return `retries used up; last: ${outcomeLabel(result)}`;
-  }
+function countStatuses(statuses: readonly DeliveryStatus[]): Partial<Record<DeliveryStatus, number>> {
+  const counts: Partial<Record<DeliveryStatus, number>> = {};
+  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
 }

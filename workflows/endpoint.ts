@@ -10,19 +10,26 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { EndpointSchema, toEndpointInput, type Endpoint } from '../domain/endpoint.js';
 import type { OperationalActivities } from '../activities/index.js';
+import type { Endpoint } from '../domain/endpoint.js';
 import {
-  applyHealthReport,
   DEFAULT_ENDPOINT_SETTINGS,
-  DISABLED_BY_DEFINITION,
-  EMPTY_HEALTH,
   ENDPOINT_STATE_MEMO,
   type EndpointSettings,
   type EndpointSource,
   type EndpointState,
   type EndpointStatus,
+  type Release,
 } from '../domain/endpoint-state.js';
+import {
+  definitionProblem,
+  newEndpointState,
+  publishedState,
+  takeReleaseBatch,
+  transitionEndpoint,
+  withoutOldestNotice,
+  type EndpointMessage,
+} from '../domain/endpoint-transitions.js';
 import {
   autoDisableSignal,
   configureUpdate,
@@ -56,121 +63,40 @@ const DEFAULT_HISTORY_LIMIT = 10_000;
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
  * plain signals (`temporal workflow signal --workflow-id endpoint/<id> --name pause`); it keeps its history small by
- * continuing as new with its state.
+ * continuing as new with its state. Its rules are `transitionEndpoint`'s; this function only applies them.
  */
 export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<void> {
-  let state: EndpointState = input.state ?? {
-    endpoint: input.endpoint,
-    source: input.source,
-    status: input.endpoint.enabled ? 'active' : 'disabled',
-    ...(input.endpoint.enabled ? {} : { statusReason: DISABLED_BY_DEFINITION }),
-    statusChangedAt: new Date().toISOString(),
-    statusVersion: 1,
-    revision: 1,
-    heldDeliveries: [],
-    settings: input.settings ?? DEFAULT_ENDPOINT_SETTINGS,
-    health: EMPTY_HEALTH,
-    pendingNotices: [],
-  };
-  let publishedStatus: EndpointStatus | undefined;
-  let publishedMemo: string | undefined;
-  // The status goes to a search attribute (for queries) and the whole state to the memo: API processes list the
-  // entities of their task queue every moment and route by what the memos say, without asking each entity.
-  const publish = (): void => {
-    if (state.status !== publishedStatus) {
-      publishedStatus = state.status;
-      upsertSearchAttributes([{ key: endpointStatusKey, value: state.status }]);
-    }
-    // Held deliveries and pending notices stay out of the memo: there may be thousands, and routing needs neither.
-    const { heldDeliveries: _held, pendingNotices: _notices, ...published } = state;
-    const memo = JSON.stringify(published);
-    if (memo !== publishedMemo) {
-      publishedMemo = memo;
-      upsertMemo({ [ENDPOINT_STATE_MEMO]: published });
-    }
-  };
-  const setStatus = (status: EndpointStatus, reason?: string): void => {
-    if (state.status === status && state.statusReason === reason) return;
-    const { statusReason: _replaced, ...rest } = state;
-    state = {
-      ...rest,
-      status,
-      ...(reason ? { statusReason: reason } : {}),
-      statusChangedAt: new Date().toISOString(),
-      statusVersion: state.statusVersion + 1,
-    };
-    publish();
+  let state: EndpointState =
+    input.state ?? newEndpointState(input.endpoint, input.source, input.settings ?? DEFAULT_ENDPOINT_SETTINGS, new Date());
+  let retired = false;
+  const updateVisibility = createVisibilityUpdater();
+  const apply = (message: EndpointMessage): EndpointState => {
+    state = transitionEndpoint(state, message, new Date());
+    updateVisibility(state);
+    return state;
   };
 
-  // A paused endpoint that is disabled stays disabled when resumed: resume only lifts a pause.
-  setHandler(pauseSignal, (reason) => {
-    if (state.status === 'active') setStatus('paused', reason ?? 'paused by an operator');
-  });
-  setHandler(resumeSignal, () => {
-    if (state.status === 'paused') setStatus('active');
-  });
-  setHandler(disableSignal, (reason) => setStatus('disabled', reason ?? 'disabled by an operator'));
-  // Disabled for what the endpoint did rather than by an operator: announced to subscribers of endpoint.disabled.
-  const autoDisable = (reason: string): void => {
-    if (state.status === 'disabled') return;
-    setStatus('disabled', reason);
-    const notice = {
-      id: `op_endpoint_disabled_${state.endpoint.id}_${state.statusVersion}`,
-      type: 'endpoint.disabled' as const,
-      timestamp: state.statusChangedAt,
-      data: { endpoint_id: state.endpoint.id, reason },
-    };
-    state = { ...state, pendingNotices: [...state.pendingNotices, notice] };
-  };
-  setHandler(autoDisableSignal, autoDisable);
-  setHandler(healthSignal, (report) => {
-    state = { ...state, health: applyHealthReport(state.health, report) };
-    const { failingSince } = state.health;
-    if (failingSince && Date.now() - Date.parse(failingSince) >= state.settings.autoDisableAfterMs) {
-      autoDisable(`failing since ${failingSince} with no success in between`);
-    }
-    publish();
-  });
-  setHandler(enableSignal, () => {
-    if (state.status === 'disabled') setStatus('active');
-  });
-  setHandler(
-    configureUpdate,
-    ({ definition, settings }) => {
-      if (settings) state = { ...state, settings };
-      if (JSON.stringify(definition) !== JSON.stringify(state.endpoint)) {
-        state = { ...state, endpoint: definition, revision: state.revision + 1 };
-      }
-      // The definition's `enabled` flag is a disable of its own: it neither overrides nor lifts an operator's.
-      if (!definition.enabled && state.status !== 'disabled') setStatus('disabled', DISABLED_BY_DEFINITION);
-      if (definition.enabled && state.status === 'disabled' && state.statusReason === DISABLED_BY_DEFINITION) setStatus('active');
-      publish();
-      return state;
+  // Registered in this order since the first release: signals that arrived before the first task run as each
+  // handler is set, and the commands they cause must come in the order stored histories have them.
+  setHandler(pauseSignal, (reason) => void apply({ type: 'pause', ...(reason === undefined ? {} : { reason }) }));
+  setHandler(resumeSignal, () => void apply({ type: 'resume' }));
+  setHandler(disableSignal, (reason) => void apply({ type: 'disable', ...(reason === undefined ? {} : { reason }) }));
+  setHandler(autoDisableSignal, (reason) => void apply({ type: 'autoDisable', reason }));
+  setHandler(healthSignal, (report) => void apply({ type: 'health', report }));
+  setHandler(enableSignal, () => void apply({ type: 'enable' }));
+  setHandler(configureUpdate, ({ definition, settings }) => apply({ type: 'configure', definition, ...(settings ? { settings } : {}) }), {
+    validator: ({ definition }: ConfigureRequest) => {
+      const problem = definitionProblem(state, definition);
+      if (problem) throw new Error(problem);
     },
-    {
-      validator: ({ definition }: ConfigureRequest) => {
-        // Definitions travel parsed (durations in ms); checking them means parsing their written form again.
-        const parsed = EndpointSchema.safeParse(toEndpointInput(definition));
-        if (!parsed.success)
-          throw new Error(
-            `invalid endpoint: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
-          );
-        if (parsed.data.id !== state.endpoint.id) throw new Error(`this entity is endpoint ${state.endpoint.id}, not ${parsed.data.id}`);
-      },
-    },
-  );
-  let retired = false;
+  });
   setHandler(retireUpdate, () => {
     retired = true;
-    setStatus('disabled', 'deleted');
-    return state;
+    return apply({ type: 'retire' });
   });
-  setHandler(holdSignal, (deliveryWorkflowId) => {
-    if (!state.heldDeliveries.includes(deliveryWorkflowId))
-      state = { ...state, heldDeliveries: [...state.heldDeliveries, deliveryWorkflowId] };
-  });
+  setHandler(holdSignal, (deliveryWorkflowId) => void apply({ type: 'hold', deliveryWorkflowId }));
   setHandler(stateQuery, () => state);
-  publish();
+  updateVisibility(state);
 
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
@@ -186,32 +112,48 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     );
     const [notice] = state.pendingNotices;
     if (notice) {
-      // The event id is fixed by the notice, so a retried activity or a replayed run never announces twice.
       await publishOperationalEvent(notice);
-      state = { ...state, pendingNotices: state.pendingNotices.slice(1) };
+      state = withoutOldestNotice(state);
       continue;
     }
-    if (state.status === 'paused' || state.heldDeliveries.length === 0) break;
-    const batch = state.heldDeliveries.slice(0, state.settings.releasePerSecond);
-    state = { ...state, heldDeliveries: state.heldDeliveries.slice(batch.length) };
-    const release = {
-      endpointId: state.endpoint.id,
-      statusVersion: state.statusVersion,
-      ...(state.status === 'disabled' ? { cancelledReason: `endpoint disabled (${state.statusReason ?? 'no reason given'})` } : {}),
-    };
-    await Promise.all(
-      batch.map(async (workflowId) => {
-        try {
-          await getExternalWorkflowHandle(workflowId).signal(releaseSignal, release);
-        } catch {
-          // The delivery has ended meanwhile (terminated, or its retention passed): nothing is waiting any more.
-        }
-      }),
-    );
+    const released = takeReleaseBatch(state);
+    if (!released) break;
+    state = released.state;
+    await Promise.all(released.batch.map((workflowId) => sendRelease(workflowId, released.release)));
     if (state.heldDeliveries.length > 0) await sleep(1_000);
   }
   // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON.
   await condition(allHandlersFinished);
   if (retired) return;
   await continueAsNew<typeof webhookEndpoint>({ ...input, state });
+}
+
+/**
+ * Shows the entity in visibility: its status as a search attribute (for queries), its published state as the memo
+ * (API processes list the entities of their task queue and route by the memos, without asking each entity). Each is
+ * written only when it changed, and the attribute before the memo, as stored histories have them.
+ */
+function createVisibilityUpdater(): (state: EndpointState) => void {
+  let shownStatus: EndpointStatus | undefined;
+  let shownMemo: string | undefined;
+  return (state) => {
+    if (state.status !== shownStatus) {
+      shownStatus = state.status;
+      upsertSearchAttributes([{ key: endpointStatusKey, value: state.status }]);
+    }
+    const published = publishedState(state);
+    const memo = JSON.stringify(published);
+    if (memo !== shownMemo) {
+      shownMemo = memo;
+      upsertMemo({ [ENDPOINT_STATE_MEMO]: published });
+    }
+  };
+}
+
+async function sendRelease(deliveryWorkflowId: string, release: Release): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(deliveryWorkflowId).signal(releaseSignal, release);
+  } catch {
+    // The delivery has ended meanwhile (terminated, or its retention passed): nothing is waiting any more.
+  }
 }

@@ -9,7 +9,8 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { SendActivities } from '../activities/index.js';
 import type { DeliveryReport } from '../domain/delivery.js';
-import { eventWorkflowId, IncomingEventSchema, type IncomingEvent, type WebhookEvent } from '../domain/event.js';
+import { IncomingEventSchema, type IncomingEvent, type WebhookEvent } from '../domain/event.js';
+import { eventWorkflowId } from '../domain/workflow-ids.js';
 import { deliverEvent } from './deliver-event.js';
 import { deliveryStartOptions, FINGERPRINT_MEMO } from './start-options.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigSchema } from '../../config/schema.js';
-import { eventWorkflowId } from '../../domain/event.js';
+import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { webhookDataConverter } from '../../temporal/data-converter.js';
 import { createTemporalPublisher } from '../../gateway/delivery-starter.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';

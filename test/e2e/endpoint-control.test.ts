@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { DeliveryReport } from '../../domain/delivery.js';
-import { endpointWorkflowId } from '../../domain/endpoint.js';
+import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { endpointSettingsFrom } from '../../config/schema.js';
 import { reconcileEndpoints } from '../../gateway/reconcile.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { DeliveryReport } from '../../domain/delivery.js';
-import { endpointWorkflowId } from '../../domain/endpoint.js';
+import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { reconcileEndpoints } from '../../gateway/reconcile.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import {

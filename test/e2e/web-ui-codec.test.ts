@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { ConfigSchema } from '../../config/schema.js';
-import { eventWorkflowId } from '../../domain/event.js';
+import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { dataConverterFrom } from '../../temporal/data-converter.js';
 import { startDevServer, type DevServer } from '../../host/dev-server.js';
 import { findFreePort } from '../support/ports.js';

@@ -5,8 +5,9 @@ import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstEx
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ConfigSchema } from '../../config/schema.js';
-import { EndpointSchema, endpointWorkflowId, type Endpoint } from '../../domain/endpoint.js';
-import { eventWorkflowId } from '../../domain/event.js';
+import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
+import { endpointWorkflowId } from '../../domain/workflow-ids.js';
+import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { defineConfig, WebhooksPlugin } from '../../index.js';
 import { webhookDataConverter } from '../../temporal/data-converter.js';
 import { startDevServer } from '../../host/dev-server.js';

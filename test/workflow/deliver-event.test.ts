@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { DeliveryReport } from '../../domain/delivery.js';
-import { eventWorkflowId } from '../../domain/event.js';
+import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent, deliveriesQuery, type DeliverEventInput } from '../../workflows/index.js';
 import { deliveryStatusKey } from '../../workflows/search-attributes.js';

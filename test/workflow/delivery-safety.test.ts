@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { eventWorkflowId } from '../../domain/event.js';
+import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent, type DeliverEventInput } from '../../workflows/index.js';
 import { anEvent, aTarget } from '../support/builders.js';

@@ -1,6 +1,7 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EndpointSchema, endpointWorkflowId, type Endpoint } from '../../domain/endpoint.js';
+import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
+import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { reconcileEndpoints, REMOVED_FROM_CONFIG } from '../../gateway/reconcile.js';
 import {
   configureUpdate,

@@ -1,0 +1,164 @@
+import { EndpointSchema, toEndpointInput, type Endpoint } from './endpoint.js';
+import {
+  applyHealthReport,
+  DISABLED_BY_DEFINITION,
+  EMPTY_HEALTH,
+  type EndpointSettings,
+  type EndpointSource,
+  type EndpointState,
+  type EndpointStatus,
+  type HealthReport,
+  type OperationalNotice,
+  type PublishedEndpointState,
+  type Release,
+} from './endpoint-state.js';
+
+// The endpoint entity's rules, as pure functions of its state: the workflow only receives messages, applies these,
+// and does what they decide (signal a held delivery, send a notice). Every time is given, never read, so that the
+// same messages give the same state in a workflow, in its replay, and in a table test.
+
+/** Something that happens to an endpoint: an operator's signal, a worker's report, a delivery asking to wait. */
+export type EndpointMessage =
+  | { readonly type: 'pause'; readonly reason?: string }
+  | { readonly type: 'resume' }
+  | { readonly type: 'disable'; readonly reason?: string }
+  | { readonly type: 'enable' }
+  /** Disabled for what the endpoint did (410 Gone), rather than by an operator: subscribers are told. */
+  | { readonly type: 'autoDisable'; readonly reason: string }
+  | { readonly type: 'health'; readonly report: HealthReport }
+  | { readonly type: 'configure'; readonly definition: Endpoint; readonly settings?: EndpointSettings }
+  /** An endpoint managed through the API is deleted: disabled for good, its entity then ends. */
+  | { readonly type: 'retire' }
+  | { readonly type: 'hold'; readonly deliveryWorkflowId: string };
+
+/** The reason a deleted endpoint's entity ends with. */
+export const RETIRED_REASON = 'deleted';
+
+/** A new endpoint's state: active, unless its definition says `enabled: false`. */
+export function newEndpointState(endpoint: Endpoint, source: EndpointSource, settings: EndpointSettings, now: Date): EndpointState {
+  return {
+    endpoint,
+    source,
+    status: endpoint.enabled ? 'active' : 'disabled',
+    ...(endpoint.enabled ? {} : { statusReason: DISABLED_BY_DEFINITION }),
+    statusChangedAt: now.toISOString(),
+    statusVersion: 1,
+    revision: 1,
+    heldDeliveries: [],
+    settings,
+    health: EMPTY_HEALTH,
+    pendingNotices: [],
+  };
+}
+
+/** The state after `message`, received at `now`. */
+export function transitionEndpoint(state: EndpointState, message: EndpointMessage, now: Date): EndpointState {
+  switch (message.type) {
+    // A paused endpoint that is disabled stays disabled when resumed: resume only lifts a pause.
+    case 'pause':
+      return state.status === 'active' ? withStatus(state, 'paused', message.reason ?? 'paused by an operator', now) : state;
+    case 'resume':
+      return state.status === 'paused' ? withStatus(state, 'active', undefined, now) : state;
+    case 'disable':
+      return withStatus(state, 'disabled', message.reason ?? 'disabled by an operator', now);
+    case 'enable':
+      return state.status === 'disabled' ? withStatus(state, 'active', undefined, now) : state;
+    case 'autoDisable':
+      return autoDisable(state, message.reason, now);
+    case 'health':
+      return applyHealth(state, message.report, now);
+    case 'configure':
+      return configure(state, message.definition, message.settings, now);
+    case 'retire':
+      return withStatus(state, 'disabled', RETIRED_REASON, now);
+    case 'hold':
+      return state.heldDeliveries.includes(message.deliveryWorkflowId)
+        ? state
+        : { ...state, heldDeliveries: [...state.heldDeliveries, message.deliveryWorkflowId] };
+  }
+}
+
+/**
+ * Why a new definition may not be applied to this entity, or `undefined` when it may. Definitions travel parsed
+ * (durations in ms); checking one means parsing its written form again.
+ */
+export function definitionProblem(state: EndpointState, definition: Endpoint): string | undefined {
+  const parsed = EndpointSchema.safeParse(toEndpointInput(definition));
+  if (!parsed.success) {
+    return `invalid endpoint: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
+  }
+  return parsed.data.id === state.endpoint.id ? undefined : `this entity is endpoint ${state.endpoint.id}, not ${parsed.data.id}`;
+}
+
+/** The next batch of held deliveries to tell, and what to tell them; `undefined` while paused or with none held. */
+export function takeReleaseBatch(state: EndpointState): { state: EndpointState; batch: readonly string[]; release: Release } | undefined {
+  if (state.status === 'paused' || state.heldDeliveries.length === 0) return undefined;
+  const batch = state.heldDeliveries.slice(0, state.settings.releasePerSecond);
+  return {
+    state: { ...state, heldDeliveries: state.heldDeliveries.slice(batch.length) },
+    batch,
+    release: {
+      endpointId: state.endpoint.id,
+      statusVersion: state.statusVersion,
+      ...(state.status === 'disabled' ? { cancelledReason: `endpoint disabled (${state.statusReason ?? 'no reason given'})` } : {}),
+    },
+  };
+}
+
+/** The state once the oldest pending operational event has been handed to delivery. */
+export function withoutOldestNotice(state: EndpointState): EndpointState {
+  return { ...state, pendingNotices: state.pendingNotices.slice(1) };
+}
+
+/**
+ * The state as the entity shows it in its memo, for listing and routing: held deliveries and pending notices stay
+ * out, since there may be thousands and routing needs neither.
+ */
+export function publishedState(state: EndpointState): PublishedEndpointState {
+  const { heldDeliveries: _held, pendingNotices: _notices, ...published } = state;
+  return published;
+}
+
+function withStatus(state: EndpointState, status: EndpointStatus, reason: string | undefined, now: Date): EndpointState {
+  if (state.status === status && state.statusReason === reason) return state;
+  const { statusReason: _replaced, ...rest } = state;
+  return {
+    ...rest,
+    status,
+    ...(reason ? { statusReason: reason } : {}),
+    statusChangedAt: now.toISOString(),
+    statusVersion: state.statusVersion + 1,
+  };
+}
+
+function autoDisable(state: EndpointState, reason: string, now: Date): EndpointState {
+  if (state.status === 'disabled') return state;
+  const disabled = withStatus(state, 'disabled', reason, now);
+  // The id is fixed by the status version, so a retried activity or a replayed run never announces twice.
+  const notice: OperationalNotice = {
+    id: `op_endpoint_disabled_${disabled.endpoint.id}_${disabled.statusVersion}`,
+    type: 'endpoint.disabled',
+    timestamp: disabled.statusChangedAt,
+    data: { endpoint_id: disabled.endpoint.id, reason },
+  };
+  return { ...disabled, pendingNotices: [...disabled.pendingNotices, notice] };
+}
+
+function applyHealth(state: EndpointState, report: HealthReport, now: Date): EndpointState {
+  const reported = { ...state, health: applyHealthReport(state.health, report) };
+  const { failingSince } = reported.health;
+  return failingSince && now.getTime() - Date.parse(failingSince) >= reported.settings.autoDisableAfterMs
+    ? autoDisable(reported, `failing since ${failingSince} with no success in between`, now)
+    : reported;
+}
+
+function configure(state: EndpointState, definition: Endpoint, settings: EndpointSettings | undefined, now: Date): EndpointState {
+  let next = settings ? { ...state, settings } : state;
+  if (JSON.stringify(definition) !== JSON.stringify(next.endpoint)) next = { ...next, endpoint: definition, revision: next.revision + 1 };
+  // The definition's `enabled` flag is a disable of its own: it neither overrides nor lifts an operator's.
+  if (!definition.enabled && next.status !== 'disabled') return withStatus(next, 'disabled', DISABLED_BY_DEFINITION, now);
+  if (definition.enabled && next.status === 'disabled' && next.statusReason === DISABLED_BY_DEFINITION) {
+    return withStatus(next, 'active', undefined, now);
+  }
+  return next;
+}
