@@ -1,0 +1,175 @@
+import { describe, expect, test } from 'vitest';
+import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
+import { DEFAULT_ENDPOINT_SETTINGS, DISABLED_BY_DEFINITION, type EndpointState, type EndpointStatus } from '../../domain/endpoint-state.js';
+import {
+  definitionProblem,
+  newEndpointState,
+  publishedState,
+  RETIRED_REASON,
+  takeReleaseBatch,
+  transitionEndpoint,
+  withoutOldestNotice,
+  type EndpointMessage,
+} from '../../domain/endpoint-transitions.js';
+
+const CREATED = new Date('2026-03-01T10:00:00.000Z');
+const NOW = new Date('2026-03-02T12:00:00.000Z');
+const endpoint: Endpoint = EndpointSchema.parse({ id: 'crm', url: 'https://crm.example.com/hooks', events: ['order.*'] });
+
+function anEntity(status: EndpointStatus = 'active', statusReason?: string, extra: Partial<EndpointState> = {}): EndpointState {
+  return {
+    ...newEndpointState(endpoint, 'api', DEFAULT_ENDPOINT_SETTINGS, CREATED),
+    status,
+    ...(statusReason ? { statusReason } : {}),
+    statusVersion: 3,
+    ...extra,
+  };
+}
+
+describe('an endpoint entity', () => {
+  test('starts active at version 1, or disabled when its definition says enabled: false', () => {
+    expect(newEndpointState(endpoint, 'config', DEFAULT_ENDPOINT_SETTINGS, CREATED)).toMatchObject({
+      status: 'active',
+      statusVersion: 1,
+      revision: 1,
+      statusChangedAt: CREATED.toISOString(),
+      heldDeliveries: [],
+      pendingNotices: [],
+    });
+    expect(newEndpointState({ ...endpoint, enabled: false }, 'config', DEFAULT_ENDPOINT_SETTINGS, CREATED)).toMatchObject({
+      status: 'disabled',
+      statusReason: DISABLED_BY_DEFINITION,
+    });
+  });
+
+  // [from status, from reason, message, to status, to reason]; `same` means the state is returned unchanged.
+  test.each<[EndpointStatus, string | undefined, EndpointMessage, EndpointStatus | 'same', string | undefined]>([
+    ['active', undefined, { type: 'pause' }, 'paused', 'paused by an operator'],
+    ['active', undefined, { type: 'pause', reason: 'deploying' }, 'paused', 'deploying'],
+    ['paused', 'deploying', { type: 'pause', reason: 'again' }, 'same', undefined],
+    ['disabled', 'gone', { type: 'pause' }, 'same', undefined],
+    ['paused', 'deploying', { type: 'resume' }, 'active', undefined],
+    ['active', undefined, { type: 'resume' }, 'same', undefined],
+    ['disabled', 'gone', { type: 'resume' }, 'same', undefined],
+    ['active', undefined, { type: 'disable' }, 'disabled', 'disabled by an operator'],
+    ['paused', 'deploying', { type: 'disable', reason: 'retired' }, 'disabled', 'retired'],
+    ['disabled', 'retired', { type: 'disable', reason: 'retired' }, 'same', undefined],
+    ['disabled', 'retired', { type: 'disable', reason: 'for good' }, 'disabled', 'for good'],
+    ['disabled', 'retired', { type: 'enable' }, 'active', undefined],
+    ['paused', 'deploying', { type: 'enable' }, 'same', undefined],
+    ['active', undefined, { type: 'enable' }, 'same', undefined],
+    ['paused', 'deploying', { type: 'retire' }, 'disabled', RETIRED_REASON],
+  ])('%s (%s) + %o → %s (%s)', (from, fromReason, message, to, toReason) => {
+    const before = anEntity(from, fromReason);
+    const after = transitionEndpoint(before, message, NOW);
+    if (to === 'same') return void expect(after).toBe(before);
+    expect(after.status).toBe(to);
+    expect(after.statusReason).toBe(toReason);
+    expect(after.statusVersion).toBe(before.statusVersion + 1);
+    expect(after.statusChangedAt).toBe(NOW.toISOString());
+    expect(after.pendingNotices).toEqual([]);
+  });
+
+  test('auto-disable announces endpoint.disabled once, under an id fixed by the status version', () => {
+    const after = transitionEndpoint(anEntity(), { type: 'autoDisable', reason: 'the endpoint answered 410 Gone' }, NOW);
+    expect(after).toMatchObject({ status: 'disabled', statusReason: 'the endpoint answered 410 Gone', statusVersion: 4 });
+    expect(after.pendingNotices).toEqual([
+      {
+        id: 'op_endpoint_disabled_crm_4',
+        type: 'endpoint.disabled',
+        timestamp: NOW.toISOString(),
+        data: { endpoint_id: 'crm', reason: 'the endpoint answered 410 Gone' },
+      },
+    ]);
+    expect(transitionEndpoint(after, { type: 'autoDisable', reason: 'again' }, NOW)).toBe(after);
+    expect(withoutOldestNotice(after).pendingNotices).toEqual([]);
+  });
+
+  test('a health report is folded into the counters, and an endpoint failing for too long is disabled', () => {
+    const failingFor = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
+    const report = (since: string) => ({
+      delivered: 0,
+      failed: 2,
+      lastFailureAt: since,
+      failedSinceLastSuccess: 2,
+      firstFailureSinceLastSuccessAt: since,
+    });
+    const settings = { releasePerSecond: 10, autoDisableAfterMs: 60_000 };
+
+    const recent = transitionEndpoint(
+      anEntity('active', undefined, { settings }),
+      { type: 'health', report: report(failingFor(59_000)) },
+      NOW,
+    );
+    expect(recent).toMatchObject({ status: 'active', health: { failed: 2, consecutiveFailures: 2, failingSince: failingFor(59_000) } });
+
+    const long = transitionEndpoint(
+      anEntity('active', undefined, { settings }),
+      { type: 'health', report: report(failingFor(60_000)) },
+      NOW,
+    );
+    expect(long).toMatchObject({ status: 'disabled', statusReason: `failing since ${failingFor(60_000)} with no success in between` });
+    expect(long.pendingNotices.map((notice) => notice.type)).toEqual(['endpoint.disabled']);
+  });
+
+  test('a changed definition bumps the revision; the same one changes nothing; settings are replaced', () => {
+    const before = anEntity();
+    const moved = transitionEndpoint(before, { type: 'configure', definition: { ...endpoint, url: 'https://crm.example.com/v2' } }, NOW);
+    expect(moved).toMatchObject({ revision: 2, endpoint: { url: 'https://crm.example.com/v2' }, statusVersion: 3 });
+    expect(transitionEndpoint(before, { type: 'configure', definition: endpoint }, NOW)).toBe(before);
+    const settings = { releasePerSecond: 5, autoDisableAfterMs: 1_000 };
+    expect(transitionEndpoint(before, { type: 'configure', definition: endpoint, settings }, NOW)).toMatchObject({ settings, revision: 1 });
+  });
+
+  test('enabled: false in a definition disables, and enabled: true lifts only that disable', () => {
+    const off = transitionEndpoint(anEntity(), { type: 'configure', definition: { ...endpoint, enabled: false } }, NOW);
+    expect(off).toMatchObject({ status: 'disabled', statusReason: DISABLED_BY_DEFINITION });
+    expect(transitionEndpoint(off, { type: 'configure', definition: endpoint }, NOW)).toMatchObject({ status: 'active' });
+
+    const byOperator = anEntity('disabled', 'receiver retired');
+    expect(transitionEndpoint(byOperator, { type: 'configure', definition: endpoint }, NOW)).toMatchObject({
+      status: 'disabled',
+      statusReason: 'receiver retired',
+    });
+    expect(transitionEndpoint(byOperator, { type: 'configure', definition: { ...endpoint, enabled: false } }, NOW)).toMatchObject({
+      statusReason: 'receiver retired',
+    });
+  });
+
+  test('a held delivery is listed once, in the order deliveries asked', () => {
+    const held = ['event/a', 'event/b', 'event/a'].reduce(
+      (state, deliveryWorkflowId) => transitionEndpoint(state, { type: 'hold', deliveryWorkflowId }, NOW),
+      anEntity('paused', 'deploying'),
+    );
+    expect(held.heldDeliveries).toEqual(['event/a', 'event/b']);
+    expect(publishedState(held)).not.toHaveProperty('heldDeliveries');
+    expect(publishedState(held)).not.toHaveProperty('pendingNotices');
+  });
+
+  test('held deliveries are released in batches of releasePerSecond once not paused, and cancelled when disabled', () => {
+    const heldDeliveries = ['event/a', 'event/b', 'event/c'];
+    const settings = { releasePerSecond: 2, autoDisableAfterMs: 60_000 };
+    expect(takeReleaseBatch(anEntity('paused', 'deploying', { heldDeliveries, settings }))).toBeUndefined();
+    expect(takeReleaseBatch(anEntity('active', undefined, { settings }))).toBeUndefined();
+
+    const first = takeReleaseBatch(anEntity('active', undefined, { heldDeliveries, settings }));
+    expect(first?.batch).toEqual(['event/a', 'event/b']);
+    expect(first?.release).toEqual({ endpointId: 'crm', statusVersion: 3 });
+    expect(takeReleaseBatch(first?.state as EndpointState)?.batch).toEqual(['event/c']);
+
+    const cancelled = takeReleaseBatch(anEntity('disabled', 'receiver retired', { heldDeliveries, settings }));
+    expect(cancelled?.release).toEqual({ endpointId: 'crm', statusVersion: 3, cancelledReason: 'endpoint disabled (receiver retired)' });
+  });
+
+  test.each<[string, Endpoint, string | undefined]>([
+    ['a valid definition of this endpoint', { ...endpoint, url: 'https://crm.example.com/v2' }, undefined],
+    ['another endpoint', { ...endpoint, id: 'billing' }, 'this entity is endpoint crm, not billing'],
+    [
+      'an invalid URL',
+      { ...endpoint, url: 'ftp://crm.example.com' },
+      'invalid endpoint: url: url must be an absolute http:// or https:// URL',
+    ],
+  ])('a definition of %s is checked before it reaches history', (_name, definition, problem) => {
+    expect(definitionProblem(anEntity(), definition)).toBe(problem);
+  });
+});
