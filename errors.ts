@@ -51,3 +51,11 @@ export class EndpointOperationError extends Error {
     super(message);
   }
 }
+
+/** A page token that this listing did not hand out, or handed out for other filters. */
+export class InvalidPageTokenError extends Error {
+  override readonly name = 'InvalidPageTokenError';
+  constructor() {
+    super('not a page token of this listing (with these filters)');
+  }
+}

@@ -1,9 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { builtinModules } from 'node:module';
-
-// Workflow code runs in Temporal's deterministic sandbox, and domain code is imported by it: neither may touch I/O.
-const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
+import { layeringConfigs } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'coverage/', '.data/'] },
@@ -11,7 +8,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js', 'eslint.layers.js'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -20,20 +17,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
-  {
-    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: nodeBuiltins.map((name) => ({
-            name,
-            message: 'No Node built-ins in workflow or domain code: it must stay deterministic.',
-          })),
-        },
-      ],
-    },
-  },
+  // Imports point down between folders; workflow and domain code touch no I/O (they run in Temporal's sandbox).
+  ...layeringConfigs(),
   {
     files: ['test/**/*.ts'],
     rules: {

@@ -2,14 +2,14 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import type { AttemptResult, DeliveryTarget } from '../domain/delivery.js';
 import { checkLiteralDestination } from './destination.js';
-import type { EventLoader } from '../gateway/event-loader.js';
 import type { EndpointStatusView } from '../domain/endpoint-state.js';
+import type { WebhookEvent } from '../domain/event.js';
 import { buildOutboundRequest } from './request.js';
 import { classifyTransportError, describeTransportError } from './transport-error.js';
 
 /**
  * One HTTP attempt of one event to one endpoint. The event itself is not here: the activity reads it from its
- * workflow's input (see `event-loader.ts`), so that history holds one copy of it, not one per attempt.
+ * workflow's input (`loadEvent`), so that history holds one copy of it, not one per attempt.
  */
 export interface AttemptRequest {
   readonly eventId: string;
@@ -17,6 +17,12 @@ export interface AttemptRequest {
   readonly attempt: number;
   /** The newest status version the workflow has heard from the endpoint's entity (0: none). */
   readonly knownStatusVersion?: number;
+}
+
+/** The workflow run an attempt belongs to, whose input holds the event; `runId` is empty for the latest run. */
+export interface DeliveryRun {
+  readonly workflowId: string;
+  readonly runId: string;
 }
 
 /** What the delivery activities need from their process. */
@@ -29,11 +35,11 @@ export interface DeliveryActivityDeps {
   /** Where secrets referenced by name are read from, at the moment of sending. */
   readonly env: NodeJS.ProcessEnv;
   /** Reads the event from the input of the workflow run an attempt belongs to. */
-  readonly events: EventLoader;
+  readonly loadEvent: (run: DeliveryRun) => Promise<WebhookEvent>;
   /** The status of an endpoint's entity as last read, for holding deliveries to paused endpoints. */
   readonly endpointStatus?: (endpointId: string) => EndpointStatusView | undefined;
   /** Told of every attempt made, for the endpoints' health counters. */
-  readonly onAttempt?: (endpointId: string, succeeded: boolean, at: Date) => void;
+  readonly recordAttempt?: (endpointId: string, succeeded: boolean, at: Date) => void;
   readonly now?: () => Date;
 }
 
@@ -51,7 +57,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       const context = Context.current();
       const run = context.info.workflowExecution;
       if (!run) throw ApplicationFailure.nonRetryable('deliverAttempt runs only as part of a deliverEvent workflow', 'NoWorkflow');
-      const event = await deps.events.load(run);
+      const event = await deps.loadEvent(run);
       if (event.id !== eventId) {
         throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
       }
@@ -98,7 +104,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), context.cancellationSignal]),
         });
         const responseBodyExcerpt = await readExcerpt(response.body);
-        deps.onAttempt?.(target.endpointId, response.statusCode >= 200 && response.statusCode < 300, startedAt);
+        deps.recordAttempt?.(target.endpointId, response.statusCode >= 200 && response.statusCode < 300, startedAt);
         return {
           startedAt: startedAt.toISOString(),
           durationMs: elapsedMs(),
@@ -107,7 +113,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           ...(responseBodyExcerpt ? { responseBodyExcerpt } : {}),
         };
       } catch (error) {
-        deps.onAttempt?.(target.endpointId, false, startedAt);
+        deps.recordAttempt?.(target.endpointId, false, startedAt);
         return failed(error);
       } finally {
         clearInterval(heartbeat);

@@ -1,3 +1,9 @@
-export { createDeliveryActivities, type AttemptRequest, type DeliveryActivities, type DeliveryActivityDeps } from './deliver.js';
+export {
+  createDeliveryActivities,
+  type AttemptRequest,
+  type DeliveryActivities,
+  type DeliveryActivityDeps,
+  type DeliveryRun,
+} from './deliver.js';
 export { createOperationalActivities, type OperationalActivities, type OperationalActivityDeps } from './operational.js';
 export { createSendActivities, type PreparedEvent, type SendActivities, type SendActivityDeps } from './send.js';

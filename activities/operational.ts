@@ -1,20 +1,17 @@
-import type { DeliveryTarget } from '../domain/delivery.js';
 import type { OperationalNotice } from '../domain/endpoint-state.js';
-import type { EventPublisher } from '../gateway/delivery-starter.js';
 
 /** What the operational activities need from their process. */
 export interface OperationalActivityDeps {
-  readonly publisher: EventPublisher;
-  /** The endpoints an event of a type goes to, as the API routes it (`Ingest.targets`). */
-  readonly targets: (eventType: string) => DeliveryTarget[];
+  /** Routes an event about the gateway itself and starts its delivery, as any event's; a repeated id starts nothing. */
+  readonly announce: (notice: OperationalNotice) => Promise<void>;
 }
 
 /** Builds the activities through which workflows publish events about the gateway itself. */
 export function createOperationalActivities(deps: OperationalActivityDeps) {
   return {
-    /** Routes and starts delivery of an operational event like any other; a repeat of its id delivers nothing new. */
+    /** Publishes an operational event such as `endpoint.disabled`: its delivery is started like any other event's. */
     async publishOperationalEvent(notice: OperationalNotice): Promise<void> {
-      await deps.publisher.publish(notice, deps.targets(notice.type));
+      await deps.announce(notice);
     },
   };
 }

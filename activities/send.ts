@@ -1,10 +1,10 @@
 import type { DeliveryTarget } from '../domain/delivery.js';
 import type { IncomingEvent } from '../domain/event.js';
-import type { EventPublisher } from '../gateway/delivery-starter.js';
-import { unknownTypeMessage } from '../gateway/catalogue.js';
-import { fingerprintOf, type Ingest } from '../gateway/ingest.js';
 
-/** What `prepareWebhookEvent` found: the event may go out, with its targets, or it is refused, and why. */
+/**
+ * What `prepareWebhookEvent` found: the event may go out, with its targets, or it is refused, and why. Stored in the
+ * sending workflow's history, so its shape stays as it is.
+ */
 export type PreparedEvent =
   | {
       readonly kind: 'ready';
@@ -17,9 +17,14 @@ export type PreparedEvent =
 
 /** What the activities behind `sendEvent` need from their process. */
 export interface SendActivityDeps {
-  /** The API's own path for an event: the catalogue, reserved ids and routing of this worker's gateway. */
-  readonly ingest: Ingest;
-  readonly publisher: EventPublisher;
+  /** Checks and routes an event as `POST /v1/events` would (catalogue, reserved ids), without starting it. */
+  readonly prepareEvent: (
+    event: IncomingEvent,
+  ) =>
+    | { readonly kind: 'ready'; readonly targets: readonly DeliveryTarget[]; readonly fingerprint: string }
+    | { readonly kind: 'refused'; readonly message: string };
+  /** The fingerprint a delivery workflow was started with; `undefined` when it has none or is gone. */
+  readonly storedFingerprint: (workflowId: string) => Promise<string | undefined>;
   readonly maxConcurrentDeliveries: number;
 }
 
@@ -30,25 +35,23 @@ export interface SendActivityDeps {
 export function createSendActivities(deps: SendActivityDeps) {
   return {
     /** Checks an event against the catalogue and the reserved ids, and routes it, as `POST /v1/events` would. */
+    // Synchronous work, but workflows can only proxy activities that return promises.
     prepareWebhookEvent(event: IncomingEvent): Promise<PreparedEvent> {
-      const reserved = event.id === undefined ? undefined : deps.ingest.reservedId(event.id);
-      if (reserved) return Promise.resolve({ kind: 'refused', reason: reserved });
-      const verdict = deps.ingest.check(event);
-      if (verdict.kind === 'unknown-type') return Promise.resolve({ kind: 'refused', reason: unknownTypeMessage(event.type) });
-      if (verdict.kind === 'invalid-data') {
-        const problems = verdict.errors.map((error) => `${error.path}: ${error.message}`).join('; ');
-        return Promise.resolve({ kind: 'refused', reason: `the data does not match the schema of ${event.type}: ${problems}` });
-      }
-      return Promise.resolve({
-        kind: 'ready',
-        targets: deps.ingest.targets(event.type),
-        fingerprint: fingerprintOf(event),
-        maxConcurrentDeliveries: deps.maxConcurrentDeliveries,
-      });
+      const prepared = deps.prepareEvent(event);
+      return Promise.resolve(
+        prepared.kind === 'refused'
+          ? { kind: 'refused', reason: prepared.message }
+          : {
+              kind: 'ready',
+              targets: [...prepared.targets],
+              fingerprint: prepared.fingerprint,
+              maxConcurrentDeliveries: deps.maxConcurrentDeliveries,
+            },
+      );
     },
     /** Whether the delivery workflow already started under an id holds the same content; `undefined` if unknown. */
     async webhookEventMatches(workflowId: string, fingerprint: string): Promise<boolean | undefined> {
-      const stored = await deps.publisher.storedFingerprint(workflowId);
+      const stored = await deps.storedFingerprint(workflowId);
       return stored === undefined ? undefined : stored === fingerprint;
     },
   };

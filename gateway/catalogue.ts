@@ -1,12 +1,15 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { createSchemaCompiler, type EventTypeEntry } from '../config/ingest.js';
-import { validationFailed, type Problem, type ProblemDetail } from '../server/problem.js';
+
+/** One located problem with an event: `path` is a JSON pointer into the event (`/data/total`). */
+export interface EventProblem {
+  readonly path: string;
+  readonly message: string;
+}
 
 /** What the catalogue says of an event: fine, a type it does not list, or data that breaks the type's schema. */
 export type CatalogueVerdict =
-  | { readonly kind: 'ok' }
-  | { readonly kind: 'unknown-type' }
-  | { readonly kind: 'invalid-data'; readonly errors: readonly ProblemDetail[] };
+  { readonly kind: 'ok' } | { readonly kind: 'unknown-type' } | { readonly kind: 'invalid-data'; readonly errors: readonly EventProblem[] };
 
 /** The event types the configuration declares. Without any, every type is accepted and no data is checked. */
 export interface EventCatalogue {
@@ -41,18 +44,5 @@ export function createCatalogue(entries: readonly EventTypeEntry[]): EventCatalo
   };
 }
 
-export const UNKNOWN_TYPE = { status: 422, type: 'unknown-event-type', title: 'Unknown event type' } as const;
-
+/** Why the catalogue refuses a type, in one sentence. */
 export const unknownTypeMessage = (type: string): string => `"${type}" is not in the event-type catalogue`;
-
-/** The answer to an event the catalogue refuses, with paths under `prefix`; `undefined` if it accepts it. */
-export function catalogueRefusal(verdict: CatalogueVerdict, prefix: string, type: string): Problem | undefined {
-  if (verdict.kind === 'unknown-type') {
-    return { ...UNKNOWN_TYPE, detail: unknownTypeMessage(type), errors: [{ path: `${prefix}/type`, message: 'not in the catalogue' }] };
-  }
-  if (verdict.kind === 'invalid-data') {
-    const errors = verdict.errors.map((error) => ({ ...error, path: `${prefix}${error.path}` }));
-    return validationFailed(errors, 'The event’s data does not match its type’s schema');
-  }
-  return undefined;
-}

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { DeliveryStatus } from '../domain/delivery.js';
-import { RequestValidationError } from '../server/validation.js';
+import { eventIdOfWorkflowId } from '../domain/workflow-ids.js';
+import { InvalidPageTokenError } from '../errors.js';
+import { deliveryStatusKey, eventTypeKey } from '../workflows/search-attributes.js';
+import { endpointDeliveriesQuery, readSearchAttribute, type DeliveryFilter } from './visibility.js';
 
 /** One event routed to an endpoint, as the endpoint's delivery history lists it. */
 export interface DeliveryEntry {
@@ -20,27 +22,22 @@ export interface DeliveryPage {
   readonly nextPageToken?: string;
 }
 
-export interface DeliveryHistoryQuery {
-  readonly status?: DeliveryStatus;
-  readonly since?: Date;
+export interface DeliveryHistoryQuery extends DeliveryFilter {
   readonly pageSize: number;
   readonly pageToken?: string;
 }
 
 /** Reads an endpoint's deliveries from Temporal's visibility store: newest first, paged, kept for the retention. */
 export interface DeliveryHistory {
+  /** @throws {InvalidPageTokenError} for a token this listing did not hand out. */
   list(endpointId: string, query: DeliveryHistoryQuery): Promise<DeliveryPage>;
 }
 
 export function createDeliveryHistory(client: Client): DeliveryHistory {
   return {
-    async list(endpointId, { status, since, pageSize, pageToken }) {
-      // Values are checked by the route's schema; quotes are escaped anyway, as the query is a string.
-      const quote = (value: string): string => `'${value.replaceAll("'", "\\'")}'`;
-      const clauses = [`WorkflowType = 'deliverEvent'`, `WebhookEndpointIds = ${quote(endpointId)}`];
-      if (status) clauses.push(`WebhookStatus = ${quote(status)}`);
-      if (since) clauses.push(`StartTime >= ${quote(since.toISOString())}`);
-      const query = clauses.join(' AND ');
+    async list(endpointId, { pageSize, pageToken, ...filter }) {
+      const query = endpointDeliveriesQuery(endpointId, filter);
+      // The raw listing, not `client.workflow.list`: its page token is what lets a caller ask for the next page.
       const response = await client.workflowService.listWorkflowExecutions({
         namespace: client.options.namespace,
         query,
@@ -49,17 +46,11 @@ export function createDeliveryHistory(client: Client): DeliveryHistory {
       });
       const entries = (response.executions ?? []).map((execution): DeliveryEntry => {
         const workflowId = execution.execution?.workflowId ?? '';
-        const fields = execution.searchAttributes?.indexedFields ?? {};
-        const read = (name: string): unknown => {
-          const payload = fields[name];
-          return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
-        };
         const startSeconds = Number(execution.startTime?.seconds ?? NaN);
-        const eventType = read('WebhookEventType');
-        const overall = read('WebhookStatus');
+        const eventType = readSearchAttribute(execution, eventTypeKey);
+        const overall = readSearchAttribute(execution, deliveryStatusKey);
         return {
-          // Parts of a split event are `event/<id>/part-N`: the event id is the second segment either way.
-          eventId: workflowId.split('/')[1] ?? workflowId,
+          eventId: eventIdOfWorkflowId(workflowId) ?? workflowId,
           workflowId,
           ...(typeof eventType === 'string' ? { eventType } : {}),
           ...(typeof overall === 'string' ? { status: overall as DeliveryStatus } : {}),
@@ -73,7 +64,7 @@ export function createDeliveryHistory(client: Client): DeliveryHistory {
 }
 
 // Temporal's page token is bound to its query, and a made-up one is not refused but retried by the server for many
-// seconds. So the token handed out names the query it belongs to, and anything else is a 400 at once.
+// seconds. So the token handed out names the query it belongs to, and anything else is refused at once.
 const queryDigest = (query: string): string => createHash('sha256').update(query).digest('base64url').slice(0, 16);
 
 function sealPageToken(temporalToken: Uint8Array, query: string): string {
@@ -85,9 +76,7 @@ function openPageToken(token: string, query: string): Buffer {
     const sealed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { q?: unknown; t?: unknown };
     if (sealed.q === queryDigest(query) && typeof sealed.t === 'string' && sealed.t.length > 0) return Buffer.from(sealed.t, 'base64');
   } catch {
-    // Not a token of ours: answered below.
+    // Not a token of ours: refused below.
   }
-  const error = new RequestValidationError([{ path: '/page_token', message: 'not a page token of this listing (with these filters)' }]);
-  error.validationContext = 'querystring';
-  throw error;
+  throw new InvalidPageTokenError();
 }

@@ -1,45 +1,45 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DeliveryTarget } from '../domain/delivery.js';
-import { type WebhookEvent } from '../domain/event.js';
+import type { WebhookEvent } from '../domain/event.js';
 import { eventWorkflowId } from '../domain/workflow-ids.js';
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
 import { deliverEvent } from '../workflows/index.js';
 import { deliveryStartOptions, FINGERPRINT_MEMO } from '../workflows/start-options.js';
 
-/** The outcome of handing an event to Temporal. */
-export interface PublishResult {
+/** What starting an event's delivery did. */
+export interface DeliveryStart {
   readonly workflowId: string;
   /** True when a workflow for this event id already existed: nothing new was started. */
   readonly duplicate: boolean;
   /**
-   * For a duplicate published with a fingerprint: whether the first event had the same one. `undefined` when it
-   * cannot be told (the first had none).
+   * For a duplicate started with a fingerprint: whether the first event had the same one. `undefined` when it cannot
+   * be told (the first had none).
    */
   readonly sameContent?: boolean;
 }
 
-/** How to publish an event, beyond its content. */
-export interface PublishOptions {
+/** How to start a delivery, beyond the event and its targets. */
+export interface StartDeliveryOptions {
   /** Another workflow id than the event's own, for a redelivery. */
   readonly workflowId?: string;
   /** The summary the Web UI shows instead of the usual one. */
   readonly summary?: string;
-  /** A digest of the event's content, kept in the memo, so that a later send of the same id can be compared. */
+  /** The digest of the event's content, kept in the memo, so that a later send of the same id can be compared. */
   readonly fingerprint?: string;
 }
 
-/** Hands accepted events to durable delivery. Resolves only once the event is safely stored. */
-export interface EventPublisher {
+/** Hands events to durable delivery: each start resolves only once Temporal has stored it. */
+export interface DeliveryStarter {
   /**
    * Starts the delivery of `event` to `targets`, by default as the event's own workflow `event/<id>`; a redelivery
    * names another workflow id and says so in its summary.
    */
-  publish(event: WebhookEvent, targets: readonly DeliveryTarget[], options?: PublishOptions): Promise<PublishResult>;
+  start(event: WebhookEvent, targets: readonly DeliveryTarget[], options?: StartDeliveryOptions): Promise<DeliveryStart>;
   /** The fingerprint an existing delivery workflow was started with; `undefined` when it has none or is gone. */
   storedFingerprint(workflowId: string): Promise<string | undefined>;
 }
 
-export interface TemporalPublisherOptions {
+export interface DeliveryStarterOptions {
   readonly client: Client;
   readonly taskQueue: string;
   readonly maxConcurrentDeliveries: number;
@@ -53,9 +53,10 @@ export interface TemporalPublisherOptions {
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 
 /** Starts one `deliverEvent` workflow per event; the workflow id `event/<id>` makes a repeated id a no-op. */
-export function createTemporalPublisher(options: TemporalPublisherOptions): EventPublisher {
+export function createDeliveryStarter(options: DeliveryStarterOptions): DeliveryStarter {
   const { client } = options;
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  // Bounded like a start: a describe has no reason to wait longer.
   const storedFingerprint = async (workflowId: string, deadline = Date.now() + startTimeoutMs): Promise<string | undefined> => {
     try {
       const { memo } = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(workflowId).describe());
@@ -68,12 +69,10 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
     }
   };
   return {
-    // Bounded like a start: a describe has no reason to wait longer.
     storedFingerprint: (workflowId) => storedFingerprint(workflowId),
-    async publish(event, targets, publishOptions = {}) {
-      const workflowId = publishOptions.workflowId ?? eventWorkflowId(event.id);
+    async start(event, targets, startOptions = {}) {
+      const workflowId = startOptions.workflowId ?? eventWorkflowId(event.id);
       const input: DeliverEventInput = { event, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries };
-      const startOptions = deliveryStartOptions(event, targets);
       const deadline = Date.now() + startTimeoutMs;
       try {
         const handle = await client.connection.withDeadline(deadline, () =>
@@ -85,18 +84,18 @@ export function createTemporalPublisher(options: TemporalPublisherOptions): Even
             // WorkflowExecutionAlreadyStartedError, which is how a repeat is told apart from a first delivery.
             workflowIdConflictPolicy: 'FAIL',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            ...startOptions,
-            ...(publishOptions.summary ? { staticSummary: publishOptions.summary } : {}),
-            ...(publishOptions.fingerprint ? { memo: { [FINGERPRINT_MEMO]: publishOptions.fingerprint } } : {}),
+            ...deliveryStartOptions(event, targets),
+            ...(startOptions.summary ? { staticSummary: startOptions.summary } : {}),
+            ...(startOptions.fingerprint ? { memo: { [FINGERPRINT_MEMO]: startOptions.fingerprint } } : {}),
           }),
         );
         return { workflowId: handle.workflowId, duplicate: false };
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        if (!publishOptions.fingerprint) return { workflowId, duplicate: true };
+        if (!startOptions.fingerprint) return { workflowId, duplicate: true };
         // Only a repeat pays for this read: it tells a retry of the same event from another event reusing its id.
         const first = await storedFingerprint(workflowId, deadline);
-        return { workflowId, duplicate: true, ...(first !== undefined ? { sameContent: first === publishOptions.fingerprint } : {}) };
+        return { workflowId, duplicate: true, ...(first !== undefined ? { sameContent: first === startOptions.fingerprint } : {}) };
       }
     },
   };

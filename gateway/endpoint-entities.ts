@@ -5,6 +5,7 @@ import { ENDPOINT_STATE_MEMO, type EndpointSettings, type EndpointSource, type P
 import { displayHost } from '../domain/url.js';
 import type { webhookEndpoint } from '../workflows/index.js';
 import { endpointIdsKey, endpointStatusKey } from '../workflows/search-attributes.js';
+import { runningEndpointEntitiesQuery } from './visibility.js';
 
 /** How an endpoint's entity workflow is started, whoever starts it: the same id, summary and search attributes. */
 export function endpointEntityStart(
@@ -32,8 +33,7 @@ export function endpointEntityStart(
  */
 export async function listEndpointEntities(client: Client, taskQueue: string): Promise<PublishedEndpointState[]> {
   const states: PublishedEndpointState[] = [];
-  const query = `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
-  for await (const execution of client.workflow.list({ query })) {
+  for await (const execution of client.workflow.list({ query: runningEndpointEntitiesQuery(taskQueue) })) {
     const state = execution.memo?.[ENDPOINT_STATE_MEMO] as PublishedEndpointState | undefined;
     if (state) states.push(state);
   }

@@ -1,10 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { Endpoint } from '../domain/endpoint.js';
 import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
-import type { EndpointStatusView, PublishedEndpointState, RoutableEndpoint } from '../domain/endpoint-state.js';
+import {
+  DISABLED_BY_DEFINITION,
+  type EndpointStatusView,
+  type PublishedEndpointState,
+  type RoutableEndpoint,
+} from '../domain/endpoint-state.js';
 import { listEndpointEntities } from './endpoint-entities.js';
-
-export type { RoutableEndpoint } from '../domain/endpoint-state.js';
 
 /** The endpoints events are routed to, kept current. */
 export interface EndpointRegistry {
@@ -36,7 +39,8 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   const { client, taskQueue, configEndpoints } = options;
   let index = createRouteIndex(configEndpoints.map(fromDefinition));
   let statuses = new Map<string, EndpointStatusView>();
-  let fingerprint = '';
+  // The endpoints as last indexed, as JSON: the index is rebuilt only when they changed.
+  let indexedJson = '';
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -55,9 +59,9 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     });
     const fromApi = [...states.values()].filter((state) => state.source === 'api').map(fromState);
     const endpoints = [...fromConfig, ...fromApi];
-    const next = JSON.stringify(endpoints);
-    if (next !== fingerprint) {
-      fingerprint = next;
+    const json = JSON.stringify(endpoints);
+    if (json !== indexedJson) {
+      indexedJson = json;
       index = createRouteIndex(endpoints);
     }
   };
@@ -87,9 +91,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
 }
 
 function fromDefinition(endpoint: Endpoint): RoutableEndpoint {
-  return endpoint.enabled
-    ? { ...endpoint, status: 'active' }
-    : { ...endpoint, status: 'disabled', statusReason: 'disabled in its definition' };
+  return endpoint.enabled ? { ...endpoint, status: 'active' } : { ...endpoint, status: 'disabled', statusReason: DISABLED_BY_DEFINITION };
 }
 
 function fromState(state: PublishedEndpointState): RoutableEndpoint {

@@ -2,48 +2,106 @@ import { createHash } from 'node:crypto';
 import type { DeliveryTarget } from '../domain/delivery.js';
 import type { IncomingEvent, WebhookEvent } from '../domain/event.js';
 import type { RouteIndex } from '../domain/routing.js';
+import type { RoutableEndpoint } from '../domain/endpoint-state.js';
+import { createLimiter } from '../domain/limiter.js';
 import { toRoutedTarget, type DeliveryDefaults } from '../domain/target.js';
-import type { RoutableEndpoint } from './endpoint-registry.js';
-import type { EventPublisher } from './delivery-starter.js';
-import type { CatalogueVerdict, EventCatalogue } from './catalogue.js';
+import { unknownTypeMessage, type CatalogueVerdict, type EventCatalogue, type EventProblem } from './catalogue.js';
+import type { DeliveryStarter } from './delivery-starter.js';
 import { createEventId } from './event-id.js';
-import type { Problem } from '../server/problem.js';
 
-/** What became of one accepted event. */
-export interface IngestResult {
+/** Why an event was not accepted: nothing was started. */
+export interface Refused {
+  readonly kind: 'refused';
+  /** `reserved-id`: the gateway derives ids of this form itself; the others are the catalogue's verdicts. */
+  readonly reason: 'reserved-id' | 'unknown-type' | 'invalid-data';
+  /** The refusal in one sentence. */
+  readonly message: string;
+  /** Each problem, located in the event by a JSON pointer. */
+  readonly problems: readonly EventProblem[];
+}
+
+/** An event that passed every check, named and routed, not started: what `sendEvent`'s workflow starts itself. */
+export interface ReadyEvent {
+  readonly kind: 'ready';
+  readonly event: WebhookEvent;
+  readonly targets: readonly DeliveryTarget[];
+  /** The digest of the event's content, kept in its delivery's memo (see {@link fingerprintOf}). */
+  readonly fingerprint: string;
+}
+
+/**
+ * What became of an event handed to Temporal: `accepted`, a first delivery started; `replayed`, its id was seen
+ * before with the same content and nothing new started; `conflict`, its id was seen before with other content.
+ */
+export interface Started {
+  readonly kind: 'accepted' | 'replayed' | 'conflict';
   readonly id: string;
   readonly workflowId: string;
-  /** `replayed`: the id was seen before with the same content, nothing new started; `conflict`: with other content. */
-  readonly outcome: 'accepted' | 'replayed' | 'conflict';
   /** How many endpoints it was routed to. */
   readonly endpoints: number;
 }
 
-/** Turns validated events into delivery workflows: the one path every way of sending an event goes through. */
-export interface Ingest {
-  readonly catalogue: EventCatalogue;
-  /** The catalogue's verdict on an event, to be asked before {@link Ingest.accept}. */
-  check(event: IncomingEvent): CatalogueVerdict;
-  /** Why a producer may not choose `id`, when it is one the gateway derives itself; `undefined` if it may. */
-  reservedId(id: string): string | undefined;
-  /** The endpoints an event of `type` goes to as of now, frozen as delivery targets. */
-  targets(type: string): DeliveryTarget[];
-  /** Routes and starts the event. */
-  accept(event: IncomingEvent, options?: AcceptOptions): Promise<IngestResult>;
-}
+export type AcceptResult = Started | Refused;
 
 export interface AcceptOptions {
-  /** The event's id when it carries none (else a new id is made), e.g. one derived from an Idempotency-Key. */
+  /** The event's id when it carries none (else a new id is made): one derived from an Idempotency-Key or a source. */
   readonly fallbackId?: string;
   /** Where the event says it comes from (a CloudEvent's `source`): two sources reusing an id are not the same event. */
   readonly origin?: string;
 }
 
+/** One item of a batch: an event, or what the caller could not read as one (a CloudEvent's bad `data_base64`). */
+export type BatchItem = { readonly event: IncomingEvent; readonly options?: AcceptOptions } | { readonly unreadable: EventProblem };
+
+/** A batch with a refused event: none of it was started. Paths start with the item's index, `/3/type`. */
+export interface RefusedBatch {
+  readonly kind: 'refused';
+  /** `unknown-type` when some item's type is not in the catalogue, whatever else is wrong. */
+  readonly reason: 'unknown-type' | 'invalid';
+  readonly problems: readonly EventProblem[];
+}
+
+/** A batch whose every event passed the checks; each has its id already, so that one that fails can be sent again. */
+export interface CheckedBatch {
+  readonly kind: 'checked';
+  readonly size: number;
+  /** Starts every event, a few at a time; each ends on its own. */
+  accept(): Promise<BatchOutcome[]>;
+}
+
+/** What became of one event of a checked batch; `failed`: Temporal did not confirm it, and `error` says why. */
+export type BatchOutcome =
+  | (Started & { readonly index: number })
+  | { readonly kind: 'failed'; readonly index: number; readonly id: string; readonly error: unknown };
+
+/**
+ * Turns events into delivery workflows: the one path every way of sending an event goes through (the API, its
+ * batches, inbound sources, `sendEvent`), so that each is held to the same checks in the same order.
+ */
+export interface Ingest {
+  readonly catalogue: EventCatalogue;
+  /** Checks, names and routes an event, without starting it. */
+  prepare(event: IncomingEvent, options?: AcceptOptions): ReadyEvent | Refused;
+  /** Checks, routes and starts an event. Throws only when Temporal did not confirm the start. */
+  accept(event: IncomingEvent, options?: AcceptOptions): Promise<AcceptResult>;
+  /** Checks every event of a batch before any is started: one refused event refuses the batch. */
+  checkBatch(items: readonly BatchItem[]): CheckedBatch | RefusedBatch;
+  /**
+   * Starts the delivery of an event the gateway raises itself (`endpoint.disabled`): routed like any other, but not
+   * held to the catalogue, which lists what producers may send.
+   */
+  announce(event: WebhookEvent): Promise<void>;
+  /** The endpoints an event of `type` goes to as of now, frozen as delivery targets. */
+  targets(type: string): DeliveryTarget[];
+}
+
 /** The prefix of ids derived from an Idempotency-Key, which producers may not use themselves. */
 const IDEMPOTENCY_PREFIX = 'idem_';
+// A batch starts at most this many events at once: it must not open a hundred calls to Temporal together.
+const BATCH_CONCURRENCY = 16;
 
 export interface IngestDeps {
-  readonly publisher: EventPublisher;
+  readonly deliveries: DeliveryStarter;
   /** The endpoints events are routed to, as of now. */
   readonly routes: () => RouteIndex<RoutableEndpoint>;
   readonly deliveryDefaults: DeliveryDefaults;
@@ -60,29 +118,115 @@ export function createIngest(deps: IngestDeps): Ingest {
       .routes()
       .route(type)
       .map((endpoint) => toRoutedTarget(endpoint, deps.deliveryDefaults));
+  // Only an id the producer chose can be reserved: the ids passed as fallbacks are the gateway's own derivations.
+  const reservedId = (id: string | undefined): string | undefined => {
+    if (id === undefined) return undefined;
+    if (id.startsWith(IDEMPOTENCY_PREFIX)) return `ids starting with ${IDEMPOTENCY_PREFIX} are derived from Idempotency-Key headers`;
+    const source = deps.sourceIds?.find((sourceId) => id.startsWith(`${sourceId}.`));
+    return source ? `ids starting with ${source}. are the events of the inbound source ${source}` : undefined;
+  };
+  const verdictOf = (event: IncomingEvent): CatalogueVerdict => deps.catalogue.check(event.type, event.data ?? {});
+
+  // Names a checked event (its id, and its time when the producer gave none) and routes it.
+  const ready = (incoming: IncomingEvent, { fallbackId, origin }: AcceptOptions): ReadyEvent => {
+    const acceptedAt = now();
+    const event: WebhookEvent = {
+      id: incoming.id ?? fallbackId ?? createEventId(acceptedAt),
+      type: incoming.type,
+      timestamp: incoming.timestamp ?? acceptedAt.toISOString(),
+      data: incoming.data ?? {},
+    };
+    return { kind: 'ready', event, targets: targets(event.type), fingerprint: fingerprintOf(incoming, origin) };
+  };
+  const prepare = (incoming: IncomingEvent, options: AcceptOptions = {}): ReadyEvent | Refused => {
+    const reserved = reservedId(incoming.id);
+    if (reserved) return { kind: 'refused', reason: 'reserved-id', message: reserved, problems: [{ path: '/id', message: reserved }] };
+    return catalogueRefusal(verdictOf(incoming), incoming.type) ?? ready(incoming, options);
+  };
+
+  const start = async ({ event, targets: routed, fingerprint }: ReadyEvent): Promise<Started> => {
+    const started = await deps.deliveries.start(event, routed, { fingerprint });
+    const kind = !started.duplicate ? 'accepted' : started.sameContent === false ? 'conflict' : 'replayed';
+    return { kind, id: event.id, workflowId: started.workflowId, endpoints: routed.length };
+  };
+
   return {
     catalogue: deps.catalogue,
-    check: (event) => deps.catalogue.check(event.type, event.data ?? {}),
-    reservedId(id) {
-      if (id.startsWith(IDEMPOTENCY_PREFIX)) return `ids starting with ${IDEMPOTENCY_PREFIX} are derived from Idempotency-Key headers`;
-      const source = deps.sourceIds?.find((sourceId) => id.startsWith(`${sourceId}.`));
-      return source ? `ids starting with ${source}. are the events of the inbound source ${source}` : undefined;
+    prepare,
+    async accept(incoming, options) {
+      const prepared = prepare(incoming, options);
+      return prepared.kind === 'refused' ? prepared : start(prepared);
+    },
+    checkBatch(items) {
+      const problems: EventProblem[] = [];
+      const unknownTypes: EventProblem[] = [];
+      const seen = new Set<string>();
+      items.forEach((item, index) => {
+        const at = `/${index}`;
+        if ('unreadable' in item) return void problems.push({ ...item.unreadable, path: `${at}${item.unreadable.path}` });
+        const { id, type } = item.event;
+        if (id !== undefined) {
+          const reserved = reservedId(id);
+          if (reserved) problems.push({ path: `${at}/id`, message: reserved });
+          if (seen.has(id)) problems.push({ path: `${at}/id`, message: 'this id is used earlier in the batch' });
+          seen.add(id);
+        }
+        const verdict = verdictOf(item.event);
+        if (verdict.kind === 'unknown-type') unknownTypes.push({ path: `${at}/type`, message: unknownTypeMessage(type) });
+        if (verdict.kind === 'invalid-data') problems.push(...verdict.errors.map((error) => ({ ...error, path: `${at}${error.path}` })));
+      });
+      if (unknownTypes.length > 0) return { kind: 'refused', reason: 'unknown-type', problems: unknownTypes };
+      if (problems.length > 0) return { kind: 'refused', reason: 'invalid', problems };
+
+      // Named now, not when started, so that even an event that fails has an id to be sent again under.
+      const events = (items as readonly Extract<BatchItem, { event: IncomingEvent }>[]).map(({ event, options = {} }) =>
+        ready(event, options),
+      );
+      return {
+        kind: 'checked',
+        size: events.length,
+        async accept() {
+          const limit = createLimiter(BATCH_CONCURRENCY);
+          return Promise.all(
+            events.map((event, index) =>
+              limit(async (): Promise<BatchOutcome> => {
+                try {
+                  return { ...(await start(event)), index };
+                } catch (error) {
+                  return { kind: 'failed', index, id: event.event.id, error };
+                }
+              }),
+            ),
+          );
+        },
+      };
+    },
+    async announce(event) {
+      await deps.deliveries.start(event, targets(event.type));
     },
     targets,
-    async accept(incoming, { fallbackId, origin } = {}) {
-      const acceptedAt = now();
-      const event: WebhookEvent = {
-        id: incoming.id ?? fallbackId ?? createEventId(acceptedAt),
-        type: incoming.type,
-        timestamp: incoming.timestamp ?? acceptedAt.toISOString(),
-        data: incoming.data ?? {},
-      };
-      const routed = targets(event.type);
-      const result = await deps.publisher.publish(event, routed, { fingerprint: fingerprintOf(incoming, origin) });
-      const outcome = !result.duplicate ? 'accepted' : result.sameContent === false ? 'conflict' : 'replayed';
-      return { id: event.id, workflowId: result.workflowId, outcome, endpoints: routed.length };
-    },
   };
+}
+
+function catalogueRefusal(verdict: CatalogueVerdict, type: string): Refused | undefined {
+  if (verdict.kind === 'unknown-type') {
+    return {
+      kind: 'refused',
+      reason: 'unknown-type',
+      message: unknownTypeMessage(type),
+      problems: [{ path: '/type', message: 'not in the catalogue' }],
+    };
+  }
+  if (verdict.kind === 'invalid-data') {
+    const listed = verdict.errors.map((error) => `${error.path}: ${error.message}`).join('; ');
+    return {
+      kind: 'refused',
+      reason: 'invalid-data',
+      message: `the data does not match the schema of ${type}: ${listed}`,
+      problems: verdict.errors,
+    };
+  }
+  return undefined;
 }
 
 /**
@@ -96,28 +240,8 @@ export function fingerprintOf(event: IncomingEvent, origin?: string): string {
 }
 
 /**
- * The answer to an id already used for other content: 409 for an event id the producer chose, 422 for an
- * Idempotency-Key reused for another request, as the IETF Idempotency-Key draft answers.
- */
-export function idempotencyConflict(eventId: string, byIdempotencyKey: boolean): Problem {
-  return byIdempotencyKey
-    ? {
-        status: 422,
-        type: 'idempotency-conflict',
-        title: 'Unprocessable Content',
-        detail: 'This Idempotency-Key was already used for a different event; send a new event under a new key.',
-      }
-    : {
-        status: 409,
-        type: 'idempotency-conflict',
-        title: 'Conflict',
-        detail: `An event with id "${eventId}" was already accepted with other content; send a new event under a new id.`,
-      };
-}
-
-/**
  * The event id an Idempotency-Key stands for, scoped by the caller's key so that two producers choosing the same key
- * never collide. Producers cannot send such ids themselves ({@link Ingest.reservedId}).
+ * never collide. Producers cannot send such ids themselves.
  */
 export function idempotentEventId(callerKeyId: string, idempotencyKey: string): string {
   return `${IDEMPOTENCY_PREFIX}${createHash('sha256').update(`${callerKeyId}\n${idempotencyKey}`).digest('base64url').slice(0, 32)}`;

@@ -1,14 +1,12 @@
-import type { Client } from '@temporalio/client';
 import type { DeliveryTarget } from '../domain/delivery.js';
-import { type WebhookEvent } from '../domain/event.js';
-import { eventWorkflowId } from '../domain/workflow-ids.js';
-import { toDeliveryTarget, toRoutedTarget, type DeliveryDefaults } from '../domain/target.js';
-import type { EndpointRegistry } from './endpoint-registry.js';
-import { createEventLoader } from './event-loader.js';
-import { deliveriesQuery } from '../workflows/index.js';
+import type { WebhookEvent } from '../domain/event.js';
+import { toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
+import { eventWorkflowId, redeliveryWorkflowId } from '../domain/workflow-ids.js';
 import type { DeliveryHistory } from './delivery-history.js';
+import type { DeliveryReports } from './delivery-reports.js';
+import type { DeliveryStarter } from './delivery-starter.js';
 import type { EndpointAdmin } from './endpoint-admin.js';
-import type { EventPublisher } from './delivery-starter.js';
+import type { EventLoader } from './event-loader.js';
 
 /** What a redelivery started. */
 export interface RedeliveryResult {
@@ -25,22 +23,24 @@ export interface Redelivery {
 }
 
 export interface RedeliveryDeps {
-  readonly client: Client;
-  readonly publisher: EventPublisher;
-  readonly admin: EndpointAdmin;
-  readonly registry: EndpointRegistry;
+  readonly deliveries: Pick<DeliveryStarter, 'start'>;
+  readonly events: EventLoader;
+  readonly admin: Pick<EndpointAdmin, 'get'>;
+  /** The endpoints an event of a type goes to as of now, as ingest routes it. */
+  readonly targets: (eventType: string) => DeliveryTarget[];
   readonly history: DeliveryHistory;
+  readonly reports: Pick<DeliveryReports, 'read'>;
   readonly deliveryDefaults: DeliveryDefaults;
+  readonly now?: () => Date;
 }
 
 const RECOVER_LIMIT = 1_000;
 
 export function createRedelivery(deps: RedeliveryDeps): Redelivery {
-  const events = createEventLoader(deps.client, 100);
-
+  const now = deps.now ?? (() => new Date());
   const loadEvent = async (eventId: string): Promise<WebhookEvent | undefined> => {
     try {
-      return await events.load({ workflowId: eventWorkflowId(eventId), runId: '' });
+      return await deps.events.load({ workflowId: eventWorkflowId(eventId), runId: '' });
     } catch {
       return undefined;
     }
@@ -48,8 +48,8 @@ export function createRedelivery(deps: RedeliveryDeps): Redelivery {
 
   const redeliver = async (event: WebhookEvent, targets: readonly DeliveryTarget[]): Promise<RedeliveryResult> => {
     // A new workflow per redelivery, beside the original: the first delivery's record stays as it was.
-    const workflowId = `${eventWorkflowId(event.id)}/redelivery-${Date.now().toString(36)}`;
-    await deps.publisher.publish(event, targets, {
+    const workflowId = redeliveryWorkflowId(event.id, now());
+    await deps.deliveries.start(event, targets, {
       workflowId,
       summary: `redelivery of ${event.id} (${event.type}) → ${targets.length} endpoint(s)`,
     });
@@ -65,13 +65,7 @@ export function createRedelivery(deps: RedeliveryDeps): Redelivery {
     async redeliver(eventId, endpointId) {
       const event = await loadEvent(eventId);
       if (!event) return undefined;
-      const targets = endpointId
-        ? [await targetFor(endpointId)]
-        : deps.registry
-            .routes()
-            .route(event.type)
-            .map((endpoint) => toRoutedTarget(endpoint, deps.deliveryDefaults));
-      return redeliver(event, targets);
+      return redeliver(event, endpointId ? [await targetFor(endpointId)] : deps.targets(event.type));
     },
 
     async recover(endpointId, since, limit = RECOVER_LIMIT) {
@@ -85,8 +79,8 @@ export function createRedelivery(deps: RedeliveryDeps): Redelivery {
           if (seen.has(entry.eventId) || results.length >= limit) continue;
           seen.add(entry.eventId);
           // The event failed somewhere; only redeliver where it failed for this endpoint.
-          const report = await deps.client.workflow.getHandle(entry.workflowId).query(deliveriesQuery);
-          if (!report.deliveries.some((delivery) => delivery.endpointId === endpointId && delivery.status === 'failed')) continue;
+          const report = await deps.reports.read(entry.workflowId);
+          if (!report?.deliveries.some((delivery) => delivery.endpointId === endpointId && delivery.status === 'failed')) continue;
           const event = await loadEvent(entry.eventId);
           if (event) results.push(await redeliver(event, [target]));
         }

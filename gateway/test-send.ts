@@ -1,10 +1,9 @@
-import type { Client } from '@temporalio/client';
 import type { DeliveryReport } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
-import { deliveriesQuery, type deliverEvent } from '../workflows/index.js';
+import type { DeliveryReports } from './delivery-reports.js';
+import type { DeliveryStarter } from './delivery-starter.js';
 import type { EndpointAdmin } from './endpoint-admin.js';
-import type { EventPublisher } from './delivery-starter.js';
 import { createEventId } from './event-id.js';
 
 /** The event type of test sends; receivers can tell them from real events by it. */
@@ -12,10 +11,13 @@ export const TEST_EVENT_TYPE = 'webhook.test';
 // Beyond the endpoint's own timeout: time for the workflow and activity tasks around the one request.
 const TEST_SEND_OVERHEAD_MS = 15_000;
 
+/** Sends a sample event to one endpoint and reports how its one attempt went. */
+export type TestSend = (endpointId: string) => Promise<DeliveryReport>;
+
 export interface TestSendDeps {
-  readonly client: Client;
-  readonly admin: EndpointAdmin;
-  readonly publisher: EventPublisher;
+  readonly admin: Pick<EndpointAdmin, 'get'>;
+  readonly deliveries: Pick<DeliveryStarter, 'start'>;
+  readonly reports: Pick<DeliveryReports, 'waitFor'>;
   readonly deliveryDefaults: DeliveryDefaults;
 }
 
@@ -24,12 +26,7 @@ export interface TestSendDeps {
  * in Temporal) and waits for the outcome. One attempt, no retries; sent even while the endpoint is paused or
  * disabled, since checking a receiver before resuming it is what a test is for.
  */
-export function createTestSend({
-  client,
-  admin,
-  publisher,
-  deliveryDefaults,
-}: TestSendDeps): (endpointId: string) => Promise<DeliveryReport> {
+export function createTestSend({ admin, deliveries, reports, deliveryDefaults }: TestSendDeps): TestSend {
   return async (endpointId) => {
     const { endpoint } = await admin.get(endpointId);
     const now = new Date();
@@ -40,14 +37,13 @@ export function createTestSend({
       data: { message: `A test event for endpoint ${endpoint.id}, sent by temporal-webhooks`, endpoint_id: endpoint.id },
     };
     const target = toDeliveryTarget(endpoint, deliveryDefaults);
-    const { workflowId } = await publisher.publish(event, [
+    const { workflowId } = await deliveries.start(event, [
       // The newest status version there can be: no worker's view of the entity holds a test back.
       { ...target, retry: { ...target.retry, scheduleMs: [] }, statusVersion: Number.MAX_SAFE_INTEGER },
     ]);
-    const handle = client.workflow.getHandle<typeof deliverEvent>(workflowId);
-    const timeout = new Promise<undefined>((resolve) =>
-      setTimeout(() => resolve(undefined), target.timeoutMs + TEST_SEND_OVERHEAD_MS).unref(),
-    );
-    return (await Promise.race([handle.result(), timeout])) ?? handle.query(deliveriesQuery);
+    const report = await reports.waitFor(workflowId, target.timeoutMs + TEST_SEND_OVERHEAD_MS);
+    // Just started, it cannot have passed its retention: a missing report means Temporal lost track of it.
+    if (!report) throw new Error(`the test delivery ${workflowId} has no report`);
+    return report;
   };
 }

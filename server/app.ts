@@ -1,19 +1,17 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyBodyParser,
   type FastifyError,
-  type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
   type HTTPMethods,
-  type RawServerDefault,
 } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CLOUDEVENT_BATCH_MEDIA_TYPE, CLOUDEVENT_MEDIA_TYPE } from '../domain/cloudevents.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../domain/json-depth.js';
-import { EndpointOperationError } from '../errors.js';
+import { EndpointOperationError, InvalidPageTokenError } from '../errors.js';
+import type { Api } from './api.js';
 import type { Keyring } from './auth.js';
 import { registerGuard } from './guard.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
@@ -25,9 +23,6 @@ import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerSourceRoutes, type SourceRoutesDeps } from './routes/sources.js';
 import { RequestValidationError, zodValidatorCompiler } from './validation.js';
-
-/** The Fastify instance routes are declared on: zod schemas give each handler its types. */
-export type Api = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
 export interface AppDeps {
   readonly events: EventRoutesDeps;
@@ -138,6 +133,12 @@ export function buildApp(deps: AppDeps): Api {
       return sendProblem(reply, {
         ...validationFailed(error.details),
         detail: `See errors for each problem in the ${partName(error.validationContext)} and where it is.`,
+      });
+    }
+    if (error instanceof InvalidPageTokenError) {
+      return sendProblem(reply, {
+        ...validationFailed([{ path: '/page_token', message: error.message }]),
+        detail: 'See errors for each problem in the query and where it is.',
       });
     }
     if (error instanceof EndpointOperationError) {

@@ -1,14 +1,12 @@
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Runtime, type BundleOptions, type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { defineConfig } from '../config/load.js';
-import { endpointSettingsFrom, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { dataConverterFrom } from '../temporal/data-converter.js';
 import { ensureSearchAttributes } from '../temporal/namespace-setup.js';
-import { reconcileEndpoints } from '../gateway/reconcile.js';
 import { openWorkerSession, WEBHOOK_ACTIVITY_NAMES, type WorkerSession, type WorkerSessionOptions } from './session.js';
 import { workflowsModuleFor } from './workflows-module.js';
 
@@ -140,7 +138,7 @@ export class WebhooksPlugin extends SimplePlugin {
         }
       }
       const running = next(worker);
-      await Promise.all([running, this.reconcileEndpoints ? this.reconcile(worker, client) : undefined]);
+      await Promise.all([running, this.reconcileEndpoints ? this.reconcile(open.session) : undefined]);
     } finally {
       open.workers -= 1;
       if (open.workers === 0) {
@@ -155,10 +153,10 @@ export class WebhooksPlugin extends SimplePlugin {
    * change through updates, which a worker of this queue must run. Each update is bounded (see `reconcile.ts`): a
    * call in flight on the worker's connection holds back the worker's shutdown until it ends.
    */
-  private async reconcile(worker: Worker, client: Client): Promise<void> {
+  private async reconcile(session: WorkerSession): Promise<void> {
     const log = Runtime.instance().logger;
     try {
-      const report = await reconcileEndpoints(client, worker.options.taskQueue, this.config.endpoints, endpointSettingsFrom(this.config));
+      const report = await session.reconcile();
       log.info('endpoint entities match the configuration', { ...report });
     } catch (error) {
       log.error('could not reconcile the endpoint entities with the configuration', { error: String(error) });

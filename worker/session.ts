@@ -2,13 +2,10 @@ import type { Client } from '@temporalio/client';
 import { Agent } from 'undici';
 import { createGuardedLookup } from '../activities/destination.js';
 import { createDeliveryActivities, createOperationalActivities, createSendActivities } from '../activities/index.js';
-import { deliveryDefaultsFrom, type Config } from '../config/schema.js';
-import { createTemporalRegistry } from '../gateway/endpoint-registry.js';
-import { createEventLoader } from '../gateway/event-loader.js';
+import type { Config } from '../config/schema.js';
+import { createGateway, type Gateway } from '../gateway/create-gateway.js';
 import { createHealthReporter } from '../gateway/health-reporter.js';
-import { createCatalogue } from '../gateway/catalogue.js';
-import { createIngest } from '../gateway/ingest.js';
-import { createTemporalPublisher } from '../gateway/delivery-starter.js';
+import type { ReconcileReport } from '../gateway/reconcile.js';
 
 /** Every activity a worker of this project runs, by name. */
 export type WebhookActivities = ReturnType<typeof createDeliveryActivities> &
@@ -42,51 +39,47 @@ export interface WorkerSessionOptions {
 /** What a running worker's activities use, and the way to release it when the worker stops. */
 export interface WorkerSession {
   readonly activities: WebhookActivities;
+  /** Makes the endpoint entities of the worker's task queue match the config file. */
+  reconcile(): Promise<ReconcileReport>;
   close(): Promise<void>;
 }
 
 /**
- * Opens what the activities of one running worker share: the endpoint list it polls, the health counters it
- * reports, and one outbound connection pool, whose keep-alive connections to busy receivers serve many attempts.
+ * Opens what the activities of one running worker share: the gateway's services on the worker's task queue, the
+ * health counters it reports, and one outbound connection pool, whose keep-alive connections to busy receivers serve
+ * many attempts. Each activity gets only the functions it declares it needs.
  */
 export function openWorkerSession(options: WorkerSessionOptions): WorkerSession {
-  const { client, taskQueue, config } = options;
-  const allowDestinations = config.delivery.allow_destinations;
-  const endpoints = createTemporalRegistry({
-    client,
-    taskQueue,
-    configEndpoints: config.endpoints,
-    ...(options.endpointPollIntervalMs ? { pollIntervalMs: options.endpointPollIntervalMs } : {}),
+  const { client, config } = options;
+  const gateway: Gateway = createGateway(config, client, {
+    taskQueue: options.taskQueue,
+    ...(options.endpointPollIntervalMs ? { endpointPollIntervalMs: options.endpointPollIntervalMs } : {}),
   });
   const health = createHealthReporter(client, options.healthReportIntervalMs);
+  const allowDestinations = config.delivery.allow_destinations;
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
-  const maxConcurrentDeliveries = config.delivery.max_concurrent_per_event;
-  const publisher = createTemporalPublisher({ client, taskQueue, maxConcurrentDeliveries });
-  // The API's own path for an event: routing, the catalogue and reserved ids, for the events workflows send.
-  const ingest = createIngest({
-    publisher,
-    routes: () => endpoints.routes(),
-    deliveryDefaults: deliveryDefaultsFrom(config),
-    catalogue: createCatalogue(config.event_types),
-    sourceIds: config.sources.map((source) => source.id),
-  });
   const activities = {
     ...createDeliveryActivities({
       dispatcher,
       allowDestinations,
       userAgent: options.userAgent,
       env: options.env,
-      events: createEventLoader(client),
-      endpointStatus: (endpointId) => endpoints.status(endpointId),
-      onAttempt: (endpointId, succeeded, at) => health.record(endpointId, succeeded, at),
+      loadEvent: (run) => gateway.events.load(run),
+      endpointStatus: (endpointId) => gateway.endpoints.status(endpointId),
+      recordAttempt: (endpointId, succeeded, at) => health.record(endpointId, succeeded, at),
     }),
-    ...createOperationalActivities({ publisher, targets: (eventType) => ingest.targets(eventType) }),
-    ...createSendActivities({ ingest, publisher, maxConcurrentDeliveries }),
+    ...createOperationalActivities({ announce: (notice) => gateway.ingest.announce(notice) }),
+    ...createSendActivities({
+      prepareEvent: (event) => gateway.ingest.prepare(event),
+      storedFingerprint: (workflowId) => gateway.deliveries.storedFingerprint(workflowId),
+      maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
+    }),
   };
   return {
     activities,
+    reconcile: () => gateway.reconcile(),
     async close() {
-      endpoints.close();
+      gateway.close();
       await health.close();
       await dispatcher.close();
     },

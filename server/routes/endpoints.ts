@@ -12,7 +12,7 @@ import {
 import type { DeliveryHistory } from '../../gateway/delivery-history.js';
 import type { Redelivery } from '../../gateway/redelivery.js';
 import type { EndpointAdmin } from '../../gateway/endpoint-admin.js';
-import type { Api } from '../app.js';
+import type { Api } from '../api.js';
 import { notFound, sendProblem, validationFailed } from '../problem.js';
 import { EndpointViewSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import { toProblemDetails } from '../validation.js';

@@ -7,13 +7,16 @@ import {
   fromCloudEvent,
   type CloudEvent,
 } from '../../domain/cloudevents.js';
-import type { DeliveryReport } from '../../domain/delivery.js';
 import { EventIdSchema, IncomingEventSchema, type IncomingEvent } from '../../domain/event.js';
-import type { Api } from '../app.js';
-import { UNKNOWN_TYPE, catalogueRefusal, unknownTypeMessage } from '../../gateway/catalogue.js';
-import { idempotencyConflict, idempotentEventId, type Ingest } from '../../gateway/ingest.js';
-import { notFound, problemBody, sendProblem, validationFailed, type Problem, type ProblemDetail } from '../problem.js';
+import { eventWorkflowId } from '../../domain/workflow-ids.js';
+import type { DeliveryReports } from '../../gateway/delivery-reports.js';
+import { idempotentEventId, type BatchItem, type Ingest } from '../../gateway/ingest.js';
 import type { Redelivery } from '../../gateway/redelivery.js';
+import type { Api } from '../api.js';
+import { callerKeyOf } from '../guard.js';
+import { batchRefusalProblem, idempotencyConflict, refusalProblem } from '../ingest-problems.js';
+import { notFound, problemBody, sendProblem, validationFailed, type Problem } from '../problem.js';
+import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import {
   BatchAcceptedSchema,
   DeliveryReportSchema,
@@ -23,17 +26,12 @@ import {
   PROBLEM_RESPONSES,
   RedeliveryAcceptedSchema,
 } from '../schemas.js';
-import { createLimiter } from '../../domain/limiter.js';
-import { createEventId } from '../../gateway/event-id.js';
-import { callerKeyOf } from '../guard.js';
-import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import { requireListedMediaType } from '../validation.js';
 
 export interface EventRoutesDeps {
   readonly ingest: Ingest;
-  /** The delivery report of an event, from its workflow; `undefined` when there is no such event (any more). */
-  readonly readReport: (eventId: string) => Promise<DeliveryReport | undefined>;
-  readonly redelivery: Redelivery;
+  readonly reports: Pick<DeliveryReports, 'read'>;
+  readonly redelivery: Pick<Redelivery, 'redeliver'>;
   /** Most events one batch may carry. */
   readonly batchMax: number;
   /** To charge a batch for its events beyond the first, which the guard counted. */
@@ -52,7 +50,6 @@ const IdempotencyHeadersSchema = z.looseObject({
 
 // A POST without a body has a null one.
 const RedeliverBodySchema = z.strictObject({ endpoint_id: z.string().min(1).max(100).optional() }).nullish();
-const BATCH_CONCURRENCY = 16;
 
 /** `/v1/events`: send one event or a batch (JSON or CloudEvents), read an event's deliveries, send it again. */
 export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
@@ -83,24 +80,21 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
     async (request, reply) => {
       const cloudEvent = request.mediaType === CLOUDEVENT_MEDIA_TYPE ? (request.body as CloudEvent) : undefined;
       const incoming = cloudEvent ? fromCloudEvent(cloudEvent) : (request.body as IncomingEvent);
-      if ('error' in incoming) return invalid(reply, [{ path: '/data_base64', message: incoming.error }]);
-      const reserved = incoming.id === undefined ? undefined : ingest.reservedId(incoming.id);
-      if (reserved) return invalid(reply, [{ path: '/id', message: reserved }]);
-      const refusal = catalogueRefusal(ingest.check(incoming), '', incoming.type);
-      if (refusal) return sendProblem(reply, refusal);
+      if ('error' in incoming) return sendProblem(reply, validationFailed([{ path: '/data_base64', message: incoming.error }]));
 
       const idempotencyKey = request.headers['idempotency-key'];
       const result = await ingest.accept(incoming, {
         ...(idempotencyKey ? { fallbackId: idempotentEventId(callerKeyOf(request), idempotencyKey) } : {}),
         ...(cloudEvent ? { origin: cloudEvent.source } : {}),
       });
-      request.log.info({ eventId: result.id, eventType: incoming.type, endpoints: result.endpoints, outcome: result.outcome }, 'event');
+      if (result.kind === 'refused') return sendProblem(reply, refusalProblem(result));
+      request.log.info({ eventId: result.id, eventType: incoming.type, endpoints: result.endpoints, outcome: result.kind }, 'event');
       // The Idempotency-Key draft answers a key reused for another request with 422; a reused event id is a 409.
-      if (result.outcome === 'conflict')
+      if (result.kind === 'conflict')
         return sendProblem(reply, idempotencyConflict(result.id, incoming.id === undefined && idempotencyKey !== undefined));
       // A repeat answers like the first time, so a producer retrying after a lost response sees success;
       // the header tells the curious that nothing new was started.
-      if (result.outcome === 'replayed') reply.header('idempotent-replayed', 'true');
+      if (result.kind === 'replayed') reply.header('idempotent-replayed', 'true');
       return reply.code(202).send({ id: result.id, workflow_id: result.workflowId });
     },
   );
@@ -127,57 +121,38 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
     },
     async (request, reply) => {
       const cloudEvents = request.mediaType === CLOUDEVENT_BATCH_MEDIA_TYPE ? (request.body as CloudEvent[]) : undefined;
-      const prefix = cloudEvents ? '' : '/events';
-      const incoming = cloudEvents ? cloudEvents.map(fromCloudEvent) : (request.body as z.infer<typeof BatchBodySchema>).events;
-
-      const problems: ProblemDetail[] = [];
-      const unknown: ProblemDetail[] = [];
-      const seen = new Set<string>();
-      incoming.forEach((event, index) => {
-        const at = `${prefix}/${index}`;
-        if ('error' in event) return void problems.push({ path: `${at}/data_base64`, message: event.error });
-        if (event.id !== undefined) {
-          const reserved = ingest.reservedId(event.id);
-          if (reserved) problems.push({ path: `${at}/id`, message: reserved });
-          if (seen.has(event.id)) problems.push({ path: `${at}/id`, message: 'this id is used earlier in the batch' });
-          seen.add(event.id);
-        }
-        const verdict = ingest.check(event);
-        if (verdict.kind === 'unknown-type') unknown.push({ path: `${at}/type`, message: unknownTypeMessage(event.type) });
-        if (verdict.kind === 'invalid-data') problems.push(...verdict.errors.map((error) => ({ ...error, path: `${at}${error.path}` })));
-      });
-      if (unknown.length > 0) {
-        return sendProblem(reply, { ...UNKNOWN_TYPE, detail: 'The catalogue does not list these types.', errors: unknown });
-      }
-      if (problems.length > 0) return invalid(reply, problems);
-      const events = incoming as IncomingEvent[];
-
-      // The guard counted the request once; a batch costs one per event, like the events sent one by one.
-      const limited = answerRateLimit(reply, deps.limits.admitCaller(callerKeyOf(request), events.length - 1));
-      if (limited) return limited;
-
+      const events = cloudEvents ? cloudEvents.map(fromCloudEvent) : (request.body as z.infer<typeof BatchBodySchema>).events;
       const idempotencyKey = request.headers['idempotency-key'];
       const batchKey = idempotencyKey ? idempotentEventId(callerKeyOf(request), idempotencyKey) : undefined;
-      // At most a few starts at once: a batch must not open a hundred calls to Temporal together.
-      const limit = createLimiter(BATCH_CONCURRENCY);
-      const acceptOne = async (event: IncomingEvent, index: number) => {
-        // Named here, not in accept, so that even an event that fails has an id to send again under.
-        const id = event.id ?? (batchKey ? `${batchKey}-${index}` : createEventId());
-        try {
-          const result = await ingest.accept({ ...event, id }, cloudEvents?.[index] ? { origin: cloudEvents[index].source } : {});
-          if (result.outcome === 'conflict') {
-            return { index, status: 'conflict' as const, id, problem: problemBody(idempotencyConflict(result.id, event.id === undefined)) };
+      const items = events.map((event, index): BatchItem => {
+        if ('error' in event) return { unreadable: { path: '/data_base64', message: event.error } };
+        const origin = cloudEvents?.[index]?.source;
+        return { event, options: { ...(batchKey ? { fallbackId: `${batchKey}-${index}` } : {}), ...(origin ? { origin } : {}) } };
+      });
+      const checked = ingest.checkBatch(items);
+      if (checked.kind === 'refused') return sendProblem(reply, batchRefusalProblem(checked, cloudEvents ? '' : '/events'));
+
+      // The guard counted the request once; a batch costs one per event, like the events sent one by one.
+      const limited = answerRateLimit(reply, deps.limits.admitCaller(callerKeyOf(request), checked.size - 1));
+      if (limited) return limited;
+
+      const results = (await checked.accept()).map((outcome) => {
+        const { index, id } = outcome;
+        switch (outcome.kind) {
+          case 'failed':
+            request.log.error({ err: outcome.error, index }, 'batch event not accepted');
+            return { index, status: 'failed' as const, id, problem: problemBody(UNAVAILABLE) };
+          case 'conflict': {
+            const byIdempotencyKey = (items[index] as { event: IncomingEvent }).event.id === undefined;
+            return { index, status: 'conflict' as const, id, problem: problemBody(idempotencyConflict(id, byIdempotencyKey)) };
           }
-          return { index, status: result.outcome, id, workflow_id: result.workflowId };
-        } catch (error) {
-          request.log.error({ err: error, index }, 'batch event not accepted');
-          return { index, status: 'failed' as const, id, problem: problemBody(UNAVAILABLE) };
+          default:
+            return { index, status: outcome.kind, id, workflow_id: outcome.workflowId };
         }
-      };
-      const results = await Promise.all(events.map((event, index) => limit(() => acceptOne(event, index))));
+      });
       const count = (...statuses: string[]) => results.filter((result) => statuses.includes(result.status)).length;
       const [accepted, conflicts, failed] = [count('accepted', 'replayed'), count('conflict'), count('failed')];
-      request.log.info({ events: events.length, accepted, conflicts, failed }, 'batch');
+      request.log.info({ events: results.length, accepted, conflicts, failed }, 'batch');
       if (failed > 0) reply.header('retry-after', '5');
       // Nothing accepted because Temporal is away is the 503 every single event would get, not a 2xx.
       if (accepted === 0 && conflicts === 0) return sendProblem(reply, UNAVAILABLE);
@@ -199,7 +174,7 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
     },
     async (request, reply) => {
       const id = EventIdSchema.safeParse(request.params.id);
-      const report = id.success ? await deps.readReport(id.data) : undefined;
+      const report = id.success ? await deps.reports.read(eventWorkflowId(id.data)) : undefined;
       if (!report) return noSuchEvent(reply);
       return snakeCase(report) as z.output<typeof DeliveryReportSchema>;
     },
@@ -249,10 +224,6 @@ const UNAVAILABLE: Problem = {
   title: 'Service Unavailable',
   detail: 'Temporal did not confirm the event, so it was not accepted. Send it again with the same id.',
 };
-
-function invalid(reply: FastifyReply, errors: readonly ProblemDetail[]): FastifyReply {
-  return sendProblem(reply, validationFailed(errors));
-}
 
 function noSuchEvent(reply: FastifyReply): FastifyReply {
   return sendProblem(reply, notFound('No event has that id (or its retention has passed).'));

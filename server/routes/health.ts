@@ -1,4 +1,4 @@
-import type { Api } from '../app.js';
+import type { Api } from '../api.js';
 import { sendProblem } from '../problem.js';
 import { HealthSchema, PROBLEM_RESPONSES } from '../schemas.js';
 

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { JsonValueSchema, type IncomingEvent } from '../../domain/event.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../../domain/json-depth.js';
 import { SOURCE_AUTH_MODES, type RateLimitConfig } from '../../config/ingest.js';
-import type { Api } from '../app.js';
-import { catalogueRefusal } from '../../gateway/catalogue.js';
-import { idempotencyConflict, type Ingest } from '../../gateway/ingest.js';
+import type { Api } from '../api.js';
+import type { Ingest } from '../../gateway/ingest.js';
+import { idempotencyConflict, refusalProblem } from '../ingest-problems.js';
 import { notFound, sendProblem, type Problem } from '../problem.js';
 import { refuseRepeatedFailures } from '../guard.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
@@ -23,7 +23,7 @@ import {
 
 export interface SourceRoutesDeps {
   readonly directory: SourceDirectory;
-  readonly ingest: Ingest;
+  readonly ingest: Pick<Ingest, 'accept'>;
   /** `api.rate_limits.per_source`: the limit of a source without one of its own. */
   readonly defaultRateLimit: RateLimitConfig | null;
   readonly now?: () => number;
@@ -140,17 +140,13 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
       if ('problem' in data) return refuse(data.problem, 'invalid');
 
       const id = sourceEventId(source, request.headers);
-      const event: IncomingEvent = { type: source.config.event_type, data: data.value, ...(id ? { id } : {}) };
-      const refusal = catalogueRefusal(ingest.check(event), '', event.type);
-      if (refusal) return refuse(refusal, 'invalid');
       try {
-        const result = await ingest.accept(event);
-        request.log.info({ source: source.config.id, eventId: result.id, outcome: result.outcome }, 'source call');
-        if (result.outcome === 'conflict') {
-          return refuse(idempotencyConflict(result.id, false), 'conflict');
-        }
-        log(202, result.outcome, result.id);
-        if (result.outcome === 'replayed') reply.header('idempotent-replayed', 'true');
+        const result = await ingest.accept({ type: source.config.event_type, data: data.value }, id ? { fallbackId: id } : {});
+        if (result.kind === 'refused') return refuse(refusalProblem(result), 'invalid');
+        request.log.info({ source: source.config.id, eventId: result.id, outcome: result.kind }, 'source call');
+        if (result.kind === 'conflict') return refuse(idempotencyConflict(result.id, false), 'conflict');
+        log(202, result.kind, result.id);
+        if (result.kind === 'replayed') reply.header('idempotent-replayed', 'true');
         return reply.code(202).send({ id: result.id, workflow_id: result.workflowId });
       } catch (error) {
         log(503, 'unavailable');

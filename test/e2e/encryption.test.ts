@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigSchema } from '../../config/schema.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { webhookDataConverter } from '../../temporal/data-converter.js';
-import { createTemporalPublisher } from '../../gateway/delivery-starter.js';
+import { createDeliveryStarter } from '../../gateway/delivery-starter.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import type { deliverEvent } from '../../workflows/index.js';
 import { aTarget, anEvent } from '../support/builders.js';
@@ -129,7 +129,7 @@ describe('key rotation', () => {
     try {
       // Accepted while only the old key exists, and no worker runs yet: its whole input is under the old key.
       const event = anEvent({ id: 'evt_before_rotation', data: { note: MARKER } });
-      await createTemporalPublisher({ client: oldClient, taskQueue, maxConcurrentDeliveries: 10 }).publish(event, [aTarget(receiver.url)]);
+      await createDeliveryStarter({ client: oldClient, taskQueue, maxConcurrentDeliveries: 10 }).start(event, [aTarget(receiver.url)]);
 
       const rotated = ConfigSchema.parse({
         delivery: { allow_destinations: ['loopback'] },

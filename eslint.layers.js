@@ -1,0 +1,65 @@
+// The direction of imports between the project's folders, as ESLint rules. Each folder lists the folders it may
+// import from; every other folder is refused, so dependencies point one way and the layering cannot loop. The
+// top-level files are the package's entry points (`index.ts`, `workflow.ts`), which nothing inside may import, and
+// `errors.ts`, which anything may.
+import { builtinModules } from 'node:module';
+
+/** @type {Record<string, { may: (string | { folder: string, typesOnly: true })[], deterministic?: boolean }>} */
+export const LAYERS = {
+  domain: { may: [], deterministic: true },
+  signing: { may: [] },
+  config: { may: ['domain'] },
+  temporal: { may: ['config', 'domain'] },
+  activities: { may: ['domain', 'signing'] },
+  // Workflows name their activities' types, never their code: it runs outside the sandbox.
+  workflows: { may: ['domain', { folder: 'activities', typesOnly: true }], deterministic: true },
+  gateway: { may: ['workflows', 'config', 'domain'] },
+  worker: { may: ['gateway', 'activities', 'workflows', 'temporal', 'config', 'domain'] },
+  server: { may: ['gateway', 'config', 'domain', 'signing'] },
+  host: { may: ['temporal', 'config', 'domain'] },
+  // The CLI reads the API's answers through the API's own schemas, as types: it loads nothing of the server.
+  cli: { may: ['domain', { folder: 'server', typesOnly: true }] },
+};
+
+/** Folders outside the layering, which may import anything: entry points, benchmarks, tests. */
+export const UNLAYERED = ['bin', 'bench', 'test'];
+
+const FOLDERS = [...Object.keys(LAYERS), ...UNLAYERED];
+const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
+/** @param {string | { folder: string }} entry */
+const folderOf = (entry) => (typeof entry === 'string' ? entry : entry.folder);
+// A relative import that climbs out of the importing folder and into `folder`: `../gateway/…`, `../../gateway/…`.
+/** @param {string} folder */
+const into = (folder) => `^(\\.\\./)+${folder}/`;
+
+/** One ESLint config object per layered folder, refusing imports against the direction. */
+export function layeringConfigs() {
+  return Object.entries(LAYERS).map(([folder, { may, deterministic }]) => {
+    const allowed = new Set(may.map(folderOf));
+    const refused = FOLDERS.filter((other) => other !== folder && !allowed.has(other));
+    const patterns = [
+      ...refused.map((other) => ({
+        regex: into(other),
+        message: `${folder}/ may import only from ${[...allowed].join(', ') || 'itself'}: imports point down (see eslint.layers.js).`,
+      })),
+      ...may
+        .filter((entry) => typeof entry !== 'string')
+        .map((entry) => ({
+          regex: into(entry.folder),
+          allowTypeImports: true,
+          message: `${folder}/ may import only types from ${entry.folder}/.`,
+        })),
+      {
+        regex: '^(\\.\\./)+(index|workflow)\\.js$',
+        message: 'The package entry points import the project, not the other way round.',
+      },
+    ];
+    const paths = deterministic
+      ? nodeBuiltins.map((name) => ({
+          name,
+          message: 'No Node built-ins in workflow or domain code: it must stay deterministic.',
+        }))
+      : [];
+    return { files: [`${folder}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { paths, patterns }] } };
+  });
+}

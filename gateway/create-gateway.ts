@@ -1,0 +1,107 @@
+import type { Client } from '@temporalio/client';
+import { deliveryDefaultsFrom, endpointSettingsFrom, type Config } from '../config/schema.js';
+import { createCatalogue, type EventCatalogue } from './catalogue.js';
+import { createDeliveryHistory, type DeliveryHistory } from './delivery-history.js';
+import { createDeliveryReports, type DeliveryReports } from './delivery-reports.js';
+import { createDeliveryStarter, type DeliveryStarter } from './delivery-starter.js';
+import { createEndpointAdmin, type EndpointAdmin } from './endpoint-admin.js';
+import { createTemporalRegistry, type EndpointRegistry } from './endpoint-registry.js';
+import { createEventLoader, type EventLoader } from './event-loader.js';
+import { createIngest, type Ingest } from './ingest.js';
+import { reconcileEndpoints, type ReconcileReport } from './reconcile.js';
+import { createRedelivery, type Redelivery } from './redelivery.js';
+import { createTestSend, type TestSend } from './test-send.js';
+
+/** The application over a Temporal client: what the API serves and what the worker's activities call. */
+export interface Gateway {
+  /** The task queue its workflows run on and its endpoint entities belong to. */
+  readonly taskQueue: string;
+  readonly catalogue: EventCatalogue;
+  readonly ingest: Ingest;
+  readonly deliveries: DeliveryStarter;
+  /** The endpoints events are routed to, kept current from their entities. */
+  readonly endpoints: EndpointRegistry;
+  readonly admin: EndpointAdmin;
+  readonly history: DeliveryHistory;
+  readonly reports: DeliveryReports;
+  readonly redelivery: Redelivery;
+  readonly testSend: TestSend;
+  /** Reads an event from the input of the delivery workflow that carries it. */
+  readonly events: EventLoader;
+  /** Makes the endpoint entities match the config file's endpoints; a worker of the task queue must be running. */
+  reconcile(): Promise<ReconcileReport>;
+  /** Stops reading the endpoint entities. */
+  close(): void;
+}
+
+export interface GatewayOptions {
+  /** The task queue, when it is not the config's: a plugin's gateway runs on the queue of the worker it is given to. */
+  readonly taskQueue?: string;
+  /** How long a start may wait for Temporal before it fails (the producer then hears 503). */
+  readonly startTimeoutMs?: number;
+  /** Where endpoints come from; by default the endpoint entities of the task queue, listed every `endpointPollIntervalMs`. */
+  readonly endpoints?: EndpointRegistry;
+  readonly endpointPollIntervalMs?: number;
+  /** Told when the endpoint entities could not be read; routing goes on by what was read last. */
+  readonly onEndpointsError?: (error: unknown) => void;
+}
+
+/**
+ * The composition root: builds every service of the gateway once, from the configuration and a client, for the API,
+ * the worker and the plugin alike. Nothing here reads the environment; secrets stay with the processes that use them.
+ */
+export function createGateway(config: Config, client: Client, options: GatewayOptions = {}): Gateway {
+  const taskQueue = options.taskQueue ?? config.temporal.task_queue;
+  const deliveryDefaults = deliveryDefaultsFrom(config);
+  const settings = endpointSettingsFrom(config);
+  const endpoints =
+    options.endpoints ??
+    createTemporalRegistry({
+      client,
+      taskQueue,
+      configEndpoints: config.endpoints,
+      ...(options.endpointPollIntervalMs ? { pollIntervalMs: options.endpointPollIntervalMs } : {}),
+      ...(options.onEndpointsError ? { onError: options.onEndpointsError } : {}),
+    });
+  const catalogue = createCatalogue(config.event_types);
+  const deliveries = createDeliveryStarter({
+    client,
+    taskQueue,
+    maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
+    ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+  });
+  const ingest = createIngest({
+    deliveries,
+    routes: () => endpoints.routes(),
+    deliveryDefaults,
+    catalogue,
+    sourceIds: config.sources.map((source) => source.id),
+  });
+  const admin = createEndpointAdmin(client, taskQueue, settings);
+  const history = createDeliveryHistory(client);
+  const reports = createDeliveryReports(client);
+  const events = createEventLoader(client);
+  return {
+    taskQueue,
+    catalogue,
+    ingest,
+    deliveries,
+    endpoints,
+    admin,
+    history,
+    reports,
+    redelivery: createRedelivery({
+      deliveries,
+      events,
+      admin,
+      targets: (type) => ingest.targets(type),
+      history,
+      reports,
+      deliveryDefaults,
+    }),
+    testSend: createTestSend({ admin, deliveries, reports, deliveryDefaults }),
+    events,
+    reconcile: () => reconcileEndpoints(client, taskQueue, config.endpoints, settings),
+    close: () => endpoints.close(),
+  };
+}
