@@ -28,7 +28,7 @@ export interface EndpointState {
   readonly pendingNotices: readonly OperationalNotice[];
 }
 
-/** An operational event an entity publishes about itself. */
+/** An operational event an entity publishes about itself: an event of the gateway's own, delivered like any other. */
 export interface OperationalNotice {
   readonly id: string;
   readonly type: 'endpoint.disabled';
@@ -36,8 +36,8 @@ export interface OperationalNotice {
   readonly data: { readonly endpoint_id: string; readonly reason: string };
 }
 
-/** The state as an entity publishes it in its memo, for listing and routing: without the held deliveries. */
-export type PublishedEndpointState = Omit<EndpointState, 'heldDeliveries' | 'pendingNotices'>;
+/** The state as an entity shows it in its memo, for listing and routing: without the held deliveries. */
+export type ListedEndpointState = Omit<EndpointState, 'heldDeliveries' | 'pendingNotices'>;
 
 /** An endpoint as routing sees it: its definition and whether it takes deliveries. */
 export interface RoutableEndpoint extends Endpoint {
@@ -61,7 +61,7 @@ export interface Release {
   readonly cancelledReason?: string;
 }
 
-/** The memo key under which an endpoint entity publishes its state, less the held deliveries. */
+/** The memo key under which an endpoint entity shows its state, less the held deliveries. */
 export const ENDPOINT_STATE_MEMO = 'state';
 
 /** The reason given when a definition says `enabled: false`; only such a disable is lifted by `enabled: true`. */

@@ -9,7 +9,7 @@ import {
   type EndpointStatus,
   type HealthReport,
   type OperationalNotice,
-  type PublishedEndpointState,
+  type ListedEndpointState,
   type Release,
 } from './endpoint-state.js';
 
@@ -114,9 +114,9 @@ export function withoutOldestNotice(state: EndpointState): EndpointState {
  * The state as the entity shows it in its memo, for listing and routing: held deliveries and pending notices stay
  * out, since there may be thousands and routing needs neither.
  */
-export function publishedState(state: EndpointState): PublishedEndpointState {
-  const { heldDeliveries: _held, pendingNotices: _notices, ...published } = state;
-  return published;
+export function listedState(state: EndpointState): ListedEndpointState {
+  const { heldDeliveries: _held, pendingNotices: _notices, ...listed } = state;
+  return listed;
 }
 
 function withStatus(state: EndpointState, status: EndpointStatus, reason: string | undefined, now: Date): EndpointState {

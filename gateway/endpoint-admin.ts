@@ -7,7 +7,7 @@ import {
   type EndpointAction,
   type EndpointSettings,
   type EndpointState,
-  type PublishedEndpointState,
+  type ListedEndpointState,
 } from '../domain/endpoint-state.js';
 import { endpointEntityStart, listEndpointEntities } from './endpoint-entities.js';
 import {
@@ -26,7 +26,7 @@ export interface EndpointAdmin {
   create(endpoint: Endpoint): Promise<EndpointState>;
   get(endpointId: string): Promise<EndpointState>;
   /** Every running endpoint of the task queue, as their memos say (visibility: a moment behind). */
-  list(): Promise<PublishedEndpointState[]>;
+  list(): Promise<ListedEndpointState[]>;
   /** Replaces the definition of an endpoint managed through the API. */
   replace(endpoint: Endpoint): Promise<EndpointState>;
   act(endpointId: string, action: EndpointAction, reason?: string): Promise<EndpointState>;

@@ -1,7 +1,7 @@
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
 import { type Endpoint } from '../domain/endpoint.js';
 import { endpointWorkflowId } from '../domain/workflow-ids.js';
-import { ENDPOINT_STATE_MEMO, type EndpointSettings, type EndpointSource, type PublishedEndpointState } from '../domain/endpoint-state.js';
+import { ENDPOINT_STATE_MEMO, type EndpointSettings, type EndpointSource, type ListedEndpointState } from '../domain/endpoint-state.js';
 import { displayHost } from '../domain/url.js';
 import type { webhookEndpoint } from '../workflows/index.js';
 import { endpointIdsKey, endpointStatusKey } from '../workflows/search-attributes.js';
@@ -31,10 +31,10 @@ export function endpointEntityStart(
  * many endpoints. Visibility trails writes by a moment. Scoped to the task queue: gateways that share a namespace
  * each own the endpoints on their own queue.
  */
-export async function listEndpointEntities(client: Client, taskQueue: string): Promise<PublishedEndpointState[]> {
-  const states: PublishedEndpointState[] = [];
+export async function listEndpointEntities(client: Client, taskQueue: string): Promise<ListedEndpointState[]> {
+  const states: ListedEndpointState[] = [];
   for await (const execution of client.workflow.list({ query: runningEndpointEntitiesQuery(taskQueue) })) {
-    const state = execution.memo?.[ENDPOINT_STATE_MEMO] as PublishedEndpointState | undefined;
+    const state = execution.memo?.[ENDPOINT_STATE_MEMO] as ListedEndpointState | undefined;
     if (state) states.push(state);
   }
   return states.sort((a, b) => a.endpoint.id.localeCompare(b.endpoint.id));

@@ -4,7 +4,7 @@ import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
 import {
   DISABLED_BY_DEFINITION,
   type EndpointStatusView,
-  type PublishedEndpointState,
+  type ListedEndpointState,
   type RoutableEndpoint,
 } from '../domain/endpoint-state.js';
 import { listEndpointEntities } from './endpoint-entities.js';
@@ -94,7 +94,7 @@ function fromDefinition(endpoint: Endpoint): RoutableEndpoint {
   return endpoint.enabled ? { ...endpoint, status: 'active' } : { ...endpoint, status: 'disabled', statusReason: DISABLED_BY_DEFINITION };
 }
 
-function fromState(state: PublishedEndpointState): RoutableEndpoint {
+function fromState(state: ListedEndpointState): RoutableEndpoint {
   return {
     ...state.endpoint,
     status: state.status,

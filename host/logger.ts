@@ -19,9 +19,17 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
   ERROR: 'error',
 };
 
-/** Routes the Temporal SDK's log records into a pino logger, so the worker writes one log format. */
+// webpack's module listing after a successful build, which the SDK's bundler logs at INFO on every worker start.
+const MODULE_LISTING = /^asset [\s\S]*\nwebpack \S+ compiled successfully in \d+ ms$/;
+
+/**
+ * Routes the Temporal SDK's log records into a pino logger, so the worker writes one log format. webpack's module
+ * listing (twenty lines on every start) is left out: the bundler's next record, `Workflow bundle created`, says the
+ * same in one line. A build with warnings or errors is logged whole.
+ */
 export function toTemporalLogger(logger: Logger): TemporalLogger {
   const write = (level: LogLevel, message: string, meta?: LogMetadata): void => {
+    if (level === 'INFO' && MODULE_LISTING.test(message)) return;
     logger[PINO_LEVEL[level]](meta ?? {}, message);
   };
   return {

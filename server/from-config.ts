@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { createGateway } from '../gateway/create-gateway.js';
-import type { EndpointRegistry } from '../gateway/endpoint-registry.js';
+import { createGateway, type EndpointRegistry } from '../gateway/index.js';
 import packageJson from '../package.json' with { type: 'json' };
 import { buildApp } from './app.js';
 import { createKeyring } from './auth.js';

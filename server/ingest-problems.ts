@@ -1,4 +1,4 @@
-import type { Refused, RefusedBatch } from '../gateway/ingest.js';
+import type { Refused, RefusedBatch } from '../gateway/index.js';
 import { validationFailed, type Problem } from './problem.js';
 
 // How the API answers what ingest refused: the same events, whichever route (events, batches, sources) sent them.

@@ -3,9 +3,7 @@ import { Agent } from 'undici';
 import { createGuardedLookup } from '../activities/destination.js';
 import { createDeliveryActivities, createOperationalActivities, createSendActivities } from '../activities/index.js';
 import type { Config } from '../config/schema.js';
-import { createGateway, type Gateway } from '../gateway/create-gateway.js';
-import { createHealthReporter } from '../gateway/health-reporter.js';
-import type { ReconcileReport } from '../gateway/reconcile.js';
+import { createGateway, type Gateway, createHealthReporter, type ReconcileReport } from '../gateway/index.js';
 
 /** Every activity a worker of this project runs, by name. */
 export type WebhookActivities = ReturnType<typeof createDeliveryActivities> &

@@ -24,7 +24,7 @@ import {
 import {
   definitionProblem,
   newEndpointState,
-  publishedState,
+  listedState,
   takeReleaseBatch,
   transitionEndpoint,
   withoutOldestNotice,
@@ -129,7 +129,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
 }
 
 /**
- * Shows the entity in visibility: its status as a search attribute (for queries), its published state as the memo
+ * Shows the entity in visibility: its status as a search attribute (for queries), its listed state as the memo
  * (API processes list the entities of their task queue and route by the memos, without asking each entity). Each is
  * written only when it changed, and the attribute before the memo, as stored histories have them.
  */
@@ -141,11 +141,11 @@ function createVisibilityUpdater(): (state: EndpointState) => void {
       shownStatus = state.status;
       upsertSearchAttributes([{ key: endpointStatusKey, value: state.status }]);
     }
-    const published = publishedState(state);
-    const memo = JSON.stringify(published);
+    const listed = listedState(state);
+    const memo = JSON.stringify(listed);
     if (memo !== shownMemo) {
       shownMemo = memo;
-      upsertMemo({ [ENDPOINT_STATE_MEMO]: published });
+      upsertMemo({ [ENDPOINT_STATE_MEMO]: listed });
     }
   };
 }

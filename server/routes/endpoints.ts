@@ -7,11 +7,9 @@ import {
   ENDPOINT_ACTIONS,
   endpointActionTitle,
   type EndpointState,
-  type PublishedEndpointState,
+  type ListedEndpointState,
 } from '../../domain/endpoint-state.js';
-import type { DeliveryHistory } from '../../gateway/delivery-history.js';
-import type { Redelivery } from '../../gateway/redelivery.js';
-import type { EndpointAdmin } from '../../gateway/endpoint-admin.js';
+import type { DeliveryHistory, Redelivery, EndpointAdmin } from '../../gateway/index.js';
 import type { Api } from '../api.js';
 import { notFound, sendProblem, validationFailed } from '../problem.js';
 import { EndpointViewSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
@@ -23,7 +21,7 @@ const ActionBodySchema = z.strictObject({ reason: z.string().min(1).max(500).opt
 const EndpointPatchSchema = z.record(z.string(), z.unknown()).refine((patch) => !('id' in patch), 'the id of an endpoint cannot change');
 
 /** An endpoint as the API shows it: its definition as written, and its status. */
-export function endpointView(state: PublishedEndpointState & Partial<Pick<EndpointState, 'heldDeliveries'>>) {
+export function endpointView(state: ListedEndpointState & Partial<Pick<EndpointState, 'heldDeliveries'>>) {
   return {
     ...toEndpointInput(state.endpoint),
     status: state.status,

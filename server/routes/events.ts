@@ -9,9 +9,7 @@ import {
 } from '../../domain/cloudevents.js';
 import { EventIdSchema, IncomingEventSchema, type IncomingEvent } from '../../domain/event.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
-import type { DeliveryReports } from '../../gateway/delivery-reports.js';
-import { idempotentEventId, type BatchItem, type Ingest } from '../../gateway/ingest.js';
-import type { Redelivery } from '../../gateway/redelivery.js';
+import { type DeliveryReports, idempotentEventId, type BatchItem, type Ingest, type Redelivery } from '../../gateway/index.js';
 import type { Api } from '../api.js';
 import { callerKeyOf } from '../guard.js';
 import { batchRefusalProblem, idempotencyConflict, refusalProblem } from '../ingest-problems.js';

@@ -5,7 +5,7 @@ import { JsonValueSchema, type IncomingEvent } from '../../domain/event.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../../domain/json-depth.js';
 import { SOURCE_AUTH_MODES, type RateLimitConfig } from '../../config/ingest.js';
 import type { Api } from '../api.js';
-import type { Ingest } from '../../gateway/ingest.js';
+import type { Ingest } from '../../gateway/index.js';
 import { idempotencyConflict, refusalProblem } from '../ingest-problems.js';
 import { notFound, sendProblem, type Problem } from '../problem.js';
 import { refuseRepeatedFailures } from '../guard.js';

@@ -90,6 +90,9 @@ describe('npm start', () => {
       expect(await fetch(`http://127.0.0.1:${ports.ui}/`).then((r) => r.status)).toBe(200);
       expect(first.output.join('')).toMatch(/^\S+ api {6}INFO/m);
       expect(first.output.join('')).toMatch(/^\S+ worker {3}INFO/m);
+      // The worker says it bundled its workflows in one line, not with webpack's listing of every module.
+      expect(first.output.join('').match(/^\S+ worker .*Workflow bundle created/gm)).toHaveLength(1);
+      expect(first.output.join('')).not.toMatch(/modules by path|compiled successfully/);
     } finally {
       first.child.kill('SIGTERM');
     }

@@ -4,7 +4,7 @@ import { DEFAULT_ENDPOINT_SETTINGS, DISABLED_BY_DEFINITION, type EndpointState, 
 import {
   definitionProblem,
   newEndpointState,
-  publishedState,
+  listedState,
   RETIRED_REASON,
   takeReleaseBatch,
   transitionEndpoint,
@@ -142,8 +142,8 @@ describe('an endpoint entity', () => {
       anEntity('paused', 'deploying'),
     );
     expect(held.heldDeliveries).toEqual(['event/a', 'event/b']);
-    expect(publishedState(held)).not.toHaveProperty('heldDeliveries');
-    expect(publishedState(held)).not.toHaveProperty('pendingNotices');
+    expect(listedState(held)).not.toHaveProperty('heldDeliveries');
+    expect(listedState(held)).not.toHaveProperty('pendingNotices');
   });
 
   test('held deliveries are released in batches of releasePerSecond once not paused, and cancelled when disabled', () => {
