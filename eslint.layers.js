@@ -32,7 +32,10 @@ const folderOf = (entry) => (typeof entry === 'string' ? entry : entry.folder);
 /** @param {string} folder */
 const into = (folder) => `^(\\.\\./)+${folder}/`;
 
-/** One ESLint config object per layered folder, refusing imports against the direction. */
+/**
+ * One ESLint config object per layered folder, refusing imports against the direction.
+ * @returns {import('eslint').Linter.Config[]}
+ */
 export function layeringConfigs() {
   return Object.entries(LAYERS).map(([folder, { may, deterministic }]) => {
     const allowed = new Set(may.map(folderOf));

@@ -1,0 +1,143 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { describe, expect, test } from 'vitest';
+import { LAYERS, layeringConfigs } from '../../eslint.layers.js';
+
+// The layout's promise: every import between folders points down, so no folder, and no file, depends on itself.
+
+/** ESLint with only the layering rules, so that a line of code can be checked as if it sat in a given file. */
+const layering = new ESLint({
+  cwd: process.cwd(),
+  overrideConfigFile: true,
+  overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, ...layeringConfigs()],
+});
+
+async function refusals(file: string, code: string): Promise<string[]> {
+  const [result] = await layering.lintText(code, { filePath: file });
+  return (result?.messages ?? []).map((message) => message.message);
+}
+
+const SOURCE_FOLDERS = [...Object.keys(LAYERS), 'bin'];
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(folder).flatMap((name) => {
+    const path = join(folder, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Each source file and the project files it imports (types included: a type import is a dependency too). */
+function importGraph(): Map<string, string[]> {
+  const files = [...SOURCE_FOLDERS.flatMap(sourceFiles), 'index.ts', 'workflow.ts', 'errors.ts'];
+  const known = new Set(files);
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const specifiers = [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map(
+      (match) => match[1] as string,
+    );
+    const targets = specifiers.map((specifier) => normalize(join(dirname(file), specifier)).replace(/\.js$/, '.ts'));
+    graph.set(
+      file,
+      targets.filter((target) => known.has(target)),
+    );
+  }
+  return graph;
+}
+
+/** The cycles of a graph, as the sets of nodes that reach each other (Tarjan's strongly connected components). */
+function cyclesOf(graph: Map<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (node: string): void => {
+    index.set(node, index.size);
+    low.set(node, index.get(node) as number);
+    stack.push(node);
+    onStack.add(node);
+    for (const next of graph.get(node) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node) as number, low.get(next) as number));
+      } else if (onStack.has(next)) low.set(node, Math.min(low.get(node) as number, index.get(next) as number));
+    }
+    if (low.get(node) !== index.get(node)) return;
+    const component: string[] = [];
+    for (let member = stack.pop(); member !== undefined; member = stack.pop()) {
+      onStack.delete(member);
+      component.push(member);
+      if (member === node) break;
+    }
+    if (component.length > 1 || graph.get(node)?.includes(node)) cycles.push(component.sort());
+  };
+  for (const node of graph.keys()) if (!index.has(node)) visit(node);
+  return cycles;
+}
+
+describe('the layering of folders', () => {
+  test.each([
+    ['domain/rule.ts', "import { createIngest } from '../gateway/ingest.js';", 'domain/ may import only from itself'],
+    ['domain/rule.ts', "import { readFile } from 'node:fs/promises';", 'No Node built-ins in workflow or domain code'],
+    ['activities/deliver.ts', "import { createIngest } from '../gateway/ingest.js';", 'activities/ may import only from domain, signing'],
+    ['workflows/flow.ts', "import { createDeliveryActivities } from '../activities/deliver.js';", 'may import only types from activities/'],
+    ['workflows/flow.ts', "import { ConfigSchema } from '../config/schema.js';", 'workflows/ may import only from domain, activities'],
+    ['gateway/ingest.ts', "import { buildApp } from '../server/app.js';", 'gateway/ may import only from workflows, config, domain'],
+    ['server/routes/events.ts', "import { deliverEvent } from '../../workflows/index.js';", 'server/ may import only from gateway'],
+    ['server/app.ts', "import { openWorkerSession } from '../worker/session.js';", 'server/ may import only from gateway'],
+    ['cli/run.ts', "import { buildApp } from '../server/app.js';", 'may import only types from server/'],
+    ['gateway/ingest.ts', "import { WebhooksPlugin } from '../index.js';", 'The package entry points import the project'],
+  ])('%s may not hold %s', async (file, code, message) => {
+    expect(await refusals(file, code)).toEqual([expect.stringContaining(message)]);
+  });
+
+  test.each([
+    ['server/routes/events.ts', "import type { Ingest } from '../../gateway/index.js';"],
+    ['workflows/flow.ts', "import type { DeliveryActivities } from '../activities/index.js';"],
+    ['cli/views.ts', "import type { EndpointViewSchema } from '../server/schemas.js';"],
+    ['worker/session.ts', "import { createGateway } from '../gateway/index.js';"],
+    ['gateway/ingest.ts', "import { ConfigError } from '../errors.js';"],
+    ['bin/start.ts', "import { buildAppFromConfig } from '../server/index.js';"],
+  ])('%s may hold %s', async (file, code) => {
+    expect(await refusals(file, code)).toEqual([]);
+  });
+
+  test('is part of the lint configuration that npm run lint uses', async () => {
+    const config = (await new ESLint({ cwd: process.cwd() }).calculateConfigForFile('gateway/ingest.ts')) as {
+      rules: Record<string, [string, { patterns: { regex: string }[] }]>;
+    };
+    const [severity, options] = config.rules['no-restricted-imports'] ?? [];
+    expect(severity).toBe(2);
+    expect(options?.patterns.map((pattern) => pattern.regex)).toContain('^(\\.\\./)+server/');
+  });
+
+  test('allows no import loop: the folders form a chain, and no file depends on itself', () => {
+    const graph = importGraph();
+    expect(cyclesOf(graph)).toEqual([]);
+    const folderOf = (file: string): string => (file.includes('/') ? (file.split('/')[0] as string) : file);
+    const folders = new Map<string, string[]>();
+    for (const [file, targets] of graph) {
+      const from = folderOf(file);
+      folders.set(from, [...new Set([...(folders.get(from) ?? []), ...targets.map(folderOf).filter((to) => to !== from)])]);
+    }
+    expect(cyclesOf(folders)).toEqual([]);
+    // The entry points sit on top; errors.ts at the bottom, imported by many and importing nothing of the project.
+    expect(graph.get('errors.ts')).toEqual([]);
+    for (const [file, targets] of graph) {
+      if (file !== 'index.ts' && file !== 'workflow.ts') expect(targets, file).not.toContain('index.ts');
+    }
+  });
+
+  test('finds a loop where there is one', () => {
+    const graph = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]);
+    expect(cyclesOf(graph)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
+  });
+});
