@@ -18,6 +18,7 @@ import {
   configureUpdate,
   deliverEvent,
   disableSignal,
+  type DeliverEventInput,
   enableSignal,
   healthSignal,
   pauseSignal,
@@ -110,6 +111,11 @@ async function startEntity(
   });
 }
 
+/** Starts the delivery of `input.event` as its own workflow, `event/<id>`, on the recording worker's queue. */
+function startDelivery(input: DeliverEventInput) {
+  return client.workflow.start(deliverEvent, { workflowId: eventWorkflowId(input.event.id), taskQueue: TASK_QUEUE, args: [input] });
+}
+
 async function heldCount(handle: WorkflowHandle<typeof webhookEndpoint>): Promise<number> {
   return (await handle.query(stateQuery)).heldDeliveries.length;
 }
@@ -127,19 +133,15 @@ async function untilListed(endpointId: string, status: string): Promise<void> {
 async function delivered(): Promise<void> {
   const [first, second] = [await receiver(), await receiver()];
   const event = anEvent({ id: 'evt_replay_delivered' });
-  await client.workflow.execute(deliverEvent, {
-    workflowId: eventWorkflowId(event.id),
-    taskQueue: TASK_QUEUE,
-    args: [
-      {
-        event,
-        targets: [
-          aTarget(first.url, { endpointId: 'first' }),
-          aTarget(second.url, { endpointId: 'second', headers: { 'X-Team': 'billing' } }),
-        ],
-      },
-    ],
-  });
+  await (
+    await startDelivery({
+      event,
+      targets: [
+        aTarget(first.url, { endpointId: 'first' }),
+        aTarget(second.url, { endpointId: 'second', headers: { 'X-Team': 'billing' } }),
+      ],
+    })
+  ).result();
   await save('deliver-event.delivered', eventWorkflowId(event.id));
 }
 
@@ -149,21 +151,17 @@ async function retried(): Promise<void> {
   const refusing = await receiver();
   refusing.script({ status: 400, body: 'bad' });
   const event = anEvent({ id: 'evt_replay_retried' });
-  await client.workflow.execute(deliverEvent, {
-    workflowId: eventWorkflowId(event.id),
-    taskQueue: TASK_QUEUE,
-    args: [
-      {
-        event,
-        targets: [
-          aTarget(flaky.url, { endpointId: 'flaky', retry: retryAfter([300, 600, 300]) }),
-          aTarget(refusing.url, { endpointId: 'refusing', retry: retryAfter([300]) }),
-          aTarget('http://127.0.0.1:1/nothing-listens', { endpointId: 'unreachable', retry: retryAfter([200]) }),
-        ],
-        maxConcurrentDeliveries: 2,
-      },
-    ],
-  });
+  await (
+    await startDelivery({
+      event,
+      targets: [
+        aTarget(flaky.url, { endpointId: 'flaky', retry: retryAfter([300, 600, 300]) }),
+        aTarget(refusing.url, { endpointId: 'refusing', retry: retryAfter([300]) }),
+        aTarget('http://127.0.0.1:1/nothing-listens', { endpointId: 'unreachable', retry: retryAfter([200]) }),
+      ],
+      maxConcurrentDeliveries: 2,
+    })
+  ).result();
   await save('deliver-event.retried', eventWorkflowId(event.id));
 }
 
@@ -176,11 +174,7 @@ async function held(): Promise<void> {
   const routedPaused = anEvent({ id: 'evt_replay_held_at_routing' });
   const routedActive = anEvent({ id: 'evt_replay_held_by_worker' });
   const start = (event: typeof routedPaused, extra: object) =>
-    client.workflow.start(deliverEvent, {
-      workflowId: eventWorkflowId(event.id),
-      taskQueue: TASK_QUEUE,
-      args: [{ event, targets: [{ ...aTarget(target.url, { endpointId: 'replay-held' }), statusVersion: 1, ...extra }] }],
-    });
+    startDelivery({ event, targets: [{ ...aTarget(target.url, { endpointId: 'replay-held' }), statusVersion: 1, ...extra }] });
   const first = await start(routedPaused, { statusVersion: 2, holdReason: 'deploying' });
   const second = await start(routedActive, {});
   await until('both deliveries are held', async () => (await heldCount(entity)) === 2);
@@ -197,17 +191,11 @@ async function heldThenDisabled(): Promise<void> {
   const entity = await startEntity(anEndpoint('replay-cancelled', target.url));
   await entity.signal(pauseSignal);
   const event = anEvent({ id: 'evt_replay_cancelled' });
-  const delivery = await client.workflow.start(deliverEvent, {
-    workflowId: eventWorkflowId(event.id),
-    taskQueue: TASK_QUEUE,
-    args: [
-      {
-        event,
-        targets: [
-          { ...aTarget(target.url, { endpointId: 'replay-cancelled' }), statusVersion: 2, holdReason: 'paused by an operator' },
-          { ...aTarget(target.url, { endpointId: 'replay-skipped' }), skipReason: 'skipped: endpoint disabled (maintenance)' },
-        ],
-      },
+  const delivery = await startDelivery({
+    event,
+    targets: [
+      { ...aTarget(target.url, { endpointId: 'replay-cancelled' }), statusVersion: 2, holdReason: 'paused by an operator' },
+      { ...aTarget(target.url, { endpointId: 'replay-skipped' }), skipReason: 'skipped: endpoint disabled (maintenance)' },
     ],
   });
   await until('the delivery is held', async () => (await heldCount(entity)) === 1);
@@ -225,11 +213,7 @@ async function gone(): Promise<void> {
   const opsEntity = await startEntity(anEndpoint('replay-ops', watcher.url, { events: ['endpoint.*'] }));
   await untilListed('replay-ops', 'active');
   const event = anEvent({ id: 'evt_replay_gone' });
-  await client.workflow.execute(deliverEvent, {
-    workflowId: eventWorkflowId(event.id),
-    taskQueue: TASK_QUEUE,
-    args: [{ event, targets: [{ ...aTarget(target.url, { endpointId: 'replay-gone' }), statusVersion: 1 }] }],
-  });
+  await (await startDelivery({ event, targets: [{ ...aTarget(target.url, { endpointId: 'replay-gone' }), statusVersion: 1 }] })).result();
   await watcher.waitForRequests(1, WAIT_MS);
   const noticeId = JSON.parse(watcher.requests[0]?.body ?? '{}') as { data?: { endpoint_id?: string } };
   if (noticeId.data?.endpoint_id !== 'replay-gone') throw new Error('the endpoint.disabled event did not arrive');
@@ -295,17 +279,13 @@ async function lifecycle(): Promise<void> {
 async function parts(): Promise<void> {
   const target = await receiver();
   const event = anEvent({ id: 'evt_replay_parts' });
-  await client.workflow.execute(deliverEvent, {
-    workflowId: eventWorkflowId(event.id),
-    taskQueue: TASK_QUEUE,
-    args: [
-      {
-        event,
-        targets: ['a', 'b', 'c', 'd', 'e'].map((id) => aTarget(target.url, { endpointId: `part-${id}` })),
-        partLimits: { maxTargets: 2, maxIdsBytes: 1_800 },
-      },
-    ],
-  });
+  await (
+    await startDelivery({
+      event,
+      targets: ['a', 'b', 'c', 'd', 'e'].map((id) => aTarget(target.url, { endpointId: `part-${id}` })),
+      partLimits: { maxTargets: 2, maxIdsBytes: 1_800 },
+    })
+  ).result();
   await save('deliver-event.parts', eventWorkflowId(event.id));
   await save('deliver-event.parts.part-1', `${eventWorkflowId(event.id)}/part-1`);
 }
