@@ -221,7 +221,8 @@ async function deliverToEndpoint(run: DeliveryRun, target: DeliveryTarget, deliv
       if (next.gone) await disableGoneEndpoint(target.endpointId);
       break;
     }
-    await endpoint.waitToRetry(next.delayMs, result);
+    await endpoint.startRetryTimer(next.delayMs, result);
+    endpoint.retryDue();
   }
   run.updateStatusAttribute();
 }
@@ -290,15 +291,22 @@ class EndpointDelivery {
     return next;
   }
 
-  /** The durable timer before the next attempt, summarised for the Web UI. */
-  async waitToRetry(delayMs: number, last: AttemptResult): Promise<void> {
-    const { delivery } = this;
-    delivery.status = 'retrying';
-    delivery.nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
+  /**
+   * Starts the durable timer before the next attempt, summarised for the Web UI. It returns the timer itself, not a
+   * promise around it: one more await would move this endpoint's next command behind those of endpoints whose jobs
+   * came later in the same workflow task, and stored histories have them in job order.
+   */
+  startRetryTimer(delayMs: number, last: AttemptResult): Promise<void> {
+    this.delivery.status = 'retrying';
+    this.delivery.nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
     this.run.updateStatusAttribute();
-    await sleep(delayMs, { summary: `retry ${this.target.endpointId} in ${formatDurationMs(delayMs)} · ${outcomeLabel(last)}` });
-    delivery.status = 'pending';
-    delete delivery.nextAttemptAt;
+    return sleep(delayMs, { summary: `retry ${this.target.endpointId} in ${formatDurationMs(delayMs)} · ${outcomeLabel(last)}` });
+  }
+
+  /** The retry timer has fired: the delivery waits for a slot for its next attempt. */
+  retryDue(): void {
+    this.delivery.status = 'pending';
+    delete this.delivery.nextAttemptAt;
   }
 
   cancel(reason: string): void {

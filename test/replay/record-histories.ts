@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ConfigSchema } from '../../config/schema.js';
 import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
 import { endpointWorkflowId } from '../../domain/workflow-ids.js';
@@ -13,7 +13,8 @@ import { webhookDataConverter } from '../../temporal/data-converter.js';
 import { startDevServer } from '../../host/dev-server.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { ensureTemporalCli } from '../../host/temporal-cli.js';
-import { createWebhookWorker } from '../../worker/worker.js';
+import { openWorkerSession } from '../../worker/session.js';
+import { createWebhookWorker, WORKFLOWS_PATH } from '../../worker/worker.js';
 import {
   configureUpdate,
   deliverEvent,
@@ -276,6 +277,58 @@ async function lifecycle(): Promise<void> {
   await save('endpoint.lifecycle', entity.workflowId);
 }
 
+async function interleaved(): Promise<void> {
+  // Jobs of several endpoints in one workflow task: the workflow worker is away while retry timers fire and attempts
+  // complete, so the task it gets on its return holds completions and timer fires together, and the order of the
+  // commands they cause is what a replay checks.
+  const queue = 'replay-fixtures-split';
+  const config = ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } });
+  const session = openWorkerSession({ client, taskQueue: queue, config, env: process.env, userAgent: 'replay-fixtures' });
+  const activityWorker = await Worker.create({ connection: workerConnection, taskQueue: queue, activities: session.activities });
+  const activitiesRunning = activityWorker.run();
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const workflowWorker = () => Worker.create({ connection: workerConnection, taskQueue: queue, workflowBundle: bundle });
+  let flows = await workflowWorker();
+  let flowsRunning = flows.run();
+
+  const [a, b, c, d] = [await receiver(), await receiver(), await receiver(), await receiver()];
+  a.script({ status: 503 });
+  c.script({ status: 500 });
+  b.script({ status: 500, delayMs: 2_500 });
+  d.script({ status: 503, delayMs: 1_000 });
+  const event = anEvent({ id: 'evt_replay_interleaved' });
+  const handle = await client.workflow.start(deliverEvent, {
+    workflowId: eventWorkflowId(event.id),
+    taskQueue: queue,
+    args: [
+      {
+        event,
+        targets: [
+          aTarget(a.url, { endpointId: 'mixed-a', retry: retryAfter([1_500]) }),
+          aTarget(b.url, { endpointId: 'mixed-b', retry: retryAfter([1_000]) }),
+          aTarget(c.url, { endpointId: 'mixed-c', retry: retryAfter([1_500]) }),
+          aTarget(d.url, { endpointId: 'mixed-d', retry: retryAfter([1_000]) }),
+        ],
+      },
+    ],
+  });
+  await until('the first attempts of a and c failed', async () => a.requests.length === 1 && c.requests.length === 1);
+  await delay(300);
+  flows.shutdown();
+  await flowsRunning;
+  await until('b answered', async () => b.requests.length === 1);
+  await delay(3_000);
+  flows = await workflowWorker();
+  flowsRunning = flows.run();
+  await handle.result();
+  flows.shutdown();
+  await flowsRunning;
+  activityWorker.shutdown();
+  await activitiesRunning;
+  await session.close();
+  await save('deliver-event.interleaved', eventWorkflowId(event.id));
+}
+
 async function parts(): Promise<void> {
   const target = await receiver();
   const event = anEvent({ id: 'evt_replay_parts' });
@@ -327,7 +380,7 @@ async function sent(): Promise<void> {
 
 await mkdir(OUT_DIR, { recursive: true });
 try {
-  for (const scenario of [delivered, retried, held, heldThenDisabled, gone, failing, lifecycle, parts, sent]) {
+  for (const scenario of [delivered, retried, interleaved, held, heldThenDisabled, gone, failing, lifecycle, parts, sent]) {
     console.log(`scenario ${scenario.name}`);
     await scenario();
   }
