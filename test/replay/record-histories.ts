@@ -68,7 +68,7 @@ const gateway = await createWebhookWorker({
 });
 const gatewayRunning = gateway.run();
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
@@ -312,11 +312,11 @@ async function interleaved(): Promise<void> {
       },
     ],
   });
-  await until('the first attempts of a and c failed', async () => a.requests.length === 1 && c.requests.length === 1);
+  await until('the first attempts of a and c failed', () => a.requests.length === 1 && c.requests.length === 1);
   await delay(300);
   flows.shutdown();
   await flowsRunning;
-  await until('b answered', async () => b.requests.length === 1);
+  await until('b answered', () => b.requests.length === 1);
   await delay(3_000);
   flows = await workflowWorker();
   flowsRunning = flows.run();
