@@ -20,7 +20,7 @@ export interface AttemptRequest {
 }
 
 /** The workflow run an attempt belongs to, whose input holds the event; `runId` is empty for the latest run. */
-export interface DeliveryRun {
+export interface WorkflowRun {
   readonly workflowId: string;
   readonly runId: string;
 }
@@ -35,7 +35,7 @@ export interface DeliveryActivityDeps {
   /** Where secrets referenced by name are read from, at the moment of sending. */
   readonly env: NodeJS.ProcessEnv;
   /** Reads the event from the input of the workflow run an attempt belongs to. */
-  readonly loadEvent: (run: DeliveryRun) => Promise<WebhookEvent>;
+  readonly loadEvent: (run: WorkflowRun) => Promise<WebhookEvent>;
   /** The status of an endpoint's entity as last read, for holding deliveries to paused endpoints. */
   readonly endpointStatus?: (endpointId: string) => EndpointStatusView | undefined;
   /** Told of every attempt made, for the endpoints' health counters. */

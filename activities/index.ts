@@ -3,7 +3,7 @@ export {
   type AttemptRequest,
   type DeliveryActivities,
   type DeliveryActivityDeps,
-  type DeliveryRun,
+  type WorkflowRun,
 } from './deliver.js';
 export { createOperationalActivities, type OperationalActivities, type OperationalActivityDeps } from './operational.js';
 export { createSendActivities, type PreparedEvent, type SendActivities, type SendActivityDeps } from './send.js';

@@ -3,7 +3,7 @@ import { deliveryDefaultsFrom, endpointSettingsFrom, type Config } from '../conf
 import { createCatalogue, type EventCatalogue } from './catalogue.js';
 import { createDeliveryHistory, type DeliveryHistory } from './delivery-history.js';
 import { createDeliveryReports, type DeliveryReports } from './delivery-reports.js';
-import { createDeliveryStarter, type DeliveryStarter } from './delivery-starter.js';
+import { createDeliveryStarter } from './delivery-starter.js';
 import { createEndpointAdmin, type EndpointAdmin } from './endpoint-admin.js';
 import { createTemporalRegistry, type EndpointRegistry } from './endpoint-registry.js';
 import { createEventLoader, type EventLoader } from './event-loader.js';
@@ -17,8 +17,8 @@ export interface Gateway {
   /** The task queue its workflows run on and its endpoint entities belong to. */
   readonly taskQueue: string;
   readonly catalogue: EventCatalogue;
+  /** The one way events go to Temporal. */
   readonly ingest: Ingest;
-  readonly deliveries: DeliveryStarter;
   /** The endpoints events are routed to, kept current from their entities. */
   readonly endpoints: EndpointRegistry;
   readonly admin: EndpointAdmin;
@@ -85,7 +85,6 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
     taskQueue,
     catalogue,
     ingest,
-    deliveries,
     endpoints,
     admin,
     history,

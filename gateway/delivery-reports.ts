@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DeliveryReport } from '../domain/delivery.js';
+import { eventWorkflowId } from '../domain/workflow-ids.js';
 import { deliveriesQuery, type deliverEvent } from '../workflows/index.js';
 
 /** Reads where a delivery workflow stands: the one way the API, test sends and redeliveries read a report. */
@@ -10,6 +11,8 @@ export interface DeliveryReports {
    * `undefined` when there is no such workflow (or its retention has passed).
    */
   read(workflowId: string): Promise<DeliveryReport | undefined>;
+  /** The report of an event's own delivery, `event/<id>` ({@link DeliveryReports.read}). */
+  readEvent(eventId: string): Promise<DeliveryReport | undefined>;
   /** Waits up to `timeoutMs` for the delivery to finish, then reads it as it stands. */
   waitFor(workflowId: string, timeoutMs: number): Promise<DeliveryReport | undefined>;
 }
@@ -17,6 +20,7 @@ export interface DeliveryReports {
 // A query waits for a worker; without one, the caller should hear so in seconds, not after the SDK's 30.
 const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 
+/** Reads reports through `client`; a query waits at most `queryTimeoutMs` for a worker to answer. */
 export function createDeliveryReports(client: Client, queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS): DeliveryReports {
   const handle = (workflowId: string) => client.workflow.getHandle<typeof deliverEvent>(workflowId);
   const read = async (workflowId: string): Promise<DeliveryReport | undefined> => {
@@ -31,6 +35,7 @@ export function createDeliveryReports(client: Client, queryTimeoutMs = DEFAULT_Q
   };
   return {
     read,
+    readEvent: (eventId) => read(eventWorkflowId(eventId)),
     async waitFor(workflowId, timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));

@@ -20,7 +20,8 @@ export {
   type ReadyEvent,
   type Refused,
   type RefusedBatch,
-  type Started,
+  type StartOutcome,
+  type BatchOptions,
 } from './ingest.js';
 export type { EventCatalogue, EventProblem } from './catalogue.js';
 export type { ReconcileReport } from './reconcile.js';

@@ -30,18 +30,21 @@ export interface ReadyEvent {
 }
 
 /**
- * What became of an event handed to Temporal: `accepted`, a first delivery started; `replayed`, its id was seen
+ * What starting an event's delivery came to: `accepted`, a first delivery started; `replayed`, its id was seen
  * before with the same content and nothing new started; `conflict`, its id was seen before with other content.
  */
-export interface Started {
+export interface StartOutcome {
   readonly kind: 'accepted' | 'replayed' | 'conflict';
   readonly id: string;
+  /** Where the id came from: the event itself, the caller's fallback (an Idempotency-Key's, a source's), or made here. */
+  readonly idFrom: 'event' | 'fallback' | 'generated';
   readonly workflowId: string;
   /** How many endpoints it was routed to. */
   readonly endpoints: number;
 }
 
-export type AcceptResult = Started | Refused;
+/** What accepting one event came to: started (or found started), or refused before anything was started. */
+export type AcceptResult = StartOutcome | Refused;
 
 export interface AcceptOptions {
   /** The event's id when it carries none (else a new id is made): one derived from an Idempotency-Key or a source. */
@@ -50,14 +53,22 @@ export interface AcceptOptions {
   readonly origin?: string;
 }
 
-/** One item of a batch: an event, or what the caller could not read as one (a CloudEvent's bad `data_base64`). */
-export type BatchItem = { readonly event: IncomingEvent; readonly options?: AcceptOptions } | { readonly unreadable: EventProblem };
+/** One item of a batch: an event (and its CloudEvent `source`), or what the caller could not read as one. */
+export type BatchItem = { readonly event: IncomingEvent; readonly origin?: string } | { readonly unreadable: EventProblem };
+
+export interface BatchOptions {
+  /**
+   * Derives the ids of the events without one: item `n` becomes `<idBase>-<n>`, so that sending the batch again
+   * under the same Idempotency-Key names its events the same. Without it, such events get new ids.
+   */
+  readonly idBase?: string;
+}
 
 /** A batch with a refused event: none of it was started. Paths start with the item's index, `/3/type`. */
 export interface RefusedBatch {
   readonly kind: 'refused';
   /** `unknown-type` when some item's type is not in the catalogue, whatever else is wrong. */
-  readonly reason: 'unknown-type' | 'invalid';
+  readonly reason: 'unknown-type' | 'invalid-events';
   readonly problems: readonly EventProblem[];
 }
 
@@ -71,7 +82,7 @@ export interface CheckedBatch {
 
 /** What became of one event of a checked batch; `failed`: Temporal did not confirm it, and `error` says why. */
 export type BatchOutcome =
-  | (Started & { readonly index: number })
+  | (StartOutcome & { readonly index: number })
   | { readonly kind: 'failed'; readonly index: number; readonly id: string; readonly error: unknown };
 
 /**
@@ -85,7 +96,9 @@ export interface Ingest {
   /** Checks, routes and starts an event. Throws only when Temporal did not confirm the start. */
   accept(event: IncomingEvent, options?: AcceptOptions): Promise<AcceptResult>;
   /** Checks every event of a batch before any is started: one refused event refuses the batch. */
-  checkBatch(items: readonly BatchItem[]): CheckedBatch | RefusedBatch;
+  checkBatch(items: readonly BatchItem[], options?: BatchOptions): CheckedBatch | RefusedBatch;
+  /** The fingerprint a delivery workflow was started with, to tell a repeat of an event from a reuse of its id. */
+  storedFingerprint(workflowId: string): Promise<string | undefined>;
   /**
    * Starts the delivery of an event the gateway raises itself (`endpoint.disabled`): routed like any other, but not
    * held to the catalogue, which lists what producers may send.
@@ -111,6 +124,7 @@ export interface IngestDeps {
   readonly now?: () => Date;
 }
 
+/** The ingest of one gateway: its catalogue, its routes, its delivery starter. */
 export function createIngest(deps: IngestDeps): Ingest {
   const now = deps.now ?? (() => new Date());
   const targets = (type: string): DeliveryTarget[] =>
@@ -127,7 +141,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   };
   const verdictOf = (event: IncomingEvent): CatalogueVerdict => deps.catalogue.check(event.type, event.data ?? {});
 
-  // Names a checked event (its id, and its time when the producer gave none) and routes it.
+  // Names a checked event (its id, and its time when the producer gave none) and routes it, as of now.
   const ready = (incoming: IncomingEvent, { fallbackId, origin }: AcceptOptions): ReadyEvent => {
     const acceptedAt = now();
     const event: WebhookEvent = {
@@ -138,26 +152,28 @@ export function createIngest(deps: IngestDeps): Ingest {
     };
     return { kind: 'ready', event, targets: targets(event.type), fingerprint: fingerprintOf(incoming, origin) };
   };
+  const idFrom = (incoming: IncomingEvent, { fallbackId }: AcceptOptions): StartOutcome['idFrom'] =>
+    incoming.id !== undefined ? 'event' : fallbackId !== undefined ? 'fallback' : 'generated';
   const prepare = (incoming: IncomingEvent, options: AcceptOptions = {}): ReadyEvent | Refused => {
     const reserved = reservedId(incoming.id);
     if (reserved) return { kind: 'refused', reason: 'reserved-id', message: reserved, problems: [{ path: '/id', message: reserved }] };
     return catalogueRefusal(verdictOf(incoming), incoming.type) ?? ready(incoming, options);
   };
 
-  const start = async ({ event, targets: routed, fingerprint }: ReadyEvent): Promise<Started> => {
+  const start = async ({ event, targets: routed, fingerprint }: ReadyEvent, from: StartOutcome['idFrom']): Promise<StartOutcome> => {
     const started = await deps.deliveries.start(event, routed, { fingerprint });
     const kind = !started.duplicate ? 'accepted' : started.sameContent === false ? 'conflict' : 'replayed';
-    return { kind, id: event.id, workflowId: started.workflowId, endpoints: routed.length };
+    return { kind, id: event.id, idFrom: from, workflowId: started.workflowId, endpoints: routed.length };
   };
 
   return {
     catalogue: deps.catalogue,
     prepare,
-    async accept(incoming, options) {
+    async accept(incoming, options = {}) {
       const prepared = prepare(incoming, options);
-      return prepared.kind === 'refused' ? prepared : start(prepared);
+      return prepared.kind === 'refused' ? prepared : start(prepared, idFrom(incoming, options));
     },
-    checkBatch(items) {
+    checkBatch(items, { idBase } = {}) {
       const problems: EventProblem[] = [];
       const unknownTypes: EventProblem[] = [];
       const seen = new Set<string>();
@@ -176,24 +192,26 @@ export function createIngest(deps: IngestDeps): Ingest {
         if (verdict.kind === 'invalid-data') problems.push(...verdict.errors.map((error) => ({ ...error, path: `${at}${error.path}` })));
       });
       if (unknownTypes.length > 0) return { kind: 'refused', reason: 'unknown-type', problems: unknownTypes };
-      if (problems.length > 0) return { kind: 'refused', reason: 'invalid', problems };
+      if (problems.length > 0) return { kind: 'refused', reason: 'invalid-events', problems };
 
-      // Named now, not when started, so that even an event that fails has an id to be sent again under.
-      const events = (items as readonly Extract<BatchItem, { event: IncomingEvent }>[]).map(({ event, options = {} }) =>
-        ready(event, options),
-      );
+      // Each event is named now, not when started, so that even one that fails has an id to be sent again under.
+      const named = (items as readonly Extract<BatchItem, { event: IncomingEvent }>[]).map(({ event, origin }, index) => {
+        const id = event.id ?? (idBase ? `${idBase}-${index}` : createEventId(now()));
+        const from: StartOutcome['idFrom'] = event.id !== undefined ? 'event' : idBase ? 'fallback' : 'generated';
+        return { event, id, from, options: { fallbackId: id, ...(origin ? { origin } : {}) } };
+      });
       return {
         kind: 'checked',
-        size: events.length,
+        size: named.length,
         async accept() {
           const limit = createLimiter(BATCH_CONCURRENCY);
           return Promise.all(
-            events.map((event, index) =>
+            named.map(({ event, id, from, options }, index) =>
               limit(async (): Promise<BatchOutcome> => {
                 try {
-                  return { ...(await start(event)), index };
+                  return { ...(await start(ready(event, options), from)), index };
                 } catch (error) {
-                  return { kind: 'failed', index, id: event.event.id, error };
+                  return { kind: 'failed', index, id, error };
                 }
               }),
             ),
@@ -204,6 +222,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     async announce(event) {
       await deps.deliveries.start(event, targets(event.type));
     },
+    storedFingerprint: (workflowId) => deps.deliveries.storedFingerprint(workflowId),
     targets,
   };
 }

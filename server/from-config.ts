@@ -14,7 +14,7 @@ export interface AppFromConfigOptions {
   readonly logger?: FastifyBaseLogger;
   readonly startTimeoutMs?: number;
   /** Where endpoints come from; by default the endpoint entities of the config's task queue, polled. */
-  readonly endpoints?: EndpointRegistry;
+  readonly registry?: EndpointRegistry;
   /** Where API keys and source secrets are read, once, at build; `process.env` by default. */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -29,7 +29,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   const keyring = createKeyring(config.api.keys, env);
   const directory = createSourceDirectory(config.sources, env, config.api.invocation_log_size);
   const gateway = createGateway(config, client, {
-    ...(options.endpoints ? { endpoints: options.endpoints } : {}),
+    ...(options.registry ? { endpoints: options.registry } : {}),
     ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
     onEndpointsError: (error) =>
       options.logger?.warn({ err: error }, 'could not read the endpoint entities; routing by what was last read'),

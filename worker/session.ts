@@ -69,7 +69,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
     ...createOperationalActivities({ announce: (notice) => gateway.ingest.announce(notice) }),
     ...createSendActivities({
       prepareEvent: (event) => gateway.ingest.prepare(event),
-      storedFingerprint: (workflowId) => gateway.deliveries.storedFingerprint(workflowId),
+      storedFingerprint: (workflowId) => gateway.ingest.storedFingerprint(workflowId),
       maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
     }),
   };

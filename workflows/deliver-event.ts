@@ -149,8 +149,8 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
   return report();
 }
 
-/** What every endpoint's delivery of one event shares. */
-interface DeliveryRun {
+/** One event fanned out to its endpoints: what every endpoint's delivery of it shares. */
+interface FanOut {
   readonly event: WebhookEvent;
   /** Admits one HTTP attempt at a time per slot: `maxConcurrentDeliveries`. */
   readonly limit: Limiter;
@@ -171,7 +171,7 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     status: status(),
     deliveries: deliveries.map((delivery) => ({ ...delivery, attempts: [...delivery.attempts] })),
   });
-  const run: DeliveryRun = {
+  const fanOut: FanOut = {
     event,
     limit: createLimiter(input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES),
     releases: new Map(),
@@ -179,11 +179,11 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
   };
 
   setHandler(deliveriesQuery, report);
-  setHandler(releaseSignal, (release) => void run.releases.set(release.endpointId, release));
-  run.updateStatusAttribute();
+  setHandler(releaseSignal, (release) => void fanOut.releases.set(release.endpointId, release));
+  fanOut.updateStatusAttribute();
 
-  await Promise.all(targets.map((target, index) => deliverToEndpoint(run, target, deliveries[index] as MutableDelivery)));
-  run.updateStatusAttribute();
+  await Promise.all(targets.map((target, index) => deliverToEndpoint(fanOut, target, deliveries[index] as MutableDelivery)));
+  fanOut.updateStatusAttribute();
   const final = report();
   return input.resultWithAttempts === false
     ? { ...final, deliveries: final.deliveries.map((delivery) => ({ ...delivery, attempts: [] })) }
@@ -194,13 +194,13 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
  * One endpoint's delivery: held while its endpoint is paused, then attempts until one succeeds, the policy gives up,
  * or the endpoint is disabled.
  */
-async function deliverToEndpoint(run: DeliveryRun, target: DeliveryTarget, delivery: MutableDelivery): Promise<void> {
+async function deliverToEndpoint(fanOut: FanOut, target: DeliveryTarget, delivery: MutableDelivery): Promise<void> {
   if (target.skipReason !== undefined) {
     delivery.status = 'cancelled';
     delivery.reason = target.skipReason;
     return;
   }
-  const endpoint = new EndpointDelivery(run, target, delivery);
+  const endpoint = new EndpointDelivery(fanOut, target, delivery);
   // Paused when the event was routed: held before the first attempt, without asking the worker.
   if (target.holdReason !== undefined && !(await endpoint.holdUntilReleased(target.holdReason))) return;
   for (let attempt = 1; ; attempt++) {
@@ -224,7 +224,7 @@ async function deliverToEndpoint(run: DeliveryRun, target: DeliveryTarget, deliv
     await endpoint.startRetryTimer(next.delayMs, result);
     endpoint.retryDue();
   }
-  run.updateStatusAttribute();
+  fanOut.updateStatusAttribute();
 }
 
 /** The steps of one endpoint's delivery, each keeping its record (status, attempts, reason) up to date. */
@@ -235,7 +235,7 @@ class EndpointDelivery {
   private readonly host: string;
 
   constructor(
-    private readonly run: DeliveryRun,
+    private readonly fanOut: FanOut,
     private readonly target: DeliveryTarget,
     private readonly delivery: MutableDelivery,
   ) {
@@ -248,8 +248,8 @@ class EndpointDelivery {
     const { delivery } = this;
     delivery.status = 'held';
     delivery.reason = `held: endpoint paused (${reason ?? 'no reason given'})`;
-    this.run.updateStatusAttribute();
-    const release = await waitForRelease(this.target.endpointId, this.run.releases);
+    this.fanOut.updateStatusAttribute();
+    const release = await waitForRelease(this.target.endpointId, this.fanOut.releases);
     this.knownStatusVersion = Math.max(this.knownStatusVersion, release.statusVersion);
     delete delivery.reason;
     if (release.cancelledReason === undefined) delivery.status = 'pending';
@@ -257,20 +257,20 @@ class EndpointDelivery {
       delivery.status = 'cancelled';
       delivery.reason = release.cancelledReason;
     }
-    this.run.updateStatusAttribute();
+    this.fanOut.updateStatusAttribute();
     return release.cancelledReason === undefined;
   }
 
   /** One HTTP attempt, once a slot is free: until then the endpoint is waiting, not sending. */
   attempt(attempt: number): Promise<AttemptResult> {
-    return this.run.limit(() => {
+    return this.fanOut.limit(() => {
       this.firstAttemptAt ??= Date.now();
       this.delivery.status = 'delivering';
       delete this.delivery.nextAttemptAt;
-      this.run.updateStatusAttribute();
+      this.fanOut.updateStatusAttribute();
       return deliverAttempt.executeWithOptions(
         { startToCloseTimeout: this.target.timeoutMs + ACTIVITY_OVERHEAD_MS, summary: `POST ${this.host} · attempt ${attempt}` },
-        [{ eventId: this.run.event.id, target: this.target, attempt, knownStatusVersion: this.knownStatusVersion }],
+        [{ eventId: this.fanOut.event.id, target: this.target, attempt, knownStatusVersion: this.knownStatusVersion }],
       );
     });
   }
@@ -299,7 +299,7 @@ class EndpointDelivery {
   startRetryTimer(delayMs: number, last: AttemptResult): Promise<void> {
     this.delivery.status = 'retrying';
     this.delivery.nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
-    this.run.updateStatusAttribute();
+    this.fanOut.updateStatusAttribute();
     return sleep(delayMs, { summary: `retry ${this.target.endpointId} in ${formatDurationMs(delayMs)} · ${outcomeLabel(last)}` });
   }
 
@@ -309,6 +309,7 @@ class EndpointDelivery {
     delete this.delivery.nextAttemptAt;
   }
 
+  /** Ends the delivery without sending: the endpoint's entity says it is disabled. */
   cancel(reason: string): void {
     this.delivery.status = 'cancelled';
     this.delivery.reason = reason;

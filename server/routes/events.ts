@@ -8,7 +8,6 @@ import {
   type CloudEvent,
 } from '../../domain/cloudevents.js';
 import { EventIdSchema, IncomingEventSchema, type IncomingEvent } from '../../domain/event.js';
-import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { type DeliveryReports, idempotentEventId, type BatchItem, type Ingest, type Redelivery } from '../../gateway/index.js';
 import type { Api } from '../api.js';
 import { callerKeyOf } from '../guard.js';
@@ -28,7 +27,7 @@ import { requireListedMediaType } from '../validation.js';
 
 export interface EventRoutesDeps {
   readonly ingest: Ingest;
-  readonly reports: Pick<DeliveryReports, 'read'>;
+  readonly reports: Pick<DeliveryReports, 'readEvent'>;
   readonly redelivery: Pick<Redelivery, 'redeliver'>;
   /** Most events one batch may carry. */
   readonly batchMax: number;
@@ -88,8 +87,7 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       if (result.kind === 'refused') return sendProblem(reply, refusalProblem(result));
       request.log.info({ eventId: result.id, eventType: incoming.type, endpoints: result.endpoints, outcome: result.kind }, 'event');
       // The Idempotency-Key draft answers a key reused for another request with 422; a reused event id is a 409.
-      if (result.kind === 'conflict')
-        return sendProblem(reply, idempotencyConflict(result.id, incoming.id === undefined && idempotencyKey !== undefined));
+      if (result.kind === 'conflict') return sendProblem(reply, idempotencyConflict(result.id, result.idFrom === 'fallback'));
       // A repeat answers like the first time, so a producer retrying after a lost response sees success;
       // the header tells the curious that nothing new was started.
       if (result.kind === 'replayed') reply.header('idempotent-replayed', 'true');
@@ -121,13 +119,12 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       const cloudEvents = request.mediaType === CLOUDEVENT_BATCH_MEDIA_TYPE ? (request.body as CloudEvent[]) : undefined;
       const events = cloudEvents ? cloudEvents.map(fromCloudEvent) : (request.body as z.infer<typeof BatchBodySchema>).events;
       const idempotencyKey = request.headers['idempotency-key'];
-      const batchKey = idempotencyKey ? idempotentEventId(callerKeyOf(request), idempotencyKey) : undefined;
       const items = events.map((event, index): BatchItem => {
         if ('error' in event) return { unreadable: { path: '/data_base64', message: event.error } };
         const origin = cloudEvents?.[index]?.source;
-        return { event, options: { ...(batchKey ? { fallbackId: `${batchKey}-${index}` } : {}), ...(origin ? { origin } : {}) } };
+        return origin ? { event, origin } : { event };
       });
-      const checked = ingest.checkBatch(items);
+      const checked = ingest.checkBatch(items, idempotencyKey ? { idBase: idempotentEventId(callerKeyOf(request), idempotencyKey) } : {});
       if (checked.kind === 'refused') return sendProblem(reply, batchRefusalProblem(checked, cloudEvents ? '' : '/events'));
 
       // The guard counted the request once; a batch costs one per event, like the events sent one by one.
@@ -140,10 +137,8 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
           case 'failed':
             request.log.error({ err: outcome.error, index }, 'batch event not accepted');
             return { index, status: 'failed' as const, id, problem: problemBody(UNAVAILABLE) };
-          case 'conflict': {
-            const byIdempotencyKey = (items[index] as { event: IncomingEvent }).event.id === undefined;
-            return { index, status: 'conflict' as const, id, problem: problemBody(idempotencyConflict(id, byIdempotencyKey)) };
-          }
+          case 'conflict':
+            return { index, status: 'conflict' as const, id, problem: problemBody(idempotencyConflict(id, outcome.idFrom === 'fallback')) };
           default:
             return { index, status: outcome.kind, id, workflow_id: outcome.workflowId };
         }
@@ -172,7 +167,7 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
     },
     async (request, reply) => {
       const id = EventIdSchema.safeParse(request.params.id);
-      const report = id.success ? await deps.reports.read(eventWorkflowId(id.data)) : undefined;
+      const report = id.success ? await deps.reports.readEvent(id.data) : undefined;
       if (!report) return noSuchEvent(reply);
       return snakeCase(report) as z.output<typeof DeliveryReportSchema>;
     },

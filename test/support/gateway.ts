@@ -118,6 +118,6 @@ export async function startApi(
 async function listenApi(config: Config, client: Client, env: NodeJS.ProcessEnv, logger?: FastifyBaseLogger) {
   const taskQueue = config.temporal.task_queue;
   const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
-  const app = buildAppFromConfig(config, client, { endpoints: registry, env, ...(logger ? { logger } : {}) });
+  const app = buildAppFromConfig(config, client, { registry, env, ...(logger ? { logger } : {}) });
   return { app, registry, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
 }

@@ -120,7 +120,7 @@ describe('ingest', () => {
   test('accepts an event once: it is routed, named and started, and a repeat is replayed', async () => {
     const { ingest, started } = anIngest();
     const event = { id: 'o-1', type: 'order.created', data: { total: 42 } };
-    expect(await ingest.accept(event)).toEqual({ kind: 'accepted', id: 'o-1', workflowId: 'event/o-1', endpoints: 1 });
+    expect(await ingest.accept(event)).toEqual({ kind: 'accepted', id: 'o-1', idFrom: 'event', workflowId: 'event/o-1', endpoints: 1 });
     expect(started.get('event/o-1')?.event).toEqual({ ...event, timestamp: '2026-03-02T12:00:00.000Z' });
     expect(started.get('event/o-1')?.targets.map((target) => target.endpointId)).toEqual(['crm']);
     expect(await ingest.accept(event)).toMatchObject({ kind: 'replayed', id: 'o-1' });
@@ -130,8 +130,16 @@ describe('ingest', () => {
   test('names an event without an id by its fallback, or a new id', async () => {
     const { ingest } = anIngest();
     const derived = idempotentEventId('key:checkout', 'order-7');
-    expect(await ingest.accept({ type: 'order.shipped' }, { fallbackId: derived })).toMatchObject({ kind: 'accepted', id: derived });
-    expect(await ingest.accept({ type: 'order.shipped' })).toMatchObject({ kind: 'accepted', id: expect.stringMatching(/^evt_/) });
+    expect(await ingest.accept({ type: 'order.shipped' }, { fallbackId: derived })).toMatchObject({
+      kind: 'accepted',
+      id: derived,
+      idFrom: 'fallback',
+    });
+    expect(await ingest.accept({ type: 'order.shipped' })).toMatchObject({
+      kind: 'accepted',
+      id: expect.stringMatching(/^evt_/),
+      idFrom: 'generated',
+    });
   });
 
   test.each<[string, IncomingEvent, string, string, { path: string; message: string }[]]>([
@@ -195,7 +203,7 @@ describe('ingest', () => {
     ]);
     expect(refused).toEqual({
       kind: 'refused',
-      reason: 'invalid',
+      reason: 'invalid-events',
       problems: [
         { path: '/1/id', message: 'this id is used earlier in the batch' },
         { path: '/1/data', message: 'must have property total' },
@@ -215,19 +223,22 @@ describe('ingest', () => {
   test('starts a checked batch event by event, each with its id even when Temporal fails it', async () => {
     const { ingest } = anIngest(['b-fails']);
     await ingest.accept({ id: 'b-old', type: 'order.shipped', data: { n: 1 } });
-    const checked = ingest.checkBatch([
-      { event: { id: 'b-new', type: 'order.shipped' } },
-      { event: { id: 'b-old', type: 'order.shipped', data: { n: 2 } } },
-      { event: { id: 'b-fails', type: 'order.shipped' } },
-      { event: { type: 'order.shipped' }, options: { fallbackId: 'idem_batch-3' } },
-    ]);
+    const checked = ingest.checkBatch(
+      [
+        { event: { id: 'b-new', type: 'order.shipped' } },
+        { event: { id: 'b-old', type: 'order.shipped', data: { n: 2 } } },
+        { event: { id: 'b-fails', type: 'order.shipped' } },
+        { event: { type: 'order.shipped' } },
+      ],
+      { idBase: 'idem_batch' },
+    );
     if (checked.kind !== 'checked') throw new Error('the batch was refused');
     const outcomes = await checked.accept();
-    expect(outcomes.map(({ kind, index, id }) => [kind, index, id])).toEqual([
-      ['accepted', 0, 'b-new'],
-      ['conflict', 1, 'b-old'],
-      ['failed', 2, 'b-fails'],
-      ['accepted', 3, 'idem_batch-3'],
+    expect(outcomes.map((outcome) => [outcome.kind, outcome.index, outcome.id, 'idFrom' in outcome ? outcome.idFrom : '-'])).toEqual([
+      ['accepted', 0, 'b-new', 'event'],
+      ['conflict', 1, 'b-old', 'event'],
+      ['failed', 2, 'b-fails', '-'],
+      ['accepted', 3, 'idem_batch-3', 'fallback'],
     ]);
   });
 

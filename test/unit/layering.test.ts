@@ -29,22 +29,49 @@ function sourceFiles(folder: string): string[] {
   });
 }
 
+/** One import of a project file: static or dynamic, of values or of types only. */
+interface ProjectImport {
+  readonly target: string;
+  readonly typesOnly: boolean;
+}
+
+/** The project files a module imports, read from its text: every form, dynamic `import()` included. */
+function importsOfText(file: string, text: string, known: ReadonlySet<string>): ProjectImport[] {
+  const found: { at: number; found: ProjectImport }[] = [];
+  const add = (at: number, specifier: string, typesOnly: boolean): void => {
+    const target = normalize(join(dirname(file), specifier)).replace(/\.js$/, '.ts');
+    if (known.has(target)) found.push({ at, found: { target, typesOnly } });
+  };
+  for (const match of text.matchAll(/\b(?:import|export)\s+([^;']*?)\s*from\s*'(\.{1,2}\/[^']+)'/g)) {
+    const clause = (match[1] as string).trim();
+    const names = /^\{([^}]*)\}$/
+      .exec(clause)?.[1]
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+    const typesOnly =
+      clause.startsWith('type ') || (names !== undefined && names.length > 0 && names.every((name) => name.startsWith('type ')));
+    add(match.index, match[2] as string, typesOnly);
+  }
+  for (const match of text.matchAll(/\bimport\s*\(\s*'(\.{1,2}\/[^']+)'\s*\)|^import\s+'(\.{1,2}\/[^']+)'/gm)) {
+    add(match.index, (match[1] ?? match[2]) as string, false);
+  }
+  return found.sort((a, b) => a.at - b.at).map((entry) => entry.found);
+}
+
+function importsOf(file: string, known: ReadonlySet<string>): ProjectImport[] {
+  return importsOfText(file, readFileSync(file, 'utf8'), known);
+}
+
+function projectFiles(): string[] {
+  return [...SOURCE_FOLDERS.flatMap(sourceFiles), 'index.ts', 'workflow.ts', 'errors.ts'];
+}
+
 /** Each source file and the project files it imports (types included: a type import is a dependency too). */
 function importGraph(): Map<string, string[]> {
-  const files = [...SOURCE_FOLDERS.flatMap(sourceFiles), 'index.ts', 'workflow.ts', 'errors.ts'];
+  const files = projectFiles();
   const known = new Set(files);
-  const graph = new Map<string, string[]>();
-  for (const file of files) {
-    const specifiers = [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map(
-      (match) => match[1] as string,
-    );
-    const targets = specifiers.map((specifier) => normalize(join(dirname(file), specifier)).replace(/\.js$/, '.ts'));
-    graph.set(
-      file,
-      targets.filter((target) => known.has(target)),
-    );
-  }
-  return graph;
+  return new Map(files.map((file) => [file, importsOf(file, known).map((found) => found.target)]));
 }
 
 /** The cycles of a graph, as the sets of nodes that reach each other (Tarjan's strongly connected components). */
@@ -129,6 +156,44 @@ describe('the layering of folders', () => {
     for (const [file, targets] of graph) {
       if (file !== 'index.ts' && file !== 'workflow.ts') expect(targets, file).not.toContain('index.ts');
     }
+  });
+
+  test('holds for every import in the source, dynamic and type imports included, not only those lint sees', () => {
+    const files = projectFiles();
+    const known = new Set(files);
+    const folderOf = (file: string): string => (file.includes('/') ? (file.split('/')[0] as string) : file);
+    const against: string[] = [];
+    for (const file of files) {
+      const layer = LAYERS[folderOf(file)];
+      if (!layer) continue;
+      for (const { target, typesOnly } of importsOf(file, known)) {
+        const to = folderOf(target);
+        if (to === folderOf(file) || to === 'errors.ts') continue;
+        const rule = layer.may.find((entry) => (typeof entry === 'string' ? entry : entry.folder) === to);
+        if (!rule || (typeof rule !== 'string' && !typesOnly)) against.push(`${file} → ${target}${typesOnly ? ' (types)' : ''}`);
+      }
+    }
+    expect(against).toEqual([]);
+  });
+
+  test('reads every form of import', () => {
+    const known = new Set(['gateway/ingest.ts', 'gateway/index.ts', 'server/app.ts', 'domain/event.ts', 'domain/endpoint.ts']);
+    const sample = [
+      "import { createIngest } from '../gateway/ingest.js';",
+      "import type { Ingest } from '../gateway/index.js';",
+      "import { type Api, buildApp } from '../server/app.js';",
+      "import { type IncomingEvent } from '../domain/event.js';",
+      "export { EndpointSchema } from '../domain/endpoint.js';",
+      "const later = await import('../server/app.js');",
+    ].join('\n');
+    expect(importsOfText('server/x.ts', sample, known)).toEqual([
+      { target: 'gateway/ingest.ts', typesOnly: false },
+      { target: 'gateway/index.ts', typesOnly: true },
+      { target: 'server/app.ts', typesOnly: false },
+      { target: 'domain/event.ts', typesOnly: true },
+      { target: 'domain/endpoint.ts', typesOnly: false },
+      { target: 'server/app.ts', typesOnly: false },
+    ]);
   });
 
   test('finds a loop where there is one', () => {
