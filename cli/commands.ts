@@ -103,7 +103,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     words: ['events', 'replay'],
     operands: ['<event-id>'],
     summary: 'Send an event again, as a new delivery with the same webhook-id',
-    options: { endpoint: { type: 'string', valueName: 'id', description: 'only to this endpoint (default: every endpoint subscribed to its type now)' } },
+    options: {
+      endpoint: {
+        type: 'string',
+        valueName: 'id',
+        description: 'only to this endpoint (default: every endpoint subscribed to its type now)',
+      },
+    },
     async run(context, [eventId], options) {
       const endpoint = stringOption(options, 'endpoint');
       const { body: replay } = await context.api<RedeliveryView>({
