@@ -16,6 +16,7 @@ COPY gateway ./gateway
 COPY temporal ./temporal
 COPY worker ./worker
 COPY host ./host
+COPY node ./node
 COPY cli ./cli
 COPY errors.ts index.ts workflow.ts ./
 RUN npm run build

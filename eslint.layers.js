@@ -17,6 +17,8 @@ export const LAYERS = {
   worker: { may: ['gateway', 'activities', 'workflows', 'temporal', 'config', 'domain'] },
   server: { may: ['gateway', 'config', 'domain', 'signing'] },
   host: { may: ['temporal', 'config', 'domain'] },
+  // A gateway node: the API and a worker in one process, sharing one connection and one gateway.
+  node: { may: ['server', 'worker', 'gateway', 'temporal', 'config', 'domain'] },
   // The CLI reads the API's answers through the API's own schemas, as types: it loads nothing of the server.
   cli: { may: ['domain', { folder: 'server', typesOnly: true }] },
 };

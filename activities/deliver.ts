@@ -17,6 +17,8 @@ export interface AttemptRequest {
   readonly attempt: number;
   /** The newest status version the workflow has heard from the endpoint's entity (0: none). */
   readonly knownStatusVersion?: number;
+  /** The event itself, when the workflow sends it along (small events, local attempts); else it is read back. */
+  readonly event?: WebhookEvent;
 }
 
 /** The workflow run an attempt belongs to, whose input holds the event; `runId` is empty for the latest run. */
@@ -53,11 +55,11 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
   return {
     /** POSTs the event to the target once and reports what happened; HTTP failures are results, not errors. */
-    async deliverAttempt({ eventId, target, knownStatusVersion = 0 }: AttemptRequest): Promise<AttemptResult> {
+    async deliverAttempt({ eventId, target, knownStatusVersion = 0, event: carried }: AttemptRequest): Promise<AttemptResult> {
       const context = Context.current();
       const run = context.info.workflowExecution;
       if (!run) throw ApplicationFailure.nonRetryable('deliverAttempt runs only as part of a deliverEvent workflow', 'NoWorkflow');
-      const event = await deps.loadEvent(run);
+      const event = carried ?? (await deps.loadEvent(run));
       if (event.id !== eventId) {
         throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
       }
@@ -93,8 +95,9 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       const blocked = checkLiteralDestination(url, deps.allowDestinations);
       if (blocked) return failed(blocked);
 
-      // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout.
-      const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+      // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout. A
+      // local attempt has none: its workflow task times out instead.
+      const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
       try {
         const response = await request(url, {
           method: 'POST',

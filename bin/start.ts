@@ -12,7 +12,7 @@ import { createSupervisor, spawnService, type ServiceSpec } from '../host/superv
 import { ensureTemporalCli } from '../host/temporal-cli.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 
-// The embedded default: a Temporal dev server, the worker and the API, supervised as one process tree.
+// The embedded default: a Temporal dev server and a gateway node (the API and a worker), supervised as one process tree.
 
 const STOP_MARGIN_MS = 5_000;
 
@@ -61,8 +61,8 @@ runMain(async () => {
         onLine: (line) => print(name, line),
       }),
   });
-  await supervisor.add(nodeService('worker'));
-  await supervisor.add(nodeService('api'));
+  // One gateway node, API and worker in one process: its deliveries start eagerly on its own worker.
+  await supervisor.add(nodeService('node'));
 
   const apiUrl = `http://${config.api.host}:${config.api.port}`;
   if (await waitForHealth(`${apiUrl}/healthz`, 60_000)) {

@@ -41,6 +41,11 @@ export interface DeliveryTarget {
    * must not overrule it, e.g. hold or cancel a delivery to an endpoint enabled a moment ago.
    */
   readonly statusVersion?: number;
+  /**
+   * Set when routing found the endpoint failing: its first attempt runs as an ordinary activity rather than inside the
+   * workflow task, since a failing receiver is often a slow one (delivery version 2).
+   */
+  readonly firstAttemptAsActivity?: boolean;
 }
 
 /** How a transport-level failure happened, when no HTTP response came back. */
@@ -128,4 +133,17 @@ export function summarizeStatus(statuses: readonly DeliveryStatus[]): DeliverySt
     if (statuses.includes(status)) return status;
   }
   return statuses.length === 0 ? 'succeeded' : 'cancelled';
+}
+
+/**
+ * The status the `WebhookStatus` search attribute shows from version 2 of a delivery: only states operators filter on,
+ * since each change is a history event and a visibility write. An endpoint waiting to retry or held makes the event
+ * `retrying` or `held`; once every endpoint is done, the final status. Attempts in flight change nothing: the start
+ * shows `pending`, and a retry in flight still shows `retrying` until its outcome.
+ */
+export function searchableStatus(statuses: readonly DeliveryStatus[], shown: DeliveryStatus): DeliveryStatus {
+  if (statuses.includes('retrying')) return 'retrying';
+  if (statuses.includes('held')) return 'held';
+  if (statuses.includes('pending') || statuses.includes('delivering')) return shown;
+  return summarizeStatus(statuses);
 }

@@ -45,6 +45,8 @@ export interface RoutableEndpoint extends Endpoint {
   readonly statusReason?: string;
   /** The entity's status version, once its entity has been read. */
   readonly statusVersion?: number;
+  /** Its last attempts failed, as the entity's health counters last said. */
+  readonly failing?: boolean;
 }
 
 /** An endpoint's status as last read from its entity. */

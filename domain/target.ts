@@ -62,12 +62,16 @@ export function toRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
 
 /**
  * The target of a routed event for an endpoint in its current status: a disabled one is recorded as skipped (so the
- * event's history says who did not get it, and why), a paused one is held before its first attempt, and the status
- * version routing saw travels along.
+ * event's history says who did not get it, and why), a paused one is held before its first attempt, a failing one
+ * starts with an ordinary activity, and the status version routing saw travels along.
  */
 export function toRoutedTarget(endpoint: RoutableEndpoint, defaults: DeliveryDefaults): DeliveryTarget {
   const routed = toDeliveryTarget(endpoint, defaults);
-  const target = endpoint.statusVersion === undefined ? routed : { ...routed, statusVersion: endpoint.statusVersion };
+  const target = {
+    ...routed,
+    ...(endpoint.statusVersion === undefined ? {} : { statusVersion: endpoint.statusVersion }),
+    ...(endpoint.failing ? { firstAttemptAsActivity: true } : {}),
+  };
   const reason = endpoint.statusReason ?? 'no reason given';
   if (endpoint.status === 'disabled') return { ...target, skipReason: `skipped: endpoint disabled (${reason})` };
   if (endpoint.status === 'paused') return { ...target, holdReason: reason };

@@ -44,6 +44,8 @@ export interface GatewayOptions {
   readonly endpointPollIntervalMs?: number;
   /** Told when the endpoint entities could not be read; routing goes on by what was read last. */
   readonly onEndpointsError?: (error: unknown) => void;
+  /** Start deliveries eagerly, for a worker in this process on the client's `NativeConnection` (a gateway node). */
+  readonly eagerStart?: boolean;
 }
 
 /**
@@ -69,6 +71,7 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
     taskQueue,
     maxConcurrentDeliveries: config.delivery.max_concurrent_per_event,
     ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+    ...(options.eagerStart ? { eagerStart: true } : {}),
   });
   const ingest = createIngest({
     deliveries,

@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { DELIVERY_VERSION } from '../domain/attempt-plan.js';
 import type { DeliveryTarget } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { eventWorkflowId } from '../domain/workflow-ids.js';
@@ -48,6 +49,12 @@ export interface DeliveryStarterOptions {
    * a bound, a producer would wait through all of it while Temporal is down.
    */
   readonly startTimeoutMs?: number;
+  /**
+   * Ask Temporal to hand the first workflow task straight back to a worker of this process (eager start), which needs
+   * the client to be built on that worker's `NativeConnection`: no round trip through matching before the first
+   * attempt. Temporal falls back to an ordinary start when the worker has no free slot.
+   */
+  readonly eagerStart?: boolean;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 10_000;
@@ -72,7 +79,12 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
     storedFingerprint: (workflowId) => storedFingerprint(workflowId),
     async start(event, targets, startOptions = {}) {
       const workflowId = startOptions.workflowId ?? eventWorkflowId(event.id);
-      const input: DeliverEventInput = { event, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries };
+      const input: DeliverEventInput = {
+        event,
+        targets,
+        maxConcurrentDeliveries: options.maxConcurrentDeliveries,
+        version: DELIVERY_VERSION,
+      };
       const deadline = Date.now() + startTimeoutMs;
       try {
         const handle = await client.connection.withDeadline(deadline, () =>
@@ -85,6 +97,7 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
             workflowIdConflictPolicy: 'FAIL',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
             ...deliveryStartOptions(event, targets),
+            ...(options.eagerStart ? { requestEagerStart: true } : {}),
             ...(startOptions.summary ? { staticSummary: startOptions.summary } : {}),
             ...(startOptions.fingerprint ? { memo: { [FINGERPRINT_MEMO]: startOptions.fingerprint } } : {}),
           }),

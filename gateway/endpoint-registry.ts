@@ -100,5 +100,7 @@ function fromState(state: ListedEndpointState): RoutableEndpoint {
     status: state.status,
     statusVersion: state.statusVersion,
     ...(state.statusReason ? { statusReason: state.statusReason } : {}),
+    // Memos written before health counters existed have none.
+    ...((state.health?.consecutiveFailures ?? 0) > 0 ? { failing: true } : {}),
   };
 }

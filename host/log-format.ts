@@ -2,11 +2,11 @@ const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INF
 const OMITTED_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'component', 'msg', 'v']);
 
 /**
- * Turns one line of a component's output into a readable, labelled line: pino JSON becomes
- * `time component LEVEL message key=value…`; anything else is kept as it is, behind the label.
+ * Turns one line of a process's output into a readable, labelled line: pino JSON becomes
+ * `time component LEVEL message key=value…`, labelled by the record's own component where it names one (a gateway
+ * node logs as `api` and `worker`); anything else is kept as it is, behind the process's label.
  */
-export function formatLogLine(component: string, line: string, now: Date = new Date()): string {
-  const label = component.padEnd(8);
+export function formatLogLine(process: string, line: string, now: Date = new Date()): string {
   let record: Record<string, unknown> | undefined;
   if (line.startsWith('{')) {
     try {
@@ -15,7 +15,8 @@ export function formatLogLine(component: string, line: string, now: Date = new D
       record = undefined;
     }
   }
-  if (!record) return `${clock(now)} ${label} ${line}`;
+  if (!record) return `${clock(now)} ${process.padEnd(8)} ${line}`;
+  const label = (typeof record['component'] === 'string' ? record['component'] : process).padEnd(8);
 
   const time = typeof record['time'] === 'number' ? new Date(record['time']) : now;
   const rawLevel = record['level'];

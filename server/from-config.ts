@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { createGateway, type EndpointRegistry } from '../gateway/index.js';
+import { createGateway, type EndpointRegistry, type Gateway } from '../gateway/index.js';
 import packageJson from '../package.json' with { type: 'json' };
 import { buildApp } from './app.js';
 import { createKeyring } from './auth.js';
@@ -15,6 +15,11 @@ export interface AppFromConfigOptions {
   readonly startTimeoutMs?: number;
   /** Where endpoints come from; by default the endpoint entities of the config's task queue, polled. */
   readonly registry?: EndpointRegistry;
+  /**
+   * The gateway to serve, when the process built one already (a gateway node shares it with its worker); it is then
+   * its builder's to close. By default the API builds its own on `client`.
+   */
+  readonly gateway?: Gateway;
   /** Where API keys and source secrets are read, once, at build; `process.env` by default. */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -59,7 +64,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     },
   });
   app.addHook('onClose', (_instance, done) => {
-    gateway.close();
+    if (!options.gateway) gateway.close();
     done();
   });
   return app;

@@ -4,6 +4,7 @@ import { SimplePlugin } from '@temporalio/plugin';
 import { Runtime, type BundleOptions, type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { defineConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { Gateway } from '../gateway/index.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { dataConverterFrom } from '../temporal/data-converter.js';
 import { ensureSearchAttributes } from '../temporal/namespace-setup.js';
@@ -35,6 +36,11 @@ export interface WebhooksPluginOptions {
   readonly endpointPollIntervalMs?: number;
   /** How often attempt outcomes reach the endpoints' health counters. */
   readonly healthReportIntervalMs?: number;
+  /**
+   * The gateway this process already built (a gateway node, whose API shares it): a worker on its task queue uses it
+   * instead of building its own, so the process keeps one endpoint list. Its builder closes it.
+   */
+  readonly gateway?: Gateway;
 }
 
 const PLUGIN_NAME = 'temporal-webhooks';
@@ -79,13 +85,14 @@ export class WebhooksPlugin extends SimplePlugin {
     this.config = config;
     this.reconcileEndpoints = options.reconcileEndpoints ?? true;
     this.registerSearchAttributes = options.registerSearchAttributes ?? true;
-    const { endpointPollIntervalMs, healthReportIntervalMs } = options;
+    const { endpointPollIntervalMs, healthReportIntervalMs, gateway } = options;
     this.sessionOptions = {
       config,
       env,
       userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
       ...(endpointPollIntervalMs ? { endpointPollIntervalMs } : {}),
       ...(healthReportIntervalMs ? { healthReportIntervalMs } : {}),
+      ...(gateway ? { gateway } : {}),
     };
   }
 

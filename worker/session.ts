@@ -32,6 +32,8 @@ export interface WorkerSessionOptions {
   readonly userAgent: string;
   readonly endpointPollIntervalMs?: number;
   readonly healthReportIntervalMs?: number;
+  /** The gateway this process already built on the worker's task queue (a gateway node); the session then shares it. */
+  readonly gateway?: Gateway;
 }
 
 /** What a running worker's activities use, and the way to release it when the worker stops. */
@@ -49,10 +51,13 @@ export interface WorkerSession {
  */
 export function openWorkerSession(options: WorkerSessionOptions): WorkerSession {
   const { client, config } = options;
-  const gateway: Gateway = createGateway(config, client, {
-    taskQueue: options.taskQueue,
-    ...(options.endpointPollIntervalMs ? { endpointPollIntervalMs: options.endpointPollIntervalMs } : {}),
-  });
+  const shared = options.gateway?.taskQueue === options.taskQueue ? options.gateway : undefined;
+  const gateway: Gateway =
+    shared ??
+    createGateway(config, client, {
+      taskQueue: options.taskQueue,
+      ...(options.endpointPollIntervalMs ? { endpointPollIntervalMs: options.endpointPollIntervalMs } : {}),
+    });
   const health = createHealthReporter(client, options.healthReportIntervalMs);
   const allowDestinations = config.delivery.allow_destinations;
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
@@ -77,7 +82,8 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
     activities,
     reconcile: () => gateway.reconcile(),
     async close() {
-      gateway.close();
+      // A shared gateway is its builder's to close.
+      if (!shared) gateway.close();
       await health.close();
       await dispatcher.close();
     },

@@ -2,6 +2,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   startChild,
@@ -10,7 +11,9 @@ import {
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities/index.js';
 import { GONE_REASON, judgeAttempt, outcomeLabel, type NextStep } from '../domain/attempt-outcome.js';
+import { planAttempt } from '../domain/attempt-plan.js';
 import {
+  searchableStatus,
   summarizeStatus,
   type AttemptRecord,
   type AttemptResult,
@@ -44,6 +47,8 @@ export interface DeliverEventInput {
    * stored in the parent's history, which needs only the statuses; the part's own query still lists every attempt.
    */
   readonly resultWithAttempts?: boolean;
+  /** The behaviour version it started with (`DELIVERY_VERSION`); absent in deliveries started before version 2. */
+  readonly version?: number;
 }
 
 const DEFAULT_MAX_CONCURRENT_DELIVERIES = 100;
@@ -56,6 +61,14 @@ const { deliverAttempt } = proxyActivities<DeliveryActivities>({
   heartbeatTimeout: '10 seconds',
   // Only infrastructure failures (a crashed worker, a timed-out task) reach this policy: HTTP outcomes come back
   // as values and the workflow's own schedule decides about them.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// The same activity, run inside the workflow task for a first attempt (version 2). Its retries cover the same
+// infrastructure failures; a local activity has no heartbeat, and a worker that dies mid-request fails the workflow
+// task instead, which the next worker runs again.
+const { deliverAttempt: deliverAttemptLocally } = proxyLocalActivities<DeliveryActivities>({
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
@@ -83,15 +96,26 @@ export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryRe
   return parts.length > 1 ? deliverInParts(input, parts) : deliverToTargets(input);
 }
 
-/** Shows the overall status as a search attribute, written only when it changes: one history event per change. */
-function createStatusAttribute(currentStatus: () => DeliveryStatus): () => void {
-  let shown: DeliveryStatus | undefined;
+/**
+ * Shows the overall status as a search attribute, written only when it changes: one history event per change. `next`
+ * names the status to show, given the one shown; from version 2, `shownAtStart` is what the start set, which then
+ * costs nothing to keep.
+ */
+function createStatusAttribute(next: (shown: DeliveryStatus | undefined) => DeliveryStatus, shownAtStart?: DeliveryStatus): () => void {
+  let shown = shownAtStart;
   return () => {
-    const status = currentStatus();
+    const status = next(shown);
     if (status === shown) return;
     shown = status;
     upsertSearchAttributes([{ key: deliveryStatusKey, value: status }]);
   };
+}
+
+/** The status attribute of a delivery of `version`: every change (1), or only those operators filter on (2). */
+function statusAttributeFor(version: number, statuses: () => readonly DeliveryStatus[], shownAtStart: DeliveryStatus): () => void {
+  return version >= 2
+    ? createStatusAttribute((shown) => searchableStatus(statuses(), shown ?? shownAtStart), shownAtStart)
+    : createStatusAttribute(() => summarizeStatus(statuses()));
 }
 
 async function deliverInParts(input: DeliverEventInput, parts: readonly (readonly DeliveryTarget[])[]): Promise<DeliveryReport> {
@@ -110,7 +134,7 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
     deliveries: [],
     parts: states.map((part) => ({ ...part })),
   });
-  const updateStatusAttribute = createStatusAttribute(status);
+  const updateStatusAttribute = statusAttributeFor(input.version ?? 1, () => states.map((part) => part.status), 'pending');
   setHandler(deliveriesQuery, report);
 
   // Parts start one after another, not all in one go: each part's first task schedules up to 100 activities, and
@@ -126,6 +150,7 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
           targets: part,
           resultWithAttempts: false,
           ...(input.maxConcurrentDeliveries ? { maxConcurrentDeliveries: input.maxConcurrentDeliveries } : {}),
+          ...(input.version ? { version: input.version } : {}),
         },
       ],
       staticSummary: `${event.type} → part ${index + 1} of ${parts.length} (${part.length} endpoints)`,
@@ -152,6 +177,11 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
 /** One event fanned out to its endpoints: what every endpoint's delivery of it shares. */
 interface FanOut {
   readonly event: WebhookEvent;
+  readonly version: number;
+  /** How many endpoints this workflow delivers to. */
+  readonly targets: number;
+  /** The event's size as JSON, for deciding whether attempts carry it. */
+  readonly eventBytes: number;
   /** Admits one HTTP attempt at a time per slot: `maxConcurrentDeliveries`. */
   readonly limit: Limiter;
   /** The releases endpoint entities have sent, by endpoint id, until a held delivery takes its own. */
@@ -171,11 +201,19 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     status: status(),
     deliveries: deliveries.map((delivery) => ({ ...delivery, attempts: [...delivery.attempts] })),
   });
+  const version = input.version ?? 1;
   const fanOut: FanOut = {
     event,
+    version,
+    targets: targets.length,
+    eventBytes: version >= 2 ? JSON.stringify(event).length : 0,
     limit: createLimiter(input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES),
     releases: new Map(),
-    updateStatusAttribute: createStatusAttribute(status),
+    updateStatusAttribute: statusAttributeFor(
+      version,
+      () => deliveries.map((delivery) => delivery.status),
+      initialSearchableStatus(targets),
+    ),
   };
 
   setHandler(deliveriesQuery, report);
@@ -230,6 +268,7 @@ async function deliverToEndpoint(fanOut: FanOut, target: DeliveryTarget, deliver
 /** The steps of one endpoint's delivery, each keeping its record (status, attempts, reason) up to date. */
 class EndpointDelivery {
   private firstAttemptAt: number | undefined;
+  private heldBefore = false;
   // The newest status word this delivery has had from the entity; the activity trusts its cache only if not older.
   private knownStatusVersion: number;
   private readonly host: string;
@@ -246,6 +285,7 @@ class EndpointDelivery {
   /** Waits for the endpoint's entity to release the delivery; false when it was cancelled instead (disabled). */
   async holdUntilReleased(reason: string | undefined): Promise<boolean> {
     const { delivery } = this;
+    this.heldBefore = true;
     delivery.status = 'held';
     delivery.reason = `held: endpoint paused (${reason ?? 'no reason given'})`;
     this.fanOut.updateStatusAttribute();
@@ -268,10 +308,29 @@ class EndpointDelivery {
       this.delivery.status = 'delivering';
       delete this.delivery.nextAttemptAt;
       this.fanOut.updateStatusAttribute();
-      return deliverAttempt.executeWithOptions(
-        { startToCloseTimeout: this.target.timeoutMs + ACTIVITY_OVERHEAD_MS, summary: `POST ${this.host} · attempt ${attempt}` },
-        [{ eventId: this.fanOut.event.id, target: this.target, attempt, knownStatusVersion: this.knownStatusVersion }],
-      );
+      const { event, version, targets, eventBytes } = this.fanOut;
+      const plan = planAttempt({
+        version,
+        attempt,
+        heldBefore: this.heldBefore,
+        firstAttemptAsActivity: this.target.firstAttemptAsActivity === true,
+        targets,
+        eventBytes,
+      });
+      const request = {
+        eventId: event.id,
+        target: this.target,
+        attempt,
+        knownStatusVersion: this.knownStatusVersion,
+        ...(plan.carryEvent ? { event } : {}),
+      };
+      const options = {
+        startToCloseTimeout: this.target.timeoutMs + ACTIVITY_OVERHEAD_MS,
+        summary: `POST ${this.host} · attempt ${attempt}`,
+      };
+      return plan.local
+        ? deliverAttemptLocally.executeWithOptions(options, [request])
+        : deliverAttempt.executeWithOptions(options, [request]);
     });
   }
 
@@ -341,6 +400,11 @@ async function disableGoneEndpoint(endpointId: string): Promise<void> {
   } catch {
     // Targets given straight to deliverEvent (not through the registry) have no entity to disable.
   }
+}
+
+/** What the start set the status attribute to (see `deliveryStartOptions`). */
+function initialSearchableStatus(targets: readonly DeliveryTarget[]): DeliveryStatus {
+  return targets.length === 0 ? 'succeeded' : 'pending';
 }
 
 function countStatuses(statuses: readonly DeliveryStatus[]): Partial<Record<DeliveryStatus, number>> {

@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { SendActivities } from '../activities/index.js';
+import { DELIVERY_VERSION } from '../domain/attempt-plan.js';
 import type { DeliveryReport } from '../domain/delivery.js';
 import { IncomingEventSchema, type IncomingEvent, type WebhookEvent } from '../domain/event.js';
 import { eventWorkflowId } from '../domain/workflow-ids.js';
@@ -97,7 +98,14 @@ export async function sendEvent(event: EventToSend, options: SendEventOptions = 
     const child = await startChild(deliverEvent, {
       workflowId,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
-      args: [{ event: accepted, targets, maxConcurrentDeliveries: options.maxConcurrentDeliveries ?? prepared.maxConcurrentDeliveries }],
+      args: [
+        {
+          event: accepted,
+          targets,
+          maxConcurrentDeliveries: options.maxConcurrentDeliveries ?? prepared.maxConcurrentDeliveries,
+          version: DELIVERY_VERSION,
+        },
+      ],
       ...deliveryStartOptions(accepted, targets),
       memo: { [FINGERPRINT_MEMO]: fingerprint },
       // As for the API: an event id is delivered once, ever, while its workflow is kept.

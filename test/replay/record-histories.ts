@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -29,17 +30,21 @@ import {
   webhookEndpoint,
 } from '../../workflows/index.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
+import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
 import { anEvent, aTarget, retryAfter } from '../support/builders.js';
 import { findFreePort } from '../support/ports.js';
 import type { checkout, sendAs } from '../fixtures/shop-workflows.js';
 
 // Records the workflow histories that `test/workflow/replay.test.ts` replays against the current code: each scenario
-// runs the project's workflows on a fresh dev server, and every run's history is written to test/fixtures/histories/.
-// Run it before a change to workflow code (`npm run histories:record`) and commit what it writes: the histories are
-// what executions started by the old code look like to the new. `workflow-ids.json` names each file's workflow id,
-// which a history does not hold and a replay of child workflow starts needs.
+// runs the project's workflows, as they start deliveries today, on a fresh dev server, and every run's history is
+// written to test/fixtures/histories/<label>/ (by default the date and the commit). Run it before a change to
+// workflow code (`npm run histories:record`) and commit what it writes: the histories are what executions started by
+// the old code look like to the new. `workflow-ids.json` names each file's workflow id, which a history does not hold
+// and a replay of child workflow starts needs.
 
-const OUT_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+const label =
+  process.argv[2] ?? `${new Date().toISOString().slice(0, 10)}-${execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim()}`;
+const OUT_DIR = fileURLToPath(new URL(`../fixtures/histories/${label}/`, import.meta.url));
 const SHOP_WORKFLOWS = fileURLToPath(new URL('../fixtures/shop-workflows.ts', import.meta.url));
 const TASK_QUEUE = 'replay-fixtures';
 const SHOP_QUEUE = 'replay-fixtures-shop';
@@ -112,9 +117,16 @@ async function startEntity(
   });
 }
 
-/** Starts the delivery of `input.event` as its own workflow, `event/<id>`, on the recording worker's queue. */
-function startDelivery(input: DeliverEventInput) {
-  return client.workflow.start(deliverEvent, { workflowId: eventWorkflowId(input.event.id), taskQueue: TASK_QUEUE, args: [input] });
+/**
+ * Starts the delivery of `input.event` as its own workflow, `event/<id>`, on the recording worker's queue (another
+ * queue when given), with the behaviour version the gateway starts deliveries with today.
+ */
+function startDelivery(input: DeliverEventInput, taskQueue = TASK_QUEUE) {
+  return client.workflow.start(deliverEvent, {
+    workflowId: eventWorkflowId(input.event.id),
+    taskQueue,
+    args: [{ ...input, version: DELIVERY_VERSION }],
+  });
 }
 
 async function heldCount(handle: WorkflowHandle<typeof webhookEndpoint>): Promise<number> {
@@ -297,21 +309,20 @@ async function interleaved(): Promise<void> {
   b.script({ status: 500, delayMs: 2_500 });
   d.script({ status: 503, delayMs: 1_000 });
   const event = anEvent({ id: 'evt_replay_interleaved' });
-  const handle = await client.workflow.start(deliverEvent, {
-    workflowId: eventWorkflowId(event.id),
-    taskQueue: queue,
-    args: [
-      {
-        event,
-        targets: [
-          aTarget(a.url, { endpointId: 'mixed-a', retry: retryAfter([1_500]) }),
-          aTarget(b.url, { endpointId: 'mixed-b', retry: retryAfter([1_000]) }),
-          aTarget(c.url, { endpointId: 'mixed-c', retry: retryAfter([1_500]) }),
-          aTarget(d.url, { endpointId: 'mixed-d', retry: retryAfter([1_000]) }),
-        ],
-      },
-    ],
-  });
+  // Ordinary first attempts, which the activity worker runs while the workflow worker is away.
+  const ordinary = { firstAttemptAsActivity: true } as const;
+  const handle = await startDelivery(
+    {
+      event,
+      targets: [
+        aTarget(a.url, { endpointId: 'mixed-a', retry: retryAfter([1_500]), ...ordinary }),
+        aTarget(b.url, { endpointId: 'mixed-b', retry: retryAfter([1_000]), ...ordinary }),
+        aTarget(c.url, { endpointId: 'mixed-c', retry: retryAfter([1_500]), ...ordinary }),
+        aTarget(d.url, { endpointId: 'mixed-d', retry: retryAfter([1_000]), ...ordinary }),
+      ],
+    },
+    queue,
+  );
   await until('the first attempts of a and c failed', () => a.requests.length === 1 && c.requests.length === 1);
   await delay(300);
   flows.shutdown();

@@ -12,7 +12,11 @@ interface RawPayload {
 export interface StoredHistory {
   /** The CLI's JSON, followed by every payload's data decoded from base64: the text anyone with the database sees. */
   readonly text: string;
-  /** The `encoding` of every payload outside search attributes, which no codec ever touches. */
+  /**
+   * The `encoding` of every payload that carries workflow data, through the codecs: not search attributes, and not
+   * the `data` of a local activity's marker, which the SDK's core writes itself (ids, attempt and times) and no codec
+   * sees. What those hold is still in `text`.
+   */
   readonly encodings: readonly string[];
 }
 
@@ -34,16 +38,24 @@ export async function storedHistory(workflowId: string): Promise<StoredHistory> 
   );
   const decoded: string[] = [stdout];
   const encodings: string[] = [];
-  const visit = (value: unknown, inSearchAttributes: boolean): void => {
-    if (Array.isArray(value)) return value.forEach((item) => visit(item, inSearchAttributes));
+  const visit = (value: unknown, outsideCodecs: boolean): void => {
+    if (Array.isArray(value)) return value.forEach((item) => visit(item, outsideCodecs));
     if (value === null || typeof value !== 'object') return;
     const record = value as Record<string, unknown>;
     if (isRawPayload(record)) {
       decoded.push(Buffer.from(record.data ?? '', 'base64').toString('utf8'));
-      if (!inSearchAttributes) encodings.push(Buffer.from(record.metadata['encoding'] ?? '', 'base64').toString('utf8'));
+      if (!outsideCodecs) encodings.push(Buffer.from(record.metadata['encoding'] ?? '', 'base64').toString('utf8'));
       return;
     }
-    for (const [key, inner] of Object.entries(record)) visit(inner, inSearchAttributes || key === 'searchAttributes');
+    for (const [key, inner] of Object.entries(record)) {
+      const coreMarker = key === 'details' && record['markerName'] === 'core_local_activity';
+      if (coreMarker && inner !== null && typeof inner === 'object') {
+        for (const [field, payloads] of Object.entries(inner as Record<string, unknown>))
+          visit(payloads, outsideCodecs || field === 'data');
+        continue;
+      }
+      visit(inner, outsideCodecs || key === 'searchAttributes');
+    }
   };
   visit(JSON.parse(stdout), false);
   return { text: decoded.join('\n'), encodings };

@@ -22,6 +22,11 @@ describe('formatLogLine', () => {
     expect(formatLogLine('worker', line)).toBe('00:00:00.000 worker   ERROR failed err="Error: boom"');
   });
 
+  test("labels a record by its own component: a gateway node's API and worker share one process", () => {
+    const line = JSON.stringify({ level: 30, time: 0, component: 'worker', msg: 'Workflow bundle created' });
+    expect(formatLogLine('node', line)).toBe('00:00:00.000 worker   INFO  Workflow bundle created');
+  });
+
   test('keeps a line that is not JSON as it is, behind the label', () => {
     expect(formatLogLine('temporal', 'Server:  localhost:7233', new Date(0))).toBe('00:00:00.000 temporal Server:  localhost:7233');
     expect(formatLogLine('temporal', '{not json', new Date(0))).toBe('00:00:00.000 temporal {not json');

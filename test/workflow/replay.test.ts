@@ -7,25 +7,41 @@ import { webhookDataConverter } from '../../temporal/data-converter.js';
 import { installQuietRuntime } from '../support/temporal.js';
 
 // Stored histories are a contract: executions that the code of an earlier release started must go on under this
-// one. Each fixture was recorded by `npm run histories:record` before a change to workflow code, and is replayed here
-// against the code as it is now; a command that differs is a nondeterminism error.
+// one. Each folder of test/fixtures/histories/ was recorded by `npm run histories:record` before a change to workflow
+// code, and each history in it is replayed here against the code as it is now; a command that differs is a
+// nondeterminism error.
 
 const HISTORIES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 const SHOP_WORKFLOWS = fileURLToPath(new URL('../fixtures/shop-workflows.ts', import.meta.url));
-const workflowIds = JSON.parse(readFileSync(`${HISTORIES}workflow-ids.json`, 'utf8')) as Record<string, string>;
-const fixtures = readdirSync(HISTORIES).filter((name) => name.endsWith('.json') && name !== 'workflow-ids.json');
-const gatewayFixtures = fixtures.filter((name) => !name.startsWith('shop.'));
-const shopFixtures = fixtures.filter((name) => name.startsWith('shop.'));
+const recordings = readdirSync(HISTORIES, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
 
-const history = (name: string): unknown => JSON.parse(readFileSync(`${HISTORIES}${name}`, 'utf8'));
+function recording(name: string) {
+  const folder = `${HISTORIES}${name}/`;
+  const workflowIds = JSON.parse(readFileSync(`${folder}workflow-ids.json`, 'utf8')) as Record<string, string>;
+  const files = readdirSync(folder).filter((file) => file.endsWith('.json') && file !== 'workflow-ids.json');
+  const history = (file: string): unknown => JSON.parse(readFileSync(`${folder}${file}`, 'utf8'));
+  return { workflowIds, files, history };
+}
 
-describe('replaying stored histories', () => {
-  test('the fixtures cover every workflow type and the paths that change workflow state', () => {
-    expect(Object.keys(workflowIds).sort()).toEqual([...fixtures].sort());
-    expect(gatewayFixtures).toEqual(
+test('there are recordings to replay', () => {
+  expect(recordings.length).toBeGreaterThan(0);
+});
+
+describe.each(recordings)('histories recorded at %s', (name) => {
+  const { workflowIds, files, history } = recording(name);
+  const gatewayFiles = files.filter((file) => !file.startsWith('shop.'));
+  const shopFiles = files.filter((file) => file.startsWith('shop.'));
+
+  test('cover every workflow type and the paths that change workflow state', () => {
+    expect(Object.keys(workflowIds).sort()).toEqual([...files].sort());
+    expect(gatewayFiles).toEqual(
       expect.arrayContaining([
         'deliver-event.delivered.json',
         'deliver-event.retried.json',
+        'deliver-event.interleaved.json',
         'deliver-event.held-at-routing.json',
         'deliver-event.held-by-worker.json',
         'deliver-event.parts.json',
@@ -35,16 +51,16 @@ describe('replaying stored histories', () => {
         'endpoint.auto-disabled.json',
       ]),
     );
-    expect(shopFixtures).toEqual(['shop.checkout.json', 'shop.send-duplicate.json']);
+    expect(shopFiles).toEqual(['shop.checkout.json', 'shop.send-duplicate.json']);
   });
 
-  test.each(gatewayFixtures)('%s replays without a nondeterminism error', async (name) => {
+  test.each(gatewayFiles)('%s replays without a nondeterminism error', async (file) => {
     installQuietRuntime();
     await expect(
       Worker.runReplayHistory(
         { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: webhookDataConverter() },
-        history(name),
-        workflowIds[name],
+        history(file),
+        workflowIds[file],
       ),
     ).resolves.toBeUndefined();
   });
@@ -52,7 +68,7 @@ describe('replaying stored histories', () => {
   test('a user workflow that sent events with sendEvent replays, through the plugin', async () => {
     installQuietRuntime();
     const plugin = new WebhooksPlugin();
-    const histories = shopFixtures.map((name) => ({ workflowId: workflowIds[name] as string, history: history(name) }));
+    const histories = shopFiles.map((file) => ({ workflowId: workflowIds[file] as string, history: history(file) }));
     const results: { workflowId: string; error?: unknown }[] = [];
     for await (const result of Worker.runReplayHistories({ workflowsPath: SHOP_WORKFLOWS, plugins: [plugin] }, histories)) {
       results.push(result);

@@ -1,0 +1,48 @@
+/**
+ * The version of `deliverEvent`'s behaviour a delivery starts with, carried in its input so that a run replays the
+ * way it first ran. 1 (an input without one): every attempt is an activity that reads the event from the workflow's
+ * input, and the status attribute follows every change. 2: the fast path below.
+ */
+export const DELIVERY_VERSION = 2;
+
+/** Deliveries with more endpoints than this run every attempt as an ordinary activity, and read the event back. */
+export const FAST_PATH_MAX_TARGETS = 10;
+/**
+ * Events up to this size, as JSON, travel in each ordinary attempt's input. Past it (or past the fan-out above), the
+ * copies would bloat history, and the activity reads the event once per run from the workflow's input instead.
+ */
+export const INLINE_EVENT_MAX_BYTES = 8 * 1024;
+
+/** How `deliverEvent` runs one attempt. */
+export interface AttemptPlan {
+  /**
+   * As a local activity, inside the workflow task: no activity task and no round trip through the server, one marker
+   * in history. For a first attempt only; retries, held deliveries and failing receivers take ordinary activities.
+   */
+  readonly local: boolean;
+  /** With the event in the attempt's input, so that the activity need not read it back from history. */
+  readonly carryEvent: boolean;
+}
+
+/** What an attempt's plan depends on; all of it is fixed in the workflow's input or its history, so it replays. */
+export interface AttemptCircumstances {
+  readonly version: number;
+  readonly attempt: number;
+  /** The delivery has been held (its endpoint was paused): it goes on as ordinary activities. */
+  readonly heldBefore: boolean;
+  /** Routing found the endpoint failing, and a failing receiver is often a slow one: no local first attempt. */
+  readonly firstAttemptAsActivity: boolean;
+  /** How many endpoints this workflow delivers to. */
+  readonly targets: number;
+  /** The event's size as JSON. */
+  readonly eventBytes: number;
+}
+
+/** Plans an attempt; pure, so that the fast path's choices are the same in a run and in its replay. */
+export function planAttempt(circumstances: AttemptCircumstances): AttemptPlan {
+  if (circumstances.version < 2) return { local: false, carryEvent: false };
+  const smallFanOut = circumstances.targets <= FAST_PATH_MAX_TARGETS;
+  const local = smallFanOut && circumstances.attempt === 1 && !circumstances.heldBefore && !circumstances.firstAttemptAsActivity;
+  // A local activity's input is not stored in history, so it carries the event whatever its size.
+  return { local, carryEvent: local || (smallFanOut && circumstances.eventBytes <= INLINE_EVENT_MAX_BYTES) };
+}

@@ -1,0 +1,101 @@
+import { Client } from '@temporalio/client';
+import type { WorkerOptions } from '@temporalio/worker';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { createGateway, type EndpointRegistry, type Gateway } from '../gateway/index.js';
+import { buildAppFromConfig, closeGracefully } from '../server/index.js';
+import { connectWorker } from '../temporal/connection.js';
+import { dataConverterFrom } from '../temporal/data-converter.js';
+import { createWebhookWorker, type WebhookWorker } from '../worker/worker.js';
+
+export interface GatewayNodeOptions {
+  /** Where secrets are read (API keys, source secrets, signing secrets, encryption keys). Default: `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The API's request log; the worker logs through the Temporal runtime's logger. */
+  readonly logger?: FastifyBaseLogger;
+  /** Where the API listens; by default the config's `api.host` and `api.port`. */
+  readonly listen?: { readonly host: string; readonly port: number };
+  /** Prebuilt workflow code; without it the worker bundles the workflows itself (several seconds). */
+  readonly workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Make the endpoint entities match the config's endpoints once the worker polls. Default: true. */
+  readonly reconcileEndpoints?: boolean;
+  /** Where endpoints come from; by default the endpoint entities of the task queue. */
+  readonly registry?: EndpointRegistry;
+  readonly endpointPollIntervalMs?: number;
+  readonly healthReportIntervalMs?: number;
+}
+
+/** A running gateway node: the API and a worker in one process, on one connection. */
+export interface GatewayNode {
+  /** The API's base URL. */
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly client: Client;
+  readonly gateway: Gateway;
+  /** Stops taking requests (waiting up to `api.shutdown_grace` for those in flight), then the worker, then the connection. */
+  close(): Promise<{ readonly forced: boolean }>;
+}
+
+/**
+ * Starts a gateway node: the worker and the API in one process, sharing one `NativeConnection` and one gateway. The
+ * API starts each delivery eagerly, so that Temporal hands its first workflow task straight back to this process's
+ * worker (no trip through matching), and that task makes the first attempt itself (a local activity): a first-attempt
+ * success costs Temporal one start and one task completion.
+ */
+export async function startGatewayNode(config: Config, options: GatewayNodeOptions = {}): Promise<GatewayNode> {
+  const env = options.env ?? process.env;
+  const connection = await connectWorker(config, env);
+  let worker: WebhookWorker | undefined;
+  let running: Promise<void> | undefined;
+  try {
+    // Eager start needs the client on the worker's own connection: the start's answer carries the task to it.
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFrom(config, env) });
+    const gateway = createGateway(config, client, {
+      eagerStart: true,
+      ...(options.registry ? { endpoints: options.registry } : {}),
+      ...(options.endpointPollIntervalMs ? { endpointPollIntervalMs: options.endpointPollIntervalMs } : {}),
+      onEndpointsError: (error) =>
+        options.logger?.warn({ err: error }, 'could not read the endpoint entities; routing by what was last read'),
+    });
+    worker = await createWebhookWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.task_queue,
+      config,
+      env,
+      gateway,
+      reconcileEndpoints: options.reconcileEndpoints ?? true,
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+      ...(options.healthReportIntervalMs ? { healthReportIntervalMs: options.healthReportIntervalMs } : {}),
+    });
+    running = worker.run();
+    const app = buildAppFromConfig(config, client, { gateway, env, ...(options.logger ? { logger: options.logger } : {}) });
+    const { host, port } = options.listen ?? config.api;
+    const url = await app.listen({ host, port });
+    const started = worker;
+    const workerRunning = running;
+    return {
+      url,
+      app,
+      client,
+      gateway,
+      async close() {
+        const closed = await closeGracefully(app, config.api.shutdown_grace);
+        // The runtime may have begun the worker's shutdown itself, on a signal it was told to handle.
+        if (started.worker.getState() === 'RUNNING') started.worker.shutdown();
+        await workerRunning;
+        gateway.close();
+        await connection.close();
+        return closed;
+      },
+    };
+  } catch (error) {
+    // A node that did not start leaves nothing running: no polling worker, no open connection.
+    if (worker && running) {
+      worker.worker.shutdown();
+      await running.catch(() => undefined);
+    }
+    await connection.close();
+    throw error;
+  }
+}
