@@ -130,6 +130,10 @@ export const DeliveryConfigSchema = z.strictObject({
     .max(1_000)
     .default(100)
     .meta({ description: 'HTTP attempts one event runs at once; endpoints waiting to retry hold no slot' }),
+  fast_path: z.boolean().default(true).meta({
+    description:
+      'first attempts run inside the workflow task (local activities), and a gateway node starts deliveries eagerly on its own worker; false: every attempt an ordinary activity',
+  }),
 });
 
 /** The whole configuration: the single source of truth for its shape, defaults and documentation. */
@@ -190,5 +194,6 @@ export function deliveryDefaultsFrom(config: Config): DeliveryDefaults {
     retry: config.delivery.retry,
     format: config.delivery.format,
     ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
+    localFirstAttempts: config.delivery.fast_path,
   };
 }

@@ -13,6 +13,8 @@ export interface DeliveryDefaults {
   readonly retry: RetryPolicyConfig;
   readonly format: PayloadFormat;
   readonly signing?: SigningConfig;
+  /** Whether first attempts may run inside the workflow task (`delivery.fast_path`); by default they may. */
+  readonly localFirstAttempts?: boolean;
 }
 
 /** Freezes what a delivery needs to know about an endpoint at the moment its event is accepted. */
@@ -31,6 +33,7 @@ export function toDeliveryTarget(endpoint: Endpoint, defaults: DeliveryDefaults)
     timeoutMs: endpoint.timeout ?? defaults.timeoutMs,
     retry: toRetryPolicy(retry),
     retryOnStatus: retry.retry_on_status,
+    ...(defaults.localFirstAttempts === false ? { firstAttemptAsActivity: true } : {}),
   };
 }
 

@@ -51,7 +51,7 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
     // Eager start needs the client on the worker's own connection: the start's answer carries the task to it.
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFrom(config, env) });
     const gateway = createGateway(config, client, {
-      eagerStart: true,
+      eagerStart: config.delivery.fast_path,
       ...(options.registry ? { endpoints: options.registry } : {}),
       ...(options.endpointPollIntervalMs ? { endpointPollIntervalMs: options.endpointPollIntervalMs } : {}),
       onEndpointsError: (error) =>

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { EndpointSchema } from '../../domain/endpoint.js';
-import { toDeliveryTarget } from '../../domain/target.js';
-import { ConfigSchema } from '../../config/schema.js';
+import type { RoutableEndpoint } from '../../domain/endpoint-state.js';
+import { toDeliveryTarget, toRoutedTarget } from '../../domain/target.js';
+import { ConfigSchema, deliveryDefaultsFrom } from '../../config/schema.js';
 
 const base = { id: 'ep', url: 'https://hooks.example.com/x' };
 
@@ -88,5 +89,40 @@ describe('toDeliveryTarget', () => {
       retry: { exponential: { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 3_600_000, maximumAttempts: 3 } },
       retryOnStatus: [404],
     });
+  });
+});
+
+describe('toRoutedTarget', () => {
+  const endpoint = EndpointSchema.parse(base);
+  const defaults = deliveryDefaultsFrom(ConfigSchema.parse({}));
+
+  test.each<[string, RoutableEndpoint, Record<string, unknown>]>([
+    [
+      'an active endpoint is delivered to, first inside the workflow task',
+      { ...endpoint, status: 'active', statusVersion: 4 },
+      { statusVersion: 4 },
+    ],
+    [
+      'a paused one is held before its first attempt',
+      { ...endpoint, status: 'paused', statusReason: 'deploying' },
+      { holdReason: 'deploying' },
+    ],
+    [
+      'a disabled one is recorded as skipped',
+      { ...endpoint, status: 'disabled', statusReason: 'gone' },
+      { skipReason: 'skipped: endpoint disabled (gone)' },
+    ],
+    ['a failing one starts with an ordinary activity', { ...endpoint, status: 'active', failing: true }, { firstAttemptAsActivity: true }],
+  ])('%s', (_name, routable, expected) => {
+    const target = toRoutedTarget(routable, defaults);
+    expect(target).toMatchObject(expected);
+    for (const key of ['holdReason', 'skipReason', 'firstAttemptAsActivity'].filter((name) => !(name in expected))) {
+      expect(target).not.toHaveProperty(key);
+    }
+  });
+
+  test('with delivery.fast_path off, every first attempt is an ordinary activity', () => {
+    const off = deliveryDefaultsFrom(ConfigSchema.parse({ delivery: { fast_path: false } }));
+    expect(toRoutedTarget({ ...endpoint, status: 'active' }, off)).toMatchObject({ firstAttemptAsActivity: true });
   });
 });
