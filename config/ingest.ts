@@ -1,7 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { z } from 'zod';
-import { DurationSchema } from '../domain/duration.js';
+import { DurationSchema } from '../domain/duration-schema.js';
 import { EventTypeSchema } from '../domain/pattern.js';
 
 // Settings of the front door: who may call the API, how often, which event types it knows, and the inbound sources.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema } from '../domain/duration.js';
+import { DurationSchema } from '../domain/duration-schema.js';
 import { ALLOWABLE_ADDRESS_KINDS } from '../domain/address.js';
 import { EndpointSchema, RetryPolicySchema, SigningSchema } from '../domain/endpoint.js';
 import type { EndpointSettings } from '../domain/endpoint-state.js';

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 type Unit = keyof typeof UNIT_MS;
 
@@ -35,19 +33,3 @@ export function formatDurationMs(ms: number): string {
   if (rest > 0) parts.push(`${rest}ms`);
   return parts.join('');
 }
-
-/**
- * A duration written with its unit (`15s`, `5m`, `1h30m`), parsed to milliseconds.
- * Bare numbers are refused on purpose: whether `15` means seconds or milliseconds is a classic config bug.
- */
-export const DurationSchema = z
-  .string()
-  .transform((text, ctx) => {
-    const ms = parseDurationMs(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write it with a unit, e.g. 500ms, 15s, 5m, 1h30m, 7d` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .meta({ 'x-kind': 'duration' });

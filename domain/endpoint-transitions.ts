@@ -1,4 +1,4 @@
-import { EndpointSchema, toEndpointInput, type Endpoint } from './endpoint.js';
+import type { Endpoint } from './endpoint.js';
 import {
   applyHealthReport,
   DISABLED_BY_DEFINITION,
@@ -76,18 +76,6 @@ export function transitionEndpoint(state: EndpointState, message: EndpointMessag
         ? state
         : { ...state, heldDeliveries: [...state.heldDeliveries, message.deliveryWorkflowId] };
   }
-}
-
-/**
- * Why a new definition may not be applied to this entity, or `undefined` when it may. Definitions travel parsed
- * (durations in ms); checking one means parsing its written form again.
- */
-export function definitionProblem(state: EndpointState, definition: Endpoint): string | undefined {
-  const parsed = EndpointSchema.safeParse(toEndpointInput(definition));
-  if (!parsed.success) {
-    return `invalid endpoint: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
-  }
-  return parsed.data.id === state.endpoint.id ? undefined : `this entity is endpoint ${state.endpoint.id}, not ${parsed.data.id}`;
 }
 
 /** The next batch of held deliveries to tell, and what to tell them; `undefined` while paused or with none held. */

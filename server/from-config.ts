@@ -33,12 +33,14 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   const env = options.env ?? process.env;
   const keyring = createKeyring(config.api.keys, env);
   const directory = createSourceDirectory(config.sources, env, config.api.invocation_log_size);
-  const gateway = createGateway(config, client, {
-    ...(options.registry ? { endpoints: options.registry } : {}),
-    ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
-    onEndpointsError: (error) =>
-      options.logger?.warn({ err: error }, 'could not read the endpoint entities; routing by what was last read'),
-  });
+  const gateway =
+    options.gateway ??
+    createGateway(config, client, {
+      ...(options.registry ? { endpoints: options.registry } : {}),
+      ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+      onEndpointsError: (error) =>
+        options.logger?.warn({ err: error }, 'could not read the endpoint entities; routing by what was last read'),
+    });
   const limits = createRateLimits(config.api.rate_limits);
   const app = buildApp({
     ...(options.logger ? { logger: options.logger } : {}),

@@ -9,7 +9,7 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { dataConverterFrom } from '../temporal/data-converter.js';
 import { ensureSearchAttributes } from '../temporal/namespace-setup.js';
 import { openWorkerSession, WEBHOOK_ACTIVITY_NAMES, type WorkerSession, type WorkerSessionOptions } from './session.js';
-import { workflowsModuleFor } from './workflows-module.js';
+import { SHARED_WORKFLOW_MODULES, workflowsModuleFor } from './workflows-module.js';
 
 /** How {@link WebhooksPlugin} sets up the workers and clients it is given to. */
 export interface WebhooksPluginOptions {
@@ -106,19 +106,24 @@ export class WebhooksPlugin extends SimplePlugin {
     return {
       ...configured,
       // A prebuilt bundle already holds our workflows when it was built with this plugin.
-      ...(options.workflowBundle ? {} : { workflowsPath: workflowsModuleFor(options.workflowsPath) }),
+      ...(options.workflowBundle ? {} : bundledWithOurs(configured)),
       activities: { ...configured.activities, ...this.activities() },
     };
   }
 
   override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
     const configured = super.configureReplayWorker(options);
-    return options.workflowBundle ? configured : { ...configured, workflowsPath: workflowsModuleFor(options.workflowsPath) };
+    return options.workflowBundle ? configured : { ...configured, ...bundledWithOurs(configured) };
   }
 
   /** For `bundleWorkflowCode({ workflowsPath, plugins })`: the bundle holds the user's workflows and ours. */
   override configureBundler(options: BundleOptions): BundleOptions {
-    return { ...super.configureBundler(options), workflowsPath: workflowsModuleFor(options.workflowsPath) };
+    const configured = super.configureBundler(options);
+    return {
+      ...configured,
+      workflowsPath: workflowsModuleFor(options.workflowsPath),
+      preloadModules: withSharedModules(configured.preloadModules),
+    };
   }
 
   /** Opens the worker's session (endpoint list, health counters, connection pool) for as long as the worker runs. */
@@ -189,6 +194,18 @@ export class WebhooksPlugin extends SimplePlugin {
       }),
     );
   }
+}
+
+/** What a worker that bundles its own workflows needs: a module with ours too, and ours shared across executions. */
+function bundledWithOurs(options: WorkerOptions | ReplayWorkerOptions): Pick<WorkerOptions, 'workflowsPath' | 'bundlerOptions'> {
+  return {
+    workflowsPath: workflowsModuleFor(options.workflowsPath),
+    bundlerOptions: { ...options.bundlerOptions, preloadModules: withSharedModules(options.bundlerOptions?.preloadModules) },
+  };
+}
+
+function withSharedModules(preloaded: readonly string[] | undefined): string[] {
+  return [...new Set([...(preloaded ?? []), ...SHARED_WORKFLOW_MODULES])];
 }
 
 function sessionKey(namespace: string, taskQueue: string): string {

@@ -9,6 +9,17 @@ export const WORKFLOWS_PATH = fileURLToPath(
   new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
 
+/**
+ * Modules the worker evaluates once per workflow context rather than once per workflow execution (the bundler's
+ * `preloadModules`): the zod library, which the endpoint entity and `sendEvent` load when they need a schema.
+ *
+ * Why: a reusable workflow context gives each execution a fresh copy of every module loaded after it began, so that
+ * one workflow's module state cannot leak into another's, and evaluating zod is costly. Only the library is shared:
+ * the context freezes shared modules, and schemas built on zod define their methods lazily on first use, which a
+ * frozen schema refuses. Our workflows therefore build no schema when they load (see `webhookEndpoint`).
+ */
+export const SHARED_WORKFLOW_MODULES: readonly string[] = ['zod'];
+
 // The generated module of each user module, written once per process.
 const generated = new Map<string, string>();
 

@@ -22,7 +22,6 @@ import {
   type Release,
 } from '../domain/endpoint-state.js';
 import {
-  definitionProblem,
   newEndpointState,
   listedState,
   takeReleaseBatch,
@@ -66,6 +65,9 @@ const DEFAULT_HISTORY_LIMIT = 10_000;
  * continuing as new with its state. Its rules are `transitionEndpoint`'s; this function only applies them.
  */
 export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<void> {
+  // Loaded here, not at the top: every workflow execution evaluates its modules afresh, and building the endpoint
+  // schema for each delivery would cost more than the delivery's own workflow task.
+  const { definitionProblem } = await import(/* webpackMode: "eager" */ '../domain/endpoint.js');
   let state: EndpointState =
     input.state ?? newEndpointState(input.endpoint, input.source, input.settings ?? DEFAULT_ENDPOINT_SETTINGS, new Date());
   let retired = false;
@@ -86,7 +88,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   setHandler(enableSignal, () => void apply({ type: 'enable' }));
   setHandler(configureUpdate, ({ definition, settings }) => apply({ type: 'configure', definition, ...(settings ? { settings } : {}) }), {
     validator: ({ definition }: ConfigureRequest) => {
-      const problem = definitionProblem(state, definition);
+      const problem = definitionProblem(state.endpoint.id, definition);
       if (problem) throw new Error(problem);
     },
   });

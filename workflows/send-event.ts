@@ -10,7 +10,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { SendActivities } from '../activities/index.js';
 import { DELIVERY_VERSION } from '../domain/attempt-plan.js';
 import type { DeliveryReport } from '../domain/delivery.js';
-import { IncomingEventSchema, type IncomingEvent, type WebhookEvent } from '../domain/event.js';
+import type { IncomingEvent, WebhookEvent } from '../domain/event.js';
 import { eventWorkflowId } from '../domain/workflow-ids.js';
 import { deliverEvent } from './deliver-event.js';
 import { deliveryStartOptions, FINGERPRINT_MEMO } from './start-options.js';
@@ -77,7 +77,7 @@ export const EVENT_ID_CONFLICT_FAILURE = 'WebhookEventIdConflict';
  * for an event the API would refuse, or {@link EVENT_ID_CONFLICT_FAILURE} for an id already sent with other content.
  */
 export async function sendEvent(event: EventToSend, options: SendEventOptions = {}): Promise<SentEvent> {
-  const given = checkEvent(event);
+  const given = await checkEvent(event);
   const { prepareWebhookEvent, webhookEventMatches } = proxyActivities<SendActivities>({
     startToCloseTimeout: '10 seconds',
     scheduleToCloseTimeout: options.routingTimeout ?? '1 minute',
@@ -126,8 +126,11 @@ export async function sendEvent(event: EventToSend, options: SendEventOptions = 
   }
 }
 
-// The API's own schema, so that a mistake fails the workflow here instead of at the activity or at delivery.
-function checkEvent(event: EventToSend): IncomingEvent {
+// The API's own schema, so that a mistake fails the workflow here instead of at the activity or at delivery. Loaded
+// when a workflow sends, not when it starts: every workflow execution evaluates its modules afresh, and most
+// executions of a user's workflows send no event.
+async function checkEvent(event: EventToSend): Promise<IncomingEvent> {
+  const { IncomingEventSchema } = await import(/* webpackMode: "eager" */ '../domain/event.js');
   const given = Object.fromEntries(Object.entries(event).filter(([, value]) => value !== undefined));
   const parsed = IncomingEventSchema.safeParse(given);
   if (parsed.success) return parsed.data;

@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../../host/dev-server.js';
 import { ensureTemporalCli } from '../../host/temporal-cli.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
+import { WebhooksPlugin } from '../../worker/plugin.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 import { findFreePort } from './ports.js';
 
@@ -22,8 +23,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const cliPath = await ensureTemporalCli({ log: (message) => console.log(message) });
   const [server, code] = await Promise.all([
     startDevServer({ cliPath, port: await findFreePort(), searchAttributes: SEARCH_ATTRIBUTE_KEYS }),
+    // Through the plugin, as the gateway's own workers bundle them: the same modules, shared the same way.
     bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
+      plugins: [new WebhooksPlugin()],
       logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
     }),
   ]);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { DurationSchema, formatDurationMs, parseDurationMs } from '../../domain/duration.js';
+import { formatDurationMs, parseDurationMs } from '../../domain/duration.js';
+import { DurationSchema } from '../../domain/duration-schema.js';
 
 describe('parseDurationMs', () => {
   test.each([

@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
+import { definitionProblem, EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
 import { DEFAULT_ENDPOINT_SETTINGS, DISABLED_BY_DEFINITION, type EndpointState, type EndpointStatus } from '../../domain/endpoint-state.js';
 import {
-  definitionProblem,
   newEndpointState,
   listedState,
   RETIRED_REASON,
@@ -170,6 +169,6 @@ describe('an endpoint entity', () => {
       'invalid endpoint: url: url must be an absolute http:// or https:// URL',
     ],
   ])('a definition of %s is checked before it reaches history', (_name, definition, problem) => {
-    expect(definitionProblem(anEntity(), definition)).toBe(problem);
+    expect(definitionProblem(anEntity().endpoint.id, definition)).toBe(problem);
   });
 });

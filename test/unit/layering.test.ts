@@ -53,10 +53,15 @@ function importsOfText(file: string, text: string, known: ReadonlySet<string>): 
       clause.startsWith('type ') || (names !== undefined && names.length > 0 && names.every((name) => name.startsWith('type ')));
     add(match.index, match[2] as string, typesOnly);
   }
-  for (const match of text.matchAll(/\bimport\s*\(\s*'(\.{1,2}\/[^']+)'\s*\)|^import\s+'(\.{1,2}\/[^']+)'/gm)) {
+  for (const match of text.matchAll(/\bimport\s*\(\s*(?:\/\*[^*]*\*\/\s*)?'(\.{1,2}\/[^']+)'\s*\)|^import\s+'(\.{1,2}\/[^']+)'/gm)) {
     add(match.index, (match[1] ?? match[2]) as string, false);
   }
   return found.sort((a, b) => a.at - b.at).map((entry) => entry.found);
+}
+
+/** The text without `import()` calls: modules a workflow loads only when it needs them. */
+function withoutDynamicImports(text: string): string {
+  return text.replace(/\bimport\s*\(\s*(?:\/\*[^*]*\*\/\s*)?'[^']+'\s*\)/g, 'undefined');
 }
 
 function importsOf(file: string, known: ReadonlySet<string>): ProjectImport[] {
@@ -184,7 +189,7 @@ describe('the layering of folders', () => {
       "import { type Api, buildApp } from '../server/app.js';",
       "import { type IncomingEvent } from '../domain/event.js';",
       "export { EndpointSchema } from '../domain/endpoint.js';",
-      "const later = await import('../server/app.js');",
+      'const later = await import(/* webpackMode: "eager" */ \'../server/app.js\');',
     ].join('\n');
     expect(importsOfText('server/x.ts', sample, known)).toEqual([
       { target: 'gateway/ingest.ts', typesOnly: false },
@@ -194,6 +199,23 @@ describe('the layering of folders', () => {
       { target: 'domain/endpoint.ts', typesOnly: false },
       { target: 'server/app.ts', typesOnly: false },
     ]);
+  });
+
+  test("loads no zod when a workflow execution starts: each execution evaluates its workflows' modules afresh", () => {
+    const known = new Set(projectFiles());
+    const reached = new Set<string>();
+    const visit = (file: string): void => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const { target, typesOnly } of importsOfText(file, withoutDynamicImports(readFileSync(file, 'utf8')), known)) {
+        if (!typesOnly) visit(target);
+      }
+    };
+    visit('workflows/index.ts');
+    visit('workflows/send-event.ts');
+    expect(reached.size).toBeGreaterThan(10);
+    const withZod = [...reached].filter((file) => /^import\s+(?!type\s)[^;]*from\s+'zod'/m.test(readFileSync(file, 'utf8')));
+    expect(withZod).toEqual([]);
   });
 
   test('finds a loop where there is one', () => {

@@ -1,0 +1,59 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** Sends one event and resolves once every request it causes has arrived, with each arrival's latency in ms. */
+export type SendEvent = (index: number) => Promise<number[]>;
+
+/** Throughput and latency of one run. */
+export interface LoadResult {
+  readonly events: number;
+  readonly eventsPerSecond: number;
+  /** POST sent → request received, one per delivery, sorted. */
+  readonly latenciesMs: readonly number[];
+}
+
+/** The value at `fraction` (0.5 for the median) of sorted numbers. */
+export function percentile(sorted: readonly number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
+}
+
+/**
+ * Closed loop: `producers` each send an event and wait for its deliveries before the next, until `events` were sent
+ * or `timeLimitMs` passed (then it stops and says how many it managed). Measures the most a system sustains.
+ */
+export async function closedLoop(send: SendEvent, producers: number, events: number, timeLimitMs: number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const deadline = performance.now() + timeLimitMs;
+  let next = 0;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: producers }, async () => {
+      while (next < events && performance.now() < deadline) {
+        latencies.push(...(await send(next++)));
+        done++;
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  return { events: done, eventsPerSecond: (done / elapsedMs) * 1_000, latenciesMs: latencies.sort((a, b) => a - b) };
+}
+
+/**
+ * Open loop: one event every 1/`ratePerSecond` s, whatever the system does, for `durationMs` (at most `maxEvents`).
+ * Latency under a load the system is not driving is what producers see.
+ */
+export async function openLoop(send: SendEvent, ratePerSecond: number, durationMs: number, maxEvents: number): Promise<LoadResult> {
+  const count = Math.min(maxEvents, Math.floor((ratePerSecond * durationMs) / 1_000));
+  const intervalMs = 1_000 / ratePerSecond;
+  const started = performance.now();
+  const inFlight: Promise<number[]>[] = [];
+  for (let index = 0; index < count; index++) {
+    const due = started + index * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 0) await delay(wait);
+    inFlight.push(send(index));
+  }
+  const latencies = (await Promise.all(inFlight)).flat();
+  const elapsedMs = performance.now() - started;
+  return { events: count, eventsPerSecond: (count / elapsedMs) * 1_000, latenciesMs: latencies.sort((a, b) => a - b) };
+}
