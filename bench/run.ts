@@ -10,6 +10,7 @@ import { ensureTemporalCli } from '../host/temporal-cli.js';
 import { findFreePort } from '../test/support/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { closedLoop, openLoop, percentile, type LoadResult, type SendEvent } from './load.js';
+import { measureManyEndpoints } from './many-endpoints.js';
 import { residentMiB } from './proc.js';
 import { startArrivalReceiver, type ArrivalReceiver } from './receiver.js';
 import { FAN_OUT, startBaseline, startGatewayNode, type SystemUnderTest } from './systems.js';
@@ -22,9 +23,10 @@ import { FAN_OUT, startBaseline, startGatewayNode, type SystemUnderTest } from '
 //   - a direct POST to the receiver, not durable, for scale.
 // Each is measured closed loop (8 and 32 producers; one endpoint, and ten) for its most events per second, and open
 // loop at half the gateway's most, for latency from POST to receipt. Figures are ratios within this run: these
-// machines are noisy. `--long` instead sends 100,000 events through a gateway node and reports its memory.
+// machines are noisy. `--long` instead sends 100,000 events through a gateway node and reports its memory;
+// `--endpoints N` creates N endpoints and reports what they cost idle, how fast a pause reaches routing, and throughput.
 
-const { values: flags } = parseArgs({ options: { long: { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({ options: { long: { type: 'boolean', default: false }, endpoints: { type: 'string' } } });
 const { EventType } = proto.temporal.api.enums.v1;
 
 const WARMUP_EVENTS = 40;
@@ -184,6 +186,23 @@ runMain(async () => {
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   try {
     if (flags.long) return await measureMemory(server.address, receiver, dir);
+    if (flags.endpoints) {
+      const system = await startGatewayNode(server.address, receiver.url, true, dir);
+      try {
+        return await measureManyEndpoints({
+          client,
+          system,
+          apiUrl: system.apiUrl,
+          taskQueue: system.taskQueue,
+          receiver,
+          serverPid: server.pid as number,
+          count: Number(flags.endpoints),
+          send: (prefix) => sender(system, receiver, 1, prefix),
+        });
+      } finally {
+        await system.stop();
+      }
+    }
     console.log('direct POST…');
     const direct = await measureDirect(receiver);
     let openRate = 0;

@@ -16,6 +16,12 @@ export interface SystemUnderTest {
   stop(): Promise<void>;
 }
 
+/** A gateway node under test: its API too, for operations beyond sending. */
+export interface GatewayUnderTest extends SystemUnderTest {
+  readonly apiUrl: string;
+  readonly taskQueue: string;
+}
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const FAN_OUT = 10;
 
@@ -68,9 +74,10 @@ export async function startGatewayNode(
   receiverUrl: string,
   fastPath: boolean,
   dir: string,
-): Promise<SystemUnderTest> {
+): Promise<GatewayUnderTest> {
   const port = await findFreePort();
   const configPath = join(dir, `gateway-${fastPath ? 'fast' : 'plain'}.yaml`);
+  const taskQueue = `bench-gateway-${fastPath ? 'fast' : 'plain'}`;
   const endpoints = Array.from(
     { length: FAN_OUT },
     (_, index) =>
@@ -80,7 +87,7 @@ export async function startGatewayNode(
     configPath,
     [
       'log_level: warn',
-      `temporal: { address: "${temporalAddress}", task_queue: bench-gateway-${fastPath ? 'fast' : 'plain'} }`,
+      `temporal: { address: "${temporalAddress}", task_queue: ${taskQueue} }`,
       `api: { host: 127.0.0.1, port: ${port}, rate_limits: { global: null, per_key: null } }`,
       `delivery: { allow_destinations: [loopback], fast_path: ${fastPath} }`,
       'endpoints:',
@@ -101,6 +108,8 @@ export async function startGatewayNode(
   return {
     name: `gateway node, fast path ${fastPath ? 'on' : 'off'}`,
     pid: child.pid as number,
+    apiUrl: api,
+    taskQueue,
     workflowIdOf: (id) => `event/${id}`,
     send: (id, fanOut) => post(`${api}/v1/events`, { id, type: fanOut === 1 ? 'bench.one' : 'bench.ten', data: { n: id } }),
     stop: stopper(child),

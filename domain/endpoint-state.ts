@@ -141,3 +141,31 @@ export const ENDPOINT_ACTION_EFFECTS: Readonly<Record<EndpointAction, string>> =
 export function endpointActionTitle(action: EndpointAction): string {
   return `${action.charAt(0).toUpperCase()}${action.slice(1)} an endpoint`;
 }
+
+/**
+ * What an endpoint entity tells its task queue's change log (`webhookEndpointDirectory`) when what routing needs of
+ * it changed: its listed state, and whether it has ended (an endpoint deleted through the API).
+ */
+export interface EndpointChange {
+  readonly state: ListedEndpointState;
+  readonly retired?: boolean;
+}
+
+/** What routing needs of an endpoint's state: a change to any of it is announced to the change log. */
+export function routingView(state: ListedEndpointState): string {
+  const { endpoint, source, status, statusReason, statusVersion, revision } = state;
+  return JSON.stringify({ endpoint, source, status, statusReason, statusVersion, revision, failing: state.health.consecutiveFailures > 0 });
+}
+
+/**
+ * Whether `candidate` is a later state of the same endpoint than `known`. Each counter only grows over an entity's
+ * life (the status version, the definition's revision, the times of its last success and failure), so of two states
+ * the later one is at least as high in each; a listing and a change can then arrive in any order.
+ */
+export function isLaterState(candidate: ListedEndpointState, known: ListedEndpointState): boolean {
+  const lastOutcome = (state: ListedEndpointState): string =>
+    [state.health?.lastSuccessAt ?? '', state.health?.lastFailureAt ?? ''].sort().pop() ?? '';
+  if (candidate.statusVersion !== known.statusVersion) return candidate.statusVersion > known.statusVersion;
+  if (candidate.revision !== known.revision) return candidate.revision > known.revision;
+  return lastOutcome(candidate) > lastOutcome(known);
+}

@@ -34,3 +34,8 @@ export function eventIdOfWorkflowId(workflowId: string): string | undefined {
   const [eventId] = workflowId.slice(EVENT_PREFIX.length).split('/');
   return eventId || undefined;
 }
+
+/** The workflow id of the change log of a task queue's endpoints (`webhookEndpointDirectory`). */
+export function endpointChangesWorkflowId(taskQueue: string): string {
+  return `endpoint-changes/${taskQueue}`;
+}

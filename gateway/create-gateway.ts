@@ -39,9 +39,8 @@ export interface GatewayOptions {
   readonly taskQueue?: string;
   /** How long a start may wait for Temporal before it fails (the producer then hears 503). */
   readonly startTimeoutMs?: number;
-  /** Where endpoints come from; by default the endpoint entities of the task queue, listed every `endpointPollIntervalMs`. */
+  /** Where endpoints come from; by default the endpoint entities of the task queue, followed as they change. */
   readonly endpoints?: EndpointRegistry;
-  readonly endpointPollIntervalMs?: number;
   /** Told when the endpoint entities could not be read; routing goes on by what was read last. */
   readonly onEndpointsError?: (error: unknown) => void;
   /** Start deliveries eagerly, for a worker in this process on the client's `NativeConnection` (a gateway node). */
@@ -62,7 +61,6 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
       client,
       taskQueue,
       configEndpoints: config.endpoints,
-      ...(options.endpointPollIntervalMs ? { pollIntervalMs: options.endpointPollIntervalMs } : {}),
       ...(options.onEndpointsError ? { onError: options.onEndpointsError } : {}),
     });
   const catalogue = createCatalogue(config.event_types);

@@ -34,6 +34,9 @@ export interface EndpointAdmin {
   remove(endpointId: string): Promise<EndpointState>;
 }
 
+// How long removing an endpoint waits for its entity to end: milliseconds when its worker runs.
+const RETIRE_WAIT_MS = 5_000;
+
 export function createEndpointAdmin(
   client: Client,
   taskQueue: string,
@@ -89,7 +92,13 @@ export function createEndpointAdmin(
     },
     async remove(endpointId) {
       await apiManaged(endpointId);
-      return handle(endpointId).executeUpdate(retireUpdate);
+      const retired = await handle(endpointId).executeUpdate(retireUpdate);
+      // The entity ends once routing has heard of it, a moment later: wait for that, so that the endpoint is gone
+      // when the caller hears it was removed. Past the bound it ends all the same; only the answer came first.
+      await client
+        .withDeadline(Date.now() + RETIRE_WAIT_MS, () => handle(endpointId).result())
+        .catch(() => undefined);
+      return retired;
     },
   };
 }

@@ -3,10 +3,14 @@ import type { Endpoint } from '../domain/endpoint.js';
 import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
 import {
   DISABLED_BY_DEFINITION,
+  isLaterState,
+  type EndpointChange,
   type EndpointStatusView,
   type ListedEndpointState,
   type RoutableEndpoint,
 } from '../domain/endpoint-state.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ensureChangeLog, followChangeLog } from './endpoint-changes.js';
 import { listEndpointEntities } from './endpoint-entities.js';
 
 /** The endpoints events are routed to, kept current. */
@@ -25,39 +29,46 @@ export interface TemporalRegistryOptions {
   readonly taskQueue: string;
   /** The config file's endpoints: known at once, before their entities are read or even created. */
   readonly configEndpoints: readonly Endpoint[];
-  /** How often the entities are listed; a pause or disable reaches routing within this. */
-  readonly pollIntervalMs?: number;
+  /** Told when the entities could not be read or the change log not followed; routing goes on by what it knew. */
   readonly onError?: (error: unknown) => void;
 }
 
+// After a failure to read or follow, the next try waits this long, doubling up to the most.
+const RETRY_DELAY_MS = 500;
+const MAX_RETRY_DELAY_MS = 15_000;
+
 /**
- * Routes by the endpoint entities of a task queue, read from their memos by listing them (one visibility call,
- * however many endpoints), every `pollIntervalMs`. The config file's endpoints are routable at once, with the status
- * their definition implies, so no event accepted at start-up misses them; an entity's status, once read, prevails.
+ * Routes by the endpoint entities of a task queue. It reads them all once, from their memos (one visibility listing
+ * however many endpoints), then follows the queue's change log (`webhookEndpointDirectory`), to which every entity
+ * announces what routing needs of it when that changes: a pause reaches routing as soon as the log has it, and
+ * nothing is listed again on a timer, so an idle gateway costs Temporal nothing. It reads everything again only when
+ * it cannot go on following (the log ended, or Temporal failed it). The config file's endpoints are routable at
+ * once, with the status their definition implies, so no event accepted at start-up misses them; an entity's state,
+ * once read, prevails.
  */
 export function createTemporalRegistry(options: TemporalRegistryOptions): EndpointRegistry {
   const { client, taskQueue, configEndpoints } = options;
+  let states = new Map<string, ListedEndpointState>();
   let index = createRouteIndex(configEndpoints.map(fromDefinition));
   let statuses = new Map<string, EndpointStatusView>();
   // The endpoints as last indexed, as JSON: the index is rebuilt only when they changed.
   let indexedJson = '';
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
+  const stop = new AbortController();
 
-  const refresh = async (): Promise<void> => {
-    const states = new Map((await listEndpointEntities(client, taskQueue)).map((state) => [state.endpoint.id, state]));
+  const reindex = (): void => {
     statuses = new Map(
       [...states.values()].map((state) => [
         state.endpoint.id,
         { status: state.status, statusVersion: state.statusVersion, ...(state.statusReason ? { statusReason: state.statusReason } : {}) },
       ]),
     );
+    const unclaimed = new Map(states);
     const fromConfig = configEndpoints.map((endpoint) => {
-      const state = states.get(endpoint.id);
-      states.delete(endpoint.id);
+      const state = unclaimed.get(endpoint.id);
+      unclaimed.delete(endpoint.id);
       return state ? fromState({ ...state, endpoint }) : fromDefinition(endpoint);
     });
-    const fromApi = [...states.values()].filter((state) => state.source === 'api').map(fromState);
+    const fromApi = [...unclaimed.values()].filter((state) => state.source === 'api').map(fromState);
     const endpoints = [...fromConfig, ...fromApi];
     const json = JSON.stringify(endpoints);
     if (json !== indexedJson) {
@@ -66,26 +77,44 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     }
   };
 
+  const applyChanges = (changes: readonly EndpointChange[]): void => {
+    for (const { state, retired } of changes) {
+      const known = states.get(state.endpoint.id);
+      if (known && !isLaterState(state, known) && !retired) continue;
+      if (retired) states.delete(state.endpoint.id);
+      else states.set(state.endpoint.id, state);
+    }
+    reindex();
+  };
+
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const loop = async (): Promise<void> => {
-    try {
-      await refresh();
-      markReady();
-    } catch (error) {
-      options.onError?.(error);
+  const run = async (): Promise<void> => {
+    let retryDelayMs = RETRY_DELAY_MS;
+    while (!stop.signal.aborted) {
+      try {
+        const runId = await ensureChangeLog(client, taskQueue);
+        states = new Map((await listEndpointEntities(client, taskQueue)).map((state) => [state.endpoint.id, state]));
+        reindex();
+        markReady();
+        retryDelayMs = RETRY_DELAY_MS;
+        await followChangeLog({ client, taskQueue, runId, onChanges: applyChanges, signal: stop.signal });
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        options.onError?.(error);
+        await delay(retryDelayMs);
+        retryDelayMs = Math.min(retryDelayMs * 2, MAX_RETRY_DELAY_MS);
+      }
     }
-    if (!closed) timer = setTimeout(() => void loop(), options.pollIntervalMs ?? 500);
   };
-  void loop();
+  void run();
 
   return {
     routes: () => index,
     status: (endpointId) => statuses.get(endpointId),
     ready,
     close() {
-      closed = true;
-      clearTimeout(timer);
+      stop.abort();
     },
   };
 }

@@ -3,6 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 /** A started process the supervisor watches. */
 export interface RunningService {
+  /** The process id, while it runs (for measuring it). */
+  readonly pid?: number;
   /** Settles with the exit code or signal when the process ends. */
   readonly exited: Promise<number | string>;
   /** Asks the process to stop and waits, killing it after `graceMs`. */
@@ -103,6 +105,7 @@ export function spawnService(
     child.once('error', (error) => resolve(error.message));
   });
   return {
+    ...(child.pid === undefined ? {} : { pid: child.pid }),
     exited,
     async stop(graceMs) {
       if (child.exitCode !== null || child.signalCode !== null) return;

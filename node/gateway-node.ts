@@ -21,7 +21,6 @@ export interface GatewayNodeOptions {
   readonly reconcileEndpoints?: boolean;
   /** Where endpoints come from; by default the endpoint entities of the task queue. */
   readonly registry?: EndpointRegistry;
-  readonly endpointPollIntervalMs?: number;
   readonly healthReportIntervalMs?: number;
 }
 
@@ -53,7 +52,6 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
     const gateway = createGateway(config, client, {
       eagerStart: config.delivery.fast_path,
       ...(options.registry ? { endpoints: options.registry } : {}),
-      ...(options.endpointPollIntervalMs ? { endpointPollIntervalMs: options.endpointPollIntervalMs } : {}),
       onEndpointsError: (error) =>
         options.logger?.warn({ err: error }, 'could not read the endpoint entities; routing by what was last read'),
     });

@@ -32,8 +32,6 @@ export interface WebhooksPluginOptions {
    * Default: true; a managed namespace that refuses the operator API gets a warning instead.
    */
   readonly registerSearchAttributes?: boolean;
-  /** How often a worker reads the endpoints' statuses: a pause holds new attempts within about this long. */
-  readonly endpointPollIntervalMs?: number;
   /** How often attempt outcomes reach the endpoints' health counters. */
   readonly healthReportIntervalMs?: number;
   /**
@@ -85,12 +83,11 @@ export class WebhooksPlugin extends SimplePlugin {
     this.config = config;
     this.reconcileEndpoints = options.reconcileEndpoints ?? true;
     this.registerSearchAttributes = options.registerSearchAttributes ?? true;
-    const { endpointPollIntervalMs, healthReportIntervalMs, gateway } = options;
+    const { healthReportIntervalMs, gateway } = options;
     this.sessionOptions = {
       config,
       env,
       userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
-      ...(endpointPollIntervalMs ? { endpointPollIntervalMs } : {}),
       ...(healthReportIntervalMs ? { healthReportIntervalMs } : {}),
       ...(gateway ? { gateway } : {}),
     };

@@ -30,7 +30,6 @@ export interface WorkerSessionOptions {
   readonly config: Config;
   readonly env: NodeJS.ProcessEnv;
   readonly userAgent: string;
-  readonly endpointPollIntervalMs?: number;
   readonly healthReportIntervalMs?: number;
   /** The gateway this process already built on the worker's task queue (a gateway node); the session then shares it. */
   readonly gateway?: Gateway;
@@ -56,7 +55,6 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
     shared ??
     createGateway(config, client, {
       taskQueue: options.taskQueue,
-      ...(options.endpointPollIntervalMs ? { endpointPollIntervalMs: options.endpointPollIntervalMs } : {}),
     });
   const health = createHealthReporter(client, options.healthReportIntervalMs);
   const allowDestinations = config.delivery.allow_destinations;

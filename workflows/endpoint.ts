@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -18,6 +19,8 @@ import {
   type EndpointSettings,
   type EndpointSource,
   type EndpointState,
+  routingView,
+  type EndpointChange,
   type EndpointStatus,
   type Release,
 } from '../domain/endpoint-state.js';
@@ -29,6 +32,7 @@ import {
   withoutOldestNotice,
   type EndpointMessage,
 } from '../domain/endpoint-transitions.js';
+import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import {
   autoDisableSignal,
   configureUpdate,
@@ -36,6 +40,7 @@ import {
   healthSignal,
   disableSignal,
   enableSignal,
+  endpointChangedSignal,
   holdSignal,
   pauseSignal,
   releaseSignal,
@@ -58,6 +63,8 @@ export interface EndpointWorkflowInput {
 const { publishOperationalEvent } = proxyActivities<OperationalActivities>({ startToCloseTimeout: '1 minute' });
 
 const DEFAULT_HISTORY_LIMIT = 10_000;
+/** Entities announce their changes to their task queue's change log from this patch on (runs before it did not). */
+const ANNOUNCE_CHANGES_PATCH = 'announce-endpoint-changes';
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -94,7 +101,9 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   });
   setHandler(retireUpdate, () => {
     retired = true;
-    return apply({ type: 'retire' });
+    state = transitionEndpoint(state, { type: 'retire' }, new Date());
+    updateVisibility(state, { retired: true });
+    return state;
   });
   setHandler(holdSignal, (deliveryWorkflowId) => void apply({ type: 'hold', deliveryWorkflowId }));
   setHandler(stateQuery, () => state);
@@ -124,21 +133,26 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     await Promise.all(released.batch.map((workflowId) => sendRelease(workflowId, released.release)));
     if (state.heldDeliveries.length > 0) await sleep(1_000);
   }
-  // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON.
+  // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON. A signal still
+  // on its way to the change log would be lost when the run closes, so it is awaited too.
   await condition(allHandlersFinished);
+  await updateVisibility.announced();
   if (retired) return;
   await continueAsNew<typeof webhookEndpoint>({ ...input, state });
 }
 
 /**
- * Shows the entity in visibility: its status as a search attribute (for queries), its listed state as the memo
- * (API processes list the entities of their task queue and route by the memos, without asking each entity). Each is
- * written only when it changed, and the attribute before the memo, as stored histories have them.
+ * Shows the entity: its status as a search attribute (for queries), its listed state as the memo (for listings), each
+ * written only when it changed and the attribute before the memo, as stored histories have them; and, when what
+ * routing needs of it changed, announces it to the task queue's change log, which every API and worker process
+ * follows.
  */
-function createVisibilityUpdater(): (state: EndpointState) => void {
+function createVisibilityUpdater(): VisibilityUpdater {
   let shownStatus: EndpointStatus | undefined;
   let shownMemo: string | undefined;
-  return (state) => {
+  let announcedView: string | undefined;
+  let announced: Promise<void> = Promise.resolve();
+  const update = (state: EndpointState, { retired = false } = {}): void => {
     if (state.status !== shownStatus) {
       shownStatus = state.status;
       upsertSearchAttributes([{ key: endpointStatusKey, value: state.status }]);
@@ -149,7 +163,31 @@ function createVisibilityUpdater(): (state: EndpointState) => void {
       shownMemo = memo;
       upsertMemo({ [ENDPOINT_STATE_MEMO]: listed });
     }
+    // Patched at the point of change: a run that announced nothing before this release replays without announcing.
+    const view = routingView(listed);
+    if ((view !== announcedView || retired) && patched(ANNOUNCE_CHANGES_PATCH)) {
+      announcedView = view;
+      // One at a time, so that the log has them in the order they happened.
+      const change: EndpointChange = retired ? { state: listed, retired } : { state: listed };
+      announced = announced.then(() => announce(change));
+    }
   };
+  return Object.assign(update, { announced: () => announced });
+}
+
+/** Updates what the entity shows; `announced()` settles once the last change has reached the change log. */
+type VisibilityUpdater = ((state: EndpointState, options?: { readonly retired?: boolean }) => void) & {
+  readonly announced: () => Promise<void>;
+};
+
+/**
+ * Signals the change log, best effort: a process that misses a change (the log was not running) read every entity
+ * when it started, and reads them all again whenever it has to start following the log anew.
+ */
+function announce(change: EndpointChange): Promise<void> {
+  return getExternalWorkflowHandle(endpointChangesWorkflowId(workflowInfo().taskQueue))
+    .signal(endpointChangedSignal, change)
+    .catch(() => undefined);
 }
 
 async function sendRelease(deliveryWorkflowId: string, release: Release): Promise<void> {

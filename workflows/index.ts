@@ -1,6 +1,7 @@
 // The worker bundles this file: it exports workflows and their message definitions only.
 export { deliverEvent, type DeliverEventInput } from './deliver-event.js';
 export { webhookEndpoint, type EndpointWorkflowInput } from './endpoint.js';
+export { webhookEndpointDirectory, type EndpointDirectoryInput } from './endpoint-directory.js';
 export {
   autoDisableSignal,
   configureUpdate,
@@ -8,6 +9,7 @@ export {
   deliveriesQuery,
   disableSignal,
   enableSignal,
+  endpointChangedSignal,
   holdSignal,
   pauseSignal,
   releaseSignal,

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeliveryReport } from '../domain/delivery.js';
 import type { Endpoint } from '../domain/endpoint.js';
-import type { EndpointSettings, EndpointState, HealthReport, Release } from '../domain/endpoint-state.js';
+import type { EndpointChange, EndpointSettings, EndpointState, HealthReport, Release } from '../domain/endpoint-state.js';
 
 // Every signal, query and update of the project's workflows, in one place: the two workflows message each other.
 
@@ -36,3 +36,8 @@ export const healthSignal = defineSignal<[HealthReport]>('health');
 export const retireUpdate = defineUpdate<EndpointState>('retire');
 /** The endpoint's definition, status and held deliveries. */
 export const stateQuery = defineQuery<EndpointState>('state');
+/**
+ * Sent by an endpoint entity to its task queue's change log when what routing needs of it changed: every API and
+ * worker process follows the log and routes by it at once.
+ */
+export const endpointChangedSignal = defineSignal<[EndpointChange]>('endpointChanged');

@@ -57,7 +57,6 @@ beforeAll(async () => {
   node = await startGatewayNode(config, {
     listen: { host: '127.0.0.1', port: 0 },
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    endpointPollIntervalMs: 200,
     healthReportIntervalMs: 200,
   });
 });

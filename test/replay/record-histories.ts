@@ -7,8 +7,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ConfigSchema } from '../../config/schema.js';
 import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
-import { endpointWorkflowId } from '../../domain/workflow-ids.js';
-import { eventWorkflowId } from '../../domain/workflow-ids.js';
+import { endpointWorkflowId, endpointChangesWorkflowId, eventWorkflowId } from '../../domain/workflow-ids.js';
 import { defineConfig, WebhooksPlugin } from '../../index.js';
 import { webhookDataConverter } from '../../temporal/data-converter.js';
 import { startDevServer } from '../../host/dev-server.js';
@@ -68,7 +67,6 @@ const gateway = await createWebhookWorker({
   namespace: 'default',
   taskQueue: TASK_QUEUE,
   config: ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } }),
-  endpointPollIntervalMs: 200,
   healthReportIntervalMs: 200,
 });
 const gatewayRunning = gateway.run();
@@ -361,7 +359,6 @@ async function sent(): Promise<void> {
       delivery: { allow_destinations: ['loopback'] },
       endpoints: [{ id: 'replay-shop-crm', url: target.url, events: ['order.*'] }],
     }),
-    endpointPollIntervalMs: 200,
     healthReportIntervalMs: 200,
   });
   const connection = await NativeConnection.connect({ address: server.address });
@@ -395,6 +392,8 @@ try {
     console.log(`scenario ${scenario.name}`);
     await scenario();
   }
+  // Every entity above announced its changes to its task queue's change log.
+  await save('endpoint-changes', endpointChangesWorkflowId(TASK_QUEUE));
   await writeFile(`${OUT_DIR}workflow-ids.json`, `${JSON.stringify(workflowIds, null, 2)}\n`);
 } finally {
   gateway.worker.shutdown();

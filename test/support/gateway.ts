@@ -117,7 +117,7 @@ export async function startApi(
 // The API on a free loopback port, routing by the entities of the config's task queue, read every 200 ms.
 async function listenApi(config: Config, client: Client, env: NodeJS.ProcessEnv, logger?: FastifyBaseLogger) {
   const taskQueue = config.temporal.task_queue;
-  const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints, pollIntervalMs: 200 });
+  const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints });
   const app = buildAppFromConfig(config, client, { registry, env, ...(logger ? { logger } : {}) });
   return { app, registry, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
 }

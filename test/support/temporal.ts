@@ -53,7 +53,6 @@ export async function startTestWorker(taskQueue: string, options: TestWorkerOpti
     workflowBundle: { codePath: inject('workflowBundlePath') },
     config: options.config ?? ConfigSchema.parse({ delivery: { allow_destinations: options.allowDestinations ?? ['loopback'] } }),
     healthReportIntervalMs: 200,
-    endpointPollIntervalMs: 200,
     ...(options.env ? { env: options.env } : {}),
     ...(options.reconcileEndpoints ? { reconcileEndpoints: true } : {}),
   });

@@ -15,7 +15,6 @@ const { run } = await createWebhookWorker({
   taskQueue,
   workflowBundle: { codePath },
   config: ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } }),
-  endpointPollIntervalMs: 200,
 });
 console.log('worker ready');
 await run();

@@ -1,6 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { definitionProblem, EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
-import { DEFAULT_ENDPOINT_SETTINGS, DISABLED_BY_DEFINITION, type EndpointState, type EndpointStatus } from '../../domain/endpoint-state.js';
+import {
+  DEFAULT_ENDPOINT_SETTINGS,
+  DISABLED_BY_DEFINITION,
+  isLaterState,
+  routingView,
+  type EndpointState,
+  type EndpointStatus,
+} from '../../domain/endpoint-state.js';
 import {
   newEndpointState,
   listedState,
@@ -170,5 +177,27 @@ describe('an endpoint entity', () => {
     ],
   ])('a definition of %s is checked before it reaches history', (_name, definition, problem) => {
     expect(definitionProblem(anEntity().endpoint.id, definition)).toBe(problem);
+  });
+});
+
+describe("an endpoint's announced state", () => {
+  const listed = (state: EndpointState) => listedState(state);
+
+  test('is later when its status version, its revision, or its last outcome is', () => {
+    const known = listed(anEntity());
+    expect(isLaterState(listed(anEntity('paused', 'deploying', { statusVersion: 4 })), known)).toBe(true);
+    expect(isLaterState(listed(anEntity('active', undefined, { revision: 2 })), known)).toBe(true);
+    const reported = { ...known.health, lastFailureAt: NOW.toISOString(), consecutiveFailures: 1 };
+    expect(isLaterState({ ...known, health: reported }, known)).toBe(true);
+    expect(isLaterState(known, known)).toBe(false);
+    expect(isLaterState(known, listed(anEntity('paused', 'deploying', { statusVersion: 4 })))).toBe(false);
+  });
+
+  test('changes for routing with its status, definition or failing, not with its counters alone', () => {
+    const state = listed(anEntity());
+    expect(routingView(listed(anEntity('paused', 'x')))).not.toBe(routingView(state));
+    expect(routingView({ ...state, endpoint: { ...state.endpoint, url: 'https://crm.example.com/v2' } })).not.toBe(routingView(state));
+    expect(routingView({ ...state, health: { ...state.health, consecutiveFailures: 1, failed: 1 } })).not.toBe(routingView(state));
+    expect(routingView({ ...state, health: { ...state.health, delivered: 7 } })).toBe(routingView(state));
   });
 });

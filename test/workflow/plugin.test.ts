@@ -58,7 +58,6 @@ describe('WebhooksPlugin on a user worker', () => {
         ],
       }),
       env: ENV,
-      endpointPollIntervalMs: 200,
       healthReportIntervalMs: 200,
     });
     connection = await NativeConnection.connect({ address: inject('temporalAddress') });

@@ -1,0 +1,95 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import { createTemporalRegistry } from '../gateway/endpoint-registry.js';
+import { createLimiter } from '../domain/limiter.js';
+import { endpointWorkflowId } from '../domain/workflow-ids.js';
+import { pauseSignal, resumeSignal } from '../workflows/index.js';
+import { closedLoop, percentile, type SendEvent } from './load.js';
+import { cpuShare } from './proc.js';
+import type { ArrivalReceiver } from './receiver.js';
+import type { SystemUnderTest } from './systems.js';
+
+// `npm run bench -- --endpoints N`: what N endpoints cost a gateway node that has no traffic, how fast a pause
+// reaches routing among them, and whether they slow down the events of the one endpoint that gets any.
+
+export interface ManyEndpointsOptions {
+  readonly client: Client;
+  readonly system: SystemUnderTest;
+  /** The node's API, for creating the endpoints as an operator would. */
+  readonly apiUrl: string;
+  readonly taskQueue: string;
+  readonly receiver: ArrivalReceiver;
+  readonly serverPid: number;
+  readonly count: number;
+  readonly send: (prefix: string) => SendEvent;
+}
+
+const IDLE_WINDOW_MS = 30_000;
+const CREATE_CONCURRENCY = 16;
+
+export async function measureManyEndpoints(options: ManyEndpointsOptions): Promise<void> {
+  const { client, system, count } = options;
+  const throughput = async (label: string): Promise<number> => {
+    const result = await closedLoop(options.send(`${label}${Date.now().toString(36)}`), 8, 400, 120_000);
+    console.log(
+      `  events/s, 8 producers, ${label}: ${result.eventsPerSecond.toFixed(1)} (p50 ${percentile(result.latenciesMs, 0.5).toFixed(0)} ms)`,
+    );
+    return result.eventsPerSecond;
+  };
+
+  const before = await throughput(`with the bench's 10 endpoints`);
+  console.log(`creating ${count} endpoints through the API…`);
+  const started = Date.now();
+  const limit = createLimiter(CREATE_CONCURRENCY);
+  await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      limit(async () => {
+        const response = await fetch(`${options.apiUrl}/v1/endpoints`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          // Subscribed to types no benchmark event has: they are routed nothing, only held in the index.
+          body: JSON.stringify({ id: `many-${index}`, url: `${options.receiver.url}/many`, events: [`many.${index}`] }),
+        });
+        if (response.status !== 201) throw new Error(`creating endpoint ${index} answered ${response.status}: ${await response.text()}`);
+      }),
+    ),
+  );
+  console.log(`  created in ${((Date.now() - started) / 1000).toFixed(0)} s; letting it settle…`);
+  await delay(10_000);
+
+  const [serverIdle, nodeIdle] = await Promise.all([cpuShare(options.serverPid, IDLE_WINDOW_MS), cpuShare(system.pid, IDLE_WINDOW_MS)]);
+  console.log(
+    `  idle for ${IDLE_WINDOW_MS / 1000} s with ${count + 10} endpoints: Temporal server ${(serverIdle * 100).toFixed(1)} % of a core, gateway node ${(nodeIdle * 100).toFixed(1)} %`,
+  );
+
+  // Routing's view as any process has it: a registry of the same code, here, following the same change log.
+  const registry = createTemporalRegistry({ client, taskQueue: options.taskQueue, configEndpoints: [] });
+  try {
+    await registry.ready;
+    const propagation: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      const id = `many-${round}`;
+      for (const [signal, status] of [
+        [pauseSignal, 'paused'],
+        [resumeSignal, 'active'],
+      ] as const) {
+        const sent = performance.now();
+        await client.workflow.getHandle(endpointWorkflowId(id)).signal(signal);
+        for (const deadline = sent + 30_000; registry.status(id)?.status !== status;) {
+          if (performance.now() > deadline) throw new Error(`${id} did not become ${status} in routing within 30 s`);
+          await delay(2);
+        }
+        propagation.push(performance.now() - sent);
+      }
+    }
+    propagation.sort((a, b) => a - b);
+    console.log(
+      `  pause or resume → routing: median ${percentile(propagation, 0.5).toFixed(0)} ms, slowest of ${propagation.length} ${propagation.at(-1)?.toFixed(0)} ms`,
+    );
+  } finally {
+    registry.close();
+  }
+
+  const after = await throughput(`with ${count + 10} endpoints`);
+  console.log(`  throughput with ${count + 10} endpoints ÷ with 10: ${(after / before).toFixed(2)}`);
+}

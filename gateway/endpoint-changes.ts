@@ -1,0 +1,112 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import proto from '@temporalio/proto';
+import type { EndpointChange } from '../domain/endpoint-state.js';
+import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
+import { endpointChangedSignal, webhookEndpointDirectory } from '../workflows/index.js';
+
+const { EventType } = proto.temporal.api.enums.v1;
+
+/** Why following a change log stopped: it ended (and must be started again), or the feed was closed. */
+export type FollowEnd = 'log-ended' | 'closed';
+
+/**
+ * Starts the change log of a task queue's endpoints if it is not running, and answers its current run. Any process
+ * may: the log needs a worker of the queue only to run its (empty) workflow tasks, not to take changes.
+ */
+export async function ensureChangeLog(client: Client, taskQueue: string): Promise<string> {
+  const workflowId = endpointChangesWorkflowId(taskQueue);
+  try {
+    const handle = await client.workflow.start(webhookEndpointDirectory, {
+      workflowId,
+      taskQueue,
+      args: [{}],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `endpoint changes of task queue ${taskQueue}`,
+    });
+    return handle.firstExecutionRunId;
+  } catch (error) {
+    // Started by another process a moment ago, under a policy that refuses: it is running, which is all we need.
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return (await client.workflow.getHandle(workflowId).describe()).runId;
+  }
+}
+
+export interface FollowOptions {
+  readonly client: Client;
+  readonly taskQueue: string;
+  /** The run to follow from its first event. */
+  readonly runId: string;
+  /** Told of each change, in the order the log has them, a batch at a time. */
+  readonly onChanges: (changes: readonly EndpointChange[]) => void;
+  /** Stops following, cancelling the long poll in flight. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Follows a change log: reads the run before `runId` (a change made just before a listing may have reached the log
+ * but not yet the listing), then `runId` from its start, then each new event as it is written (a long poll, which
+ * costs Temporal nothing while nothing changes), from run to run across continue-as-new. Resolves when the log ends
+ * or the feed is closed; rejects when Temporal does.
+ */
+export async function followChangeLog(options: FollowOptions): Promise<FollowEnd> {
+  const { client, taskQueue } = options;
+  const workflowId = endpointChangesWorkflowId(taskQueue);
+  const namespace = client.options.namespace;
+  const readRun = async (runId: string, token: Uint8Array | undefined, waitNewEvent: boolean) => {
+    const { history, nextPageToken } = await client.withAbortSignal(options.signal, () =>
+      client.workflowService.getWorkflowExecutionHistory({
+        namespace,
+        execution: { workflowId, runId },
+        waitNewEvent,
+        ...(token ? { nextPageToken: token } : {}),
+      }),
+    );
+    const events = history?.events ?? [];
+    const changes: EndpointChange[] = [];
+    for (const event of events) {
+      const signaled = event.workflowExecutionSignaledEventAttributes;
+      if (signaled?.signalName !== endpointChangedSignal.name) continue;
+      const change = await decodeFromPayloadsAtIndex<EndpointChange>(client.options.loadedDataConverter, 0, signaled.input?.payloads);
+      if (change?.state) changes.push(change);
+    }
+    if (changes.length > 0) options.onChanges(changes);
+    return { events, token: nextPageToken && nextPageToken.length > 0 ? nextPageToken : undefined };
+  };
+
+  let runId = options.runId;
+  let token: Uint8Array | undefined;
+  let firstPage = true;
+  while (!options.signal.aborted) {
+    // Without a token the long poll answers with the run's whole history and one; with it, with what came after.
+    const { events, token: next } = await readRun(runId, token, true);
+    token = next;
+    const previousRunId = firstPage ? events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId : undefined;
+    firstPage = false;
+    if (previousRunId) await readPreviousRun(previousRunId);
+    for (const event of events) {
+      if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW) {
+        runId = event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? runId;
+        token = undefined;
+      } else if (CLOSING_EVENTS.has(event.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED)) {
+        return 'log-ended';
+      }
+    }
+  }
+  return 'closed';
+
+  async function readPreviousRun(runId: string): Promise<void> {
+    let token: Uint8Array | undefined;
+    do token = (await readRun(runId, token, false)).token;
+    while (token);
+  }
+}
+
+// The log's workflow never ends on its own but by continue-as-new; anything else ended it from outside.
+const CLOSING_EVENTS = new Set<proto.temporal.api.enums.v1.EventType>([
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+]);
