@@ -95,9 +95,7 @@ export function createEndpointAdmin(
       const retired = await handle(endpointId).executeUpdate(retireUpdate);
       // The entity ends once routing has heard of it, a moment later: wait for that, so that the endpoint is gone
       // when the caller hears it was removed. Past the bound it ends all the same; only the answer came first.
-      await client
-        .withDeadline(Date.now() + RETIRE_WAIT_MS, () => handle(endpointId).result())
-        .catch(() => undefined);
+      await client.withDeadline(Date.now() + RETIRE_WAIT_MS, () => handle(endpointId).result()).catch(() => undefined);
       return retired;
     },
   };
