@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { WORKER_TUNING } from '../worker/worker.js';
 import { createBaselineActivities } from './baseline-activities.js';
 import type { notify } from './baseline-workflows.js';
 
@@ -26,6 +27,8 @@ const worker = await Worker.create({
   taskQueue,
   workflowsPath: fileURLToPath(new URL('./baseline-workflows.ts', import.meta.url)),
   activities: createBaselineActivities(),
+  // The gateway's own tuning (see WORKER_TUNING): the comparison is with hand-written code at its best.
+  ...WORKER_TUNING,
 });
 const running = worker.run();
 const client = fast ? new Client({ connection }) : new Client({ connection: await Connection.connect({ address }) });
