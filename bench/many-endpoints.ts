@@ -5,7 +5,7 @@ import { createLimiter } from '../domain/limiter.js';
 import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import { pauseSignal, resumeSignal } from '../workflows/index.js';
 import { closedLoop, percentile, type SendEvent } from './load.js';
-import { cpuShare } from './proc.js';
+import { cpuShare, residentMiB } from './proc.js';
 import type { ArrivalReceiver } from './receiver.js';
 import type { SystemUnderTest } from './systems.js';
 
@@ -30,7 +30,7 @@ const CREATE_CONCURRENCY = 16;
 export async function measureManyEndpoints(options: ManyEndpointsOptions): Promise<void> {
   const { client, system, count } = options;
   const throughput = async (label: string): Promise<number> => {
-    const result = await closedLoop(options.send(`${label}${Date.now().toString(36)}`), 8, 400, 120_000);
+    const result = await closedLoop(options.send(`many${Date.now().toString(36)}`), 8, 400, 120_000);
     console.log(
       `  events/s, 8 producers, ${label}: ${result.eventsPerSecond.toFixed(1)} (p50 ${percentile(result.latenciesMs, 0.5).toFixed(0)} ms)`,
     );
@@ -59,7 +59,7 @@ export async function measureManyEndpoints(options: ManyEndpointsOptions): Promi
 
   const [serverIdle, nodeIdle] = await Promise.all([cpuShare(options.serverPid, IDLE_WINDOW_MS), cpuShare(system.pid, IDLE_WINDOW_MS)]);
   console.log(
-    `  idle for ${IDLE_WINDOW_MS / 1000} s with ${count + 10} endpoints: Temporal server ${(serverIdle * 100).toFixed(1)} % of a core, gateway node ${(nodeIdle * 100).toFixed(1)} %`,
+    `  idle for ${IDLE_WINDOW_MS / 1000} s with ${count + 10} endpoints: Temporal server ${(serverIdle * 100).toFixed(1)} % of a core, gateway node ${(nodeIdle * 100).toFixed(1)} %, node RSS ${residentMiB(system.pid).toFixed(0)} MiB`,
   );
 
   // Routing's view as any process has it: a registry of the same code, here, following the same change log.

@@ -10,6 +10,7 @@ import { ensureTemporalCli } from '../host/temporal-cli.js';
 import { findFreePort } from '../test/support/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { closedLoop, openLoop, percentile, type LoadResult, type SendEvent } from './load.js';
+import { measureFanOut } from './fan-out.js';
 import { measureManyEndpoints } from './many-endpoints.js';
 import { residentMiB } from './proc.js';
 import { startArrivalReceiver, type ArrivalReceiver } from './receiver.js';
@@ -24,9 +25,12 @@ import { FAN_OUT, startBaseline, startGatewayNode, type SystemUnderTest } from '
 // Each is measured closed loop (8 and 32 producers; one endpoint, and ten) for its most events per second, and open
 // loop at half the gateway's most, for latency from POST to receipt. Figures are ratios within this run: these
 // machines are noisy. `--long` instead sends 100,000 events through a gateway node and reports its memory;
-// `--endpoints N` creates N endpoints and reports what they cost idle, how fast a pause reaches routing, and throughput.
+// `--endpoints N` creates N endpoints and reports what they cost idle, how fast a pause reaches routing, and throughput;
+// `--fan-out N` sends one event to N endpoints.
 
-const { values: flags } = parseArgs({ options: { long: { type: 'boolean', default: false }, endpoints: { type: 'string' } } });
+const { values: flags } = parseArgs({
+  options: { long: { type: 'boolean', default: false }, endpoints: { type: 'string' }, 'fan-out': { type: 'string' } },
+});
 const { EventType } = proto.temporal.api.enums.v1;
 
 const WARMUP_EVENTS = 40;
@@ -186,6 +190,14 @@ runMain(async () => {
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   try {
     if (flags.long) return await measureMemory(server.address, receiver, dir);
+    if (flags['fan-out']) {
+      const system = await startGatewayNode(server.address, receiver.url, true, dir);
+      try {
+        return await measureFanOut(system, receiver, Number(flags['fan-out']));
+      } finally {
+        await system.stop();
+      }
+    }
     if (flags.endpoints) {
       const system = await startGatewayNode(server.address, receiver.url, true, dir);
       try {

@@ -111,7 +111,9 @@ export async function startGatewayNode(
     apiUrl: api,
     taskQueue,
     workflowIdOf: (id) => `event/${id}`,
-    send: (id, fanOut) => post(`${api}/v1/events`, { id, type: fanOut === 1 ? 'bench.one' : 'bench.ten', data: { n: id } }),
+    // One endpoint or the ten of the config; any other count is the endpoints `--fan-out` created, under wide.*.
+    send: (id, fanOut) =>
+      post(`${api}/v1/events`, { id, type: fanOut === 1 ? 'bench.one' : fanOut === FAN_OUT ? 'bench.ten' : 'wide.event', data: { n: id } }),
     stop: stopper(child),
   };
 }

@@ -138,15 +138,3 @@ export function toEndpointInput(endpoint: Endpoint): EndpointInput {
         }),
   };
 }
-
-/**
- * Why a definition may not replace the one of endpoint `entityId`, or `undefined` when it may. Definitions travel
- * parsed (durations in ms); checking one means parsing its written form again.
- */
-export function definitionProblem(entityId: string, definition: Endpoint): string | undefined {
-  const parsed = EndpointSchema.safeParse(toEndpointInput(definition));
-  if (!parsed.success) {
-    return `invalid endpoint: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
-  }
-  return parsed.data.id === entityId ? undefined : `this entity is endpoint ${entityId}, not ${parsed.data.id}`;
-}

@@ -1,20 +1,19 @@
 import { z } from 'zod';
-
-const SEGMENT = '[A-Za-z0-9_-]+';
+import { EVENT_PATTERN_FORM, EVENT_TYPE_FORM, EVENT_TYPE_MAX_LENGTH } from './event-type.js';
 
 /** An event type: dot-separated segments of letters, digits, `_` and `-`, such as `order.created`. */
 export const EventTypeSchema = z
   .string()
-  .max(200)
-  .regex(new RegExp(`^${SEGMENT}(\\.${SEGMENT})*$`), 'event type must be dot-separated words, e.g. order.created');
+  .max(EVENT_TYPE_MAX_LENGTH)
+  .regex(EVENT_TYPE_FORM, 'event type must be dot-separated words, e.g. order.created');
 
 /**
  * A subscription pattern: `*` (every event), `order.*` (every type under `order.`, at any depth) or an exact type.
  */
 export const EventPatternSchema = z
   .string()
-  .max(200)
-  .regex(new RegExp(`^(\\*|${SEGMENT}(\\.${SEGMENT})*(\\.\\*)?)$`), 'pattern must be *, a prefix such as order.*, or an exact event type');
+  .max(EVENT_TYPE_MAX_LENGTH)
+  .regex(EVENT_PATTERN_FORM, 'pattern must be *, a prefix such as order.*, or an exact event type');
 
 /** Whether `eventType` is selected by `pattern` (see {@link EventPatternSchema} for the forms). */
 export function matchesPattern(pattern: string, eventType: string): boolean {

@@ -54,13 +54,15 @@ export async function followChangeLog(options: FollowOptions): Promise<FollowEnd
   const workflowId = endpointChangesWorkflowId(taskQueue);
   const namespace = client.options.namespace;
   const readRun = async (runId: string, token: Uint8Array | undefined, waitNewEvent: boolean) => {
-    const { history, nextPageToken } = await client.withAbortSignal(options.signal, () =>
-      client.workflowService.getWorkflowExecutionHistory({
-        namespace,
-        execution: { workflowId, runId },
-        waitNewEvent,
-        ...(token ? { nextPageToken: token } : {}),
-      }),
+    const { history, nextPageToken } = await cancellable(options.signal, (signal) =>
+      client.withAbortSignal(signal, () =>
+        client.workflowService.getWorkflowExecutionHistory({
+          namespace,
+          execution: { workflowId, runId },
+          waitNewEvent,
+          ...(token ? { nextPageToken: token } : {}),
+        }),
+      ),
     );
     const events = history?.events ?? [];
     const changes: EndpointChange[] = [];
@@ -99,6 +101,21 @@ export async function followChangeLog(options: FollowOptions): Promise<FollowEnd
     let token: Uint8Array | undefined;
     do token = (await readRun(runId, token, false)).token;
     while (token);
+  }
+}
+
+/**
+ * Runs `call` with a signal of its own that `signal` aborts: the client listens on the signal it is given for as long
+ * as it lives, so following with one signal across thousands of polls would pile up its listeners.
+ */
+async function cancellable<T>(signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const own = new AbortController();
+  const abort = (): void => own.abort(signal.reason);
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    return await call(own.signal);
+  } finally {
+    signal.removeEventListener('abort', abort);
   }
 }
 

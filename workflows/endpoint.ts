@@ -32,6 +32,7 @@ import {
   withoutOldestNotice,
   type EndpointMessage,
 } from '../domain/endpoint-transitions.js';
+import { definitionProblem } from '../domain/definition-check.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import {
   autoDisableSignal,
@@ -72,9 +73,6 @@ const ANNOUNCE_CHANGES_PATCH = 'announce-endpoint-changes';
  * continuing as new with its state. Its rules are `transitionEndpoint`'s; this function only applies them.
  */
 export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<void> {
-  // Loaded here, not at the top: every workflow execution evaluates its modules afresh, and building the endpoint
-  // schema for each delivery would cost more than the delivery's own workflow task.
-  const { definitionProblem } = await import(/* webpackMode: "eager" */ '../domain/endpoint.js');
   let state: EndpointState =
     input.state ?? newEndpointState(input.endpoint, input.source, input.settings ?? DEFAULT_ENDPOINT_SETTINGS, new Date());
   let retired = false;

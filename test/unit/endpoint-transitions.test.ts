@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { definitionProblem, EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
+import { definitionProblem } from '../../domain/definition-check.js';
+import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
 import {
   DEFAULT_ENDPOINT_SETTINGS,
   DISABLED_BY_DEFINITION,
@@ -167,16 +168,54 @@ describe('an endpoint entity', () => {
     expect(cancelled?.release).toEqual({ endpointId: 'crm', statusVersion: 3, cancelledReason: 'endpoint disabled (receiver retired)' });
   });
 
-  test.each<[string, Endpoint, string | undefined]>([
+  test.each<[string, unknown, string | undefined]>([
     ['a valid definition of this endpoint', { ...endpoint, url: 'https://crm.example.com/v2' }, undefined],
     ['another endpoint', { ...endpoint, id: 'billing' }, 'this entity is endpoint crm, not billing'],
+    ['an invalid URL', { ...endpoint, url: 'ftp://crm.example.com' }, 'invalid endpoint: url: an absolute http:// or https:// URL'],
+    ['no events', { ...endpoint, events: [] }, 'invalid endpoint: events: one or more patterns (*, prefix.*, or exact types)'],
     [
-      'an invalid URL',
-      { ...endpoint, url: 'ftp://crm.example.com' },
-      'invalid endpoint: url: url must be an absolute http:// or https:// URL',
+      'a bad pattern',
+      { ...endpoint, events: ['order.**'] },
+      'invalid endpoint: events: one or more patterns (*, prefix.*, or exact types)',
     ],
+    [
+      'a secret header without a name',
+      { ...endpoint, headers: { 'X-Key': { env: '' } } },
+      'invalid endpoint: headers: each value text or { env: NAME }',
+    ],
+    ['an unknown format', { ...endpoint, format: 'xml' }, 'invalid endpoint: format: one of standard, event, data, slack, discord'],
+    ['a duration as text', { ...endpoint, timeout: '5s' }, 'invalid endpoint: timeout: milliseconds, more than 0'],
+    ['no object at all', 'crm', 'invalid endpoint: a definition is an object'],
   ])('a definition of %s is checked before it reaches history', (_name, definition, problem) => {
     expect(definitionProblem(anEntity().endpoint.id, definition)).toBe(problem);
+  });
+
+  // The entity's check is a guard against hand-made updates, not a second schema: it must never refuse what the
+  // schema, the single source of truth, accepts.
+  test.each([
+    { id: 'crm', url: 'http://127.0.0.1:9000/hooks' },
+    {
+      id: 'crm',
+      name: 'CRM',
+      url: 'https://crm.example.com/hooks?tenant=7',
+      events: ['*', 'order.*', 'invoice.paid'],
+      headers: { 'X-Tenant': '7', 'X-Key': { env: 'CRM_KEY' } },
+      auth: { type: 'basic', username: 'gw', password_env: 'CRM_PASSWORD' },
+      signing: { scheme: 'hmac-sha256', secret_env: ['CRM_SECRET', 'CRM_OLD_SECRET'], header: 'X-Sig' },
+      format: 'slack',
+      retry: { schedule: ['1s', '1m'], deadline: '1d', retry_on_status: [409] },
+      timeout: '3s',
+      enabled: false,
+    },
+    {
+      id: 'crm',
+      url: 'https://crm.example.com',
+      auth: { type: 'bearer', token_env: 'CRM_TOKEN' },
+      signing: { secret_env: 'CRM_SECRET' },
+      retry: { exponential: { initial_interval: '2s' } },
+    },
+  ])('accepts every definition the endpoint schema accepts (%#)', (input) => {
+    expect(definitionProblem('crm', EndpointSchema.parse(input))).toBeUndefined();
   });
 });
 

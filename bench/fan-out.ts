@@ -1,0 +1,43 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { createLimiter } from '../domain/limiter.js';
+import type { ArrivalReceiver } from './receiver.js';
+import type { GatewayUnderTest } from './systems.js';
+
+// `npm run bench -- --fan-out N`: one event to N endpoints created through the API, as an operator would have them;
+// how long until each has its delivery, and whether any got two.
+
+const CREATE_CONCURRENCY = 16;
+
+export async function measureFanOut(system: GatewayUnderTest, receiver: ArrivalReceiver, count: number): Promise<void> {
+  console.log(`creating ${count} endpoints through the API…`);
+  const limit = createLimiter(CREATE_CONCURRENCY);
+  await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      limit(async () => {
+        const response = await fetch(`${system.apiUrl}/v1/endpoints`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id: `wide-${index}`, url: `${receiver.url}/wide/${index}`, events: ['wide.*'] }),
+        });
+        if (response.status !== 201) throw new Error(`creating endpoint ${index} answered ${response.status}: ${await response.text()}`);
+      }),
+    ),
+  );
+  // Every endpoint must be in routing before the event is sent, or it would miss it.
+  await delay(5_000);
+
+  for (const round of [1, 2]) {
+    const id = `wide-${Date.now().toString(36)}`;
+    const receivedBefore = receiver.received;
+    const sent = performance.now();
+    await system.send(id, count);
+    const arrivals = await receiver.arrivals(id, count, 600_000);
+    const seconds = (Math.max(...arrivals) - sent) / 1_000;
+    // Later arrivals of the same event would be duplicates: give them a moment to show.
+    await delay(3_000);
+    const duplicates = receiver.received - receivedBefore - count;
+    console.log(
+      `  round ${round}: one event to ${count} endpoints in ${seconds.toFixed(1)} s, ${(count / seconds).toFixed(0)} deliveries/s; ${duplicates} duplicates`,
+    );
+  }
+}
