@@ -1,9 +1,10 @@
 /**
  * The version of `deliverEvent`'s behaviour a delivery starts with, carried in its input so that a run replays the
  * way it first ran. 1 (an input without one): every attempt is an activity that reads the event from the workflow's
- * input, and the status attribute follows every change. 2: the fast path below.
+ * input, and the status attribute follows every change. 2: the fast path below. 3: first attempts of a wide
+ * fan-out carry a small event too (see {@link WIDE_FAN_OUT_COPIES_MAX_BYTES}).
  */
-export const DELIVERY_VERSION = 2;
+export const DELIVERY_VERSION = 3;
 
 /** Deliveries with more endpoints than this run every attempt as an ordinary activity, and read the event back. */
 export const FAST_PATH_MAX_TARGETS = 10;
@@ -12,6 +13,13 @@ export const FAST_PATH_MAX_TARGETS = 10;
  * copies would bloat history, and the activity reads the event once per run from the workflow's input instead.
  */
 export const INLINE_EVENT_MAX_BYTES = 8 * 1024;
+/**
+ * From version 3, the first attempts of a wider fan-out carry the event as well when all their copies together stay
+ * under this size: a part of 100 endpoints then carries events up to 1.3 KiB. Reading the event back cost each of
+ * those attempts a history read of a workflow a hundred activities long; one event to 2,000 endpoints went from
+ * 108–123 deliveries/s to (see BENCHMARKS.md). Retries still read it back, so copies do not pile up with them.
+ */
+export const WIDE_FAN_OUT_COPIES_MAX_BYTES = 128 * 1024;
 
 /** How `deliverEvent` runs one attempt. */
 export interface AttemptPlan {
@@ -44,5 +52,9 @@ export function planAttempt(circumstances: AttemptCircumstances): AttemptPlan {
   const smallFanOut = circumstances.targets <= FAST_PATH_MAX_TARGETS;
   const local = smallFanOut && circumstances.attempt === 1 && !circumstances.heldBefore && !circumstances.firstAttemptAsActivity;
   // A local activity's input is not stored in history, so it carries the event whatever its size.
-  return { local, carryEvent: local || (smallFanOut && circumstances.eventBytes <= INLINE_EVENT_MAX_BYTES) };
+  const { eventBytes, targets, attempt, version } = circumstances;
+  const fewCopies = smallFanOut
+    ? eventBytes <= INLINE_EVENT_MAX_BYTES
+    : version >= 3 && attempt === 1 && eventBytes * targets <= WIDE_FAN_OUT_COPIES_MAX_BYTES;
+  return { local, carryEvent: local || fewCopies };
 }

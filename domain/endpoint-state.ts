@@ -54,6 +54,8 @@ export interface EndpointStatusView {
   readonly status: EndpointStatus;
   readonly statusReason?: string;
   readonly statusVersion: number;
+  /** Its last attempts failed, as the entity's health counters last said. */
+  readonly failing?: boolean;
 }
 
 /** What an entity tells a held delivery: go on (the status has moved on), or stop, since the endpoint is disabled. */

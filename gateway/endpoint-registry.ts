@@ -59,7 +59,12 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     statuses = new Map(
       [...states.values()].map((state) => [
         state.endpoint.id,
-        { status: state.status, statusVersion: state.statusVersion, ...(state.statusReason ? { statusReason: state.statusReason } : {}) },
+        {
+          status: state.status,
+          statusVersion: state.statusVersion,
+          ...(state.statusReason ? { statusReason: state.statusReason } : {}),
+          ...(isFailing(state) ? { failing: true } : {}),
+        },
       ]),
     );
     const unclaimed = new Map(states);
@@ -129,7 +134,9 @@ function fromState(state: ListedEndpointState): RoutableEndpoint {
     status: state.status,
     statusVersion: state.statusVersion,
     ...(state.statusReason ? { statusReason: state.statusReason } : {}),
-    // Memos written before health counters existed have none.
-    ...((state.health?.consecutiveFailures ?? 0) > 0 ? { failing: true } : {}),
+    ...(isFailing(state) ? { failing: true } : {}),
   };
 }
+
+// Memos written before health counters existed have none.
+const isFailing = (state: ListedEndpointState): boolean => (state.health?.consecutiveFailures ?? 0) > 0;

@@ -56,7 +56,10 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
     createGateway(config, client, {
       taskQueue: options.taskQueue,
     });
-  const health = createHealthReporter(client, options.healthReportIntervalMs);
+  const health = createHealthReporter(client, {
+    ...(options.healthReportIntervalMs ? { intervalMs: options.healthReportIntervalMs } : {}),
+    isFailing: (endpointId) => gateway.endpoints.status(endpointId)?.failing === true,
+  });
   const allowDestinations = config.delivery.allow_destinations;
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
   const activities = {

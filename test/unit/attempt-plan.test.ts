@@ -1,8 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { FAST_PATH_MAX_TARGETS, INLINE_EVENT_MAX_BYTES, planAttempt, type AttemptCircumstances } from '../../domain/attempt-plan.js';
+import {
+  FAST_PATH_MAX_TARGETS,
+  INLINE_EVENT_MAX_BYTES,
+  planAttempt,
+  WIDE_FAN_OUT_COPIES_MAX_BYTES,
+  type AttemptCircumstances,
+} from '../../domain/attempt-plan.js';
 
 const first: AttemptCircumstances = {
-  version: 2,
+  version: 3,
   attempt: 1,
   heldBefore: false,
   firstAttemptAsActivity: false,
@@ -19,7 +25,16 @@ describe('planning an attempt', () => {
     ['to an endpoint routing found failing, an ordinary activity', { firstAttemptAsActivity: true }, false, true],
     ['a retry of a large event reads it back', { attempt: 2, eventBytes: INLINE_EVENT_MAX_BYTES + 1 }, false, false],
     ['a local first attempt carries even a large event: local inputs are not stored', { eventBytes: 200_000 }, true, true],
-    ['a large fan-out runs ordinary activities that read the event back', { targets: FAST_PATH_MAX_TARGETS + 1 }, false, false],
+    ['a first attempt to each of a wide fan-out carries a small event', { targets: 100 }, false, true],
+    ['a retry to each of a wide fan-out reads the event back', { targets: 100, attempt: 2 }, false, false],
+    [
+      'a wide fan-out whose copies would pass the limit reads the event back',
+      { targets: 100, eventBytes: WIDE_FAN_OUT_COPIES_MAX_BYTES / 100 + 1 },
+      false,
+      false,
+    ],
+    ['a wide fan-out of version 2 reads the event back', { version: 2, targets: FAST_PATH_MAX_TARGETS + 1 }, false, false],
+    ['a small fan-out of version 2 carries a small event', { version: 2, attempt: 2 }, false, true],
     ['a delivery of version 1 runs as it always did', { version: 1 }, false, false],
   ])('%s', (_name, circumstances, local, carryEvent) => {
     expect(planAttempt({ ...first, ...circumstances })).toEqual({ local, carryEvent });
