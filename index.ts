@@ -4,7 +4,7 @@
 // Adds webhook delivery to your own Temporal worker and client.
 export { WebhooksPlugin, type WebhooksPluginOptions } from './worker/plugin.js';
 // A worker that runs only the gateway (what `npm start` and `npm run worker` run).
-export { createWebhookWorker, WORKFLOWS_PATH, type WebhookWorker, type WebhookWorkerOptions } from './worker/worker.js';
+export { createWebhookWorker, WORKER_TUNING, WORKFLOWS_PATH, type WebhookWorker, type WebhookWorkerOptions } from './worker/worker.js';
 // Configuration: one zod schema, read from a file or given as an object.
 export { defineConfig, loadConfig, parseConfig } from './config/load.js';
 export { ConfigSchema, type Config, type ConfigInput } from './config/schema.js';

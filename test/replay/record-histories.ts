@@ -352,6 +352,25 @@ async function parts(): Promise<void> {
   await save('deliver-event.parts.part-1', `${eventWorkflowId(event.id)}/part-1`);
 }
 
+async function wide(): Promise<void> {
+  // More endpoints than the fast path's small fan-out, in one workflow: how first attempts and a retry of a wide
+  // fan-out run (activities, with or without the event in their input, by the delivery's version).
+  const target = await receiver();
+  const flaky = await receiver();
+  flaky.script({ status: 500 });
+  const event = anEvent({ id: 'evt_replay_wide' });
+  await (
+    await startDelivery({
+      event,
+      targets: [
+        ...Array.from({ length: 11 }, (_, index) => aTarget(target.url, { endpointId: `wide-${index}` })),
+        aTarget(flaky.url, { endpointId: 'wide-flaky', retry: retryAfter([300]) }),
+      ],
+    })
+  ).result();
+  await save('deliver-event.wide', eventWorkflowId(event.id));
+}
+
 async function sent(): Promise<void> {
   const target = await receiver();
   const plugin = new WebhooksPlugin({
@@ -388,7 +407,7 @@ async function sent(): Promise<void> {
 
 await mkdir(OUT_DIR, { recursive: true });
 try {
-  for (const scenario of [delivered, retried, interleaved, held, heldThenDisabled, gone, failing, lifecycle, parts, sent]) {
+  for (const scenario of [delivered, retried, interleaved, held, heldThenDisabled, gone, failing, lifecycle, parts, wide, sent]) {
     console.log(`scenario ${scenario.name}`);
     await scenario();
   }
