@@ -23,8 +23,9 @@ export async function measureFanOut(system: GatewayUnderTest, receiver: ArrivalR
       }),
     ),
   );
-  // Every endpoint must be in routing before the event is sent, or it would miss it.
-  await delay(5_000);
+  // Every endpoint must be in routing before the event is sent, or it would miss it; and the entities' own work
+  // after their creation (announcing themselves to the change log) is not the event's.
+  await delay(15_000);
 
   for (const round of [1, 2]) {
     const id = `wide-${Date.now().toString(36)}`;

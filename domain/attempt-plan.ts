@@ -2,11 +2,19 @@
  * The version of `deliverEvent`'s behaviour a delivery starts with, carried in its input so that a run replays the
  * way it first ran. 1 (an input without one): every attempt is an activity that reads the event from the workflow's
  * input, and the status attribute follows every change. 2: the fast path below. 3: first attempts of a wide
- * fan-out carry a small event too (see {@link WIDE_FAN_OUT_COPIES_MAX_BYTES}).
+ * fan-out carry a small event too (see {@link WIDE_FAN_OUT_COPIES_MAX_BYTES}). 4: first attempts run locally
+ * whatever the fan-out (see {@link FAST_PATH_MAX_TARGETS}).
  */
-export const DELIVERY_VERSION = 3;
+export const DELIVERY_VERSION = 4;
 
-/** Deliveries with more endpoints than this run every attempt as an ordinary activity, and read the event back. */
+/**
+ * In versions 2 and 3, deliveries with more endpoints than this ran every attempt as an ordinary activity, since a
+ * workflow task holds its local attempts until the last of them answers. From version 4 a wide fan-out's first
+ * attempts run locally too: one event to 2,000 endpoints (parts of 100) went from 84–186 deliveries/s to 655 in the
+ * same benchmark, its server work down from three history events and two task dispatches per attempt to one marker.
+ * The price is in a crash: a worker that dies mid-task sends the task's local attempts again (same `webhook-id`),
+ * up to a part's 100 instead of the attempts in flight. Small fan-outs keep this threshold for what they carry.
+ */
 export const FAST_PATH_MAX_TARGETS = 10;
 /**
  * Events up to this size, as JSON, travel in each ordinary attempt's input. Past it (or past the fan-out above), the
@@ -50,7 +58,11 @@ export interface AttemptCircumstances {
 export function planAttempt(circumstances: AttemptCircumstances): AttemptPlan {
   if (circumstances.version < 2) return { local: false, carryEvent: false };
   const smallFanOut = circumstances.targets <= FAST_PATH_MAX_TARGETS;
-  const local = smallFanOut && circumstances.attempt === 1 && !circumstances.heldBefore && !circumstances.firstAttemptAsActivity;
+  const local =
+    (smallFanOut || circumstances.version >= 4) &&
+    circumstances.attempt === 1 &&
+    !circumstances.heldBefore &&
+    !circumstances.firstAttemptAsActivity;
   // A local activity's input is not stored in history, so it carries the event whatever its size.
   const { eventBytes, targets, attempt, version } = circumstances;
   const fewCopies = smallFanOut

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
+  DELIVERY_VERSION,
   FAST_PATH_MAX_TARGETS,
   INLINE_EVENT_MAX_BYTES,
   planAttempt,
@@ -8,7 +9,7 @@ import {
 } from '../../domain/attempt-plan.js';
 
 const first: AttemptCircumstances = {
-  version: 3,
+  version: DELIVERY_VERSION,
   attempt: 1,
   heldBefore: false,
   firstAttemptAsActivity: false,
@@ -25,11 +26,18 @@ describe('planning an attempt', () => {
     ['to an endpoint routing found failing, an ordinary activity', { firstAttemptAsActivity: true }, false, true],
     ['a retry of a large event reads it back', { attempt: 2, eventBytes: INLINE_EVENT_MAX_BYTES + 1 }, false, false],
     ['a local first attempt carries even a large event: local inputs are not stored', { eventBytes: 200_000 }, true, true],
-    ['a first attempt to each of a wide fan-out carries a small event', { targets: 100 }, false, true],
+    ['a first attempt to each of a wide fan-out runs locally, with the event', { targets: 100 }, true, true],
     ['a retry to each of a wide fan-out reads the event back', { targets: 100, attempt: 2 }, false, false],
+    ['after a hold in a wide fan-out, an ordinary activity that carries a small event', { targets: 100, heldBefore: true }, false, true],
+    [
+      'a first attempt of a wide fan-out of version 3 is an ordinary activity that carries a small event',
+      { version: 3, targets: 100 },
+      false,
+      true,
+    ],
     [
       'a wide fan-out whose copies would pass the limit reads the event back',
-      { targets: 100, eventBytes: WIDE_FAN_OUT_COPIES_MAX_BYTES / 100 + 1 },
+      { targets: 100, heldBefore: true, eventBytes: WIDE_FAN_OUT_COPIES_MAX_BYTES / 100 + 1 },
       false,
       false,
     ],

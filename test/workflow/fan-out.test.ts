@@ -1,11 +1,15 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import proto from '@temporalio/proto';
+import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent, deliveriesQuery, type DeliverEventInput } from '../../workflows/index.js';
 import { endpointIdsKey } from '../../workflows/search-attributes.js';
 import { anEvent, aTarget } from '../support/builders.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
+
+const { EventType } = proto.temporal.api.enums.v1;
 
 let client: Client;
 let worker: TestWorker;
@@ -49,12 +53,12 @@ describe('fan-out into parts', () => {
     expect(receiver.requests.filter((r) => r.headers['webhook-id'] === event.id)).toHaveLength(7);
   });
 
-  test('delivers one event to 5,000 endpoints far inside Temporal’s limits', async () => {
+  test('delivers one event to 5,000 endpoints far inside Temporal’s limits, first attempts inside workflow tasks', async () => {
     const event = anEvent({ data: { note: 'large fan-out', padding: 'x'.repeat(2_000) } });
     const targets = Array.from({ length: 5_000 }, (_, index) =>
       aTarget(receiver.url, { endpointId: `customer-${String(index).padStart(4, '0')}`, timeoutMs: 15_000 }),
     );
-    const handle = await start({ event, targets, maxConcurrentDeliveries: 100 });
+    const handle = await start({ event, targets, maxConcurrentDeliveries: 100, version: DELIVERY_VERSION });
     const report = await handle.result();
 
     expect(report.status).toBe('succeeded');
@@ -69,5 +73,10 @@ describe('fan-out into parts', () => {
     const part = await client.workflow.getHandle(`event/${event.id}/part-17`).describe();
     expect(part.historyLength).toBeLessThan(2_000);
     expect(part.historySize ?? Infinity).toBeLessThan(1024 * 1024);
+    // Each first attempt a local activity: one marker apiece, no activity task.
+    const partEvents = (await client.workflow.getHandle(`event/${event.id}/part-17`).fetchHistory()).events ?? [];
+    const count = (type: proto.temporal.api.enums.v1.EventType): number => partEvents.filter((e) => e.eventType === type).length;
+    expect(count(EventType.EVENT_TYPE_MARKER_RECORDED)).toBe(100);
+    expect(count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toBe(0);
   }, 180_000);
 });
