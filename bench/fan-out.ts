@@ -1,28 +1,18 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { createLimiter } from '../domain/limiter.js';
+import { createEndpoints } from './endpoints.js';
 import type { ArrivalReceiver } from './receiver.js';
 import type { GatewayUnderTest } from './systems.js';
 
 // `npm run bench -- --fan-out N`: one event to N endpoints created through the API, as an operator would have them;
 // how long until each has its delivery, and whether any got two.
 
-const CREATE_CONCURRENCY = 16;
-
 export async function measureFanOut(system: GatewayUnderTest, receiver: ArrivalReceiver, count: number): Promise<void> {
   console.log(`creating ${count} endpoints through the API…`);
-  const limit = createLimiter(CREATE_CONCURRENCY);
-  await Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      limit(async () => {
-        const response = await fetch(`${system.apiUrl}/v1/endpoints`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id: `wide-${index}`, url: `${receiver.url}/wide/${index}`, events: ['wide.*'] }),
-        });
-        if (response.status !== 201) throw new Error(`creating endpoint ${index} answered ${response.status}: ${await response.text()}`);
-      }),
-    ),
-  );
+  await createEndpoints(system.apiUrl, count, (index) => ({
+    id: `wide-${index}`,
+    url: `${receiver.url}/wide/${index}`,
+    events: ['wide.*'],
+  }));
   // Every endpoint must be in routing before the event is sent, or it would miss it; and the entities' own work
   // after their creation (announcing themselves to the change log) is not the event's.
   await delay(15_000);

@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { createTemporalRegistry } from '../gateway/endpoint-registry.js';
-import { createLimiter } from '../domain/limiter.js';
 import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import { pauseSignal, resumeSignal } from '../workflows/index.js';
+import { createEndpoints } from './endpoints.js';
 import { closedLoop, percentile, type SendEvent } from './load.js';
 import { cpuShare, residentMiB } from './proc.js';
 import type { ArrivalReceiver } from './receiver.js';
@@ -25,7 +25,6 @@ export interface ManyEndpointsOptions {
 }
 
 const IDLE_WINDOW_MS = 30_000;
-const CREATE_CONCURRENCY = 16;
 
 export async function measureManyEndpoints(options: ManyEndpointsOptions): Promise<void> {
   const { client, system, count } = options;
@@ -40,20 +39,12 @@ export async function measureManyEndpoints(options: ManyEndpointsOptions): Promi
   const before = await throughput(`with the bench's 10 endpoints`);
   console.log(`creating ${count} endpoints through the API…`);
   const started = Date.now();
-  const limit = createLimiter(CREATE_CONCURRENCY);
-  await Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      limit(async () => {
-        const response = await fetch(`${options.apiUrl}/v1/endpoints`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          // Subscribed to types no benchmark event has: they are routed nothing, only held in the index.
-          body: JSON.stringify({ id: `many-${index}`, url: `${options.receiver.url}/many`, events: [`many.${index}`] }),
-        });
-        if (response.status !== 201) throw new Error(`creating endpoint ${index} answered ${response.status}: ${await response.text()}`);
-      }),
-    ),
-  );
+  // Subscribed to types no benchmark event has: they are routed nothing, only held in the index.
+  await createEndpoints(options.apiUrl, count, (index) => ({
+    id: `many-${index}`,
+    url: `${options.receiver.url}/many`,
+    events: [`many.${index}`],
+  }));
   console.log(`  created in ${((Date.now() - started) / 1000).toFixed(0)} s; letting it settle…`);
   await delay(10_000);
 

@@ -2,6 +2,7 @@ import { Runtime } from '@temporalio/worker';
 import { configPathFrom, loadConfig } from '../config/load.js';
 import { createLogger, toTemporalLogger } from '../host/logger.js';
 import { runMain } from '../host/run-main.js';
+import { onShutdownSignals } from '../host/shutdown-signals.js';
 import { startGatewayNode } from '../node/gateway-node.js';
 
 // A gateway node, what `npm start` runs: the API and a worker in one process, on one connection to Temporal.
@@ -15,22 +16,11 @@ runMain(async () => {
   Runtime.install({ logger: toTemporalLogger(createLogger('worker', config.log_level)), shutdownSignals: [] });
   const node = await startGatewayNode(config, { logger: log });
 
-  let closing = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (closing) return;
-    closing = true;
+  onShutdownSignals(log, async (signal) => {
     log.info({ signal, graceMs: config.api.shutdown_grace }, 'shutting down: finishing in-flight requests, then the worker');
     const { forced } = await node.close();
     if (forced) log.warn('requests still open when the grace period ended were cut off');
-    process.exit(0);
-  };
-  const onSignal = (signal: string) => () =>
-    shutdown(signal).catch((error: unknown) => {
-      log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    });
-  process.once('SIGINT', onSignal('SIGINT'));
-  process.once('SIGTERM', onSignal('SIGTERM'));
+  });
   log.info(
     { taskQueue: config.temporal.task_queue, namespace: config.temporal.namespace, endpoints: config.endpoints.length, config: configPath },
     `gateway node: API listening on ${node.url}, worker polling`,

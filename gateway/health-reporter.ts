@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { createLimiter } from '../domain/limiter.js';
 import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import type { HealthReport } from '../domain/endpoint-state.js';
 import { healthSignal } from '../workflows/index.js';
@@ -29,6 +30,11 @@ export interface HealthReporterOptions {
 
 // Successes of a healthy endpoint only move its counters: they wait this many intervals (a minute, by default).
 const QUIET_INTERVALS = 12;
+// Signals in flight at once when the quiet reports go: each is a workflow task on the deliveries' own task queue,
+// and 2,000 of them at once queue every delivery's next task behind them. Paced, they take a few seconds and
+// deliveries go between them. Shutdown has a grace period to keep, so it sends faster.
+const QUIET_SIGNALS_IN_FLIGHT = 8;
+const CLOSING_SIGNALS_IN_FLIGHT = 64;
 
 /**
  * Why batches: one signal per attempt would put every delivery's outcome into the entity's history (thousands a
@@ -45,29 +51,33 @@ export function createHealthReporter(client: Client, options: HealthReporterOpti
   const isFailing = options.isFailing ?? (() => false);
   let tallies = new Map<string, Tally>();
   let quietRounds = 0;
-  const send = async (batch: readonly (readonly [string, Tally])[]): Promise<void> => {
+  const send = async (batch: readonly (readonly [string, Tally])[], inFlight: number): Promise<void> => {
+    const limit = createLimiter(inFlight);
     await Promise.all(
-      batch.map(async ([endpointId, tally]) => {
-        const report: HealthReport = tally;
-        try {
-          await client.workflow.getHandle(endpointWorkflowId(endpointId)).signal(healthSignal, report);
-        } catch {
-          // No entity for this endpoint (targets given straight to deliverEvent): nothing keeps its health.
-        }
-      }),
+      batch.map(([endpointId, tally]) =>
+        limit(async () => {
+          const report: HealthReport = tally;
+          try {
+            await client.workflow.getHandle(endpointWorkflowId(endpointId)).signal(healthSignal, report);
+          } catch {
+            // No entity for this endpoint (targets given straight to deliverEvent): nothing keeps its health.
+          }
+        }),
+      ),
     );
   };
-  const flush = async (): Promise<void> => {
+  const flush = async (inFlight: number): Promise<void> => {
     const batch = [...tallies];
     tallies = new Map();
-    await send(batch);
+    await send(batch, inFlight);
   };
   const tick = async (): Promise<void> => {
     quietRounds = (quietRounds + 1) % QUIET_INTERVALS;
-    if (quietRounds === 0) return flush();
+    if (quietRounds === 0) return flush(QUIET_SIGNALS_IN_FLIGHT);
     const urgent = [...tallies].filter(([endpointId, tally]) => tally.failed > 0 || isFailing(endpointId));
     for (const [endpointId] of urgent) tallies.delete(endpointId);
-    await send(urgent);
+    // Few, and they change routing: all at once.
+    await send(urgent, Math.max(1, urgent.length));
   };
   const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();
@@ -88,10 +98,10 @@ export function createHealthReporter(client: Client, options: HealthReporterOpti
       }
       tallies.set(endpointId, tally);
     },
-    flush,
+    flush: () => flush(CLOSING_SIGNALS_IN_FLIGHT),
     async close() {
       clearInterval(timer);
-      await flush();
+      await flush(CLOSING_SIGNALS_IN_FLIGHT);
     },
   };
 }

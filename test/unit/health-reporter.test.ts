@@ -48,6 +48,32 @@ describe('the health reporter', () => {
     await reporter.close();
   });
 
+  test('paces the quiet reports, a few signals at a time', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let sent = 0;
+    const client = {
+      workflow: {
+        getHandle: () => ({
+          signal: async () => {
+            most = Math.max(most, ++inFlight);
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            inFlight--;
+            sent++;
+          },
+        }),
+      },
+    } as unknown as Client;
+    const reporter = createHealthReporter(client, { intervalMs: 1_000 });
+    const at = new Date('2026-03-01T10:00:00Z');
+    for (let index = 0; index < 200; index++) reporter.record(`endpoint-${index}`, true, at);
+    await vi.advanceTimersByTimeAsync(12_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(sent).toBe(200);
+    expect(most).toBe(8);
+    await reporter.close();
+  });
+
   test('sends whatever is left when it closes', async () => {
     const { client, sent } = recordingClient();
     const reporter = createHealthReporter(client, { intervalMs: 1_000 });
