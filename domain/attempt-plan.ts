@@ -10,8 +10,8 @@ export const DELIVERY_VERSION = 4;
 /**
  * In versions 2 and 3, deliveries with more endpoints than this ran every attempt as an ordinary activity, since a
  * workflow task holds its local attempts until the last of them answers. From version 4 a wide fan-out's first
- * attempts run locally too: one event to 2,000 endpoints (parts of 100) went from 84–186 deliveries/s to 655 in the
- * same benchmark, its server work down from three history events and two task dispatches per attempt to one marker.
+ * attempts run locally too: one event to 2,000 endpoints (parts of 100) went from 84–249 deliveries/s to 489–710 in
+ * the same benchmark, its server work down from three history events and two task dispatches per attempt to one marker.
  * The price is in a crash: a worker that dies mid-task sends the task's local attempts again (same `webhook-id`),
  * up to a part's 100 instead of the attempts in flight. Small fan-outs keep this threshold for what they carry.
  */

@@ -48,29 +48,20 @@ describe('the health reporter', () => {
     await reporter.close();
   });
 
-  test('paces the quiet reports, a few signals at a time', async () => {
-    let inFlight = 0;
-    let most = 0;
-    let sent = 0;
-    const client = {
-      workflow: {
-        getHandle: () => ({
-          signal: async () => {
-            most = Math.max(most, ++inFlight);
-            await new Promise((resolve) => setTimeout(resolve, 10));
-            inFlight--;
-            sent++;
-          },
-        }),
-      },
-    } as unknown as Client;
+  test('sends at most 25 quiet reports per interval, oldest first, and failures whatever the backlog', async () => {
+    const { client, sent } = recordingClient();
     const reporter = createHealthReporter(client, { intervalMs: 1_000 });
     const at = new Date('2026-03-01T10:00:00Z');
-    for (let index = 0; index < 200; index++) reporter.record(`endpoint-${index}`, true, at);
+    for (let index = 0; index < 60; index++) reporter.record(`endpoint-${index}`, true, at);
     await vi.advanceTimersByTimeAsync(12_000);
+    expect(sent.map((signal) => signal.workflowId)).toEqual(Array.from({ length: 25 }, (_, index) => `endpoint/endpoint-${index}`));
+
+    reporter.record('broken', false, at);
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(sent).toBe(200);
-    expect(most).toBe(8);
+    expect(sent).toHaveLength(51);
+    expect(sent.slice(25).map((signal) => signal.workflowId)).toContain('endpoint/broken');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(new Set(sent.map((signal) => signal.workflowId)).size).toBe(61);
     await reporter.close();
   });
 
