@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createEndpoints } from './endpoints.js';
+import { percentile } from './load.js';
 import type { ArrivalReceiver } from './receiver.js';
 import type { GatewayUnderTest } from './systems.js';
 
@@ -28,7 +29,7 @@ export async function measureFanOut(system: GatewayUnderTest, receiver: ArrivalR
     const id = `wide-${Date.now().toString(36)}`;
     const receivedBefore = receiver.received;
     const sent = performance.now();
-    await system.send(id, count);
+    await system.sendOfType(id, 'wide.event');
     const arrivals = await receiver.arrivals(id, count, 600_000);
     const sorted = arrivals.map((at) => (at - sent) / 1_000).sort((a, b) => a - b);
     const seconds = sorted.at(-1) ?? 0;
@@ -42,6 +43,6 @@ export async function measureFanOut(system: GatewayUnderTest, receiver: ArrivalR
   }
   const sorted = [...rates].sort((a, b) => a - b);
   console.log(
-    `  ${rates.length} events: first ${rates[0]?.toFixed(0)} deliveries/s; slowest ${sorted[0]?.toFixed(0)}, median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(0)}, fastest ${sorted.at(-1)?.toFixed(0)}; ${duplicates} duplicates`,
+    `  ${rates.length} events: first ${rates[0]?.toFixed(0)} deliveries/s; slowest ${sorted[0]?.toFixed(0)}, median ${percentile(sorted, 0.5).toFixed(0)}, fastest ${sorted.at(-1)?.toFixed(0)}; ${duplicates} duplicates`,
   );
 }

@@ -106,7 +106,7 @@ async function measureDirect(receiver: ArrivalReceiver): Promise<LoadResult> {
   const send: SendEvent = async (index) => {
     const id = `${run}-${index}`;
     const sent = performance.now();
-    await fetch(`${receiver.url}/direct`, { method: 'POST', headers: { 'webhook-id': id }, body: '{}' });
+    await (await fetch(`${receiver.url}/direct`, { method: 'POST', headers: { 'webhook-id': id }, body: '{}' })).text();
     return (await receiver.arrivals(id, 1)).map((arrived) => arrived - sent);
   };
   await closedLoop(send, 8, WARMUP_EVENTS, TIME_LIMIT_MS);

@@ -156,7 +156,25 @@ export interface EndpointChange {
 /** What routing needs of an endpoint's state: a change to any of it is announced to the change log. */
 export function routingView(state: ListedEndpointState): string {
   const { endpoint, source, status, statusReason, statusVersion, revision } = state;
-  return JSON.stringify({ endpoint, source, status, statusReason, statusVersion, revision, failing: state.health.consecutiveFailures > 0 });
+  return JSON.stringify({ endpoint, source, status, statusReason, statusVersion, revision, failing: isFailing(state) });
+}
+
+/**
+ * Whether an endpoint's last attempts failed, by its health counters. States written before the counters existed
+ * (memos, and the state an entity of that time continued as new with) have none: those are not failing.
+ */
+export function isFailing(state: ListedEndpointState): boolean {
+  return (state.health?.consecutiveFailures ?? 0) > 0;
+}
+
+/** What routing tells an attempt of an endpoint's state: its status, and whether its last attempts failed. */
+export function statusView(state: ListedEndpointState): EndpointStatusView {
+  return {
+    status: state.status,
+    statusVersion: state.statusVersion,
+    ...(state.statusReason ? { statusReason: state.statusReason } : {}),
+    ...(isFailing(state) ? { failing: true } : {}),
+  };
 }
 
 /**

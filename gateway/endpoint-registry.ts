@@ -4,6 +4,7 @@ import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
 import {
   DISABLED_BY_DEFINITION,
   isLaterState,
+  statusView,
   type EndpointChange,
   type EndpointStatusView,
   type ListedEndpointState,
@@ -56,17 +57,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   const stop = new AbortController();
 
   const reindex = (): void => {
-    statuses = new Map(
-      [...states.values()].map((state) => [
-        state.endpoint.id,
-        {
-          status: state.status,
-          statusVersion: state.statusVersion,
-          ...(state.statusReason ? { statusReason: state.statusReason } : {}),
-          ...(isFailing(state) ? { failing: true } : {}),
-        },
-      ]),
-    );
+    statuses = new Map([...states.values()].map((state) => [state.endpoint.id, statusView(state)]));
     const unclaimed = new Map(states);
     const fromConfig = configEndpoints.map((endpoint) => {
       const state = unclaimed.get(endpoint.id);
@@ -129,14 +120,5 @@ function fromDefinition(endpoint: Endpoint): RoutableEndpoint {
 }
 
 function fromState(state: ListedEndpointState): RoutableEndpoint {
-  return {
-    ...state.endpoint,
-    status: state.status,
-    statusVersion: state.statusVersion,
-    ...(state.statusReason ? { statusReason: state.statusReason } : {}),
-    ...(isFailing(state) ? { failing: true } : {}),
-  };
+  return { ...state.endpoint, ...statusView(state) };
 }
-
-// Memos written before health counters existed have none.
-const isFailing = (state: ListedEndpointState): boolean => (state.health?.consecutiveFailures ?? 0) > 0;

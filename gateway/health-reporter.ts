@@ -55,10 +55,11 @@ export function createHealthReporter(client: Client, options: HealthReporterOpti
   const intervalMs = options.intervalMs ?? 5_000;
   const isFailing = options.isFailing ?? (() => false);
   // In the order endpoints got their first outcome since their last report: oldest first.
-  let tallies = new Map<string, Tally>();
+  const tallies = new Map<string, Tally>();
   const firstTickOf = new Map<string, number>();
   let ticks = 0;
-  const send = async (batch: readonly (readonly [string, Tally])[], inFlight: number): Promise<void> => {
+  // Takes the batch out of what is gathering, then signals, `inFlight` at a time (all at once by default).
+  const send = async (batch: readonly (readonly [string, Tally])[], inFlight = batch.length): Promise<void> => {
     for (const [endpointId] of batch) {
       tallies.delete(endpointId);
       firstTickOf.delete(endpointId);
@@ -77,12 +78,7 @@ export function createHealthReporter(client: Client, options: HealthReporterOpti
       ),
     );
   };
-  const flush = async (): Promise<void> => {
-    const batch = [...tallies];
-    tallies = new Map();
-    firstTickOf.clear();
-    await send(batch, CLOSING_SIGNALS_IN_FLIGHT);
-  };
+  const flush = (): Promise<void> => send([...tallies], CLOSING_SIGNALS_IN_FLIGHT);
   const tick = async (): Promise<void> => {
     ticks++;
     const urgent: [string, Tally][] = [];
@@ -93,8 +89,7 @@ export function createHealthReporter(client: Client, options: HealthReporterOpti
         quiet.push([endpointId, tally]);
       }
     }
-    const batch = [...urgent, ...quiet];
-    await send(batch, Math.max(1, batch.length));
+    await send([...urgent, ...quiet]);
   };
   const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();

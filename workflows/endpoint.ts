@@ -77,9 +77,9 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     input.state ?? newEndpointState(input.endpoint, input.source, input.settings ?? DEFAULT_ENDPOINT_SETTINGS, new Date());
   let retired = false;
   const updateVisibility = createVisibilityUpdater();
-  const apply = (message: EndpointMessage): EndpointState => {
+  const apply = (message: EndpointMessage, shown: { readonly retired?: boolean } = {}): EndpointState => {
     state = transitionEndpoint(state, message, new Date());
-    updateVisibility(state);
+    updateVisibility(state, shown);
     return state;
   };
 
@@ -99,9 +99,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   });
   setHandler(retireUpdate, () => {
     retired = true;
-    state = transitionEndpoint(state, { type: 'retire' }, new Date());
-    updateVisibility(state, { retired: true });
-    return state;
+    return apply({ type: 'retire' }, { retired });
   });
   setHandler(holdSignal, (deliveryWorkflowId) => void apply({ type: 'hold', deliveryWorkflowId }));
   setHandler(stateQuery, () => state);

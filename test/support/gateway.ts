@@ -20,7 +20,7 @@ export interface TestGateway {
   readonly url: string;
   readonly client: Client;
   readonly config: Config;
-  /** What the API routes by: the endpoint entities of the gateway's task queue, read every 200 ms. */
+  /** What the API routes by: the endpoint entities of the gateway's task queue, followed through their change log. */
   readonly registry: EndpointRegistry;
   /** Stops the worker (kills it, with `workerProcess`) and starts a new one on the same task queue. */
   restartWorker(): Promise<void>;
@@ -114,7 +114,7 @@ export async function startApi(
   };
 }
 
-// The API on a free loopback port, routing by the entities of the config's task queue, read every 200 ms.
+// The API on a free loopback port, routing by the entities of the config's task queue.
 async function listenApi(config: Config, client: Client, env: NodeJS.ProcessEnv, logger?: FastifyBaseLogger) {
   const taskQueue = config.temporal.task_queue;
   const registry = createTemporalRegistry({ client, taskQueue, configEndpoints: config.endpoints });

@@ -220,21 +220,19 @@ describe('an endpoint entity', () => {
 });
 
 describe("an endpoint's announced state", () => {
-  const listed = (state: EndpointState) => listedState(state);
-
   test('is later when its status version, its revision, or its last outcome is', () => {
-    const known = listed(anEntity());
-    expect(isLaterState(listed(anEntity('paused', 'deploying', { statusVersion: 4 })), known)).toBe(true);
-    expect(isLaterState(listed(anEntity('active', undefined, { revision: 2 })), known)).toBe(true);
+    const known = listedState(anEntity());
+    expect(isLaterState(listedState(anEntity('paused', 'deploying', { statusVersion: 4 })), known)).toBe(true);
+    expect(isLaterState(listedState(anEntity('active', undefined, { revision: 2 })), known)).toBe(true);
     const reported = { ...known.health, lastFailureAt: NOW.toISOString(), consecutiveFailures: 1 };
     expect(isLaterState({ ...known, health: reported }, known)).toBe(true);
     expect(isLaterState(known, known)).toBe(false);
-    expect(isLaterState(known, listed(anEntity('paused', 'deploying', { statusVersion: 4 })))).toBe(false);
+    expect(isLaterState(known, listedState(anEntity('paused', 'deploying', { statusVersion: 4 })))).toBe(false);
   });
 
   test('changes for routing with its status, definition or failing, not with its counters alone', () => {
-    const state = listed(anEntity());
-    expect(routingView(listed(anEntity('paused', 'x')))).not.toBe(routingView(state));
+    const state = listedState(anEntity());
+    expect(routingView(listedState(anEntity('paused', 'x')))).not.toBe(routingView(state));
     expect(routingView({ ...state, endpoint: { ...state.endpoint, url: 'https://crm.example.com/v2' } })).not.toBe(routingView(state));
     expect(routingView({ ...state, health: { ...state.health, consecutiveFailures: 1, failed: 1 } })).not.toBe(routingView(state));
     expect(routingView({ ...state, health: { ...state.health, delivered: 7 } })).toBe(routingView(state));

@@ -36,6 +36,9 @@ interface ProjectImport {
 }
 
 /** The project files a module imports, read from its text: every form, dynamic `import()` included. */
+// `import('…')`, with an optional webpack comment before the specifier.
+const DYNAMIC_IMPORT = String.raw`\bimport\s*\(\s*(?:\/\*[^*]*\*\/\s*)?SPECIFIER\s*\)`;
+
 function importsOfText(file: string, text: string, known: ReadonlySet<string>): ProjectImport[] {
   const found: { at: number; found: ProjectImport }[] = [];
   const add = (at: number, specifier: string, typesOnly: boolean): void => {
@@ -53,7 +56,8 @@ function importsOfText(file: string, text: string, known: ReadonlySet<string>): 
       clause.startsWith('type ') || (names !== undefined && names.length > 0 && names.every((name) => name.startsWith('type ')));
     add(match.index, match[2] as string, typesOnly);
   }
-  for (const match of text.matchAll(/\bimport\s*\(\s*(?:\/\*[^*]*\*\/\s*)?'(\.{1,2}\/[^']+)'\s*\)|^import\s+'(\.{1,2}\/[^']+)'/gm)) {
+  const relativeImports = new RegExp(`${DYNAMIC_IMPORT.replace('SPECIFIER', "'(\\.{1,2}/[^']+)'")}|^import\\s+'(\\.{1,2}/[^']+)'`, 'gm');
+  for (const match of text.matchAll(relativeImports)) {
     add(match.index, (match[1] ?? match[2]) as string, false);
   }
   return found.sort((a, b) => a.at - b.at).map((entry) => entry.found);
@@ -61,7 +65,7 @@ function importsOfText(file: string, text: string, known: ReadonlySet<string>): 
 
 /** The text without `import()` calls: modules a workflow loads only when it needs them. */
 function withoutDynamicImports(text: string): string {
-  return text.replace(/\bimport\s*\(\s*(?:\/\*[^*]*\*\/\s*)?'[^']+'\s*\)/g, 'undefined');
+  return text.replace(new RegExp(DYNAMIC_IMPORT.replace('SPECIFIER', "'[^']+'"), 'g'), 'undefined');
 }
 
 function importsOf(file: string, known: ReadonlySet<string>): ProjectImport[] {

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { EndpointSchema } from '../../domain/endpoint.js';
 import { endpointChangesWorkflowId, endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { createEndpointAdmin } from '../../gateway/endpoint-admin.js';
@@ -38,8 +38,12 @@ beforeAll(async () => {
   worker = await startTestWorker(taskQueue);
 });
 
+// Each test's registry stops following at its end: a later test counts the listings of its own registry only.
+afterEach(() => {
+  for (const registry of registries.splice(0)) registry.close();
+});
+
 afterAll(async () => {
-  for (const registry of registries) registry.close();
   await worker.stop();
   await client.connection.close();
 });
