@@ -4,8 +4,11 @@ import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
 import {
   DEFAULT_ENDPOINT_SETTINGS,
   DISABLED_BY_DEFINITION,
+  isFailing,
   isLaterState,
   routingView,
+  statusView,
+  type ListedEndpointState,
   type EndpointState,
   type EndpointStatus,
 } from '../../domain/endpoint-state.js';
@@ -236,5 +239,13 @@ describe("an endpoint's announced state", () => {
     expect(routingView({ ...state, endpoint: { ...state.endpoint, url: 'https://crm.example.com/v2' } })).not.toBe(routingView(state));
     expect(routingView({ ...state, health: { ...state.health, consecutiveFailures: 1, failed: 1 } })).not.toBe(routingView(state));
     expect(routingView({ ...state, health: { ...state.health, delivered: 7 } })).toBe(routingView(state));
+  });
+
+  test('of a state from before health counters (an older memo, or an entity continued as new with one) is not failing', () => {
+    const { health: _health, ...older } = listedState(anEntity());
+    const state = older as ListedEndpointState;
+    expect(isFailing(state)).toBe(false);
+    expect(statusView(state)).toEqual({ status: 'active', statusVersion: state.statusVersion });
+    expect(() => routingView(state)).not.toThrow();
   });
 });
