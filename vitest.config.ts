@@ -21,6 +21,20 @@ export default defineConfig({
           expect: { requireAssertions: true, poll: { timeout: 15_000, interval: 100 } },
         },
       },
+      {
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          // The topology of `npm run cluster`: Temporal on PostgreSQL, API replicas behind HAProxy, workers.
+          globalSetup: ['test/support/cluster-setup.ts'],
+          // After the other tiers, one file at a time: its files share one cluster, and some kill parts of it.
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          expect: { requireAssertions: true, poll: { timeout: 30_000, interval: 200 } },
+        },
+      },
     ],
   },
 });

@@ -1,6 +1,7 @@
 import { configPathFrom, loadConfig } from '../config/load.js';
 import { connectClient } from '../temporal/connection.js';
-import { createLogger } from '../host/logger.js';
+import { isRefusal, retryUntilDone, waitForNamespace } from '../temporal/startup-retry.js';
+import { createLogger, startupRetryLogger } from '../host/logger.js';
 import { runMain } from '../host/run-main.js';
 import { onShutdownSignals } from '../host/shutdown-signals.js';
 import { buildAppFromConfig, closeGracefully } from '../server/index.js';
@@ -9,7 +10,9 @@ runMain(async () => {
   const configPath = configPathFrom(process.argv, process.env);
   const config = await loadConfig(configPath);
   const log = createLogger('api', config.log_level);
-  const client = await connectClient(config);
+  const onRetry = startupRetryLogger(log, config.temporal);
+  const client = await retryUntilDone(() => connectClient(config), { onRetry, isPermanent: isRefusal });
+  await waitForNamespace(client.connection, config.temporal.namespace, { onRetry });
   const app = buildAppFromConfig(config, client, { logger: log });
 
   onShutdownSignals(log, async (signal) => {

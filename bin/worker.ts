@@ -1,7 +1,8 @@
 import { Runtime } from '@temporalio/worker';
 import { configPathFrom, loadConfig } from '../config/load.js';
 import { connectWorker } from '../temporal/connection.js';
-import { createLogger, toTemporalLogger } from '../host/logger.js';
+import { isRefusal, retryUntilDone, waitForNamespace } from '../temporal/startup-retry.js';
+import { createLogger, startupRetryLogger, toTemporalLogger } from '../host/logger.js';
 import { runMain } from '../host/run-main.js';
 import { createWebhookWorker } from '../worker/worker.js';
 
@@ -12,7 +13,10 @@ runMain(async () => {
   // The plugin reports search-attribute setup and endpoint reconciliation through the runtime's logger.
   Runtime.install({ logger: toTemporalLogger(log) });
 
-  const connection = await connectWorker(config);
+  // A cluster's server and namespace may come up after the gateway: wait for both, saying so.
+  const onRetry = startupRetryLogger(log, config.temporal);
+  const connection = await retryUntilDone(() => connectWorker(config), { onRetry, isPermanent: isRefusal });
+  await waitForNamespace(connection, config.temporal.namespace, { onRetry });
   // The same WebhooksPlugin a user's worker adds, here on a worker of its own; it also registers the search
   // attributes and reconciles the config file's endpoints once the worker polls.
   const { run } = await createWebhookWorker({

@@ -13,6 +13,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { variable: 'WEBHOOKS_TASK_QUEUE', path: ['temporal', 'task_queue'], kind: 'string' },
   { variable: 'WEBHOOKS_API_HOST', path: ['api', 'host'], kind: 'string' },
   { variable: 'WEBHOOKS_API_PORT', path: ['api', 'port'], kind: 'integer' },
+  { variable: 'WEBHOOKS_REDIS_URL', path: ['api', 'redis_url'], kind: 'string' },
   { variable: 'WEBHOOKS_DATA_DIR', path: ['embedded', 'data_dir'], kind: 'string' },
   { variable: 'WEBHOOKS_LOG_LEVEL', path: ['log_level'], kind: 'string' },
 ];

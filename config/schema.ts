@@ -80,6 +80,28 @@ export const ApiConfigSchema = z.strictObject({
     .max(10_000)
     .default(100)
     .meta({ description: 'recent calls kept per inbound source, for GET /v1/sources/{id}/invocations' }),
+  redis_url: z
+    .url({ protocol: /^rediss?$/, hostname: /./, error: 'must be a redis:// or rediss:// URL with a host' })
+    .refine(
+      (url) => !URL.canParse(url) || new URL(url).password === '',
+      'holds a password: name its variable in api.redis_password_env instead',
+    )
+    .optional()
+    .meta({
+      description:
+        'Redis shared by every API replica for rate limits and source invocation logs, e.g. redis://127.0.0.1:6379/0 (rediss:// for TLS); unset, each process counts and logs on its own',
+    }),
+  redis_password_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
+    .optional()
+    .meta({ description: 'environment variable holding the Redis password, when it needs one' }),
+  redis_key_prefix: z
+    .string()
+    .min(1)
+    .max(100)
+    .default('webhooks:')
+    .meta({ description: 'prefix of every key the API writes in Redis, so that gateways sharing one Redis keep apart' }),
   codec: z
     .strictObject({
       cors_origins: z

@@ -79,17 +79,39 @@ export class FixedWindowCounter {
  * counts as the whole limit, so that a large batch waits for a fresh window instead of being refused forever.
  */
 export function admit(checks: readonly { counter: FixedWindowCounter; key: string }[], nowMs: number, cost = 1): RateLimitDecision {
-  const costs = checks.map(({ counter }) => Math.min(cost, counter.rule.limit));
-  const states = checks.map(({ counter, key }) => counter.peek(key, nowMs));
-  const exhausted = states.filter((state, index) => state.remaining < (costs[index] ?? cost));
+  const costs = checks.map(({ counter }) => cappedCost(counter.rule, cost));
+  const decision = decideAdmission(
+    checks.map(({ counter, key }) => counter.peek(key, nowMs)),
+    costs,
+  );
+  if (decision.allowed) checks.forEach(({ counter, key }, index) => counter.take(key, nowMs, costs[index]));
+  return decision;
+}
+
+/** What a request of `cost` takes from a limit: at most the whole limit (see `admit`). */
+export function cappedCost(rule: RateLimit, cost: number): number {
+  return Math.min(cost, rule.limit);
+}
+
+/**
+ * `admit`'s answer for limits standing at `states` before a request that takes `costs[i]` from `states[i]`: allowed
+ * with the tightest state after taking, or refused with the exhausted limit that resets last. A store that counts
+ * elsewhere (Redis) takes by the same rule and answers with this.
+ */
+export function decideAdmission(states: readonly RateLimitState[], costs: readonly number[]): RateLimitDecision {
+  const exhausted = states.filter((state, index) => state.remaining < (costs[index] ?? 0));
   if (exhausted.length > 0) {
     return { allowed: false, exceeded: exhausted.reduce((last, state) => (state.resetMs > last.resetMs ? state : last)) };
   }
-  checks.forEach(({ counter, key }, index) => counter.take(key, nowMs, costs[index]));
-  const after = states.map((state, index) => ({ ...state, remaining: state.remaining - (costs[index] ?? cost) }));
+  const after = states.map((state, index) => ({ ...state, remaining: state.remaining - (costs[index] ?? 0) }));
   const tightest = after.reduce<RateLimitState | undefined>(
     (best, state) => (best === undefined || state.remaining < best.remaining ? state : best),
     undefined,
   );
   return tightest ? { allowed: true, tightest } : { allowed: true };
+}
+
+/** Whether one more attempt fits a limit standing at `state`, taking nothing: refused once none is left. */
+export function decideAttempt(state: RateLimitState): RateLimitDecision {
+  return state.remaining > 0 ? { allowed: true } : { allowed: false, exceeded: state };
 }

@@ -4,7 +4,8 @@ const OMITTED_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'component', '
 /**
  * Turns one line of a process's output into a readable, labelled line: pino JSON becomes
  * `time component LEVEL message key=value…`, labelled by the record's own component where it names one (a gateway
- * node logs as `api` and `worker`); anything else is kept as it is, behind the process's label.
+ * node logs as `api` and `worker`) unless the process is a numbered one of it (`api-2`); anything else is kept as it
+ * is, behind the process's label.
  */
 export function formatLogLine(process: string, line: string, now: Date = new Date()): string {
   let record: Record<string, unknown> | undefined;
@@ -16,7 +17,9 @@ export function formatLogLine(process: string, line: string, now: Date = new Dat
     }
   }
   if (!record) return `${clock(now)} ${process.padEnd(8)} ${line}`;
-  const label = (typeof record['component'] === 'string' ? record['component'] : process).padEnd(8);
+  const component = typeof record['component'] === 'string' ? record['component'] : process;
+  // A replica's own name (`api-2`) says more than the component it logs as (`api`).
+  const label = (process.startsWith(`${component}-`) ? process : component).padEnd(8);
 
   const time = typeof record['time'] === 'number' ? new Date(record['time']) : now;
   const rawLevel = record['level'];

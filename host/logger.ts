@@ -41,3 +41,15 @@ export function toTemporalLogger(logger: Logger): TemporalLogger {
     error: (message, meta) => write('ERROR', message, meta),
   };
 }
+
+/** Logs a start-up step that failed and will be tried again: where, what went wrong, and when the next try is. */
+export function startupRetryLogger(
+  logger: Logger,
+  temporal: { readonly address?: string | undefined; readonly namespace: string },
+): (failure: { error: unknown; attempt: number; delayMs: number }) => void {
+  return ({ error, attempt, delayMs }) =>
+    logger.warn(
+      { address: temporal.address ?? 'default', namespace: temporal.namespace, attempt, retryInMs: delayMs, error: String(error) },
+      'Temporal is not ready for this process yet; retrying',
+    );
+}

@@ -30,6 +30,8 @@ export interface Supervisor {
   /** Starts a service and watches it. Resolves once its first start has resolved. */
   readonly add: (spec: ServiceSpec) => Promise<void>;
   readonly stop: () => Promise<void>;
+  /** The current process of a service, while it runs (a restart replaces it). */
+  readonly current: (name: string) => RunningService | undefined;
 }
 
 // A service that stayed up this long is healthy again: its next crash restarts it quickly.
@@ -68,6 +70,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       order.push(spec.name);
       watch(spec, await spec.start(), Date.now(), initialDelayMs);
     },
+    current: (name) => running.get(name),
     async stop() {
       stopping = true;
       for (const name of [...order].reverse()) {

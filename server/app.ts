@@ -54,9 +54,13 @@ class OneLineRequestLog extends LogController {
       ...(request.principal ? { key: request.principal.keyId } : {}),
     };
     if (error) reply.log.error({ ...line, err: error }, 'request');
+    // A load balancer probes every replica every second or two: only a failing probe is news.
+    else if (PROBE_PATHS.has(line.url ?? '') && reply.statusCode < 400) reply.log.debug(line, 'request');
     else reply.log.info(line, 'request');
   }
 }
+
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
 const JSON_TOO_DEEP = 'JSON_TOO_DEEP';
 const ROUTABLE_METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];

@@ -5,7 +5,10 @@ import { createGateway, type EndpointRegistry, type Gateway } from '../gateway/i
 import packageJson from '../package.json' with { type: 'json' };
 import { buildApp } from './app.js';
 import { createKeyring } from './auth.js';
-import { createRateLimits } from './rate-limits.js';
+import { createProcessInvocationLog } from './invocation-log.js';
+import { createProcessWindows, createRateLimits } from './rate-limits.js';
+import { openSharedState } from './shared-state/open-shared-state.js';
+import { redisPasswordFrom } from './shared-state/redis-connection.js';
 import { createSourceDirectory } from './sources.js';
 
 const READY_TIMEOUT_MS = 2_000;
@@ -32,7 +35,8 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   // Secrets first: a missing one must stop the API before it starts reading Temporal.
   const env = options.env ?? process.env;
   const keyring = createKeyring(config.api.keys, env);
-  const directory = createSourceDirectory(config.sources, env, config.api.invocation_log_size);
+  const directory = createSourceDirectory(config.sources, env);
+  const redisPassword = redisPasswordFrom(config.api.redis_password_env, env);
   const gateway =
     options.gateway ??
     createGateway(config, client, {
@@ -41,7 +45,27 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       onEndpointsError: (error) =>
         options.logger?.warn({ err: error }, 'could not read the endpoint entities; routing by what was last read'),
     });
-  const limits = createRateLimits(config.api.rate_limits);
+  // This process's windows and log: all there is without api.redis_url, and the fallback while Redis is away.
+  const local = {
+    windows: createProcessWindows(),
+    log: createProcessInvocationLog(
+      config.sources.map((source) => source.id),
+      config.api.invocation_log_size,
+    ),
+  };
+  const shared = config.api.redis_url
+    ? openSharedState({
+        redis: {
+          url: config.api.redis_url,
+          keyPrefix: config.api.redis_key_prefix,
+          ...(redisPassword === undefined ? {} : { password: redisPassword }),
+        },
+        logSize: config.api.invocation_log_size,
+        local,
+        ...(options.logger ? { log: options.logger } : {}),
+      })
+    : undefined;
+  const limits = createRateLimits(config.api.rate_limits, (shared ?? local).windows);
   const app = buildApp({
     ...(options.logger ? { logger: options.logger } : {}),
     version: packageJson.version,
@@ -51,7 +75,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     limits,
     events: { ingest: gateway.ingest, batchMax: config.api.batch_max, limits, reports: gateway.reports, redelivery: gateway.redelivery },
     endpoints: { admin: gateway.admin, history: gateway.history, testSend: gateway.testSend, redelivery: gateway.redelivery },
-    sources: { directory, ingest: gateway.ingest, defaultRateLimit: config.api.rate_limits.per_source },
+    sources: { directory, log: (shared ?? local).log, ingest: gateway.ingest, defaultRateLimit: config.api.rate_limits.per_source },
     codec: {
       // The client's own codecs: the Web UI then reads exactly what this API writes, with the keys it was given.
       codecs: client.options.loadedDataConverter.payloadCodecs,
@@ -65,6 +89,12 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       });
     },
   });
+  if (shared) {
+    // Connects when the API starts, and holds the start until Redis answers (a second at most), so that the first
+    // requests are counted in Redis rather than in this process.
+    app.addHook('onReady', () => shared.ready());
+    app.addHook('onClose', () => shared.close());
+  }
   app.addHook('onClose', (_instance, done) => {
     if (!options.gateway) gateway.close();
     done();

@@ -27,8 +27,8 @@ export function callerKeyOf(request: FastifyRequest): string {
 }
 
 /** Answers 429 for an address that failed to authenticate too often; `undefined` if it may try. */
-export function refuseRepeatedFailures(reply: FastifyReply, limits: RateLimits, address: string): FastifyReply | undefined {
-  return answerRateLimit(reply, limits.admitAuthAttempt(address));
+export async function refuseRepeatedFailures(reply: FastifyReply, limits: RateLimits, address: string): Promise<FastifyReply | undefined> {
+  return answerRateLimit(reply, await limits.admitAuthAttempt(address));
 }
 
 /**
@@ -41,9 +41,9 @@ export function registerGuard(app: FastifyInstance, keyring: Keyring, limits: Ra
     if (access === undefined || access === 'public' || access === 'source') return undefined;
     const principal = keyring.identify(request.headers.authorization);
     if (!principal) {
-      const blocked = refuseRepeatedFailures(reply, limits, request.ip);
+      const blocked = await refuseRepeatedFailures(reply, limits, request.ip);
       if (blocked) return blocked;
-      limits.recordAuthFailure(request.ip);
+      await limits.recordAuthFailure(request.ip);
       return sendProblem(reply.header('www-authenticate', 'Bearer realm="temporal-webhooks"'), {
         status: 401,
         type: 'unauthorized',
@@ -60,6 +60,6 @@ export function registerGuard(app: FastifyInstance, keyring: Keyring, limits: Ra
       });
     }
     request.principal = principal;
-    return answerRateLimit(reply, limits.admitCaller(callerKeyOf(request)));
+    return answerRateLimit(reply, await limits.admitCaller(callerKeyOf(request)));
   });
 }

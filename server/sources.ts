@@ -5,29 +5,6 @@ import { EventIdSchema } from '../domain/event.js';
 import { ConfigError } from '../errors.js';
 import { constantTimeEqual, verifyHexSha256, verifyStandardWebhooks } from '../signing/signatures.js';
 
-/** How a call to a source ended, as its invocation log shows it. */
-export const INVOCATION_RESULTS = [
-  'accepted',
-  'replayed',
-  'conflict',
-  'unauthorized',
-  'disabled',
-  'rate_limited',
-  'invalid',
-  'unavailable',
-] as const;
-export type InvocationResult = (typeof INVOCATION_RESULTS)[number];
-
-/** One call to a source. The excerpt is of what the caller sent, authenticated or not. */
-export interface Invocation {
-  readonly at: string;
-  readonly sourceIp: string;
-  readonly status: number;
-  readonly result: InvocationResult;
-  readonly eventId?: string;
-  readonly payloadExcerpt: string;
-}
-
 /** An inbound source with its secret, read from the environment once, at start. */
 export interface InboundSource {
   readonly config: SourceConfig;
@@ -36,34 +13,20 @@ export interface InboundSource {
 
 const EXCERPT_CHARS = 256;
 
-/** The configured sources by id, and the recent calls to each, newest first. */
+/** The configured sources by id. */
 export interface SourceDirectory {
   get(id: string): InboundSource | undefined;
   list(): readonly InboundSource[];
-  record(sourceId: string, invocation: Invocation): void;
-  invocations(sourceId: string): readonly Invocation[];
 }
 
 /** Builds the directory; a source whose secret variable is unset stops the API at start. */
-export function createSourceDirectory(sources: readonly SourceConfig[], env: NodeJS.ProcessEnv, logSize: number): SourceDirectory {
+export function createSourceDirectory(sources: readonly SourceConfig[], env: NodeJS.ProcessEnv): SourceDirectory {
   const problems = sources.flatMap((source, index) =>
     env[source.auth.secret_env] ? [] : [{ path: `sources[${index}].auth.secret_env`, message: `${source.auth.secret_env} is not set` }],
   );
   if (problems.length > 0) throw new ConfigError('the environment', problems);
   const byId = new Map(sources.map((config) => [config.id, { config, secret: env[config.auth.secret_env] as string }]));
-  // A ring per source, newest last; bounded, so a flood of calls costs memory once.
-  const logs = new Map<string, Invocation[]>(sources.map((source) => [source.id, []]));
-  return {
-    get: (id) => byId.get(id),
-    list: () => [...byId.values()],
-    record(sourceId, invocation) {
-      const log = logs.get(sourceId);
-      if (!log || logSize === 0) return;
-      log.push(invocation);
-      if (log.length > logSize) log.splice(0, log.length - logSize);
-    },
-    invocations: (sourceId) => [...(logs.get(sourceId) ?? [])].reverse(),
-  };
+  return { get: (id) => byId.get(id), list: () => [...byId.values()] };
 }
 
 /** Whether a call proves it comes from the source's sender, by the source's configured means. */

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { ConnectionLike } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Runtime, type BundleOptions, type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
@@ -8,6 +9,7 @@ import type { Gateway } from '../gateway/index.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { dataConverterFrom } from '../temporal/data-converter.js';
 import { ensureSearchAttributes } from '../temporal/namespace-setup.js';
+import { isRefusal, retryUntilDone } from '../temporal/startup-retry.js';
 import { openWorkerSession, WEBHOOK_ACTIVITY_NAMES, type WorkerSession, type WorkerSessionOptions } from './session.js';
 import { SHARED_WORKFLOW_MODULES, workflowsModuleFor } from './workflows-module.js';
 
@@ -42,6 +44,7 @@ export interface WebhooksPluginOptions {
 }
 
 const PLUGIN_NAME = 'temporal-webhooks';
+const SEARCH_ATTRIBUTE_SETUP_MS = 60_000;
 const DEFAULT_USER_AGENT = 'temporal-webhooks/0.1';
 /** The activity functions plugins registered, told apart from a user's activities of the same name. */
 const FORWARDERS = new WeakSet<object>();
@@ -129,26 +132,20 @@ export class WebhooksPlugin extends SimplePlugin {
     if (!client) return next(worker);
     const { namespace, taskQueue } = worker.options;
     const key = sessionKey(namespace, taskQueue);
-    const log = Runtime.instance().logger;
     const open = this.sessions.get(key) ?? {
       session: openWorkerSession({ ...this.sessionOptions, client, taskQueue }),
       workers: 0,
     };
     open.workers += 1;
     this.sessions.set(key, open);
+    // Aborted when the worker stops, so that start-up steps still retrying give up with it.
+    const stopped = new AbortController();
     try {
-      if (this.registerSearchAttributes) {
-        try {
-          const added = await ensureSearchAttributes(client.connection, namespace, SEARCH_ATTRIBUTE_KEYS);
-          if (added.length > 0) log.info('registered search attributes', { added });
-        } catch (error) {
-          // Managed clusters (Temporal Cloud) refuse the operator API: their attributes are registered by an admin.
-          log.warn('could not check search attributes; register them by hand if deliveries fail to start', { error: String(error) });
-        }
-      }
-      const running = next(worker);
-      await Promise.all([running, this.reconcileEndpoints ? this.reconcile(open.session) : undefined]);
+      if (this.registerSearchAttributes) await this.registerAttributes(client.connection, namespace, stopped.signal);
+      const running = next(worker).finally(() => stopped.abort());
+      await Promise.all([running, this.reconcileEndpoints ? this.reconcile(open.session, stopped.signal) : undefined]);
     } finally {
+      stopped.abort();
       open.workers -= 1;
       if (open.workers === 0) {
         this.sessions.delete(key);
@@ -162,13 +159,46 @@ export class WebhooksPlugin extends SimplePlugin {
    * change through updates, which a worker of this queue must run. Each update is bounded (see `reconcile.ts`): a
    * call in flight on the worker's connection holds back the worker's shutdown until it ends.
    */
-  private async reconcile(session: WorkerSession): Promise<void> {
+  private async reconcile(session: WorkerSession, stopped: AbortSignal): Promise<void> {
     const log = Runtime.instance().logger;
     try {
-      const report = await session.reconcile();
+      // Retried until it succeeds: on a real cluster a search attribute registered a moment ago is refused for a
+      // while, and an endpoint without its entity could not be paused by signal.
+      const report = await retryUntilDone(() => session.reconcile(), {
+        signal: stopped,
+        onRetry: ({ error, attempt, delayMs }) => {
+          log.warn('could not reconcile the endpoint entities with the configuration yet; retrying', {
+            error: String(error),
+            attempt,
+            retryInMs: delayMs,
+          });
+        },
+      });
       log.info('endpoint entities match the configuration', { ...report });
     } catch (error) {
-      log.error('could not reconcile the endpoint entities with the configuration', { error: String(error) });
+      if (!stopped.aborted) throw error;
+      log.warn('the worker stopped before the endpoint entities matched the configuration', { error: String(error) });
+    }
+  }
+
+  /**
+   * Registers the search attributes deliveries are started with, retrying while the server is not ready. Managed
+   * clusters (Temporal Cloud) refuse the operator API: there an admin registers them, and a warning says so.
+   */
+  private async registerAttributes(connection: ConnectionLike, namespace: string, stopped: AbortSignal): Promise<void> {
+    const log = Runtime.instance().logger;
+    try {
+      const added = await retryUntilDone(() => ensureSearchAttributes(connection, namespace, SEARCH_ATTRIBUTE_KEYS), {
+        // Bounded, since the worker waits for it: the reconcile after it retries on its own as long as it must.
+        signal: AbortSignal.any([stopped, AbortSignal.timeout(SEARCH_ATTRIBUTE_SETUP_MS)]),
+        isPermanent: isRefusal,
+        onRetry: ({ error, attempt, delayMs }) => {
+          log.warn('could not check search attributes yet; retrying', { error: String(error), attempt, retryInMs: delayMs });
+        },
+      });
+      if (added.length > 0) log.info('registered search attributes', { added });
+    } catch (error) {
+      log.warn('could not check search attributes; register them by hand if deliveries fail to start', { error: String(error) });
     }
   }
 

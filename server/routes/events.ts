@@ -32,7 +32,7 @@ export interface EventRoutesDeps {
   /** Most events one batch may carry. */
   readonly batchMax: number;
   /** To charge a batch for its events beyond the first, which the guard counted. */
-  readonly limits: RateLimits;
+  readonly limits: Pick<RateLimits, 'admitCaller'>;
 }
 
 const IdempotencyHeadersSchema = z.looseObject({
@@ -128,7 +128,7 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       if (checked.kind === 'refused') return sendProblem(reply, batchRefusalProblem(checked, cloudEvents ? '' : '/events'));
 
       // The guard counted the request once; a batch costs one per event, like the events sent one by one.
-      const limited = answerRateLimit(reply, deps.limits.admitCaller(callerKeyOf(request), checked.size - 1));
+      const limited = answerRateLimit(reply, await deps.limits.admitCaller(callerKeyOf(request), checked.size - 1));
       if (limited) return limited;
 
       const results = (await checked.accept()).map((outcome) => {

@@ -11,18 +11,12 @@ import { notFound, sendProblem, type Problem } from '../problem.js';
 import { refuseRepeatedFailures } from '../guard.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import { EventAcceptedSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
-import {
-  INVOCATION_RESULTS,
-  excerptOf,
-  isAuthentic,
-  sourceEventId,
-  type InboundSource,
-  type InvocationResult,
-  type SourceDirectory,
-} from '../sources.js';
+import { INVOCATION_RESULTS, type InvocationLog, type InvocationResult } from '../invocation-log.js';
+import { excerptOf, isAuthentic, sourceEventId, type InboundSource, type SourceDirectory } from '../sources.js';
 
 export interface SourceRoutesDeps {
   readonly directory: SourceDirectory;
+  readonly log: InvocationLog;
   readonly ingest: Pick<Ingest, 'accept'>;
   /** `api.rate_limits.per_source`: the limit of a source without one of its own. */
   readonly defaultRateLimit: RateLimitConfig | null;
@@ -55,6 +49,9 @@ const InvocationSchema = z
 
 const NO_SUCH_SOURCE = notFound('No source has that id.');
 
+/** Says whose calls an invocation log read shows, without changing the body's shape. */
+const SCOPE_HEADER = 'invocation-log-scope';
+
 // What a sender may call with: JSON under any of its names, or no type at all, as some monitoring tools send.
 const JSON_LIKE = /^(?:application\/(?:[\w.+-]+\+)?json|text\/plain)$/;
 
@@ -65,7 +62,7 @@ const JSON_LIKE = /^(?:application\/(?:[\w.+-]+\+)?json|text\/plain)$/;
  */
 export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: RateLimits): void {
   const now = deps.now ?? Date.now;
-  const { directory, ingest } = deps;
+  const { directory, ingest, log: invocationLog } = deps;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
@@ -106,7 +103,7 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
       if (!source) return sendProblem(reply, NO_SUCH_SOURCE);
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const log = (status: number, result: InvocationResult, eventId?: string): void =>
-        directory.record(source.config.id, {
+        invocationLog.record(source.config.id, {
           at: new Date(now()).toISOString(),
           sourceIp: request.ip,
           status,
@@ -128,13 +125,13 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
         return refuse({ status: 403, type: 'source-disabled', title: 'Forbidden', detail: 'This source is disabled.' }, 'disabled');
       }
       // Unproven calls count only against their own address, so a flood of them cannot use up the sender's limit.
-      const blocked = refuseRepeatedFailures(reply, limits, request.ip);
+      const blocked = await refuseRepeatedFailures(reply, limits, request.ip);
       if (blocked) return rateLimited(blocked);
       if (!isAuthentic(source, rawBody, request.headers, now())) {
-        limits.recordAuthFailure(request.ip);
+        await limits.recordAuthFailure(request.ip);
         return refuse({ status: 401, type: 'unauthorized', title: 'Unauthorized', detail: authHint(source) }, 'unauthorized');
       }
-      const limited = answerRateLimit(reply, limits.admitSource(source.config.id, source.config.rate_limit));
+      const limited = answerRateLimit(reply, await limits.admitSource(source.config.id, source.config.rate_limit));
       if (limited) return rateLimited(limited);
       const data = parseJsonBody(request, rawBody);
       if ('problem' in data) return refuse(data.problem, 'invalid');
@@ -190,7 +187,8 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
       schema: {
         ...readSchema,
         summary: 'Recent calls to a source, newest first',
-        description: 'Kept in this API process’s memory: the last api.invocation_log_size calls, whatever their result.',
+        description:
+          'The last api.invocation_log_size calls, whatever their result. With api.redis_url they are every API replica’s, kept in Redis; else, or while Redis is unreachable, those this API process served. The invocation-log-scope header says which: shared or process.',
         params: IdParamsSchema,
         response: { 200: z.strictObject({ data: z.array(InvocationSchema) }), ...PROBLEM_RESPONSES },
       },
@@ -200,8 +198,10 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
       if (!directory.get(request.params.id)) {
         return sendProblem(reply, NO_SUCH_SOURCE);
       }
+      const { invocations, scope } = await invocationLog.read(request.params.id);
+      reply.header(SCOPE_HEADER, scope);
       return {
-        data: directory.invocations(request.params.id).map((entry) => ({
+        data: invocations.map((entry) => ({
           at: entry.at,
           source_ip: entry.sourceIp,
           status: entry.status,

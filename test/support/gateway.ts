@@ -48,6 +48,8 @@ export interface GatewayOptions {
   readonly workerProcess?: boolean;
   /** Create the config's endpoints as entities when the worker starts, as `npm start` does, so the API lists them. */
   readonly reconcileEndpoints?: boolean;
+  /** Where the API logs; nowhere by default. */
+  readonly logger?: FastifyBaseLogger;
 }
 
 /** Starts a gateway from a parsed config, on a task queue of its own. */
@@ -59,7 +61,7 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
   const startWorker = (): Promise<TestWorker | ProcessWorker> =>
     options.workerProcess ? startProcessWorker(taskQueue) : startTestWorker(taskQueue, workerOptions);
   let worker = await startWorker();
-  const { app, url, registry } = await listenApi(config, client, env ?? process.env);
+  const { app, url, registry } = await listenApi(config, client, env ?? process.env, options.logger);
   return {
     app,
     url,

@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { configPathFrom, loadConfig, parseConfig } from '../../config/load.js';
 import { problemsOf } from '../support/config-problems.js';
 
@@ -106,6 +105,24 @@ describe('parseConfig', () => {
     expect(config.log_level).toBe('debug');
     expect(problemsOf(() => parseConfig('', 'a.yaml', { WEBHOOKS_API_PORT: 'eighty' }))[0]).toMatch(/^api\.port:/);
   });
+
+  test('takes a Redis for API replicas from the file or WEBHOOKS_REDIS_URL, with a key prefix of its own', () => {
+    expect(parseConfig('', 'a.yaml').api).toMatchObject({ redis_key_prefix: 'webhooks:' });
+    expect(parseConfig('', 'a.yaml').api.redis_url).toBeUndefined();
+    const config = parseConfig('api: { redis_url: "rediss://cache.internal:6380/2", redis_password_env: REDIS_PASSWORD }', 'a.yaml');
+    expect(config.api).toMatchObject({ redis_url: 'rediss://cache.internal:6380/2', redis_password_env: 'REDIS_PASSWORD' });
+    expect(parseConfig('', 'a.yaml', { WEBHOOKS_REDIS_URL: 'redis://127.0.0.1:6379/0' }).api.redis_url).toBe('redis://127.0.0.1:6379/0');
+  });
+
+  test.each([
+    ['http://cache.internal:6379', /redis:\/\/ or rediss:\/\/ URL/],
+    ['redis://', /with a host/],
+    ['redis://:secret@cache.internal:6379', /api\.redis_password_env/],
+  ])('refuses api.redis_url %s', (url, message) => {
+    const [problem] = problemsOf(() => parseConfig(`api: { redis_url: "${url}" }`, 'a.yaml'));
+    expect(problem).toMatch(/^api\.redis_url:/);
+    expect(problem).toMatch(message);
+  });
 });
 
 describe('loadConfig', () => {
@@ -123,26 +140,6 @@ describe('loadConfig', () => {
   test('examples/compose.yaml is valid as the api container reads it, listening on all interfaces', async () => {
     const config = await loadConfig('examples/compose.yaml', { WEBHOOKS_API_HOST: '0.0.0.0' });
     expect(config.api.keys.map((key) => key.id)).toEqual(['producer', 'operator']);
-  });
-
-  test('docker-compose.yml wires the Web UI to the codec server and gives both containers the encryption key', async () => {
-    const compose = parseYaml(readFileSync('docker-compose.yml', 'utf8')) as {
-      services: Record<string, { environment?: Record<string, string>; ports?: string[] }>;
-    };
-    const config = await loadConfig('examples/compose.yaml', { WEBHOOKS_API_HOST: '0.0.0.0' });
-    const { api, worker } = compose.services;
-    const ui = compose.services['temporal-ui'];
-    // The UI's browser origin may call the codec, which lives on the API's published port.
-    const uiPort = ui?.ports?.[0]?.split(':').at(-1);
-    expect(config.api.codec.cors_origins).toContain(`http://localhost:${uiPort}`);
-    expect(ui?.environment?.['TEMPORAL_CODEC_ENDPOINT']).toBe(`http://localhost:${config.api.port}/codec`);
-    expect(api?.ports).toEqual([`127.0.0.1:${config.api.port}:${config.api.port}`]);
-    // The worker encrypts what it writes, the API decodes it: both read every configured key.
-    for (const { key_env: variable } of config.encryption.keys) {
-      expect(worker?.environment?.[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
-      expect(api?.environment?.[variable]).toBe(worker?.environment?.[variable]);
-    }
-    expect(config.encryption.keys.length).toBeGreaterThan(0);
   });
 });
 

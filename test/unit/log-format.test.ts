@@ -27,6 +27,11 @@ describe('formatLogLine', () => {
     expect(formatLogLine('node', line)).toBe('00:00:00.000 worker   INFO  Workflow bundle created');
   });
 
+  test("labels a record of a cluster's numbered replica by the replica", () => {
+    const line = JSON.stringify({ level: 30, time: 0, component: 'api', msg: 'API listening' });
+    expect(formatLogLine('api-2', line)).toBe('00:00:00.000 api-2    INFO  API listening');
+  });
+
   test('keeps a line that is not JSON as it is, behind the label', () => {
     expect(formatLogLine('temporal', 'Server:  localhost:7233', new Date(0))).toBe('00:00:00.000 temporal Server:  localhost:7233');
     expect(formatLogLine('temporal', '{not json', new Date(0))).toBe('00:00:00.000 temporal {not json');

@@ -3,17 +3,10 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, test } from 'vitest';
 import { SourceSchema, type SourceConfig } from '../../config/ingest.js';
 import { ConfigError } from '../../errors.js';
-import { createSourceDirectory, excerptOf, isAuthentic, sourceEventId, type InboundSource, type Invocation } from '../../server/sources.js';
+import { createSourceDirectory, excerptOf, isAuthentic, sourceEventId, type InboundSource } from '../../server/sources.js';
 
 const source = (input: Record<string, unknown>): SourceConfig => SourceSchema.parse({ event_type: 'hook.received', ...input });
 const inbound = (input: Record<string, unknown>, secret: string): InboundSource => ({ config: source(input), secret });
-const invocation = (n: number): Invocation => ({
-  at: `t${n}`,
-  sourceIp: '10.0.0.1',
-  status: 202,
-  result: 'accepted',
-  payloadExcerpt: `#${n}`,
-});
 
 const SW_SECRET = 'whsec_' + Buffer.from('a source secret of 32 bytes.....').toString('base64');
 const nowMs = 1_700_000_000_000;
@@ -27,7 +20,7 @@ describe('createSourceDirectory', () => {
     ];
     let caught: unknown;
     try {
-      createSourceDirectory(sources, { A_SECRET: 's' }, 10);
+      createSourceDirectory(sources, { A_SECRET: 's' });
     } catch (error) {
       caught = error;
     }
@@ -36,30 +29,10 @@ describe('createSourceDirectory', () => {
   });
 
   test('finds each source with its secret from the environment', () => {
-    const directory = createSourceDirectory([source({ id: 'gh', auth: { mode: 'secret', secret_env: 'GH' } })], { GH: 'xyz' }, 10);
+    const directory = createSourceDirectory([source({ id: 'gh', auth: { mode: 'secret', secret_env: 'GH' } })], { GH: 'xyz' });
     expect(directory.get('gh')?.secret).toBe('xyz');
     expect(directory.get('nope')).toBeUndefined();
     expect(directory.list().map((s) => s.config.id)).toEqual(['gh']);
-  });
-
-  test('keeps at most logSize invocations per source, newest first', () => {
-    const sources = [
-      source({ id: 'a', auth: { mode: 'secret', secret_env: 'S' } }),
-      source({ id: 'b', auth: { mode: 'secret', secret_env: 'S' } }),
-    ];
-    const directory = createSourceDirectory(sources, { S: 's' }, 3);
-    for (let n = 1; n <= 5; n++) directory.record('a', invocation(n));
-    directory.record('b', invocation(9));
-    directory.record('unknown', invocation(0));
-    expect(directory.invocations('a').map((i) => i.payloadExcerpt)).toEqual(['#5', '#4', '#3']);
-    expect(directory.invocations('b').map((i) => i.payloadExcerpt)).toEqual(['#9']);
-    expect(directory.invocations('unknown')).toEqual([]);
-  });
-
-  test('keeps nothing when logSize is 0', () => {
-    const directory = createSourceDirectory([source({ id: 'a', auth: { mode: 'secret', secret_env: 'S' } })], { S: 's' }, 0);
-    directory.record('a', invocation(1));
-    expect(directory.invocations('a')).toEqual([]);
   });
 });
 

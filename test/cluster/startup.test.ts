@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { endpointWorkflowId } from '../../domain/workflow-ids.js';
+import { CLUSTER_CONFIG_ENDPOINTS } from '../support/cluster-fixtures.js';
+import { callApi, connectClusterClient, readJson, temporalCli } from '../support/cluster.js';
+
+let client: Client;
+beforeAll(async () => {
+  client = await connectClusterClient();
+});
+afterAll(async () => {
+  await client.connection.close();
+});
+
+const deliveryTo = async (eventId: string, endpointId: string) => {
+  const report = await readJson(await callApi(`/v1/events/${eventId}`));
+  return (report.body['deliveries'] as { endpoint_id: string; status: string }[] | undefined)?.find((d) => d.endpoint_id === endpointId);
+};
+
+describe('start-up on a fresh cluster', () => {
+  test('ends with a running entity for every endpoint of the config file', async () => {
+    for (const { id } of CLUSTER_CONFIG_ENDPOINTS) {
+      await expect.poll(async () => (await client.workflow.getHandle(endpointWorkflowId(id)).describe()).status.name).toBe('RUNNING');
+    }
+  });
+
+  test('an endpoint paused by a raw `temporal workflow signal` holds its deliveries until it is resumed the same way', async () => {
+    const workflowId = endpointWorkflowId('config-alpha');
+    await temporalCli(['workflow', 'signal', '--workflow-id', workflowId, '--name', 'pause', '--input', '"paused from the CLI"']);
+    await expect.poll(async () => (await readJson(await callApi('/v1/endpoints/config-alpha'))).body['status']).toBe('paused');
+
+    // Every replica must have seen the pause before the event is routed, or it would not be held.
+    let eventId = '';
+    await expect
+      .poll(async () => {
+        const sent = await readJson(await callApi('/v1/events', { body: { type: 'cluster.config.alpha' } }));
+        eventId = String(sent.body['id']);
+        return (await deliveryTo(eventId, 'config-alpha'))?.status;
+      })
+      .toBe('held');
+
+    await temporalCli(['workflow', 'signal', '--workflow-id', workflowId, '--name', 'resume']);
+    // Released: attempted against its (closed) port, so no longer held.
+    await expect.poll(async () => (await deliveryTo(eventId, 'config-alpha'))?.status).not.toBe('held');
+    expect((await readJson(await callApi('/v1/endpoints/config-alpha'))).body['status']).toBe('active');
+  });
+});
