@@ -1,4 +1,7 @@
-/** The Temporal CLI could not be found or built; `message` says what to install. */
+/**
+ * A program Temporal's side of the gateway needs (the CLI, the server, its SQL tool, the Web UI server, or the cluster's
+ * HAProxy) could not be found, built or set up; `message` says what to install. Named for the CLI, its first use.
+ */
 export class TemporalCliError extends Error {
   override readonly name = 'TemporalCliError';
   constructor(

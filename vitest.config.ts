@@ -27,7 +27,8 @@ export default defineConfig({
           include: ['test/cluster/**/*.test.ts'],
           // The topology of `npm run cluster`: Temporal on PostgreSQL, API replicas behind HAProxy, workers.
           globalSetup: ['test/support/cluster-setup.ts'],
-          // After the other tiers, one file at a time: its files share one cluster, and some kill parts of it.
+          // Its files run after the other tiers' (its setup runs with theirs, at the start), one at a time: they share
+          // one cluster, and some kill parts of it.
           sequence: { groupOrder: 1 },
           fileParallelism: false,
           testTimeout: 120_000,

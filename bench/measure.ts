@@ -76,4 +76,3 @@ export async function measure(
     await system.stop();
   }
 }
-

@@ -10,6 +10,7 @@ import { findFreePort } from '../test/support/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { closedLoop, percentile, type LoadResult, type SendEvent } from './load.js';
 import { measure, OPEN_LOOP_MS, sender, TIME_LIMIT_MS, WARMUP_EVENTS, type SystemResult } from './measure.js';
+import { measureClusterScale } from './cluster.js';
 import { measureFanOut } from './fan-out.js';
 import { measureManyEndpoints } from './many-endpoints.js';
 import { residentMiB } from './proc.js';
@@ -26,10 +27,15 @@ import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
 // loop at half the gateway's most, for latency from POST to receipt. Figures are ratios within this run: these
 // machines are noisy. `--long` instead sends 100,000 events through a gateway node and reports its memory;
 // `--endpoints N` creates N endpoints and reports what they cost idle, how fast a pause reaches routing, and throughput;
-// `--fan-out N` sends one event to N endpoints.
+// `--fan-out N` sends one event to N endpoints; `--cluster` measures the topology of `npm run cluster` (bench/cluster.ts).
 
 const { values: flags } = parseArgs({
-  options: { long: { type: 'boolean', default: false }, endpoints: { type: 'string' }, 'fan-out': { type: 'string' } },
+  options: {
+    long: { type: 'boolean', default: false },
+    endpoints: { type: 'string' },
+    'fan-out': { type: 'string' },
+    cluster: { type: 'boolean', default: false },
+  },
 });
 
 async function measureDirect(receiver: ArrivalReceiver): Promise<LoadResult> {
@@ -111,6 +117,15 @@ async function measureMemory(temporalAddress: string, receiver: ArrivalReceiver,
 runMain(async () => {
   const cliPath = await ensureTemporalCli();
   const dir = await mkdtemp(join(tmpdir(), 'webhooks-bench-'));
+  if (flags.cluster) {
+    const receiver = await startArrivalReceiver();
+    try {
+      return await measureClusterScale(receiver, dir, cliPath);
+    } finally {
+      await receiver.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
   const server = await startDevServer({
     cliPath,
     port: await findFreePort(),

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';
-import { startCluster } from '../host/cluster/cluster.js';
+import { startCluster, type RunningCluster } from '../host/cluster/cluster.js';
 import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
 import { formatLogLine } from '../host/log-format.js';
 import { runMain } from '../host/run-main.js';
@@ -59,29 +59,46 @@ runMain(async () => {
   const runDir = resolve('.data', 'cluster', settings.database);
   const secrets = await loadSecrets(join(runDir, 'secrets.env'), env);
 
-  const cluster = await startCluster({
+  // Installed before the start, which can take minutes: a Ctrl-C then stops what has started, in order.
+  const starting = new AbortController();
+  const started: { cluster?: RunningCluster } = {};
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    const { cluster } = started;
+    if (!cluster) {
+      print('cluster', `${signal}: stopping what has started…`);
+      starting.abort();
+      return;
+    }
+    print('cluster', `${signal}: stopping the load balancer, API, workers, Web UI and Temporal…`);
+    cluster.stop().then(
+      () => {
+        print('cluster', 'stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        print('cluster', `could not stop everything: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const cluster = (started.cluster = await startCluster({
     topology: localTopology(settings),
     runDir,
     secrets: secrets.values,
     searchAttributes: SEARCH_ATTRIBUTE_KEYS,
     log: print,
-  });
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    print('cluster', `${signal}: stopping the load balancer, API, workers, Web UI and Temporal…`);
-    void cluster.stop().then(() => {
-      print('cluster', 'stopped');
-      process.exit(0);
-    });
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+    signal: starting.signal,
+  }));
   print(
     'cluster',
     `ready: API ${cluster.apiUrl} (${settings.apiProcesses} replicas behind HAProxy) · ${settings.workerProcesses} workers · ` +
-      `Temporal ${cluster.temporalAddress} · Web UI ${cluster.uiUrl} · API keys in ${secrets.file} · Ctrl-C stops everything`,
+      `Temporal ${cluster.temporalAddress} · Web UI ${cluster.uiUrl} · generated keys in ${secrets.file} · Ctrl-C stops everything`,
   );
 });
 
@@ -95,8 +112,9 @@ function count(text: string | undefined, fallback: number, flag: string): number
 }
 
 /**
- * The gateway's keys: from the environment when set, else from this cluster's secrets file, else new ones written
- * there (mode 0600). Kept across restarts, since payloads stored with one encryption key need it to be read.
+ * The gateway's keys: from the environment when set, else from this cluster's secrets file, else new ones. Only keys
+ * this script generated are kept in the file (mode 0600), across restarts: payloads stored under one encryption key
+ * need it to be read. Keys from the environment stay there.
  */
 async function loadSecrets(file: string, env: NodeJS.ProcessEnv): Promise<{ file: string; values: Record<GatewaySecret, string> }> {
   const stored = new Map<string, string>();
@@ -108,10 +126,15 @@ async function loadSecrets(file: string, env: NodeJS.ProcessEnv): Promise<{ file
   } catch {
     // first start of this cluster
   }
-  const values = Object.fromEntries(
-    API_SECRETS.map((name) => [name, env[name] || stored.get(name) || randomBytes(32).toString('hex')]),
-  ) as Record<GatewaySecret, string>;
-  await mkdir(join(file, '..'), { recursive: true });
-  await writeFile(file, `${API_SECRETS.map((name) => `${name}=${values[name]}`).join('\n')}\n`, { mode: 0o600 });
+  const values = {} as Record<GatewaySecret, string>;
+  const generated: string[] = [];
+  for (const name of API_SECRETS) {
+    const value = env[name] || stored.get(name) || randomBytes(32).toString('hex');
+    values[name] = value;
+    if (!env[name]) generated.push(`${name}=${value}`);
+  }
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${generated.join('\n')}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
   return { file, values };
 }

@@ -122,21 +122,36 @@ export function runGo(
     const child = spawn(go, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     let stdout = '';
-    const collect = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        lines.push(line);
-        if (lines.length > 40) lines.shift();
-        onLine(line);
-      }
+    const keep = (line: string): void => {
+      if (line.trim() === '') return;
+      lines.push(line);
+      if (lines.length > 40) lines.shift();
+      onLine(line);
     };
+    // A chunk may end mid-line: the rest of the line comes with the next one.
+    const collector = () => {
+      let pending = '';
+      return {
+        add(chunk: string): void {
+          const parts = (pending + chunk).split('\n');
+          pending = parts.pop() ?? '';
+          parts.forEach(keep);
+        },
+        end: () => keep(pending),
+      };
+    };
+    const [out, err] = [collector(), collector()];
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
-      collect(chunk);
+      out.add(chunk.toString('utf8'));
     });
-    child.stderr.on('data', collect);
+    child.stderr.on('data', (chunk: Buffer) => err.add(chunk.toString('utf8')));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, tail: lines.join('\n') }));
+    child.on('close', (code) => {
+      out.end();
+      err.end();
+      resolve({ code: code ?? 1, stdout, tail: lines.join('\n') });
+    });
   });
 }
 

@@ -55,7 +55,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       await delay(delayMs);
       while (!stopping) {
         try {
-          watch(spec, await spec.start(), Date.now(), nextDelayMs);
+          const restarted = await spec.start();
+          // stop() may have gone by while it was starting: it is stopped here instead.
+          if (stopping) return await restarted.stop(graceMs);
+          watch(spec, restarted, Date.now(), nextDelayMs);
           return;
         } catch (error) {
           options.log(spec.name, `restart failed: ${(error as Error).message}`);
@@ -87,9 +90,21 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
 export function spawnService(
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; onLine: (line: string) => void },
+  options: {
+    env?: NodeJS.ProcessEnv;
+    onLine: (line: string) => void;
+    /**
+     * In a process group of its own, so that a terminal's Ctrl-C reaches only the supervisor, which then stops the
+     * services in order instead of all at once.
+     */
+    detached?: boolean;
+  },
 ): RunningService {
-  const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.detached ? { detached: true } : {}),
+  });
   const forward = (stream: NodeJS.ReadableStream): void => {
     let pending = '';
     stream.on('data', (chunk: Buffer) => {

@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TemporalCliError } from '../errors.js';
 import { cachedToolPath, ensureGoTool, findGo, runGo, toolCacheRoot, type GoTool, type LocateOptions } from './go-tool.js';
@@ -12,6 +12,7 @@ const SERVER_FOLDER = `temporal-server-${TEMPORAL_SERVER_VERSION.slice(1)}`;
 const UI_FOLDER = `temporal-ui-server-${TEMPORAL_UI_SERVER_VERSION.slice(1)}`;
 const BUILD_HINT = 'or put a build of this version in';
 
+/** The Temporal server, every service in one binary. */
 export const TEMPORAL_SERVER: GoTool = {
   title: 'the Temporal server',
   goPackage: 'go.temporal.io/server/cmd/server',
@@ -23,6 +24,7 @@ export const TEMPORAL_SERVER: GoTool = {
   alternatives: [`${BUILD_HINT} TEMPORAL_SERVER_PATH.`],
 };
 
+/** `temporal-sql-tool`, which creates and migrates the SQL schemas. */
 export const TEMPORAL_SQL_TOOL: GoTool = {
   title: 'temporal-sql-tool',
   goPackage: 'go.temporal.io/server/cmd/tools/sql',
@@ -34,6 +36,7 @@ export const TEMPORAL_SQL_TOOL: GoTool = {
   alternatives: [`${BUILD_HINT} TEMPORAL_SQL_TOOL_PATH.`],
 };
 
+/** The Web UI's server, with the UI built in. */
 export const TEMPORAL_UI_SERVER: GoTool = {
   title: 'the Temporal Web UI server',
   goPackage: 'github.com/temporalio/ui-server/v2/cmd/server',
@@ -77,7 +80,13 @@ export async function ensureTemporalServerTools(options: LocateOptions = {}): Pr
     serverFiles,
     options,
   );
-  await ensureModuleFiles('github.com/temporalio/ui-server/v2', TEMPORAL_UI_SERVER_VERSION, ['config/base.yaml', 'config/docker.yaml'], uiFiles, options);
+  await ensureModuleFiles(
+    'github.com/temporalio/ui-server/v2',
+    TEMPORAL_UI_SERVER_VERSION,
+    ['config/base.yaml', 'config/docker.yaml'],
+    uiFiles,
+    options,
+  );
   return {
     server,
     serverRoot: serverFiles,
@@ -113,17 +122,28 @@ async function ensureModuleFiles(
   const download = await runGo(go, ['mod', 'download', '-json', spec], { ...env, GOFLAGS: '-mod=mod' });
   const dir = download.code === 0 ? (JSON.parse(download.stdout) as { Dir?: string }).Dir : undefined;
   if (!dir) throw new TemporalCliError(`go mod download -json ${spec} failed with exit code ${download.code}.`, download.tail);
+  await mkdir(dirname(target), { recursive: true });
   const staging = await mkdtemp(`${target}-`);
   try {
     for (const path of paths) {
       await mkdir(dirname(join(staging, path)), { recursive: true });
       await cp(join(dir, path), join(staging, path), { recursive: true });
     }
-    await mkdir(join(target, '..'), { recursive: true });
-    await rename(staging, target);
+    // Go's module cache is read-only; a copy that stays so could not be removed with the cache folder.
+    await makeWritable(staging);
+    await rename(staging, target).catch(async (error: unknown) => {
+      // Another process copied them first: theirs are the same files.
+      if (!(await exists(target))) throw error;
+    });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+async function makeWritable(path: string): Promise<void> {
+  const info = await stat(path);
+  await chmod(path, info.mode | 0o200);
+  if (info.isDirectory()) for (const entry of await readdir(path)) await makeWritable(join(path, entry));
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -9,6 +9,7 @@ export const INVOCATION_RESULTS = [
   'invalid',
   'unavailable',
 ] as const;
+/** One of {@link INVOCATION_RESULTS}. */
 export type InvocationResult = (typeof INVOCATION_RESULTS)[number];
 
 /** One call to a source. The excerpt is of what the caller sent, authenticated or not. */

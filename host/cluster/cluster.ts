@@ -39,6 +39,8 @@ export interface ClusterOptions {
   /** Extra environment for the gateway processes (a test's receiver secrets, say). */
   readonly gatewayEnv?: Readonly<Record<string, string>>;
   readonly stopGraceMs?: number;
+  /** Aborts a start in progress (Ctrl-C while it builds or waits): what had started is stopped. */
+  readonly signal?: AbortSignal;
 }
 
 /** A running cluster. */
@@ -69,6 +71,10 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   const haproxy = await ensureHaproxy((message) => log('cluster', message));
   await mkdir(options.runDir, { recursive: true });
   const supervisor = createSupervisor({ log, stopGraceMs: options.stopGraceMs ?? 15_000 });
+  const add = async (spec: ServiceSpec): Promise<void> => {
+    options.signal?.throwIfAborted();
+    await supervisor.add(spec);
+  };
   try {
     await setUpSchemas({
       sqlTool: tools.sqlTool,
@@ -78,11 +84,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       log: (message) => log('schema', message),
     });
     const temporalAddress = `${topology.hosts.temporal}:${topology.temporalPorts.frontend}`;
-    await supervisor.add(temporalService(tools, topology, log));
+    await add(temporalService(tools, topology, log));
     await prepareNamespace(temporalAddress, topology, options.searchAttributes, log);
-    await supervisor.add(
-      programService('ui', tools.uiServer, ['--root', tools.uiRoot, '--env', 'docker', 'start'], uiServerEnv(topology), log),
-    );
+    await add(programService('ui', tools.uiServer, ['--root', tools.uiRoot, '--env', 'docker', 'start'], uiServerEnv(topology), log));
 
     const secretsOf = (names: readonly GatewaySecret[]) => ({
       ...Object.fromEntries(names.map((name) => [name, options.secrets[name]])),
@@ -90,17 +94,19 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     });
     const workerNames = Array.from({ length: topology.workerProcesses }, (_, index) => `worker-${index + 1}`);
     for (const name of workerNames)
-      await supervisor.add(gatewayService(name, 'worker', { ...workerEnv(topology), ...secretsOf(WORKER_SECRETS) }, log));
+      await add(gatewayService(name, 'worker', { ...workerEnv(topology), ...secretsOf(WORKER_SECRETS) }, log));
     const apiNames = Array.from({ length: topology.apiProcesses }, (_, index) => `api-${index + 1}`);
     for (const [index, name] of apiNames.entries()) {
-      await supervisor.add(gatewayService(name, 'api', { ...apiEnv(topology, index), ...secretsOf(API_SECRETS) }, log));
+      await add(gatewayService(name, 'api', { ...apiEnv(topology, index), ...secretsOf(API_SECRETS) }, log));
     }
     const haproxyFile = join(options.runDir, 'haproxy.cfg');
     await writeFile(haproxyFile, haproxyConfig(topology.apiProcesses));
-    await supervisor.add(programService('haproxy', haproxy, ['-db', '-f', haproxyFile], loadBalancerEnv(topology), log));
+    await add(programService('haproxy', haproxy, ['-db', '-f', haproxyFile], loadBalancerEnv(topology), log));
 
     const apiUrl = `http://127.0.0.1:${topology.apiPort}`;
-    await waitForReady(`${apiUrl}/readyz`, READY_TIMEOUT_MS);
+    // Every replica, then the load balancer: callers may use either.
+    const replicas = apiNames.map((_, index) => `http://127.0.0.1:${topology.apiReplicaPort(index)}`);
+    for (const url of [...replicas, apiUrl]) await waitForReady(`${url}/readyz`, READY_TIMEOUT_MS, options.signal);
     return {
       temporalAddress,
       apiUrl,
@@ -126,7 +132,11 @@ function temporalService(tools: TemporalServerTools, topology: ClusterTopology, 
   return {
     name: 'temporal',
     async start() {
-      const service = spawnService(tools.server, args, { env: { ...process.env, ...env }, onLine: (line) => log('temporal', line) });
+      const service = spawnService(tools.server, args, {
+        env: { ...inheritedEnv(), ...env },
+        detached: true,
+        onLine: (line) => log('temporal', line),
+      });
       await waitForFrontend(address, service);
       log(
         'temporal',
@@ -144,7 +154,10 @@ function programService(
   env: Record<string, string>,
   log: ClusterOptions['log'],
 ): ServiceSpec {
-  return { name, start: () => spawnService(command, args, { env: { ...process.env, ...env }, onLine: (line) => log(name, line) }) };
+  return {
+    name,
+    start: () => spawnService(command, args, { env: { ...inheritedEnv(), ...env }, detached: true, onLine: (line) => log(name, line) }),
+  };
 }
 
 // The gateway's processes run from the same tree as this module: its TypeScript source through tsx (whatever loaded
@@ -155,7 +168,8 @@ function gatewayService(name: string, role: 'api' | 'worker', env: Record<string
   const args = fromSource ? ['--import', 'tsx', script] : [script];
   return {
     name,
-    start: () => spawnService(process.execPath, args, { env: { ...process.env, ...env }, onLine: (line) => log(name, line) }),
+    start: () =>
+      spawnService(process.execPath, args, { env: { ...inheritedEnv(), ...env }, detached: true, onLine: (line) => log(name, line) }),
   };
 }
 
@@ -215,14 +229,23 @@ async function prepareNamespace(
   }
 }
 
-async function waitForReady(url: string, timeoutMs: number): Promise<void> {
+async function waitForReady(url: string, timeoutMs: number, abort?: AbortSignal): Promise<void> {
+  const signal = abort ? AbortSignal.any([abort, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
   await retryUntilDone(
     async () => {
       const response = await fetch(url);
       if (!response.ok) throw new Error(`${url} answered ${response.status}`);
     },
-    { signal: AbortSignal.timeout(timeoutMs), maxDelayMs: 1_000, onRetry: () => undefined },
+    { signal, maxDelayMs: 1_000, onRetry: () => undefined },
   );
+}
+
+// What the cluster's processes inherit of this one's environment: enough to run, and nothing else. An operator's
+// shell may hold API keys, a Temporal API key or WEBHOOKS_* settings that are not the cluster's to pass on.
+const INHERITED_VARIABLES = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'XDG_CACHE_HOME', 'NODE_EXTRA_CA_CERTS'];
+
+function inheritedEnv(): Record<string, string> {
+  return Object.fromEntries(INHERITED_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
 }
 
 /**

@@ -24,10 +24,12 @@ export function haproxyConfig(apiProcesses: number): string {
     // Only a request that never reached a replica is sent to another: a POST that reached one may have been accepted.
     '  retries 3',
     '  option redispatch',
-    '  option forwardfor',
     '',
     'frontend api',
     '  bind "${WEBHOOKS_LB_BIND}:${WEBHOOKS_LB_PORT}"',
+    // The client's own address, replacing any X-Forwarded-For it sent: the replicas trust this header (trust_proxy)
+    // for per-address limits and logs, so a client must not be able to write it.
+    '  http-request set-header X-Forwarded-For %[src]',
     '  default_backend api-replicas',
     '',
     'backend api-replicas',

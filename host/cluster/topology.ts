@@ -29,6 +29,7 @@ export interface TemporalPorts {
   readonly workerMembership: number;
 }
 
+/** The official port numbers, which the templates default to. */
 export const DEFAULT_TEMPORAL_PORTS: TemporalPorts = {
   frontend: 7233,
   frontendHttp: 7243,
@@ -166,10 +167,12 @@ export function workerEnv(topology: ClusterTopology): Record<string, string> {
 
 /**
  * The secrets the gateway config reads by name (see `examples/compose.yaml`), passed in the environment only: API
- * replicas need the API keys and the payload key, workers only the payload key.
+ * replicas need the API keys and the payload key.
  */
 export const API_SECRETS = ['WEBHOOKS_PRODUCER_KEY', 'WEBHOOKS_OPERATOR_KEY', 'WEBHOOKS_ENCRYPTION_KEY'] as const;
+/** Workers need only the payload key: they encrypt what they write, and no API key is theirs to check. */
 export const WORKER_SECRETS = ['WEBHOOKS_ENCRYPTION_KEY'] as const satisfies readonly GatewaySecret[];
+/** The name of one of the gateway's secrets. */
 export type GatewaySecret = (typeof API_SECRETS)[number];
 
 /** The load balancer's variables: its port and one address per API replica (`deploy/haproxy.cfg` names them). */
@@ -232,6 +235,7 @@ export interface LocalClusterSettings {
   readonly logLevel: string;
 }
 
+/** `npm run cluster` without options: the compose file's shape, on this machine's PostgreSQL and Redis. */
 export const DEFAULT_LOCAL_CLUSTER: LocalClusterSettings = {
   apiProcesses: COMPOSE_TOPOLOGY.apiProcesses,
   workerProcesses: COMPOSE_TOPOLOGY.workerProcesses,

@@ -17,6 +17,7 @@ export interface SharedState {
    * Until then, and while Redis is away, the windows and the log are this process's.
    */
   ready(): Promise<void>;
+  /** Closes the connection to Redis; the API does this when it closes. */
   close(): Promise<void>;
 }
 

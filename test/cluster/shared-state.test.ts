@@ -60,12 +60,25 @@ describe('state shared by the API replicas', () => {
     expect(statuses.slice(limit)).toEqual(Array.from({ length: limit }, () => 429));
   });
 
+  test('the load balancer tells the replicas the caller address, whatever X-Forwarded-For the caller sent', async () => {
+    const response = await fetch(`${inject('cluster').apiUrl}/v1/sources/${LIMITED_SOURCE.id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9', 'x-webhook-secret': 'not the secret' },
+      body: '{"forged": true}',
+    });
+    expect(response.status).toBe(401);
+    const log = await readJson(await callApi(`/v1/sources/${LIMITED_SOURCE.id}/invocations`));
+    const [latest] = log.body['data'] as { source_ip: string; payload_excerpt: string }[];
+    expect(latest).toMatchObject({ payload_excerpt: '{"forged": true}', source_ip: '127.0.0.1' });
+  });
+
   test('the invocation log read from either replica shows the calls made to both', async () => {
     for (const base of inject('cluster').replicaUrls) {
       const log = await readJson(await callApi(`/v1/sources/${LIMITED_SOURCE.id}/invocations`, { base }));
       const invocations = log.body['data'] as { status: number; payload_excerpt?: string }[];
-      expect(invocations).toHaveLength(LIMITED_SOURCE.rate_limit.limit * 2);
-      expect(new Set(invocations.map((invocation) => invocation.status))).toEqual(new Set([202, 429]));
+      // The calls to both replicas, and the forged one through the load balancer.
+      expect(invocations).toHaveLength(LIMITED_SOURCE.rate_limit.limit * 2 + 1);
+      expect(new Set(invocations.map((invocation) => invocation.status))).toEqual(new Set([202, 401, 429]));
     }
   });
 

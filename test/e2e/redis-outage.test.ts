@@ -88,6 +88,7 @@ describe('when Redis is unreachable', () => {
     ]);
 
     await redis.kill();
+    const killedAt = Date.now();
     await expect.poll(() => messages(logs.a, WARN, 'Redis is unreachable').length).toBe(1);
     await expect.poll(() => messages(logs.b, WARN, 'Redis is unreachable').length).toBe(1);
 
@@ -96,7 +97,8 @@ describe('when Redis is unreachable', () => {
     const during = await statuses(...Array.from({ length: LIMIT + 1 }, (): [TestGateway, string] => [a, ENV.KEY_DURING]));
     const refusedAt = Date.now();
     expect(during).toEqual([202, 202, 202, 429]);
-    expect(refusedAt - started).toBeLessThan(5_000);
+    // A request waiting on Redis would take its command timeout, again and again: seconds, not this.
+    expect(refusedAt - started).toBeLessThan(10_000);
     const onB = await statuses(...Array.from({ length: LIMIT + 1 }, (): [TestApi, string] => [b, ENV.KEY_DURING]));
     expect(onB).toEqual([202, 202, 202, 429]);
 
@@ -121,9 +123,10 @@ describe('when Redis is unreachable', () => {
     expect(log.headers.get('invocation-log-scope')).toBe('process');
     expect(((await log.json()) as { data: { payload_excerpt: string }[] }).data[0]?.payload_excerpt).toBe('{"during":"outage"}');
 
-    // Still one warning each, however many requests went by.
-    expect(messages(logs.a, WARN, 'Redis is unreachable')).toHaveLength(1);
-    expect(messages(logs.b, WARN, 'Redis is unreachable')).toHaveLength(1);
+    // One warning each per 30 s of outage, however many requests went by (one, unless this machine is very slow).
+    const warningsAllowed = 1 + Math.floor((Date.now() - killedAt) / 30_000);
+    expect(messages(logs.a, WARN, 'Redis is unreachable').length).toBeLessThanOrEqual(warningsAllowed);
+    expect(messages(logs.b, WARN, 'Redis is unreachable').length).toBeLessThanOrEqual(warningsAllowed);
 
     await redis.start();
     await expect.poll(() => messages(logs.a, INFO, 'Redis is reachable again').length).toBe(1);

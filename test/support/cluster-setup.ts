@@ -43,6 +43,8 @@ declare module 'vitest' {
  * two workers. Dropped and stopped afterwards.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Before anything starts: nothing is left behind when the CLI cannot be found or built.
+  const temporalCliPath = await ensureTemporalCli();
   const runDir = await mkdtemp(join(tmpdir(), 'webhooks-cluster-'));
   const database = `twh_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const redis = { port: await findFreePort(), pidFile: join(runDir, 'redis.pid') };
@@ -110,7 +112,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     replicaUrls: replicaPorts.map((port) => `http://127.0.0.1:${port}`),
     temporalAddress: cluster.temporalAddress,
     namespace: topology.namespace,
-    temporalCliPath: await ensureTemporalCli(),
+    temporalCliPath,
     secrets,
     sourceSecret,
     signingSecret,
@@ -120,8 +122,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
 
   return async () => {
-    await cluster.stop();
-    await cleanUp();
+    try {
+      await cluster.stop();
+    } finally {
+      await cleanUp();
+    }
   };
 }
 
@@ -134,7 +139,8 @@ function clusterTestConfig(): Record<string, unknown> {
         { id: 'producer', key_env: 'WEBHOOKS_PRODUCER_KEY', scopes: ['ingest', 'read'] },
         { id: 'operator', key_env: 'WEBHOOKS_OPERATOR_KEY', scopes: ['ingest', 'read', 'manage'] },
       ],
-      rate_limits: { global: null, per_key: null },
+      // Limits no test reaches, counted in Redis: every event of the tier goes through the shared admission.
+      rate_limits: { global: { limit: 100_000, window: '1m' }, per_key: { limit: 100_000, window: '1m' } },
     },
     encryption: { keys: [{ id: 'cluster-1', key_env: 'WEBHOOKS_ENCRYPTION_KEY' }] },
     delivery: { allow_destinations: ['loopback'] },

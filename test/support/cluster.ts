@@ -54,19 +54,24 @@ export async function readJson(response: Response): Promise<{ status: number; bo
 /**
  * Waits until every API replica routes events of `probeType` to `endpointId`, for delivery: each replica follows the entities'
  * changes on its own, so an endpoint created through one is routed by the others a moment later. Probes are
- * events of `probeType`, which the endpoint's receiver gets too.
+ * events of `probeType`, which the endpoint's receiver gets too; returns the ids of those routed to it for delivery.
  */
-export async function waitUntilRoutedEverywhere(endpointId: string, probeType: string, timeoutMs = 30_000): Promise<void> {
+export async function waitUntilRoutedEverywhere(endpointId: string, probeType: string, timeoutMs = 30_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
+  const delivered: string[] = [];
   for (const base of inject('cluster').replicaUrls) {
     for (;;) {
       const sent = await readJson(await callApi('/v1/events', { base, body: { type: probeType } }));
       const report = await readJson(await callApi(`/v1/events/${String(sent.body['id'])}`, { base }));
       // A replica that still sees the endpoint disabled or paused routes to it too, as cancelled or held.
       const deliveries = (report.body['deliveries'] as { endpoint_id: string; status: string }[] | undefined) ?? [];
-      if (deliveries.some((d) => d.endpoint_id === endpointId && d.status !== 'cancelled' && d.status !== 'held')) break;
+      if (deliveries.some((d) => d.endpoint_id === endpointId && d.status !== 'cancelled' && d.status !== 'held')) {
+        delivered.push(String(sent.body['id']));
+        break;
+      }
       if (Date.now() > deadline) throw new Error(`${base} did not route ${probeType} to ${endpointId} within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
+  return delivered;
 }

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startCluster, type RunningCluster } from '../host/cluster/cluster.js';
+import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, DEFAULT_TEMPORAL_PORTS, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
+import { startDevServer } from '../host/dev-server.js';
+import { dropDatabases } from '../test/support/cluster-fixtures.js';
+import { findFreeLowPort, findFreePort } from '../test/support/ports.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
+import { percentile } from './load.js';
+import { measure, type SystemResult } from './measure.js';
+import type { ArrivalReceiver } from './receiver.js';
+import { endpointUrl, FAN_OUT, startBaseline, startGatewayNode, type SystemUnderTest } from './systems.js';
+
+// `npm run bench -- --cluster`: the topology of `npm run cluster` (Temporal 1.29.1 on PostgreSQL, 4 history shards,
+// API replicas behind HAProxy, workers) with 1 and 2 API processes and 1 and 2 worker processes, next to the
+// hand-written workflow on the same cluster, and the gateway node and the hand-written workflow on the embedded
+// server, all in one run with one receiver.
+
+const SHAPES = [
+  { apis: 1, workers: 1 },
+  { apis: 1, workers: 2 },
+  { apis: 2, workers: 1 },
+  { apis: 2, workers: 2 },
+] as const;
+/** Every system's latency is measured at this rate, the issue's reference load. */
+const OPEN_RATE = 10;
+
+export async function measureClusterScale(receiver: ArrivalReceiver, dir: string, cliPath: string): Promise<void> {
+  const configPath = join(dir, 'cluster-bench.yaml');
+  await writeFile(configPath, benchConfig(receiver.url));
+  const database = `twh_bench_${Date.now().toString(36)}`;
+  const ports = new Set<number>();
+  while (ports.size < Object.keys(DEFAULT_TEMPORAL_PORTS).length) ports.add(await findFreeLowPort());
+  const settings = {
+    ...DEFAULT_LOCAL_CLUSTER,
+    database,
+    temporalPorts: Object.fromEntries(
+      Object.keys(DEFAULT_TEMPORAL_PORTS).map((name, index) => [name, [...ports][index]]),
+    ) as unknown as typeof DEFAULT_TEMPORAL_PORTS,
+    uiPort: await findFreePort(),
+    apiPort: await findFreeLowPort(),
+    gatewayConfig: configPath,
+    logLevel: 'warn',
+  };
+  const secrets = Object.fromEntries(API_SECRETS.map((name) => [name, randomBytes(32).toString('hex')])) as Record<GatewaySecret, string>;
+  const results: { label: string; server: 'cluster' | 'embedded'; result: SystemResult }[] = [];
+  const openRate = (): number => OPEN_RATE;
+
+  try {
+    for (const [index, shape] of SHAPES.entries()) {
+      const topology = localTopology({ ...settings, apiProcesses: shape.apis, workerProcesses: shape.workers });
+      console.log(`cluster with ${shape.apis} API and ${shape.workers} worker processes…`);
+      const cluster = await startCluster({ topology, runDir: dir, secrets, searchAttributes: SEARCH_ATTRIBUTE_KEYS, log: () => {} });
+      const client = new Client({ connection: await Connection.connect({ address: cluster.temporalAddress }) });
+      try {
+        if (index === 0) {
+          const baseline = await measure(() => startBaseline(cluster.temporalAddress, receiver.url, 'plain'), receiver, client, openRate);
+          results.push({ label: '(a) hand-written workflow + activity', server: 'cluster', result: baseline });
+        }
+        const gateway = await measure(() => Promise.resolve(clusterSystem(cluster, shape)), receiver, client, openRate);
+        results.push({ label: `gateway, ${shape.apis} API + ${shape.workers} worker processes`, server: 'cluster', result: gateway });
+      } finally {
+        await client.connection.close();
+        await cluster.stop();
+      }
+    }
+  } finally {
+    await dropDatabases({ temporal: database, visibility: `${database}_visibility` }, settings.postgres, settings.postgres.host);
+  }
+
+  console.log('embedded dev server…');
+  const server = await startDevServer({
+    cliPath,
+    port: await findFreePort(),
+    dbFile: join(dir, 'temporal.db'),
+    searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+  });
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  try {
+    const baseline = await measure(() => startBaseline(server.address, receiver.url, 'plain'), receiver, client, openRate);
+    results.push({ label: '(a) hand-written workflow + activity', server: 'embedded', result: baseline });
+    const node = await measure(() => startGatewayNode(server.address, receiver.url, true, dir), receiver, client, openRate);
+    results.push({ label: 'gateway node (API + worker, one process)', server: 'embedded', result: node });
+  } finally {
+    await client.connection.close();
+    await server.stop(5_000);
+  }
+  printScale(results);
+}
+
+/** The cluster's gateway through its load balancer; stopping it is the caller's, with the cluster. */
+function clusterSystem(cluster: RunningCluster, shape: (typeof SHAPES)[number]): SystemUnderTest {
+  const post = async (body: unknown): Promise<void> => {
+    const response = await fetch(`${cluster.apiUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.text();
+    if (response.status !== 202) throw new Error(`the cluster answered ${response.status}: ${answer}`);
+  };
+  return {
+    name: `cluster ${shape.apis}+${shape.workers}`,
+    pid: cluster.process('api-1')?.pid ?? process.pid,
+    workflowIdOf: (id) => `event/${id}`,
+    send: (id, fanOut) => post({ id, type: fanOut === 1 ? 'bench.one' : 'bench.ten', data: { n: id } }),
+    stop: async () => {},
+  };
+}
+
+function benchConfig(receiverUrl: string): string {
+  const endpoints = Array.from(
+    { length: FAN_OUT },
+    (_, index) =>
+      `  - { id: bench-${index}, url: "${endpointUrl(receiverUrl, index)}", events: [${index === 0 ? 'bench.one, ' : ''}bench.ten] }`,
+  );
+  // No keys: the replicas listen on loopback. Rate limits off: a benchmark is a flood.
+  return [
+    'log_level: warn',
+    'api: { rate_limits: { global: null, per_key: null } }',
+    'delivery: { allow_destinations: [loopback] }',
+    'endpoints:',
+    ...endpoints,
+    '',
+  ].join('\n');
+}
+
+function printScale(results: readonly { label: string; server: string; result: SystemResult }[]): void {
+  const baselineOf = (server: string) => results.find((entry) => entry.server === server && entry.label.startsWith('(a)'))?.result;
+  console.log(`\nlatency at ${OPEN_RATE} events/s open loop, POST → receipt; R1 = events/s ÷ (a) on the same server\n`);
+  console.log(
+    '| server | system | events/s, 8 producers | events/s, 32 producers | 10 endpoints (deliveries/s) | R1 (8 / 32) | p50 ms | p99 ms |',
+  );
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const { label, server, result } of results) {
+    const baseline = baselineOf(server);
+    const r1 = (key: 'closed8' | 'closed32') =>
+      baseline ? (result.closed[key].eventsPerSecond / baseline.closed[key].eventsPerSecond).toFixed(2) : '–';
+    const latencies = result.open.latenciesMs;
+    console.log(
+      `| ${server} | ${label} | ${result.closed.closed8.eventsPerSecond.toFixed(1)} | ${result.closed.closed32.eventsPerSecond.toFixed(1)} | ` +
+        `${result.closed.fanOut8.eventsPerSecond.toFixed(1)} (${(result.closed.fanOut8.eventsPerSecond * FAN_OUT).toFixed(0)}) | ` +
+        `${r1('closed8')} / ${r1('closed32')} | ${percentile(latencies, 0.5).toFixed(0)} | ${percentile(latencies, 0.99).toFixed(0)} |`,
+    );
+  }
+}
