@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
-import { callApi, readJson, temporalCli, waitUntilRoutedEverywhere } from '../support/cluster.js';
+import { callApi, readJson, temporalCli, waitUntil, waitUntilRoutedEverywhere } from '../support/cluster.js';
 
 // The end-to-end core against the cluster: through the load balancer, on two API replicas and two workers.
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
   expect(created.status).toBe(201);
   const probes = await waitUntilRoutedEverywhere('core', 'cluster.core.probe');
   // Arrived, so that none of them takes an answer a test scripts.
-  await expect.poll(() => probes.filter((id) => !receiver.requests.some((r) => r.headers['webhook-id'] === id))).toEqual([]);
+  await waitUntil('the probes arrived', () => probes.every((id) => receiver.requests.some((r) => r.headers['webhook-id'] === id)));
 });
 afterAll(async () => {
   await receiver.close();

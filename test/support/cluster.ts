@@ -75,3 +75,12 @@ export async function waitUntilRoutedEverywhere(endpointId: string, probeType: s
   }
   return delivered;
 }
+
+/** Waits until `check` holds, for hooks (where `expect.poll` is not allowed); throws after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
