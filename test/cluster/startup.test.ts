@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { endpointWorkflowId } from '../../domain/workflow-ids.js';
+import { setUpSchemas } from '../../host/cluster/schema-setup.js';
+import { ensureTemporalServerTools } from '../../host/temporal-server-tools.js';
 import { CLUSTER_CONFIG_ENDPOINTS } from '../support/cluster-fixtures.js';
 import { callApi, connectClusterClient, readJson, temporalCli } from '../support/cluster.js';
 
@@ -22,6 +24,26 @@ describe('start-up on a fresh cluster', () => {
     for (const { id } of CLUSTER_CONFIG_ENDPOINTS) {
       await expect.poll(async () => (await client.workflow.getHandle(endpointWorkflowId(id)).describe()).status.name).toBe('RUNNING');
     }
+  });
+
+  test('setting up the schemas again, as every start does, changes nothing and the cluster keeps working', async () => {
+    const { schema } = inject('cluster');
+    const tools = await ensureTemporalServerTools();
+    const steps: string[] = [];
+    await setUpSchemas({
+      sqlTool: tools.sqlTool,
+      postgresSchema: tools.postgresSchema,
+      env: schema.env,
+      databases: schema.databases,
+      log: (message) => steps.push(message),
+    });
+    expect(steps).toEqual([
+      `schema of ${schema.databases.temporal} is up to date`,
+      `schema of ${schema.databases.visibility} is up to date`,
+    ]);
+    const sent = await readJson(await callApi('/v1/events', { body: { type: 'cluster.config.beta' } }));
+    expect(sent.status).toBe(202);
+    await expect.poll(async () => (await deliveryTo(String(sent.body['id']), 'config-beta'))?.status).toBeDefined();
   });
 
   test('an endpoint paused by a raw `temporal workflow signal` holds its deliveries until it is resumed the same way', async () => {

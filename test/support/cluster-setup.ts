@@ -10,6 +10,7 @@ import {
   DEFAULT_LOCAL_CLUSTER,
   DEFAULT_TEMPORAL_PORTS,
   localTopology,
+  schemaToolEnv,
   type GatewaySecret,
 } from '../../host/cluster/topology.js';
 import { ensureTemporalCli } from '../../host/temporal-cli.js';
@@ -33,6 +34,8 @@ declare module 'vitest' {
       /** Processes by name (`api-1`, `worker-2`, …) as first started. */
       readonly pids: Readonly<Record<string, number>>;
       readonly redis: { readonly port: number; readonly pidFile: string };
+      /** How `temporal-sql-tool` reaches the tier's databases (`schemaToolEnv`), and their names. */
+      readonly schema: { readonly env: Readonly<Record<string, string>>; readonly databases: { temporal: string; visibility: string } };
     };
   }
 }
@@ -119,6 +122,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     encryptionKey: secrets.WEBHOOKS_ENCRYPTION_KEY,
     pids,
     redis,
+    schema: { env: schemaToolEnv(topology), databases: topology.databases },
   });
 
   return async () => {
