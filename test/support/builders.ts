@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeliveryTarget } from '../../domain/delivery.js';
 import type { WebhookEvent } from '../../domain/event.js';
 import type { RetryPolicy } from '../../domain/retry.js';
+import type { Invocation } from '../../server/invocation-log.js';
 
 /** An event with a fresh id; override any field. */
 export function anEvent(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
@@ -31,4 +32,9 @@ export function aTarget(url: string, overrides: Partial<DeliveryTarget> = {}): D
 /** A retry policy with exactly these delays (no jitter), short enough for tests. */
 export function retryAfter(scheduleMs: readonly number[]): RetryPolicy {
   return { scheduleMs, jitter: 0, retryAfterMaxMs: 10_000 };
+}
+
+/** The `n`th call to an inbound source, accepted, for invocation-log tests. */
+export function anInvocation(n: number): Invocation {
+  return { at: `t${n}`, sourceIp: '10.0.0.1', status: 202, result: 'accepted', payloadExcerpt: `#${n}` };
 }

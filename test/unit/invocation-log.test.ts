@@ -1,13 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { createProcessInvocationLog, type Invocation } from '../../server/invocation-log.js';
+import { createProcessInvocationLog } from '../../server/invocation-log.js';
+import { anInvocation } from '../support/builders.js';
 
-const invocation = (n: number): Invocation => ({
-  at: `t${n}`,
-  sourceIp: '10.0.0.1',
-  status: 202,
-  result: 'accepted',
-  payloadExcerpt: `#${n}`,
-});
+const invocation = anInvocation;
 
 describe('createProcessInvocationLog', () => {
   test('keeps at most `size` invocations per source, newest first, and says they are this process’s', async () => {

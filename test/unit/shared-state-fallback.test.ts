@@ -3,6 +3,7 @@ import { createProcessInvocationLog, type Invocation } from '../../server/invoca
 import { createRedisFallback, invocationLogWithFallback } from '../../server/shared-state/fallback.js';
 import { createOutageNotice, type OutageLog } from '../../server/shared-state/outage-notice.js';
 import type { RedisInvocationLog } from '../../server/shared-state/redis-invocation-log.js';
+import { anInvocation } from '../support/builders.js';
 
 // What the API does while Redis is away, with a hand-moved clock and Redis played by functions: no I/O here. The
 // same against a real Redis that is killed is test/e2e/redis-outage.test.ts.
@@ -107,13 +108,7 @@ describe('createRedisFallback', () => {
 });
 
 describe('invocationLogWithFallback', () => {
-  const invocation = (n: number): Invocation => ({
-    at: `t${n}`,
-    sourceIp: '10.0.0.1',
-    status: 202,
-    result: 'accepted',
-    payloadExcerpt: `#${n}`,
-  });
+  const invocation = anInvocation;
 
   function sharedLog(): RedisInvocationLog & { pushed: Invocation[]; failing: boolean } {
     const log = {
