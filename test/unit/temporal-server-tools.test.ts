@@ -30,7 +30,7 @@ describe('ensureTemporalServerTools', () => {
     mkdirSync(dirname(fakeGo), { recursive: true });
     writeFileSync(
       fakeGo,
-      '#!/bin/sh\necho "$@" >> "$(dirname "$0")/calls"\necho "go: go.temporal.io/server@v1.29.1: proxy refused" >&2\nexit 1\n',
+      '#!/bin/sh\necho "$@" >> "${0%/*}/calls"\necho "go: go.temporal.io/server@v1.29.1: proxy refused" >&2\nexit 1\n',
     );
     chmodSync(fakeGo, 0o755);
     const messages: string[] = [];
