@@ -7,7 +7,8 @@ import type { Redis, Result } from 'ioredis';
 // all have room, else from none; `peek`: take nothing; `add`: take the cost whatever is left), the cost, then each
 // limit's size and window in milliseconds, in the order of KEYS. A counter is a number that expires when its window
 // ends, created by the first request of the window. The reply holds, per limit, what was left before this call and
-// the milliseconds until its window ends (a whole window when none is open).
+// the milliseconds until its window ends (a whole window when none is open). Each key appears once: a fresh counter
+// is SET, so a key given twice would be counted once.
 const ADMISSION_LUA = `
 local mode, cost = ARGV[1], tonumber(ARGV[2])
 local states, fresh, fits = {}, {}, true

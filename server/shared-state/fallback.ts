@@ -34,6 +34,8 @@ export function createRedisFallback(connected: () => boolean, notice: OutageNoti
       try {
         result = await shared();
       } catch (error) {
+        // A command that timed out may still have run in Redis: the request is then counted in both. Over-counting one
+        // request at the start of an outage is the safe side of a limit.
         failed(error);
         return local();
       }
