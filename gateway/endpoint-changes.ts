@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import type { EndpointChange } from '../domain/endpoint-state.js';
@@ -65,13 +65,7 @@ export async function followChangeLog(options: FollowOptions): Promise<FollowEnd
       ),
     );
     const events = history?.events ?? [];
-    const changes: EndpointChange[] = [];
-    for (const event of events) {
-      const signaled = event.workflowExecutionSignaledEventAttributes;
-      if (signaled?.signalName !== endpointChangedSignal.name) continue;
-      const change = await decodeFromPayloadsAtIndex<EndpointChange>(client.options.loadedDataConverter, 0, signaled.input?.payloads);
-      if (change?.state) changes.push(change);
-    }
+    const changes = await changesIn(client, events);
     if (changes.length > 0) options.onChanges(changes);
     return { events, token: nextPageToken && nextPageToken.length > 0 ? nextPageToken : undefined };
   };
@@ -127,3 +121,49 @@ const CLOSING_EVENTS = new Set<proto.temporal.api.enums.v1.EventType>([
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
 ]);
+
+/**
+ * The changes the log holds now, oldest first: its current run and the one before, read without waiting. What a
+ * visibility listing made a moment ago may not show yet (an entity created or changed just now) is here; anything
+ * older than the run before has long reached visibility. Empty when the log has not been started.
+ */
+export async function readRecentChanges(client: Client, taskQueue: string): Promise<EndpointChange[]> {
+  const workflowId = endpointChangesWorkflowId(taskQueue);
+  let current: string;
+  try {
+    current = (await client.workflow.getHandle(workflowId).describe()).runId;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return [];
+    throw error;
+  }
+  const eventsOf = async (runId: string) => {
+    const events: proto.temporal.api.history.v1.IHistoryEvent[] = [];
+    let token: Uint8Array | undefined;
+    do {
+      const { history, nextPageToken } = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace,
+        execution: { workflowId, runId },
+        ...(token ? { nextPageToken: token } : {}),
+      });
+      events.push(...(history?.events ?? []));
+      token = nextPageToken && nextPageToken.length > 0 ? nextPageToken : undefined;
+    } while (token);
+    return events;
+  };
+  const currentEvents = await eventsOf(current);
+  const previous = currentEvents[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+  const previousEvents = previous ? await eventsOf(previous) : [];
+  return changesIn(client, [...previousEvents, ...currentEvents]);
+}
+
+/** The endpoint changes signalled among `events`, decoded, in order. */
+async function changesIn(client: Client, events: readonly proto.temporal.api.history.v1.IHistoryEvent[]): Promise<EndpointChange[]> {
+  const changes: EndpointChange[] = [];
+  for (const event of events) {
+    const signaled = event.workflowExecutionSignaledEventAttributes;
+    if (signaled?.signalName !== endpointChangedSignal.name) continue;
+    const change = await decodeFromPayloadsAtIndex<EndpointChange>(client.options.loadedDataConverter, 0, signaled.input?.payloads);
+    if (change?.state) changes.push(change);
+  }
+  return changes;
+}

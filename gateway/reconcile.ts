@@ -1,8 +1,14 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { type Endpoint } from '../domain/endpoint.js';
 import { endpointWorkflowId } from '../domain/workflow-ids.js';
-import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings, type EndpointState } from '../domain/endpoint-state.js';
+import {
+  DEFAULT_ENDPOINT_SETTINGS,
+  type EndpointSettings,
+  type EndpointState,
+  type ListedEndpointState,
+} from '../domain/endpoint-state.js';
 import { configureUpdate, disableSignal, enableSignal, stateQuery, webhookEndpoint } from '../workflows/index.js';
+import { readRecentChanges } from './endpoint-changes.js';
 import { endpointEntityStart, listEndpointEntities } from './endpoint-entities.js';
 
 /** The reason an endpoint gets when it disappears from the config file; only that disable is lifted when it returns. */
@@ -34,8 +40,7 @@ export async function reconcileEndpoints(
   settings: EndpointSettings = DEFAULT_ENDPOINT_SETTINGS,
 ): Promise<ReconcileReport> {
   const report: ReconcileReport = { created: [], updated: [], unchanged: [], disabled: [] };
-  // The entities' memos give each one's revision: no query per endpoint at every start.
-  const running = new Map((await listEndpointEntities(client, taskQueue)).map((state) => [state.endpoint.id, state]));
+  const running = await knownEntities(client, taskQueue);
 
   for (const endpoint of endpoints) {
     const workflowId = endpointWorkflowId(endpoint.id);
@@ -56,16 +61,67 @@ export async function reconcileEndpoints(
     if (!before) report.created.push(endpoint.id);
     else if (after.revision !== before.revision) report.updated.push(endpoint.id);
     else report.unchanged.push(endpoint.id);
+    rememberEntity(client, taskQueue, after);
   }
 
-  for (const listed of running.values()) {
-    if (listed.source !== 'config' || listed.status === 'disabled') continue;
-    // Asked afresh before acting: the memo may be a moment old, and an operator's disable must keep its reason.
-    const handle = client.workflow.getHandle(endpointWorkflowId(listed.endpoint.id));
+  for (const known of running.values()) {
+    if (known.source !== 'config' || known.status === 'disabled') continue;
+    // Asked afresh before acting: what is known may be a moment old, and an operator's disable must keep its reason.
+    const handle = client.workflow.getHandle(endpointWorkflowId(known.endpoint.id));
     const state = await client.withDeadline(Date.now() + ENTITY_CALL_TIMEOUT_MS, () => handle.query(stateQuery));
     if (state.source !== 'config' || state.status === 'disabled') continue;
     await handle.signal(disableSignal, REMOVED_FROM_CONFIG);
     report.disabled.push(state.endpoint.id);
+    rememberEntity(client, taskQueue, { ...state, status: 'disabled' });
   }
   return report;
+}
+
+/** What an entity's revision, source and status were when last seen. */
+export type KnownEntity = Pick<ListedEndpointState, 'endpoint' | 'source' | 'status' | 'revision'>;
+
+// The entities each client's reconciles created or changed, by task queue: the freshest word on them in this
+// process, which neither a listing nor the change log may have yet (a second reconcile right after the first).
+const reconciledHere = new WeakMap<Client, Map<string, Map<string, KnownEntity>>>();
+
+function rememberEntity(client: Client, taskQueue: string, state: KnownEntity): void {
+  const byQueue = reconciledHere.get(client) ?? new Map<string, Map<string, KnownEntity>>();
+  reconciledHere.set(client, byQueue);
+  const entities = byQueue.get(taskQueue) ?? new Map<string, KnownEntity>();
+  byQueue.set(taskQueue, entities);
+  entities.set(state.endpoint.id, state);
+}
+
+/**
+ * The running entities of the queue, from three sources, because the first trails writes: a visibility listing (the
+ * memos give each one's revision, with no query per endpoint), the change log's recent announcements, and what this
+ * process's reconciles saw. Correctness rests on the last two; the listing brings everything older.
+ */
+async function knownEntities(client: Client, taskQueue: string): Promise<Map<string, KnownEntity>> {
+  const remembered = [...(reconciledHere.get(client)?.get(taskQueue)?.values() ?? [])];
+  return mergeKnownEntities(await listEndpointEntities(client, taskQueue), await readRecentChanges(client, taskQueue), remembered);
+}
+
+/**
+ * Merges what is known of the entities, in order of freshness: the listing, then the change log's changes (oldest
+ * first; a retired entity is dropped), then what this process saw. For each endpoint, the highest revision wins,
+ * and of equal revisions the later source.
+ */
+export function mergeKnownEntities(
+  listed: readonly KnownEntity[],
+  changes: readonly { readonly state: KnownEntity; readonly retired?: boolean }[],
+  remembered: readonly KnownEntity[],
+): Map<string, KnownEntity> {
+  const known = new Map<string, KnownEntity>();
+  const consider = (state: KnownEntity): void => {
+    const current = known.get(state.endpoint.id);
+    if (!current || state.revision >= current.revision) known.set(state.endpoint.id, state);
+  };
+  listed.forEach(consider);
+  for (const change of changes) {
+    if (change.retired) known.delete(change.state.endpoint.id);
+    else consider(change.state);
+  }
+  remembered.forEach(consider);
+  return known;
 }
