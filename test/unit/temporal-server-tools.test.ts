@@ -28,10 +28,7 @@ describe('ensureTemporalServerTools', () => {
   test('reports a failed build with the exact go install command and its output, and builds nothing else', async () => {
     const fakeGo = join(root, 'go-fails', 'go');
     mkdirSync(dirname(fakeGo), { recursive: true });
-    writeFileSync(
-      fakeGo,
-      '#!/bin/sh\necho "$@" >> "${0%/*}/calls"\necho "go: go.temporal.io/server@v1.29.1: proxy refused" >&2\nexit 1\n',
-    );
+    writeFileSync(fakeGo, '#!/bin/sh\necho "$@" >> "${0%/*}/calls"\necho "go: go.temporal.io/server@v1.29.1: proxy refused" >&2\nexit 1\n');
     chmodSync(fakeGo, 0o755);
     const messages: string[] = [];
     const env = { PATH: dirname(fakeGo), XDG_CACHE_HOME: join(root, 'cache-c') };
