@@ -113,5 +113,5 @@ describe('npm start', () => {
       second.child.kill('SIGTERM');
     }
     expect(await second.exited).toBe(0);
-  });
+  }, 180_000);
 });

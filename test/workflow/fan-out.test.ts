@@ -64,7 +64,10 @@ describe('fan-out into parts', () => {
     expect(report.status).toBe('succeeded');
     expect(report.parts).toHaveLength(50);
     expect(report.parts?.every((part) => part.statusCounts?.succeeded === 100)).toBe(true);
-    expect(receiver.requests.filter((r) => r.headers['webhook-id'] === event.id)).toHaveLength(5_000);
+    // At least once each: on a machine too loaded to finish a workflow task in time, the task is retried and its
+    // local attempts run again, under the same webhook-id (seen once with three CPU hogs on two cores: 5,100).
+    const received = receiver.requests.filter((r) => r.headers['webhook-id'] === event.id).length;
+    expect(received).toBeGreaterThanOrEqual(5_000);
 
     // Limits: 51,200 history events and 50 MiB per workflow, 2 MiB per payload, 2,000 pending activities.
     const parent = await handle.describe();
