@@ -3,10 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startCluster, type RunningCluster } from '../host/cluster/cluster.js';
-import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, DEFAULT_TEMPORAL_PORTS, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
+import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
 import { startDevServer } from '../host/dev-server.js';
 import { dropDatabases } from '../test/support/cluster-fixtures.js';
-import { findFreeLowPort, findFreePort } from '../test/support/ports.js';
+import { findFreeLowPort, findFreePort, findFreeTemporalPorts } from '../test/support/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { percentile } from './load.js';
 import { measure, type SystemResult } from './measure.js';
@@ -31,14 +31,10 @@ export async function measureClusterScale(receiver: ArrivalReceiver, dir: string
   const configPath = join(dir, 'cluster-bench.yaml');
   await writeFile(configPath, benchConfig(receiver.url));
   const database = `twh_bench_${Date.now().toString(36)}`;
-  const ports = new Set<number>();
-  while (ports.size < Object.keys(DEFAULT_TEMPORAL_PORTS).length) ports.add(await findFreeLowPort());
   const settings = {
     ...DEFAULT_LOCAL_CLUSTER,
     database,
-    temporalPorts: Object.fromEntries(
-      Object.keys(DEFAULT_TEMPORAL_PORTS).map((name, index) => [name, [...ports][index]]),
-    ) as unknown as typeof DEFAULT_TEMPORAL_PORTS,
+    temporalPorts: await findFreeTemporalPorts(),
     uiPort: await findFreePort(),
     apiPort: await findFreeLowPort(),
     gatewayConfig: configPath,

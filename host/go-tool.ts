@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { TemporalCliError } from '../errors.js';
+import { runCommand } from './run-command.js';
 
 /** A program that `go install` builds from the Go module proxy, cached per user outside every clone. */
 export interface GoTool {
@@ -99,7 +99,7 @@ async function buildTool(tool: GoTool, go: string, target: string, env: NodeJS.P
   }, BUILD_PROGRESS_INTERVAL_MS);
 
   try {
-    const output = await runGo(go, ['install', spec], { ...env, GOBIN: buildDir }, (line) => {
+    const output = await runCommand(go, ['install', spec], { ...env, GOBIN: buildDir }, (line) => {
       if (line.startsWith('go: downloading')) log(`  ${line}`);
     });
     if (output.code !== 0) throw new TemporalCliError(`go install ${spec} failed with exit code ${output.code}.`, output.tail);
@@ -109,50 +109,6 @@ async function buildTool(tool: GoTool, go: string, target: string, env: NodeJS.P
     clearInterval(ticker);
     await rm(buildDir, { recursive: true, force: true });
   }
-}
-
-/** Runs `go` with `args`, passing each output line to `onLine` and keeping the last 40 for an error report. */
-export function runGo(
-  go: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  onLine: (line: string) => void = () => {},
-): Promise<{ code: number; stdout: string; tail: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(go, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: string[] = [];
-    let stdout = '';
-    const keep = (line: string): void => {
-      if (line.trim() === '') return;
-      lines.push(line);
-      if (lines.length > 40) lines.shift();
-      onLine(line);
-    };
-    // A chunk may end mid-line: the rest of the line comes with the next one.
-    const collector = () => {
-      let pending = '';
-      return {
-        add(chunk: string): void {
-          const parts = (pending + chunk).split('\n');
-          pending = parts.pop() ?? '';
-          parts.forEach(keep);
-        },
-        end: () => keep(pending),
-      };
-    };
-    const [out, err] = [collector(), collector()];
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      out.add(chunk.toString('utf8'));
-    });
-    child.stderr.on('data', (chunk: Buffer) => err.add(chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      out.end();
-      err.end();
-      resolve({ code: code ?? 1, stdout, tail: lines.join('\n') });
-    });
-  });
 }
 
 async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {

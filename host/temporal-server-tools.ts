@@ -1,7 +1,8 @@
 import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TemporalCliError } from '../errors.js';
-import { cachedToolPath, ensureGoTool, findGo, runGo, toolCacheRoot, type GoTool, type LocateOptions } from './go-tool.js';
+import { cachedToolPath, ensureGoTool, findGo, toolCacheRoot, type GoTool, type LocateOptions } from './go-tool.js';
+import { runCommand } from './run-command.js';
 
 /** The server release the CLI embeds; the cluster runs the same one, so histories move between them. */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
@@ -119,7 +120,7 @@ async function ensureModuleFiles(
   if (!go) throw new TemporalCliError(`Go is needed once to fetch ${modulePath}@${version}'s config templates and schemas into ${target}.`);
   // `go mod download -json` prints where the module's source is; outside a module it needs no go.mod of ours.
   const spec = `${modulePath}@${version}`;
-  const download = await runGo(go, ['mod', 'download', '-json', spec], { ...env, GOFLAGS: '-mod=mod' });
+  const download = await runCommand(go, ['mod', 'download', '-json', spec], { ...env, GOFLAGS: '-mod=mod' });
   const dir = download.code === 0 ? (JSON.parse(download.stdout) as { Dir?: string }).Dir : undefined;
   if (!dir) throw new TemporalCliError(`go mod download -json ${spec} failed with exit code ${download.code}.`, download.tail);
   await mkdir(dirname(target), { recursive: true });

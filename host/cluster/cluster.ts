@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +7,7 @@ import { parseDurationMs } from '../../domain/duration.js';
 import { TemporalCliError } from '../../errors.js';
 import { ensureSearchAttributes } from '../../temporal/namespace-setup.js';
 import { grpcCodeOf, retryUntilDone } from '../../temporal/startup-retry.js';
+import { runCommand } from '../run-command.js';
 import { createSupervisor, spawnService, type RunningService, type ServiceSpec } from '../supervisor.js';
 import { ensureTemporalServerTools, type TemporalServerTools } from '../temporal-server-tools.js';
 import { haproxyConfig } from './load-balancer.js';
@@ -264,9 +264,8 @@ async function ensureHaproxy(log: (message: string) => void): Promise<string> {
 }
 
 function succeeds(command: string, args: readonly string[], env: Record<string, string> = {}): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: 'ignore' });
-    child.on('error', () => resolve(false));
-    child.on('close', (code) => resolve(code === 0));
-  });
+  return runCommand(command, args, { ...process.env, ...env }).then(
+    ({ code }) => code === 0,
+    () => false,
+  );
 }

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { TemporalCliError } from '../../errors.js';
+import { runCommand } from '../run-command.js';
 
 /** What {@link setUpSchemas} needs: the tool, the release's schema folder, and how to reach PostgreSQL. */
 export interface SchemaSetupOptions {
@@ -35,21 +35,7 @@ export async function setUpSchemas(options: SchemaSetupOptions): Promise<void> {
 
 /** Runs the tool; throws with the end of its output when it fails. */
 async function sqlTool(options: SchemaSetupOptions, args: readonly string[]): Promise<void> {
-  const { code, output } = await run(options.sqlTool, args, { ...process.env, ...options.env });
+  const { code, tail } = await runCommand(options.sqlTool, args, { ...process.env, ...options.env });
   if (code === 0) return;
-  throw new TemporalCliError(
-    `temporal-sql-tool ${args.join(' ')} failed with exit code ${code}.`,
-    output.split('\n').slice(-20).join('\n'),
-  );
-}
-
-function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
+  throw new TemporalCliError(`temporal-sql-tool ${args.join(' ')} failed with exit code ${code}.`, tail);
 }

@@ -5,18 +5,11 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { stringify } from 'yaml';
 import { startCluster } from '../../host/cluster/cluster.js';
-import {
-  API_SECRETS,
-  DEFAULT_LOCAL_CLUSTER,
-  DEFAULT_TEMPORAL_PORTS,
-  localTopology,
-  schemaToolEnv,
-  type GatewaySecret,
-} from '../../host/cluster/topology.js';
+import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localTopology, schemaToolEnv, type GatewaySecret } from '../../host/cluster/topology.js';
 import { ensureTemporalCli } from '../../host/temporal-cli.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 import { dropDatabases, startDaemonRedis, stopDaemonRedis, CLUSTER_CONFIG_ENDPOINTS, LIMITED_SOURCE } from './cluster-fixtures.js';
-import { findFreeLowPort, findFreePort } from './ports.js';
+import { findFreePort, findFreeTemporalPorts } from './ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -59,11 +52,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const configFile = join(runDir, 'webhooks.yaml');
   await writeFile(configFile, stringify(clusterTestConfig()));
 
-  const lowPorts = new Set<number>();
-  while (lowPorts.size < Object.keys(DEFAULT_TEMPORAL_PORTS).length) lowPorts.add(await findFreeLowPort());
-  const temporalPorts = Object.fromEntries(
-    Object.keys(DEFAULT_TEMPORAL_PORTS).map((name, index) => [name, [...lowPorts][index]]),
-  ) as unknown as typeof DEFAULT_TEMPORAL_PORTS;
+  const temporalPorts = await findFreeTemporalPorts();
   const replicaPorts = [await findFreePort(), await findFreePort()];
   const topology = {
     ...localTopology({

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { DEFAULT_TEMPORAL_PORTS, type TemporalPorts } from '../../host/cluster/topology.js';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function findFreePort(): Promise<number> {
@@ -30,4 +31,13 @@ function isFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A set of free ports for every one of Temporal's, all different and below 32768 (see {@link findFreeLowPort}). */
+export async function findFreeTemporalPorts(): Promise<TemporalPorts> {
+  const names = Object.keys(DEFAULT_TEMPORAL_PORTS) as (keyof TemporalPorts)[];
+  const ports = new Set<number>();
+  while (ports.size < names.length) ports.add(await findFreeLowPort());
+  const free = [...ports];
+  return Object.fromEntries(names.map((name, index) => [name, free[index]])) as unknown as TemporalPorts;
 }
