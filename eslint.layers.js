@@ -24,7 +24,7 @@ export const LAYERS = {
 };
 
 /** Folders outside the layering, which may import anything: entry points, benchmarks, tests. */
-export const UNLAYERED = ['bin', 'bench', 'test'];
+export const UNLAYERED = ['bin', 'bench', 'chaos', 'test'];
 
 const FOLDERS = [...Object.keys(LAYERS), ...UNLAYERED];
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);

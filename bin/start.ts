@@ -1,13 +1,9 @@
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
 import { configPathFrom, loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { startDevServer } from '../host/dev-server.js';
+import { embeddedTemporalService } from '../host/embedded-temporal.js';
 import { formatLogLine } from '../host/log-format.js';
 import { runMain } from '../host/run-main.js';
-import { ensureSearchAttributes, setNamespaceRetention } from '../temporal/namespace-setup.js';
 import { createSupervisor, spawnService, type ServiceSpec } from '../host/supervisor.js';
 import { ensureTemporalCli } from '../host/temporal-cli.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
@@ -45,7 +41,15 @@ runMain(async () => {
   let temporalAddress = config.temporal.address;
   let uiUrl: string | undefined;
   if (temporalAddress === undefined) {
-    ({ address: temporalAddress, uiUrl } = await startEmbeddedTemporal(config, supervisor.add));
+    const cliPath = await ensureTemporalCli({ log: (message) => print('start', message) });
+    const temporal = embeddedTemporalService({
+      cliPath,
+      config,
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      log: (line) => print('temporal', line),
+    });
+    await supervisor.add(temporal);
+    ({ address: temporalAddress, uiUrl } = temporal.started());
   } else {
     print('start', `using the Temporal server at ${temporalAddress} (TEMPORAL_ADDRESS); no embedded server started`);
   }
@@ -70,45 +74,6 @@ runMain(async () => {
   }
 });
 
-async function startEmbeddedTemporal(
-  config: Config,
-  addService: (spec: ServiceSpec) => Promise<void>,
-): Promise<{ address: string; uiUrl?: string }> {
-  const cliPath = await ensureTemporalCli({ log: (message) => print('start', message) });
-  const dataDir = resolve(config.embedded.data_dir);
-  await mkdir(dataDir, { recursive: true });
-  let started: { address: string; uiUrl?: string } | undefined;
-
-  await addService({
-    name: 'temporal',
-    start: async () => {
-      const server = await startDevServer({
-        cliPath,
-        port: config.embedded.port,
-        uiPort: config.embedded.ui_port,
-        // The Web UI decodes payloads (encrypted, or compressed when large) through the API's codec endpoints.
-        uiCodecEndpoint: `http://${browserHost(config.api.host)}:${config.api.port}/codec`,
-        dbFile: join(dataDir, 'temporal.db'),
-        namespace: config.temporal.namespace,
-        searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-        onOutput: (line) => print('temporal', line),
-      });
-      // Every (re)start: the flags above only apply to a new database file, and retention is ours to set.
-      const connection = await Connection.connect({ address: server.address });
-      try {
-        await ensureSearchAttributes(connection, config.temporal.namespace, SEARCH_ATTRIBUTE_KEYS);
-        await setNamespaceRetention(connection, config.temporal.namespace, config.embedded.retention);
-      } finally {
-        await connection.close();
-      }
-      started = { address: server.address, ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}) };
-      print('temporal', `ready on ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''} (data in ${dataDir})`);
-      return server;
-    },
-  });
-  return started as { address: string; uiUrl?: string };
-}
-
 async function waitForHealth(url: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -120,9 +85,4 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return false;
-}
-
-// The address a browser on this machine uses for the API: a wildcard listener is reached on loopback.
-function browserHost(host: string): string {
-  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 }

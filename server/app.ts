@@ -255,10 +255,17 @@ function titleFor(status: number): string {
 }
 
 // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): Temporal is down or overloaded, which the producer should retry.
-function temporalUnavailable(error: unknown): boolean {
+// gRPC statuses that mean "Temporal could not do it now", whatever the cause: unavailable, deadline exceeded, a shard
+// moving or closed (aborted), a store that failed (internal, unknown: SQLite's "database or disk is full" arrives so),
+// rate limited (resource exhausted), cancelled. An event refused for any of them was not stored: the producer
+// should send it again, so the answer is 503, not 500.
+const TRANSIENT_GRPC_CODES = new Set([1, 2, 4, 8, 10, 13, 14]);
+
+/** Whether an error is Temporal (or the way to it) failing for now, as opposed to a request it would always refuse. */
+export function temporalUnavailable(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
-    if (code === 14 || code === 4) return true;
+    if (typeof code === 'number' && TRANSIENT_GRPC_CODES.has(code)) return true;
   }
   return false;
 }

@@ -1,0 +1,30 @@
+/** One attempt as `GET /v1/events/{id}` reports it. */
+export interface AttemptView {
+  readonly attempt: number;
+  readonly verdict: string;
+  readonly started_at: string;
+  readonly duration_ms?: number;
+  readonly status_code?: number;
+  readonly error_class?: string;
+}
+
+export interface DeliveryView {
+  readonly endpoint_id: string;
+  readonly status: string;
+  readonly attempts: readonly AttemptView[];
+}
+
+/** The deliveries of each event, read through the API as an operator reads them. */
+export async function readDeliveries(apiUrl: string, eventIds: Iterable<string>): Promise<Map<string, readonly DeliveryView[]>> {
+  const reports = new Map<string, readonly DeliveryView[]>();
+  for (const id of eventIds) {
+    const response = await fetch(`${apiUrl}/v1/events/${encodeURIComponent(id)}`);
+    if (!response.ok) throw new Error(`GET /v1/events/${id} answered ${response.status}: ${await response.text()}`);
+    reports.set(id, ((await response.json()) as { deliveries: DeliveryView[] }).deliveries);
+  }
+  return reports;
+}
+
+/** Seconds between two attempts, by the times the worker recorded. */
+export const secondsBetween = (earlier: AttemptView, later: AttemptView): number =>
+  (Date.parse(later.started_at) - Date.parse(earlier.started_at)) / 1_000;
