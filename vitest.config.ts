@@ -36,6 +36,18 @@ export default defineConfig({
           expect: { requireAssertions: true, poll: { timeout: 30_000, interval: 200 } },
         },
       },
+      {
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          // `npm run chaos --short`: each scenario starts, hurts and stops deployments of its own, one at a time,
+          // after every other tier, so that no other test shares the two cores with a kill.
+          sequence: { groupOrder: 2 },
+          fileParallelism: false,
+          testTimeout: 600_000,
+          expect: { requireAssertions: true },
+        },
+      },
     ],
   },
 });

@@ -3,6 +3,7 @@ import { mkdtemp, open, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { undoOnInterrupt } from './interrupt.js';
 
 const run = promisify(execFile);
 const CHUNK = Buffer.alloc(1 << 20);
@@ -27,6 +28,11 @@ export async function mountSmallDisk(sizeMiB: number): Promise<SmallDisk> {
     throw new Error(`could not mount a ${sizeMiB} MiB tmpfs (mounting needs root): ${(error as Error).message.trim()}`, { cause: error });
   }
   const filler = join(path, 'filler');
+  const unmount = async (): Promise<void> => {
+    await run('umount', ['--lazy', path]).catch(() => undefined);
+    await rmdir(path).catch(() => undefined);
+  };
+  const forget = undoOnInterrupt(unmount);
   return {
     path,
     async fill() {
@@ -51,8 +57,8 @@ export async function mountSmallDisk(sizeMiB: number): Promise<SmallDisk> {
     },
     free: () => rm(filler, { force: true }),
     async unmount() {
-      await run('umount', ['--lazy', path]).catch(() => undefined);
-      await rmdir(path).catch(() => undefined);
+      forget();
+      await unmount();
     },
   };
 }

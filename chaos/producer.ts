@@ -28,7 +28,10 @@ export interface ProducerOptions {
 export interface ProducerReport {
   /** By event id, as the API's answer named it. */
   readonly accepted: Map<string, AcceptedEvent>;
-  /** Every answer the API gave, by status (`none` for no answer: refused connection, reset, timeout). */
+  /**
+   * Every answer the API gave, by status; without one, by how the request failed: `refused` (nothing listening),
+   * `cut` (the connection died mid-request), `timeout`.
+   */
   readonly answers: Record<string, number>;
   /** Events answered with a 4xx other than 429: refused for good. */
   readonly refused: number;
@@ -87,8 +90,8 @@ export async function produce(options: ProducerOptions): Promise<ProducerReport>
         }
         const retryAfter = Number(response.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) pauseMs = Math.min(retryAfter * 1_000, RETRY_AFTER_CAP_MS);
-      } catch {
-        count('none');
+      } catch (error) {
+        count(unanswered(error));
       }
       await delay(pauseMs);
     }
@@ -109,4 +112,25 @@ export async function produce(options: ProducerOptions): Promise<ProducerReport>
   }
   await Promise.all(inFlight);
   return { accepted, answers, refused, abandoned };
+}
+
+/** How a request that got no answer failed. */
+function unanswered(error: unknown): 'refused' | 'cut' | 'timeout' {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    if (current.name === 'TimeoutError' || current.name === 'AbortError') return 'timeout';
+    if ((current as { code?: unknown }).code === 'ECONNREFUSED') return 'refused';
+  }
+  return 'cut';
+}
+
+/** Two rounds of one scenario's load as one report. */
+export function mergeReports(first: ProducerReport, second: ProducerReport): ProducerReport {
+  const answers = { ...first.answers };
+  for (const [answer, count] of Object.entries(second.answers)) answers[answer] = (answers[answer] ?? 0) + count;
+  return {
+    accepted: new Map([...first.accepted, ...second.accepted]),
+    answers,
+    refused: first.refused + second.refused,
+    abandoned: first.abandoned + second.abandoned,
+  };
 }

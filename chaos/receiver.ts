@@ -52,36 +52,27 @@ export async function startChaosReceiver(options: ChaosReceiverOptions = {}): Pr
   const failedOnce = new Set<string>();
   const sockets = new Set<Socket>();
 
-  const answer = (behaviour: string, webhookId: string, res: ServerResponse): number | 'reset' => {
+  const answer = (behaviour: string, webhookId: string, res: ServerResponse): void => {
     switch (behaviour) {
       case BEHAVIOURS.slow: {
         const timer = setTimeout(() => res.writeHead(200).end('late'), slowMs);
         res.once('close', () => clearTimeout(timer));
-        return 200;
+        return;
       }
       case BEHAVIOURS.reset:
-        res.socket?.destroy();
-        return 'reset';
+        return void res.socket?.destroy();
       case BEHAVIOURS.rateLimited:
-        res.writeHead(429, { 'retry-after': String(retryAfterSeconds) }).end('slow down');
-        return 429;
+        return void res.writeHead(429, { 'retry-after': String(retryAfterSeconds) }).end('slow down');
       case BEHAVIOURS.hugeBody:
-        streamHugeBody(res, hugeBodyBytes);
-        return 200;
+        return streamHugeBody(res, hugeBodyBytes);
       case BEHAVIOURS.redirect:
-        res.writeHead(302, { location: '/ok/redirected' }).end();
-        return 302;
+        return void res.writeHead(302, { location: '/ok/redirected' }).end();
       case BEHAVIOURS.failOnce:
-        if (!failedOnce.has(webhookId)) {
-          failedOnce.add(webhookId);
-          res.writeHead(503).end('first try fails');
-          return 503;
-        }
-        res.writeHead(200).end('ok');
-        return 200;
+        if (failedOnce.has(webhookId)) return void res.writeHead(200).end('ok');
+        failedOnce.add(webhookId);
+        return void res.writeHead(503).end('first try fails');
       default:
-        res.writeHead(200).end('ok');
-        return 200;
+        return void res.writeHead(200).end('ok');
     }
   };
 
@@ -89,18 +80,23 @@ export async function startChaosReceiver(options: ChaosReceiverOptions = {}): Pr
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const at = Date.now();
       const path = req.url ?? '/';
       const webhookId = String(req.headers['webhook-id'] ?? '');
-      const answered = answer(path.split('/')[1] ?? '', webhookId, res);
       const timestamp = Number(req.headers['webhook-timestamp']);
-      arrivals.push({
-        webhookId,
-        path,
-        at: Date.now(),
-        answered,
-        ...seqOf(Buffer.concat(chunks).toString('utf8')),
-        ...(Number.isFinite(timestamp) ? { webhookTimestamp: timestamp } : {}),
-      });
+      // Recorded once the exchange is over, with the status the receiver got out before it ended (none, for a slow
+      // answer the sender stopped waiting for).
+      res.once('close', () =>
+        arrivals.push({
+          webhookId,
+          path,
+          at,
+          answered: res.headersSent ? res.statusCode : 'cut',
+          ...seqOf(Buffer.concat(chunks).toString('utf8')),
+          ...(Number.isFinite(timestamp) ? { webhookTimestamp: timestamp } : {}),
+        }),
+      );
+      answer(path.split('/')[1] ?? '', webhookId, res);
     });
   };
 

@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 /** One attempt as `GET /v1/events/{id}` reports it. */
 export interface AttemptView {
   readonly attempt: number;
@@ -28,3 +30,21 @@ export async function readDeliveries(apiUrl: string, eventIds: Iterable<string>)
 /** Seconds between two attempts, by the times the worker recorded. */
 export const secondsBetween = (earlier: AttemptView, later: AttemptView): number =>
   (Date.parse(later.started_at) - Date.parse(earlier.started_at)) / 1_000;
+
+const FINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Like {@link readDeliveries}, once every delivery has come to its end (or `timeoutMs` has passed). */
+export async function readFinalDeliveries(
+  apiUrl: string,
+  eventIds: Iterable<string>,
+  timeoutMs: number,
+): Promise<Map<string, readonly DeliveryView[]>> {
+  const ids = [...eventIds];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reports = await readDeliveries(apiUrl, ids);
+    const unfinished = [...reports.values()].some((deliveries) => deliveries.some((delivery) => !FINAL_STATUSES.has(delivery.status)));
+    if (!unfinished || Date.now() >= deadline) return reports;
+    await delay(1_000);
+  }
+}

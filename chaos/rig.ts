@@ -20,7 +20,6 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
  */
 export type Topology = 'node' | 'split';
 export type GatewayProcess = 'node' | 'api' | 'worker';
-export type RigProcess = GatewayProcess | 'temporal';
 
 export interface RigOptions {
   readonly topology: Topology;
@@ -41,12 +40,12 @@ export interface Rig {
   /** Every process's output, one line each, for a scenario that failed. */
   readonly logFile: string;
   /**
-   * SIGKILLs the process's current incarnation; the supervisor starts another, after `downForMs` when given (an
-   * outage longer than a restart).
+   * SIGKILLs the process's current incarnation (by the rig's name for it: `temporal`, `node`, `api-1`, …); the
+   * supervisor starts another, after `downForMs` when given and the rig can (an outage longer than a restart).
    */
-  kill(process: RigProcess, options?: { downForMs?: number }): void;
+  kill(process: string, options?: { downForMs?: number }): void;
   /** The pid of the process's current incarnation, while one runs. */
-  pid(process: RigProcess): number | undefined;
+  pid(process: string): number | undefined;
   /** Waits until the API answers ready (Temporal reachable). */
   waitUntilReady(timeoutMs?: number): Promise<void>;
   /** Waits until events of `type` are routed to every one of `endpointIds` (the worker reconciles the config's). */
@@ -61,11 +60,33 @@ const RESTART_DELAY_MS = 1_000;
 // every few tens of seconds measures the gateway, not that back-off.
 const MAX_RESTART_DELAY_MS = 5_000;
 
-export async function startRig(options: RigOptions): Promise<Rig> {
-  const dir = await mkdtemp(join(tmpdir(), 'webhooks-chaos-'));
+/** A rig's temporary folder and its log, which outlives a failed scenario for reading. */
+export interface RigFolder {
+  readonly dir: string;
+  readonly logFile: string;
+  readonly log: (component: string, line: string) => void;
+  /** Ends the log; removes the folder, or only its `data/` when the log is to be kept. */
+  close(keepLog: boolean): Promise<void>;
+}
+
+export async function createRigFolder(prefix: string): Promise<RigFolder> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
   const logFile = join(dir, 'rig.log');
   const logStream = createWriteStream(logFile);
-  const log = (component: string, line: string): void => void logStream.write(`${new Date().toISOString()} ${component} ${line}\n`);
+  return {
+    dir,
+    logFile,
+    log: (component, line) => void logStream.write(`${new Date().toISOString()} ${component} ${line}\n`),
+    async close(keepLog) {
+      await new Promise((resolve) => logStream.end(resolve));
+      await rm(keepLog ? join(dir, 'data') : dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startRig(options: RigOptions): Promise<Rig> {
+  const folder = await createRigFolder('webhooks-chaos-');
+  const { dir, logFile, log } = folder;
 
   const [apiPort, temporalPort, uiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
   const fileConfig = {
@@ -78,7 +99,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     endpoints: options.config.endpoints ?? [],
   };
   const config = ConfigSchema.parse(fileConfig);
-  const configPath = join(dir, 'config.yaml');
+  const configPath = join(dir, 'webhooks.yaml');
   // JSON is YAML.
   await writeFile(configPath, JSON.stringify(fileConfig, null, 2));
 
@@ -88,94 +109,111 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     maxRestartDelayMs: MAX_RESTART_DELAY_MS,
     stopGraceMs: 10_000,
   });
-  const cliPath = await ensureTemporalCli({ log: (line) => log('rig', line) });
-  // A killed process may be kept down for a while: its next start waits until then.
-  const downUntil = new Map<RigProcess, number>();
-  const held = <Spec extends ServiceSpec>(spec: Spec): Spec => ({
-    ...spec,
-    start: async () => {
-      const wait = (downUntil.get(spec.name as RigProcess) ?? 0) - Date.now();
-      if (wait > 0) await delay(wait);
-      return spec.start();
-    },
-  });
-  const temporal = embeddedTemporalService({
-    cliPath,
-    config,
-    searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-    headless: true,
-    log: (line) => log('temporal', line),
-  });
-  await supervisor.add(held(temporal));
+  try {
+    return await startProcesses();
+  } catch (error) {
+    await supervisor.stop();
+    await folder.close(true);
+    throw new Error(`the rig did not start (log: ${logFile}): ${(error as Error).message}`, { cause: error });
+  }
 
-  // The rig's children see the scenario's settings only: none of the shell's WEBHOOKS_* or TEMPORAL_* variables.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(WEBHOOKS|TEMPORAL)_/.test(name)));
-  const gatewayProcess = (name: GatewayProcess): ServiceSpec =>
-    held({
-      name,
-      start: () =>
-        spawnService(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', `${name}.ts`)], {
-          env: { ...inherited, ...options.env?.[name], TEMPORAL_ADDRESS: temporal.started().address, WEBHOOKS_CONFIG: configPath },
-          onLine: (line) => log(name, line),
-        }),
+  async function startProcesses(): Promise<Rig> {
+    const cliPath = await ensureTemporalCli({ log: (line) => log('rig', line) });
+    // A killed process may be kept down for a while: its next start waits until then.
+    const downUntil = new Map<string, number>();
+    const held = <Spec extends ServiceSpec>(spec: Spec): Spec => ({
+      ...spec,
+      start: async () => {
+        const wait = (downUntil.get(spec.name) ?? 0) - Date.now();
+        if (wait > 0) await delay(wait);
+        return spec.start();
+      },
     });
-  for (const name of options.topology === 'node' ? (['node'] as const) : (['worker', 'api'] as const))
-    await supervisor.add(gatewayProcess(name));
+    const temporal = embeddedTemporalService({
+      cliPath,
+      config,
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      headless: true,
+      log: (line) => log('temporal', line),
+    });
+    await supervisor.add(held(temporal));
 
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  let probes = 0;
-  const rig: Rig = {
-    apiUrl,
-    temporalAddress: temporal.started().address,
-    get probes() {
-      return probes;
+    // The rig's children see the scenario's settings only: none of the shell's WEBHOOKS_* or TEMPORAL_* variables.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(WEBHOOKS|TEMPORAL)_/.test(name)));
+    const gatewayProcess = (name: GatewayProcess): ServiceSpec =>
+      held({
+        name,
+        start: () =>
+          spawnService(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', `${name}.ts`)], {
+            env: { ...inherited, ...options.env?.[name], TEMPORAL_ADDRESS: temporal.started().address, WEBHOOKS_CONFIG: configPath },
+            onLine: (line) => log(name, line),
+          }),
+      });
+    for (const name of options.topology === 'node' ? (['node'] as const) : (['worker', 'api'] as const))
+      await supervisor.add(gatewayProcess(name));
+
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const probe = routingProbe(apiUrl);
+    const rig: Rig = {
+      apiUrl,
+      temporalAddress: temporal.started().address,
+      get probes() {
+        return probe.sent;
+      },
+      logFile,
+      kill(name, { downForMs = 0 } = {}) {
+        const pid = supervisor.current(name)?.pid;
+        if (pid === undefined) throw new Error(`${name} is not running`);
+        downUntil.set(name, Date.now() + downForMs);
+        log('rig', `SIGKILL ${name} (pid ${pid})${downForMs ? `, down for ${downForMs} ms` : ''}`);
+        process.kill(pid, 'SIGKILL');
+      },
+      pid: (name) => supervisor.current(name)?.pid,
+      waitUntilReady: (timeoutMs) => probe.ready(timeoutMs),
+      waitUntilRouted: (type, endpointIds, timeoutMs) => probe.routed(type, endpointIds, timeoutMs),
+      async stop({ keepLog = false } = {}) {
+        await supervisor.stop();
+        // A data folder the scenario gave (a small mount) is the scenario's to clean up.
+        await folder.close(keepLog);
+      },
+    };
+    await rig.waitUntilReady();
+    return rig;
+  }
+}
+
+/** Readiness and routing checks through an API, counting the probe events they send (they are deliveries too). */
+export function routingProbe(apiUrl: string): {
+  readonly sent: number;
+  ready(timeoutMs?: number): Promise<void>;
+  routed(type: string, endpointIds: readonly string[], timeoutMs?: number): Promise<void>;
+} {
+  let sent = 0;
+  return {
+    get sent() {
+      return sent;
     },
-    logFile,
-    kill(name, { downForMs = 0 } = {}) {
-      const pid = supervisor.current(name)?.pid;
-      if (pid === undefined) throw new Error(`${name} is not running`);
-      downUntil.set(name, Date.now() + downForMs);
-      log('rig', `SIGKILL ${name} (pid ${pid})${downForMs ? `, down for ${downForMs} ms` : ''}`);
-      process.kill(pid, 'SIGKILL');
-    },
-    pid: (name) => supervisor.current(name)?.pid,
-    async waitUntilReady(timeoutMs = 120_000) {
-      await until(`the API at ${apiUrl} is ready`, timeoutMs, async () => (await fetch(`${apiUrl}/readyz`)).ok);
-    },
-    async waitUntilRouted(type, endpointIds, timeoutMs = 120_000) {
-      await until(`${type} is routed to ${endpointIds.join(', ')}`, timeoutMs, async () => {
-        const sent = await fetch(`${apiUrl}/v1/events`, {
+    ready: (timeoutMs = 120_000) => until(`the API at ${apiUrl} is ready`, timeoutMs, async () => (await fetch(`${apiUrl}/readyz`)).ok),
+    routed: (type, endpointIds, timeoutMs = 120_000) =>
+      until(`${type} is routed to ${endpointIds.join(', ')}`, timeoutMs, async () => {
+        const response = await fetch(`${apiUrl}/v1/events`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ type }),
         });
-        if (sent.status !== 202) return false;
-        probes += 1;
-        const { id } = (await sent.json()) as { id: string };
+        if (response.status !== 202) return false;
+        sent += 1;
+        const { id } = (await response.json()) as { id: string };
         const report = (await (await fetch(`${apiUrl}/v1/events/${id}`)).json()) as {
           deliveries?: { endpoint_id: string; status: string }[];
         };
+        // A replica that still sees an endpoint paused or disabled routes to it too, as held or cancelled.
         const routed = new Set(
           (report.deliveries ?? []).filter((d) => d.status !== 'held' && d.status !== 'cancelled').map((d) => d.endpoint_id),
         );
         return endpointIds.every((endpointId) => routed.has(endpointId));
-      });
-    },
-    async stop({ keepLog = false } = {}) {
-      await supervisor.stop();
-      await new Promise((resolve) => logStream.end(resolve));
-      // A data folder the scenario gave (a small mount) is the scenario's to clean up.
-      if (keepLog) await rm(join(dir, 'data'), { recursive: true, force: true });
-      else await rm(dir, { recursive: true, force: true });
-    },
+      }),
   };
-  try {
-    await rig.waitUntilReady();
-  } catch (error) {
-    await rig.stop();
-    throw error;
-  }
-  return rig;
 }
 
 /** Polls `check` until it holds; failures to connect count as "not yet". */

@@ -1,13 +1,11 @@
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runMain } from '../host/run-main.js';
-import { passed, type Scenario, type ScenarioResult } from './scenario.js';
-import { apiKill, clockJump, diskFull, receiverDown, receiverMisbehaving, temporalKill, workerKill } from './scenarios/index.js';
+import { notRun, passed, type ScenarioResult } from './scenario.js';
+import { SCENARIOS } from './scenarios/index.js';
 
 // `npm run chaos`: every scenario, one after the other, each on a deployment of its own; one row per scenario.
 // `--short` runs the smaller load CI runs; `--only <name,…>` picks scenarios by name (a prefix is enough).
-
-const SCENARIOS: readonly Scenario[] = [workerKill, temporalKill, apiKill, receiverDown, receiverMisbehaving, diskFull, clockJump];
 
 const { values: flags } = parseArgs({ options: { short: { type: 'boolean', default: false }, only: { type: 'string' } } });
 
@@ -23,18 +21,9 @@ runMain(async () => {
   const results: ScenarioResult[] = [];
   for (const scenario of scenarios) {
     console.log(`\n▶ ${scenario.name}`);
-    const result = await scenario.run(size).catch((error: unknown): ScenarioResult => ({
-      name: scenario.name,
-      accepted: 0,
-      delivered: 0,
-      lost: 0,
-      duplicateRequests: 0,
-      duplicatesUnderAnotherId: 0,
-      longestDelayMs: 0,
-      wallMs: 0,
-      notes: [],
-      problems: [`did not run to the end: ${(error as Error).message}`],
-    }));
+    const result = await scenario
+      .run(size)
+      .catch((error: unknown) => notRun(scenario.name, `did not run to the end: ${(error as Error).message}`));
     results.push(result);
     console.log(
       `${passed(result) ? '✓' : '✗'} ${scenario.name}: ${[...result.notes, ...result.problems].join('; ')}${result.logFile ? ` (log: ${result.logFile})` : ''}`,

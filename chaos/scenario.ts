@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ChaosReceiver } from './receiver.js';
+import { startChaosReceiver, type ChaosReceiver, type ChaosReceiverOptions } from './receiver.js';
 import type { ProducerReport } from './producer.js';
 import type { Rig } from './rig.js';
 import { tally, type Arrival, type Tally } from './tally.js';
@@ -32,44 +32,118 @@ export interface ScenarioResult extends Tally {
 export const passed = (result: ScenarioResult): boolean =>
   result.lost === 0 && result.duplicatesUnderAnotherId === 0 && result.problems.length === 0;
 
-/** Waits until every accepted event has arrived, or `timeoutMs` passes, and counts. */
+// Once everything has arrived, repeats (a worker's retried task) may still be on their way: the count waits for
+// the receiver to be this quiet.
+const QUIET_MS = 10_000;
+
+/**
+ * Waits until every accepted event has arrived and the receiver has then been quiet for a while, or `timeoutMs`
+ * passes, and counts.
+ */
 export async function settle(produced: ProducerReport, arrivals: () => readonly Arrival[], timeoutMs: number): Promise<Tally> {
   const deadline = Date.now() + timeoutMs;
-  let counted = tally(produced.accepted, arrivals());
-  while (counted.lost > 0 && Date.now() < deadline) {
+  const quietSince = (): number => Math.max(0, ...arrivals().map((arrival) => arrival.at));
+  for (;;) {
+    const counted = tally(produced.accepted, arrivals());
+    const settled = counted.lost === 0 && Date.now() - quietSince() >= QUIET_MS;
+    if (settled || Date.now() >= deadline) return counted;
     await delay(500);
-    counted = tally(produced.accepted, arrivals());
   }
-  return counted;
 }
 
-/** The producer's answers as one note: `202×600, 503×12, none×3`. */
+/**
+ * What the producers' answers say against the scenario's promises, whatever the fault: the API never answers 500,
+ * and every event it was sent ends accepted (a refusal or an event never answered would drop out of the count, so
+ * it counts as a failure here).
+ */
+export function answerProblems(produced: ProducerReport): string[] {
+  const problems: string[] = [];
+  if (produced.answers['500']) problems.push(`the API answered 500 ${produced.answers['500']} times`);
+  if (produced.refused) problems.push(`${produced.refused} events refused with a 4xx`);
+  if (produced.abandoned) problems.push(`${produced.abandoned} events never accepted`);
+  return problems;
+}
+
+/** The producer's answers as one note: `202×600, 503×12, refused×3`. */
 export function answersNote(produced: ProducerReport): string {
   const answers = Object.entries(produced.answers)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([status, count]) => `${status}×${count}`)
     .join(', ');
-  const extra = [produced.refused ? `${produced.refused} refused` : '', produced.abandoned ? `${produced.abandoned} abandoned` : ''].filter(
-    Boolean,
-  );
-  return `API answers: ${answers}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+  return `API answers: ${answers}`;
+}
+
+/** The endpoint most scenarios deliver to: `chaos.*` events to one behaviour of the receiver, retried quickly. */
+export function receiverEndpoint(receiverUrl: string, behaviour = 'ok', settings: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 'receiver',
+    url: `${receiverUrl}/${behaviour}`,
+    events: ['chaos.*'],
+    retry: { schedule: ['1s', '2s', '4s', '8s', '16s', '30s'], jitter: 0 },
+    ...settings,
+  };
+}
+
+/** `count` points spread evenly through a load of `events`, the first after a share of it, none at its very end. */
+export function spreadThrough(events: number, count: number): Set<number> {
+  return new Set(Array.from({ length: count }, (_, k) => Math.round(((k + 1) * events) / (count + 1))));
 }
 
 /**
- * Runs a scenario's body with a rig and a receiver it made, always stopping both; the rig's log is kept when the
- * scenario failed.
+ * Runs faults beside the load without letting their failure go unhandled meanwhile: `done()` resolves when they
+ * have, and throws what they threw.
+ */
+export function inBackground(faults: () => Promise<void>): { done(): Promise<void> } {
+  const settled = faults().then(
+    () => ({ failed: false as const }),
+    (error: unknown) => ({ failed: true as const, error }),
+  );
+  return {
+    async done() {
+      const outcome = await settled;
+      if (outcome.failed) throw outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+    },
+  };
+}
+
+/**
+ * Starts a receiver and a rig for it, runs the scenario's body, and always stops both; the rig's log is kept when
+ * the scenario failed (and named in the error when it threw).
  */
 export async function withRig(
-  start: () => Promise<{ rig: Rig; receiver: ChaosReceiver }>,
+  receiverOptions: ChaosReceiverOptions,
+  startRig: (receiver: ChaosReceiver) => Promise<Rig>,
   body: (parts: { rig: Rig; receiver: ChaosReceiver }) => Promise<Omit<ScenarioResult, 'logFile'>>,
 ): Promise<ScenarioResult> {
-  const parts = await start();
-  let result: ScenarioResult | undefined;
+  const receiver = await startChaosReceiver(receiverOptions);
   try {
-    result = await body(parts);
-    return passed(result) ? result : { ...result, logFile: parts.rig.logFile };
+    const rig = await startRig(receiver);
+    let result: ScenarioResult | undefined;
+    try {
+      result = await body({ rig, receiver });
+      return passed(result) ? result : { ...result, logFile: rig.logFile };
+    } catch (error) {
+      throw new Error(`${(error as Error).message} (log: ${rig.logFile})`, { cause: error });
+    } finally {
+      await rig.stop({ keepLog: !result || !passed(result) });
+    }
   } finally {
-    await parts.rig.stop({ keepLog: !result || !passed(result) });
-    await parts.receiver.close();
+    await receiver.close();
   }
+}
+
+/** The result of a scenario this machine cannot run (no root for a mount, no libfaketime): failed, saying why. */
+export function notRun(name: string, reason: string): ScenarioResult {
+  return {
+    name,
+    accepted: 0,
+    delivered: 0,
+    lost: 0,
+    duplicateRequests: 0,
+    duplicatesUnderAnotherId: 0,
+    longestDelayMs: 0,
+    wallMs: 0,
+    notes: [],
+    problems: [reason],
+  };
 }

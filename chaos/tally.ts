@@ -7,8 +7,8 @@ export interface Arrival {
   readonly path: string;
   /** `Date.now()` when its body had arrived. */
   readonly at: number;
-  /** The status the receiver answered, or `reset` when it cut the connection instead. */
-  readonly answered: number | 'reset';
+  /** The status the receiver sent, or `cut` when the connection ended before it sent one. */
+  readonly answered: number | 'cut';
   /** The producer's sequence number, carried in the event's data. */
   readonly seq?: number;
   /** The `webhook-timestamp` header: seconds, by the sending worker's clock. */
@@ -54,7 +54,7 @@ export function tally(accepted: ReadonlyMap<string, AcceptedEvent>, arrivals: re
     }
     if (!accepted.has(arrival.webhookId)) continue;
     successes += 1;
-    if (!firstSuccess.has(arrival.webhookId)) firstSuccess.set(arrival.webhookId, arrival.at);
+    firstSuccess.set(arrival.webhookId, Math.min(arrival.at, firstSuccess.get(arrival.webhookId) ?? Infinity));
   }
   let longestDelayMs = 0;
   for (const [id, at] of firstSuccess) longestDelayMs = Math.max(longestDelayMs, at - (accepted.get(id)?.acceptedAt ?? at));

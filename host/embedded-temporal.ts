@@ -45,7 +45,8 @@ export function embeddedTemporalService(
       await mkdir(dataDir, { recursive: true });
       // A server whose store failed (a full disk) may not recover by itself: stopping it lets the supervisor start
       // a fresh one on the same file, which works again once the disk has room.
-      let restart = (): void => undefined;
+      let stuck = false;
+      let restart = (): void => void (stuck = true);
       const watchdog = createStoreWatchdog({
         onStuck: () => {
           log(`its store has been failing for 30 s (is the disk of ${dataDir} full?): restarting it`);
@@ -71,13 +72,20 @@ export function embeddedTemporalService(
         },
       });
       restart = () => void server.stop(STOP_GRACE_MS);
-      // Every (re)start: the flags above only apply to a new database file, and retention is ours to set.
-      const connection = await Connection.connect({ address: server.address });
       try {
-        await ensureSearchAttributes(connection, config.temporal.namespace, options.searchAttributes);
-        await setNamespaceRetention(connection, config.temporal.namespace, config.embedded.retention);
-      } finally {
-        await connection.close();
+        if (stuck) throw new Error('its store failed while it started');
+        // Every (re)start: the flags above only apply to a new database file, and retention is ours to set.
+        const connection = await Connection.connect({ address: server.address });
+        try {
+          await ensureSearchAttributes(connection, config.temporal.namespace, options.searchAttributes);
+          await setNamespaceRetention(connection, config.temporal.namespace, config.embedded.retention);
+        } finally {
+          await connection.close();
+        }
+      } catch (error) {
+        // The supervisor tries again: not beside a server still holding the port.
+        await server.stop(STOP_GRACE_MS);
+        throw error;
       }
       started = { address: server.address, ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}) };
       log(`ready on ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''} (data in ${dataDir})`);

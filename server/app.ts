@@ -254,18 +254,22 @@ function titleFor(status: number): string {
   return titles[status] ?? 'Client Error';
 }
 
-// gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): Temporal is down or overloaded, which the producer should retry.
-// gRPC statuses that mean "Temporal could not do it now", whatever the cause: unavailable, deadline exceeded, a shard
-// moving or closed (aborted), a store that failed (internal, unknown: SQLite's "database or disk is full" arrives so),
-// rate limited (resource exhausted), cancelled. An event refused for any of them was not stored: the producer
-// should send it again, so the answer is 503, not 500.
-const TRANSIENT_GRPC_CODES = new Set([1, 2, 4, 8, 10, 13, 14]);
+// gRPC statuses (by their numbers, as the client's errors carry them) that mean "Temporal could not do it now".
+const GRPC = { CANCELLED: 1, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, ABORTED: 10, INTERNAL: 13, UNAVAILABLE: 14 };
+// Down or overloaded (unavailable, deadline exceeded, cancelled), a shard moving or closed (aborted), its store
+// failing (internal, unknown: SQLite's "database or disk is full" arrives so), rate limited (resource exhausted). The
+// event was not confirmed: it may not be stored (or, after a deadline, it may), and sending it again with the same
+// id is safe either way, so the answer is 503, not 500.
+const TRANSIENT_GRPC_CODES = new Set(Object.values(GRPC));
+// RESOURCE_EXHAUSTED also says a message was too large for the channel, which no retry mends.
+const TOO_LARGE = /larger than max/i;
 
 /** Whether an error is Temporal (or the way to it) failing for now, as opposed to a request it would always refuse. */
 export function temporalUnavailable(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number' && TRANSIENT_GRPC_CODES.has(code)) return true;
+    if (typeof code === 'number' && TRANSIENT_GRPC_CODES.has(code))
+      return !(code === GRPC.RESOURCE_EXHAUSTED && TOO_LARGE.test(current.message));
   }
   return false;
 }

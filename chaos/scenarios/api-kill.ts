@@ -1,13 +1,15 @@
 import { Client, Connection } from '@temporalio/client';
 import { produce } from '../producer.js';
-import { startChaosReceiver } from '../receiver.js';
-import { startRig, until } from '../rig.js';
-import { answersNote, settle, withRig, type Scenario, type Size } from '../scenario.js';
+import { startRig, until, type Rig } from '../rig.js';
+import { answerProblems, answersNote, receiverEndpoint, settle, spreadThrough, withRig, type Scenario, type Size } from '../scenario.js';
 
 const LOAD: Record<Size, { events: number; perSecond: number; kills: number }> = {
   full: { events: 3_000, perSecond: 20, kills: 5 },
   short: { events: 400, perSecond: 20, kills: 2 },
 };
+// The kill follows the event's request by this much: the API has it (parsing it, starting its workflow) and has
+// not answered yet.
+const MID_REQUEST_MS = 5;
 
 /**
  * `npm start`'s gateway node (the API and its worker) SIGKILLed while requests are in flight. Producers send again
@@ -21,27 +23,12 @@ export const apiKill: Scenario = {
   run: (size) => {
     const load = LOAD[size];
     return withRig(
-      async () => {
-        const receiver = await startChaosReceiver();
-        const rig = await startRig({
-          topology: 'node',
-          config: {
-            endpoints: [
-              {
-                id: 'receiver',
-                url: `${receiver.url}/ok`,
-                events: ['chaos.*'],
-                retry: { schedule: ['1s', '2s', '4s', '8s', '16s', '30s'], jitter: 0 },
-              },
-            ],
-          },
-        });
-        return { rig, receiver };
-      },
+      {},
+      (receiver) => startRig({ topology: 'node', config: { endpoints: [receiverEndpoint(receiver.url)] } }),
       async ({ rig, receiver }) => {
         await rig.waitUntilRouted('chaos.probe', ['receiver']);
         const startedAt = Date.now();
-        const killAt = new Set(Array.from({ length: load.kills }, (_, k) => Math.round(((k + 1) * load.events) / (load.kills + 1))));
+        const killAt = spreadThrough(load.events, load.kills);
         const notes: string[] = [];
         let kills = 0;
         const produced = await produce({
@@ -54,33 +41,40 @@ export const apiKill: Scenario = {
           onSent: (seq) => {
             if (!killAt.has(seq)) return;
             if (rig.pid('node') === undefined) return void notes.push(`kill at event ${seq} skipped: node restarting`);
-            rig.kill('node');
+            setTimeout(() => rig.kill('node'), MID_REQUEST_MS);
             kills += 1;
           },
         });
         const counted = await settle(produced, () => receiver.arrivals, size === 'full' ? 600_000 : 240_000);
-        const problems: string[] = [];
-        if (produced.answers['500']) problems.push(`the API answered 500 ${produced.answers['500']} times`);
-        if (!produced.answers['none']) problems.push('no request went unanswered: the kills missed the load');
+        const problems = answerProblems(produced);
+        if (!produced.answers['cut']) problems.push('no request was cut mid-way: the kills missed the requests');
 
-        // Every workflow the run started, counted by Temporal: one per accepted event and probe, no more.
-        const expected = counted.accepted + rig.probes;
-        const connection = await Connection.connect({ address: rig.temporalAddress });
-        let workflows = 0;
-        try {
-          const client = new Client({ connection });
-          // Visibility trails the starts by a moment.
-          await until(`${expected} delivery workflows are visible`, 60_000, async () => {
-            workflows = (await client.workflow.count(`WorkflowType = 'deliverEvent'`)).count;
-            return workflows >= expected;
-          }).catch(() => undefined);
-        } finally {
-          await connection.close();
-        }
-        if (workflows !== expected) problems.push(`${workflows} delivery workflows for ${expected} events`);
-        notes.unshift(`${kills} kills`, answersNote(produced), `${workflows} delivery workflows for ${expected} events (probes included)`);
+        const workflows = await countDeliveryWorkflows(rig, counted.accepted + rig.probes);
+        if (workflows !== counted.accepted + rig.probes)
+          problems.push(`${workflows} delivery workflows for ${counted.accepted + rig.probes} events`);
+        notes.unshift(
+          `${kills} kills`,
+          answersNote(produced),
+          `${workflows} delivery workflows for ${counted.accepted + rig.probes} events (probes included)`,
+        );
         return { name: apiKill.name, ...counted, wallMs: Date.now() - startedAt, notes, problems };
       },
     );
   },
 };
+
+/** The delivery workflows Temporal holds, once visibility shows at least `expected` (it trails the starts). */
+async function countDeliveryWorkflows(rig: Rig, expected: number): Promise<number> {
+  const connection = await Connection.connect({ address: rig.temporalAddress });
+  try {
+    const client = new Client({ connection });
+    let workflows = 0;
+    await until(`${expected} delivery workflows are visible`, 60_000, async () => {
+      workflows = (await client.workflow.count(`WorkflowType = 'deliverEvent'`)).count;
+      return workflows >= expected;
+    }).catch(() => undefined);
+    return workflows;
+  } finally {
+    await connection.close();
+  }
+}

@@ -2,10 +2,10 @@ import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { produce, type ProducerReport } from '../producer.js';
-import { BEHAVIOURS, startChaosReceiver } from '../receiver.js';
+import { mergeReports, produce, type ProducerReport } from '../producer.js';
+import { BEHAVIOURS } from '../receiver.js';
 import { startRig, until } from '../rig.js';
-import { answersNote, settle, withRig, type Scenario, type ScenarioResult, type Size } from '../scenario.js';
+import { answerProblems, answersNote, notRun, receiverEndpoint, settle, withRig, type Scenario, type Size } from '../scenario.js';
 import type { Arrival } from '../tally.js';
 
 const PLAN: Record<Size, { events: number; perSecond: number; retryS: number }> = {
@@ -34,25 +34,18 @@ export const clockJump: Scenario = {
   run: async (size) => {
     const plan = PLAN[size];
     const library = await firstExisting(LIBFAKETIME);
-    if (!library) return notRun('not run: libfaketime is not installed (apt-get install faketime)');
+    if (!library) return notRun(clockJump.name, 'not run: libfaketime is not installed (apt-get install faketime)');
     const clockDir = await mkdtemp(join(tmpdir(), 'webhooks-chaos-clock-'));
     const offsetFile = join(clockDir, 'offset');
     await writeFile(offsetFile, '+0');
     try {
       return await withRig(
-        async () => {
-          const receiver = await startChaosReceiver();
-          const rig = await startRig({
+        {},
+        (receiver) =>
+          startRig({
             topology: 'split',
             config: {
-              endpoints: [
-                {
-                  id: 'receiver',
-                  url: `${receiver.url}/${BEHAVIOURS.failOnce}`,
-                  events: ['chaos.*'],
-                  retry: { schedule: [`${plan.retryS}s`], jitter: 0 },
-                },
-              ],
+              endpoints: [receiverEndpoint(receiver.url, BEHAVIOURS.failOnce, { retry: { schedule: [`${plan.retryS}s`], jitter: 0 } })],
             },
             env: {
               worker: {
@@ -63,9 +56,7 @@ export const clockJump: Scenario = {
                 FAKETIME_DONT_FAKE_MONOTONIC: '1',
               },
             },
-          });
-          return { rig, receiver };
-        },
+          }),
         async ({ rig, receiver }) => {
           await rig.waitUntilRouted('chaos.probe', ['receiver']);
           const startedAt = Date.now();
@@ -86,22 +77,21 @@ export const clockJump: Scenario = {
           await until('every first attempt arrived', 120_000, () => firstAttempts() === before.accepted.size);
           // …across the jump. More events arrive after it.
           await writeFile(offsetFile, JUMP);
+          const jumpedAt = Date.now();
           await delay(2 * FAKETIME_CACHE_S * 1_000);
           const after = await send('after', plan.events);
 
-          const produced: ProducerReport = {
-            accepted: new Map([...before.accepted, ...after.accepted]),
-            answers: Object.fromEntries(
-              Object.entries(before.answers).map(([status, count]) => [status, count + (after.answers[status] ?? 0)]),
-            ),
-            refused: before.refused + after.refused,
-            abandoned: before.abandoned + after.abandoned,
-          };
+          const produced = mergeReports(before, after);
           const counted = await settle(produced, () => receiver.arrivals, plan.retryS * 1_000 + 120_000);
 
-          const problems: string[] = [];
+          const problems = answerProblems(produced);
           const gaps = retryGaps(receiver.arrivals, produced.accepted.keys());
-          const earliest = Math.min(...gaps.values());
+          const earliest = gaps.size > 0 ? Math.min(...gaps.values()) : Number.NaN;
+          // The first round's retries must have been waiting when the clock jumped, or the jump tested nothing.
+          const retriedBeforeJump = receiver.arrivals.filter(
+            (a) => before.accepted.has(a.webhookId) && a.answered === 200 && a.at < jumpedAt,
+          );
+          if (retriedBeforeJump.length > 0) problems.push(`${retriedBeforeJump.length} retries of the first round came before the jump`);
           for (const [id, gapMs] of gaps) {
             if (gapMs < plan.retryS * 1_000 - EARLY_TOLERANCE_MS)
               problems.push(`${id}: retried after ${gapMs} ms, before its ${plan.retryS} s`);
@@ -150,19 +140,4 @@ async function firstExisting(paths: readonly string[]): Promise<string | undefin
       return path;
   }
   return undefined;
-}
-
-function notRun(reason: string): ScenarioResult {
-  return {
-    name: clockJump.name,
-    accepted: 0,
-    delivered: 0,
-    lost: 0,
-    duplicateRequests: 0,
-    duplicatesUnderAnotherId: 0,
-    longestDelayMs: 0,
-    wallMs: 0,
-    notes: [],
-    problems: [reason],
-  };
 }

@@ -1,7 +1,21 @@
-export { apiKill } from './api-kill.js';
-export { clockJump } from './clock-jump.js';
-export { diskFull } from './disk-full.js';
-export { receiverDown } from './receiver-down.js';
-export { receiverMisbehaving } from './receiver-misbehaving.js';
-export { temporalKill } from './temporal-kill.js';
-export { workerKill } from './worker-kill.js';
+import type { Scenario } from '../scenario.js';
+import { apiKill } from './api-kill.js';
+import { clockJump } from './clock-jump.js';
+import { diskFull } from './disk-full.js';
+import { postgresRestart } from './postgres-restart.js';
+import { receiverDown } from './receiver-down.js';
+import { receiverMisbehaving } from './receiver-misbehaving.js';
+import { temporalKill } from './temporal-kill.js';
+import { workerKill } from './worker-kill.js';
+
+/** Every scenario, in the order `npm run chaos` runs them and RELIABILITY.md lists them. */
+export const SCENARIOS: readonly Scenario[] = [
+  workerKill,
+  temporalKill,
+  postgresRestart,
+  apiKill,
+  receiverDown,
+  receiverMisbehaving,
+  diskFull,
+  clockJump,
+];

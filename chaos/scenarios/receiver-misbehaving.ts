@@ -1,8 +1,8 @@
 import { produce } from '../producer.js';
-import { BEHAVIOURS, startChaosReceiver, type Behaviour } from '../receiver.js';
-import { readDeliveries, secondsBetween, type DeliveryView } from '../reports.js';
+import { BEHAVIOURS, type Behaviour } from '../receiver.js';
+import { readFinalDeliveries, secondsBetween, type DeliveryView } from '../reports.js';
 import { startRig } from '../rig.js';
-import { answersNote, settle, withRig, type Scenario, type Size } from '../scenario.js';
+import { answerProblems, answersNote, settle, withRig, type Scenario, type Size } from '../scenario.js';
 import type { AcceptedEvent, Arrival } from '../tally.js';
 
 const LOAD: Record<Size, { events: number; perSecond: number }> = {
@@ -46,7 +46,7 @@ const EXPECTED: Record<
   [BEHAVIOURS.hugeBody]: {
     status: 'succeeded',
     attempts: 1,
-    check: (d) => ((d.attempts[0]?.duration_ms ?? Infinity) < 2_000 ? undefined : `took ${d.attempts[0]?.duration_ms} ms`),
+    check: (d) => ((d.attempts[0]?.duration_ms ?? Infinity) < TIMEOUT_MS ? undefined : `took ${d.attempts[0]?.duration_ms} ms`),
   },
   // A redirect is not followed (it could carry a signed payload elsewhere): rejected at once, never retried.
   [BEHAVIOURS.redirect]: {
@@ -79,8 +79,8 @@ export const receiverMisbehaving: Scenario = {
     const load = LOAD[size];
     const misbehaving = Object.keys(EXPECTED) as (keyof typeof EXPECTED)[];
     return withRig(
-      async () => {
-        const receiver = await startChaosReceiver({ slowMs: 10_000, retryAfterSeconds: RETRY_AFTER_S, hugeBodyBytes: 64 * 2 ** 20 });
+      { slowMs: 10_000, retryAfterSeconds: RETRY_AFTER_S, hugeBodyBytes: 64 * 2 ** 20 },
+      (receiver) => {
         const endpoint = (behaviour: Behaviour) => ({
           id: behaviour,
           url: `${receiver.url}/${behaviour}`,
@@ -88,8 +88,7 @@ export const receiverMisbehaving: Scenario = {
           timeout: `${TIMEOUT_MS}ms`,
           retry: { schedule: SCHEDULE, jitter: 0 },
         });
-        const rig = await startRig({ topology: 'node', config: { endpoints: [BEHAVIOURS.ok, ...misbehaving].map(endpoint) } });
-        return { rig, receiver };
+        return startRig({ topology: 'node', config: { endpoints: [BEHAVIOURS.ok, ...misbehaving].map(endpoint) } });
       },
       async ({ rig, receiver }) => {
         await rig.waitUntilRouted('chaos.probe', [BEHAVIOURS.ok, ...misbehaving]);
@@ -104,18 +103,15 @@ export const receiverMisbehaving: Scenario = {
         // The figures are the healthy endpoint's: every event must reach it, promptly.
         const healthy = () => receiver.arrivals.filter((arrival) => arrival.path.startsWith(`/${BEHAVIOURS.ok}`));
         const counted = await settle(produced, healthy, 120_000);
-        // A healthy delivery that waited on a misbehaving one would take at least the timeout.
+        // A healthy delivery that waited on a misbehaving one would take at least their timeout, every time: the
+        // median says so, where a loaded machine's slowest few would not.
         const delays = healthyDelays(produced.accepted, healthy());
-        const p99 = delays[Math.min(delays.length - 1, Math.floor(delays.length * 0.99))] ?? 0;
+        const percentile = (share: number): number => delays[Math.min(delays.length - 1, Math.floor(delays.length * share))] ?? 0;
 
         // Every event's misbehaving deliveries, once each has come to its end.
-        const problems: string[] = [];
-        const finalStatuses = new Set(['succeeded', 'failed']);
-        let reports = await readDeliveries(rig.apiUrl, produced.accepted.keys());
-        for (let round = 0; round < 120 && [...reports.values()].some((ds) => ds.some((d) => !finalStatuses.has(d.status))); round += 1) {
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
-          reports = await readDeliveries(rig.apiUrl, produced.accepted.keys());
-        }
+        const problems = answerProblems(produced);
+        const misclassified = new Set<string>();
+        const reports = await readFinalDeliveries(rig.apiUrl, produced.accepted.keys(), 120_000);
         for (const [id, deliveries] of reports) {
           for (const behaviour of misbehaving) {
             const delivery = deliveries.find((d) => d.endpoint_id === behaviour);
@@ -125,13 +121,18 @@ export const receiverMisbehaving: Scenario = {
               : delivery.status !== expected.status || delivery.attempts.length !== expected.attempts
                 ? `${delivery.status} after ${delivery.attempts.length} attempts, expected ${expected.status} after ${expected.attempts}`
                 : expected.check(delivery);
-            if (wrong) problems.push(`${id} → ${behaviour}: ${wrong}`);
+            if (!wrong) continue;
+            misclassified.add(id);
+            problems.push(`${id} → ${behaviour}: ${wrong}`);
           }
         }
-        if (p99 >= TIMEOUT_MS) problems.unshift(`the healthy endpoint's p99 delay was ${p99} ms, as long as the misbehaving ones' timeout`);
+        if (percentile(0.5) >= TIMEOUT_MS) {
+          problems.unshift(`the healthy endpoint's median delay was ${percentile(0.5)} ms, as long as the misbehaving ones' timeout`);
+        }
         const notes = [
           answersNote(produced),
-          `healthy endpoint: p99 delay ${p99} ms; ${misbehaving.length} misbehaving endpoints classified as documented in ${reports.size - new Set(problems.map((p) => p.split(' ')[0])).size} of ${reports.size} events`,
+          `healthy endpoint: delay p50 ${percentile(0.5)} ms, p99 ${percentile(0.99)} ms`,
+          `${misbehaving.length} misbehaving endpoints classified as documented in ${reports.size - misclassified.size} of ${reports.size} events`,
         ];
         return { name: receiverMisbehaving.name, ...counted, wallMs: Date.now() - startedAt, notes, problems: problems.slice(0, 10) };
       },

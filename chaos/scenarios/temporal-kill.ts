@@ -1,7 +1,6 @@
 import { produce } from '../producer.js';
-import { startChaosReceiver } from '../receiver.js';
 import { startRig } from '../rig.js';
-import { answersNote, settle, withRig, type Scenario, type Size } from '../scenario.js';
+import { answerProblems, answersNote, receiverEndpoint, settle, spreadThrough, withRig, type Scenario, type Size } from '../scenario.js';
 
 // Each kill keeps the server down for a while: longer than the API's wait for Temporal, so that producers meet 503s.
 const LOAD: Record<Size, { events: number; perSecond: number; kills: number; downForMs: number }> = {
@@ -18,27 +17,12 @@ export const temporalKill: Scenario = {
   run: (size) => {
     const load = LOAD[size];
     return withRig(
-      async () => {
-        const receiver = await startChaosReceiver();
-        const rig = await startRig({
-          topology: 'node',
-          config: {
-            endpoints: [
-              {
-                id: 'receiver',
-                url: `${receiver.url}/ok`,
-                events: ['chaos.*'],
-                retry: { schedule: ['1s', '2s', '4s', '8s', '16s', '30s'], jitter: 0 },
-              },
-            ],
-          },
-        });
-        return { rig, receiver };
-      },
+      {},
+      (receiver) => startRig({ topology: 'node', config: { endpoints: [receiverEndpoint(receiver.url)] } }),
       async ({ rig, receiver }) => {
         await rig.waitUntilRouted('chaos.probe', ['receiver']);
         const startedAt = Date.now();
-        const killAt = new Set(Array.from({ length: load.kills }, (_, k) => Math.round(((k + 1) * load.events) / (load.kills + 1))));
+        const killAt = spreadThrough(load.events, load.kills);
         const notes: string[] = [];
         let kills = 0;
         const produced = await produce({
@@ -55,10 +39,9 @@ export const temporalKill: Scenario = {
           },
         });
         const counted = await settle(produced, () => receiver.arrivals, size === 'full' ? 600_000 : 240_000);
-        const problems: string[] = [];
-        if (produced.answers['500']) problems.push(`the API answered 500 ${produced.answers['500']} times`);
-        if (!produced.answers['503'] && !produced.answers['none'])
-          problems.push('no request met the server away: the kills missed the load');
+        const problems = answerProblems(produced);
+        if (kills === 0) problems.push('no kill happened');
+        if (!produced.answers['503']) problems.push('no 503 while the server was down');
         notes.unshift(`${kills} kills, each down ${load.downForMs / 1_000} s`, answersNote(produced));
         return { name: temporalKill.name, ...counted, wallMs: Date.now() - startedAt, notes, problems };
       },

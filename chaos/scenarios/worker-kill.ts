@@ -1,7 +1,6 @@
 import { produce } from '../producer.js';
-import { startChaosReceiver } from '../receiver.js';
 import { startRig } from '../rig.js';
-import { answersNote, settle, withRig, type Scenario, type Size } from '../scenario.js';
+import { answerProblems, answersNote, receiverEndpoint, settle, spreadThrough, withRig, type Scenario, type Size } from '../scenario.js';
 
 const LOAD: Record<Size, { events: number; perSecond: number; kills: number }> = {
   full: { events: 10_000, perSecond: 20, kills: 10 },
@@ -17,30 +16,13 @@ export const workerKill: Scenario = {
   run: (size) => {
     const load = LOAD[size];
     return withRig(
-      async () => {
-        const receiver = await startChaosReceiver();
-        const rig = await startRig({
-          topology: 'split',
-          config: {
-            endpoints: [
-              {
-                id: 'receiver',
-                url: `${receiver.url}/ok`,
-                events: ['chaos.*'],
-                retry: { schedule: ['1s', '2s', '4s', '8s', '16s', '30s'], jitter: 0 },
-              },
-            ],
-          },
-        });
-        return { rig, receiver };
-      },
+      {},
+      (receiver) => startRig({ topology: 'split', config: { endpoints: [receiverEndpoint(receiver.url)] } }),
       async ({ rig, receiver }) => {
         await rig.waitUntilRouted('chaos.probe', ['receiver']);
         const startedAt = Date.now();
-        // Kills spread evenly through the load, the first after a share of it, none at its very end.
-        const killAt = new Set(Array.from({ length: load.kills }, (_, k) => Math.round(((k + 1) * load.events) / (load.kills + 1))));
+        const killAt = spreadThrough(load.events, load.kills);
         const notes: string[] = [];
-        const problems: string[] = [];
         let kills = 0;
         const produced = await produce({
           apiUrl: rig.apiUrl,
@@ -57,8 +39,9 @@ export const workerKill: Scenario = {
           },
         });
         const counted = await settle(produced, () => receiver.arrivals, size === 'full' ? 900_000 : 240_000);
+        const problems = answerProblems(produced);
+        if (kills === 0) problems.push('no kill happened');
         notes.unshift(`${kills} kills`, answersNote(produced));
-        if (produced.answers['500']) problems.push(`the API answered 500 ${produced.answers['500']} times`);
         return { name: workerKill.name, ...counted, wallMs: Date.now() - startedAt, notes, problems };
       },
     );

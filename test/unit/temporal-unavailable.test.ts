@@ -24,6 +24,11 @@ describe('temporalUnavailable', () => {
     expect(temporalUnavailable(new ServiceError('Failed to start Workflow', { cause: grpcError(code, details) }))).toBe(false);
   });
 
+  test('leaves a message too large for the channel, which no retry mends, to the internal-error answer', () => {
+    const tooLarge = grpcError(8, 'Received message larger than max (5242880 vs. 4194304)');
+    expect(temporalUnavailable(new ServiceError('Failed to start Workflow', { cause: tooLarge }))).toBe(false);
+  });
+
   test('leaves errors that are not Temporal’s alone', () => {
     expect(temporalUnavailable(new TypeError('x is undefined'))).toBe(false);
     expect(temporalUnavailable(Object.assign(new Error('ECONNRESET'), { code: 'ECONNRESET' }))).toBe(false);
