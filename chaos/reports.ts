@@ -1,20 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { AttemptView, DeliveryView } from '../cli/views.js';
 
-/** One attempt as `GET /v1/events/{id}` reports it. */
-export interface AttemptView {
-  readonly attempt: number;
-  readonly verdict: string;
-  readonly started_at: string;
-  readonly duration_ms?: number;
-  readonly status_code?: number;
-  readonly error_class?: string;
-}
-
-export interface DeliveryView {
-  readonly endpoint_id: string;
-  readonly status: string;
-  readonly attempts: readonly AttemptView[];
-}
+// The API's delivery report as the `webhooks` CLI reads it.
+export type { AttemptView, DeliveryView } from '../cli/views.js';
 
 /** The deliveries of each event, read through the API as an operator reads them. */
 export async function readDeliveries(apiUrl: string, eventIds: Iterable<string>): Promise<Map<string, readonly DeliveryView[]>> {
