@@ -69,7 +69,8 @@ describe('start-up on a fresh cluster', () => {
           },
         )
         .toBe('RUNNING');
-      expect(output.join('')).toContain('endpoint entities match the configuration');
+      // The entity runs a moment before reconciliation, retrying its update, logs that it is done: wait for the line.
+      await expect.poll(() => output.join(''), { timeout: 60_000 }).toContain('endpoint entities match the configuration');
       const retries = output
         .join('')
         .split('\n')
