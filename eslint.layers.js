@@ -14,11 +14,13 @@ export const LAYERS = {
   // Workflows name their activities' types, never their code: it runs outside the sandbox.
   workflows: { may: ['domain', { folder: 'activities', typesOnly: true }], deterministic: true },
   gateway: { may: ['workflows', 'config', 'domain'] },
+  // Prometheus metrics: what the API and the worker observe, named and bounded.
+  metrics: { may: ['config', 'domain'] },
   worker: { may: ['gateway', 'activities', 'workflows', 'temporal', 'config', 'domain'] },
-  server: { may: ['gateway', 'config', 'domain', 'signing'] },
+  server: { may: ['gateway', 'metrics', 'config', 'domain', 'signing'] },
   host: { may: ['temporal', 'config', 'domain'] },
   // A gateway node: the API and a worker in one process, sharing one connection and one gateway.
-  node: { may: ['server', 'worker', 'gateway', 'temporal', 'config', 'domain'] },
+  node: { may: ['server', 'worker', 'gateway', 'metrics', 'temporal', 'config', 'domain'] },
   // The CLI reads the API's answers through the API's own schemas, as types: it loads nothing of the server.
   cli: { may: ['domain', { folder: 'server', typesOnly: true }] },
 };

@@ -11,6 +11,18 @@ export { ConfigSchema, type Config, type ConfigInput } from './config/schema.js'
 // The codecs every client and worker of a gateway must share (compression, and encryption when keys are set).
 export { dataConverterFrom, encryptionKeysFrom, webhookDataConverter } from './temporal/data-converter.js';
 export { createEncryptionCodec, parseEncryptionKey, type EncryptionKey } from './temporal/encryption-codec.js';
+// Prometheus metrics for a worker of your own (the plugin's `metrics` option), served on a port of its own.
+export {
+  createGatewayMetrics,
+  metricsFromConfig,
+  serveMetrics,
+  temporalSdkMetrics,
+  METRIC_NAMES,
+  type GatewayMetrics,
+  type MetricsServer,
+  type MetricsSettings,
+  type TemporalSdkMetrics,
+} from './metrics/index.js';
 // The HTTP API, for embedding it in a process of your own.
 export { buildAppFromConfig, closeGracefully, type AppFromConfigOptions } from './server/index.js';
 // Workflow types and messages, for starting, signalling and querying from a client with type checks.

@@ -1,6 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import type { AttemptResult, DeliveryTarget } from '../domain/delivery.js';
+import type { AttemptObservation } from '../domain/observations.js';
+import { classifyAttempt } from '../domain/classify.js';
 import { checkLiteralDestination } from './destination.js';
 import type { EndpointStatusView } from '../domain/endpoint-state.js';
 import type { WebhookEvent } from '../domain/event.js';
@@ -19,6 +21,8 @@ export interface AttemptRequest {
   readonly knownStatusVersion?: number;
   /** The event itself, when the workflow sends it along (small events, local attempts); else it is read back. */
   readonly event?: WebhookEvent;
+  /** ISO 8601 start of the delivery workflow (its acceptance), for the delivery-latency metric. */
+  readonly acceptedAt?: string;
 }
 
 /** The workflow run an attempt belongs to, whose input holds the event; `runId` is empty for the latest run. */
@@ -42,6 +46,8 @@ export interface DeliveryActivityDeps {
   readonly endpointStatus?: (endpointId: string) => EndpointStatusView | undefined;
   /** Told of every attempt made, for the endpoints' health counters. */
   readonly recordAttempt?: (endpointId: string, succeeded: boolean, at: Date) => void;
+  /** Told of every attempt, made or failed before sending (not of one held for a paused endpoint), for metrics. */
+  readonly observeAttempt?: (attempt: AttemptObservation) => void;
   readonly now?: () => Date;
 }
 
@@ -55,73 +61,92 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
   return {
     /** POSTs the event to the target once and reports what happened; HTTP failures are results, not errors. */
-    async deliverAttempt({ eventId, target, knownStatusVersion = 0, event: carried }: AttemptRequest): Promise<AttemptResult> {
-      const context = Context.current();
-      const run = context.info.workflowExecution;
-      if (!run) throw ApplicationFailure.nonRetryable('deliverAttempt runs only as part of a deliverEvent workflow', 'NoWorkflow');
-      const event = carried ?? (await deps.loadEvent(run));
-      if (event.id !== eventId) {
-        throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
-      }
-      const startedAt = now();
-      // A cached status older than what the workflow was told (a release) is stale: the release wins.
-      const endpoint = deps.endpointStatus?.(target.endpointId);
-      if (endpoint && endpoint.status !== 'active' && endpoint.statusVersion >= knownStatusVersion) {
-        return {
-          startedAt: startedAt.toISOString(),
-          durationMs: 0,
-          endpointStatus: endpoint.status,
-          ...(endpoint.statusReason ? { endpointStatusReason: endpoint.statusReason } : {}),
-        };
-      }
-      const elapsedMs = (): number => Math.max(0, now().getTime() - startedAt.getTime());
-      const failed = (error: unknown, errorClass = classifyTransportError(error)): AttemptResult => ({
+    async deliverAttempt(request: AttemptRequest): Promise<AttemptResult> {
+      const result = await attemptOnce(request);
+      if (result.endpointStatus === undefined) deps.observeAttempt?.(observationOf(request, result));
+      return result;
+    },
+  };
+
+  async function attemptOnce({ eventId, target, knownStatusVersion = 0, event: carried }: AttemptRequest): Promise<AttemptResult> {
+    const context = Context.current();
+    const run = context.info.workflowExecution;
+    if (!run) throw ApplicationFailure.nonRetryable('deliverAttempt runs only as part of a deliverEvent workflow', 'NoWorkflow');
+    const event = carried ?? (await deps.loadEvent(run));
+    if (event.id !== eventId) {
+      throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
+    }
+    const startedAt = now();
+    // A cached status older than what the workflow was told (a release) is stale: the release wins.
+    const endpoint = deps.endpointStatus?.(target.endpointId);
+    if (endpoint && endpoint.status !== 'active' && endpoint.statusVersion >= knownStatusVersion) {
+      return {
+        startedAt: startedAt.toISOString(),
+        durationMs: 0,
+        endpointStatus: endpoint.status,
+        ...(endpoint.statusReason ? { endpointStatusReason: endpoint.statusReason } : {}),
+      };
+    }
+    const elapsedMs = (): number => Math.max(0, now().getTime() - startedAt.getTime());
+    const failed = (error: unknown, errorClass = classifyTransportError(error)): AttemptResult => ({
+      startedAt: startedAt.toISOString(),
+      durationMs: elapsedMs(),
+      errorClass,
+      errorMessage: describeTransportError(error),
+    });
+
+    const outbound = buildOutboundRequest(event, target, startedAt, deps.env, deps.userAgent);
+    if ('missingVariable' in outbound) {
+      return failed(new Error(`environment variable ${outbound.missingVariable} is not set on the worker`), 'missing_secret');
+    }
+    let url: URL;
+    try {
+      url = new URL(target.url);
+    } catch (error) {
+      return failed(error, 'invalid_url');
+    }
+    const blocked = checkLiteralDestination(url, deps.allowDestinations);
+    if (blocked) return failed(blocked);
+
+    // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout. A
+    // local attempt has none: its workflow task times out instead.
+    const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+    try {
+      const response = await request(url, {
+        method: 'POST',
+        headers: outbound.headers,
+        body: outbound.body,
+        dispatcher: deps.dispatcher,
+        signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), context.cancellationSignal]),
+      });
+      const responseBodyExcerpt = await readExcerpt(response.body);
+      deps.recordAttempt?.(target.endpointId, response.statusCode >= 200 && response.statusCode < 300, startedAt);
+      return {
         startedAt: startedAt.toISOString(),
         durationMs: elapsedMs(),
-        errorClass,
-        errorMessage: describeTransportError(error),
-      });
+        statusCode: response.statusCode,
+        responseHeaders: pickHeaders(response.headers),
+        ...(responseBodyExcerpt ? { responseBodyExcerpt } : {}),
+      };
+    } catch (error) {
+      deps.recordAttempt?.(target.endpointId, false, startedAt);
+      return failed(error);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+}
 
-      const outbound = buildOutboundRequest(event, target, startedAt, deps.env, deps.userAgent);
-      if ('missingVariable' in outbound) {
-        return failed(new Error(`environment variable ${outbound.missingVariable} is not set on the worker`), 'missing_secret');
-      }
-      let url: URL;
-      try {
-        url = new URL(target.url);
-      } catch (error) {
-        return failed(error, 'invalid_url');
-      }
-      const blocked = checkLiteralDestination(url, deps.allowDestinations);
-      if (blocked) return failed(blocked);
-
-      // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout. A
-      // local attempt has none: its workflow task times out instead.
-      const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
-      try {
-        const response = await request(url, {
-          method: 'POST',
-          headers: outbound.headers,
-          body: outbound.body,
-          dispatcher: deps.dispatcher,
-          signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), context.cancellationSignal]),
-        });
-        const responseBodyExcerpt = await readExcerpt(response.body);
-        deps.recordAttempt?.(target.endpointId, response.statusCode >= 200 && response.statusCode < 300, startedAt);
-        return {
-          startedAt: startedAt.toISOString(),
-          durationMs: elapsedMs(),
-          statusCode: response.statusCode,
-          responseHeaders: pickHeaders(response.headers),
-          ...(responseBodyExcerpt ? { responseBodyExcerpt } : {}),
-        };
-      } catch (error) {
-        deps.recordAttempt?.(target.endpointId, false, startedAt);
-        return failed(error);
-      } finally {
-        clearInterval(heartbeat);
-      }
-    },
+function observationOf({ target, acceptedAt }: AttemptRequest, result: AttemptResult): AttemptObservation {
+  const verdict = classifyAttempt(result, target.retryOnStatus);
+  const endedAt = Date.parse(result.startedAt) + result.durationMs;
+  const accepted = acceptedAt === undefined ? Number.NaN : Date.parse(acceptedAt);
+  return {
+    endpointId: target.endpointId,
+    verdict,
+    ...(result.errorClass ? { errorClass: result.errorClass } : {}),
+    durationMs: result.durationMs,
+    ...(verdict === 'delivered' && Number.isFinite(accepted) ? { deliveredAfterMs: endedAt - accepted } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Runtime } from '@temporalio/worker';
 import { configPathFrom, loadConfig } from '../config/load.js';
 import { createLogger, toTemporalLogger } from '../host/logger.js';
+import { processMetrics } from '../metrics/process-metrics.js';
 import { runMain } from '../host/run-main.js';
 import { onShutdownSignals } from '../host/shutdown-signals.js';
 import { startGatewayNode } from '../node/gateway-node.js';
@@ -13,8 +14,13 @@ runMain(async () => {
   const log = createLogger('api', config.log_level);
   // The worker's records (search-attribute setup, reconciliation, the SDK's own) carry their own component. Signals
   // are this process's to handle: the API must stop taking events before the worker stops running them.
-  Runtime.install({ logger: toTemporalLogger(createLogger('worker', config.log_level)), shutdownSignals: [] });
-  const node = await startGatewayNode(config, { logger: log });
+  const { metrics, telemetryOptions } = await processMetrics(config);
+  Runtime.install({
+    logger: toTemporalLogger(createLogger('worker', config.log_level)),
+    shutdownSignals: [],
+    ...(telemetryOptions ? { telemetryOptions } : {}),
+  });
+  const node = await startGatewayNode(config, { logger: log, ...(metrics ? { metrics } : {}) });
 
   onShutdownSignals(log, async (signal) => {
     log.info({ signal, graceMs: config.api.shutdown_grace }, 'shutting down: finishing in-flight requests, then the worker');

@@ -3,6 +3,7 @@ import { configPathFrom, loadConfig } from '../config/load.js';
 import { connectWorker } from '../temporal/connection.js';
 import { isRefusal, retryUntilDone, waitForNamespace } from '../temporal/startup-retry.js';
 import { createLogger, startupRetryLogger, toTemporalLogger } from '../host/logger.js';
+import { processMetrics, serveWorkerMetrics } from '../metrics/process-metrics.js';
 import { runMain } from '../host/run-main.js';
 import { createWebhookWorker } from '../worker/worker.js';
 
@@ -11,7 +12,9 @@ runMain(async () => {
   const config = await loadConfig(configPath);
   const log = createLogger('worker', config.log_level);
   // The plugin reports search-attribute setup and endpoint reconciliation through the runtime's logger.
-  Runtime.install({ logger: toTemporalLogger(log) });
+  const { metrics, telemetryOptions } = await processMetrics(config);
+  Runtime.install({ logger: toTemporalLogger(log), ...(telemetryOptions ? { telemetryOptions } : {}) });
+  const metricsServer = metrics ? await serveWorkerMetrics(metrics, config.metrics, log) : undefined;
 
   // A cluster's server and namespace may come up after the gateway: wait for both, saying so.
   const onRetry = startupRetryLogger(log, config.temporal);
@@ -25,9 +28,11 @@ runMain(async () => {
     taskQueue: config.temporal.task_queue,
     config,
     reconcileEndpoints: true,
+    ...(metrics ? { metrics } : {}),
   });
   log.info({ taskQueue: config.temporal.task_queue, namespace: config.temporal.namespace, config: configPath }, 'worker started');
   await run();
   await connection.close();
+  await metricsServer?.close();
   log.info('worker stopped');
 });

@@ -16,6 +16,8 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { variable: 'WEBHOOKS_REDIS_URL', path: ['api', 'redis_url'], kind: 'string' },
   { variable: 'WEBHOOKS_DATA_DIR', path: ['embedded', 'data_dir'], kind: 'string' },
   { variable: 'WEBHOOKS_LOG_LEVEL', path: ['log_level'], kind: 'string' },
+  { variable: 'WEBHOOKS_METRICS_HOST', path: ['metrics', 'host'], kind: 'string' },
+  { variable: 'WEBHOOKS_METRICS_PORT', path: ['metrics', 'port'], kind: 'integer' },
 ];
 
 /** Returns a copy of the raw config with every set override applied; values are left for the schema to judge. */

@@ -158,6 +158,21 @@ export const DeliveryConfigSchema = z.strictObject({
   }),
 });
 
+export const MetricsConfigSchema = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .meta({ description: 'serve Prometheus metrics: GET /metrics on the API, and on metrics.port in a worker process' }),
+  host: z.string().min(1).default('127.0.0.1').meta({ description: 'interface a worker process serves /metrics on' }),
+  port: PortSchema.default(9464).meta({ description: 'port a worker process serves /metrics on (the API serves it on its own port)' }),
+  endpoint_label_limit: z.int().min(0).max(10_000).default(100).meta({
+    description: 'endpoints that get series of their own (the first seen); the rest are counted under endpoint="other"',
+  }),
+  temporal_sdk: z.boolean().default(true).meta({
+    description: 'add the Temporal SDK’s metrics (task latencies, slots, sticky cache) to each scrape of the processes the gateway starts',
+  }),
+});
+
 /** The whole configuration: the single source of truth for its shape, defaults and documentation. */
 export const ConfigSchema = z
   .strictObject({
@@ -177,6 +192,7 @@ export const ConfigSchema = z
       .superRefine(uniqueField('type'))
       .meta({ description: 'catalogue of known event types ({type, description, schema}); with one, other types are refused' }),
     encryption: EncryptionConfigSchema.prefault({}).meta({ description: 'payload encryption in Temporal history' }),
+    metrics: MetricsConfigSchema.prefault({}).meta({ description: 'Prometheus metrics of the API and the workers' }),
     sources: z
       .array(SourceSchema)
       .default([])

@@ -7,7 +7,8 @@ import { createDeliveryStarter } from './delivery-starter.js';
 import { createEndpointAdmin, type EndpointAdmin } from './endpoint-admin.js';
 import { createTemporalRegistry, type EndpointRegistry } from './endpoint-registry.js';
 import { createEventLoader, type EventLoader } from './event-loader.js';
-import { createIngest, type Ingest } from './ingest.js';
+import { createIngest, type EventOutcome, type Ingest } from './ingest.js';
+import type { RoutableEndpoint } from '../domain/endpoint-state.js';
 import { reconcileEndpoints, type ReconcileReport } from './reconcile.js';
 import { createRedelivery, type Redelivery } from './redelivery.js';
 import { createTestSend, type TestSend } from './test-send.js';
@@ -45,6 +46,15 @@ export interface GatewayOptions {
   readonly onEndpointsError?: (error: unknown) => void;
   /** Start deliveries eagerly, for a worker in this process on the client's `NativeConnection` (a gateway node). */
   readonly eagerStart?: boolean;
+  /** The process's metrics, told of every event ingested and shown the endpoints at each scrape. */
+  readonly metrics?: GatewayObserver;
+}
+
+/** What the gateway tells a process's metrics (`GatewayMetrics` is one). */
+export interface GatewayObserver {
+  eventOutcome(type: string, outcome: EventOutcome, reason?: string): void;
+  /** Shows the endpoints at each scrape, until the function returned is called. */
+  watchEndpoints(list: () => readonly RoutableEndpoint[]): () => void;
 }
 
 /**
@@ -77,7 +87,9 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
     deliveryDefaults,
     catalogue,
     sourceIds: config.sources.map((source) => source.id),
+    ...(options.metrics ? { onOutcome: options.metrics.eventOutcome.bind(options.metrics) } : {}),
   });
+  const unwatch = options.metrics?.watchEndpoints(() => endpoints.list()) ?? (() => undefined);
   const admin = createEndpointAdmin(client, taskQueue, settings);
   const history = createDeliveryHistory(client);
   const reports = createDeliveryReports(client);
@@ -102,6 +114,9 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
     testSend: createTestSend({ admin, deliveries, reports, deliveryDefaults }),
     events,
     reconcile: () => reconcileEndpoints(client, taskQueue, config.endpoints, settings),
-    close: () => endpoints.close(),
+    close() {
+      unwatch();
+      endpoints.close();
+    },
   };
 }

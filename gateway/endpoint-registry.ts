@@ -18,6 +18,8 @@ import { listEndpointEntities } from './endpoint-entities.js';
 export interface EndpointRegistry {
   /** The route index as of now. */
   routes(): RouteIndex<RoutableEndpoint>;
+  /** Every endpoint routing knows of, as of now. */
+  list(): readonly RoutableEndpoint[];
   /** The status of any endpoint entity of the task queue, as last read; `undefined` for one without an entity. */
   status(endpointId: string): EndpointStatusView | undefined;
   /** Settles once the endpoint entities have been read at least once. */
@@ -50,7 +52,8 @@ const MAX_RETRY_DELAY_MS = 15_000;
 export function createTemporalRegistry(options: TemporalRegistryOptions): EndpointRegistry {
   const { client, taskQueue, configEndpoints } = options;
   let states = new Map<string, ListedEndpointState>();
-  let index = createRouteIndex(configEndpoints.map(fromDefinition));
+  let endpoints: readonly RoutableEndpoint[] = configEndpoints.map(fromDefinition);
+  let index = createRouteIndex(endpoints);
   let statuses = new Map<string, EndpointStatusView>();
   // The endpoints as last indexed, as JSON: the index is rebuilt only when they changed.
   let indexedJson = '';
@@ -65,11 +68,12 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
       return state ? fromState({ ...state, endpoint }) : fromDefinition(endpoint);
     });
     const fromApi = [...unclaimed.values()].filter((state) => state.source === 'api').map(fromState);
-    const endpoints = [...fromConfig, ...fromApi];
-    const json = JSON.stringify(endpoints);
+    const listed = [...fromConfig, ...fromApi];
+    const json = JSON.stringify(listed);
     if (json !== indexedJson) {
       indexedJson = json;
-      index = createRouteIndex(endpoints);
+      endpoints = listed;
+      index = createRouteIndex(listed);
     }
   };
 
@@ -107,6 +111,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
 
   return {
     routes: () => index,
+    list: () => endpoints,
     status: (endpointId) => statuses.get(endpointId),
     ready,
     close() {

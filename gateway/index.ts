@@ -1,6 +1,6 @@
 // The gateway's surface for the processes built on it (the API, the worker, the plugin): its composition root, and
 // the services and results they name.
-export { createGateway, type Gateway, type GatewayOptions } from './create-gateway.js';
+export { createGateway, type Gateway, type GatewayObserver, type GatewayOptions } from './create-gateway.js';
 export type { DeliveryEntry, DeliveryHistory, DeliveryHistoryQuery, DeliveryPage } from './delivery-history.js';
 export type { DeliveryReports } from './delivery-reports.js';
 export type { DeliveryStart, DeliveryStarter, StartDeliveryOptions } from './delivery-starter.js';
@@ -16,6 +16,7 @@ export {
   type BatchItem,
   type BatchOutcome,
   type CheckedBatch,
+  type EventOutcome,
   type Ingest,
   type ReadyEvent,
   type Refused,

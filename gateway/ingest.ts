@@ -122,7 +122,12 @@ export interface IngestDeps {
   /** The inbound sources' ids: `<source>.` begins the ids of their events, which producers may not use. */
   readonly sourceIds?: readonly string[];
   readonly now?: () => Date;
+  /** Told what became of each event accepted or refused here (not of those `prepare` checks for `sendEvent`). */
+  readonly onOutcome?: (type: string, outcome: EventOutcome, reason?: string) => void;
 }
+
+/** What became of an event: the kinds of {@link AcceptResult}, or `failed` when Temporal did not confirm its start. */
+export type EventOutcome = StartOutcome['kind'] | 'refused' | 'failed';
 
 /** The ingest of one gateway: its catalogue, its routes, its delivery starter. */
 export function createIngest(deps: IngestDeps): Ingest {
@@ -160,10 +165,22 @@ export function createIngest(deps: IngestDeps): Ingest {
     return catalogueRefusal(verdictOf(incoming), incoming.type) ?? ready(incoming, options);
   };
 
+  const observe = deps.onOutcome ?? (() => undefined);
   const start = async ({ event, targets: routed, fingerprint }: ReadyEvent, from: StartOutcome['idFrom']): Promise<StartOutcome> => {
-    const started = await deps.deliveries.start(event, routed, { fingerprint });
+    let started;
+    try {
+      started = await deps.deliveries.start(event, routed, { fingerprint });
+    } catch (error) {
+      observe(event.type, 'failed');
+      throw error;
+    }
     const kind = !started.duplicate ? 'accepted' : started.sameContent === false ? 'conflict' : 'replayed';
+    observe(event.type, kind);
     return { kind, id: event.id, idFrom: from, workflowId: started.workflowId, endpoints: routed.length };
+  };
+  const refuseBatch = (items: readonly BatchItem[], refusal: RefusedBatch): RefusedBatch => {
+    for (const item of items) if ('event' in item) observe(item.event.type, 'refused', refusal.reason);
+    return refusal;
   };
 
   return {
@@ -171,6 +188,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     prepare,
     async accept(incoming, options = {}) {
       const prepared = prepare(incoming, options);
+      if (prepared.kind === 'refused') observe(incoming.type, 'refused', prepared.reason);
       return prepared.kind === 'refused' ? prepared : start(prepared, idFrom(incoming, options));
     },
     checkBatch(items, { idBase } = {}) {
@@ -191,8 +209,8 @@ export function createIngest(deps: IngestDeps): Ingest {
         if (verdict.kind === 'unknown-type') unknownTypes.push({ path: `${at}/type`, message: unknownTypeMessage(type) });
         if (verdict.kind === 'invalid-data') problems.push(...verdict.errors.map((error) => ({ ...error, path: `${at}${error.path}` })));
       });
-      if (unknownTypes.length > 0) return { kind: 'refused', reason: 'unknown-type', problems: unknownTypes };
-      if (problems.length > 0) return { kind: 'refused', reason: 'invalid-events', problems };
+      if (unknownTypes.length > 0) return refuseBatch(items, { kind: 'refused', reason: 'unknown-type', problems: unknownTypes });
+      if (problems.length > 0) return refuseBatch(items, { kind: 'refused', reason: 'invalid-events', problems });
 
       // Each event is named now, not when started, so that even one that fails has an id to be sent again under.
       const named = (items as readonly Extract<BatchItem, { event: IncomingEvent }>[]).map(({ event, origin }, index) => {

@@ -3,6 +3,7 @@ import type { WorkerOptions } from '@temporalio/worker';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { createGateway, type EndpointRegistry, type Gateway } from '../gateway/index.js';
+import { metricsFromConfig, type GatewayMetrics } from '../metrics/index.js';
 import { buildAppFromConfig, closeGracefully } from '../server/index.js';
 import { connectWorker } from '../temporal/connection.js';
 import { dataConverterFrom } from '../temporal/data-converter.js';
@@ -22,6 +23,8 @@ export interface GatewayNodeOptions {
   /** Where endpoints come from; by default the endpoint entities of the task queue. */
   readonly registry?: EndpointRegistry;
   readonly healthReportIntervalMs?: number;
+  /** The process's metrics, shared by the API and the worker; by default made from the config's `metrics`. */
+  readonly metrics?: GatewayMetrics;
 }
 
 /** A running gateway node: the API and a worker in one process, on one connection. */
@@ -31,6 +34,8 @@ export interface GatewayNode {
   readonly app: FastifyInstance;
   readonly client: Client;
   readonly gateway: Gateway;
+  /** What `/metrics` serves, when `metrics.enabled`. */
+  readonly metrics?: GatewayMetrics;
   /** Stops taking requests (waiting up to `api.shutdown_grace` for those in flight), then the worker, then the connection. */
   close(): Promise<{ readonly forced: boolean }>;
 }
@@ -49,7 +54,9 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
   try {
     // Eager start needs the client on the worker's own connection: the start's answer carries the task to it.
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFrom(config, env) });
+    const metrics = options.metrics ?? (config.metrics.enabled ? metricsFromConfig(config) : undefined);
     const gateway = createGateway(config, client, {
+      ...(metrics ? { metrics } : {}),
       eagerStart: config.delivery.fast_path,
       ...(options.registry ? { endpoints: options.registry } : {}),
       onEndpointsError: (error) =>
@@ -62,12 +69,18 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
       config,
       env,
       gateway,
+      ...(metrics ? { metrics } : {}),
       reconcileEndpoints: options.reconcileEndpoints ?? true,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
       ...(options.healthReportIntervalMs ? { healthReportIntervalMs: options.healthReportIntervalMs } : {}),
     });
     running = worker.run();
-    const app = buildAppFromConfig(config, client, { gateway, env, ...(options.logger ? { logger: options.logger } : {}) });
+    const app = buildAppFromConfig(config, client, {
+      gateway,
+      env,
+      ...(metrics ? { metrics } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
     const { host, port } = options.listen ?? config.api;
     const url = await app.listen({ host, port });
     const started = worker;
@@ -77,6 +90,7 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
       app,
       client,
       gateway,
+      ...(metrics ? { metrics } : {}),
       async close() {
         const closed = await closeGracefully(app, config.api.shutdown_grace);
         // The runtime may have begun the worker's shutdown itself, on a signal it was told to handle.

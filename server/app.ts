@@ -21,6 +21,7 @@ import { registerCodecRoutes, type CodecRoutesDeps } from './routes/codec.js';
 import { registerEndpointRoutes, type EndpointRoutesDeps } from './routes/endpoints.js';
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerMetricsRoutes, type MetricsRoutesDeps } from './routes/metrics.js';
 import { registerSourceRoutes, type SourceRoutesDeps } from './routes/sources.js';
 import { RequestValidationError, zodValidatorCompiler } from './validation.js';
 
@@ -39,6 +40,8 @@ export interface AppDeps {
   readonly logger?: FastifyBaseLogger;
   /** The version the OpenAPI document states. */
   readonly version?: string;
+  /** The process's metrics, served at `/metrics`; without them there is no such route. */
+  readonly metrics?: MetricsRoutesDeps;
 }
 
 /** One log line per request, when it completes, instead of Fastify's two; never headers or bodies. */
@@ -178,6 +181,7 @@ export function buildApp(deps: AppDeps): Api {
     registerEventRoutes(api, deps.events);
     registerEndpointRoutes(api, deps.endpoints);
     registerCodecRoutes(api, deps.codec);
+    if (deps.metrics) registerMetricsRoutes(api, deps.metrics);
     // Sources keep raw bodies for their signatures, so they get a scope with parsers of their own.
     await api.register((scope, _options, done) => {
       registerSourceRoutes(scope, deps.sources, deps.limits);

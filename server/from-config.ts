@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { createGateway, type EndpointRegistry, type Gateway } from '../gateway/index.js';
+import { metricsFromConfig, type GatewayMetrics } from '../metrics/index.js';
 import packageJson from '../package.json' with { type: 'json' };
 import { buildApp } from './app.js';
 import { createKeyring } from './auth.js';
@@ -25,6 +26,11 @@ export interface AppFromConfigOptions {
   readonly gateway?: Gateway;
   /** Where API keys and source secrets are read, once, at build; `process.env` by default. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The process's metrics, served at `/metrics` (a gateway node shares them with its worker). By default the API
+   * makes its own when `metrics.enabled`; it then observes its own gateway too.
+   */
+  readonly metrics?: GatewayMetrics;
 }
 
 /**
@@ -37,9 +43,11 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   const keyring = createKeyring(config.api.keys, env);
   const directory = createSourceDirectory(config.sources, env);
   const redisPassword = redisPasswordFrom(config.api.redis_password_env, env);
+  const metrics = options.metrics ?? (config.metrics.enabled ? metricsFromConfig(config) : undefined);
   const gateway =
     options.gateway ??
     createGateway(config, client, {
+      ...(metrics ? { metrics } : {}),
       ...(options.registry ? { endpoints: options.registry } : {}),
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       onEndpointsError: (error) =>
@@ -69,6 +77,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   const app = buildApp({
     ...(options.logger ? { logger: options.logger } : {}),
     version: packageJson.version,
+    ...(metrics ? { metrics } : {}),
     bodyLimitBytes: config.api.body_limit_bytes,
     trustProxy: config.api.trust_proxy,
     keyring,

@@ -39,9 +39,18 @@ export function problemBody(problem: Problem) {
   };
 }
 
+// The problem each reply was answered with, for the metrics of refusals; gone with the reply.
+const sentProblems = new WeakMap<FastifyReply, string>();
+
 /** Sends `problem` as `application/problem+json`. */
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  sentProblems.set(reply, problem.type);
   return reply.code(problem.status).type('application/problem+json').send(problemBody(problem));
+}
+
+/** The type of the problem `reply` was answered with, if it was a problem. */
+export function problemTypeOf(reply: FastifyReply): string | undefined {
+  return sentProblems.get(reply);
 }
 
 /** A JSON pointer (RFC 6901) for a path such as `['data', 0, 'name']`. */

@@ -10,7 +10,13 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { dataConverterFrom } from '../temporal/data-converter.js';
 import { ensureSearchAttributes } from '../temporal/namespace-setup.js';
 import { isRefusal, retryUntilDone } from '../temporal/startup-retry.js';
-import { openWorkerSession, WEBHOOK_ACTIVITY_NAMES, type WorkerSession, type WorkerSessionOptions } from './session.js';
+import {
+  openWorkerSession,
+  WEBHOOK_ACTIVITY_NAMES,
+  type WorkerObserver,
+  type WorkerSession,
+  type WorkerSessionOptions,
+} from './session.js';
 import { SHARED_WORKFLOW_MODULES, workflowsModuleFor } from './workflows-module.js';
 
 /** How {@link WebhooksPlugin} sets up the workers and clients it is given to. */
@@ -41,6 +47,11 @@ export interface WebhooksPluginOptions {
    * instead of building its own, so the process keeps one endpoint list. Its builder closes it.
    */
   readonly gateway?: Gateway;
+  /**
+   * The process's metrics (`createGatewayMetrics` from `temporal-webhooks`): told of every attempt, shown the
+   * endpoints. Serve them with `serveMetrics`. Default: none kept.
+   */
+  readonly metrics?: WorkerObserver;
 }
 
 const PLUGIN_NAME = 'temporal-webhooks';
@@ -86,13 +97,14 @@ export class WebhooksPlugin extends SimplePlugin {
     this.config = config;
     this.reconcileEndpoints = options.reconcileEndpoints ?? true;
     this.registerSearchAttributes = options.registerSearchAttributes ?? true;
-    const { healthReportIntervalMs, gateway } = options;
+    const { healthReportIntervalMs, gateway, metrics } = options;
     this.sessionOptions = {
       config,
       env,
       userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
       ...(healthReportIntervalMs ? { healthReportIntervalMs } : {}),
       ...(gateway ? { gateway } : {}),
+      ...(metrics ? { metrics } : {}),
     };
   }
 

@@ -3,7 +3,8 @@ import { Agent } from 'undici';
 import { createGuardedLookup } from '../activities/destination.js';
 import { createDeliveryActivities, createOperationalActivities, createSendActivities } from '../activities/index.js';
 import type { Config } from '../config/schema.js';
-import { createGateway, type Gateway, createHealthReporter, type ReconcileReport } from '../gateway/index.js';
+import type { AttemptObservation } from '../domain/observations.js';
+import { createGateway, type Gateway, type GatewayObserver, createHealthReporter, type ReconcileReport } from '../gateway/index.js';
 
 /** Every activity a worker of this project runs, by name. */
 export type WebhookActivities = ReturnType<typeof createDeliveryActivities> &
@@ -33,6 +34,13 @@ export interface WorkerSessionOptions {
   readonly healthReportIntervalMs?: number;
   /** The gateway this process already built on the worker's task queue (a gateway node); the session then shares it. */
   readonly gateway?: Gateway;
+  /** The process's metrics, told of every attempt (and, for a gateway of the session's own, of its endpoints). */
+  readonly metrics?: WorkerObserver;
+}
+
+/** What a worker tells a process's metrics (`GatewayMetrics` is one). */
+export interface WorkerObserver extends GatewayObserver {
+  attemptFinished(attempt: AttemptObservation): void;
 }
 
 /** What a running worker's activities use, and the way to release it when the worker stops. */
@@ -55,7 +63,9 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
     shared ??
     createGateway(config, client, {
       taskQueue: options.taskQueue,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
+  const { metrics } = options;
   const health = createHealthReporter(client, {
     ...(options.healthReportIntervalMs ? { intervalMs: options.healthReportIntervalMs } : {}),
     isFailing: (endpointId) => gateway.endpoints.status(endpointId)?.failing === true,
@@ -71,6 +81,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       loadEvent: (run) => gateway.events.load(run),
       endpointStatus: (endpointId) => gateway.endpoints.status(endpointId),
       recordAttempt: (endpointId, succeeded, at) => health.record(endpointId, succeeded, at),
+      ...(metrics ? { observeAttempt: (attempt) => metrics.attemptFinished(attempt) } : {}),
     }),
     ...createOperationalActivities({ announce: (notice) => gateway.ingest.announce(notice) }),
     ...createSendActivities({

@@ -322,6 +322,8 @@ class EndpointDelivery {
         target: this.target,
         attempt,
         knownStatusVersion: this.knownStatusVersion,
+        // For the delivery-latency metric; an argument only, so histories before it replay the same.
+        acceptedAt: workflowInfo().startTime.toISOString(),
         ...(plan.carryEvent ? { event } : {}),
       };
       const options = {

@@ -93,8 +93,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       ...options.gatewayEnv,
     });
     const workerNames = Array.from({ length: topology.workerProcesses }, (_, index) => `worker-${index + 1}`);
-    for (const name of workerNames)
-      await add(gatewayService(name, 'worker', { ...workerEnv(topology), ...secretsOf(WORKER_SECRETS) }, log));
+    for (const [index, name] of workerNames.entries())
+      await add(gatewayService(name, 'worker', { ...workerEnv(topology, index), ...secretsOf(WORKER_SECRETS) }, log));
     const apiNames = Array.from({ length: topology.apiProcesses }, (_, index) => `api-${index + 1}`);
     for (const [index, name] of apiNames.entries()) {
       await add(gatewayService(name, 'api', { ...apiEnv(topology, index), ...secretsOf(API_SECRETS) }, log));

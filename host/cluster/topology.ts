@@ -67,6 +67,8 @@ export interface ClusterTopology {
     readonly apiListen: string;
     /** The host of API replica `index` (0-based), as the load balancer reaches it. */
     readonly api: (index: number) => string;
+    /** The interface worker processes serve their metrics on. */
+    readonly metricsListen: string;
   };
   readonly postgres: { readonly port: number; readonly user: string; readonly password: string };
   /** The Redis every API replica shares rate limits and invocation logs through. */
@@ -84,6 +86,8 @@ export interface ClusterTopology {
   readonly apiPort: number;
   /** The port API replica `index` listens on. */
   readonly apiReplicaPort: (index: number) => number;
+  /** The port worker process `index` serves its metrics on (API replicas serve theirs at `/metrics`). */
+  readonly workerMetricsPort: (index: number) => number;
   readonly apiProcesses: number;
   readonly workerProcesses: number;
   /** The gateway's config file, as the API and worker processes find it. */
@@ -160,9 +164,13 @@ export function apiEnv(topology: ClusterTopology, index: number): Record<string,
   };
 }
 
-/** The variables of a worker process. */
-export function workerEnv(topology: ClusterTopology): Record<string, string> {
-  return gatewayEnv(topology);
+/** The variables of worker process `index`. */
+export function workerEnv(topology: ClusterTopology, index: number): Record<string, string> {
+  return {
+    ...gatewayEnv(topology),
+    WEBHOOKS_METRICS_HOST: topology.hosts.metricsListen,
+    WEBHOOKS_METRICS_PORT: String(topology.workerMetricsPort(index)),
+  };
 }
 
 /**
@@ -199,6 +207,8 @@ export const COMPOSE_TOPOLOGY: ClusterTopology = {
     temporalBroadcast: '127.0.0.1',
     apiListen: '0.0.0.0',
     api: (index) => `api-${index + 1}`,
+    // Prometheus scrapes each container over the compose network.
+    metricsListen: '0.0.0.0',
   },
   postgres: { port: 5432, user: 'temporal', password: 'temporal' },
   redisUrl: 'redis://redis:6379/0',
@@ -210,6 +220,7 @@ export const COMPOSE_TOPOLOGY: ClusterTopology = {
   uiPort: 8233,
   apiPort: 3000,
   apiReplicaPort: () => 3000,
+  workerMetricsPort: () => 9464,
   apiProcesses: 2,
   workerProcesses: 2,
   gatewayConfig: 'examples/compose.yaml',
@@ -229,7 +240,10 @@ export interface LocalClusterSettings {
   readonly redisUrl: string;
   readonly temporalPorts: TemporalPorts;
   readonly uiPort: number;
-  /** The load balancer's port; API replica `i` listens on `apiPort + 1 + i`. */
+  /**
+   * The load balancer's port; API replica `i` listens on `apiPort + 1 + i`, and worker `j` serves its metrics on the
+   * port after the replicas', `apiPort + 1 + apiProcesses + j`.
+   */
   readonly apiPort: number;
   readonly gatewayConfig: string;
   readonly logLevel: string;
@@ -261,6 +275,7 @@ export function localTopology(settings: LocalClusterSettings): ClusterTopology {
       temporalBroadcast: '127.0.0.1',
       apiListen: '127.0.0.1',
       api: () => '127.0.0.1',
+      metricsListen: '127.0.0.1',
     },
     postgres: { port: settings.postgres.port, user: settings.postgres.user, password: settings.postgres.password },
     redisUrl: settings.redisUrl,
@@ -272,6 +287,7 @@ export function localTopology(settings: LocalClusterSettings): ClusterTopology {
     uiPort: settings.uiPort,
     apiPort: settings.apiPort,
     apiReplicaPort: (index) => settings.apiPort + 1 + index,
+    workerMetricsPort: (index) => settings.apiPort + 1 + settings.apiProcesses + index,
     apiProcesses: settings.apiProcesses,
     workerProcesses: settings.workerProcesses,
     gatewayConfig: settings.gatewayConfig,

@@ -81,8 +81,8 @@ describe('docker-compose.yml', () => {
     const apis = Object.keys(compose.services).filter((name) => /^api-\d+$/.test(name));
     expect(workers).toHaveLength(topology.workerProcesses);
     expect(apis).toHaveLength(topology.apiProcesses);
-    for (const name of workers) {
-      expect(withoutSecrets(service(name).environment)).toEqual(workerEnv(topology));
+    for (const [index, name] of workers.entries()) {
+      expect(withoutSecrets(service(name).environment)).toEqual(workerEnv(topology, index));
       expect(secretNames(service(name).environment)).toEqual([...WORKER_SECRETS]);
       expect(service(name).command).toEqual(['node', 'dist/bin/worker.js']);
     }
