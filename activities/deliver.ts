@@ -44,8 +44,8 @@ export interface DeliveryActivityDeps {
   readonly loadEvent: (run: WorkflowRun) => Promise<WebhookEvent>;
   /** The status of an endpoint's entity as last read, for holding deliveries to paused endpoints. */
   readonly endpointStatus?: (endpointId: string) => EndpointStatusView | undefined;
-  /** Told of every attempt made, for the endpoints' health counters. */
-  readonly recordAttempt?: (endpointId: string, succeeded: boolean, at: Date) => void;
+  /** Told of every attempt made, for the endpoints' health counters: a failure with its reason (`HTTP 503`, `timeout`). */
+  readonly recordAttempt?: (endpointId: string, succeeded: boolean, at: Date, failureReason?: string) => void;
   /** Told of every attempt, made or failed before sending (not of one held for a paused endpoint), for metrics. */
   readonly observeAttempt?: (attempt: AttemptObservation) => void;
   readonly now?: () => Date;
@@ -120,7 +120,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), context.cancellationSignal]),
       });
       const responseBodyExcerpt = await readExcerpt(response.body);
-      deps.recordAttempt?.(target.endpointId, response.statusCode >= 200 && response.statusCode < 300, startedAt);
+      const succeeded = response.statusCode >= 200 && response.statusCode < 300;
+      deps.recordAttempt?.(target.endpointId, succeeded, startedAt, succeeded ? undefined : `HTTP ${response.statusCode}`);
       return {
         startedAt: startedAt.toISOString(),
         durationMs: elapsedMs(),
@@ -129,7 +130,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         ...(responseBodyExcerpt ? { responseBodyExcerpt } : {}),
       };
     } catch (error) {
-      deps.recordAttempt?.(target.endpointId, false, startedAt);
+      // The error's class only: its message may name the URL, which can hold a secret (Slack's do).
+      deps.recordAttempt?.(target.endpointId, false, startedAt, classifyTransportError(error));
       return failed(error);
     } finally {
       clearInterval(heartbeat);

@@ -4,6 +4,7 @@ import { formatFields, formatTable, relativeTime } from './table.js';
 import type {
   AttemptView,
   EndpointDeliveriesPage,
+  EndpointHealthView,
   EndpointView,
   EventAccepted,
   EventTypeView,
@@ -137,6 +138,44 @@ export const COMMANDS: readonly CommandSpec[] = [
               { heading: 'type', value: (type) => type.type },
               { heading: 'schema', value: (type) => (type.schema ? 'yes' : 'no') },
               { heading: 'description', value: (type) => type.description },
+            ]);
+      return { json: data, text };
+    },
+  },
+  {
+    words: ['endpoints', 'health'],
+    operands: [],
+    summary: 'Every endpoint’s health: success rates over 5m/1h/24h, last failure, failing since, retrying and held',
+    options: {},
+    async run(context) {
+      const {
+        body: { data },
+      } = await context.api<{ data: EndpointHealthView[] }>({ method: 'GET', path: '/v1/endpoints/health' });
+      const now = context.now();
+      const rate = (window: EndpointHealthView['windows']['5m']): string =>
+        window.success_rate === null
+          ? '-'
+          : `${(window.success_rate * 100).toFixed(window.success_rate === 1 ? 0 : 1)}% of ${window.attempts}`;
+      const text =
+        data.length === 0
+          ? 'no endpoints'
+          : formatTable(data, [
+              { heading: 'id', value: (endpoint) => endpoint.id },
+              { heading: 'status', value: (endpoint) => endpoint.status },
+              { heading: '5m', value: (endpoint) => rate(endpoint.windows['5m']) },
+              { heading: '1h', value: (endpoint) => rate(endpoint.windows['1h']) },
+              { heading: '24h', value: (endpoint) => rate(endpoint.windows['24h']) },
+              { heading: 'last success', value: (endpoint) => relativeTime(endpoint.last_success_at, now) },
+              {
+                heading: 'last failure',
+                value: (endpoint) =>
+                  endpoint.last_failure_at
+                    ? `${relativeTime(endpoint.last_failure_at, now)} (${endpoint.last_failure_reason ?? '?'})`
+                    : undefined,
+              },
+              { heading: 'failing since', value: (endpoint) => relativeTime(endpoint.failing_since, now) },
+              { heading: 'retrying', value: (endpoint) => endpoint.retrying },
+              { heading: 'held', value: (endpoint) => endpoint.held },
             ]);
       return { json: data, text };
     },

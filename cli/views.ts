@@ -1,6 +1,12 @@
 import type { z } from 'zod';
 import type { DeliveriesPageSchema } from '../server/routes/endpoints.js';
-import type { EndpointViewSchema, EventAcceptedSchema, EventTypeViewSchema, RedeliveryAcceptedSchema } from '../server/schemas.js';
+import type {
+  EndpointHealthSchema,
+  EndpointViewSchema,
+  EventAcceptedSchema,
+  EventTypeViewSchema,
+  RedeliveryAcceptedSchema,
+} from '../server/schemas.js';
 
 // The API's answers as the CLI reads them: the API's own response schemas, imported as types only (nothing of the
 // server is loaded), so the two cannot drift apart. The delivery report is spelled out here: the API declares its
@@ -9,6 +15,7 @@ import type { EndpointViewSchema, EventAcceptedSchema, EventTypeViewSchema, Rede
 export type EventAccepted = z.output<typeof EventAcceptedSchema>;
 export type RedeliveryView = z.output<typeof RedeliveryAcceptedSchema>;
 export type EndpointView = z.output<typeof EndpointViewSchema>;
+export type EndpointHealthView = z.output<typeof EndpointHealthSchema>;
 export type EndpointDeliveriesPage = z.output<typeof DeliveriesPageSchema>;
 export type EventTypeView = z.output<typeof EventTypeViewSchema>;
 

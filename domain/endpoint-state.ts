@@ -1,4 +1,5 @@
 import type { Endpoint } from './endpoint.js';
+import { addRecentAttempts, NO_RECENT_ATTEMPTS, type CountBucket, type RecentAttempts } from './recent-attempts.js';
 
 /** Whether an endpoint takes deliveries: `paused` holds them for later, `disabled` routes it nothing. */
 export type EndpointStatus = 'active' | 'paused' | 'disabled';
@@ -91,6 +92,10 @@ export interface EndpointHealth {
   readonly lastFailureAt?: string;
   /** The first failure after the last success: how long the endpoint has been failing. */
   readonly failingSince?: string;
+  /** What the last failure was: `HTTP 503`, or a transport error's class (`connection_refused`, `timeout`). */
+  readonly lastFailureReason?: string;
+  /** Attempts over the last day, for the health view's windows; states from before it have none. */
+  readonly recent?: RecentAttempts;
 }
 
 export const EMPTY_HEALTH: EndpointHealth = { delivered: 0, failed: 0, consecutiveFailures: 0 };
@@ -105,10 +110,14 @@ export interface HealthReport {
   readonly failedSinceLastSuccess: number;
   /** The first of those failures. */
   readonly firstFailureSinceLastSuccessAt?: string;
+  /** What the failure at `lastFailureAt` was. */
+  readonly lastFailureReason?: string;
+  /** The attempts counted by the minute they were made in (workers from before it send none). */
+  readonly attemptsByMinute?: readonly CountBucket[];
 }
 
-/** Folds a worker's report into an endpoint's health. Pure; ISO times compare as text. */
-export function applyHealthReport(health: EndpointHealth, report: HealthReport): EndpointHealth {
+/** Folds a worker's report, received at `now`, into an endpoint's health. Pure; ISO times compare as text. */
+export function applyHealthReport(health: EndpointHealth, report: HealthReport, now: Date): EndpointHealth {
   const later = (a?: string, b?: string): string | undefined => (a === undefined ? b : b === undefined ? a : a > b ? a : b);
   const succeededLater =
     report.lastSuccessAt !== undefined && (health.lastSuccessAt === undefined || report.lastSuccessAt > health.lastSuccessAt);
@@ -117,6 +126,13 @@ export function applyHealthReport(health: EndpointHealth, report: HealthReport):
     : (health.failingSince ?? report.firstFailureSinceLastSuccessAt);
   const lastSuccessAt = later(health.lastSuccessAt, report.lastSuccessAt);
   const lastFailureAt = later(health.lastFailureAt, report.lastFailureAt);
+  const failedLater = report.lastFailureAt !== undefined && report.lastFailureAt === lastFailureAt;
+  const lastFailureReason = failedLater ? (report.lastFailureReason ?? health.lastFailureReason) : health.lastFailureReason;
+  // A state without recent attempts stays without them until a report has some, so that old memos read the same.
+  const recent =
+    health.recent || report.attemptsByMinute?.length
+      ? addRecentAttempts(health.recent ?? NO_RECENT_ATTEMPTS, report.attemptsByMinute ?? [], now)
+      : undefined;
   return {
     delivered: health.delivered + report.delivered,
     failed: health.failed + report.failed,
@@ -124,6 +140,8 @@ export function applyHealthReport(health: EndpointHealth, report: HealthReport):
     ...(lastSuccessAt ? { lastSuccessAt } : {}),
     ...(lastFailureAt ? { lastFailureAt } : {}),
     ...(failingSince ? { failingSince } : {}),
+    ...(lastFailureReason ? { lastFailureReason } : {}),
+    ...(recent ? { recent } : {}),
   };
 }
 

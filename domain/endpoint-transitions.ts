@@ -133,7 +133,7 @@ function autoDisable(state: EndpointState, reason: string, now: Date): EndpointS
 }
 
 function applyHealth(state: EndpointState, report: HealthReport, now: Date): EndpointState {
-  const reported = { ...state, health: applyHealthReport(state.health, report) };
+  const reported = { ...state, health: applyHealthReport(state.health, report, now) };
   const { failingSince } = reported.health;
   return failingSince && now.getTime() - Date.parse(failingSince) >= reported.settings.autoDisableAfterMs
     ? autoDisable(reported, `failing since ${failingSince} with no success in between`, now)

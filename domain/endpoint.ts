@@ -5,11 +5,15 @@ import { PAYLOAD_FORMATS } from './payload.js';
 import { EventPatternSchema } from './pattern.js';
 
 /** An endpoint id: short, URL-safe, and stable, because workflow ids and search attributes carry it. */
+const RESERVED_ENDPOINT_ID = 'health';
+
 export const EndpointIdSchema = z
   .string()
   .min(1)
   .max(100)
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'endpoint id must be lowercase letters, digits, _ and -, starting with a letter or digit');
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'endpoint id must be lowercase letters, digits, _ and -, starting with a letter or digit')
+  // `GET /v1/endpoints/health` is the health view, so no endpoint may be called that.
+  .refine((id) => id !== RESERVED_ENDPOINT_ID, `"${RESERVED_ENDPOINT_ID}" is reserved: GET /v1/endpoints/health is the health view`);
 
 /** The name of an environment variable that holds a secret. Secrets are only ever referenced, never written down. */
 export const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');

@@ -5,6 +5,7 @@ import { createDeliveryHistory, type DeliveryHistory } from './delivery-history.
 import { createDeliveryReports, type DeliveryReports } from './delivery-reports.js';
 import { createDeliveryStarter } from './delivery-starter.js';
 import { createEndpointAdmin, type EndpointAdmin } from './endpoint-admin.js';
+import { createHealthView, type HealthView } from './endpoint-health.js';
 import { createTemporalRegistry, type EndpointRegistry } from './endpoint-registry.js';
 import { createEventLoader, type EventLoader } from './event-loader.js';
 import { createIngest, type EventOutcome, type Ingest } from './ingest.js';
@@ -27,6 +28,8 @@ export interface Gateway {
   readonly reports: DeliveryReports;
   readonly redelivery: Redelivery;
   readonly testSend: TestSend;
+  /** Every endpoint's health at a glance: success rates, last outcomes, retrying and held deliveries. */
+  readonly health: HealthView;
   /** Reads an event from the input of the delivery workflow that carries it. */
   readonly events: EventLoader;
   /** Makes the endpoint entities match the config file's endpoints; a worker of the task queue must be running. */
@@ -112,6 +115,7 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
       deliveryDefaults,
     }),
     testSend: createTestSend({ admin, deliveries, reports, deliveryDefaults }),
+    health: createHealthView(client, taskQueue),
     events,
     reconcile: () => reconcileEndpoints(client, taskQueue, config.endpoints, settings),
     close() {

@@ -2,11 +2,13 @@ import type { Client } from '@temporalio/client';
 import { createLimiter } from '../domain/limiter.js';
 import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import type { HealthReport } from '../domain/endpoint-state.js';
+import { minuteOf } from '../domain/recent-attempts.js';
 import { healthSignal } from '../workflows/index.js';
 
 /** Gathers attempt outcomes per endpoint and reports them to the endpoints' entities in batches. */
 export interface HealthReporter {
-  record(endpointId: string, succeeded: boolean, at: Date): void;
+  /** One attempt; a failure with its reason (`HTTP 503`, `timeout`), which must name no URL or secret. */
+  record(endpointId: string, succeeded: boolean, at: Date, failureReason?: string): void;
   /** Sends what has gathered; called on a timer and once more at shutdown. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -19,6 +21,9 @@ interface Tally {
   lastFailureAt?: string;
   failedSinceLastSuccess: number;
   firstFailureSinceLastSuccessAt?: string;
+  lastFailureReason?: string;
+  /** Delivered and failed attempts by the minute they were made in. */
+  byMinute: Map<number, [number, number]>;
 }
 
 export interface HealthReporterOptions {
@@ -68,7 +73,11 @@ export function createHealthReporter(client: Client, options: HealthReporterOpti
     await Promise.all(
       batch.map(([endpointId, tally]) =>
         limit(async () => {
-          const report: HealthReport = tally;
+          const { byMinute, ...counts } = tally;
+          const report: HealthReport = {
+            ...counts,
+            attemptsByMinute: [...byMinute].map(([minute, [delivered, failed]]) => [minute, delivered, failed] as const),
+          };
           try {
             await client.workflow.getHandle(endpointWorkflowId(endpointId)).signal(healthSignal, report);
           } catch {
@@ -94,9 +103,12 @@ export function createHealthReporter(client: Client, options: HealthReporterOpti
   const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();
   return {
-    record(endpointId, succeeded, at) {
-      const tally = tallies.get(endpointId) ?? { delivered: 0, failed: 0, failedSinceLastSuccess: 0 };
+    record(endpointId, succeeded, at, failureReason) {
+      const tally: Tally = tallies.get(endpointId) ?? { delivered: 0, failed: 0, failedSinceLastSuccess: 0, byMinute: new Map() };
       const time = at.toISOString();
+      const minute = tally.byMinute.get(minuteOf(at)) ?? [0, 0];
+      minute[succeeded ? 0 : 1]++;
+      tally.byMinute.set(minuteOf(at), minute);
       if (succeeded) {
         tally.delivered++;
         tally.lastSuccessAt = time;
@@ -105,6 +117,8 @@ export function createHealthReporter(client: Client, options: HealthReporterOpti
       } else {
         tally.failed++;
         tally.lastFailureAt = time;
+        if (failureReason) tally.lastFailureReason = failureReason;
+        else delete tally.lastFailureReason;
         tally.failedSinceLastSuccess++;
         tally.firstFailureSinceLastSuccessAt ??= time;
       }

@@ -5,6 +5,7 @@ export type { DeliveryEntry, DeliveryHistory, DeliveryHistoryQuery, DeliveryPage
 export type { DeliveryReports } from './delivery-reports.js';
 export type { DeliveryStart, DeliveryStarter, StartDeliveryOptions } from './delivery-starter.js';
 export type { EndpointAdmin } from './endpoint-admin.js';
+export type { EndpointHealthRow, HealthView } from './endpoint-health.js';
 export { createTemporalRegistry, type EndpointRegistry, type TemporalRegistryOptions } from './endpoint-registry.js';
 export type { EventLoader, WorkflowRun } from './event-loader.js';
 export { createHealthReporter, type HealthReporter } from './health-reporter.js';

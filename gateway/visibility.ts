@@ -35,6 +35,14 @@ export function endpointDeliveriesQuery(endpointId: string, filter: DeliveryFilt
   return clauses.join(' AND ');
 }
 
+/**
+ * The running deliveries routed to an endpoint that wait to retry. The status is the event's: an event waiting to
+ * retry another of its endpoints counts too.
+ */
+export function retryingDeliveriesQuery(endpointId: string): string {
+  return `${endpointDeliveriesQuery(endpointId, { status: 'retrying' })} AND ExecutionStatus = 'Running'`;
+}
+
 /** A search attribute's value in a raw listing entry, where the SDK leaves attributes as payloads. */
 export function readSearchAttribute(execution: temporal.api.workflow.v1.IWorkflowExecutionInfo, key: { readonly name: string }): unknown {
   const payload = execution.searchAttributes?.indexedFields?.[key.name];

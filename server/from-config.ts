@@ -83,7 +83,13 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     keyring,
     limits,
     events: { ingest: gateway.ingest, batchMax: config.api.batch_max, limits, reports: gateway.reports, redelivery: gateway.redelivery },
-    endpoints: { admin: gateway.admin, history: gateway.history, testSend: gateway.testSend, redelivery: gateway.redelivery },
+    endpoints: {
+      admin: gateway.admin,
+      history: gateway.history,
+      testSend: gateway.testSend,
+      redelivery: gateway.redelivery,
+      health: gateway.health,
+    },
     sources: { directory, log: (shared ?? local).log, ingest: gateway.ingest, defaultRateLimit: config.api.rate_limits.per_source },
     codec: {
       // The client's own codecs: the Web UI then reads exactly what this API writes, with the keys it was given.

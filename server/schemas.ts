@@ -102,6 +102,33 @@ export const EndpointViewSchema = z
   })
   .meta({ id: 'Endpoint', description: 'an endpoint’s definition as written, and its status' });
 
+const WindowHealthSchema = z.strictObject({
+  attempts: z.int(),
+  delivered: z.int(),
+  failed: z.int(),
+  success_rate: z.number().nullable().meta({ description: 'delivered / attempts; null when no attempt was made' }),
+});
+
+export const EndpointHealthSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string().optional(),
+    status: z.enum(['active', 'paused', 'disabled']),
+    status_reason: z.string().optional(),
+    windows: z
+      .strictObject({ '5m': WindowHealthSchema, '1h': WindowHealthSchema, '24h': WindowHealthSchema })
+      .meta({ description: 'attempts over the last 5 minutes and hour (by the minute) and 24 hours (by the hour)' }),
+    last_success_at: z.string().optional(),
+    last_failure_at: z.string().optional(),
+    last_failure_reason: z.string().optional().meta({ description: 'HTTP status, or transport error class (timeout, connection_refused)' }),
+    consecutive_failures: z.int(),
+    failing_since: z.string().optional().meta({ description: 'first failure after the last success: the auto-disable clock' }),
+    auto_disable_at: z.string().optional().meta({ description: 'when it is disabled unless an attempt succeeds first' }),
+    retrying: z.int().meta({ description: 'running deliveries routed to it that wait to retry' }),
+    held: z.int().meta({ description: 'deliveries held until it is resumed' }),
+  })
+  .meta({ id: 'EndpointHealth', description: 'an endpoint’s health, from its entity’s best-effort counters' });
+
 export const EventTypeViewSchema = z
   .strictObject({
     type: z.string(),

@@ -80,7 +80,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       env: options.env,
       loadEvent: (run) => gateway.events.load(run),
       endpointStatus: (endpointId) => gateway.endpoints.status(endpointId),
-      recordAttempt: (endpointId, succeeded, at) => health.record(endpointId, succeeded, at),
+      recordAttempt: (endpointId, succeeded, at, failureReason) => health.record(endpointId, succeeded, at, failureReason),
       ...(metrics ? { observeAttempt: (attempt) => metrics.attemptFinished(attempt) } : {}),
     }),
     ...createOperationalActivities({ announce: (notice) => gateway.ingest.announce(notice) }),

@@ -9,10 +9,10 @@ import {
   type EndpointState,
   type ListedEndpointState,
 } from '../../domain/endpoint-state.js';
-import type { DeliveryHistory, Redelivery, EndpointAdmin } from '../../gateway/index.js';
+import type { DeliveryHistory, EndpointAdmin, EndpointHealthRow, HealthView, Redelivery } from '../../gateway/index.js';
 import type { Api } from '../api.js';
 import { notFound, sendProblem, validationFailed } from '../problem.js';
-import { EndpointViewSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
+import { EndpointHealthSchema, EndpointViewSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import { toProblemDetails } from '../validation.js';
 
 // A POST without a body has a null one.
@@ -48,6 +48,32 @@ export interface EndpointRoutesDeps {
   /** Sends a sample event to one endpoint through the normal pipeline, once, and reports how it went. */
   readonly testSend: (endpointId: string) => Promise<DeliveryReport>;
   readonly redelivery: Redelivery;
+  readonly health: HealthView;
+}
+
+/** An endpoint's health as the API shows it. */
+function healthView(row: EndpointHealthRow): z.output<typeof EndpointHealthSchema> {
+  const window = ({ attempts, delivered, failed, successRate }: EndpointHealthRow['windows']['5m']) => ({
+    attempts,
+    delivered,
+    failed,
+    success_rate: successRate,
+  });
+  return {
+    id: row.endpointId,
+    ...(row.name ? { name: row.name } : {}),
+    status: row.status,
+    ...(row.statusReason ? { status_reason: row.statusReason } : {}),
+    windows: { '5m': window(row.windows['5m']), '1h': window(row.windows['1h']), '24h': window(row.windows['24h']) },
+    ...(row.lastSuccessAt ? { last_success_at: row.lastSuccessAt } : {}),
+    ...(row.lastFailureAt ? { last_failure_at: row.lastFailureAt } : {}),
+    ...(row.lastFailureReason ? { last_failure_reason: row.lastFailureReason } : {}),
+    consecutive_failures: row.consecutiveFailures,
+    ...(row.failingSince ? { failing_since: row.failingSince } : {}),
+    ...(row.autoDisableAt ? { auto_disable_at: row.autoDisableAt } : {}),
+    retrying: row.retrying,
+    held: row.held,
+  };
 }
 
 /** A page of `GET /v1/endpoints/{id}/deliveries`. */
@@ -74,7 +100,7 @@ const TestResultSchema = z.strictObject({
 type EndpointView = z.output<typeof EndpointViewSchema>;
 
 /** `/v1/endpoints`: create, read, change, delete, pause/resume/disable/enable, list deliveries, send a test. */
-export function registerEndpointRoutes(app: Api, { admin, history, testSend, redelivery }: EndpointRoutesDeps): void {
+export function registerEndpointRoutes(app: Api, { admin, history, testSend, redelivery, health }: EndpointRoutesDeps): void {
   const view = (state: Parameters<typeof endpointView>[0]): EndpointView => endpointView(state) as EndpointView;
   const idOf = (params: { id: string }): string | undefined => {
     const parsed = EndpointIdSchema.safeParse(params.id);
@@ -108,6 +134,21 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
       config: { access: 'read' },
     },
     async () => ({ data: (await admin.list()).map(view) }),
+  );
+
+  app.get(
+    '/v1/endpoints/health',
+    {
+      schema: {
+        ...common,
+        summary: 'Endpoint health',
+        description:
+          'Every endpoint at a glance: status, success rate and attempts over the last 5 minutes, hour and day, last success and failure, failing since, and deliveries retrying and held now. Counters are best effort: failures arrive within seconds, successes within about a minute.',
+        response: { 200: z.strictObject({ generated_at: z.string(), data: z.array(EndpointHealthSchema) }), ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'read' },
+    },
+    async () => ({ generated_at: new Date().toISOString(), data: (await health.read()).map(healthView) }),
   );
 
   app.get(

@@ -70,17 +70,23 @@ describe('GET /metrics on a gateway node', () => {
 
     // The failing endpoint's delivery ends after its one retry: two attempts, both retryable 500s.
     await expect
-      .poll(async () => sampleValue(await scrape(), 'webhooks_delivery_attempts_total', { endpoint: 'metrics-failing' }), { timeout: 30_000 })
+      .poll(async () => sampleValue(await scrape(), 'webhooks_delivery_attempts_total', { endpoint: 'metrics-failing' }), {
+        timeout: 30_000,
+      })
       .toBe(2);
     await expect
-      .poll(async () => sampleValue(await scrape(), 'webhooks_delivery_attempts_total', { endpoint: 'metrics-healthy', outcome: 'delivered' }))
+      .poll(async () =>
+        sampleValue(await scrape(), 'webhooks_delivery_attempts_total', { endpoint: 'metrics-healthy', outcome: 'delivered' }),
+      )
       .toBe(3);
     const text = await scrape();
 
     expect(sampleValue(text, 'webhooks_events_total', { type: 'order.created', outcome: 'accepted', reason: '' })).toBe(3);
     expect(sampleValue(text, 'webhooks_events_total', { type: 'other', outcome: 'refused', reason: 'unknown-type' })).toBe(1);
     expect(sampleValue(text, 'webhooks_ingest_requests_total', { route: '/v1/events', code: '202' })).toBe(4);
-    expect(sampleValue(text, 'webhooks_ingest_requests_total', { route: '/v1/events', code: '422', problem: 'unknown-event-type' })).toBe(1);
+    expect(sampleValue(text, 'webhooks_ingest_requests_total', { route: '/v1/events', code: '422', problem: 'unknown-event-type' })).toBe(
+      1,
+    );
     expect(sampleValue(text, 'webhooks_ingest_requests_total', { route: '/v1/events', code: '400', problem: 'validation-failed' })).toBe(1);
     expect(sampleValue(text, 'webhooks_ingest_duration_seconds_count', { route: '/v1/events' })).toBe(4);
 
