@@ -16,11 +16,13 @@ export const LAYERS = {
   gateway: { may: ['workflows', 'config', 'domain'] },
   // Prometheus metrics: what the API and the worker observe, named and bounded.
   metrics: { may: ['config', 'domain'] },
+  // OpenTelemetry tracing: the process's tracer provider and the Temporal plugin that carries traces through workflows.
+  tracing: { may: [] },
   worker: { may: ['gateway', 'activities', 'workflows', 'temporal', 'config', 'domain'] },
   server: { may: ['gateway', 'metrics', 'config', 'domain', 'signing'] },
   host: { may: ['temporal', 'config', 'domain'] },
   // A gateway node: the API and a worker in one process, sharing one connection and one gateway.
-  node: { may: ['server', 'worker', 'gateway', 'metrics', 'temporal', 'config', 'domain'] },
+  node: { may: ['server', 'worker', 'gateway', 'metrics', 'tracing', 'temporal', 'config', 'domain'] },
   // The CLI reads the API's answers through the API's own schemas, as types: it loads nothing of the server.
   cli: { may: ['domain', { folder: 'server', typesOnly: true }] },
 };

@@ -1,3 +1,4 @@
+import { context as otelContext, propagation } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
 import type { AttemptResult, DeliveryTarget } from '../domain/delivery.js';
@@ -112,9 +113,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     // local attempt has none: its workflow task times out instead.
     const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
     try {
+      // The trace this attempt belongs to (the producer's, when it sent a traceparent) continues at the receiver; with
+      // tracing off there is no active span and nothing is added.
+      const headers = { ...outbound.headers };
+      propagation.inject(otelContext.active(), headers);
       const response = await request(url, {
         method: 'POST',
-        headers: outbound.headers,
+        headers,
         body: outbound.body,
         dispatcher: deps.dispatcher,
         signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), context.cancellationSignal]),

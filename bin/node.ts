@@ -5,6 +5,7 @@ import { processMetrics } from '../metrics/process-metrics.js';
 import { runMain } from '../host/run-main.js';
 import { onShutdownSignals } from '../host/shutdown-signals.js';
 import { startGatewayNode } from '../node/gateway-node.js';
+import { tracingFromEnv } from '../tracing/index.js';
 
 // A gateway node, what `npm start` runs: the API and a worker in one process, on one connection to Temporal.
 
@@ -20,12 +21,14 @@ runMain(async () => {
     shutdownSignals: [],
     ...(telemetryOptions ? { telemetryOptions } : {}),
   });
-  const node = await startGatewayNode(config, { logger: log, ...(metrics ? { metrics } : {}) });
+  const tracing = tracingFromEnv(process.env, 'node');
+  const node = await startGatewayNode(config, { logger: log, ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) });
 
   onShutdownSignals(log, async (signal) => {
     log.info({ signal, graceMs: config.api.shutdown_grace }, 'shutting down: finishing in-flight requests, then the worker');
     const { forced } = await node.close();
     if (forced) log.warn('requests still open when the grace period ended were cut off');
+    await tracing?.shutdown();
   });
   log.info(
     { taskQueue: config.temporal.task_queue, namespace: config.temporal.namespace, endpoints: config.endpoints.length, config: configPath },

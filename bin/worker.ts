@@ -5,6 +5,7 @@ import { isRefusal, retryUntilDone, waitForNamespace } from '../temporal/startup
 import { createLogger, startupRetryLogger, toTemporalLogger } from '../host/logger.js';
 import { processMetrics, serveWorkerMetrics } from '../metrics/process-metrics.js';
 import { runMain } from '../host/run-main.js';
+import { tracingFromEnv } from '../tracing/index.js';
 import { createWebhookWorker } from '../worker/worker.js';
 
 runMain(async () => {
@@ -15,6 +16,7 @@ runMain(async () => {
   const { metrics, telemetryOptions } = await processMetrics(config);
   Runtime.install({ logger: toTemporalLogger(log), ...(telemetryOptions ? { telemetryOptions } : {}) });
   const metricsServer = metrics ? await serveWorkerMetrics(metrics, config.metrics, log) : undefined;
+  const tracing = tracingFromEnv(process.env, 'worker');
 
   // A cluster's server and namespace may come up after the gateway: wait for both, saying so.
   const onRetry = startupRetryLogger(log, config.temporal);
@@ -29,10 +31,12 @@ runMain(async () => {
     config,
     reconcileEndpoints: true,
     ...(metrics ? { metrics } : {}),
+    ...(tracing ? { plugins: [tracing.plugin] } : {}),
   });
   log.info({ taskQueue: config.temporal.task_queue, namespace: config.temporal.namespace, config: configPath }, 'worker started');
   await run();
   await connection.close();
   await metricsServer?.close();
+  await tracing?.shutdown();
   log.info('worker stopped');
 });

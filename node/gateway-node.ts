@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { createGateway, type EndpointRegistry, type Gateway } from '../gateway/index.js';
 import { metricsFromConfig, type GatewayMetrics } from '../metrics/index.js';
 import { buildAppFromConfig, closeGracefully } from '../server/index.js';
+import type { Tracing } from '../tracing/index.js';
 import { connectWorker } from '../temporal/connection.js';
 import { dataConverterFrom } from '../temporal/data-converter.js';
 import { createWebhookWorker, type WebhookWorker } from '../worker/worker.js';
@@ -25,6 +26,11 @@ export interface GatewayNodeOptions {
   readonly healthReportIntervalMs?: number;
   /** The process's metrics, shared by the API and the worker; by default made from the config's `metrics`. */
   readonly metrics?: GatewayMetrics;
+  /**
+   * Tracing (`tracingFromEnv`): the client and the worker carry the producer's trace to the receiver. The worker then
+   * bundles its workflows itself, with the tracing interceptors, whatever `workflowBundle` says.
+   */
+  readonly tracing?: Tracing;
 }
 
 /** A running gateway node: the API and a worker in one process, on one connection. */
@@ -53,7 +59,13 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
   let running: Promise<void> | undefined;
   try {
     // Eager start needs the client on the worker's own connection: the start's answer carries the task to it.
-    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFrom(config, env) });
+    const { tracing } = options;
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverterFrom(config, env),
+      ...(tracing ? { plugins: [tracing.plugin] } : {}),
+    });
     const metrics = options.metrics ?? (config.metrics.enabled ? metricsFromConfig(config) : undefined);
     const gateway = createGateway(config, client, {
       ...(metrics ? { metrics } : {}),
@@ -71,7 +83,9 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
       gateway,
       ...(metrics ? { metrics } : {}),
       reconcileEndpoints: options.reconcileEndpoints ?? true,
-      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+      // A prebuilt bundle lacks the tracing interceptors, which are bundled in with the workflows.
+      ...(options.workflowBundle && !tracing ? { workflowBundle: options.workflowBundle } : {}),
+      ...(tracing ? { plugins: [tracing.plugin] } : {}),
       ...(options.healthReportIntervalMs ? { healthReportIntervalMs: options.healthReportIntervalMs } : {}),
     });
     running = worker.run();
@@ -79,6 +93,7 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
       gateway,
       env,
       ...(metrics ? { metrics } : {}),
+      ...(tracing ? { tracer: tracing.tracer } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
     const { host, port } = options.listen ?? config.api;

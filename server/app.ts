@@ -13,7 +13,9 @@ import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../domain/json-depth.js';
 import { EndpointOperationError, InvalidPageTokenError } from '../errors.js';
 import type { Api } from './api.js';
 import type { Keyring } from './auth.js';
+import type { Tracer } from '@opentelemetry/api';
 import { registerGuard } from './guard.js';
+import { registerTracing } from './tracing.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { notFound, sendProblem, validationFailed } from './problem.js';
 import type { RateLimits } from './rate-limits.js';
@@ -42,6 +44,8 @@ export interface AppDeps {
   readonly version?: string;
   /** The process's metrics, served at `/metrics`; without them there is no such route. */
   readonly metrics?: MetricsRoutesDeps;
+  /** Traces requests (W3C `traceparent` in, server spans out) when the process has tracing on. */
+  readonly tracer?: Tracer;
 }
 
 /** One log line per request, when it completes, instead of Fastify's two; never headers or bodies. */
@@ -132,6 +136,7 @@ export function buildApp(deps: AppDeps): Api {
         })
       : undefined,
   );
+  if (deps.tracer) registerTracing(app, deps.tracer);
   registerGuard(app, deps.keyring, deps.limits);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
@@ -31,6 +32,8 @@ export interface AppFromConfigOptions {
    * makes its own when `metrics.enabled`; it then observes its own gateway too.
    */
   readonly metrics?: GatewayMetrics;
+  /** The process's tracer, when tracing is on (`tracingFromEnv`); its client must carry the tracing plugin. */
+  readonly tracer?: Tracer;
 }
 
 /**
@@ -78,6 +81,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     ...(options.logger ? { logger: options.logger } : {}),
     version: packageJson.version,
     ...(metrics ? { metrics } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
     bodyLimitBytes: config.api.body_limit_bytes,
     trustProxy: config.api.trust_proxy,
     keyring,

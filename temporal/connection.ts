@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientPlugin } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config/schema.js';
 import { dataConverterFrom } from './data-converter.js';
@@ -22,10 +22,19 @@ function settingsFrom(config: Config, env: NodeJS.ProcessEnv): ConnectionSetting
   };
 }
 
-/** A client for starting and inspecting workflows, connected as the config says. */
-export async function connectClient(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+/** A client for starting and inspecting workflows, connected as the config says, with the given plugins (tracing). */
+export async function connectClient(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  plugins: readonly ClientPlugin[] = [],
+): Promise<Client> {
   const connection = await Connection.connect(settingsFrom(config, env));
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFrom(config, env) });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFrom(config, env),
+    plugins: [...plugins],
+  });
 }
 
 /** The worker's native connection, connected as the config says. */

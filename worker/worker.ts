@@ -10,6 +10,8 @@ export interface WebhookWorkerOptions extends WebhooksPluginOptions {
   readonly taskQueue: string;
   /** Prebuilt workflow code; without it the worker bundles the workflows itself (several seconds). */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
+  /** More plugins for the worker, such as tracing's (which needs the worker to bundle, not a prebuilt bundle). */
+  readonly plugins?: WorkerOptions['plugins'];
 }
 
 /** A worker of this project, and the way to run it. */
@@ -37,14 +39,14 @@ export const WORKER_TUNING = { maxConcurrentWorkflowTaskExecutions: 100 } as con
 
 /** A worker that runs only this project's workflows and activities: {@link WebhooksPlugin} on an otherwise empty worker. */
 export async function createWebhookWorker(options: WebhookWorkerOptions): Promise<WebhookWorker> {
-  const { connection, namespace, taskQueue, workflowBundle, ...pluginOptions } = options;
+  const { connection, namespace, taskQueue, workflowBundle, plugins = [], ...pluginOptions } = options;
   const plugin = new WebhooksPlugin({ ...pluginOptions, reconcileEndpoints: options.reconcileEndpoints ?? false });
   const worker = await Worker.create({
     connection,
     namespace,
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : {}),
-    plugins: [plugin],
+    plugins: [plugin, ...plugins],
     ...WORKER_TUNING,
   });
   return { worker, run: () => worker.run() };

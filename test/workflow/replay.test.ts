@@ -1,5 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, test } from 'vitest';
 import { WebhooksPlugin } from '../../index.js';
@@ -71,6 +74,25 @@ describe.each(recordings)('histories recorded at %s', (name) => {
     const histories = shopFiles.map((file) => ({ workflowId: workflowIds[file] as string, history: history(file) }));
     const results: { workflowId: string; error?: unknown }[] = [];
     for await (const result of Worker.runReplayHistories({ workflowsPath: SHOP_WORKFLOWS, plugins: [plugin] }, histories)) {
+      results.push(result);
+    }
+    expect(results.map((result) => [result.workflowId, result.error])).toEqual(histories.map(({ workflowId }) => [workflowId, undefined]));
+  });
+
+  // Tracing is turned on by setting an environment variable, so a worker with it may replay what a worker without it
+  // recorded (and back): its workflow interceptors must add no command and move none.
+  test('every history replays with the tracing interceptors in the bundle', async () => {
+    installQuietRuntime();
+    const tracing = new OpenTelemetryPlugin({
+      resource: new Resource({ 'service.name': 'replay' }),
+      spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()),
+    });
+    const histories = files.map((file) => ({ workflowId: workflowIds[file] as string, history: history(file) }));
+    const results: { workflowId: string; error?: unknown }[] = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath: SHOP_WORKFLOWS, plugins: [new WebhooksPlugin(), tracing] },
+      histories,
+    )) {
       results.push(result);
     }
     expect(results.map((result) => [result.workflowId, result.error])).toEqual(histories.map(({ workflowId }) => [workflowId, undefined]));

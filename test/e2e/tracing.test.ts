@@ -1,0 +1,92 @@
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { ConfigSchema } from '../../config/schema.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
+import { startGatewayNode, type GatewayNode } from '../../node/gateway-node.js';
+import { startTracing, type Tracing } from '../../tracing/index.js';
+import { installQuietRuntime, uniqueTaskQueue } from '../support/temporal.js';
+
+// A producer's trace, from its POST through the workflow and its attempts to the receiver, on a gateway node with
+// tracing on: spans go to an in-memory exporter, and the receiver reads the traceparent it was sent.
+
+const exporter = new InMemorySpanExporter();
+let tracing: Tracing;
+let node: GatewayNode;
+let receiver: Receiver;
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const PRODUCER_SPAN_ID = '00f067aa0ba902b7';
+
+function traceparentOf(request: { headers: Record<string, string | string[] | undefined> }): { traceId: string; parentId: string } {
+  const [, traceId = '', parentId = ''] = String(request.headers['traceparent']).split('-');
+  return { traceId, parentId };
+}
+
+async function post(id: string, traceparent?: string): Promise<void> {
+  const response = await fetch(`${node.url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(traceparent ? { traceparent } : {}) },
+    body: JSON.stringify({ id, type: 'order.created', data: {} }),
+  });
+  expect(response.status).toBe(202);
+}
+
+const spansOf = (traceId: string): ReadableSpan[] => exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId);
+const named = (spans: readonly ReadableSpan[], name: string): ReadableSpan[] => spans.filter((span) => span.name === name);
+const parentOf = (span: ReadableSpan | undefined): string | undefined => span?.parentSpanId;
+
+beforeAll(async () => {
+  installQuietRuntime();
+  tracing = startTracing({ spanProcessor: new SimpleSpanProcessor(exporter), serviceName: 'webhooks-test' });
+  receiver = await startReceiver();
+  const config = ConfigSchema.parse({
+    temporal: { address: inject('temporalAddress'), task_queue: uniqueTaskQueue('tracing') },
+    delivery: { allow_destinations: ['loopback'], retry: { schedule: ['200ms'] } },
+    endpoints: [{ id: 'tracing-receiver', url: receiver.url, events: ['order.*'] }],
+    metrics: { enabled: false },
+  });
+  // No prebuilt bundle: with tracing, the worker bundles its workflows with the tracing interceptors.
+  node = await startGatewayNode(config, { listen: { host: '127.0.0.1', port: 0 }, tracing, healthReportIntervalMs: 200 });
+});
+
+afterAll(async () => {
+  await node?.close();
+  await receiver?.close();
+  await tracing?.shutdown();
+});
+
+describe('tracing', () => {
+  test('continues the producer’s trace through the API, the workflow and the attempt, to the receiver', async () => {
+    await post('evt_traced', `00-${TRACE_ID}-${PRODUCER_SPAN_ID}-01`);
+    const [delivered] = await receiver.waitForRequests(1, 30_000);
+    const received = traceparentOf(delivered as { headers: Record<string, string> });
+    expect(received.traceId).toBe(TRACE_ID);
+
+    await expect.poll(() => named(spansOf(TRACE_ID), 'RunWorkflow:deliverEvent').length, { timeout: 30_000 }).toBe(1);
+    const spans = spansOf(TRACE_ID);
+    const [server] = named(spans, 'POST /v1/events');
+    const [start] = named(spans, 'StartWorkflow:deliverEvent');
+    const [run] = named(spans, 'RunWorkflow:deliverEvent');
+    const [attempt] = named(spans, 'RunActivity:deliverAttempt');
+    expect(parentOf(server)).toBe(PRODUCER_SPAN_ID);
+    expect(server?.attributes['http.response.status_code']).toBe(202);
+    expect(parentOf(start)).toBe(server?.spanContext().spanId);
+    expect(parentOf(run)).toBe(start?.spanContext().spanId);
+    // The first attempt is a local activity inside the workflow task; the receiver's parent is that attempt.
+    expect(attempt).toBeDefined();
+    expect(received.parentId).toBe(attempt?.spanContext().spanId);
+    expect(spans.every((span) => span.resource.attributes['service.name'] === 'webhooks-test')).toBe(true);
+  });
+
+  test('starts a trace for a producer that sends none, and keeps it across a retry', async () => {
+    receiver.script({ status: 503 });
+    const before = receiver.requests.length;
+    await post('evt_traced_retry');
+    const [first, second] = (await receiver.waitForRequests(before + 2, 30_000)).slice(before);
+    const traceId = traceparentOf(first as { headers: Record<string, string> }).traceId;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceparentOf(second as { headers: Record<string, string> }).traceId).toBe(traceId);
+    await expect.poll(() => named(spansOf(traceId), 'RunActivity:deliverAttempt').length, { timeout: 30_000 }).toBe(2);
+    expect(named(spansOf(traceId), 'POST /v1/events')).toHaveLength(1);
+  });
+});

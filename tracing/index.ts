@@ -1,0 +1,1 @@
+export { startTracing, tracingFromEnv, type Tracing, type TracingRole } from './tracing.js';
