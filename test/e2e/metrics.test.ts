@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { ConfigSchema } from '../../config/schema.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { temporalSdkMetrics } from '../../metrics/index.js';
 import { startGatewayNode, type GatewayNode } from '../../node/gateway-node.js';
-import { sampleValue } from '../support/prometheus.js';
+import { dashboardMetricNames, familyOf, metricFamilies, sampleValue } from '../support/prometheus.js';
 import { uniqueTaskQueue } from '../support/temporal.js';
 
 // A gateway node as `npm start` runs it, scraped after real deliveries: one endpoint that answers 200, one that
@@ -106,6 +107,16 @@ describe('GET /metrics on a gateway node', () => {
     const text = await scrape();
     expect(sampleValue(text, 'webhooks_endpoint_status', { endpoint: 'metrics-healthy', status: 'active' })).toBe(1);
     expect(sampleValue(text, 'webhooks_endpoint_failing', { endpoint: 'metrics-healthy' })).toBe(0);
+  });
+
+  test('declares every metric the Grafana dashboard queries, the Temporal SDK’s included', async () => {
+    const dashboard = JSON.parse(readFileSync('docs/grafana-dashboard.json', 'utf8')) as Parameters<typeof dashboardMetricNames>[0];
+    const families = metricFamilies(await scrape());
+    const missing = dashboardMetricNames(dashboard).filter((name) => {
+      const family = familyOf(name);
+      return !families.has(family) && !families.has(family.replace(/_total$/, ''));
+    });
+    expect(missing).toEqual([]);
   });
 
   test('adds the Temporal SDK’s own metrics and Node’s process metrics to the same scrape', async () => {

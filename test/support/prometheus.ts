@@ -25,3 +25,28 @@ export function sampleValue(text: string, name: string, labels: Readonly<Record<
     .filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
     .reduce((sum, sample) => sum + sample.value, 0);
 }
+
+/** The metric families a scrape declares (`# TYPE` lines). */
+export function metricFamilies(text: string): Set<string> {
+  return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1] as string));
+}
+
+/** The family a sample name belongs to: a histogram's `_bucket`, `_sum` and `_count` are its own. */
+export function familyOf(name: string): string {
+  return name.replace(/_(bucket|sum|count)$/, '');
+}
+
+interface DashboardPanel {
+  readonly targets?: readonly { readonly expr?: string }[];
+  readonly panels?: readonly DashboardPanel[];
+}
+
+/** Every metric name the queries of a Grafana dashboard (JSON) use: the gateway's and the Temporal SDK's. */
+export function dashboardMetricNames(dashboard: { readonly panels: readonly DashboardPanel[] }): string[] {
+  const expressions = (panels: readonly DashboardPanel[]): string[] =>
+    panels.flatMap((panel) => [...(panel.targets ?? []).map((target) => target.expr ?? ''), ...expressions(panel.panels ?? [])]);
+  const names = expressions(dashboard.panels).flatMap((expr) =>
+    [...expr.matchAll(/\b(?:webhooks|temporal)_[a-z0-9_]+\b/g)].map((match) => match[0]),
+  );
+  return [...new Set(names)].sort();
+}

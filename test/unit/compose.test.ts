@@ -116,4 +116,37 @@ describe('docker-compose.yml', () => {
     expect(balancer.volumes).toContain('./deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro');
     expect(readFileSync(new URL('../../deploy/haproxy.cfg', import.meta.url), 'utf8')).toBe(haproxyConfig(topology.apiProcesses));
   });
+
+  test('has Prometheus scrape every API replica and worker where they serve metrics, and Grafana load the dashboard', async () => {
+    interface ScrapeConfig {
+      job_name: string;
+      authorization?: { credentials_file?: string };
+      static_configs: { targets: string[] }[];
+    }
+    const prometheus = parse(readFileSync(new URL('../../deploy/prometheus.yml', import.meta.url), 'utf8')) as {
+      scrape_configs: ScrapeConfig[];
+    };
+    const job = (name: string): ScrapeConfig | undefined => prometheus.scrape_configs.find((config) => config.job_name === name);
+    const targets = (name: string): string[] => job(name)?.static_configs.flatMap((config) => config.targets) ?? [];
+    const named = (pattern: RegExp): string[] => Object.keys(compose.services).filter((name) => pattern.test(name));
+    const env = (name: string, variable: string): string | undefined => service(name).environment?.[variable];
+
+    expect(targets('webhooks-api')).toEqual(named(/^api-\d+$/).map((name) => `${name}:${env(name, 'WEBHOOKS_API_PORT')}`));
+    expect(targets('webhooks-worker')).toEqual(named(/^worker-\d+$/).map((name) => `${name}:${env(name, 'WEBHOOKS_METRICS_PORT')}`));
+    for (const name of named(/^worker-\d+$/)) expect(env(name, 'WEBHOOKS_METRICS_HOST')).toBe('0.0.0.0');
+    // The API asks for a key: Prometheus reads it from the file its entrypoint writes, from the variable the API has.
+    const keyFile = job('webhooks-api')?.authorization?.credentials_file ?? '';
+    expect(service('prometheus').command?.join('\n')).toContain(`"$$WEBHOOKS_METRICS_KEY" > ${keyFile}`);
+    expect(Object.keys(service('prometheus').environment ?? {})).toEqual(['WEBHOOKS_METRICS_KEY']);
+    const config = await loadConfig('examples/compose.yaml', { ...Object.fromEntries(API_SECRETS.map((name) => [name, 'x'.repeat(64)])) });
+    expect(config.api.keys.find((key) => key.key_env === 'WEBHOOKS_METRICS_KEY')?.scopes).toEqual(['read']);
+    expect(service('prometheus').volumes).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+
+    const provider = parse(readFileSync(new URL('../../deploy/grafana/dashboards.yml', import.meta.url), 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
+    const dashboards = provider.providers[0]?.options.path;
+    expect(service('grafana').volumes).toContain(`./docs/grafana-dashboard.json:${dashboards}/temporal-webhooks.json:ro`);
+    expect(service('grafana').volumes).toContain('./deploy/grafana/datasources.yml:/etc/grafana/provisioning/datasources/webhooks.yml:ro');
+  });
 });

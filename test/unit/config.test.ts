@@ -139,7 +139,7 @@ describe('loadConfig', () => {
 
   test('examples/compose.yaml is valid as the api container reads it, listening on all interfaces', async () => {
     const config = await loadConfig('examples/compose.yaml', { WEBHOOKS_API_HOST: '0.0.0.0' });
-    expect(config.api.keys.map((key) => key.id)).toEqual(['producer', 'operator']);
+    expect(config.api.keys.map((key) => key.id)).toEqual(['producer', 'operator', 'metrics']);
   });
 });
 
