@@ -13,6 +13,7 @@ import { measure, OPEN_LOOP_MS, sender, TIME_LIMIT_MS, WARMUP_EVENTS, type Syste
 import { measureClusterScale } from './cluster.js';
 import { measureFanOut } from './fan-out.js';
 import { measureManyEndpoints } from './many-endpoints.js';
+import { measureObservability } from './observability.js';
 import { residentMiB } from './proc.js';
 import { startArrivalReceiver, type ArrivalReceiver } from './receiver.js';
 import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
@@ -27,7 +28,8 @@ import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
 // loop at half the gateway's most, for latency from POST to receipt. Figures are ratios within this run: these
 // machines are noisy. `--long` instead sends 100,000 events through a gateway node and reports its memory;
 // `--endpoints N` creates N endpoints and reports what they cost idle, how fast a pause reaches routing, and throughput;
-// `--fan-out N` sends one event to N endpoints; `--cluster` measures the topology of `npm run cluster` (bench/cluster.ts).
+// `--fan-out N` sends one event to N endpoints; `--cluster` measures the topology of `npm run cluster` (bench/cluster.ts);
+// `--observability` measures a gateway node with metrics and tracing off and on (bench/observability.ts).
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,6 +37,7 @@ const { values: flags } = parseArgs({
     endpoints: { type: 'string' },
     'fan-out': { type: 'string' },
     cluster: { type: 'boolean', default: false },
+    observability: { type: 'boolean', default: false },
   },
 });
 
@@ -136,6 +139,7 @@ runMain(async () => {
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   try {
     if (flags.long) return await measureMemory(server.address, receiver, dir);
+    if (flags.observability) return await measureObservability(server.address, receiver, dir);
     if (flags['fan-out']) {
       const system = await startGatewayNode(server.address, receiver.url, true, dir);
       try {

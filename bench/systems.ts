@@ -78,10 +78,12 @@ export async function startGatewayNode(
   receiverUrl: string,
   fastPath: boolean,
   dir: string,
+  observability: ObservabilityVariant = { name: '', metrics: true },
 ): Promise<GatewayUnderTest> {
   const port = await findFreePort();
-  const configPath = join(dir, `gateway-${fastPath ? 'fast' : 'plain'}.yaml`);
-  const taskQueue = `bench-gateway-${fastPath ? 'fast' : 'plain'}`;
+  const variant = `${fastPath ? 'fast' : 'plain'}${observability.name ? `-${observability.name}` : ''}`;
+  const configPath = join(dir, `gateway-${variant}.yaml`);
+  const taskQueue = `bench-gateway-${variant}`;
   const endpoints = Array.from(
     { length: FAN_OUT },
     (_, index) =>
@@ -94,11 +96,16 @@ export async function startGatewayNode(
       `temporal: { address: "${temporalAddress}", task_queue: ${taskQueue} }`,
       `api: { host: 127.0.0.1, port: ${port}, rate_limits: { global: null, per_key: null } }`,
       `delivery: { allow_destinations: [loopback], fast_path: ${fastPath} }`,
+      `metrics: { enabled: ${observability.metrics} }`,
       'endpoints:',
       ...endpoints,
     ].join('\n'),
   );
-  const { child, output } = run(['bin/node.ts', '--config', configPath], { ...process.env, TEMPORAL_ADDRESS: temporalAddress });
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress };
+  delete env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+  delete env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+  if (observability.otlpEndpoint) env['OTEL_EXPORTER_OTLP_ENDPOINT'] = observability.otlpEndpoint;
+  const { child, output } = run(['bin/node.ts', '--config', configPath], env);
   const api = `http://127.0.0.1:${port}`;
   const ready = async (): Promise<boolean> => {
     try {
@@ -110,7 +117,7 @@ export async function startGatewayNode(
   await until('the gateway node', ready, child, output);
   // Its entities exist once the worker has reconciled them; until then routing goes by the file alone, which is the same.
   return {
-    name: `gateway node, fast path ${fastPath ? 'on' : 'off'}`,
+    name: `gateway node, fast path ${fastPath ? 'on' : 'off'}${observability.name ? `, ${observability.name}` : ''}`,
     pid: child.pid as number,
     apiUrl: api,
     taskQueue,
@@ -120,6 +127,13 @@ export async function startGatewayNode(
     sendOfType: (id, type) => post(`${api}/v1/events`, { id, type, data: { n: id } }),
     stop: stopper(child),
   };
+}
+
+/** What a gateway node under test observes: metrics on or off, and traces exported to an OTLP endpoint or not. */
+export interface ObservabilityVariant {
+  readonly name: string;
+  readonly metrics: boolean;
+  readonly otlpEndpoint?: string;
 }
 
 /** A hand-written Temporal service (`bench/baseline.ts`): plain (activities) or fast (eager start, local activities). */

@@ -33,6 +33,18 @@ export interface GatewayMetrics {
   watchEndpoints(list: () => readonly RoutableEndpoint[]): () => void;
   /** Appends another exporter's text to each scrape. */
   addSource(scrape: () => Promise<string>): void;
+  /**
+   * Reports each endpoint's deliveries retrying and held now, from the health view (`read`), read again at a scrape
+   * only when the last read is older than `maxAgeMs`: an API process has the view, a worker does not.
+   */
+  watchWaitingDeliveries(read: () => Promise<readonly WaitingDeliveries[]>, maxAgeMs?: number): void;
+}
+
+/** What waits for an endpoint now, as the health view counts it. */
+export interface WaitingDeliveries {
+  readonly endpointId: string;
+  readonly retrying: number;
+  readonly held: number;
 }
 
 /** Every metric name this module exports; the dashboard's test checks its queries against it. */
@@ -45,7 +57,13 @@ export const METRIC_NAMES = [
   'webhooks_delivery_latency_seconds',
   'webhooks_endpoint_status',
   'webhooks_endpoint_failing',
+  'webhooks_endpoint_deliveries_retrying',
+  'webhooks_endpoint_deliveries_held',
 ] as const;
+
+// The health view lists the endpoint entities and counts waiting retries: at most once per this long, however often
+// Prometheus scrapes (every 15 s by default).
+const WAITING_MAX_AGE_MS = 30_000;
 
 const ENDPOINT_STATUSES = ['active', 'paused', 'disabled'] as const;
 
@@ -143,6 +161,33 @@ export function createGatewayMetrics(settings: MetricsSettings): GatewayMetrics 
     },
   });
 
+  let readWaiting: ((maxAge: number) => Promise<readonly WaitingDeliveries[]>) | undefined;
+  let waitingMaxAgeMs = WAITING_MAX_AGE_MS;
+  const waitingGauge = (name: string, help: string, count: (waiting: WaitingDeliveries) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['endpoint'] as const,
+      registers,
+      async collect() {
+        if (!readWaiting) return;
+        const rows = await readWaiting(waitingMaxAgeMs);
+        this.reset();
+        for (const row of rows) this.inc({ endpoint: endpointLabel(row.endpointId) }, count(row));
+      },
+    });
+  };
+  waitingGauge(
+    'webhooks_endpoint_deliveries_retrying',
+    'Running deliveries routed to an endpoint that wait to retry, as the health view counts them (API processes only)',
+    (row) => row.retrying,
+  );
+  waitingGauge(
+    'webhooks_endpoint_deliveries_held',
+    'Deliveries an endpoint’s entity holds until it is resumed (API processes only)',
+    (row) => row.held,
+  );
+
   return {
     contentType: registry.contentType,
     async render() {
@@ -171,6 +216,20 @@ export function createGatewayMetrics(settings: MetricsSettings): GatewayMetrics 
     },
     addSource(scrape) {
       sources.push(scrape);
+    },
+    watchWaitingDeliveries(read, maxAgeMs = WAITING_MAX_AGE_MS) {
+      waitingMaxAgeMs = maxAgeMs;
+      let last: { at: number; rows: readonly WaitingDeliveries[] } | undefined;
+      let reading: Promise<readonly WaitingDeliveries[]> | undefined;
+      // One read at a time, and a failed read keeps the last rows: a scrape never fails for it.
+      readWaiting = async (maxAge) => {
+        if (last && Date.now() - last.at < maxAge) return last.rows;
+        reading ??= read()
+          .then((rows) => (last = { at: Date.now(), rows }).rows)
+          .catch(() => last?.rows ?? [])
+          .finally(() => (reading = undefined));
+        return reading;
+      };
     },
   };
 }

@@ -5,6 +5,7 @@ export {
   type EventOutcome,
   type GatewayMetrics,
   type MetricsSettings,
+  type WaitingDeliveries,
 } from './gateway-metrics.js';
 export { serveMetrics, type MetricsServer } from './metrics-server.js';
 export { temporalSdkMetrics, type TemporalSdkMetrics } from './temporal-sdk.js';

@@ -77,6 +77,8 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       })
     : undefined;
   const limits = createRateLimits(config.api.rate_limits, (shared ?? local).windows);
+  // The API has the health view: the gauges of deliveries retrying and held per endpoint come from it.
+  if (metrics) watchWaiting(metrics, gateway);
   const app = buildApp({
     ...(options.logger ? { logger: options.logger } : {}),
     version: packageJson.version,
@@ -119,4 +121,11 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     done();
   });
   return app;
+}
+
+/** Feeds the metrics the health view's counts of deliveries retrying and held per endpoint. */
+function watchWaiting(metrics: GatewayMetrics, gateway: Pick<Gateway, 'health'>): void {
+  metrics.watchWaitingDeliveries(async () =>
+    (await gateway.health.read()).map(({ endpointId, retrying, held }) => ({ endpointId, retrying, held })),
+  );
 }

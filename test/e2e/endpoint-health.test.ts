@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import type { EndpointHealthView } from '../../cli/views.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { sampleValue } from '../support/prometheus.js';
 
 // The health view against real endpoints: one that answers 200, one that answers 503 (and waits an hour to retry),
 // one paused with a delivery held.
@@ -105,6 +106,24 @@ describe('GET /v1/endpoints/health', () => {
     await expect.poll(async () => (await healthOf('health-paused'))?.held, { timeout: 30_000 }).toBe(1);
     expect(await healthOf('health-paused')).toMatchObject({ status: 'paused', status_reason: 'receiver migration' });
     expect(await healthOf('health-paused')).not.toHaveProperty('auto_disable_at');
+  });
+
+  test('gives the deliveries retrying and held per endpoint to the metrics', async () => {
+    const scrape = async (): Promise<string> => (await fetch(`${gateway.url}/metrics`)).text();
+    // The gauges read the view at most every 30 s: by now, at most one stale read stands between them and the counts.
+    await expect
+      .poll(async () => sampleValue(await scrape(), 'webhooks_endpoint_deliveries_retrying', { endpoint: 'health-broken' }), {
+        timeout: 45_000,
+        interval: 1_000,
+      })
+      .toBe(2);
+    await expect
+      .poll(async () => sampleValue(await scrape(), 'webhooks_endpoint_deliveries_held', { endpoint: 'health-paused' }), {
+        timeout: 45_000,
+        interval: 1_000,
+      })
+      .toBe(1);
+    expect(sampleValue(await scrape(), 'webhooks_endpoint_deliveries_retrying', { endpoint: 'health-ok' })).toBe(0);
   });
 
   test('is what `webhooks endpoints health` prints, one row per endpoint', async () => {

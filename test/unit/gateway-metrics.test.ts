@@ -76,4 +76,33 @@ describe('createGatewayMetrics', () => {
     expect(sampleValue(text, 'temporal_workflow_completed_total')).toBe(3);
     expect(text).toContain('# TYPE webhooks_events_total counter');
   });
+
+  it('reports deliveries waiting per endpoint from the health view, read at most once per interval, the last rows kept on failure', async () => {
+    const metrics = createGatewayMetrics({ endpointLabelLimit: 100, eventTypes: [], ...quiet });
+    let reads = 0;
+    let fail = false;
+    metrics.watchWaitingDeliveries(() => {
+      reads++;
+      return fail
+        ? Promise.reject(new Error('visibility is not answering'))
+        : Promise.resolve([{ endpointId: 'crm', retrying: 3, held: reads }]);
+    }, 60_000);
+    let text = await metrics.render();
+    expect(sampleValue(text, 'webhooks_endpoint_deliveries_retrying', { endpoint: 'crm' })).toBe(3);
+    expect(sampleValue(text, 'webhooks_endpoint_deliveries_held', { endpoint: 'crm' })).toBe(1);
+    await metrics.render();
+    expect(reads).toBe(1);
+
+    const stale = createGatewayMetrics({ endpointLabelLimit: 100, eventTypes: [], ...quiet });
+    stale.watchWaitingDeliveries(() => {
+      reads++;
+      return fail
+        ? Promise.reject(new Error('visibility is not answering'))
+        : Promise.resolve([{ endpointId: 'crm', retrying: 5, held: 0 }]);
+    }, 0);
+    await stale.render();
+    fail = true;
+    text = await stale.render();
+    expect(sampleValue(text, 'webhooks_endpoint_deliveries_retrying', { endpoint: 'crm' })).toBe(5);
+  });
 });
