@@ -139,7 +139,7 @@ runMain(async () => {
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   try {
     if (flags.long) return await measureMemory(server.address, receiver, dir);
-    if (flags.observability) return await measureObservability(server.address, receiver, dir);
+    if (flags.observability) return await measureObservability(server.address, server.pid as number, receiver, dir);
     if (flags['fan-out']) {
       const system = await startGatewayNode(server.address, receiver.url, true, dir);
       try {

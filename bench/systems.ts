@@ -105,6 +105,7 @@ export async function startGatewayNode(
   delete env['OTEL_EXPORTER_OTLP_ENDPOINT'];
   delete env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
   if (observability.otlpEndpoint) env['OTEL_EXPORTER_OTLP_ENDPOINT'] = observability.otlpEndpoint;
+  Object.assign(env, observability.env);
   const { child, output } = run(['bin/node.ts', '--config', configPath], env);
   const api = `http://127.0.0.1:${port}`;
   const ready = async (): Promise<boolean> => {
@@ -134,6 +135,8 @@ export interface ObservabilityVariant {
   readonly name: string;
   readonly metrics: boolean;
   readonly otlpEndpoint?: string;
+  /** More variables for the node, such as OpenTelemetry's sampler settings. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A hand-written Temporal service (`bench/baseline.ts`): plain (activities) or fast (eager start, local activities). */

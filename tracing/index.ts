@@ -1,1 +1,1 @@
-export { startTracing, tracingFromEnv, type Tracing, type TracingRole } from './tracing.js';
+export { startTracing, tracingFromEnv, type Tracing, type TracingOptions, type TracingRole } from './tracing.js';

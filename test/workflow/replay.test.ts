@@ -7,6 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, test } from 'vitest';
 import { WebhooksPlugin } from '../../index.js';
 import { webhookDataConverter } from '../../temporal/data-converter.js';
+import { startTracing } from '../../tracing/index.js';
 import { installQuietRuntime } from '../support/temporal.js';
 
 // Stored histories are a contract: executions that the code of an earlier release started must go on under this
@@ -81,12 +82,22 @@ describe.each(recordings)('histories recorded at %s', (name) => {
 
   // Tracing is turned on by setting an environment variable, so a worker with it may replay what a worker without it
   // recorded (and back): its workflow interceptors must add no command and move none.
-  test('every history replays with the tracing interceptors in the bundle', async () => {
+  test.each([
+    [
+      'the gateway’s trace propagation',
+      () => startTracing({ spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()), serviceName: 'replay' }).plugin,
+    ],
+    [
+      'the SDK’s workflow spans',
+      () =>
+        new OpenTelemetryPlugin({
+          resource: new Resource({ 'service.name': 'replay' }),
+          spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()),
+        }),
+    ],
+  ])('every history replays with %s in the bundle', async (_name, tracingPlugin) => {
     installQuietRuntime();
-    const tracing = new OpenTelemetryPlugin({
-      resource: new Resource({ 'service.name': 'replay' }),
-      spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()),
-    });
+    const tracing = tracingPlugin();
     const histories = files.map((file) => ({ workflowId: workflowIds[file] as string, history: history(file) }));
     const results: { workflowId: string; error?: unknown }[] = [];
     for await (const result of Worker.runReplayHistories(
