@@ -16,6 +16,8 @@ declare module 'vitest' {
     cluster: {
       readonly apiUrl: string;
       readonly replicaUrls: readonly string[];
+      /** Where each worker process serves its metrics. */
+      readonly workerMetricsUrls: readonly string[];
       readonly temporalAddress: string;
       readonly namespace: string;
       readonly temporalCliPath: string;
@@ -54,6 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const temporalPorts = await findFreeTemporalPorts();
   const replicaPorts = [await findFreePort(), await findFreePort()];
+  const workerMetricsPorts = [await findFreePort(), await findFreePort()];
   const topology = {
     ...localTopology({
       ...DEFAULT_LOCAL_CLUSTER,
@@ -67,6 +70,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       logLevel: 'warn',
     }),
     apiReplicaPort: (index: number) => replicaPorts[index] ?? 0,
+    workerMetricsPort: (index: number) => workerMetricsPorts[index] ?? 0,
   };
   // What a run leaves behind, whether the cluster started or not.
   const cleanUp = async (): Promise<void> => {
@@ -102,6 +106,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('cluster', {
     apiUrl: cluster.apiUrl,
     replicaUrls: replicaPorts.map((port) => `http://127.0.0.1:${port}`),
+    workerMetricsUrls: workerMetricsPorts.map((port) => `http://127.0.0.1:${port}/metrics`),
     temporalAddress: cluster.temporalAddress,
     namespace: topology.namespace,
     temporalCliPath,
