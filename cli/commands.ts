@@ -1,6 +1,6 @@
 import { ENDPOINT_ACTION_EFFECTS, ENDPOINT_ACTIONS, endpointActionTitle, type EndpointAction } from '../domain/endpoint-state.js';
 import type { ApiClient } from './api-client.js';
-import { formatFields, formatTable, relativeTime } from './table.js';
+import { formatFields, formatTable, relativeTime, type Column } from './table.js';
 import type {
   AttemptView,
   EndpointDeliveriesPage,
@@ -127,82 +127,52 @@ export const COMMANDS: readonly CommandSpec[] = [
     operands: [],
     summary: 'List the event types of the catalogue',
     options: {},
-    async run(context) {
-      const {
-        body: { data },
-      } = await context.api<{ data: EventTypeView[] }>({ method: 'GET', path: '/v1/event-types' });
-      const text =
-        data.length === 0
-          ? 'no event types in the catalogue: any type is accepted'
-          : formatTable(data, [
-              { heading: 'type', value: (type) => type.type },
-              { heading: 'schema', value: (type) => (type.schema ? 'yes' : 'no') },
-              { heading: 'description', value: (type) => type.description },
-            ]);
-      return { json: data, text };
-    },
+    run: (context) =>
+      listing<EventTypeView>(context, '/v1/event-types', 'no event types in the catalogue: any type is accepted', () => [
+        { heading: 'type', value: (type) => type.type },
+        { heading: 'schema', value: (type) => (type.schema ? 'yes' : 'no') },
+        { heading: 'description', value: (type) => type.description },
+      ]),
   },
   {
     words: ['endpoints', 'health'],
     operands: [],
     summary: 'Every endpoint’s health: success rates over 5m/1h/24h, last failure, failing since, retrying and held',
     options: {},
-    async run(context) {
-      const {
-        body: { data },
-      } = await context.api<{ data: EndpointHealthView[] }>({ method: 'GET', path: '/v1/endpoints/health' });
-      const now = context.now();
-      const rate = (window: EndpointHealthView['windows']['5m']): string =>
-        window.success_rate === null
-          ? '-'
-          : `${(window.success_rate * 100).toFixed(window.success_rate === 1 ? 0 : 1)}% of ${window.attempts}`;
-      const text =
-        data.length === 0
-          ? 'no endpoints'
-          : formatTable(data, [
-              { heading: 'id', value: (endpoint) => endpoint.id },
-              { heading: 'status', value: (endpoint) => endpoint.status },
-              { heading: '5m', value: (endpoint) => rate(endpoint.windows['5m']) },
-              { heading: '1h', value: (endpoint) => rate(endpoint.windows['1h']) },
-              { heading: '24h', value: (endpoint) => rate(endpoint.windows['24h']) },
-              { heading: 'last success', value: (endpoint) => relativeTime(endpoint.last_success_at, now) },
-              {
-                heading: 'last failure',
-                value: (endpoint) =>
-                  endpoint.last_failure_at
-                    ? `${relativeTime(endpoint.last_failure_at, now)} (${endpoint.last_failure_reason ?? '?'})`
-                    : undefined,
-              },
-              { heading: 'failing since', value: (endpoint) => relativeTime(endpoint.failing_since, now) },
-              { heading: 'retrying', value: (endpoint) => endpoint.retrying },
-              { heading: 'held', value: (endpoint) => endpoint.held },
-            ]);
-      return { json: data, text };
-    },
+    run: (context) =>
+      listing<EndpointHealthView>(context, '/v1/endpoints/health', 'no endpoints', (now) => [
+        { heading: 'id', value: (endpoint) => endpoint.id },
+        { heading: 'status', value: (endpoint) => endpoint.status },
+        { heading: '5m', value: (endpoint) => successRate(endpoint.windows['5m']) },
+        { heading: '1h', value: (endpoint) => successRate(endpoint.windows['1h']) },
+        { heading: '24h', value: (endpoint) => successRate(endpoint.windows['24h']) },
+        { heading: 'last success', value: (endpoint) => relativeTime(endpoint.last_success_at, now) },
+        {
+          heading: 'last failure',
+          value: (endpoint) =>
+            endpoint.last_failure_at
+              ? `${relativeTime(endpoint.last_failure_at, now)} (${endpoint.last_failure_reason ?? '?'})`
+              : undefined,
+        },
+        { heading: 'failing since', value: (endpoint) => relativeTime(endpoint.failing_since, now) },
+        { heading: 'retrying', value: (endpoint) => endpoint.retrying },
+        { heading: 'held', value: (endpoint) => endpoint.held },
+      ]),
   },
   {
     words: ['endpoints', 'list'],
     operands: [],
     summary: 'List the endpoints and their status',
     options: {},
-    async run(context) {
-      const {
-        body: { data },
-      } = await context.api<{ data: EndpointView[] }>({ method: 'GET', path: '/v1/endpoints' });
-      const now = context.now();
-      const text =
-        data.length === 0
-          ? 'no endpoints'
-          : formatTable(data, [
-              { heading: 'id', value: (endpoint) => endpoint.id },
-              { heading: 'status', value: (endpoint) => endpoint.status },
-              { heading: 'since', value: (endpoint) => relativeTime(endpoint.status_changed_at, now) },
-              { heading: 'events', value: (endpoint) => endpoint.events.join(',') },
-              { heading: 'url', value: (endpoint) => endpoint.url },
-              { heading: 'reason', value: (endpoint) => endpoint.status_reason },
-            ]);
-      return { json: data, text };
-    },
+    run: (context) =>
+      listing<EndpointView>(context, '/v1/endpoints', 'no endpoints', (now) => [
+        { heading: 'id', value: (endpoint) => endpoint.id },
+        { heading: 'status', value: (endpoint) => endpoint.status },
+        { heading: 'since', value: (endpoint) => relativeTime(endpoint.status_changed_at, now) },
+        { heading: 'events', value: (endpoint) => endpoint.events.join(',') },
+        { heading: 'url', value: (endpoint) => endpoint.url },
+        { heading: 'reason', value: (endpoint) => endpoint.status_reason },
+      ]),
   },
   {
     words: ['endpoints', 'show'],
@@ -268,6 +238,25 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   })),
 ];
+
+/** A command that lists what `path` answers with, `{ "data": [...] }`: a table of it, or `empty` when there is none. */
+async function listing<Row>(
+  context: CommandContext,
+  path: string,
+  empty: string,
+  columns: (now: Date) => readonly Column<Row>[],
+): Promise<CommandOutput> {
+  const {
+    body: { data },
+  } = await context.api<{ data: Row[] }>({ method: 'GET', path });
+  return { json: data, text: data.length === 0 ? empty : formatTable(data, columns(context.now())) };
+}
+
+/** A window's success rate and attempts, `97.5% of 40`, or `-` when no attempt was made. */
+function successRate(window: EndpointHealthView['windows']['5m']): string {
+  const rate = window.success_rate;
+  return rate === null ? '-' : `${(rate * 100).toFixed(rate === 1 ? 0 : 1)}% of ${window.attempts}`;
+}
 
 function formatReport(report: ReportView, now: Date, everyAttempt: boolean): string {
   const head = formatFields([
