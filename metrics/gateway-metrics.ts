@@ -161,8 +161,7 @@ export function createGatewayMetrics(settings: MetricsSettings): GatewayMetrics 
     },
   });
 
-  let readWaiting: ((maxAge: number) => Promise<readonly WaitingDeliveries[]>) | undefined;
-  let waitingMaxAgeMs = WAITING_MAX_AGE_MS;
+  let readWaiting: (() => Promise<readonly WaitingDeliveries[]>) | undefined;
   const waitingGauge = (name: string, help: string, count: (waiting: WaitingDeliveries) => number): void => {
     new Gauge({
       name,
@@ -171,7 +170,7 @@ export function createGatewayMetrics(settings: MetricsSettings): GatewayMetrics 
       registers,
       async collect() {
         if (!readWaiting) return;
-        const rows = await readWaiting(waitingMaxAgeMs);
+        const rows = await readWaiting();
         this.reset();
         for (const row of rows) this.inc({ endpoint: endpointLabel(row.endpointId) }, count(row));
       },
@@ -218,12 +217,11 @@ export function createGatewayMetrics(settings: MetricsSettings): GatewayMetrics 
       sources.push(scrape);
     },
     watchWaitingDeliveries(read, maxAgeMs = WAITING_MAX_AGE_MS) {
-      waitingMaxAgeMs = maxAgeMs;
       let last: { at: number; rows: readonly WaitingDeliveries[] } | undefined;
       let reading: Promise<readonly WaitingDeliveries[]> | undefined;
       // One read at a time, and a failed read keeps the last rows: a scrape never fails for it.
-      readWaiting = async (maxAge) => {
-        if (last && Date.now() - last.at < maxAge) return last.rows;
+      readWaiting = async () => {
+        if (last && Date.now() - last.at < maxAgeMs) return last.rows;
         reading ??= read()
           .then((rows) => (last = { at: Date.now(), rows }).rows)
           .catch(() => last?.rows ?? [])
