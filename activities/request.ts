@@ -32,7 +32,7 @@ export function buildOutboundRequest(
     return value ?? '';
   };
 
-  const body = renderPayload(target.format, event);
+  const body = renderPayload(target.format, event, target.dataKey);
   const timestampSeconds = Math.floor(attemptedAt.getTime() / 1000);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(target.headers)) headers[name] = typeof value === 'string' ? value : secret(value.env);

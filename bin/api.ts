@@ -1,7 +1,7 @@
-import { configPathFrom, loadConfig } from '../config/load.js';
+import { configPathFrom, readConfigFile } from '../config/load.js';
 import { connectClient } from '../temporal/connection.js';
 import { isRefusal, retryUntilDone, waitForNamespace } from '../temporal/startup-retry.js';
-import { createLogger, startupRetryLogger } from '../host/logger.js';
+import { createLogger, logConfigMapping, startupRetryLogger } from '../host/logger.js';
 import { runMain } from '../host/run-main.js';
 import { tracingFromEnv } from '../tracing/index.js';
 import { onShutdownSignals } from '../host/shutdown-signals.js';
@@ -9,8 +9,10 @@ import { buildAppFromConfig, closeGracefully } from '../server/index.js';
 
 runMain(async () => {
   const configPath = configPathFrom(process.argv, process.env);
-  const config = await loadConfig(configPath);
+  const loaded = await readConfigFile(configPath);
+  const { config } = loaded;
   const log = createLogger('api', config.log_level);
+  logConfigMapping(log, configPath, loaded);
   const onRetry = startupRetryLogger(log, config.temporal);
   const tracing = tracingFromEnv(process.env, 'api');
   const client = await retryUntilDone(() => connectClient(config, process.env, tracing ? [tracing.plugin] : []), {

@@ -1,6 +1,6 @@
 import { Runtime } from '@temporalio/worker';
-import { configPathFrom, loadConfig } from '../config/load.js';
-import { createLogger, toTemporalLogger } from '../host/logger.js';
+import { configPathFrom, readConfigFile } from '../config/load.js';
+import { createLogger, logConfigMapping, toTemporalLogger } from '../host/logger.js';
 import { processMetrics } from '../metrics/process-metrics.js';
 import { runMain } from '../host/run-main.js';
 import { onShutdownSignals } from '../host/shutdown-signals.js';
@@ -11,8 +11,10 @@ import { tracingFromEnv } from '../tracing/index.js';
 
 runMain(async () => {
   const configPath = configPathFrom(process.argv, process.env);
-  const config = await loadConfig(configPath);
+  const loaded = await readConfigFile(configPath);
+  const { config } = loaded;
   const log = createLogger('api', config.log_level);
+  logConfigMapping(log, configPath, loaded);
   // The worker's records (search-attribute setup, reconciliation, the SDK's own) carry their own component. Signals
   // are this process's to handle: the API must stop taking events before the worker stops running them.
   const { metrics, telemetryOptions } = await processMetrics(config);

@@ -1,8 +1,8 @@
 import { Runtime } from '@temporalio/worker';
-import { configPathFrom, loadConfig } from '../config/load.js';
+import { configPathFrom, readConfigFile } from '../config/load.js';
 import { connectWorker } from '../temporal/connection.js';
 import { isRefusal, retryUntilDone, waitForNamespace } from '../temporal/startup-retry.js';
-import { createLogger, startupRetryLogger, toTemporalLogger } from '../host/logger.js';
+import { createLogger, logConfigMapping, startupRetryLogger, toTemporalLogger } from '../host/logger.js';
 import { processMetrics, serveWorkerMetrics } from '../metrics/process-metrics.js';
 import { runMain } from '../host/run-main.js';
 import { tracingFromEnv } from '../tracing/index.js';
@@ -10,8 +10,10 @@ import { createWebhookWorker } from '../worker/worker.js';
 
 runMain(async () => {
   const configPath = configPathFrom(process.argv, process.env);
-  const config = await loadConfig(configPath);
+  const loaded = await readConfigFile(configPath);
+  const { config } = loaded;
   const log = createLogger('worker', config.log_level);
+  logConfigMapping(log, configPath, loaded);
   // The plugin reports search-attribute setup and endpoint reconciliation through the runtime's logger.
   const { metrics, telemetryOptions } = await processMetrics(config);
   Runtime.install({ logger: toTemporalLogger(log), ...(telemetryOptions ? { telemetryOptions } : {}) });

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { applyEnvOverrides } from './env.js';
+import { foreignPath, translateForeignConfig, type ForeignMapping } from './foreign/index.js';
 import { ConfigSchema, type Config, type ConfigInput } from './schema.js';
 
 /** The config file used when neither `--config` nor `WEBHOOKS_CONFIG` names one. */
@@ -19,8 +20,23 @@ export function configPathFrom(argv: readonly string[], env: NodeJS.ProcessEnv):
   return env['WEBHOOKS_CONFIG'] || DEFAULT_CONFIG_PATH;
 }
 
+/** A configuration and, when the file was written for another webhook sender, how it was mapped. */
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly mapping?: ForeignMapping;
+}
+
 /** Reads, parses (YAML or TOML, by extension), overrides from the environment and validates a config file. */
 export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  return (await readConfigFile(path, env)).config;
+}
+
+/**
+ * Like {@link loadConfig}, and says how a foreign file (an Operator `config.toml`, an Agent Stack `config.yaml`) was
+ * mapped. Secrets such a file holds as plain text are set in `env` under the variable names the mapped endpoints use
+ * (unless `env` sets them already), so every process that reads the file can send with them.
+ */
+export async function readConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -29,15 +45,28 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
       { path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` },
     ]);
   }
-  return parseConfig(text, path, env);
+  return parseConfigText(text, path, env);
 }
 
 /** Like {@link loadConfig}, for text already in memory; `source` names it and picks the format by extension. */
 export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = {}): Config {
-  const raw = parseByExtension(text, source);
-  const result = ConfigSchema.safeParse(applyEnvOverrides(raw, env));
-  if (!result.success) throw new ConfigError(source, result.error.issues.map(toProblem));
-  return result.data;
+  return parseConfigText(text, source, env).config;
+}
+
+/** Like {@link readConfigFile}, for text already in memory. */
+export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = {}): LoadedConfig {
+  const { value, syntax } = parseByExtension(text, source);
+  const mapping = translateForeignConfig(value, syntax, source, Object.keys(ConfigSchema.shape));
+  const result = ConfigSchema.safeParse(applyEnvOverrides(mapping?.config ?? value, env));
+  if (!result.success) {
+    const problems = result.error.issues.map(toProblem);
+    throw new ConfigError(
+      source,
+      mapping ? problems.map((problem) => ({ ...problem, path: foreignPath(problem.path, mapping) })) : problems,
+    );
+  }
+  for (const [name, secret] of Object.entries(mapping?.fileSecrets ?? {})) if (!env[name]) env[name] = secret;
+  return { config: result.data, ...(mapping ? { mapping } : {}) };
 }
 
 /**
@@ -50,7 +79,7 @@ export function defineConfig(input: ConfigInput = {}, source = 'the configuratio
   return result.data;
 }
 
-function parseByExtension(text: string, source: string): Record<string, unknown> {
+function parseByExtension(text: string, source: string): { value: Record<string, unknown>; syntax: 'yaml' | 'toml' } {
   const extension = extname(source).toLowerCase();
   let value: unknown;
   if (extension === '.yaml' || extension === '.yml') {
@@ -75,10 +104,11 @@ function parseByExtension(text: string, source: string): Record<string, unknown>
   } else {
     throw new ConfigError(source, [{ path: '', message: 'the config file must end in .yaml, .yml or .toml' }]);
   }
-  if (value === null || value === undefined) return {};
+  const syntax = extension === '.toml' ? 'toml' : 'yaml';
+  if (value === null || value === undefined) return { value: {}, syntax };
   if (typeof value !== 'object' || Array.isArray(value))
     throw new ConfigError(source, [{ path: '', message: 'the file must hold a mapping of settings' }]);
-  return value as Record<string, unknown>;
+  return { value: value as Record<string, unknown>, syntax };
 }
 
 function toProblem(issue: z.core.$ZodIssue): ConfigProblem {

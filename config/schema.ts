@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { DurationSchema } from '../domain/duration-schema.js';
 import { ALLOWABLE_ADDRESS_KINDS } from '../domain/address.js';
-import { EndpointSchema, RetryPolicySchema, SigningSchema } from '../domain/endpoint.js';
+import { DataKeySchema, EndpointSchema, RetryPolicySchema, SigningSchema } from '../domain/endpoint.js';
 import type { EndpointSettings } from '../domain/endpoint-state.js';
-import { PAYLOAD_FORMATS } from '../domain/payload.js';
+import { DEFAULT_DATA_KEY, PAYLOAD_FORMATS } from '../domain/payload.js';
 import type { DeliveryDefaults } from '../domain/target.js';
 import { isLoopbackHost } from '../domain/address.js';
 import { ApiKeySchema, EventTypeEntrySchema, RateLimitsSchema, SourceSchema, uniqueField } from './ingest.js';
@@ -131,7 +131,13 @@ export const DeliveryConfigSchema = z.strictObject({
     description:
       'default retry policy: schedule or exponential, jitter, deadline, retry_after_max, retry_on_status; without schedule or exponential, the Standard Webhooks schedule (5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h)',
   }),
-  format: z.enum(PAYLOAD_FORMATS).default('standard').meta({ description: 'default body shape: standard, event, data, slack, discord' }),
+  format: z
+    .enum(PAYLOAD_FORMATS)
+    .default('standard')
+    .meta({ description: 'default body shape: standard, event, flat, data, slack, discord' }),
+  data_key: DataKeySchema.default(DEFAULT_DATA_KEY).meta({
+    description: 'the key standard and event bodies put the payload under (OpsKnight receivers expect incident)',
+  }),
   signing: SigningSchema.optional().meta({ description: 'default signing of every endpoint without its own' }),
   allow_destinations: z
     .array(z.enum(ALLOWABLE_ADDRESS_KINDS))
@@ -231,6 +237,7 @@ export function deliveryDefaultsFrom(config: Config): DeliveryDefaults {
     timeoutMs: config.delivery.timeout,
     retry: config.delivery.retry,
     format: config.delivery.format,
+    dataKey: config.delivery.data_key,
     ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
     localFirstAttempts: config.delivery.fast_path,
   };

@@ -1,5 +1,5 @@
 import { EVENT_PATTERN_FORM } from './event-type.js';
-import { PAYLOAD_FORMATS } from './payload.js';
+import { DATA_KEY_FORM, PAYLOAD_FORMATS } from './payload.js';
 
 // What an endpoint entity checks of a new definition before it reaches history. The endpoint schema is not used here:
 // building it in every cached entity's workflow held 1.3 MB of memory per entity (2 GB for 1,000 endpoints). Every
@@ -32,6 +32,7 @@ export function definitionProblem(entityId: string, definition: unknown): Proble
       (value) => (PAYLOAD_FORMATS as readonly unknown[]).includes(value),
       `one of ${PAYLOAD_FORMATS.join(', ')}`,
     ),
+    optional(definition, 'data_key', (value) => isString(value) && DATA_KEY_FORM.test(value), 'a key name'),
     optional(definition, 'timeout', (value) => typeof value === 'number' && value > 0, 'milliseconds, more than 0'),
     optional(definition, 'auth', authFits, '{ type: bearer, token_env } or { type: basic, username, password_env }'),
     optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names], header }'),

@@ -28,6 +28,8 @@ export interface DeliveryTarget {
   readonly auth?: AuthReference;
   readonly signing?: SigningReference;
   readonly format: PayloadFormat;
+  /** The key the `standard` and `event` formats put the payload under, when it is not `data`. */
+  readonly dataKey?: string;
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
   /** 4xx statuses retried besides 408, 425 and 429. */

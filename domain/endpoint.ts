@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatDurationMs } from './duration.js';
 import { DurationSchema } from './duration-schema.js';
-import { PAYLOAD_FORMATS } from './payload.js';
+import { DATA_KEY_FORM, KEYED_PAYLOAD_FORMATS, PAYLOAD_FORMATS } from './payload.js';
 import { EventPatternSchema } from './pattern.js';
 
 /** An endpoint id: short, URL-safe, and stable, because workflow ids and search attributes carry it. */
@@ -68,6 +68,15 @@ export const SigningSchema = z
     message: 'header applies to the hmac-sha256 scheme only',
   });
 
+// The fields an envelope already has: a payload under one of these names would hide them.
+const ENVELOPE_FIELDS = new Set(['type', 'event', 'timestamp']);
+
+/** The key the `standard` and `event` formats put the payload under: `data` unless a receiver expects another. */
+export const DataKeySchema = z
+  .string()
+  .regex(DATA_KEY_FORM, 'letters, digits, _ and -, starting with a letter or _ (up to 64)')
+  .refine((key) => !ENVELOPE_FIELDS.has(key), 'type, event and timestamp are the envelope’s own fields');
+
 /** When and how often failed deliveries are tried again. */
 export const RetryPolicySchema = z
   .strictObject({
@@ -92,21 +101,32 @@ export const RetryPolicySchema = z
   .refine((policy) => !(policy.schedule && policy.exponential), { message: 'give either schedule or exponential, not both' });
 
 /** One receiver of webhooks and the events it subscribes to. */
-export const EndpointSchema = z.strictObject({
-  id: EndpointIdSchema.meta({ description: 'stable id, used in workflow ids and search attributes' }),
-  name: z.string().min(1).max(200).optional().meta({ description: 'human-readable name (defaults to the id)' }),
-  url: z
-    .url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' })
-    .meta({ description: 'where deliveries are POSTed' }),
-  events: z.array(EventPatternSchema).min(1).default(['*']).meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
-  headers: HeadersSchema.default({}).meta({ description: 'extra HTTP headers: a value, or { env: NAME } for a secret' }),
-  auth: AuthSchema.optional().meta({ description: '{ type: bearer, token_env } or { type: basic, username, password_env }' }),
-  signing: SigningSchema.optional().meta({ description: 'signature scheme and secret; defaults to delivery.signing' }),
-  format: z.enum(PAYLOAD_FORMATS).optional().meta({ description: 'body shape; defaults to delivery.format' }),
-  retry: RetryPolicySchema.optional().meta({ description: 'retry policy; defaults to delivery.retry' }),
-  timeout: DurationSchema.optional().meta({ description: 'time limit of one attempt; defaults to delivery.timeout' }),
-  enabled: z.boolean().default(true).meta({ description: 'false routes no events to the endpoint' }),
-});
+export const EndpointSchema = z
+  .strictObject({
+    id: EndpointIdSchema.meta({ description: 'stable id, used in workflow ids and search attributes' }),
+    name: z.string().min(1).max(200).optional().meta({ description: 'human-readable name (defaults to the id)' }),
+    url: z
+      .url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' })
+      .meta({ description: 'where deliveries are POSTed' }),
+    events: z.array(EventPatternSchema).min(1).default(['*']).meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
+    headers: HeadersSchema.default({}).meta({ description: 'extra HTTP headers: a value, or { env: NAME } for a secret' }),
+    auth: AuthSchema.optional().meta({ description: '{ type: bearer, token_env } or { type: basic, username, password_env }' }),
+    signing: SigningSchema.optional().meta({ description: 'signature scheme and secret; defaults to delivery.signing' }),
+    format: z.enum(PAYLOAD_FORMATS).optional().meta({ description: 'body shape; defaults to delivery.format' }),
+    data_key: DataKeySchema.optional().meta({
+      description: 'the key standard and event bodies put the payload under, e.g. incident; defaults to delivery.data_key',
+    }),
+    retry: RetryPolicySchema.optional().meta({ description: 'retry policy; defaults to delivery.retry' }),
+    timeout: DurationSchema.optional().meta({ description: 'time limit of one attempt; defaults to delivery.timeout' }),
+    enabled: z.boolean().default(true).meta({ description: 'false routes no events to the endpoint' }),
+  })
+  .refine(
+    (endpoint) => endpoint.data_key === undefined || endpoint.format === undefined || KEYED_PAYLOAD_FORMATS.includes(endpoint.format),
+    {
+      path: ['data_key'],
+      message: `data_key applies to the ${KEYED_PAYLOAD_FORMATS.join(' and ')} formats only`,
+    },
+  );
 export type Endpoint = z.infer<typeof EndpointSchema>;
 export type EndpointInput = z.input<typeof EndpointSchema>;
 export type AuthConfig = z.infer<typeof AuthSchema>;

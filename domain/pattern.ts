@@ -21,3 +21,25 @@ export function matchesPattern(pattern: string, eventType: string): boolean {
   if (pattern.endsWith('.*')) return eventType.startsWith(pattern.slice(0, -1));
   return pattern === eventType;
 }
+
+/** Whether every type `inner` selects is selected by `outer`. */
+function covers(outer: string, inner: string): boolean {
+  if (outer === '*') return true;
+  if (outer.endsWith('.*')) return inner !== '*' && inner.startsWith(outer.slice(0, -1));
+  return outer === inner;
+}
+
+/**
+ * The patterns selecting exactly the types both lists select. Two patterns are either nested or disjoint (a prefix
+ * contains its longer prefixes and its types), so each pair meets in the narrower one or not at all.
+ */
+export function intersectPatterns(first: readonly string[], second: readonly string[]): string[] {
+  const met = new Set<string>();
+  for (const a of first) {
+    for (const b of second) {
+      if (covers(a, b)) met.add(b);
+      else if (covers(b, a)) met.add(a);
+    }
+  }
+  return [...met];
+}

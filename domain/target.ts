@@ -1,7 +1,7 @@
 import type { DeliveryTarget } from './delivery.js';
 import type { AuthConfig, Endpoint, RetryPolicyConfig, SigningConfig } from './endpoint.js';
 import type { RoutableEndpoint } from './endpoint-state.js';
-import type { PayloadFormat } from './payload.js';
+import { DEFAULT_DATA_KEY, type PayloadFormat } from './payload.js';
 import type { RetryPolicy } from './retry.js';
 
 /** The header of the `hmac-sha256` scheme when the endpoint names none. */
@@ -12,6 +12,8 @@ export interface DeliveryDefaults {
   readonly timeoutMs: number;
   readonly retry: RetryPolicyConfig;
   readonly format: PayloadFormat;
+  /** Where keyed formats put the payload; `data` when unset. */
+  readonly dataKey?: string;
   readonly signing?: SigningConfig;
   /** Whether first attempts may run inside the workflow task (`delivery.fast_path`); by default they may. */
   readonly localFirstAttempts?: boolean;
@@ -21,6 +23,7 @@ export interface DeliveryDefaults {
 export function toDeliveryTarget(endpoint: Endpoint, defaults: DeliveryDefaults): DeliveryTarget {
   const retry = endpoint.retry ?? defaults.retry;
   const signing = endpoint.signing ?? defaults.signing;
+  const dataKey = endpoint.data_key ?? defaults.dataKey;
   return {
     endpointId: endpoint.id,
     url: endpoint.url,
@@ -30,6 +33,8 @@ export function toDeliveryTarget(endpoint: Endpoint, defaults: DeliveryDefaults)
       ? { signing: { scheme: signing.scheme, secretEnvs: signing.secret_env, header: signing.header ?? DEFAULT_HMAC_HEADER } }
       : {}),
     format: endpoint.format ?? defaults.format,
+    // Only a key other than `data` is written down, so that targets (and histories) stay as they were without one.
+    ...(dataKey === undefined || dataKey === DEFAULT_DATA_KEY ? {} : { dataKey }),
     timeoutMs: endpoint.timeout ?? defaults.timeoutMs,
     retry: toRetryPolicy(retry),
     retryOnStatus: retry.retry_on_status,

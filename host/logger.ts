@@ -1,5 +1,6 @@
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LoadedConfig } from '../config/load.js';
 
 /** A JSON logger for one component (`api`, `worker`, `start`); secrets in request headers are redacted. */
 export function createLogger(component: string, level: string, destination?: DestinationStream): Logger {
@@ -52,4 +53,12 @@ export function startupRetryLogger(
       { address: temporal.address ?? 'default', namespace: temporal.namespace, attempt, retryInMs: delayMs, error: String(error) },
       'Temporal is not ready for this process yet; retrying',
     );
+}
+
+/** Says how another system's config file was read, once per process that reads it, so the mapping is never silent. */
+export function logConfigMapping(logger: Logger, path: string, loaded: LoadedConfig): void {
+  if (!loaded.mapping) return;
+  const count = loaded.config.endpoints.length;
+  logger.info({ config: path }, `read ${loaded.mapping.from} as this gateway’s configuration: ${count} endpoint${count === 1 ? '' : 's'}`);
+  for (const line of loaded.mapping.lines) logger.info(line);
 }

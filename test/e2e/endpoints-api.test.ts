@@ -79,6 +79,23 @@ describe('/v1/endpoints', () => {
 
     const durations = await call('PATCH', '/v1/endpoints/api-moving', { timeout: '5s', retry: { schedule: ['1m', '90s'] } });
     expect(durations).toMatchObject({ status: 200, body: { timeout: '5s', retry: { schedule: ['1m', '1m30s'] }, revision: 3 } });
+    const keyed = await call('PATCH', '/v1/endpoints/api-moving', { format: 'event', data_key: 'incident' });
+    expect(keyed).toMatchObject({ status: 200, body: { format: 'event', data_key: 'incident', revision: 4 } });
+    await expect
+      .poll(
+        () =>
+          gateway.registry
+            .routes()
+            .route('moving.on')
+            .find((e) => e.id === 'api-moving')?.data_key,
+      )
+      .toBe('incident');
+    await (await deliver('moving.on', 'evt_api_keyed')).result();
+    const keyedBody = second.requests.find((r) => r.headers['webhook-id'] === 'evt_api_keyed')?.body ?? '';
+    expect(JSON.parse(keyedBody)).toMatchObject({ event: 'moving.on', incident: expect.anything() });
+    const unkeyable = await call('PATCH', '/v1/endpoints/api-moving', { format: 'slack' });
+    expect(unkeyable.status).toBe(400);
+    expect((unkeyable.body['errors'] as { path: string }[]).map((e) => e.path)).toEqual(['/data_key']);
     expect((await call('PATCH', '/v1/endpoints/api-moving', { id: 'other' })).status).toBe(400);
     expect((await call('PATCH', '/v1/endpoints/from-file', { url: second.url })).status).toBe(409);
   });

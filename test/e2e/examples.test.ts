@@ -1,22 +1,32 @@
 import { createHmac } from 'node:crypto';
-import { afterEach, describe, expect, test } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import type { DeliveryReport } from '../../domain/delivery.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliveriesQuery, type deliverEvent } from '../../workflows/index.js';
-import { postJson, startConfiguredGateway, type TestGateway } from '../support/gateway.js';
+import { postJson, startConfiguredGateway, type GatewayOptions, type TestGateway } from '../support/gateway.js';
+import { storedHistory } from '../support/history.js';
+import { seedBlocks } from '../support/seeds.js';
+import { endpointWorkflowId, eventWorkflowId } from '../../domain/workflow-ids.js';
 
 // Each seed scenario's example config, run as written except that every endpoint's URL points at a local receiver.
 
 interface Example {
+  readonly config: Config;
   readonly gateway: TestGateway;
   readonly receivers: Readonly<Record<string, Receiver>>;
 }
 
 let running: Example | undefined;
 
-async function startExample(path: string, env: NodeJS.ProcessEnv): Promise<Example> {
-  const config = await loadConfig(path, {});
+async function startExample(path: string, secrets: NodeJS.ProcessEnv, options: GatewayOptions = {}): Promise<Example> {
+  // A foreign file's own secrets land in the environment the gateway sends with, as in a real process.
+  const env = { ...secrets };
+  const config = await loadConfig(path, env);
   const receivers: Record<string, Receiver> = {};
   for (const endpoint of config.endpoints) receivers[endpoint.id] = await startReceiver();
   const gateway = await startConfiguredGateway(
@@ -26,8 +36,9 @@ async function startExample(path: string, env: NodeJS.ProcessEnv): Promise<Examp
       endpoints: config.endpoints.map((endpoint) => ({ ...endpoint, url: receivers[endpoint.id]?.url ?? endpoint.url })),
     },
     env,
+    options,
   );
-  running = { gateway, receivers };
+  running = { config, gateway, receivers };
   return running;
 }
 
@@ -84,7 +95,7 @@ describe('examples/agentstack.yaml', () => {
     expect(created.deliveries.map((d) => d.endpointId)).toEqual(['provider-registry', 'monitoring']);
     expect(registry?.requests[0]?.headers['x-source']).toBe('agentstack');
     expect(monitoring?.requests[0]?.headers['x-api-key']).toBe('monitoring-key');
-    expect(bodyOf(monitoring)).toMatchObject({ event: 'provider.created', data: resource });
+    expect(bodyOf(monitoring)).toEqual({ event: 'provider.created', ...resource, timestamp: expect.any(String) });
 
     const build = await send(example, { type: 'provider_build.updated', data: { resource_type: 'provider_build' } });
     expect(build.deliveries.map((d) => d.endpointId)).toEqual(['ci', 'monitoring']);
@@ -112,6 +123,7 @@ describe('examples/opsknight.yaml', () => {
     await itsm?.waitForRequests(1);
 
     const request = dashboard?.requests[0];
+    expect(JSON.parse(request?.body ?? '')).toEqual({ event: 'incident.triggered', timestamp: expect.any(String), incident });
     expect(verifySignature(request?.body ?? '', String(request?.headers['x-opsknight-signature']), 'opsknight-secret')).toBe(true);
     expect(
       verifySignature(itsm?.requests[0]?.body ?? '', String(itsm?.requests[0]?.headers['x-opsknight-signature']), 'opsknight-secret'),
@@ -124,5 +136,56 @@ describe('examples/opsknight.yaml', () => {
     expect(waitMs).toBeGreaterThanOrEqual(59_000);
     expect(waitMs).toBeLessThanOrEqual(61_000);
     await handle.terminate('test over: the retry schedule is what was checked');
+  });
+});
+
+describe('the seeds’ own config files, read as they are', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'seed-config-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('an Agent Stack config.yaml: its headers, secrets kept out of history, and its flat body', async () => {
+    const path = join(dir, 'config.yaml');
+    await writeFile(path, seedBlocks('agentstack-webhooks.md', 'yaml')[1] ?? '');
+    // The endpoints' entities are made as a worker makes them from its config file, so their histories can be read.
+    const example = await startExample(path, {}, { reconcileEndpoints: true });
+    // Ids come from the URLs, so the endpoints are found by their events.
+    const [ciId, monitoringId] = example.config.endpoints.map((endpoint) => endpoint.id);
+    const ci = example.receivers[ciId ?? ''];
+    const monitoring = example.receivers[monitoringId ?? ''];
+    const resource = { resource_type: 'provider_build', resource_id: '550e8400-e29b-41d4-a716-446655440000', user_id: null };
+
+    const report = await send(example, { type: 'provider_build.updated', data: resource });
+    expect(report.deliveries.map((delivery) => delivery.status)).toEqual(['succeeded', 'succeeded']);
+    expect(ci?.requests[0]?.headers['authorization']).toBe('Bearer ci-token');
+    expect(monitoring?.requests[0]?.headers['x-api-key']).toBe('monitoring-key');
+    expect(bodyOf(ci)).toEqual({ event: 'provider_build.updated', ...resource, timestamp: expect.any(String) });
+
+    // The event's history and the endpoint's own carry the variable's name, never the token the file holds.
+    expect((await storedHistory(eventWorkflowId(report.eventId))).text).not.toContain('ci-token');
+    const entity = await vi.waitFor(() => storedHistory(endpointWorkflowId(ciId ?? '')), { timeout: 30_000, interval: 250 });
+    expect(entity.text).toContain(`WEBHOOKS_${(ciId ?? '').toUpperCase().replaceAll('-', '_')}_AUTHORIZATION`);
+    expect(entity.text).not.toContain('ci-token');
+  });
+
+  test('an Operator config.toml: named webhooks, their events, bearer auth, and Slack’s body for a Slack hook', async () => {
+    const path = join(dir, 'config.toml');
+    await writeFile(path, seedBlocks('operator-webhook-notifications.md', 'toml')[3] ?? '');
+    const example = await startExample(path, { PAGERDUTY_TOKEN: 'pd-token' });
+    const { slack, pagerduty } = example.receivers;
+
+    const failed = await send(example, { type: 'agent.failed', data: { ticket_id: 'PROJ-124', result: 'error' } });
+    expect(failed.deliveries.map((delivery) => delivery.endpointId)).toEqual(['slack', 'pagerduty']);
+    expect(bodyOf(slack)).toEqual({ text: '*agent.failed* · ticket_id: PROJ-124 · result: error' });
+    expect(pagerduty?.requests[0]?.headers['authorization']).toBe('Bearer pd-token');
+    expect(bodyOf(pagerduty)).toEqual({
+      event: 'agent.failed',
+      timestamp: expect.any(String),
+      data: { ticket_id: 'PROJ-124', result: 'error' },
+    });
   });
 });

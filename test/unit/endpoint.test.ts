@@ -41,6 +41,16 @@ describe('EndpointSchema', () => {
     expect(issues({ retry: { schedule: ['1m'], exponential: {} } })).toEqual(['retry: give either schedule or exponential, not both']);
   });
 
+  test('takes a data key for the keyed formats only, and never one of the envelope’s own fields', () => {
+    expect(issues({ format: 'event', data_key: 'incident' })).toEqual([]);
+    expect(issues({ data_key: 'incident' })).toEqual([]);
+    expect(issues({ format: 'slack', data_key: 'incident' })).toEqual([
+      'data_key: data_key applies to the standard and event formats only',
+    ]);
+    expect(issues({ data_key: 'timestamp' })).toEqual(['data_key: type, event and timestamp are the envelope’s own fields']);
+    expect(issues({ data_key: 'a b' })).toEqual(['data_key: letters, digits, _ and -, starting with a letter or _ (up to 64)']);
+  });
+
   test('refuses headers the gateway sets itself', () => {
     expect(issues({ headers: { 'Webhook-Signature': 'x' } })).toEqual([
       'headers.Webhook-Signature: this header is set by the gateway and cannot be configured',
@@ -70,6 +80,12 @@ describe('toDeliveryTarget', () => {
       retry: { scheduleMs: [60_000], jitter: 0, retryAfterMaxMs: 3_600_000 },
       retryOnStatus: [],
     });
+  });
+
+  test('carries a data key other than data, from the endpoint or the defaults', () => {
+    expect(toDeliveryTarget(EndpointSchema.parse({ ...base, data_key: 'incident' }), defaults)).toMatchObject({ dataKey: 'incident' });
+    expect(toDeliveryTarget(EndpointSchema.parse(base), { ...defaults, dataKey: 'payload' })).toMatchObject({ dataKey: 'payload' });
+    expect(toDeliveryTarget(EndpointSchema.parse(base), { ...defaults, dataKey: 'data' })).not.toHaveProperty('dataKey');
   });
 
   test('keeps what the endpoint says, and carries only references to secrets', () => {

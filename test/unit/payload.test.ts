@@ -21,6 +21,30 @@ describe('renderPayload', () => {
   });
 });
 
+describe('renderPayload with a data key and the flat format', () => {
+  test('the keyed formats put the payload under the key given', () => {
+    expect(JSON.parse(renderPayload('event', incident, 'incident'))).toEqual({
+      event: 'incident.triggered',
+      timestamp: '2024-01-15T10:30:00Z',
+      incident: incident.data,
+    });
+    expect(JSON.parse(renderPayload('standard', incident, 'payload'))).toHaveProperty('payload', incident.data);
+  });
+
+  test('flat lifts the payload’s fields between event and timestamp; the envelope’s fields win', () => {
+    const body = renderPayload('flat', { ...incident, data: { id: 'inc_1', event: 'forged', timestamp: 'forged' } });
+    expect(body).toBe('{"event":"incident.triggered","id":"inc_1","timestamp":"2024-01-15T10:30:00Z"}');
+  });
+
+  test('flat keeps a payload that is not an object under data', () => {
+    expect(JSON.parse(renderPayload('flat', { ...incident, data: [1, 2] }))).toEqual({
+      event: 'incident.triggered',
+      data: [1, 2],
+      timestamp: '2024-01-15T10:30:00Z',
+    });
+  });
+});
+
 describe('summarizeEvent', () => {
   test('lists scalar fields when there is no headline', () => {
     const event = { ...incident, type: 'agent.completed', data: { ticket_id: 'PROJ-123', duration_seconds: 342, result: 'success' } };

@@ -1,0 +1,2 @@
+export { foreignPath, translateForeignConfig } from './translate.js';
+export type { ForeignMapping } from './mapping.js';
