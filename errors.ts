@@ -62,3 +62,14 @@ export class InvalidPageTokenError extends Error {
     super('not a page token of this listing (with these filters)');
   }
 }
+
+/** A source operation of the API could not be done: there is no such source (or it was deleted), or it may not be changed so. */
+export class SourceOperationError extends Error {
+  override readonly name = 'SourceOperationError';
+  constructor(
+    readonly reason: 'not-found' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,6 +1,7 @@
 import { ENDPOINT_ACTION_EFFECTS, ENDPOINT_ACTIONS, endpointActionTitle, type EndpointAction } from '../domain/endpoint-state.js';
-import type { ApiClient } from './api-client.js';
-import { formatFields, formatTable, relativeTime, type Column } from './table.js';
+import { listing, segment, stringOption, UsageError, type CommandContext, type CommandSpec, type OptionSpec } from './command.js';
+import { SOURCE_COMMANDS } from './source-commands.js';
+import { formatFields, formatTable, relativeTime } from './table.js';
 import type {
   AttemptView,
   EndpointDeliveriesPage,
@@ -11,46 +12,6 @@ import type {
   RedeliveryView,
   ReportView,
 } from './views.js';
-
-/** What a command may use: the API, the clock, and a way to read a file or standard input. */
-export interface CommandContext {
-  readonly api: ApiClient;
-  readonly now: () => Date;
-  /** Reads a file, or standard input for `-`. */
-  readonly readText: (path: string) => Promise<string>;
-}
-
-/** A command's result: the API's answer as is (for `--json`), and the same for a person to read. */
-export interface CommandOutput {
-  readonly json: unknown;
-  readonly text: string;
-}
-
-/** An option of a command, in `node:util` `parseArgs` terms. */
-export interface OptionSpec {
-  readonly type: 'string' | 'boolean';
-  readonly description: string;
-  readonly valueName?: string;
-}
-
-export interface CommandSpec {
-  /** The words that name it, e.g. `['endpoints', 'pause']`. */
-  readonly words: readonly string[];
-  /** Its positional arguments, for usage lines, e.g. `['<id>']`. */
-  readonly operands: readonly string[];
-  readonly summary: string;
-  readonly options: Readonly<Record<string, OptionSpec>>;
-  run(
-    context: CommandContext,
-    operands: readonly string[],
-    options: Readonly<Record<string, string | boolean | undefined>>,
-  ): Promise<CommandOutput>;
-}
-
-/** A mistake in how a command was called: exit status 2, with the command's usage. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 const ACTION_DONE: Readonly<Record<EndpointAction, string>> = {
   pause: 'paused',
@@ -237,20 +198,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       return { json: endpoint, text: `${ACTION_DONE[action]} ${endpoint.id}: now ${endpoint.status}${held}` };
     },
   })),
+  ...SOURCE_COMMANDS,
 ];
-
-/** A command that lists what `path` answers with, `{ "data": [...] }`: a table of it, or `empty` when there is none. */
-async function listing<Row>(
-  context: CommandContext,
-  path: string,
-  empty: string,
-  columns: (now: Date) => readonly Column<Row>[],
-): Promise<CommandOutput> {
-  const {
-    body: { data },
-  } = await context.api<{ data: Row[] }>({ method: 'GET', path });
-  return { json: data, text: data.length === 0 ? empty : formatTable(data, columns(context.now())) };
-}
 
 /** A window's success rate and attempts, `97.5% of 40`, or `-` when no attempt was made. */
 function successRate(window: EndpointHealthView['windows']['5m']): string {
@@ -340,14 +289,4 @@ async function readPayloadFile(context: CommandContext, path: string): Promise<s
       `cannot read ${path === '-' ? 'standard input' : path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
     );
   }
-}
-
-function stringOption(options: Readonly<Record<string, string | boolean | undefined>>, name: string): string | undefined {
-  const value = options[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-// Ids go into the path as one segment, whatever they hold.
-function segment(id: string | undefined): string {
-  return encodeURIComponent(id ?? '');
 }

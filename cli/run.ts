@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiError, ApiUnreachableError, createApiClient } from './api-client.js';
-import { COMMANDS, UsageError, type CommandContext, type CommandSpec, type OptionSpec } from './commands.js';
+import { UsageError, type CommandContext, type CommandSpec, type OptionSpec } from './command.js';
+import { COMMANDS } from './commands.js';
 
 /** Where the CLI reads its settings and writes its output; the real process, or a test's capture. */
 export interface CliIo {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { DeliveriesPageSchema } from '../server/routes/endpoints.js';
+import type { InvocationSchema, SourceViewSchema, SourceWithSecretSchema } from '../server/routes/source-admin.js';
 import type {
   EndpointHealthSchema,
   EndpointViewSchema,
@@ -45,3 +46,7 @@ export interface ReportView {
   readonly deliveries: readonly DeliveryView[];
   readonly parts?: readonly { readonly workflow_id: string; readonly endpoints: number; readonly status: string }[];
 }
+
+export type SourceView = z.output<typeof SourceViewSchema>;
+export type SourceWithSecretView = z.output<typeof SourceWithSecretSchema>;
+export type InvocationView = z.output<typeof InvocationSchema>;

@@ -2,6 +2,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { z } from 'zod';
 import { DurationSchema } from '../domain/duration-schema.js';
+import { formatDurationMs } from '../domain/duration.js';
+import type { SourceDefinition } from '../domain/source-book.js';
 import { EventTypeSchema } from '../domain/pattern.js';
 
 // Settings of the front door: who may call the API, how often, which event types it knows, and the inbound sources.
@@ -61,40 +63,68 @@ export const RateLimitsSchema = z.strictObject({
 /** How an inbound source's calls prove where they come from. */
 export const SOURCE_AUTH_MODES = ['secret', 'hmac-sha256', 'standard-webhooks'] as const;
 
-const SourceAuthSchema = z.discriminatedUnion('mode', [
-  z.strictObject({
-    mode: z.literal('secret'),
-    secret_env: EnvNameSchema,
-    header: z.string().min(1).default('x-webhook-secret'),
-  }),
-  z.strictObject({
-    mode: z.literal('hmac-sha256'),
-    secret_env: EnvNameSchema,
-    header: z.string().min(1).default('x-hub-signature-256'),
-  }),
-  z.strictObject({
-    mode: z.literal('standard-webhooks'),
-    secret_env: EnvNameSchema,
-    tolerance: DurationSchema.refine((ms) => ms >= 1_000, 'a tolerance is at least 1s').prefault('5m'),
-  }),
-]);
+/** The header a `secret` or `hmac-sha256` source reads unless told another. */
+export const DEFAULT_SOURCE_HEADERS = { secret: 'x-webhook-secret', 'hmac-sha256': 'x-hub-signature-256' } as const;
+/** How old a Standard Webhooks timestamp may be unless told otherwise. */
+export const DEFAULT_SOURCE_TOLERANCE_MS = 5 * 60_000;
+
+/** The header a source's secret or signature comes in. */
+export function sourceAuthHeader(auth: {
+  readonly mode: (typeof SOURCE_AUTH_MODES)[number];
+  readonly header?: string | undefined;
+}): string {
+  return auth.header ?? (auth.mode === 'standard-webhooks' ? 'webhook-signature' : DEFAULT_SOURCE_HEADERS[auth.mode]);
+}
+
+/**
+ * A source's auth. In the config file the secret is always an environment variable's; a source made through the API
+ * may leave `secret_env` out, and the gateway generates its secret.
+ */
+function sourceAuthSchema<Secret extends z.ZodType>(secretEnv: Secret) {
+  return z.discriminatedUnion('mode', [
+    z.strictObject({
+      mode: z.literal('secret'),
+      secret_env: secretEnv,
+      header: z.string().min(1).default(DEFAULT_SOURCE_HEADERS.secret),
+    }),
+    z.strictObject({
+      mode: z.literal('hmac-sha256'),
+      secret_env: secretEnv,
+      header: z.string().min(1).default(DEFAULT_SOURCE_HEADERS['hmac-sha256']),
+    }),
+    z.strictObject({
+      mode: z.literal('standard-webhooks'),
+      secret_env: secretEnv,
+      tolerance: DurationSchema.refine((ms) => ms >= 1_000, 'a tolerance is at least 1s').prefault('5m'),
+    }),
+  ]);
+}
+
+const SourceAuthSchema = sourceAuthSchema(EnvNameSchema);
 export type SourceAuthConfig = z.infer<typeof SourceAuthSchema>;
 
-export const SourceSchema = z.strictObject({
-  id: IdSchema.meta({ description: 'the source is called at /v1/sources/<id>' }),
-  name: z.string().max(200).optional(),
-  event_type: EventTypeSchema.meta({ description: 'type of the events the source’s calls become' }),
-  enabled: z.boolean().default(true).meta({ description: 'a disabled source keeps its URL but answers 403' }),
-  auth: SourceAuthSchema.meta({
-    description: 'secret (a shared secret in a header), hmac-sha256 (sha256=<hex> of the body) or standard-webhooks',
-  }),
-  id_header: z
-    .string()
-    .min(1)
-    .optional()
-    .meta({ description: 'request header whose value becomes the event id, so a sender’s retry is not delivered twice' }),
-  rate_limit: RateLimitSchema.optional().meta({ description: 'this source’s own limit instead of api.rate_limits.per_source' }),
-});
+function sourceSchema<Auth extends z.ZodType>(auth: Auth) {
+  return z.strictObject({
+    id: IdSchema.meta({ description: 'the source is called at /v1/sources/<id>' }),
+    name: z.string().max(200).optional(),
+    event_type: EventTypeSchema.meta({ description: 'type of the events the source’s calls become' }),
+    enabled: z.boolean().default(true).meta({ description: 'a disabled source keeps its URL but answers 403' }),
+    auth: auth.meta({
+      description: 'secret (a shared secret in a header), hmac-sha256 (sha256=<hex> of the body) or standard-webhooks',
+    }),
+    id_header: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'request header whose value becomes the event id, so a sender’s retry is not delivered twice' }),
+    rate_limit: RateLimitSchema.optional().meta({ description: 'this source’s own limit instead of api.rate_limits.per_source' }),
+  });
+}
+
+export const SourceSchema = sourceSchema(SourceAuthSchema);
+/** A source sent to the API: the same, except that leaving `auth.secret_env` out asks the gateway for a secret. */
+export const RuntimeSourceSchema = sourceSchema(sourceAuthSchema(EnvNameSchema.optional()));
+export type RuntimeSourceInput = z.input<typeof RuntimeSourceSchema>;
 export type SourceConfig = z.infer<typeof SourceSchema>;
 
 /** A JSON Schema 2020-12 compiler with the standard formats; the same one checks schemas at load and data per event. */
@@ -133,5 +163,16 @@ export function uniqueField<K extends string>(field: K) {
       if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [index, field], message: `duplicate ${field} "${value}"` });
       seen.add(value);
     });
+  };
+}
+
+/** A source's definition in the form it is written (durations as text), so that parsing it again gives it back. */
+export function toSourceInput(definition: SourceDefinition): RuntimeSourceInput {
+  const { auth, rate_limit: rateLimit, ...rest } = definition;
+  const { tolerance, ...authRest } = auth;
+  return {
+    ...rest,
+    auth: { ...authRest, ...(tolerance === undefined ? {} : { tolerance: formatDurationMs(tolerance) }) },
+    ...(rateLimit === undefined ? {} : { rate_limit: { limit: rateLimit.limit, window: formatDurationMs(rateLimit.window) } }),
   };
 }

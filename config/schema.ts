@@ -74,6 +74,14 @@ export const ApiConfigSchema = z.strictObject({
     .default(false)
     .meta({ description: 'let an API without keys listen on a non-loopback interface (behind your own auth proxy)' }),
   rate_limits: RateLimitsSchema.prefault({}).meta({ description: 'global, per_key and per_source limits, each {limit, window} or null' }),
+  source_key_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
+    .default('WEBHOOKS_SOURCE_KEY')
+    .meta({
+      description:
+        'environment variable holding the key the secrets of sources made through the API are derived from (the same on every API process); unset, such sources must name a secret_env',
+    }),
   invocation_log_size: z
     .int()
     .min(0)

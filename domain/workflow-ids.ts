@@ -39,3 +39,8 @@ export function eventIdOfWorkflowId(workflowId: string): string | undefined {
 export function endpointChangesWorkflowId(taskQueue: string): string {
   return `endpoint-changes/${taskQueue}`;
 }
+
+/** The workflow id of the book of a task queue's inbound sources (`webhookSourceDirectory`). */
+export function sourceDirectoryWorkflowId(taskQueue: string): string {
+  return `sources/${taskQueue}`;
+}

@@ -12,6 +12,7 @@ import { createIngest, type EventOutcome, type Ingest } from './ingest.js';
 import type { RoutableEndpoint } from '../domain/endpoint-state.js';
 import { reconcileEndpoints, type ReconcileReport } from './reconcile.js';
 import { createRedelivery, type Redelivery } from './redelivery.js';
+import { createSourceStore, type SourceStore } from './source-store.js';
 import { createTestSend, type TestSend } from './test-send.js';
 
 /** The application over a Temporal client: what the API serves and what the worker's activities call. */
@@ -32,6 +33,8 @@ export interface Gateway {
   readonly health: HealthView;
   /** Reads an event from the input of the delivery workflow that carries it. */
   readonly events: EventLoader;
+  /** The durable book of inbound sources: the config file's and those made through the API. */
+  readonly sources: SourceStore;
   /** Makes the endpoint entities match the config file's endpoints; a worker of the task queue must be running. */
   reconcile(): Promise<ReconcileReport>;
   /** Stops reading the endpoint entities. */
@@ -117,6 +120,7 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
     testSend: createTestSend({ admin, deliveries, reports, deliveryDefaults }),
     health: createHealthView(client, taskQueue),
     events,
+    sources: createSourceStore(client, taskQueue),
     reconcile: () => reconcileEndpoints(client, taskQueue, config.endpoints, settings),
     close() {
       unwatch();

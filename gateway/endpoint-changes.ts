@@ -4,6 +4,7 @@ import proto from '@temporalio/proto';
 import type { EndpointChange } from '../domain/endpoint-state.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import { endpointChangedSignal, webhookEndpointDirectory } from '../workflows/index.js';
+import { cancellable, CLOSING_EVENTS } from './history-poll.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
@@ -97,30 +98,6 @@ export async function followChangeLog(options: FollowOptions): Promise<FollowEnd
     while (token);
   }
 }
-
-/**
- * Runs `call` with a signal of its own that `signal` aborts: the client listens on the signal it is given for as long
- * as it lives, so following with one signal across thousands of polls would pile up its listeners.
- */
-async function cancellable<T>(signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const own = new AbortController();
-  const abort = (): void => own.abort(signal.reason);
-  signal.addEventListener('abort', abort, { once: true });
-  try {
-    return await call(own.signal);
-  } finally {
-    signal.removeEventListener('abort', abort);
-  }
-}
-
-// The log's workflow never ends on its own but by continue-as-new; anything else ended it from outside.
-const CLOSING_EVENTS = new Set<proto.temporal.api.enums.v1.EventType>([
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-]);
 
 /**
  * The changes the log holds now, oldest first: its current run and the one before, read without waiting. What a

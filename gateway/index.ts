@@ -29,3 +29,4 @@ export type { EventCatalogue, EventProblem } from './catalogue.js';
 export type { ReconcileReport } from './reconcile.js';
 export type { Redelivery, RedeliveryResult } from './redelivery.js';
 export type { TestSend } from './test-send.js';
+export { createSourceStore, followSources, type SourceFollower, type SourceStore } from './source-store.js';

@@ -10,7 +10,7 @@ import Fastify, {
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CLOUDEVENT_BATCH_MEDIA_TYPE, CLOUDEVENT_MEDIA_TYPE } from '../domain/cloudevents.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../domain/json-depth.js';
-import { EndpointOperationError, InvalidPageTokenError } from '../errors.js';
+import { EndpointOperationError, InvalidPageTokenError, SourceOperationError } from '../errors.js';
 import type { Api } from './api.js';
 import type { Keyring } from './auth.js';
 import type { Tracer } from '@opentelemetry/api';
@@ -24,6 +24,7 @@ import { registerEndpointRoutes, type EndpointRoutesDeps } from './routes/endpoi
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes, type MetricsRoutesDeps } from './routes/metrics.js';
+import { registerSourceAdminRoutes, type SourceAdminDeps } from './routes/source-admin.js';
 import { registerSourceRoutes, type SourceRoutesDeps } from './routes/sources.js';
 import { RequestValidationError, zodValidatorCompiler } from './validation.js';
 
@@ -31,6 +32,7 @@ export interface AppDeps {
   readonly events: EventRoutesDeps;
   readonly endpoints: EndpointRoutesDeps;
   readonly sources: SourceRoutesDeps;
+  readonly sourceAdmin: SourceAdminDeps;
   readonly codec: CodecRoutesDeps;
   readonly keyring: Keyring;
   readonly limits: RateLimits;
@@ -153,7 +155,7 @@ export function buildApp(deps: AppDeps): Api {
         detail: 'See errors for each problem in the query and where it is.',
       });
     }
-    if (error instanceof EndpointOperationError) {
+    if (error instanceof EndpointOperationError || error instanceof SourceOperationError) {
       return error.reason === 'not-found'
         ? sendProblem(reply, notFound(error.message))
         : sendProblem(reply, { status: 409, type: 'conflict', title: 'Conflict', detail: error.message });
@@ -185,6 +187,7 @@ export function buildApp(deps: AppDeps): Api {
     });
     registerEventRoutes(api, deps.events);
     registerEndpointRoutes(api, deps.endpoints);
+    registerSourceAdminRoutes(api, deps.sourceAdmin);
     registerCodecRoutes(api, deps.codec);
     if (deps.metrics) registerMetricsRoutes(api, deps.metrics);
     // Sources keep raw bodies for their signatures, so they get a scope with parsers of their own.

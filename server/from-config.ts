@@ -12,6 +12,7 @@ import { createProcessWindows, createRateLimits } from './rate-limits.js';
 import { openSharedState } from './shared-state/open-shared-state.js';
 import { redisPasswordFrom } from './shared-state/redis-connection.js';
 import { createSourceDirectory } from './sources.js';
+import { followSources } from '../gateway/index.js';
 
 const READY_TIMEOUT_MS = 2_000;
 
@@ -44,7 +45,10 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   // Secrets first: a missing one must stop the API before it starts reading Temporal.
   const env = options.env ?? process.env;
   const keyring = createKeyring(config.api.keys, env);
-  const directory = createSourceDirectory(config.sources, env);
+  const directory = createSourceDirectory(config.sources, env, {
+    sourceKey: env[config.api.source_key_env],
+    taskQueue: options.gateway?.taskQueue ?? config.temporal.task_queue,
+  });
   const redisPassword = redisPasswordFrom(config.api.redis_password_env, env);
   const metrics = options.metrics ?? (config.metrics.enabled ? metricsFromConfig(config) : undefined);
   const gateway =
@@ -59,10 +63,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   // This process's windows and log: all there is without api.redis_url, and the fallback while Redis is away.
   const local = {
     windows: createProcessWindows(),
-    log: createProcessInvocationLog(
-      config.sources.map((source) => source.id),
-      config.api.invocation_log_size,
-    ),
+    log: createProcessInvocationLog(config.api.invocation_log_size),
   };
   const shared = config.api.redis_url
     ? openSharedState({
@@ -97,6 +98,14 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       health: gateway.health,
     },
     sources: { directory, log: (shared ?? local).log, ingest: gateway.ingest, defaultRateLimit: config.api.rate_limits.per_source },
+    sourceAdmin: {
+      directory,
+      store: gateway.sources,
+      log: (shared ?? local).log,
+      defaultRateLimit: config.api.rate_limits.per_source,
+      knowsEventType: (type) => gateway.catalogue.entries.length === 0 || gateway.catalogue.entries.some((entry) => entry.type === type),
+      sourceKeyEnv: config.api.source_key_env,
+    },
     codec: {
       // The client's own codecs: the Web UI then reads exactly what this API writes, with the keys it was given.
       codecs: client.options.loadedDataConverter.payloadCodecs,
@@ -116,7 +125,15 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     app.addHook('onReady', () => shared.ready());
     app.addHook('onClose', () => shared.close());
   }
+  // The config file's sources are served from the start; the book (and every source made at runtime) once read.
+  const sources = followSources(
+    gateway.sources,
+    config.sources,
+    (book) => directory.replace(book),
+    (error) => options.logger?.warn({ err: error }, 'could not read the inbound sources from Temporal; serving what was last read'),
+  );
   app.addHook('onClose', (_instance, done) => {
+    sources.close();
     if (!options.gateway) gateway.close();
     done();
   });

@@ -42,14 +42,18 @@ export interface InvocationLog {
   read(sourceId: string): Promise<InvocationLogRead>;
 }
 
-/** The last `size` calls to each of `sourceIds`, in this process's memory; calls to other ids are not kept. */
-export function createProcessInvocationLog(sourceIds: readonly string[], size: number): InvocationLog {
+/**
+ * The last `size` calls to each source, in this process's memory. Only calls to a source that exists are recorded
+ * (the route answers others 404 first), so the sources bound what it holds.
+ */
+export function createProcessInvocationLog(size: number): InvocationLog {
   // A ring per source, newest last; bounded, so a flood of calls costs memory once.
-  const logs = new Map<string, Invocation[]>(sourceIds.map((id) => [id, []]));
+  const logs = new Map<string, Invocation[]>();
   return {
     record(sourceId, invocation) {
-      const log = logs.get(sourceId);
-      if (!log || size === 0) return;
+      if (size === 0) return;
+      const log = logs.get(sourceId) ?? [];
+      logs.set(sourceId, log);
       log.push(invocation);
       if (log.length > size) log.splice(0, log.length - size);
     },

@@ -1,45 +1,122 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { SourceConfig } from '../config/ingest.js';
+import { DEFAULT_SOURCE_TOLERANCE_MS, sourceAuthHeader, type SourceConfig } from '../config/ingest.js';
+import { isSourceEnabled, type SourceBook, type SourceDefinition, type StoredSource } from '../domain/source-book.js';
 import { EventIdSchema } from '../domain/event.js';
 import { ConfigError } from '../errors.js';
+import { notFound, type Problem } from './problem.js';
 import { constantTimeEqual, verifyHexSha256, verifyStandardWebhooks } from '../signing/signatures.js';
 
-/** An inbound source with its secret, read from the environment once, at start. */
+/** An inbound source as this API process serves it. */
 export interface InboundSource {
-  readonly config: SourceConfig;
-  readonly secret: string;
+  readonly definition: SourceDefinition;
+  readonly stored: StoredSource;
+  readonly enabled: boolean;
+  /**
+   * Its secret, or `undefined` when this process cannot know it: the variable is unset (a source the config file
+   * dropped), or the secret is a generated one and this process has no source key.
+   */
+  readonly secret: string | undefined;
 }
 
 const EXCERPT_CHARS = 256;
 
-/** The configured sources by id. */
+/** The sources this API process serves: the config file's until the durable book is read, then the book's. */
 export interface SourceDirectory {
   get(id: string): InboundSource | undefined;
   list(): readonly InboundSource[];
+  /** Whether `id` was a source that has been deleted (its URL answers 404 for good). */
+  isDeleted(id: string): boolean;
+  /** Serves `book` from now on, unless what it serves is newer (reads and changes answer out of order). */
+  replace(book: SourceBook): void;
+  /** The book as this process serves it, for refusing at once what the book would refuse. */
+  snapshot(): SourceBook;
+  /** Whether this process can generate secrets (it has the source key). */
+  readonly canGenerateSecrets: boolean;
+  /** The generated secret of a source without `secret_env`, or `undefined` when this process has no source key. */
+  generatedSecret(source: StoredSource): string | undefined;
 }
 
-/** Builds the directory; a source whose secret variable is unset stops the API at start. */
-export function createSourceDirectory(sources: readonly SourceConfig[], env: NodeJS.ProcessEnv): SourceDirectory {
+export interface SourceDirectoryOptions {
+  /** `api.source_key_env`'s value: what generated secrets are derived from. */
+  readonly sourceKey?: string | undefined;
+  /** Part of every derivation, so that gateways sharing a key do not share secrets. */
+  readonly taskQueue: string;
+}
+
+/** Builds the directory from the config file's sources; one whose secret variable is unset stops the API at start. */
+export function createSourceDirectory(
+  sources: readonly SourceConfig[],
+  env: NodeJS.ProcessEnv,
+  options: SourceDirectoryOptions,
+): SourceDirectory {
   const problems = sources.flatMap((source, index) =>
     env[source.auth.secret_env] ? [] : [{ path: `sources[${index}].auth.secret_env`, message: `${source.auth.secret_env} is not set` }],
   );
   if (problems.length > 0) throw new ConfigError('the environment', problems);
-  const byId = new Map(sources.map((config) => [config.id, { config, secret: env[config.auth.secret_env] as string }]));
-  return { get: (id) => byId.get(id), list: () => [...byId.values()] };
+  const generatedSecret = (source: StoredSource): string | undefined =>
+    options.sourceKey && source.secretGeneration !== undefined
+      ? deriveSourceSecret(options.sourceKey, options.taskQueue, source.definition.id, source.secretGeneration)
+      : undefined;
+  const serve = (stored: StoredSource): InboundSource => {
+    const variable = stored.definition.auth.secret_env;
+    return {
+      definition: stored.definition,
+      stored,
+      enabled: isSourceEnabled(stored),
+      secret: variable === undefined ? generatedSecret(stored) : env[variable] || undefined,
+    };
+  };
+  let byId = new Map(
+    sources.map((definition) => [definition.id, serve({ definition, origin: 'config', revision: 0, createdAt: '', changedAt: '' })]),
+  );
+  let deleted = new Set<string>();
+  // The config file's sources stand until the book is read, whatever its version.
+  let version = -1;
+  return {
+    get: (id) => byId.get(id),
+    list: () => [...byId.values()],
+    isDeleted: (id) => deleted.has(id),
+    replace(book) {
+      if (book.version < version) return;
+      version = book.version;
+      byId = new Map(book.sources.map((stored) => [stored.definition.id, serve(stored)]));
+      deleted = new Set(book.deleted);
+    },
+    canGenerateSecrets: Boolean(options.sourceKey),
+    snapshot: () => ({ version, sources: [...byId.values()].map((source) => source.stored), deleted: [...deleted] }),
+    generatedSecret,
+  };
+}
+
+/** The 404 for a source this process does not serve, saying so when it was deleted. */
+export function missingSource(directory: Pick<SourceDirectory, 'isDeleted'>, id: string): Problem {
+  return notFound(directory.isDeleted(id) ? `Source ${id} was deleted; its URL is gone for good.` : 'No source has that id.');
+}
+
+/**
+ * The secret of a source whose secret the gateway generated: an HMAC of its task queue, id and generation under the
+ * source key, in the Standard Webhooks form (`whsec_` and base64), which the other modes take as text as it is. Derived
+ * rather than stored, so that no workflow history ever holds it.
+ */
+export function deriveSourceSecret(sourceKey: string, taskQueue: string, id: string, generation: number): string {
+  const bytes = createHmac('sha256', sourceKey).update(`webhooks-source\n${taskQueue}\n${id}\n${generation}`).digest();
+  return `whsec_${bytes.toString('base64')}`;
 }
 
 /** Whether a call proves it comes from the source's sender, by the source's configured means. */
 export function isAuthentic(source: InboundSource, rawBody: Buffer, headers: IncomingHttpHeaders, nowMs: number): boolean {
-  const { auth } = source.config;
+  const { auth } = source.definition;
+  const { secret } = source;
+  if (secret === undefined) return false;
   switch (auth.mode) {
     case 'secret':
-      return constantTimeEqual(headerValue(headers, auth.header) ?? '', source.secret);
+      return constantTimeEqual(headerValue(headers, sourceAuthHeader(auth)) ?? '', secret);
     case 'hmac-sha256':
-      return verifyHexSha256(source.secret, rawBody, headerValue(headers, auth.header));
+      return verifyHexSha256(secret, rawBody, headerValue(headers, sourceAuthHeader(auth)));
     case 'standard-webhooks':
       return verifyStandardWebhooks(
-        source.secret,
+        secret,
         rawBody,
         {
           id: headerValue(headers, 'webhook-id'),
@@ -47,7 +124,7 @@ export function isAuthentic(source: InboundSource, rawBody: Buffer, headers: Inc
           signature: headerValue(headers, 'webhook-signature'),
         },
         nowMs,
-        auth.tolerance,
+        auth.tolerance ?? DEFAULT_SOURCE_TOLERANCE_MS,
       );
   }
 }
@@ -57,13 +134,14 @@ export function isAuthentic(source: InboundSource, rawBody: Buffer, headers: Inc
  * Standard Webhooks sender): a sender's retry then makes no second event. Scoped by source, so senders cannot collide.
  */
 export function sourceEventId(source: InboundSource, headers: IncomingHttpHeaders): string | undefined {
-  const header = source.config.id_header ?? (source.config.auth.mode === 'standard-webhooks' ? 'webhook-id' : undefined);
+  const { definition } = source;
+  const header = definition.id_header ?? (definition.auth.mode === 'standard-webhooks' ? 'webhook-id' : undefined);
   const value = header ? headerValue(headers, header) : undefined;
   if (!value) return undefined;
-  const readable = `${source.config.id}.${value}`;
+  const readable = `${definition.id}.${value}`;
   return EventIdSchema.safeParse(readable).success
     ? readable
-    : `${source.config.id}.${createHash('sha256').update(value).digest('hex').slice(0, 32)}`;
+    : `${definition.id}.${createHash('sha256').update(value).digest('hex').slice(0, 32)}`;
 }
 
 /** The start of a body for the invocation log, as text. */

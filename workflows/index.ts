@@ -17,3 +17,12 @@ export {
   retireUpdate,
   stateQuery,
 } from './messages.js';
+export { webhookSourceDirectory, type SourceDirectoryInput } from './source-directory.js';
+export {
+  changeSourceUpdate,
+  createSourceUpdate,
+  deleteSourceUpdate,
+  reconcileSourcesUpdate,
+  rotateSourceSecretUpdate,
+  sourcesQuery,
+} from './messages.js';

@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeliveryReport } from '../domain/delivery.js';
 import type { Endpoint } from '../domain/endpoint.js';
 import type { EndpointChange, EndpointSettings, EndpointState, HealthReport, Release } from '../domain/endpoint-state.js';
+import type { SourceBook, SourceDefinition } from '../domain/source-book.js';
 
 // Every signal, query and update of the project's workflows, in one place: the two workflows message each other.
 
@@ -41,3 +42,16 @@ export const stateQuery = defineQuery<EndpointState>('state');
  * worker process follows the log and routes by it at once.
  */
 export const endpointChangedSignal = defineSignal<[EndpointChange]>('endpointChanged');
+
+/** Adds a source made through the API; refused (before history) when its id is taken or was a deleted source's. */
+export const createSourceUpdate = defineUpdate<SourceBook, [SourceDefinition]>('createSource');
+/** Replaces an API source's definition; refused for a config source or an unknown id. */
+export const changeSourceUpdate = defineUpdate<SourceBook, [SourceDefinition]>('changeSource');
+/** Gives an API source with a generated secret its next secret. */
+export const rotateSourceSecretUpdate = defineUpdate<SourceBook, [sourceId: string]>('rotateSourceSecret');
+/** Deletes a source for good: its URL answers 404 and its id is never given out again. */
+export const deleteSourceUpdate = defineUpdate<SourceBook, [sourceId: string]>('deleteSource');
+/** The config file's sources, as a process read them: added or made as the file says, dropped ones disabled. */
+export const reconcileSourcesUpdate = defineUpdate<SourceBook, [readonly SourceDefinition[]]>('reconcileSources');
+/** Every source and every deleted id. */
+export const sourcesQuery = defineQuery<SourceBook>('sources');

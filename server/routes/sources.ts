@@ -1,18 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseJson } from 'secure-json-parse';
-import { z } from 'zod';
 import { JsonValueSchema, type IncomingEvent } from '../../domain/event.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../../domain/json-depth.js';
-import { SOURCE_AUTH_MODES, type RateLimitConfig } from '../../config/ingest.js';
+import { sourceAuthHeader, type RateLimitConfig } from '../../config/ingest.js';
 import type { Api } from '../api.js';
 import type { Ingest } from '../../gateway/index.js';
 import { idempotencyConflict, refusalProblem } from '../ingest-problems.js';
-import { notFound, sendProblem, type Problem } from '../problem.js';
+import { sendProblem, type Problem } from '../problem.js';
 import { refuseRepeatedFailures } from '../guard.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import { EventAcceptedSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
-import { INVOCATION_RESULTS, type InvocationLog, type InvocationResult } from '../invocation-log.js';
-import { excerptOf, isAuthentic, sourceEventId, type InboundSource, type SourceDirectory } from '../sources.js';
+import type { InvocationLog, InvocationResult } from '../invocation-log.js';
+import { excerptOf, isAuthentic, missingSource, sourceEventId, type InboundSource, type SourceDirectory } from '../sources.js';
 
 export interface SourceRoutesDeps {
   readonly directory: SourceDirectory;
@@ -22,35 +21,6 @@ export interface SourceRoutesDeps {
   readonly defaultRateLimit: RateLimitConfig | null;
   readonly now?: () => number;
 }
-
-const SourceViewSchema = z
-  .strictObject({
-    id: z.string(),
-    name: z.string().optional(),
-    url: z.string().meta({ description: 'the path to give the sender' }),
-    event_type: z.string(),
-    enabled: z.boolean(),
-    auth: z.strictObject({ mode: z.enum(SOURCE_AUTH_MODES), header: z.string().optional() }),
-    id_header: z.string().optional(),
-    rate_limit: z.strictObject({ limit: z.int(), window_ms: z.int() }).nullable(),
-  })
-  .meta({ id: 'Source', description: 'an inbound webhook source; its secret is never shown' });
-
-const InvocationSchema = z
-  .strictObject({
-    at: z.string(),
-    source_ip: z.string(),
-    status: z.int(),
-    result: z.enum(INVOCATION_RESULTS),
-    event_id: z.string().optional(),
-    payload_excerpt: z.string().meta({ description: 'the first 256 characters of the body' }),
-  })
-  .meta({ id: 'Invocation' });
-
-const NO_SUCH_SOURCE = notFound('No source has that id.');
-
-/** Says whose calls an invocation log read shows, without changing the body's shape. */
-const SCOPE_HEADER = 'invocation-log-scope';
 
 // What a sender may call with: JSON under any of its names, or no type at all, as some monitoring tools send.
 const JSON_LIKE = /^(?:application\/(?:[\w.+-]+\+)?json|text\/plain)$/;
@@ -66,22 +36,6 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  const limitOf = (source: InboundSource) => source.config.rate_limit ?? deps.defaultRateLimit;
-  const view = (source: InboundSource): z.output<typeof SourceViewSchema> => {
-    const { config } = source;
-    const rule = limitOf(source);
-    return {
-      id: config.id,
-      ...(config.name ? { name: config.name } : {}),
-      url: `/v1/sources/${config.id}`,
-      event_type: config.event_type,
-      enabled: config.enabled,
-      auth: { mode: config.auth.mode, ...('header' in config.auth ? { header: config.auth.header } : {}) },
-      ...(config.id_header ? { id_header: config.id_header } : {}),
-      rate_limit: rule ? { limit: rule.limit, window_ms: rule.window } : null,
-    };
-  };
-
   app.post(
     '/v1/sources/:id',
     {
@@ -89,7 +43,7 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
         tags: ['sources'],
         summary: 'Call an inbound source',
         description:
-          'Any JSON body becomes the data of an event of the source’s type. Prove the call with the source’s secret (X-Webhook-Secret), a sha256=<hex> HMAC of the raw body, or a Standard Webhooks signature, as the source is configured. A disabled source answers 403; an unknown one 404.',
+          'Any JSON body becomes the data of an event of the source’s type. Prove the call with the source’s secret (X-Webhook-Secret), a sha256=<hex> HMAC of the raw body, or a Standard Webhooks signature, as the source is configured. A disabled source answers 403; an unknown or deleted one 404.',
         params: IdParamsSchema,
         body: JsonValueSchema,
         response: { 202: EventAcceptedSchema, ...PROBLEM_RESPONSES },
@@ -100,10 +54,10 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
     },
     async (request, reply) => {
       const source = directory.get(request.params.id);
-      if (!source) return sendProblem(reply, NO_SUCH_SOURCE);
+      if (!source) return sendProblem(reply, missingSource(directory, request.params.id));
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const log = (status: number, result: InvocationResult, eventId?: string): void =>
-        invocationLog.record(source.config.id, {
+        invocationLog.record(source.definition.id, {
           at: new Date(now()).toISOString(),
           sourceIp: request.ip,
           status,
@@ -121,8 +75,21 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
         return answer;
       };
 
-      if (!source.config.enabled) {
+      if (!source.enabled) {
         return refuse({ status: 403, type: 'source-disabled', title: 'Forbidden', detail: 'This source is disabled.' }, 'disabled');
+      }
+      if (source.secret === undefined) {
+        // A replica without the source key (or the variable) could only refuse genuine calls as forged: say what it is.
+        request.log.warn({ source: source.definition.id }, 'cannot check calls to this source: its secret is not configured here');
+        return refuse(
+          {
+            status: 503,
+            type: 'source-secret-unavailable',
+            title: 'Service Unavailable',
+            detail: 'This API process cannot check calls to this source yet: its secret is not configured here.',
+          },
+          'unavailable',
+        );
       }
       // Unproven calls count only against their own address, so a flood of them cannot use up the sender's limit.
       const blocked = await refuseRepeatedFailures(reply, limits, request.ip);
@@ -131,16 +98,16 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
         await limits.recordAuthFailure(request.ip);
         return refuse({ status: 401, type: 'unauthorized', title: 'Unauthorized', detail: authHint(source) }, 'unauthorized');
       }
-      const limited = answerRateLimit(reply, await limits.admitSource(source.config.id, source.config.rate_limit));
+      const limited = answerRateLimit(reply, await limits.admitSource(source.definition.id, source.definition.rate_limit));
       if (limited) return rateLimited(limited);
       const data = parseJsonBody(request, rawBody);
       if ('problem' in data) return refuse(data.problem, 'invalid');
 
       const id = sourceEventId(source, request.headers);
       try {
-        const result = await ingest.accept({ type: source.config.event_type, data: data.value }, id ? { fallbackId: id } : {});
+        const result = await ingest.accept({ type: source.definition.event_type, data: data.value }, id ? { fallbackId: id } : {});
         if (result.kind === 'refused') return refuse(refusalProblem(result), 'invalid');
-        request.log.info({ source: source.config.id, eventId: result.id, outcome: result.kind }, 'source call');
+        request.log.info({ source: source.definition.id, eventId: result.id, outcome: result.kind }, 'source call');
         if (result.kind === 'conflict') return refuse(idempotencyConflict(result.id, false), 'conflict');
         log(202, result.kind, result.id);
         if (result.kind === 'replayed') reply.header('idempotent-replayed', 'true');
@@ -151,75 +118,14 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
       }
     },
   );
-
-  const readSchema = { tags: ['sources'], security: [{ apiKey: [] }] };
-  app.get(
-    '/v1/sources',
-    {
-      schema: {
-        ...readSchema,
-        summary: 'List the inbound sources',
-        response: { 200: z.strictObject({ data: z.array(SourceViewSchema) }), ...PROBLEM_RESPONSES },
-      },
-      config: { access: 'read' },
-    },
-    () => ({ data: directory.list().map(view) }),
-  );
-  app.get(
-    '/v1/sources/:id',
-    {
-      schema: {
-        ...readSchema,
-        summary: 'Read an inbound source',
-        params: IdParamsSchema,
-        response: { 200: SourceViewSchema, ...PROBLEM_RESPONSES },
-      },
-      config: { access: 'read' },
-    },
-    async (request, reply) => {
-      const source = directory.get(request.params.id);
-      return source ? view(source) : sendProblem(reply, NO_SUCH_SOURCE);
-    },
-  );
-  app.get(
-    '/v1/sources/:id/invocations',
-    {
-      schema: {
-        ...readSchema,
-        summary: 'Recent calls to a source, newest first',
-        description:
-          'The last api.invocation_log_size calls, whatever their result. With api.redis_url they are every API replica’s, kept in Redis; else, or while Redis is unreachable, those this API process served. The invocation-log-scope header says which: shared or process.',
-        params: IdParamsSchema,
-        response: { 200: z.strictObject({ data: z.array(InvocationSchema) }), ...PROBLEM_RESPONSES },
-      },
-      config: { access: 'read' },
-    },
-    async (request, reply) => {
-      if (!directory.get(request.params.id)) {
-        return sendProblem(reply, NO_SUCH_SOURCE);
-      }
-      const { invocations, scope } = await invocationLog.read(request.params.id);
-      reply.header(SCOPE_HEADER, scope);
-      return {
-        data: invocations.map((entry) => ({
-          at: entry.at,
-          source_ip: entry.sourceIp,
-          status: entry.status,
-          result: entry.result,
-          ...(entry.eventId ? { event_id: entry.eventId } : {}),
-          payload_excerpt: entry.payloadExcerpt,
-        })),
-      };
-    },
-  );
 }
 
 function authHint(source: InboundSource): string {
-  switch (source.config.auth.mode) {
+  switch (source.definition.auth.mode) {
     case 'secret':
-      return `Send the source's secret in ${source.config.auth.header}.`;
+      return `Send the source's secret in ${sourceAuthHeader(source.definition.auth)}.`;
     case 'hmac-sha256':
-      return `Send sha256=<hex HMAC-SHA256 of the body> in ${source.config.auth.header}.`;
+      return `Send sha256=<hex HMAC-SHA256 of the body> in ${sourceAuthHeader(source.definition.auth)}.`;
     case 'standard-webhooks':
       return 'Sign the call with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).';
   }

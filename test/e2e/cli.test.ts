@@ -6,7 +6,11 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 
 // The `webhooks` command, run as a user runs it (its own process), against a running API with keys and a worker.
 
-const KEYS = { CLI_MANAGE_KEY: 'cli-operator-key-0123456789', CLI_READ_KEY: 'cli-dashboard-key-0123456789' };
+const KEYS = {
+  CLI_MANAGE_KEY: 'cli-operator-key-0123456789',
+  CLI_READ_KEY: 'cli-dashboard-key-0123456789',
+  WEBHOOKS_SOURCE_KEY: 'a source key for the CLI test, 32 chars+',
+};
 // The operator's key may send and manage; the dashboard's may only read.
 
 interface CliRun {
@@ -196,6 +200,39 @@ describe('webhooks CLI', () => {
     ]);
     const json = JSON.parse((await webhooks(['event-types', '--json'])).stdout) as { type: string }[];
     expect(json.map((entry) => entry.type)).toEqual(['order.paid', 'order.shipped']);
+  });
+
+  test('sources: made with its secret shown once, called, listed, disabled, rotated, its calls shown, deleted', async () => {
+    const made = await webhooks(['sources', 'create', '--event-type', 'order.paid', '--id', 'shop', '--name', 'Shop']);
+    expect(made.status).toBe(0);
+    expect(made.stdout).toContain('made source shop: senders call POST /v1/sources/shop');
+    const secret = /secret \(shown once, keep it now\): (\S+)/.exec(made.stdout)?.[1] ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    const call = (key: string) =>
+      fetch(`${gateway.url}/v1/sources/shop`, { method: 'POST', headers: { 'x-webhook-secret': key }, body: '{"order":7}' });
+    expect((await call(secret)).status).toBe(202);
+
+    const list = (await webhooks(['sources', 'list'])).stdout;
+    expect(list).toMatch(/^shop\s+enabled\s+order\.paid\s+secret\s+api\s+\d+s ago\s+\/v1\/sources\/shop$/m);
+    const shown = await webhooks(['sources', 'show', 'shop']);
+    expect(shown.stdout).toMatch(/^secret:\s+generated/m);
+    expect(shown.stdout).not.toContain(secret);
+    expect((await webhooks(['sources', 'invocations', 'shop'])).stdout).toMatch(/^\d+s ago\s+\S+\s+202\s+accepted\s+\S+\s+\{"order":7\}$/m);
+
+    expect((await webhooks(['sources', 'disable', 'shop'])).stdout.trim()).toBe('shop is disabled');
+    expect((await call(secret)).status).toBe(403);
+    await webhooks(['sources', 'enable', 'shop']);
+    const rotated = await webhooks(['sources', 'rotate-secret', 'shop']);
+    const fresh = /secret \(shown once, keep it now\): (\S+)/.exec(rotated.stdout)?.[1] ?? '';
+    expect(fresh).not.toBe(secret);
+    expect((await call(secret)).status).toBe(401);
+    expect((await call(fresh)).status).toBe(202);
+
+    expect((await webhooks(['sources', 'delete', 'shop'])).stdout.trim()).toBe('deleted shop: /v1/sources/shop now answers 404');
+    expect((await call(fresh)).status).toBe(404);
+    const missing = await webhooks(['sources', 'create']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('give --event-type');
   });
 
   test('API refusals exit 1 with the problem; --json prints the problem body', async () => {

@@ -7,7 +7,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ConfigSchema } from '../../config/schema.js';
 import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
-import { endpointWorkflowId, endpointChangesWorkflowId, eventWorkflowId } from '../../domain/workflow-ids.js';
+import { endpointWorkflowId, endpointChangesWorkflowId, eventWorkflowId, sourceDirectoryWorkflowId } from '../../domain/workflow-ids.js';
 import { defineConfig, WebhooksPlugin } from '../../index.js';
 import { webhookDataConverter } from '../../temporal/data-converter.js';
 import { startDevServer } from '../../host/dev-server.js';
@@ -27,7 +27,14 @@ import {
   retireUpdate,
   stateQuery,
   webhookEndpoint,
+  changeSourceUpdate,
+  createSourceUpdate,
+  deleteSourceUpdate,
+  reconcileSourcesUpdate,
+  rotateSourceSecretUpdate,
+  webhookSourceDirectory,
 } from '../../workflows/index.js';
+import type { SourceDefinition } from '../../domain/source-book.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
 import { anEvent, aTarget, retryAfter } from '../support/builders.js';
@@ -405,9 +412,32 @@ async function sent(): Promise<void> {
   await save('endpoint.reconciled', endpointWorkflowId('replay-shop-crm'));
 }
 
+/** The book of inbound sources through each of its updates, a refused one, and a continue-as-new. */
+async function sources(): Promise<void> {
+  const handle = await client.workflow.start(webhookSourceDirectory, {
+    workflowId: sourceDirectoryWorkflowId(TASK_QUEUE),
+    taskQueue: TASK_QUEUE,
+    args: [{ changesPerRun: 4 }],
+  });
+  const source = (id: string, auth: SourceDefinition['auth']): SourceDefinition => ({ id, event_type: 'ci.built', enabled: true, auth });
+  await handle.executeUpdate(reconcileSourcesUpdate, {
+    args: [[source('from-file', { mode: 'secret', secret_env: 'FILE_SECRET', header: 'x-webhook-secret' })]],
+  });
+  await handle.executeUpdate(createSourceUpdate, { args: [source('made', { mode: 'hmac-sha256', header: 'x-hub-signature-256' })] });
+  await handle.executeUpdate(createSourceUpdate, { args: [source('made', { mode: 'secret' })] }).catch(() => undefined);
+  await handle.executeUpdate(changeSourceUpdate, {
+    args: [{ ...source('made', { mode: 'hmac-sha256', header: 'x-hub-signature-256' }), enabled: false }],
+  });
+  await handle.executeUpdate(rotateSourceSecretUpdate, { args: ['made'] });
+  // The fifth change lands in the second run.
+  await until('the book continued as new', async () => (await handle.describe()).runId !== handle.firstExecutionRunId);
+  await client.workflow.getHandle(handle.workflowId).executeUpdate(deleteSourceUpdate, { args: ['made'] });
+  await save('source-directory', handle.workflowId);
+}
+
 await mkdir(OUT_DIR, { recursive: true });
 try {
-  for (const scenario of [delivered, retried, interleaved, held, heldThenDisabled, gone, failing, lifecycle, parts, wide, sent]) {
+  for (const scenario of [delivered, retried, interleaved, held, heldThenDisabled, gone, failing, lifecycle, parts, wide, sent, sources]) {
     console.log(`scenario ${scenario.name}`);
     await scenario();
   }

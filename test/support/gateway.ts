@@ -116,6 +116,29 @@ export async function startApi(
   };
 }
 
+/**
+ * Another API process of a running gateway, as a cluster has: the same config and task queue (`config` may change
+ * it otherwise, as a new release of the file would), its own client, directory and state.
+ */
+export async function startApiReplica(
+  gateway: Pick<TestGateway, 'config'>,
+  env: NodeJS.ProcessEnv,
+  config: Config = gateway.config,
+): Promise<TestApi> {
+  const client = await connectTestClient(dataConverterFrom(config, env));
+  const { app, url } = await listenApi(config, client, env);
+  return {
+    app,
+    url,
+    client,
+    config,
+    async stop() {
+      await app.close();
+      await client.connection.close();
+    },
+  };
+}
+
 // The API on a free loopback port, routing by the entities of the config's task queue.
 async function listenApi(config: Config, client: Client, env: NodeJS.ProcessEnv, logger?: FastifyBaseLogger) {
   const taskQueue = config.temporal.task_queue;

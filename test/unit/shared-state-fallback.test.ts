@@ -129,7 +129,7 @@ describe('invocationLogWithFallback', () => {
     const shared = sharedLog();
     const log = invocationLogWithFallback(
       shared,
-      createProcessInvocationLog(['hooks'], 10),
+      createProcessInvocationLog(10),
       createRedisFallback(() => connected, createOutageNotice(recordingLog())),
     );
     log.record('hooks', invocation(1));
@@ -146,7 +146,7 @@ describe('invocationLogWithFallback', () => {
     const shared = sharedLog();
     const log = invocationLogWithFallback(
       shared,
-      createProcessInvocationLog(['hooks'], 10),
+      createProcessInvocationLog(10),
       createRedisFallback(() => true, createOutageNotice(recordingLog())),
     );
     log.record('hooks', invocation(1));

@@ -3,10 +3,21 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, test } from 'vitest';
 import { SourceSchema, type SourceConfig } from '../../config/ingest.js';
 import { ConfigError } from '../../errors.js';
-import { createSourceDirectory, excerptOf, isAuthentic, sourceEventId, type InboundSource } from '../../server/sources.js';
+import {
+  createSourceDirectory,
+  deriveSourceSecret,
+  excerptOf,
+  isAuthentic,
+  sourceEventId,
+  type InboundSource,
+} from '../../server/sources.js';
 
 const source = (input: Record<string, unknown>): SourceConfig => SourceSchema.parse({ event_type: 'hook.received', ...input });
-const inbound = (input: Record<string, unknown>, secret: string): InboundSource => ({ config: source(input), secret });
+const inbound = (input: Record<string, unknown>, secret: string): InboundSource => {
+  const definition = source(input);
+  return { definition, stored: { definition, origin: 'config', revision: 1, createdAt: '', changedAt: '' }, enabled: true, secret };
+};
+const OPTIONS = { taskQueue: 'webhooks' };
 
 const SW_SECRET = 'whsec_' + Buffer.from('a source secret of 32 bytes.....').toString('base64');
 const nowMs = 1_700_000_000_000;
@@ -20,7 +31,7 @@ describe('createSourceDirectory', () => {
     ];
     let caught: unknown;
     try {
-      createSourceDirectory(sources, { A_SECRET: 's' });
+      createSourceDirectory(sources, { A_SECRET: 's' }, OPTIONS);
     } catch (error) {
       caught = error;
     }
@@ -29,10 +40,50 @@ describe('createSourceDirectory', () => {
   });
 
   test('finds each source with its secret from the environment', () => {
-    const directory = createSourceDirectory([source({ id: 'gh', auth: { mode: 'secret', secret_env: 'GH' } })], { GH: 'xyz' });
+    const directory = createSourceDirectory([source({ id: 'gh', auth: { mode: 'secret', secret_env: 'GH' } })], { GH: 'xyz' }, OPTIONS);
     expect(directory.get('gh')?.secret).toBe('xyz');
     expect(directory.get('nope')).toBeUndefined();
-    expect(directory.list().map((s) => s.config.id)).toEqual(['gh']);
+    expect(directory.list().map((s) => s.definition.id)).toEqual(['gh']);
+  });
+
+  test('serves the book once read: generated secrets derived from the source key, deleted ids remembered', () => {
+    const directory = createSourceDirectory([], {}, { ...OPTIONS, sourceKey: 'k'.repeat(32) });
+    const generated = {
+      id: 'kb',
+      event_type: 'hook.received',
+      enabled: true,
+      auth: { mode: 'secret' as const, header: 'x-webhook-secret' },
+    };
+    const stored = { definition: generated, origin: 'api' as const, secretGeneration: 2, revision: 3, createdAt: 't', changedAt: 't' };
+    directory.replace({ version: 4, sources: [stored], deleted: ['old'] });
+    const secret = directory.get('kb')?.secret;
+    expect(secret).toBe(deriveSourceSecret('k'.repeat(32), 'webhooks', 'kb', 2));
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(directory.generatedSecret({ ...stored, secretGeneration: 3 })).not.toBe(secret);
+    expect(deriveSourceSecret('k'.repeat(32), 'other-queue', 'kb', 2)).not.toBe(secret);
+    expect(directory.isDeleted('old')).toBe(true);
+    expect(directory.isDeleted('kb')).toBe(false);
+
+    // A read that left before the last change answers after it: it is older, and ignored.
+    directory.replace({ version: 3, sources: [], deleted: [] });
+    expect(directory.get('kb')).toBeDefined();
+
+    // A process without the key serves the source, but cannot know its secret.
+    const keyless = createSourceDirectory([], {}, OPTIONS);
+    keyless.replace({ version: 4, sources: [stored], deleted: [] });
+    expect(keyless.get('kb')?.secret).toBeUndefined();
+    expect(keyless.canGenerateSecrets).toBe(false);
+  });
+
+  test('a config source the file dropped is served disabled', () => {
+    const directory = createSourceDirectory([], {}, OPTIONS);
+    const definition = source({ id: 'gone', auth: { mode: 'secret', secret_env: 'UNSET' } });
+    directory.replace({
+      version: 2,
+      sources: [{ definition, origin: 'config', removedFromConfig: true, revision: 2, createdAt: 't', changedAt: 't' }],
+      deleted: [],
+    });
+    expect(directory.get('gone')).toMatchObject({ enabled: false, secret: undefined });
   });
 });
 
