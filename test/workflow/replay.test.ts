@@ -34,6 +34,12 @@ test('there are recordings to replay', () => {
   expect(recordings.length).toBeGreaterThan(0);
 });
 
+test('the book of inbound sources is recorded through its updates and a continue-as-new', () => {
+  const recorded = recordings.filter((name) => recording(name).files.includes('source-directory.json'));
+  expect(recorded.length).toBeGreaterThan(0);
+  for (const name of recorded) expect(recording(name).files).toContain('source-directory.run-2.json');
+});
+
 describe.each(recordings)('histories recorded at %s', (name) => {
   const { workflowIds, files, history } = recording(name);
   const gatewayFiles = files.filter((file) => !file.startsWith('shop.'));
