@@ -123,6 +123,13 @@ export const ApiConfigSchema = z.strictObject({
     })
     .prefault({})
     .meta({ description: 'the codec server the Temporal Web UI decrypts payloads through (with encryption.keys)' }),
+  temporal_ui_url: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .meta({
+      description:
+        'the Temporal Web UI the console links each event’s workflow to, e.g. https://temporal.example.com; the embedded server’s UI by default',
+    }),
   shutdown_grace: DurationSchema.prefault('10s').meta({ description: 'how long a stopping API waits for requests in flight' }),
 });
 

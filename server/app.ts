@@ -19,6 +19,7 @@ import { registerTracing } from './tracing.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { notFound, sendProblem, validationFailed } from './problem.js';
 import type { RateLimits } from './rate-limits.js';
+import { registerConsole } from './console/index.js';
 import { registerCodecRoutes, type CodecRoutesDeps } from './routes/codec.js';
 import { registerEndpointRoutes, type EndpointRoutesDeps } from './routes/endpoints.js';
 import { registerEventRoutes, type EventRoutesDeps } from './routes/events.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
   readonly metrics?: MetricsRoutesDeps;
   /** Traces requests (W3C `traceparent` in, server spans out) when the process has tracing on. */
   readonly tracer?: Tracer;
+  /** The web console at `/console`; where it links workflows in the Temporal Web UI, when known. */
+  readonly console?: { readonly workflowUrl?: ((workflowId: string) => string) | undefined };
 }
 
 /** One log line per request, when it completes, instead of Fastify's two; never headers or bodies. */
@@ -190,6 +193,11 @@ export function buildApp(deps: AppDeps): Api {
     registerSourceAdminRoutes(api, deps.sourceAdmin);
     registerCodecRoutes(api, deps.codec);
     if (deps.metrics) registerMetricsRoutes(api, deps.metrics);
+    registerConsole(api, {
+      keyring: deps.keyring,
+      limits: deps.limits,
+      ...(deps.console?.workflowUrl ? { workflowUrl: deps.console.workflowUrl } : {}),
+    });
     // Sources keep raw bodies for their signatures, so they get a scope with parsers of their own.
     await api.register((scope, _options, done) => {
       registerSourceRoutes(scope, deps.sources, deps.limits);

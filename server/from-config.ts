@@ -112,6 +112,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       corsOrigins: config.api.codec.cors_origins,
       access: (config.api.codec.require_key ?? config.api.keys.length > 0) ? 'read' : 'public',
     },
+    console: { workflowUrl: workflowLinks(config) },
     checkReady: async () => {
       await client.connection.withDeadline(Date.now() + READY_TIMEOUT_MS, async () => {
         await client.connection.workflowService.getSystemInfo({});
@@ -138,6 +139,15 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     done();
   });
   return app;
+}
+
+/** Where the Temporal Web UI shows a workflow: `api.temporal_ui_url`, or the embedded server's UI. */
+function workflowLinks(config: Config): ((workflowId: string) => string) | undefined {
+  const base =
+    config.api.temporal_ui_url ?? (config.temporal.address === undefined ? `http://127.0.0.1:${config.embedded.ui_port}` : undefined);
+  if (!base) return undefined;
+  const namespace = encodeURIComponent(config.temporal.namespace);
+  return (workflowId) => `${base.replace(/\/+$/, '')}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 /** Feeds the metrics the health view's counts of deliveries retrying and held per endpoint. */

@@ -5,10 +5,11 @@ import { sendProblem } from './problem.js';
 import { answerRateLimit, type RateLimits } from './rate-limits.js';
 
 /**
- * Who may call a route: a key with the named scope, anyone (`public`: health, docs), or the holder of an inbound
- * source's secret (`source`: the route checks it itself, after the source's rate limit).
+ * Who may call a route: a key with the named scope, anyone (`public`: health, docs), the holder of an inbound
+ * source's secret (`source`: the route checks it itself, after the source's rate limit), or a console session
+ * (`console`: the page checks its cookie, and its calls to the API go through this guard with the session's key).
  */
-export type RouteAccess = ApiScope | 'public' | 'source';
+export type RouteAccess = ApiScope | 'public' | 'source' | 'console';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -38,7 +39,7 @@ export async function refuseRepeatedFailures(reply: FastifyReply, limits: RateLi
 export function registerGuard(app: FastifyInstance, keyring: Keyring, limits: RateLimits): void {
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
-    if (access === undefined || access === 'public' || access === 'source') return undefined;
+    if (access === undefined || access === 'public' || access === 'source' || access === 'console') return undefined;
     const principal = keyring.identify(request.headers.authorization);
     if (!principal) {
       const blocked = await refuseRepeatedFailures(reply, limits, request.ip);

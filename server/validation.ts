@@ -45,3 +45,13 @@ export async function requireListedMediaType(request: FastifyRequest, reply: Fas
     detail: `Send a body with Content-Type ${listed.join(' or ')}.`,
   });
 }
+
+/**
+ * A definition with a PATCH body's fields in place of its own, and without those the body sets to `null`: a JSON
+ * Merge Patch (RFC 7396) at the top level, so that an optional setting can be removed as well as changed.
+ */
+export function mergePatch(current: object, patch: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...current, ...patch };
+  for (const [key, value] of Object.entries(patch)) if (value === null) delete merged[key];
+  return merged;
+}

@@ -13,7 +13,7 @@ import type { DeliveryHistory, EndpointAdmin, EndpointHealthRow, HealthView, Red
 import type { Api } from '../api.js';
 import { notFound, sendProblem, validationFailed } from '../problem.js';
 import { EndpointHealthSchema, EndpointViewSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
-import { toProblemDetails } from '../validation.js';
+import { mergePatch, toProblemDetails } from '../validation.js';
 
 // A POST without a body has a null one.
 const ActionBodySchema = z.strictObject({ reason: z.string().min(1).max(500).optional() }).nullish();
@@ -174,7 +174,8 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
       schema: {
         ...common,
         summary: 'Change an endpoint',
-        description: 'The fields given replace the current ones; the result must be a valid endpoint.',
+        description:
+          'The fields given replace the current ones, and null removes one (JSON Merge Patch, at the top level); the result must be a valid endpoint.',
         params: IdParamsSchema,
         body: EndpointPatchSchema,
         response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES },
@@ -185,7 +186,7 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
       const id = idOf(request.params);
       if (!id) return noSuchId(reply);
       const current = await admin.get(id);
-      const merged = EndpointSchema.safeParse({ ...toEndpointInput(current.endpoint), ...request.body });
+      const merged = EndpointSchema.safeParse(mergePatch(toEndpointInput(current.endpoint), request.body));
       if (!merged.success) {
         return sendProblem(reply, validationFailed(toProblemDetails(merged.error), 'The changed endpoint is not valid'));
       }

@@ -16,7 +16,8 @@ import type { SourceStore } from '../../gateway/index.js';
 import type { Api } from '../api.js';
 import { INVOCATION_RESULTS, type InvocationLog } from '../invocation-log.js';
 import { SourceOperationError } from '../../errors.js';
-import { sendProblem, toJsonPointer, validationFailed, type Problem } from '../problem.js';
+import { sendProblem, validationFailed, type Problem } from '../problem.js';
+import { mergePatch, toProblemDetails } from '../validation.js';
 import { IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import { missingSource, type InboundSource, type SourceDirectory } from '../sources.js';
 
@@ -201,7 +202,7 @@ export function registerSourceAdminRoutes(app: Api, deps: SourceAdminDeps): void
         ...common,
         summary: 'Change an inbound source',
         description:
-          'The fields given replace the current ones; the result must be a valid source. enabled: false keeps the URL and answers calls 403. A source defined in the config file is changed there (409).',
+          'The fields given replace the current ones, and null removes one (JSON Merge Patch, at the top level); the result must be a valid source. enabled: false keeps the URL and answers calls 403. A source defined in the config file is changed there (409).',
         params: IdParamsSchema,
         body: SourcePatchSchema,
         response: { 200: SourceWithSecretSchema, ...PROBLEM_RESPONSES },
@@ -212,10 +213,9 @@ export function registerSourceAdminRoutes(app: Api, deps: SourceAdminDeps): void
       const current = found(request.params.id);
       if (!('definition' in current)) return sendProblem(reply, current);
       refuseAsTheBookWould(changeProblem(directory.snapshot(), request.params.id));
-      const merged = RuntimeSourceSchema.safeParse({ ...toSourceInput(current.definition), ...request.body });
+      const merged = RuntimeSourceSchema.safeParse(mergePatch(toSourceInput(current.definition), request.body));
       if (!merged.success) {
-        const errors = merged.error.issues.map((issue) => ({ path: toJsonPointer(issue.path), message: issue.message }));
-        return sendProblem(reply, validationFailed(errors, 'The changed source is not valid'));
+        return sendProblem(reply, validationFailed(toProblemDetails(merged.error), 'The changed source is not valid'));
       }
       const problem = refuseDefinition(merged.data);
       if (problem) return sendProblem(reply, problem);

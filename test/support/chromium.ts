@@ -23,12 +23,31 @@ interface CdpAnswer {
   readonly result?: { readonly result?: { readonly value?: unknown }; readonly data?: string };
 }
 
+/** A page open in headless Chromium, driven over the DevTools protocol. */
+export interface ChromiumPage {
+  /** Runs a script in the page and answers its value. */
+  evaluate(expression: string): Promise<unknown>;
+  /** Waits until the page's visible text contains `text`, then answers that text; rejects after `timeoutMs`. */
+  waitForText(text: string, timeoutMs?: number): Promise<string>;
+  screenshot(): Promise<Buffer>;
+}
+
 /**
  * Opens `url` in headless Chromium and waits until its visible text contains `waitFor` (or `timeoutMs` passes), then
  * takes a screenshot. Driven over the DevTools protocol because single-page apps such as the Temporal Web UI render
  * after the load event, which Chromium's --dump-dom does not wait for.
  */
 export async function viewInChromium(url: string, waitFor: string, timeoutMs = 30_000): Promise<PageView> {
+  return inChromium(url, async (page) => {
+    const text = await page.waitForText(waitFor, timeoutMs).catch(async () => String(await page.evaluate(VISIBLE_TEXT)));
+    return { text, screenshot: await page.screenshot() };
+  });
+}
+
+const VISIBLE_TEXT = 'document.body ? document.body.innerText : ""';
+
+/** Opens `url` in a headless Chromium of its own (a fresh profile), runs `use` on the page, and closes it. */
+export async function inChromium<T>(url: string, use: (page: ChromiumPage) => Promise<T>): Promise<T> {
   const profile = await mkdtemp(join(tmpdir(), 'webhooks-chromium-'));
   const chrome = spawn(
     chromiumPath(),
@@ -36,6 +55,9 @@ export async function viewInChromium(url: string, waitFor: string, timeoutMs = 3
       '--headless',
       '--no-sandbox',
       '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
       '--window-size=1400,1800',
       '--remote-debugging-port=0',
       `--user-data-dir=${profile}`,
@@ -56,16 +78,25 @@ export async function viewInChromium(url: string, waitFor: string, timeoutMs = 3
     });
     try {
       const send = devToolsSender(socket);
+      const evaluate = async (expression: string): Promise<unknown> =>
+        (await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true })).result?.result?.value;
+      const page: ChromiumPage = {
+        evaluate,
+        async waitForText(text, timeoutMs = 30_000) {
+          for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+            const value = await evaluate(VISIBLE_TEXT);
+            if (typeof value === 'string' && value.includes(text)) return value;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+          throw new Error(`the page never showed "${text}" within ${timeoutMs} ms`);
+        },
+        async screenshot() {
+          const shot = await send('Page.captureScreenshot', { format: 'png' });
+          return Buffer.from(shot.result?.data ?? '', 'base64');
+        },
+      };
       await send('Page.navigate', { url });
-      let text = '';
-      for (const deadline = Date.now() + timeoutMs; Date.now() < deadline && !text.includes(waitFor);) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        const answer = await send('Runtime.evaluate', { expression: 'document.body ? document.body.innerText : ""', returnByValue: true });
-        const value = answer.result?.result?.value;
-        text = typeof value === 'string' ? value : '';
-      }
-      const shot = await send('Page.captureScreenshot', { format: 'png' });
-      return { text, screenshot: Buffer.from(shot.result?.data ?? '', 'base64') };
+      return await use(page);
     } finally {
       socket.close();
     }

@@ -1,0 +1,81 @@
+import { html, type Html } from './html.js';
+import type { ConsoleSession } from './session.js';
+
+/** What a page says after a change: what was done, or why it was not. */
+export interface Notice {
+  readonly kind: 'done' | 'refused';
+  readonly text: string;
+}
+
+/** A whole page: the navigation, who is signed in, a notice if any, and the content. */
+export function page(title: string, session: ConsoleSession | undefined, content: Html, notice?: Notice): Html {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · temporal-webhooks</title>
+        <link rel="stylesheet" href="/console/assets/console.css" />
+        <script src="/console/assets/console.js" defer></script>
+      </head>
+      <body>
+        <header>
+          <strong>temporal-webhooks</strong>
+          ${
+            session
+              ? html`<nav>
+                    <a href="/console/endpoints">Endpoints</a>
+                    <a href="/console/sources">Inbound sources</a>
+                    <a href="/console/event-types">Event types</a>
+                  </nav>
+                  <span class="who">${session.principal.keyId} (${[...session.principal.scopes].join(', ')})</span>
+                  ${session.key ? html`<form method="post" action="/console/logout">${csrfField(session)}<button>Sign out</button></form>` : ''}`
+              : ''
+          }
+        </header>
+        <main>
+          <h1>${title}</h1>
+          ${notice ? html`<p class="notice ${notice.kind}" role="status">${notice.text}</p>` : ''} ${content}
+        </main>
+      </body>
+    </html>`;
+}
+
+/** The hidden field every changing form carries. */
+export function csrfField(session: ConsoleSession): Html {
+  return html`<input type="hidden" name="csrf" value="${session.csrf}" />`;
+}
+
+/** Whether the session may change things (a `manage` key): read keys see every page without its buttons. */
+export function canManage(session: ConsoleSession): boolean {
+  return session.principal.scopes.has('manage');
+}
+
+/** A notice carried across a redirect in the query (`?done=…` or `?refused=…`); it is only ever shown escaped. */
+export function noticeFrom(query: Record<string, unknown>): Notice | undefined {
+  if (typeof query['done'] === 'string') return { kind: 'done', text: query['done'] };
+  if (typeof query['refused'] === 'string') return { kind: 'refused', text: query['refused'] };
+  return undefined;
+}
+
+/** Where to go after a change, with what to say there. */
+export function after(path: string, notice: Notice): string {
+  const separator = path.includes('?') ? '&' : '?';
+  return `${path}${separator}${notice.kind}=${encodeURIComponent(notice.text)}`;
+}
+
+/** `3 min ago`, `in 2 h`, or `-`: how long ago, or until, a time is. */
+export function ago(iso: string | undefined | null, now: number): string {
+  if (!iso) return '-';
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  const size = Math.abs(seconds);
+  const amount =
+    size < 60
+      ? `${size} s`
+      : size < 3_600
+        ? `${Math.floor(size / 60)} min`
+        : size < 86_400
+          ? `${Math.floor(size / 3_600)} h`
+          : `${Math.floor(size / 86_400)} d`;
+  return seconds <= 0 ? `${amount} ago` : `in ${amount}`;
+}

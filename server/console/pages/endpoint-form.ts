@@ -1,0 +1,186 @@
+import { PAYLOAD_FORMATS } from '../../../domain/payload.js';
+import { html, type Html } from '../html.js';
+import { csrfField } from '../layout.js';
+import type { ConsoleSession } from '../session.js';
+
+/** An endpoint's definition as the API shows it (the config file's shape). */
+export interface EndpointFields {
+  readonly id: string;
+  readonly name?: string;
+  readonly url: string;
+  readonly events?: readonly string[];
+  readonly headers?: Readonly<Record<string, string | { readonly env: string }>>;
+  readonly auth?:
+    | { readonly type: 'bearer'; readonly token_env: string }
+    | { readonly type: 'basic'; readonly username: string; readonly password_env: string };
+  readonly signing?: { readonly scheme?: string; readonly secret_env: string | readonly string[]; readonly header?: string };
+  readonly format?: string;
+  readonly data_key?: string;
+  readonly timeout?: string;
+  readonly retry?: { readonly schedule?: readonly string[] };
+  readonly enabled?: boolean;
+}
+
+const list = (text: string | undefined): string[] =>
+  (text ?? '')
+    .split(/[\n,]/)
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+// `Name: value`, or `Name: env:VARIABLE` for a secret the worker reads when it sends.
+function headersFrom(text: string | undefined): Record<string, string | { env: string }> {
+  const headers: Record<string, string | { env: string }> = {};
+  for (const line of (text ?? '').split('\n')) {
+    const at = line.indexOf(':');
+    if (at <= 0) continue;
+    const name = line.slice(0, at).trim();
+    const value = line.slice(at + 1).trim();
+    headers[name] = value.startsWith('env:') ? { env: value.slice(4).trim() } : value;
+  }
+  return headers;
+}
+
+function headersText(headers: EndpointFields['headers']): string {
+  return Object.entries(headers ?? {})
+    .map(([name, value]) => `${name}: ${typeof value === 'string' ? value : `env:${value.env}`}`)
+    .join('\n');
+}
+
+/**
+ * The definition a submitted form describes. For a change, each optional setting left blank is sent as `null`,
+ * which removes it (the endpoint then takes the default), as a JSON Merge Patch does.
+ */
+export function endpointFromForm(form: Readonly<Record<string, string>>, current: EndpointFields | undefined): Record<string, unknown> {
+  const text = (name: string): string | undefined => form[name]?.trim() || undefined;
+  const optional = (value: unknown): unknown => (value === undefined ? (current ? null : undefined) : value);
+  const authType = form['auth_type'];
+  const auth =
+    authType === 'bearer'
+      ? { type: 'bearer', token_env: text('token_env') ?? '' }
+      : authType === 'basic'
+        ? { type: 'basic', username: text('username') ?? '', password_env: text('password_env') ?? '' }
+        : undefined;
+  const scheme = form['signing_scheme'];
+  const signing =
+    scheme === 'standard-webhooks' || scheme === 'hmac-sha256'
+      ? {
+          scheme,
+          secret_env: list(form['signing_secret_env']),
+          ...(scheme === 'hmac-sha256' && text('signing_header') ? { header: text('signing_header') } : {}),
+        }
+      : undefined;
+  const schedule = list(form['retry_schedule']);
+  const definition: Record<string, unknown> = {
+    ...(current ? {} : { id: text('id') ?? '' }),
+    name: optional(text('name')),
+    url: text('url') ?? '',
+    events: list(form['events']).length > 0 ? list(form['events']) : ['*'],
+    headers: headersFrom(form['headers']),
+    auth: optional(auth),
+    signing: optional(signing),
+    format: optional(text('format')),
+    data_key: optional(text('data_key')),
+    timeout: optional(text('timeout')),
+    retry: optional(schedule.length > 0 ? { schedule } : undefined),
+    enabled: form['enabled'] === 'on',
+  };
+  return Object.fromEntries(Object.entries(definition).filter(([, value]) => value !== undefined));
+}
+
+/** The form to make an endpoint, or to change `current`; `submitted` refills it after a refusal. */
+export function endpointForm(
+  session: ConsoleSession,
+  current: EndpointFields | undefined,
+  submitted?: Readonly<Record<string, string>>,
+): Html {
+  const value = (name: string, fallback: string | undefined): string => submitted?.[name] ?? fallback ?? '';
+  const auth = current?.auth;
+  const authType = value('auth_type', auth?.type ?? 'none');
+  const scheme = value('signing_scheme', current?.signing ? (current.signing.scheme ?? 'standard-webhooks') : 'default');
+  const format = value('format', current?.format ?? '');
+  const enabled = submitted ? submitted['enabled'] === 'on' : (current?.enabled ?? true);
+  const option = (selected: string, choice: string, label = choice) =>
+    html`<option value="${choice}" ${selected === choice ? 'selected' : ''}>${label}</option>`;
+  const action = current ? `/console/endpoints/${encodeURIComponent(current.id)}/edit` : '/console/endpoints/new';
+  return html`<form method="post" action="${action}">
+    ${csrfField(session)}
+    <fieldset>
+      <legend>Receiver</legend>
+      ${
+        current
+          ? ''
+          : html`<label for="id">Id</label>
+              <p class="hint">Lowercase letters, digits, _ and -; it names the endpoint in workflow ids and cannot change.</p>
+              <input type="text" id="id" name="id" required value="${value('id', '')}" />`
+      }
+      <label for="name">Name</label><input type="text" id="name" name="name" value="${value('name', current?.name)}" />
+      <label for="url">URL</label><input type="url" id="url" name="url" required value="${value('url', current?.url)}" />
+      <label for="events">Events</label>
+      <p class="hint">
+        One pattern per line: <code>*</code> for every event, <code>order.*</code> for a prefix at any depth, or an exact type such as
+        <code>order.paid</code>.
+      </p>
+      <textarea id="events" name="events">${value('events', (current?.events ?? ['*']).join('\n'))}</textarea>
+      <label><input type="checkbox" name="enabled" ${enabled ? 'checked' : ''} /> Enabled (routes events to it)</label>
+    </fieldset>
+    <fieldset>
+      <legend>Requests</legend>
+      <label for="headers">Headers</label>
+      <p class="hint">
+        <code>Name: value</code> per line; <code>Name: env:VARIABLE</code> for a secret the worker reads from its environment when it sends.
+      </p>
+      <textarea id="headers" name="headers">${value('headers', headersText(current?.headers))}</textarea>
+      <label for="auth_type">Authentication</label>
+      <select id="auth_type" name="auth_type">
+        ${[option(authType, 'none'), option(authType, 'bearer', 'Bearer token'), option(authType, 'basic', 'Basic')]}
+      </select>
+      <p class="hint">Secrets are named by environment variable, never written here.</p>
+      <label for="token_env">Bearer: token variable</label
+      ><input type="text" id="token_env" name="token_env" value="${value('token_env', auth?.type === 'bearer' ? auth.token_env : '')}" />
+      <label for="username">Basic: user name</label
+      ><input type="text" id="username" name="username" value="${value('username', auth?.type === 'basic' ? auth.username : '')}" />
+      <label for="password_env">Basic: password variable</label
+      ><input
+        type="text"
+        id="password_env"
+        name="password_env"
+        value="${value('password_env', auth?.type === 'basic' ? auth.password_env : '')}"
+      />
+      <label for="signing_scheme">Signing</label>
+      <select id="signing_scheme" name="signing_scheme">
+        ${[option(scheme, 'default', 'the gateway’s default'), option(scheme, 'standard-webhooks'), option(scheme, 'hmac-sha256')]}
+      </select>
+      <label for="signing_secret_env">Signing secret variable(s)</label>
+      <p class="hint">Several, comma-separated, sign with each: add the new one first to rotate.</p>
+      <input
+        type="text"
+        id="signing_secret_env"
+        name="signing_secret_env"
+        value="${value('signing_secret_env', current?.signing ? [current.signing.secret_env].flat().join(', ') : '')}"
+      />
+      <label for="signing_header">hmac-sha256: header</label
+      ><input type="text" id="signing_header" name="signing_header" value="${value('signing_header', current?.signing?.header)}" />
+      <label for="format">Body format</label>
+      <select id="format" name="format">
+        ${[option(format, '', 'the gateway’s default'), ...PAYLOAD_FORMATS.map((choice) => option(format, choice))]}
+      </select>
+      <label for="data_key">Data key</label>
+      <p class="hint">standard and event bodies put the payload under this key (default <code>data</code>).</p>
+      <input type="text" id="data_key" name="data_key" value="${value('data_key', current?.data_key)}" />
+    </fieldset>
+    <fieldset>
+      <legend>Retries</legend>
+      <label for="timeout">Timeout of one attempt</label
+      ><input type="text" id="timeout" name="timeout" placeholder="15s" value="${value('timeout', current?.timeout)}" />
+      <label for="retry_schedule">Retry schedule</label>
+      <p class="hint">Delays before each retry, comma-separated, e.g. <code>1m, 5m, 15m</code>; empty for the gateway’s default.</p>
+      <input
+        type="text"
+        id="retry_schedule"
+        name="retry_schedule"
+        value="${value('retry_schedule', current?.retry?.schedule?.join(', '))}"
+      />
+    </fieldset>
+    <button>${current ? 'Save changes' : 'Create endpoint'}</button>
+  </form>`;
+}
