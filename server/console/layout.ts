@@ -46,6 +46,28 @@ export function csrfField(session: ConsoleSession): Html {
   return html`<input type="hidden" name="csrf" value="${session.csrf}" />`;
 }
 
+/** A table of rows under its headings. */
+export function table(headings: readonly string[], rows: readonly Html[]): Html {
+  return html`<table>
+    <thead>
+      <tr>
+        ${headings.map((heading) => html`<th>${heading}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows}
+    </tbody>
+  </table>`;
+}
+
+/** A delete that needs the thing's id typed in: a mistaken click deletes nothing. */
+export function deleteForm(session: ConsoleSession, action: string, id: string): Html {
+  return html`<form method="post" action="${action}" class="inline">
+    ${csrfField(session)}<input type="text" name="confirm" placeholder="Type ${id} to delete" aria-label="Type the id to confirm" />
+    <button class="danger">Delete</button>
+  </form>`;
+}
+
 /** Whether the session may change things (a `manage` key): read keys see every page without its buttons. */
 export function canManage(session: ConsoleSession): boolean {
   return session.principal.scopes.has('manage');

@@ -104,16 +104,7 @@ export async function startApi(
   const config: Config = { ...parsed, temporal: { ...parsed.temporal, task_queue: uniqueTaskQueue('api') } };
   const client = await connectTestClient();
   const { app, url } = await listenApi(config, client, env, logger);
-  return {
-    app,
-    url,
-    client,
-    config,
-    async stop() {
-      await app.close();
-      await client.connection.close();
-    },
-  };
+  return testApi(app, url, client, config);
 }
 
 /**
@@ -127,6 +118,10 @@ export async function startApiReplica(
 ): Promise<TestApi> {
   const client = await connectTestClient(dataConverterFrom(config, env));
   const { app, url } = await listenApi(config, client, env);
+  return testApi(app, url, client, config);
+}
+
+function testApi(app: FastifyInstance, url: string, client: Client, config: Config): TestApi {
   return {
     app,
     url,

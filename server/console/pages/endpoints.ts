@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { problemText } from '../api-calls.js';
 import { consoleRoute, type ConsoleContext, type PageRequest } from '../context.js';
 import { html, type Html } from '../html.js';
-import { after, ago, canManage, csrfField, noticeFrom, page } from '../layout.js';
+import { after, ago, canManage, csrfField, deleteForm, noticeFrom, page, table } from '../layout.js';
 import { endpointForm, endpointFromForm, type EndpointFields } from './endpoint-form.js';
 
 interface Window {
@@ -69,48 +69,33 @@ export function registerEndpointPages(scope: FastifyInstance, context: ConsoleCo
           <button>Filter</button>
         </form>
         ${canManage(session) ? html`<a href="/console/endpoints/new">+ New endpoint</a>` : ''}
-        <table>
-          <thead>
-            <tr>
-              <th>Endpoint</th>
-              <th>Status</th>
-              <th>5 min</th>
-              <th>1 h</th>
-              <th>24 h</th>
-              <th>Last success</th>
-              <th>Last failure</th>
-              <th>Failing since</th>
-              <th>Retrying</th>
-              <th>Held</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${rows.map(
-              (row) =>
-                html`<tr>
-                  <td>
-                    <a href="/console/endpoints/${encodeURIComponent(row.id)}">${row.id}</a
-                    >${row.name && row.name !== row.id ? html`<br /><small>${row.name}</small>` : ''}<br /><small
-                      >${urls.get(row.id) ?? ''}</small
-                    >
-                  </td>
-                  <td class="status-${row.status}">
-                    ${row.status}${row.status_reason ? html`<br /><small>${row.status_reason}</small>` : ''}
-                  </td>
-                  <td>${rate(row.windows['5m'])}</td>
-                  <td>${rate(row.windows['1h'])}</td>
-                  <td>${rate(row.windows['24h'])}</td>
-                  <td>${ago(row.last_success_at, now)}</td>
-                  <td>
-                    ${ago(row.last_failure_at, now)}${row.last_failure_reason ? html`<br /><small>${row.last_failure_reason}</small>` : ''}
-                  </td>
-                  <td>${ago(row.failing_since, now)}</td>
-                  <td>${row.retrying}</td>
-                  <td>${row.held}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${table(
+          ['Endpoint', 'Status', '5 min', '1 h', '24 h', 'Last success', 'Last failure', 'Failing since', 'Retrying', 'Held'],
+          rows.map(
+            (row) =>
+              html`<tr>
+                <td>
+                  <a href="/console/endpoints/${encodeURIComponent(row.id)}">${row.id}</a
+                  >${row.name && row.name !== row.id ? html`<br /><small>${row.name}</small>` : ''}<br /><small
+                    >${urls.get(row.id) ?? ''}</small
+                  >
+                </td>
+                <td class="status-${row.status}">
+                  ${row.status}${row.status_reason ? html`<br /><small>${row.status_reason}</small>` : ''}
+                </td>
+                <td>${rate(row.windows['5m'])}</td>
+                <td>${rate(row.windows['1h'])}</td>
+                <td>${rate(row.windows['24h'])}</td>
+                <td>${ago(row.last_success_at, now)}</td>
+                <td>
+                  ${ago(row.last_failure_at, now)}${row.last_failure_reason ? html`<br /><small>${row.last_failure_reason}</small>` : ''}
+                </td>
+                <td>${ago(row.failing_since, now)}</td>
+                <td>${row.retrying}</td>
+                <td>${row.held}</td>
+              </tr>`,
+          ),
+        )}
         ${rows.length === 0 ? html`<p>No endpoint matches.</p>` : ''}`,
       noticeFrom(query),
     );
@@ -325,43 +310,22 @@ async function endpointPage({ session, api, params, query }: PageRequest, contex
                 ${csrfField(session)}<label for="since">Send again every delivery that failed since (UTC)</label>
                 <input type="datetime-local" id="since" name="since" required /><button>Recover</button>
               </form>
-              ${
-                endpoint.source === 'api'
-                  ? html`<form method="post" action="/console/endpoints/${encodeURIComponent(id)}/delete" class="inline">
-                      ${csrfField(session)}<input
-                        type="text"
-                        name="confirm"
-                        placeholder="Type ${id} to delete"
-                        aria-label="Type the id to confirm"
-                      />
-                      <button class="danger">Delete</button>
-                    </form>`
-                  : ''
-              }`
+              ${endpoint.source === 'api' ? deleteForm(session, `/console/endpoints/${encodeURIComponent(id)}/delete`, id) : ''}`
           : ''
       }
       <h2>Deliveries</h2>
-      <table>
-        <thead>
-          <tr>
-            <th>Event</th>
-            <th>Type</th>
-            <th>Status</th>
-            <th>Started</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${deliveries.data.map(
-            (entry) =>
-              html`<tr>
-                <td><a href="/console/events/${encodeURIComponent(entry.event_id)}">${entry.event_id}</a></td>
-                <td>${entry.event_type}</td>
-                <td class="status-${entry.status}">${entry.status}</td>
-                <td>${ago(entry.started_at, now)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      ${table(
+        ['Event', 'Type', 'Status', 'Started'],
+        deliveries.data.map(
+          (entry) =>
+            html`<tr>
+              <td><a href="/console/events/${encodeURIComponent(entry.event_id)}">${entry.event_id}</a></td>
+              <td>${entry.event_type}</td>
+              <td class="status-${entry.status}">${entry.status}</td>
+              <td>${ago(entry.started_at, now)}</td>
+            </tr>`,
+        ),
+      )}
       ${deliveries.data.length === 0 ? html`<p>No events yet.</p>` : ''}`,
     noticeFrom(query),
   );

@@ -3,7 +3,7 @@ import { eventWorkflowId } from '../../../domain/workflow-ids.js';
 import { problemText } from '../api-calls.js';
 import { consoleRoute, type ConsoleContext } from '../context.js';
 import { html } from '../html.js';
-import { after, canManage, csrfField, noticeFrom, page } from '../layout.js';
+import { after, canManage, csrfField, noticeFrom, page, table } from '../layout.js';
 
 interface AttemptRow {
   readonly attempt: number;
@@ -75,31 +75,20 @@ export function registerEventPages(scope: FastifyInstance, context: ConsoleConte
                     </form>`
                   : ''
               }
-              <table>
-                <thead>
-                  <tr>
-                    <th>#</th>
-                    <th>Started</th>
-                    <th>Took</th>
-                    <th>Result</th>
-                    <th>Verdict</th>
-                    <th>Response</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${delivery.attempts.map(
-                    (attempt) =>
-                      html`<tr>
-                        <td>${attempt.attempt}</td>
-                        <td>${attempt.started_at}</td>
-                        <td>${attempt.duration_ms === undefined ? '-' : `${attempt.duration_ms} ms`}</td>
-                        <td>${result(attempt)}</td>
-                        <td>${attempt.verdict}</td>
-                        <td>${attempt.response_body_excerpt ? html`<pre>${attempt.response_body_excerpt}</pre>` : ''}</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>`,
+              ${table(
+                ['#', 'Started', 'Took', 'Result', 'Verdict', 'Response'],
+                delivery.attempts.map(
+                  (attempt) =>
+                    html`<tr>
+                      <td>${attempt.attempt}</td>
+                      <td>${attempt.started_at}</td>
+                      <td>${attempt.duration_ms === undefined ? '-' : `${attempt.duration_ms} ms`}</td>
+                      <td>${result(attempt)}</td>
+                      <td>${attempt.verdict}</td>
+                      <td>${attempt.response_body_excerpt ? html`<pre>${attempt.response_body_excerpt}</pre>` : ''}</td>
+                    </tr>`,
+                ),
+              )}`,
         )}
         ${report.deliveries.length === 0 ? html`<p>No endpoint was subscribed to this event.</p>` : ''}`,
       noticeFrom(query),

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { problemText, type ApiAnswer } from '../api-calls.js';
 import { consoleRoute, type ConsoleContext } from '../context.js';
 import { html, type Html } from '../html.js';
-import { after, ago, canManage, csrfField, noticeFrom, page } from '../layout.js';
+import { after, ago, canManage, csrfField, deleteForm, noticeFrom, page, table } from '../layout.js';
 import type { ConsoleSession } from '../session.js';
 
 interface SourceRow {
@@ -37,36 +37,25 @@ export function registerSourcePages(scope: FastifyInstance, context: ConsoleCont
       'Inbound sources',
       session,
       html`<p class="hint">Other systems call a source’s URL with its secret; each call becomes an event of the source’s type.</p>
-        <table>
-          <thead>
-            <tr>
-              <th>Source</th>
-              <th>Status</th>
-              <th>Event type</th>
-              <th>Auth</th>
-              <th>Last triggered</th>
-              <th>URL</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${body.data.map(
-              (source) =>
-                html`<tr>
-                  <td>
-                    <a href="/console/sources/${encodeURIComponent(source.id)}">${source.id}</a
-                    >${source.name ? html`<br /><small>${source.name}</small>` : ''}
-                  </td>
-                  <td class="status-${source.enabled ? 'enabled' : 'disabled'}">
-                    ${source.enabled ? 'enabled' : 'disabled'}${source.status_reason ? html`<br /><small>${source.status_reason}</small>` : ''}
-                  </td>
-                  <td>${source.event_type}</td>
-                  <td>${source.auth.mode}</td>
-                  <td>${ago(source.last_triggered_at, now)}</td>
-                  <td><code>${source.url}</code></td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${table(
+          ['Source', 'Status', 'Event type', 'Auth', 'Last triggered', 'URL'],
+          body.data.map(
+            (source) =>
+              html`<tr>
+                <td>
+                  <a href="/console/sources/${encodeURIComponent(source.id)}">${source.id}</a
+                  >${source.name ? html`<br /><small>${source.name}</small>` : ''}
+                </td>
+                <td class="status-${source.enabled ? 'enabled' : 'disabled'}">
+                  ${source.enabled ? 'enabled' : 'disabled'}${source.status_reason ? html`<br /><small>${source.status_reason}</small>` : ''}
+                </td>
+                <td>${source.event_type}</td>
+                <td>${source.auth.mode}</td>
+                <td>${ago(source.last_triggered_at, now)}</td>
+                <td><code>${source.url}</code></td>
+              </tr>`,
+          ),
+        )}
         ${body.data.length === 0 ? html`<p>No sources yet.</p>` : ''} ${canManage(session) ? sourceForm(session) : ''}`,
       noticeFrom(query),
     );
@@ -143,43 +132,24 @@ export function registerSourcePages(scope: FastifyInstance, context: ConsoleCont
                       </form>`
                     : ''
                 }
-                <form method="post" action="/console/sources/${encodeURIComponent(id)}/delete" class="inline">
-                  ${csrfField(session)}<input
-                    type="text"
-                    name="confirm"
-                    placeholder="Type ${id} to delete"
-                    aria-label="Type the id to confirm"
-                  />
-                  <button class="danger">Delete</button>
-                </form>`
+                ${deleteForm(session, `/console/sources/${encodeURIComponent(id)}/delete`, id)}`
             : ''
         }
         <h2>Invocations</h2>
-        <table>
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>From</th>
-              <th>Answer</th>
-              <th>Result</th>
-              <th>Event</th>
-              <th>Payload</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${calls.data.map(
-              (call) =>
-                html`<tr>
-                  <td>${call.at}</td>
-                  <td>${call.source_ip}</td>
-                  <td>${call.status}</td>
-                  <td>${call.result}</td>
-                  <td>${call.event_id ? html`<a href="/console/events/${encodeURIComponent(call.event_id)}">${call.event_id}</a>` : ''}</td>
-                  <td><pre>${call.payload_excerpt}</pre></td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${table(
+          ['When', 'From', 'Answer', 'Result', 'Event', 'Payload'],
+          calls.data.map(
+            (call) =>
+              html`<tr>
+                <td>${call.at}</td>
+                <td>${call.source_ip}</td>
+                <td>${call.status}</td>
+                <td>${call.result}</td>
+                <td>${call.event_id ? html`<a href="/console/events/${encodeURIComponent(call.event_id)}">${call.event_id}</a>` : ''}</td>
+                <td><pre>${call.payload_excerpt}</pre></td>
+              </tr>`,
+          ),
+        )}
         ${calls.data.length === 0 ? html`<p>No calls yet.</p>` : ''}`,
       noticeFrom(query),
     );
