@@ -23,6 +23,18 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          // The console in Debian's Chromium, driven by playwright-core, against a gateway on the dev server.
+          globalSetup: ['test/support/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          expect: { requireAssertions: true, poll: { timeout: 15_000, interval: 100 } },
+        },
+      },
+      {
+        test: {
           name: 'cluster',
           include: ['test/cluster/**/*.test.ts'],
           // The topology of `npm run cluster`: Temporal on PostgreSQL, API replicas behind HAProxy, workers.
