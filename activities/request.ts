@@ -1,6 +1,7 @@
 import type { DeliveryTarget } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { renderPayload } from '../domain/payload.js';
+import { deriveSecret } from '../signing/derive.js';
 import { signHexSha256, signStandardWebhooks } from '../signing/signatures.js';
 
 /** An outbound request, ready to send. */
@@ -50,12 +51,19 @@ export function buildOutboundRequest(
     'webhook-timestamp': String(timestampSeconds),
   });
   const { signing } = target;
+  // A generated secret is derived here, from the gateway's key, and never leaves this request.
+  const signingSecrets = signing
+    ? [
+        ...signing.secretEnvs.map(secret),
+        ...(signing.generated
+          ? [deriveSecret(secret(signing.generated.keyEnv), 'signing', [target.endpointId, signing.generated.generation])]
+          : []),
+      ]
+    : [];
   if (signing?.scheme === 'standard-webhooks') {
-    headers['webhook-signature'] = signing.secretEnvs
-      .map((name) => signStandardWebhooks(secret(name), event.id, timestampSeconds, body))
-      .join(' ');
+    headers['webhook-signature'] = signingSecrets.map((key) => signStandardWebhooks(key, event.id, timestampSeconds, body)).join(' ');
   } else if (signing?.scheme === 'hmac-sha256') {
-    headers[signing.header] = signing.secretEnvs.map((name) => signHexSha256(secret(name), body)).join(',');
+    headers[signing.header] = signingSecrets.map((key) => signHexSha256(key, body)).join(',');
   }
   const [missingVariable] = missing;
   return missingVariable === undefined ? { headers, body } : { missingVariable };

@@ -4,7 +4,7 @@ import { configPathFrom, loadConfig } from '../config/load.js';
 import { embeddedTemporalService } from '../host/embedded-temporal.js';
 import { formatLogLine } from '../host/log-format.js';
 import { runMain } from '../host/run-main.js';
-import { localSourceKey } from '../host/source-key.js';
+import { localSecretKey } from '../host/secret-key.js';
 import { createSupervisor, spawnService, type ServiceSpec } from '../host/supervisor.js';
 import { ensureTemporalCli } from '../host/temporal-cli.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
@@ -58,12 +58,17 @@ runMain(async () => {
   // The children run the same way this process runs: under tsx from source, or under plain node from dist.
   const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const childEnv: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress, WEBHOOKS_CONFIG: configPath };
-  // Sources made through the API get generated secrets; on the embedded server, a key kept beside its data will do.
-  const sourceKeyEnv = config.api.source_key_env;
-  if (config.temporal.address === undefined && !process.env[sourceKeyEnv]) {
-    const { key, path, created } = await localSourceKey(resolve(config.embedded.data_dir));
-    childEnv[sourceKeyEnv] = key;
-    if (created) print('start', `made a key for the secrets of sources made through the API: ${path} (set ${sourceKeyEnv} in production)`);
+  // Sources and endpoints made through the API get generated secrets; on the embedded server, a key kept beside its
+  // data will do.
+  const secretKeyEnv = config.secret_key_env;
+  if (config.temporal.address === undefined && !process.env[secretKeyEnv]) {
+    const { key, path, created } = await localSecretKey(resolve(config.embedded.data_dir));
+    childEnv[secretKeyEnv] = key;
+    if (created)
+      print(
+        'start',
+        `made a key for the secrets the gateway generates (sources', endpoints' signing): ${path} (set ${secretKeyEnv} in production)`,
+      );
   }
   const nodeService = (name: string): ServiceSpec => ({
     name,

@@ -121,9 +121,18 @@ function sourceSchema<Auth extends z.ZodType>(auth: Auth) {
   });
 }
 
+/** What a source made through the API may name as its secret's variable. */
+export const RUNTIME_SOURCE_SECRET_PREFIX = 'WEBHOOKS_SOURCE_';
+// Only variables meant for it: a manage key must not tie a public URL to one of the process's other secrets (the
+// Temporal API key, another API key, the secret key), which would make that URL an oracle for the value.
+const RuntimeSecretEnvSchema = EnvNameSchema.refine(
+  (name) => name.startsWith(RUNTIME_SOURCE_SECRET_PREFIX),
+  `a source made through the API may only name a variable starting with ${RUNTIME_SOURCE_SECRET_PREFIX}`,
+);
+
 export const SourceSchema = sourceSchema(SourceAuthSchema);
 /** A source sent to the API: the same, except that leaving `auth.secret_env` out asks the gateway for a secret. */
-export const RuntimeSourceSchema = sourceSchema(sourceAuthSchema(EnvNameSchema.optional()));
+export const RuntimeSourceSchema = sourceSchema(sourceAuthSchema(RuntimeSecretEnvSchema.optional()));
 export type RuntimeSourceInput = z.input<typeof RuntimeSourceSchema>;
 export type SourceConfig = z.infer<typeof SourceSchema>;
 

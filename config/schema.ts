@@ -4,7 +4,7 @@ import { ALLOWABLE_ADDRESS_KINDS } from '../domain/address.js';
 import { DataKeySchema, EndpointSchema, RetryPolicySchema, SigningSchema } from '../domain/endpoint.js';
 import type { EndpointSettings } from '../domain/endpoint-state.js';
 import { DEFAULT_DATA_KEY, PAYLOAD_FORMATS } from '../domain/payload.js';
-import type { DeliveryDefaults } from '../domain/target.js';
+import { DEFAULT_SECRET_KEY_ENV, type DeliveryDefaults } from '../domain/target.js';
 import { isLoopbackHost } from '../domain/address.js';
 import { ApiKeySchema, EventTypeEntrySchema, RateLimitsSchema, SourceSchema, uniqueField } from './ingest.js';
 
@@ -74,14 +74,6 @@ export const ApiConfigSchema = z.strictObject({
     .default(false)
     .meta({ description: 'let an API without keys listen on a non-loopback interface (behind your own auth proxy)' }),
   rate_limits: RateLimitsSchema.prefault({}).meta({ description: 'global, per_key and per_source limits, each {limit, window} or null' }),
-  source_key_env: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
-    .default('WEBHOOKS_SOURCE_KEY')
-    .meta({
-      description:
-        'environment variable holding the key the secrets of sources made through the API are derived from (the same on every API process); unset, such sources must name a secret_env',
-    }),
   invocation_log_size: z
     .int()
     .min(0)
@@ -198,6 +190,14 @@ export const MetricsConfigSchema = z.strictObject({
 export const ConfigSchema = z
   .strictObject({
     log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').meta({ description: 'least severe log level printed' }),
+    secret_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
+      .default(DEFAULT_SECRET_KEY_ENV)
+      .meta({
+        description:
+          'environment variable holding the key that secrets the gateway generates are derived from (inbound sources’ and API endpoints’ signing secrets), the same on every process; unset, such secrets must be named by secret_env',
+      }),
     temporal: TemporalConfigSchema.prefault({}),
     api: ApiConfigSchema.prefault({}),
     embedded: EmbeddedConfigSchema.prefault({}),
@@ -228,6 +228,16 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['sources', index, 'event_type'], message: `"${source.event_type}" is not in event_types` });
       }
     });
+    // A generated signing secret is shown once, in the API's answer that made it: the config file has no such answer.
+    const generated = 'a generated secret is for endpoints made through the API (shown once): name the secret with secret_env';
+    if (config.delivery.signing && config.delivery.signing.secret_env === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['delivery', 'signing', 'secret_env'], message: generated });
+    }
+    config.endpoints.forEach((endpoint, index) => {
+      if (endpoint.signing && endpoint.signing.secret_env === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['endpoints', index, 'signing', 'secret_env'], message: generated });
+      }
+    });
     // Without keys anyone who can reach the API may send and manage; on loopback that is only this machine.
     if (config.api.keys.length === 0 && !config.api.allow_anonymous && !isLoopbackHost(config.api.host)) {
       ctx.addIssue({
@@ -254,6 +264,7 @@ export function deliveryDefaultsFrom(config: Config): DeliveryDefaults {
     format: config.delivery.format,
     dataKey: config.delivery.data_key,
     ...(config.delivery.signing ? { signing: config.delivery.signing } : {}),
+    secretKeyEnv: config.secret_key_env,
     localFirstAttempts: config.delivery.fast_path,
   };
 }

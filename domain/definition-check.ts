@@ -35,7 +35,7 @@ export function definitionProblem(entityId: string, definition: unknown): Proble
     optional(definition, 'data_key', (value) => isString(value) && DATA_KEY_FORM.test(value), 'a key name'),
     optional(definition, 'timeout', (value) => typeof value === 'number' && value > 0, 'milliseconds, more than 0'),
     optional(definition, 'auth', authFits, '{ type: bearer, token_env } or { type: basic, username, password_env }'),
-    optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names], header }'),
+    optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names] or a generation, header }'),
     optional(definition, 'retry', retryFits, 'a retry policy, durations in milliseconds'),
   ].find((found) => found !== undefined);
   return problem === undefined || problem.startsWith('this entity') ? problem : `invalid endpoint: ${problem}`;
@@ -59,13 +59,13 @@ function authFits(auth: unknown): boolean {
 }
 
 function signingFits(signing: unknown): boolean {
-  return (
-    isObject(signing) &&
-    (signing['scheme'] === 'standard-webhooks' || signing['scheme'] === 'hmac-sha256') &&
-    Array.isArray(signing['secret_env']) &&
-    signing['secret_env'].length > 0 &&
-    signing['secret_env'].every(isString)
-  );
+  if (!isObject(signing) || (signing['scheme'] !== 'standard-webhooks' && signing['scheme'] !== 'hmac-sha256')) return false;
+  const names = signing['secret_env'];
+  const generation = signing['generation'];
+  // Named secrets, or a generated one (with the generation that signs, when it is not the first).
+  return names === undefined
+    ? generation === undefined || (Number.isInteger(generation) && (generation as number) >= 1)
+    : Array.isArray(names) && names.length > 0 && names.every(isString);
 }
 
 function retryFits(retry: unknown): boolean {

@@ -13,6 +13,11 @@ export type AuthReference =
 export interface SigningReference {
   readonly scheme: 'standard-webhooks' | 'hmac-sha256';
   readonly secretEnvs: readonly string[];
+  /**
+   * Set for a secret the gateway generated: the worker derives it from the key in `keyEnv` (`secret_key_env`), the
+   * endpoint's id and the generation, so history holds neither the secret nor the key.
+   */
+  readonly generated?: { readonly keyEnv: string; readonly generation: number };
   /** The header of the `hmac-sha256` scheme. */
   readonly header: string;
 }

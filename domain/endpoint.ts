@@ -60,12 +60,25 @@ export const SigningSchema = z
     secret_env: z
       .union([EnvNameSchema, z.array(EnvNameSchema).min(1).max(5)])
       .transform((names) => (typeof names === 'string' ? [names] : names))
-      .meta({ description: 'variable(s) holding the secret; several sign with each, for rotation' }),
+      .optional()
+      .meta({
+        description:
+          'variable(s) holding the secret; several sign with each, for rotation. Left out (endpoints made through the API only), the gateway generates the secret and shows it once',
+      }),
+    generation: z
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: 'which generated secret signs (the gateway counts it up when the secret is rotated)' }),
     header: HeaderNameSchema.optional().meta({ description: 'hmac-sha256 only: the header (default X-Webhook-Signature)' }),
   })
   .refine((signing) => signing.scheme === 'hmac-sha256' || signing.header === undefined, {
     path: ['header'],
     message: 'header applies to the hmac-sha256 scheme only',
+  })
+  .refine((signing) => signing.secret_env === undefined || signing.generation === undefined, {
+    path: ['generation'],
+    message: 'generation applies to a generated secret only (no secret_env)',
   });
 
 // The fields an envelope already has: a payload under one of these names would hide them.

@@ -7,6 +7,9 @@ import type { RetryPolicy } from './retry.js';
 /** The header of the `hmac-sha256` scheme when the endpoint names none. */
 export const DEFAULT_HMAC_HEADER = 'X-Webhook-Signature';
 
+/** The variable of the gateway's secret key unless `secret_key_env` names another. */
+export const DEFAULT_SECRET_KEY_ENV = 'WEBHOOKS_SECRET_KEY';
+
 /** Delivery settings that apply to every endpoint unless it says otherwise. */
 export interface DeliveryDefaults {
   readonly timeoutMs: number;
@@ -15,6 +18,8 @@ export interface DeliveryDefaults {
   /** Where keyed formats put the payload; `data` when unset. */
   readonly dataKey?: string;
   readonly signing?: SigningConfig;
+  /** `secret_key_env`: where workers find the key generated signing secrets are derived from. */
+  readonly secretKeyEnv?: string;
   /** Whether first attempts may run inside the workflow task (`delivery.fast_path`); by default they may. */
   readonly localFirstAttempts?: boolean;
 }
@@ -29,9 +34,7 @@ export function toDeliveryTarget(endpoint: Endpoint, defaults: DeliveryDefaults)
     url: endpoint.url,
     headers: endpoint.headers,
     ...(endpoint.auth ? { auth: toAuthReference(endpoint.auth) } : {}),
-    ...(signing
-      ? { signing: { scheme: signing.scheme, secretEnvs: signing.secret_env, header: signing.header ?? DEFAULT_HMAC_HEADER } }
-      : {}),
+    ...(signing ? { signing: toSigningReference(signing, defaults.secretKeyEnv) } : {}),
     format: endpoint.format ?? defaults.format,
     // Only a key other than `data` is written down, so that targets (and histories) stay as they were without one.
     ...(dataKey === undefined || dataKey === DEFAULT_DATA_KEY ? {} : { dataKey }),
@@ -39,6 +42,17 @@ export function toDeliveryTarget(endpoint: Endpoint, defaults: DeliveryDefaults)
     retry: toRetryPolicy(retry),
     retryOnStatus: retry.retry_on_status,
     ...(defaults.localFirstAttempts === false ? { firstAttemptAsActivity: true } : {}),
+  };
+}
+
+function toSigningReference(signing: SigningConfig, secretKeyEnv: string | undefined): NonNullable<DeliveryTarget['signing']> {
+  const header = signing.header ?? DEFAULT_HMAC_HEADER;
+  if (signing.secret_env) return { scheme: signing.scheme, secretEnvs: signing.secret_env, header };
+  return {
+    scheme: signing.scheme,
+    secretEnvs: [],
+    header,
+    generated: { keyEnv: secretKeyEnv ?? DEFAULT_SECRET_KEY_ENV, generation: signing.generation ?? 1 },
   };
 }
 

@@ -23,8 +23,11 @@ const SOURCE_CALL_TIMEOUT_MS = 10_000;
 
 /** The durable book of a task queue's inbound sources, in its `webhookSourceDirectory` workflow. */
 export interface SourceStore {
-  /** Starts the book's workflow if it is not running. */
-  ensure(): Promise<void>;
+  /**
+   * Starts the book's workflow if it is not running: with `book`, the last one a process saw, when its workflow was
+   * ended from outside, so that sources, deleted ids and secret generations outlive it.
+   */
+  ensure(book?: SourceBook): Promise<void>;
   read(): Promise<SourceBook>;
   /** Each change answers with the book as it made it. */
   create(definition: SourceDefinition): Promise<SourceBook>;
@@ -58,12 +61,12 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
     }
   };
   const store: SourceStore = {
-    async ensure() {
+    async ensure(book) {
       try {
         await client.workflow.start(webhookSourceDirectory, {
           workflowId,
           taskQueue,
-          args: [{}],
+          args: [book ? { book } : {}],
           workflowIdConflictPolicy: 'USE_EXISTING',
           staticSummary: `inbound sources of task queue ${taskQueue}`,
         });
@@ -80,9 +83,14 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
     reconcile: (definitions) => update(() => handle.executeUpdate(reconcileSourcesUpdate, { args: [definitions] })),
     async follow(onBook, signal) {
       const namespace = client.options.namespace;
+      let last: SourceBook | undefined;
+      const seen = (book: SourceBook): void => {
+        last = book;
+        onBook(book);
+      };
       while (!signal.aborted) {
         const { runId } = await handle.describe();
-        onBook(await store.read());
+        seen(await store.read());
         let token: Uint8Array | undefined;
         let first = true;
         for (;;) {
@@ -106,7 +114,7 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
           if (ended) break;
           // The first page may hold a change made between the read above and the poll.
           if (first || events.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)) {
-            onBook(await store.read());
+            seen(await store.read());
           }
           first = false;
           token = nextPageToken && nextPageToken.length > 0 ? nextPageToken : undefined;
@@ -117,8 +125,9 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
             break;
           }
         }
-        // A run ended from outside is started again; one continued as new is followed in its next run.
-        await store.ensure();
+        // A run ended from outside is started again from the last book seen; one continued as new is followed in its
+        // next run, which carries the book itself.
+        await store.ensure(last);
       }
     },
   };

@@ -46,7 +46,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   const env = options.env ?? process.env;
   const keyring = createKeyring(config.api.keys, env);
   const directory = createSourceDirectory(config.sources, env, {
-    sourceKey: env[config.api.source_key_env],
+    secretKey: env[config.secret_key_env],
     taskQueue: options.gateway?.taskQueue ?? config.temporal.task_queue,
   });
   const redisPassword = redisPasswordFrom(config.api.redis_password_env, env);
@@ -96,6 +96,8 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       testSend: gateway.testSend,
       redelivery: gateway.redelivery,
       health: gateway.health,
+      secretKey: env[config.secret_key_env],
+      secretKeyEnv: config.secret_key_env,
     },
     sources: { directory, log: (shared ?? local).log, ingest: gateway.ingest, defaultRateLimit: config.api.rate_limits.per_source },
     sourceAdmin: {
@@ -104,7 +106,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       log: (shared ?? local).log,
       defaultRateLimit: config.api.rate_limits.per_source,
       knowsEventType: (type) => gateway.catalogue.entries.length === 0 || gateway.catalogue.entries.some((entry) => entry.type === type),
-      sourceKeyEnv: config.api.source_key_env,
+      secretKeyEnv: config.secret_key_env,
     },
     codec: {
       // The client's own codecs: the Web UI then reads exactly what this API writes, with the keys it was given.

@@ -102,6 +102,10 @@ export const EndpointViewSchema = z
   })
   .meta({ id: 'Endpoint', description: 'an endpoint’s definition as written, and its status' });
 
+export const EndpointWithSecretSchema = EndpointViewSchema.extend({
+  signing_secret: z.string().optional().meta({ description: 'a signing secret the gateway generated: shown in this answer only' }),
+}).meta({ id: 'EndpointWithSecret' });
+
 const WindowHealthSchema = z.strictObject({
   attempts: z.int(),
   delivered: z.int(),

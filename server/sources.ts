@@ -1,10 +1,11 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DEFAULT_SOURCE_TOLERANCE_MS, sourceAuthHeader, type SourceConfig } from '../config/ingest.js';
 import { isSourceEnabled, type SourceBook, type SourceDefinition, type StoredSource } from '../domain/source-book.js';
 import { EventIdSchema } from '../domain/event.js';
 import { ConfigError } from '../errors.js';
 import { notFound, type Problem } from './problem.js';
+import { deriveSecret } from '../signing/derive.js';
 import { constantTimeEqual, verifyHexSha256, verifyStandardWebhooks } from '../signing/signatures.js';
 
 /** An inbound source as this API process serves it. */
@@ -27,8 +28,12 @@ export interface SourceDirectory {
   list(): readonly InboundSource[];
   /** Whether `id` was a source that has been deleted (its URL answers 404 for good). */
   isDeleted(id: string): boolean;
-  /** Serves `book` from now on, unless what it serves is newer (reads and changes answer out of order). */
-  replace(book: SourceBook): void;
+  /**
+   * Serves `book` from now on, unless what it serves is newer (reads and changes answer out of order). A book a change
+   * of this process answered with is `authoritative`: it is newer than anything read before the change, even when the
+   * book's count started again (its workflow was ended from outside and started anew).
+   */
+  replace(book: SourceBook, options?: { readonly authoritative?: boolean }): void;
   /** The book as this process serves it, for refusing at once what the book would refuse. */
   snapshot(): SourceBook;
   /** Whether this process can generate secrets (it has the source key). */
@@ -38,8 +43,8 @@ export interface SourceDirectory {
 }
 
 export interface SourceDirectoryOptions {
-  /** `api.source_key_env`'s value: what generated secrets are derived from. */
-  readonly sourceKey?: string | undefined;
+  /** `secret_key_env`'s value: what generated secrets are derived from. */
+  readonly secretKey?: string | undefined;
   /** Part of every derivation, so that gateways sharing a key do not share secrets. */
   readonly taskQueue: string;
 }
@@ -55,8 +60,8 @@ export function createSourceDirectory(
   );
   if (problems.length > 0) throw new ConfigError('the environment', problems);
   const generatedSecret = (source: StoredSource): string | undefined =>
-    options.sourceKey && source.secretGeneration !== undefined
-      ? deriveSourceSecret(options.sourceKey, options.taskQueue, source.definition.id, source.secretGeneration)
+    options.secretKey && source.secretGeneration !== undefined
+      ? deriveSecret(options.secretKey, 'source', [options.taskQueue, source.definition.id, source.secretGeneration])
       : undefined;
   const serve = (stored: StoredSource): InboundSource => {
     const variable = stored.definition.auth.secret_env;
@@ -77,13 +82,13 @@ export function createSourceDirectory(
     get: (id) => byId.get(id),
     list: () => [...byId.values()],
     isDeleted: (id) => deleted.has(id),
-    replace(book) {
-      if (book.version < version) return;
+    replace(book, options) {
+      if (book.version < version && !options?.authoritative) return;
       version = book.version;
       byId = new Map(book.sources.map((stored) => [stored.definition.id, serve(stored)]));
       deleted = new Set(book.deleted);
     },
-    canGenerateSecrets: Boolean(options.sourceKey),
+    canGenerateSecrets: Boolean(options.secretKey),
     snapshot: () => ({ version, sources: [...byId.values()].map((source) => source.stored), deleted: [...deleted] }),
     generatedSecret,
   };
@@ -92,16 +97,6 @@ export function createSourceDirectory(
 /** The 404 for a source this process does not serve, saying so when it was deleted. */
 export function missingSource(directory: Pick<SourceDirectory, 'isDeleted'>, id: string): Problem {
   return notFound(directory.isDeleted(id) ? `Source ${id} was deleted; its URL is gone for good.` : 'No source has that id.');
-}
-
-/**
- * The secret of a source whose secret the gateway generated: an HMAC of its task queue, id and generation under the
- * source key, in the Standard Webhooks form (`whsec_` and base64), which the other modes take as text as it is. Derived
- * rather than stored, so that no workflow history ever holds it.
- */
-export function deriveSourceSecret(sourceKey: string, taskQueue: string, id: string, generation: number): string {
-  const bytes = createHmac('sha256', sourceKey).update(`webhooks-source\n${taskQueue}\n${id}\n${generation}`).digest();
-  return `whsec_${bytes.toString('base64')}`;
 }
 
 /** Whether a call proves it comes from the source's sender, by the source's configured means. */

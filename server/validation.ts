@@ -47,11 +47,17 @@ export async function requireListedMediaType(request: FastifyRequest, reply: Fas
 }
 
 /**
- * A definition with a PATCH body's fields in place of its own, and without those the body sets to `null`: a JSON
- * Merge Patch (RFC 7396) at the top level, so that an optional setting can be removed as well as changed.
+ * A definition with a PATCH body's fields in place of its own, and without those of `removable` the body sets to
+ * `null`: a JSON Merge Patch (RFC 7396) at the top level, so that an optional setting can be removed as well as
+ * changed. A `null` for any other field stays, for the schema to refuse: a field with a default (`events`, `enabled`)
+ * must not fall back to it, silently, because a client sent null.
  */
-export function mergePatch(current: object, patch: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function mergePatch(
+  current: object,
+  patch: Readonly<Record<string, unknown>>,
+  removable: readonly string[],
+): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...current, ...patch };
-  for (const [key, value] of Object.entries(patch)) if (value === null) delete merged[key];
+  for (const [key, value] of Object.entries(patch)) if (value === null && removable.includes(key)) delete merged[key];
   return merged;
 }

@@ -6,7 +6,7 @@ const ENDPOINT_KEYS = ['url', 'headers', 'events'];
 
 // Headers that carry credentials by name. Their values stay out of workflow history: the endpoint names a variable,
 // which each process of the gateway sets from the file when it reads it.
-const CREDENTIAL_HEADER = /^(?:authorization|proxy-authorization|cookie)$|token|secret|key|password|passwd|session|signature/i;
+const CREDENTIAL_HEADER = /auth|cookie|token|secret|key|password|passwd|session|signature|credential/i;
 
 /** Whether a parsed YAML file is an Agent Stack `config.yaml`: it has `webhook:` and no setting of ours. */
 export function isAgentStackConfig(raw: Raw, gatewayKeys: readonly string[]): boolean {

@@ -175,18 +175,21 @@ export function workerEnv(topology: ClusterTopology, index: number): Record<stri
 
 /**
  * The secrets the gateway config reads by name (see `examples/compose.yaml`), passed in the environment only: API
- * replicas need the API keys (Prometheus scrapes with the read-only metrics key), the payload key, and the source key
- * that generated source secrets are derived from.
+ * replicas need the API keys (Prometheus scrapes with the read-only metrics key), the payload key, and the secret key
+ * that generated secrets (inbound sources', endpoints' signing) are derived from.
  */
 export const API_SECRETS = [
   'WEBHOOKS_PRODUCER_KEY',
   'WEBHOOKS_OPERATOR_KEY',
   'WEBHOOKS_METRICS_KEY',
   'WEBHOOKS_ENCRYPTION_KEY',
-  'WEBHOOKS_SOURCE_KEY',
+  'WEBHOOKS_SECRET_KEY',
 ] as const;
-/** Workers need only the payload key: they encrypt what they write, and no API key is theirs to check. */
-export const WORKER_SECRETS = ['WEBHOOKS_ENCRYPTION_KEY'] as const satisfies readonly GatewaySecret[];
+/**
+ * Workers need the payload key (they encrypt what they write) and the secret key (they sign with generated signing
+ * secrets); no API key is theirs to check.
+ */
+export const WORKER_SECRETS = ['WEBHOOKS_ENCRYPTION_KEY', 'WEBHOOKS_SECRET_KEY'] as const satisfies readonly GatewaySecret[];
 /** The name of one of the gateway's secrets. */
 export type GatewaySecret = (typeof API_SECRETS)[number];
 

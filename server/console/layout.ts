@@ -46,6 +46,12 @@ export function csrfField(session: ConsoleSession): Html {
   return html`<input type="hidden" name="csrf" value="${session.csrf}" />`;
 }
 
+/** A secret the gateway just generated, with a copy button: this page is the only place it is ever shown. */
+export function oneTimeSecret(id: string, secret: string): Html {
+  return html`<p><strong>The secret is shown this once.</strong> Keep it now: it cannot be read again, only rotated.</p>
+    <p class="secret"><code id="${id}">${secret}</code> <button type="button" data-copy="${id}">Copy</button></p>`;
+}
+
 /** A table of rows under its headings. */
 export function table(headings: readonly string[], rows: readonly Html[]): Html {
   return html`<table>

@@ -47,14 +47,19 @@ function csrfToken(secret: string): string {
   return createHmac('sha256', secret).update(CSRF_LABEL).digest('base64url');
 }
 
+/**
+ * Whether a request's Origin, if the browser sent one, is this API's own host. The host is Fastify's (`Host`, or
+ * `X-Forwarded-Host` behind a trusted proxy, or HTTP/2's `:authority`), so that a proxy in front changes nothing.
+ */
+export function isSameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  return origin !== 'null' && URL.canParse(origin) && new URL(origin).host === request.host;
+}
+
 /** Whether a change request is the console's own: its form's token, and no foreign Origin. */
 export function isGenuineChange(request: FastifyRequest, session: ConsoleSession, token: string | undefined): boolean {
-  const origin = request.headers.origin;
-  if (origin !== undefined && origin !== 'null') {
-    if (!URL.canParse(origin) || new URL(origin).host !== request.headers.host) return false;
-  } else if (origin === 'null') {
-    return false;
-  }
+  if (!isSameOrigin(request)) return false;
   const expected = Buffer.from(session.csrf);
   const given = Buffer.from(token ?? '');
   return given.length === expected.length && timingSafeEqual(given, expected);

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { EndpointIdSchema, EndpointSchema, toEndpointInput } from '../../domain/endpoint.js';
+import { EndpointIdSchema, EndpointSchema, toEndpointInput, type Endpoint } from '../../domain/endpoint.js';
 import { DELIVERY_STATUSES, type AttemptRecord, type DeliveryReport } from '../../domain/delivery.js';
 import {
   ENDPOINT_ACTION_EFFECTS,
@@ -12,8 +12,9 @@ import {
 import type { DeliveryHistory, EndpointAdmin, EndpointHealthRow, HealthView, Redelivery } from '../../gateway/index.js';
 import type { Api } from '../api.js';
 import { notFound, sendProblem, validationFailed } from '../problem.js';
-import { EndpointHealthSchema, EndpointViewSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
+import { EndpointHealthSchema, EndpointViewSchema, EndpointWithSecretSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import { mergePatch, toProblemDetails } from '../validation.js';
+import { deriveSecret } from '../../signing/derive.js';
 
 // A POST without a body has a null one.
 const ActionBodySchema = z.strictObject({ reason: z.string().min(1).max(500).optional() }).nullish();
@@ -49,7 +50,18 @@ export interface EndpointRoutesDeps {
   readonly testSend: (endpointId: string) => Promise<DeliveryReport>;
   readonly redelivery: Redelivery;
   readonly health: HealthView;
+  /** The gateway's secret key (`secret_key_env`), which generated signing secrets are derived from, if this API has it. */
+  readonly secretKey?: string | undefined;
+  /** `secret_key_env`, named when a secret cannot be generated. */
+  readonly secretKeyEnv: string;
 }
+
+/** Whether an endpoint signs with a secret the gateway generates (it names no `secret_env`). */
+const signsWithGeneratedSecret = (endpoint: Endpoint): boolean =>
+  endpoint.signing !== undefined && endpoint.signing.secret_env === undefined;
+
+// Fields of a definition that a PATCH may remove with null: the optional ones with no default to fall back on silently.
+const REMOVABLE_FIELDS = ['name', 'auth', 'signing', 'format', 'data_key', 'retry', 'timeout'];
 
 /** An endpoint's health as the API shows it. */
 function healthView(row: EndpointHealthRow): z.output<typeof EndpointHealthSchema> {
@@ -100,8 +112,25 @@ const TestResultSchema = z.strictObject({
 type EndpointView = z.output<typeof EndpointViewSchema>;
 
 /** `/v1/endpoints`: create, read, change, delete, pause/resume/disable/enable, list deliveries, send a test. */
-export function registerEndpointRoutes(app: Api, { admin, history, testSend, redelivery, health }: EndpointRoutesDeps): void {
+export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void {
+  const { admin, history, testSend, redelivery, health } = deps;
   const view = (state: Parameters<typeof endpointView>[0]): EndpointView => endpointView(state) as EndpointView;
+  // A generated signing secret is shown in the answer that made it, and never again: GET shows its generation only.
+  const withSigningSecret = (state: Parameters<typeof endpointView>[0], secretIsNew: boolean) => {
+    const { signing, id } = state.endpoint;
+    const secret =
+      secretIsNew && deps.secretKey && signing && signing.secret_env === undefined
+        ? deriveSecret(deps.secretKey, 'signing', [id, signing.generation ?? 1])
+        : undefined;
+    return { ...view(state), ...(secret ? { signing_secret: secret } : {}) };
+  };
+  const noSecretKey = (reply: FastifyReply): FastifyReply =>
+    sendProblem(reply, {
+      status: 409,
+      type: 'secret-key-missing',
+      title: 'Conflict',
+      detail: `This API cannot generate a signing secret: set ${deps.secretKeyEnv} on every process, or name a secret_env.`,
+    });
   const idOf = (params: { id: string }): string | undefined => {
     const parsed = EndpointIdSchema.safeParse(params.id);
     return parsed.success ? parsed.data : undefined;
@@ -116,11 +145,14 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
         ...common,
         summary: 'Create an endpoint',
         body: EndpointSchema,
-        response: { 201: EndpointViewSchema, ...PROBLEM_RESPONSES },
+        response: { 201: EndpointWithSecretSchema, ...PROBLEM_RESPONSES },
       },
       config: { access: 'manage' },
     },
-    async (request, reply) => reply.code(201).send(view(await admin.create(request.body))),
+    async (request, reply) => {
+      if (signsWithGeneratedSecret(request.body) && !deps.secretKey) return noSecretKey(reply);
+      return reply.code(201).send(withSigningSecret(await admin.create(request.body), true));
+    },
   );
 
   app.get(
@@ -178,7 +210,7 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
           'The fields given replace the current ones, and null removes one (JSON Merge Patch, at the top level); the result must be a valid endpoint.',
         params: IdParamsSchema,
         body: EndpointPatchSchema,
-        response: { 200: EndpointViewSchema, ...PROBLEM_RESPONSES },
+        response: { 200: EndpointWithSecretSchema, ...PROBLEM_RESPONSES },
       },
       config: { access: 'manage' },
     },
@@ -186,11 +218,45 @@ export function registerEndpointRoutes(app: Api, { admin, history, testSend, red
       const id = idOf(request.params);
       if (!id) return noSuchId(reply);
       const current = await admin.get(id);
-      const merged = EndpointSchema.safeParse(mergePatch(toEndpointInput(current.endpoint), request.body));
+      const merged = EndpointSchema.safeParse(mergePatch(toEndpointInput(current.endpoint), request.body, REMOVABLE_FIELDS));
       if (!merged.success) {
         return sendProblem(reply, validationFailed(toProblemDetails(merged.error), 'The changed endpoint is not valid'));
       }
-      return view(await admin.replace(merged.data));
+      // A secret is new when the endpoint starts signing with a generated one; changing anything else shows nothing.
+      const secretIsNew = signsWithGeneratedSecret(merged.data) && !signsWithGeneratedSecret(current.endpoint);
+      if (secretIsNew && !deps.secretKey) return noSecretKey(reply);
+      return withSigningSecret(await admin.replace(merged.data), secretIsNew);
+    },
+  );
+
+  app.post(
+    '/v1/endpoints/:id/rotate-signing-secret',
+    {
+      schema: {
+        ...common,
+        summary: 'Give an endpoint a new generated signing secret',
+        description:
+          'For an endpoint that signs with a secret the gateway generated: the next one signs from now on, and is shown in this answer only. Deliveries already routed keep the secret they were routed with.',
+        params: IdParamsSchema,
+        response: { 200: EndpointWithSecretSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'manage' },
+    },
+    async (request, reply) => {
+      const id = idOf(request.params);
+      if (!id) return noSuchId(reply);
+      const { endpoint } = await admin.get(id);
+      if (!endpoint.signing || !signsWithGeneratedSecret(endpoint)) {
+        return sendProblem(reply, {
+          status: 409,
+          type: 'conflict',
+          title: 'Conflict',
+          detail: `Endpoint ${id} does not sign with a generated secret: rotate the secret its variables hold.`,
+        });
+      }
+      if (!deps.secretKey) return noSecretKey(reply);
+      const signing = { ...endpoint.signing, generation: (endpoint.signing.generation ?? 1) + 1 };
+      return withSigningSecret(await admin.replace({ ...endpoint, signing }), true);
     },
   );
 

@@ -29,8 +29,8 @@ export interface SourceAdminDeps {
   readonly defaultRateLimit: RateLimitConfig | null;
   /** Whether an event type may be sent: with a catalogue, only its types. */
   readonly knowsEventType: (type: string) => boolean;
-  /** `api.source_key_env`, named when a secret cannot be generated. */
-  readonly sourceKeyEnv: string;
+  /** `secret_key_env`, named when a secret cannot be generated. */
+  readonly secretKeyEnv: string;
 }
 
 export const SourceViewSchema = z
@@ -122,7 +122,7 @@ export function registerSourceAdminRoutes(app: Api, deps: SourceAdminDeps): void
 
   // The book a change answered with is served at once by this process; the others hear of it from its history.
   const served = (book: SourceBook, id: string): InboundSource => {
-    directory.replace(book);
+    directory.replace(book, { authoritative: true });
     return directory.get(id) as InboundSource;
   };
   // A new secret is shown in the one answer that made it, and never again.
@@ -138,9 +138,9 @@ export function registerSourceAdminRoutes(app: Api, deps: SourceAdminDeps): void
   };
   const noSourceKey: Problem = {
     status: 409,
-    type: 'source-key-missing',
+    type: 'secret-key-missing',
     title: 'Conflict',
-    detail: `This API cannot generate secrets: set ${deps.sourceKeyEnv} on every API process, or name a secret_env.`,
+    detail: `This API cannot generate secrets: set ${deps.secretKeyEnv} on every API process, or name a secret_env.`,
   };
 
   app.get(
@@ -213,14 +213,19 @@ export function registerSourceAdminRoutes(app: Api, deps: SourceAdminDeps): void
       const current = found(request.params.id);
       if (!('definition' in current)) return sendProblem(reply, current);
       refuseAsTheBookWould(changeProblem(directory.snapshot(), request.params.id));
-      const merged = RuntimeSourceSchema.safeParse(mergePatch(toSourceInput(current.definition), request.body));
+      const merged = RuntimeSourceSchema.safeParse(
+        mergePatch(toSourceInput(current.definition), request.body, ['name', 'id_header', 'rate_limit']),
+      );
       if (!merged.success) {
         return sendProblem(reply, validationFailed(toProblemDetails(merged.error), 'The changed source is not valid'));
       }
       const problem = refuseDefinition(merged.data);
       if (problem) return sendProblem(reply, problem);
       const changed = served(await store.change(merged.data), merged.data.id);
-      return withSecret(changed, reply, 200, changed.stored.secretGeneration !== current.stored.secretGeneration);
+      // New only when the source stops naming a variable: comparing generations with a view that may trail another
+      // replica's rotation could show the current secret again.
+      const secretIsNew = merged.data.auth.secret_env === undefined && current.definition.auth.secret_env !== undefined;
+      return withSecret(changed, reply, 200, secretIsNew);
     },
   );
 
@@ -262,7 +267,7 @@ export function registerSourceAdminRoutes(app: Api, deps: SourceAdminDeps): void
       if (!('definition' in current)) return sendProblem(reply, current);
       refuseAsTheBookWould(deleteProblem(directory.snapshot(), request.params.id));
       const shown = await view(current);
-      directory.replace(await store.delete(request.params.id));
+      directory.replace(await store.delete(request.params.id), { authoritative: true });
       return reply.send(shown);
     },
   );

@@ -14,7 +14,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 const KEYS = {
   BROWSER_MANAGE_KEY: 'browser-manage-key-0123456789',
   BROWSER_READ_KEY: 'browser-read-key-0123456789',
-  WEBHOOKS_SOURCE_KEY: 'a source key for the browser tier, 32+ chars',
+  WEBHOOKS_SECRET_KEY: 'a source key for the browser tier, 32+ chars',
 };
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/browser/', import.meta.url));
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');

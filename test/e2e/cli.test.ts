@@ -9,7 +9,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 const KEYS = {
   CLI_MANAGE_KEY: 'cli-operator-key-0123456789',
   CLI_READ_KEY: 'cli-dashboard-key-0123456789',
-  WEBHOOKS_SOURCE_KEY: 'a source key for the CLI test, 32 chars+',
+  WEBHOOKS_SECRET_KEY: 'a source key for the CLI test, 32 chars+',
 };
 // The operator's key may send and manage; the dashboard's may only read.
 

@@ -9,7 +9,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 const KEYS = {
   CONSOLE_MANAGE_KEY: 'console-manage-key-0123456789',
   CONSOLE_READ_KEY: 'console-read-key-0123456789',
-  WEBHOOKS_SOURCE_KEY: 'a source key for the console test, 32+ chars',
+  WEBHOOKS_SECRET_KEY: 'a source key for the console test, 32+ chars',
 };
 
 let gateway: TestGateway;
@@ -176,6 +176,51 @@ describe('the console', () => {
     );
     const deleted = await user.post('/console/endpoints/shop/delete', { csrf, confirm: 'shop' });
     expect(decodeURIComponent(deleted.location)).toBe('/console/endpoints?done=Deleted shop.');
+  });
+
+  test('generates a signing secret and shows it once; an edit keeps what the form does not show', async () => {
+    const user = await signedIn(KEYS.CONSOLE_MANAGE_KEY);
+    const csrf = tokenOf((await user.get('/console/endpoints/new')).text);
+    const made = await user.post('/console/endpoints/new', {
+      csrf,
+      id: 'signed',
+      url: receiver.url,
+      events: 'signed.*',
+      auth_type: 'none',
+      signing_scheme: 'standard-webhooks',
+      signing_secret_env: '',
+      enabled: 'on',
+    });
+    expect(made.status).toBe(200);
+    const secret = /id="signing-secret">([^<]+)</.exec(made.text)?.[1] ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    const page = await user.get('/console/endpoints/signed');
+    expect(page.text).toContain('standard-webhooks with a secret the gateway generated (generation 1)');
+    expect(page.text).not.toContain(secret);
+    const rotated = await user.post('/console/endpoints/signed/rotate-signing-secret', { csrf });
+    expect(/id="signing-secret">([^<]+)</.exec(rotated.text)?.[1]).not.toBe(secret);
+
+    // An exponential policy is not on the form: renaming the endpoint there leaves it as it is.
+    const manage = { authorization: `Bearer ${KEYS.CONSOLE_MANAGE_KEY}`, 'content-type': 'application/json' };
+    await fetch(`${gateway.url}/v1/endpoints/signed`, {
+      method: 'PATCH',
+      headers: manage,
+      body: JSON.stringify({ retry: { exponential: { maximum_attempts: 4 } } }),
+    });
+    const edited = await user.post('/console/endpoints/signed/edit', {
+      csrf,
+      name: 'Signed',
+      url: receiver.url,
+      events: 'signed.*',
+      auth_type: 'none',
+      signing_scheme: 'standard-webhooks',
+      signing_secret_env: '',
+      retry_schedule: '',
+      enabled: 'on',
+    });
+    expect(edited.status).toBe(303);
+    const definition = (await (await fetch(`${gateway.url}/v1/endpoints/signed`, { headers: manage })).json()) as Record<string, unknown>;
+    expect(definition).toMatchObject({ name: 'Signed', retry: { exponential: { maximum_attempts: 4 } }, signing: { generation: 2 } });
   });
 
   test('refuses a change without the page’s token or from another origin, and hides changes from a read key', async () => {

@@ -1,8 +1,14 @@
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { reconcileEndpoints } from '../../gateway/reconcile.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import type { deliverEvent } from '../../workflows/index.js';
 import { postJson, startGateway, type TestGateway } from '../support/gateway.js';
+import { storedHistory } from '../support/history.js';
+
+// The key generated signing secrets are derived from, on the API and the worker alike.
+const ENV = { WEBHOOKS_SECRET_KEY: 'the endpoints-api test key, 32+ chars' };
 
 let gateway: TestGateway;
 let first: Receiver;
@@ -28,7 +34,7 @@ async function deliver(type: string, id: string) {
 
 beforeAll(async () => {
   [first, second] = await Promise.all([startReceiver(), startReceiver()]);
-  gateway = await startGateway({ endpoints: [{ id: 'from-file', url: first.url, events: ['file.*'] }] });
+  gateway = await startGateway({ endpoints: [{ id: 'from-file', url: first.url, events: ['file.*'] }] }, ENV);
   await reconcileEndpoints(gateway.client, gateway.config.temporal.task_queue, gateway.config.endpoints);
 });
 
@@ -98,6 +104,52 @@ describe('/v1/endpoints', () => {
     expect((unkeyable.body['errors'] as { path: string }[]).map((e) => e.path)).toEqual(['/data_key']);
     expect((await call('PATCH', '/v1/endpoints/api-moving', { id: 'other' })).status).toBe(400);
     expect((await call('PATCH', '/v1/endpoints/from-file', { url: second.url })).status).toBe(409);
+  });
+
+  test('signs with a secret the gateway generates, shown once, and rotates it', async () => {
+    const made = await call('POST', '/v1/endpoints', { id: 'api-signed', url: first.url, events: ['signed.*'], signing: {} });
+    expect(made.status).toBe(201);
+    const secret = String(made.body['signing_secret']);
+    expect(secret).toMatch(/^whsec_/);
+    expect(made.body['signing']).toEqual({ scheme: 'standard-webhooks' });
+    expect((await call('GET', '/v1/endpoints/api-signed')).body).not.toHaveProperty('signing_secret');
+    await expect.poll(() => routed('api-signed')).toBe('active');
+
+    const verifies = (key: string, eventId: string): boolean => {
+      const request = first.requests.find((r) => r.headers['webhook-id'] === eventId);
+      try {
+        return new Webhook(key).verify(request?.body ?? '', request?.headers as Record<string, string>) !== undefined;
+      } catch {
+        return false;
+      }
+    };
+    await (await deliver('signed.one', 'evt_signed_1')).result();
+    expect(verifies(secret, 'evt_signed_1')).toBe(true);
+
+    const rotated = await call('POST', '/v1/endpoints/api-signed/rotate-signing-secret');
+    expect(rotated).toMatchObject({ status: 200, body: { signing: { generation: 2 }, revision: 2 } });
+    const fresh = String(rotated.body['signing_secret']);
+    expect(fresh).not.toBe(secret);
+    await expect
+      .poll(
+        () =>
+          gateway.registry
+            .routes()
+            .route('signed.two')
+            .find((e) => e.id === 'api-signed')?.signing?.generation,
+      )
+      .toBe(2);
+    await (await deliver('signed.two', 'evt_signed_2')).result();
+    expect(verifies(fresh, 'evt_signed_2')).toBe(true);
+    expect(verifies(secret, 'evt_signed_2')).toBe(false);
+    // History holds the generation, never the secret or the key.
+    const history = (await storedHistory(eventWorkflowId('evt_signed_2'))).text;
+    for (const value of [secret, fresh, ENV.WEBHOOKS_SECRET_KEY]) expect(history).not.toContain(value);
+
+    // A change of anything else shows no secret; a field with a default cannot be nulled into it.
+    expect((await call('PATCH', '/v1/endpoints/api-signed', { name: 'Signed' })).body).not.toHaveProperty('signing_secret');
+    expect((await call('PATCH', '/v1/endpoints/api-signed', { events: null })).status).toBe(400);
+    expect((await call('POST', '/v1/endpoints/from-file/rotate-signing-secret')).status).toBe(409);
   });
 
   test('pauses and resumes over HTTP, holding events in between', async () => {

@@ -9,9 +9,9 @@ import { storedHistory } from '../support/history.js';
 // status toggle that keeps the URL, and a delete after which the URL is gone for good.
 
 const ENV = {
-  WEBHOOKS_SOURCE_KEY: 'a source key of at least 32 characters, for tests',
+  WEBHOOKS_SECRET_KEY: 'a source key of at least 32 characters, for tests',
   FILE_SECRET: 'file-source-secret',
-  OWN_SECRET: 'a secret the operator keeps',
+  WEBHOOKS_SOURCE_OWN: 'a secret the operator keeps',
 };
 
 let gateway: TestGateway;
@@ -109,7 +109,7 @@ describe('a source made through the API', () => {
     // The book in Temporal holds which secret, never a secret.
     const book = (await storedHistory(sourceDirectoryWorkflowId(gateway.config.temporal.task_queue))).text;
     expect(book).toContain(id);
-    for (const value of [secret, fresh, ENV.WEBHOOKS_SOURCE_KEY]) expect(book).not.toContain(value);
+    for (const value of [secret, fresh, ENV.WEBHOOKS_SECRET_KEY]) expect(book).not.toContain(value);
 
     // Deleted: gone for good, and its id is not given out again.
     expect((await manage(gateway.url, 'DELETE', `/v1/sources/${id}`)).status).toBe(200);
@@ -125,18 +125,28 @@ describe('a source made through the API', () => {
     const made = await manage(gateway.url, 'POST', '/v1/sources', {
       id: 'own-secret',
       event_type: 'own.called',
-      auth: { mode: 'secret', secret_env: 'OWN_SECRET' },
+      auth: { mode: 'secret', secret_env: 'WEBHOOKS_SOURCE_OWN' },
     });
-    expect(made).toMatchObject({ status: 201, body: { id: 'own-secret', auth: { secret_env: 'OWN_SECRET', generated_secret: false } } });
+    expect(made).toMatchObject({
+      status: 201,
+      body: { id: 'own-secret', auth: { secret_env: 'WEBHOOKS_SOURCE_OWN', generated_secret: false } },
+    });
     expect(made.body).not.toHaveProperty('secret');
     const call = await fetch(`${gateway.url}/v1/sources/own-secret`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-webhook-secret': ENV.OWN_SECRET },
+      headers: { 'content-type': 'application/json', 'x-webhook-secret': ENV.WEBHOOKS_SOURCE_OWN },
       body: '{}',
     });
     expect(call.status).toBe(202);
+    // Only variables meant for sources: not one of the process's other secrets.
+    const oracle = await manage(gateway.url, 'POST', '/v1/sources', {
+      event_type: 'own.called',
+      auth: { mode: 'secret', secret_env: 'TEMPORAL_API_KEY' },
+    });
+    expect(oracle.status).toBe(400);
+    expect(JSON.stringify(oracle.body)).toContain('may only name a variable starting with WEBHOOKS_SOURCE_');
     const rotate = await manage(gateway.url, 'POST', '/v1/sources/own-secret/rotate-secret');
-    expect(rotate).toMatchObject({ status: 409, body: { detail: expect.stringContaining('OWN_SECRET') } });
+    expect(rotate).toMatchObject({ status: 409, body: { detail: expect.stringContaining('WEBHOOKS_SOURCE_OWN') } });
   });
 
   test('bad definitions are refused with the part that is wrong, and the config file’s sources are changed there', async () => {
@@ -193,14 +203,14 @@ describe('sources across API processes', () => {
 
 describe('an API without a source key', () => {
   test('asks for one before generating a secret, and still takes sources that name their own', async () => {
-    const keyless = await startApiReplica(gateway, { OWN_SECRET: ENV.OWN_SECRET, FILE_SECRET: ENV.FILE_SECRET });
+    const keyless = await startApiReplica(gateway, { WEBHOOKS_SOURCE_OWN: ENV.WEBHOOKS_SOURCE_OWN, FILE_SECRET: ENV.FILE_SECRET });
     try {
       const refused = await manage(keyless.url, 'POST', '/v1/sources', { event_type: 'x.called', auth: { mode: 'secret' } });
-      expect(refused).toMatchObject({ status: 409, body: { type: expect.stringMatching(/source-key-missing$/) } });
-      expect(String(refused.body['detail'])).toContain('WEBHOOKS_SOURCE_KEY');
+      expect(refused).toMatchObject({ status: 409, body: { type: expect.stringMatching(/secret-key-missing$/) } });
+      expect(String(refused.body['detail'])).toContain('WEBHOOKS_SECRET_KEY');
       const named = await manage(keyless.url, 'POST', '/v1/sources', {
         event_type: 'x.called',
-        auth: { mode: 'secret', secret_env: 'OWN_SECRET' },
+        auth: { mode: 'secret', secret_env: 'WEBHOOKS_SOURCE_OWN' },
       });
       expect(named.status).toBe(201);
     } finally {

@@ -83,6 +83,15 @@ describe('parseConfig', () => {
     expect(problems).toEqual(['endpoints[1].id: duplicate id "a"']);
   });
 
+  test('refuses a generated signing secret in the file, which has no answer to show it in', () => {
+    const text =
+      'delivery: { signing: { scheme: standard-webhooks } }\nendpoints: [{ id: a, url: "https://x.test", signing: { scheme: hmac-sha256 } }]';
+    expect(problemsOf(() => parseConfig(text, 'generated.yaml'))).toEqual([
+      expect.stringMatching(/^delivery\.signing\.secret_env: a generated secret is for endpoints made through the API/),
+      expect.stringMatching(/^endpoints\[0\]\.signing\.secret_env: a generated secret is for endpoints made through the API/),
+    ]);
+  });
+
   test('reports a syntax error with its line', () => {
     expect(problemsOf(() => parseConfig('api:\n  port: [\n', 'broken.yaml'))[0]).toMatch(/^: YAML syntax, line \d+/);
     expect(problemsOf(() => parseConfig('[api\nport = 1', 'broken.toml'))[0]).toMatch(/^: TOML syntax, line 1/);

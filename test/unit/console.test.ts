@@ -45,7 +45,7 @@ describe('console changes', () => {
   const keeper = createSessionKeeper(
     createKeyring([{ id: 'ops', key_env: 'K', scopes: ['manage'] }], { K: 'console-unit-key-0123456789' }),
   );
-  const request = (headers: Record<string, string>) => ({ headers: { host: 'gw.example:3000', ...headers } }) as unknown as FastifyRequest;
+  const request = (headers: Record<string, string>) => ({ host: 'gw.example:3000', headers }) as unknown as FastifyRequest;
   const session = keeper.open(request({ cookie: `other=1; webhooks_console=${encodeURIComponent('console-unit-key-0123456789')}` }));
 
   test('a session opens from the key in its cookie, and not from a wrong one', () => {

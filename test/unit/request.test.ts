@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, test } from 'vitest';
 import { buildOutboundRequest, type OutboundRequest } from '../../activities/request.js';
 import type { DeliveryTarget } from '../../domain/delivery.js';
+import { deriveSecret } from '../../signing/derive.js';
 import { anEvent, aTarget } from '../support/builders.js';
 
 // Now, because the standardwebhooks library refuses timestamps more than five minutes off.
@@ -10,7 +11,14 @@ const secret = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toStri
 const oldSecret = 'whsec_' + Buffer.from('the previous secret, rotated out').toString('base64');
 
 function build(overrides: Partial<DeliveryTarget> = {}): ReturnType<typeof buildOutboundRequest> {
-  const env = { TOKEN: 't0ken', PASSWORD: 'pa55', SECRET: secret, OLD_SECRET: oldSecret, API_KEY: 'k3y' };
+  const env = {
+    TOKEN: 't0ken',
+    PASSWORD: 'pa55',
+    SECRET: secret,
+    OLD_SECRET: oldSecret,
+    API_KEY: 'k3y',
+    WEBHOOKS_SECRET_KEY: 'the gateway key',
+  };
   return buildOutboundRequest(anEvent({ id: 'evt_req' }), aTarget('https://hooks.example.com/x', overrides), at, env, 'ua/1');
 }
 
@@ -56,6 +64,23 @@ describe('buildOutboundRequest', () => {
     const { headers } = sent(build({ signing: { scheme: 'hmac-sha256', secretEnvs: ['TOKEN'], header: 'X-OpsKnight-Signature' } }));
     expect(headers['X-OpsKnight-Signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
     expect(headers['webhook-signature']).toBeUndefined();
+  });
+
+  test('signs with a generated secret derived from the gateway key, the endpoint and the generation', () => {
+    const generated = (generation: number) => ({
+      scheme: 'standard-webhooks' as const,
+      secretEnvs: [],
+      header: 'unused',
+      generated: { keyEnv: 'WEBHOOKS_SECRET_KEY', generation },
+    });
+    const { headers, body } = sent(build({ signing: generated(2) }));
+    const expected = deriveSecret('the gateway key', 'signing', [aTarget('https://hooks.example.com/x').endpointId, 2]);
+    expect(new Webhook(expected).verify(body, headers)).toEqual(JSON.parse(body));
+    const previous = deriveSecret('the gateway key', 'signing', [aTarget('https://hooks.example.com/x').endpointId, 1]);
+    expect(() => new Webhook(previous).verify(body, headers)).toThrow();
+    expect(buildOutboundRequest(anEvent(), aTarget('https://hooks.example.com/x', { signing: generated(1) }), at, {}, 'ua/1')).toEqual({
+      missingVariable: 'WEBHOOKS_SECRET_KEY',
+    });
   });
 
   test('names a secret that is not set instead of sending without it', () => {

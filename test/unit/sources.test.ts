@@ -3,14 +3,8 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, test } from 'vitest';
 import { SourceSchema, type SourceConfig } from '../../config/ingest.js';
 import { ConfigError } from '../../errors.js';
-import {
-  createSourceDirectory,
-  deriveSourceSecret,
-  excerptOf,
-  isAuthentic,
-  sourceEventId,
-  type InboundSource,
-} from '../../server/sources.js';
+import { deriveSecret } from '../../signing/derive.js';
+import { createSourceDirectory, excerptOf, isAuthentic, sourceEventId, type InboundSource } from '../../server/sources.js';
 
 const source = (input: Record<string, unknown>): SourceConfig => SourceSchema.parse({ event_type: 'hook.received', ...input });
 const inbound = (input: Record<string, unknown>, secret: string): InboundSource => {
@@ -47,7 +41,7 @@ describe('createSourceDirectory', () => {
   });
 
   test('serves the book once read: generated secrets derived from the source key, deleted ids remembered', () => {
-    const directory = createSourceDirectory([], {}, { ...OPTIONS, sourceKey: 'k'.repeat(32) });
+    const directory = createSourceDirectory([], {}, { ...OPTIONS, secretKey: 'k'.repeat(32) });
     const generated = {
       id: 'kb',
       event_type: 'hook.received',
@@ -57,10 +51,10 @@ describe('createSourceDirectory', () => {
     const stored = { definition: generated, origin: 'api' as const, secretGeneration: 2, revision: 3, createdAt: 't', changedAt: 't' };
     directory.replace({ version: 4, sources: [stored], deleted: ['old'] });
     const secret = directory.get('kb')?.secret;
-    expect(secret).toBe(deriveSourceSecret('k'.repeat(32), 'webhooks', 'kb', 2));
+    expect(secret).toBe(deriveSecret('k'.repeat(32), 'source', ['webhooks', 'kb', 2]));
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(directory.generatedSecret({ ...stored, secretGeneration: 3 })).not.toBe(secret);
-    expect(deriveSourceSecret('k'.repeat(32), 'other-queue', 'kb', 2)).not.toBe(secret);
+    expect(deriveSecret('k'.repeat(32), 'source', ['other-queue', 'kb', 2])).not.toBe(secret);
     expect(directory.isDeleted('old')).toBe(true);
     expect(directory.isDeleted('kb')).toBe(false);
 

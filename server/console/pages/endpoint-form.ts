@@ -13,11 +13,16 @@ export interface EndpointFields {
   readonly auth?:
     | { readonly type: 'bearer'; readonly token_env: string }
     | { readonly type: 'basic'; readonly username: string; readonly password_env: string };
-  readonly signing?: { readonly scheme?: string; readonly secret_env: string | readonly string[]; readonly header?: string };
+  readonly signing?: {
+    readonly scheme?: string;
+    readonly secret_env?: string | readonly string[];
+    readonly generation?: number;
+    readonly header?: string;
+  };
   readonly format?: string;
   readonly data_key?: string;
   readonly timeout?: string;
-  readonly retry?: { readonly schedule?: readonly string[] };
+  readonly retry?: { readonly schedule?: readonly string[]; readonly exponential?: unknown };
   readonly enabled?: boolean;
 }
 
@@ -61,15 +66,21 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
         ? { type: 'basic', username: text('username') ?? '', password_env: text('password_env') ?? '' }
         : undefined;
   const scheme = form['signing_scheme'];
+  const names = list(form['signing_secret_env']);
+  // No variable named: the gateway generates the secret (and keeps the generation that signs now).
+  const generation = current?.signing && current.signing.secret_env === undefined ? current.signing.generation : undefined;
   const signing =
     scheme === 'standard-webhooks' || scheme === 'hmac-sha256'
       ? {
           scheme,
-          secret_env: list(form['signing_secret_env']),
+          ...(names.length > 0 ? { secret_env: names } : generation === undefined ? {} : { generation }),
           ...(scheme === 'hmac-sha256' && text('signing_header') ? { header: text('signing_header') } : {}),
         }
       : undefined;
   const schedule = list(form['retry_schedule']);
+  // The form shows only a schedule: the rest of a policy (exponential backoff, jitter, deadline) stays as it is unless
+  // the schedule itself was changed.
+  const scheduleChanged = !current || schedule.join(', ') !== (current.retry?.schedule ?? []).join(', ');
   const definition: Record<string, unknown> = {
     ...(current ? {} : { id: text('id') ?? '' }),
     name: optional(text('name')),
@@ -81,10 +92,15 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
     format: optional(text('format')),
     data_key: optional(text('data_key')),
     timeout: optional(text('timeout')),
-    retry: optional(schedule.length > 0 ? { schedule } : undefined),
+    retry: scheduleChanged ? optional(schedule.length > 0 ? { ...withoutBackoff(current?.retry), schedule } : undefined) : undefined,
     enabled: form['enabled'] === 'on',
   };
   return Object.fromEntries(Object.entries(definition).filter(([, value]) => value !== undefined));
+}
+
+function withoutBackoff(retry: EndpointFields['retry']): Record<string, unknown> {
+  const { exponential: _replaced, schedule: _old, ...rest } = (retry ?? {}) as Record<string, unknown>;
+  return rest;
 }
 
 /** The form to make an endpoint, or to change `current`; `submitted` refills it after a refusal. */
@@ -151,12 +167,14 @@ export function endpointForm(
         ${[option(scheme, 'default', 'the gateway’s default'), option(scheme, 'standard-webhooks'), option(scheme, 'hmac-sha256')]}
       </select>
       <label for="signing_secret_env">Signing secret variable(s)</label>
-      <p class="hint">Several, comma-separated, sign with each: add the new one first to rotate.</p>
+      <p class="hint">
+        Several, comma-separated, sign with each: add the new one first to rotate. None: the gateway generates the secret and shows it once.
+      </p>
       <input
         type="text"
         id="signing_secret_env"
         name="signing_secret_env"
-        value="${value('signing_secret_env', current?.signing ? [current.signing.secret_env].flat().join(', ') : '')}"
+        value="${value('signing_secret_env', current?.signing?.secret_env ? [current.signing.secret_env].flat().join(', ') : '')}"
       />
       <label for="signing_header">hmac-sha256: header</label
       ><input type="text" id="signing_header" name="signing_header" value="${value('signing_header', current?.signing?.header)}" />

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { problemText } from '../api-calls.js';
 import { consoleRoute, type ConsoleContext, type PageRequest } from '../context.js';
 import { html, type Html } from '../html.js';
-import { after, ago, canManage, csrfField, deleteForm, noticeFrom, page, table } from '../layout.js';
+import { after, ago, canManage, csrfField, deleteForm, noticeFrom, oneTimeSecret, page, table } from '../layout.js';
 import { endpointForm, endpointFromForm, type EndpointFields } from './endpoint-form.js';
 
 interface Window {
@@ -107,11 +107,12 @@ export function registerEndpointPages(scope: FastifyInstance, context: ConsoleCo
 
   consoleRoute(scope, context, 'POST', '/console/endpoints/new', async ({ session, api, form }) => {
     const definition = endpointFromForm(form, undefined);
-    const answer = await api('POST', '/v1/endpoints', definition);
+    const answer = await api<{ signing_secret?: string }>('POST', '/v1/endpoints', definition);
+    const id = String(definition['id']);
+    if (answer.status === 201 && answer.body.signing_secret)
+      return signingSecretPage(session, id, answer.body.signing_secret, 'Endpoint created.');
     if (answer.status === 201)
-      return {
-        redirect: after(`/console/endpoints/${encodeURIComponent(String(definition['id']))}`, { kind: 'done', text: 'Endpoint created.' }),
-      };
+      return { redirect: after(`/console/endpoints/${encodeURIComponent(id)}`, { kind: 'done', text: 'Endpoint created.' }) };
     return page('New endpoint', session, endpointForm(session, undefined, form), { kind: 'refused', text: problemText(answer) });
   });
 
@@ -126,7 +127,13 @@ export function registerEndpointPages(scope: FastifyInstance, context: ConsoleCo
   consoleRoute(scope, context, 'POST', '/console/endpoints/:id/edit', async ({ session, api, params, form }) => {
     const id = params['id'] ?? '';
     const { body: current } = await api<EndpointRow>('GET', `/v1/endpoints/${encodeURIComponent(id)}`);
-    const answer = await api('PATCH', `/v1/endpoints/${encodeURIComponent(id)}`, endpointFromForm(form, current));
+    const answer = await api<{ signing_secret?: string }>(
+      'PATCH',
+      `/v1/endpoints/${encodeURIComponent(id)}`,
+      endpointFromForm(form, current),
+    );
+    if (answer.status === 200 && answer.body.signing_secret)
+      return signingSecretPage(session, id, answer.body.signing_secret, 'Endpoint changed.');
     if (answer.status === 200)
       return { redirect: after(`/console/endpoints/${encodeURIComponent(id)}`, { kind: 'done', text: 'Endpoint changed.' }) };
     return page(`Edit ${id}`, session, endpointForm(session, current, form), { kind: 'refused', text: problemText(answer) });
@@ -165,6 +172,14 @@ export function registerEndpointPages(scope: FastifyInstance, context: ConsoleCo
         text: `Test event ${answer.body.status}: ${outcome}.`,
       }),
     };
+  });
+
+  consoleRoute(scope, context, 'POST', '/console/endpoints/:id/rotate-signing-secret', async ({ session, api, params }) => {
+    const id = params['id'] ?? '';
+    const answer = await api<{ signing_secret?: string }>('POST', `/v1/endpoints/${encodeURIComponent(id)}/rotate-signing-secret`);
+    if (answer.status === 200 && answer.body.signing_secret)
+      return signingSecretPage(session, id, answer.body.signing_secret, 'New signing secret.');
+    return { redirect: after(`/console/endpoints/${encodeURIComponent(id)}`, { kind: 'refused', text: problemText(answer) }) };
   });
 
   consoleRoute(scope, context, 'POST', '/console/endpoints/:id/recover', async ({ api, params, form }) => {
@@ -253,9 +268,7 @@ async function endpointPage({ session, api, params, query }: PageRequest, contex
         </tr>
         <tr>
           <th>Signing</th>
-          <td>
-            ${endpoint.signing ? `${endpoint.signing.scheme ?? 'standard-webhooks'} with $${[endpoint.signing.secret_env].flat().join(', $')}` : 'default'}
-          </td>
+          <td>${signingText(endpoint.signing)}</td>
         </tr>
         <tr>
           <th>Retry</th>
@@ -305,6 +318,13 @@ async function endpointPage({ session, api, params, query }: PageRequest, contex
               <form method="post" action="/console/endpoints/${encodeURIComponent(id)}/test" class="inline">
                 ${csrfField(session)}<button>Send test</button>
               </form>
+              ${
+                endpoint.signing && !endpoint.signing.secret_env
+                  ? html`<form method="post" action="/console/endpoints/${encodeURIComponent(id)}/rotate-signing-secret" class="inline">
+                      ${csrfField(session)}<button>Rotate signing secret</button>
+                    </form>`
+                  : ''
+              }
               ${endpoint.source === 'api' ? html`<a href="/console/endpoints/${encodeURIComponent(id)}/edit">Edit</a>` : ''}
               <form method="post" action="/console/endpoints/${encodeURIComponent(id)}/recover" class="inline">
                 ${csrfField(session)}<label for="since">Send again every delivery that failed since (UTC)</label>
@@ -328,6 +348,26 @@ async function endpointPage({ session, api, params, query }: PageRequest, contex
       )}
       ${deliveries.data.length === 0 ? html`<p>No events yet.</p>` : ''}`,
     noticeFrom(query),
+  );
+}
+
+function signingText(signing: EndpointFields['signing']): string {
+  if (!signing) return 'default';
+  const scheme = signing.scheme ?? 'standard-webhooks';
+  return signing.secret_env
+    ? `${scheme} with $${[signing.secret_env].flat().join(', $')}`
+    : `${scheme} with a secret the gateway generated (generation ${signing.generation ?? 1})`;
+}
+
+/** The page after a change whose answer holds a new signing secret: the one time it is shown. */
+function signingSecretPage(session: PageRequest['session'], id: string, secret: string, done: string): Html {
+  return page(
+    id,
+    session,
+    html`<p>Give the receiver this secret to verify signatures with.</p>
+      ${oneTimeSecret('signing-secret', secret)}
+      <p><a href="/console/endpoints/${encodeURIComponent(id)}">Go to the endpoint</a></p>`,
+    { kind: 'done', text: done },
   );
 }
 

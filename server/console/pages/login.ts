@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { html } from '../html.js';
 import { page } from '../layout.js';
-import { clearedCookie, sessionCookie, type SessionKeeper } from '../session.js';
+import { clearedCookie, isSameOrigin, sessionCookie, type SessionKeeper } from '../session.js';
 
 const loginForm = (next: string, refused?: string) =>
   page(
@@ -29,7 +29,12 @@ export function registerLoginPages(scope: FastifyInstance, sessions: SessionKeep
     return reply.type('text/html; charset=utf-8').send(loginForm(next).text);
   });
 
+  // Another site must not sign a browser in with its own key, or out: both need this host's Origin, if one is sent.
+  const foreign = (reply: FastifyReply) =>
+    reply.code(403).type('text/html; charset=utf-8').send(loginForm('/console/endpoints', 'Sign in from this page.').text);
+
   scope.post('/console/login', { config: { access: 'console' }, schema: { hide: true } }, async (request, reply) => {
+    if (!isSameOrigin(request)) return foreign(reply);
     const form = (request.body ?? {}) as Record<string, string | undefined>;
     const next = consolePath(form['next']);
     const key = form['key'] ?? '';
@@ -43,7 +48,7 @@ export function registerLoginPages(scope: FastifyInstance, sessions: SessionKeep
     return reply.header('set-cookie', sessionCookie(key, request.protocol === 'https')).redirect(next, 303);
   });
 
-  scope.post('/console/logout', { config: { access: 'console' }, schema: { hide: true } }, async (_request, reply) =>
-    reply.header('set-cookie', clearedCookie()).redirect('/console/login', 303),
+  scope.post('/console/logout', { config: { access: 'console' }, schema: { hide: true } }, async (request, reply) =>
+    isSameOrigin(request) ? reply.header('set-cookie', clearedCookie()).redirect('/console/login', 303) : foreign(reply),
   );
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { problemText, type ApiAnswer } from '../api-calls.js';
 import { consoleRoute, type ConsoleContext } from '../context.js';
 import { html, type Html } from '../html.js';
-import { after, ago, canManage, csrfField, deleteForm, noticeFrom, page, table } from '../layout.js';
+import { after, ago, canManage, csrfField, deleteForm, noticeFrom, oneTimeSecret, page, table } from '../layout.js';
 import type { ConsoleSession } from '../session.js';
 
 interface SourceRow {
@@ -202,14 +202,7 @@ function createdPage(session: ConsoleSession, source: SourceRow, origin: string,
     session,
     html`<p>Give the sender this URL${source.secret ? ' and secret' : ''}. ${note}</p>
       <p><code id="source-url">${origin}${source.url}</code> <button type="button" data-copy="source-url">Copy</button></p>
-      ${
-        source.secret
-          ? html`<p><strong>The secret is shown this once.</strong> Keep it now: it cannot be read again, only rotated.</p>
-              <p class="secret">
-                <code id="source-secret">${source.secret}</code> <button type="button" data-copy="source-secret">Copy</button>
-              </p>`
-          : ''
-      }
+      ${source.secret ? oneTimeSecret('source-secret', source.secret) : ''}
       <p><a href="/console/sources/${encodeURIComponent(source.id)}">Go to the source</a></p>`,
     { kind: 'done', text: 'Source ready.' },
   );
