@@ -54,6 +54,23 @@ export interface EndpointRoutesDeps {
   readonly secretKey?: string | undefined;
   /** `secret_key_env`, named when a secret cannot be generated. */
   readonly secretKeyEnv: string;
+  /**
+   * Variables that hold the gateway's own secrets (API keys, the Temporal API key, payload and secret keys, source
+   * secrets): an endpoint made through the API may not name one, or a manage key could have a worker send it away.
+   */
+  readonly reservedEnv: ReadonlySet<string>;
+}
+
+/** Every variable an endpoint's definition names, with where (as a JSON pointer into the definition). */
+function variablesOf(endpoint: Endpoint): { path: string; name: string }[] {
+  const named: { path: string; name: string }[] = [];
+  for (const [header, value] of Object.entries(endpoint.headers)) {
+    if (typeof value !== 'string') named.push({ path: `/headers/${header}/env`, name: value.env });
+  }
+  if (endpoint.auth?.type === 'bearer') named.push({ path: '/auth/token_env', name: endpoint.auth.token_env });
+  if (endpoint.auth?.type === 'basic') named.push({ path: '/auth/password_env', name: endpoint.auth.password_env });
+  (endpoint.signing?.secret_env ?? []).forEach((name, index) => named.push({ path: `/signing/secret_env/${index}`, name }));
+  return named;
 }
 
 /** Whether an endpoint signs with a secret the gateway generates (it names no `secret_env`). */
@@ -124,6 +141,12 @@ export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void
         : undefined;
     return { ...view(state), ...(secret ? { signing_secret: secret } : {}) };
   };
+  const reservedProblem = (endpoint: Endpoint) => {
+    const errors = variablesOf(endpoint)
+      .filter(({ name }) => deps.reservedEnv.has(name))
+      .map(({ path, name }) => ({ path, message: `${name} holds one of the gateway's own secrets, which no endpoint may send` }));
+    return errors.length > 0 ? validationFailed(errors, 'The endpoint names a secret it may not have') : undefined;
+  };
   const noSecretKey = (reply: FastifyReply): FastifyReply =>
     sendProblem(reply, {
       status: 409,
@@ -150,6 +173,8 @@ export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void
       config: { access: 'manage' },
     },
     async (request, reply) => {
+      const reserved = reservedProblem(request.body);
+      if (reserved) return sendProblem(reply, reserved);
       if (signsWithGeneratedSecret(request.body) && !deps.secretKey) return noSecretKey(reply);
       return reply.code(201).send(withSigningSecret(await admin.create(request.body), true));
     },
@@ -222,6 +247,8 @@ export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void
       if (!merged.success) {
         return sendProblem(reply, validationFailed(toProblemDetails(merged.error), 'The changed endpoint is not valid'));
       }
+      const reserved = reservedProblem(merged.data);
+      if (reserved) return sendProblem(reply, reserved);
       // A secret is new when the endpoint starts signing with a generated one; changing anything else shows nothing.
       const secretIsNew = signsWithGeneratedSecret(merged.data) && !signsWithGeneratedSecret(current.endpoint);
       if (secretIsNew && !deps.secretKey) return noSecretKey(reply);

