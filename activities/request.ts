@@ -52,14 +52,11 @@ export function buildOutboundRequest(
   });
   const { signing } = target;
   // A generated secret is derived here, from the gateway's key, and never leaves this request.
-  const signingSecrets = signing
-    ? [
-        ...signing.secretEnvs.map(secret),
-        ...(signing.generated
-          ? [deriveSecret(secret(signing.generated.keyEnv), 'signing', [target.endpointId, signing.generated.generation])]
-          : []),
-      ]
-    : [];
+  const signingSecrets = !signing
+    ? []
+    : signing.generated
+      ? [deriveSecret(secret(signing.generated.keyEnv), 'signing', [target.endpointId, signing.generated.secretId])]
+      : signing.secretEnvs.map(secret);
   if (signing?.scheme === 'standard-webhooks') {
     headers['webhook-signature'] = signingSecrets.map((key) => signStandardWebhooks(key, event.id, timestampSeconds, body)).join(' ');
   } else if (signing?.scheme === 'hmac-sha256') {

@@ -1,6 +1,9 @@
 import { EVENT_PATTERN_FORM } from './event-type.js';
 import { DATA_KEY_FORM, PAYLOAD_FORMATS } from './payload.js';
 
+// The form of a generated signing secret's id (domain/endpoint.ts), repeated here so that no schema is loaded.
+const GENERATED_SECRET_ID = /^[0-9a-f]{16}$/;
+
 // What an endpoint entity checks of a new definition before it reaches history. The endpoint schema is not used here:
 // building it in every cached entity's workflow held 1.3 MB of memory per entity (2 GB for 1,000 endpoints). Every
 // definition the API, the CLI and the config file send has passed the schema already; this keeps a hand-made update
@@ -35,7 +38,7 @@ export function definitionProblem(entityId: string, definition: unknown): Proble
     optional(definition, 'data_key', (value) => isString(value) && DATA_KEY_FORM.test(value), 'a key name'),
     optional(definition, 'timeout', (value) => typeof value === 'number' && value > 0, 'milliseconds, more than 0'),
     optional(definition, 'auth', authFits, '{ type: bearer, token_env } or { type: basic, username, password_env }'),
-    optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names] or a generation, header }'),
+    optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names] or a secret_id, header }'),
     optional(definition, 'retry', retryFits, 'a retry policy, durations in milliseconds'),
   ].find((found) => found !== undefined);
   return problem === undefined || problem.startsWith('this entity') ? problem : `invalid endpoint: ${problem}`;
@@ -61,10 +64,9 @@ function authFits(auth: unknown): boolean {
 function signingFits(signing: unknown): boolean {
   if (!isObject(signing) || (signing['scheme'] !== 'standard-webhooks' && signing['scheme'] !== 'hmac-sha256')) return false;
   const names = signing['secret_env'];
-  const generation = signing['generation'];
-  // Named secrets, or a generated one (with the generation that signs, when it is not the first).
+  // Named secrets, or a generated one and the id of the one that signs.
   return names === undefined
-    ? generation === undefined || (Number.isInteger(generation) && (generation as number) >= 1)
+    ? typeof signing['secret_id'] === 'string' && GENERATED_SECRET_ID.test(signing['secret_id'])
     : Array.isArray(names) && names.length > 0 && names.every(isString);
 }
 

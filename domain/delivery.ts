@@ -15,9 +15,11 @@ export interface SigningReference {
   readonly secretEnvs: readonly string[];
   /**
    * Set for a secret the gateway generated: the worker derives it from the key in `keyEnv` (`secret_key_env`), the
-   * endpoint's id and the generation, so history holds neither the secret nor the key.
+   * endpoint's id and the secret's id, so history holds neither the secret nor the key. `secretEnvs` then names a
+   * variable that is never set, so that a worker from before generated secrets fails the attempt (`missing_secret`)
+   * instead of sending it unsigned.
    */
-  readonly generated?: { readonly keyEnv: string; readonly generation: number };
+  readonly generated?: { readonly keyEnv: string; readonly secretId: string };
   /** The header of the `hmac-sha256` scheme. */
   readonly header: string;
 }

@@ -50,6 +50,9 @@ export const AuthSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** The form of the id of a generated signing secret. */
+export const GENERATED_SECRET_ID_FORM = /^[0-9a-f]{16}$/;
+
 /** How deliveries are signed so that receivers can tell they are genuine. */
 export const SigningSchema = z
   .strictObject({
@@ -65,20 +68,20 @@ export const SigningSchema = z
         description:
           'variable(s) holding the secret; several sign with each, for rotation. Left out (endpoints made through the API only), the gateway generates the secret and shows it once',
       }),
-    generation: z
-      .int()
-      .min(1)
+    secret_id: z
+      .string()
+      .regex(GENERATED_SECRET_ID_FORM, '16 lowercase hex digits')
       .optional()
-      .meta({ description: 'which generated secret signs (the gateway counts it up when the secret is rotated)' }),
+      .meta({ description: 'which generated secret signs: an id the gateway picks for each new one (never set by clients)' }),
     header: HeaderNameSchema.optional().meta({ description: 'hmac-sha256 only: the header (default X-Webhook-Signature)' }),
   })
   .refine((signing) => signing.scheme === 'hmac-sha256' || signing.header === undefined, {
     path: ['header'],
     message: 'header applies to the hmac-sha256 scheme only',
   })
-  .refine((signing) => signing.secret_env === undefined || signing.generation === undefined, {
-    path: ['generation'],
-    message: 'generation applies to a generated secret only (no secret_env)',
+  .refine((signing) => signing.secret_env === undefined || signing.secret_id === undefined, {
+    path: ['secret_id'],
+    message: 'secret_id applies to a generated secret only (no secret_env)',
   });
 
 // The fields an envelope already has: a payload under one of these names would hide them.

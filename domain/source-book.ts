@@ -42,6 +42,11 @@ export interface StoredSource {
 }
 
 export interface SourceBook {
+  /**
+   * Names the book's life: the same across continue-as-new and a restart from the last book seen, new when the book
+   * had to start empty. Versions compare within one epoch only.
+   */
+  readonly epoch: string;
   /** Counts the book's changes, so that a reader can tell an older read from a newer one. */
   readonly version: number;
   readonly sources: readonly StoredSource[];
@@ -49,7 +54,7 @@ export interface SourceBook {
   readonly deleted: readonly string[];
 }
 
-export const EMPTY_SOURCE_BOOK: SourceBook = { version: 0, sources: [], deleted: [] };
+export const EMPTY_SOURCE_BOOK: SourceBook = { epoch: '', version: 0, sources: [], deleted: [] };
 
 /** Why a change to the book cannot be made. */
 export interface SourceBookProblem {
@@ -145,6 +150,7 @@ export function deleteProblem(book: SourceBook, id: string): SourceBookProblem |
 /** The book without the source, its id kept among the deleted. */
 export function withDeleted(book: SourceBook, id: string): SourceBook {
   return {
+    ...book,
     version: book.version + 1,
     sources: book.sources.filter((source) => source.definition.id !== id),
     deleted: [...book.deleted, id],
@@ -176,7 +182,12 @@ export function withReconciled(book: SourceBook, definitions: readonly SourceDef
     changedAt: at,
   }));
   const readded = new Set(added.map((source) => source.definition.id));
-  return { version: book.version + 1, sources: [...sources, ...added], deleted: book.deleted.filter((id) => !readded.has(id)) };
+  return {
+    ...book,
+    version: book.version + 1,
+    sources: [...sources, ...added],
+    deleted: book.deleted.filter((id) => !readded.has(id)),
+  };
 }
 
 function mapSource(book: SourceBook, id: string, change: (source: StoredSource) => StoredSource): SourceBook {

@@ -7,6 +7,9 @@ import type { RetryPolicy } from './retry.js';
 /** The header of the `hmac-sha256` scheme when the endpoint names none. */
 export const DEFAULT_HMAC_HEADER = 'X-Webhook-Signature';
 
+/** A variable no process sets: what a generated signing secret names, for workers that know nothing of them. */
+export const UNSET_SECRET_VARIABLE = 'WEBHOOKS_GENERATED_SIGNING_SECRET';
+
 /** The variable of the gateway's secret key unless `secret_key_env` names another. */
 export const DEFAULT_SECRET_KEY_ENV = 'WEBHOOKS_SECRET_KEY';
 
@@ -50,9 +53,9 @@ function toSigningReference(signing: SigningConfig, secretKeyEnv: string | undef
   if (signing.secret_env) return { scheme: signing.scheme, secretEnvs: signing.secret_env, header };
   return {
     scheme: signing.scheme,
-    secretEnvs: [],
+    secretEnvs: [UNSET_SECRET_VARIABLE],
     header,
-    generated: { keyEnv: secretKeyEnv ?? DEFAULT_SECRET_KEY_ENV, generation: signing.generation ?? 1 },
+    generated: { keyEnv: secretKeyEnv ?? DEFAULT_SECRET_KEY_ENV, secretId: signing.secret_id ?? '' },
   };
 }
 

@@ -98,7 +98,6 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       health: gateway.health,
       secretKey: env[config.secret_key_env],
       secretKeyEnv: config.secret_key_env,
-      reservedEnv: gatewaySecretVariables(config),
     },
     sources: { directory, log: (shared ?? local).log, ingest: gateway.ingest, defaultRateLimit: config.api.rate_limits.per_source },
     sourceAdmin: {
@@ -108,6 +107,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       defaultRateLimit: config.api.rate_limits.per_source,
       knowsEventType: (type) => gateway.catalogue.entries.length === 0 || gateway.catalogue.entries.some((entry) => entry.type === type),
       secretKeyEnv: config.secret_key_env,
+      ingest: gateway.ingest,
     },
     codec: {
       // The client's own codecs: the Web UI then reads exactly what this API writes, with the keys it was given.
@@ -142,20 +142,6 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     done();
   });
   return app;
-}
-
-/** The variables that hold the gateway's own secrets, which nothing made through the API may name. */
-function gatewaySecretVariables(config: Config): ReadonlySet<string> {
-  return new Set(
-    [
-      config.secret_key_env,
-      config.temporal.api_key_env,
-      config.api.redis_password_env,
-      ...config.api.keys.map((key) => key.key_env),
-      ...config.encryption.keys.map((key) => key.key_env),
-      ...config.sources.map((source) => source.auth.secret_env),
-    ].filter((name): name is string => name !== undefined),
-  );
 }
 
 /** Where the Temporal Web UI shows a workflow: `api.temporal_ui_url`, or the embedded server's UI. */

@@ -29,11 +29,12 @@ export interface SourceDirectory {
   /** Whether `id` was a source that has been deleted (its URL answers 404 for good). */
   isDeleted(id: string): boolean;
   /**
-   * Serves `book` from now on, unless what it serves is newer (reads and changes answer out of order). A book a change
-   * of this process answered with is `authoritative`: it is newer than anything read before the change, even when the
-   * book's count started again (its workflow was ended from outside and started anew).
+   * Serves `book` from now on, unless what it serves is a later version of the same epoch (reads and changes answer
+   * out of order). A book of another epoch (one that had to start empty) is taken as it is.
    */
-  replace(book: SourceBook, options?: { readonly authoritative?: boolean }): void;
+  replace(book: SourceBook): void;
+  /** A source as this process would serve it, from a book it may not serve (yet). */
+  inbound(source: StoredSource): InboundSource;
   /** The book as this process serves it, for refusing at once what the book would refuse. */
   snapshot(): SourceBook;
   /** Whether this process can generate secrets (it has the source key). */
@@ -76,20 +77,23 @@ export function createSourceDirectory(
     sources.map((definition) => [definition.id, serve({ definition, origin: 'config', revision: 0, createdAt: '', changedAt: '' })]),
   );
   let deleted = new Set<string>();
-  // The config file's sources stand until the book is read, whatever its version.
+  // The config file's sources stand until the book is read, whatever its epoch and version.
+  let epoch: string | undefined;
   let version = -1;
   return {
     get: (id) => byId.get(id),
     list: () => [...byId.values()],
     isDeleted: (id) => deleted.has(id),
-    replace(book, options) {
-      if (book.version < version && !options?.authoritative) return;
+    replace(book) {
+      if (book.epoch === epoch && book.version < version) return;
+      epoch = book.epoch;
       version = book.version;
       byId = new Map(book.sources.map((stored) => [stored.definition.id, serve(stored)]));
       deleted = new Set(book.deleted);
     },
     canGenerateSecrets: Boolean(options.secretKey),
-    snapshot: () => ({ version, sources: [...byId.values()].map((source) => source.stored), deleted: [...deleted] }),
+    snapshot: () => ({ epoch: epoch ?? '', version, sources: [...byId.values()].map((source) => source.stored), deleted: [...deleted] }),
+    inbound: serve,
     generatedSecret,
   };
 }

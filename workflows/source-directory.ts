@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   changeProblem,
   createProblem,
@@ -40,7 +40,8 @@ const DEFAULT_CHANGES_PER_RUN = 500;
  * before it reaches history; API processes follow the history with a long poll and read the book again on news.
  */
 export async function webhookSourceDirectory(input: SourceDirectoryInput = {}): Promise<void> {
-  let book = input.book ?? EMPTY_SOURCE_BOOK;
+  // A book that starts empty starts a new epoch: readers then take its versions afresh.
+  let book = input.book ?? { ...EMPTY_SOURCE_BOOK, epoch: uuid4() };
   let changes = 0;
   const now = (): string => new Date().toISOString();
   // Every change answers with the whole book (a few kilobytes), so that the API process that asked serves it at once.

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { EndpointIdSchema, EndpointSchema, toEndpointInput, type Endpoint } from '../../domain/endpoint.js';
@@ -54,12 +55,15 @@ export interface EndpointRoutesDeps {
   readonly secretKey?: string | undefined;
   /** `secret_key_env`, named when a secret cannot be generated. */
   readonly secretKeyEnv: string;
-  /**
-   * Variables that hold the gateway's own secrets (API keys, the Temporal API key, payload and secret keys, source
-   * secrets): an endpoint made through the API may not name one, or a manage key could have a worker send it away.
-   */
-  readonly reservedEnv: ReadonlySet<string>;
 }
+
+/**
+ * What an endpoint made through the API may name as a variable (in `headers`, `auth`, `signing`): only variables meant
+ * for it. A worker sends what the variable holds to the endpoint's URL, so a manage key that could name any variable
+ * could have the worker send away any secret of its process: an API key, the Temporal API key, the secret key, or a
+ * config endpoint's token.
+ */
+export const API_ENDPOINT_SECRET_PREFIX = 'WEBHOOKS_ENDPOINT_';
 
 /** Every variable an endpoint's definition names, with where (as a JSON pointer into the definition). */
 function variablesOf(endpoint: Endpoint): { path: string; name: string }[] {
@@ -132,20 +136,33 @@ type EndpointView = z.output<typeof EndpointViewSchema>;
 export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void {
   const { admin, history, testSend, redelivery, health } = deps;
   const view = (state: Parameters<typeof endpointView>[0]): EndpointView => endpointView(state) as EndpointView;
-  // A generated signing secret is shown in the answer that made it, and never again: GET shows its generation only.
+  // A generated signing secret is shown in the answer that made it, and never again: GET shows its id only.
   const withSigningSecret = (state: Parameters<typeof endpointView>[0], secretIsNew: boolean) => {
     const { signing, id } = state.endpoint;
     const secret =
-      secretIsNew && deps.secretKey && signing && signing.secret_env === undefined
-        ? deriveSecret(deps.secretKey, 'signing', [id, signing.generation ?? 1])
+      secretIsNew && deps.secretKey && signing?.secret_id !== undefined
+        ? deriveSecret(deps.secretKey, 'signing', [id, signing.secret_id])
         : undefined;
     return { ...view(state), ...(secret ? { signing_secret: secret } : {}) };
   };
+  // The gateway picks each generated secret's id, at random: a secret is never made twice, whatever clients send, and
+  // an endpoint deleted and made again, or a gateway sharing the key, never gets one back.
+  const withSecretId = (endpoint: Endpoint, secretId: string | undefined): Endpoint =>
+    endpoint.signing && signsWithGeneratedSecret(endpoint)
+      ? { ...endpoint, signing: { ...endpoint.signing, secret_id: secretId ?? randomBytes(8).toString('hex') } }
+      : endpoint;
+  const clientSetSecretId = (body: Readonly<Record<string, unknown>>): boolean =>
+    typeof body['signing'] === 'object' && body['signing'] !== null && 'secret_id' in body['signing'];
+  const secretIdRefused = (reply: FastifyReply): FastifyReply =>
+    sendProblem(reply, validationFailed([{ path: '/signing/secret_id', message: 'the gateway picks the id of a generated secret' }]));
   const reservedProblem = (endpoint: Endpoint) => {
     const errors = variablesOf(endpoint)
-      .filter(({ name }) => deps.reservedEnv.has(name))
-      .map(({ path, name }) => ({ path, message: `${name} holds one of the gateway's own secrets, which no endpoint may send` }));
-    return errors.length > 0 ? validationFailed(errors, 'The endpoint names a secret it may not have') : undefined;
+      .filter(({ name }) => !name.startsWith(API_ENDPOINT_SECRET_PREFIX))
+      .map(({ path, name }) => ({
+        path,
+        message: `an endpoint made through the API may only name a variable starting with ${API_ENDPOINT_SECRET_PREFIX}, not ${name}`,
+      }));
+    return errors.length > 0 ? validationFailed(errors, 'The endpoint names a variable it may not read') : undefined;
   };
   const noSecretKey = (reply: FastifyReply): FastifyReply =>
     sendProblem(reply, {
@@ -173,10 +190,11 @@ export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void
       config: { access: 'manage' },
     },
     async (request, reply) => {
+      if (clientSetSecretId(request.body)) return secretIdRefused(reply);
       const reserved = reservedProblem(request.body);
       if (reserved) return sendProblem(reply, reserved);
       if (signsWithGeneratedSecret(request.body) && !deps.secretKey) return noSecretKey(reply);
-      return reply.code(201).send(withSigningSecret(await admin.create(request.body), true));
+      return reply.code(201).send(withSigningSecret(await admin.create(withSecretId(request.body, undefined)), true));
     },
   );
 
@@ -247,12 +265,15 @@ export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void
       if (!merged.success) {
         return sendProblem(reply, validationFailed(toProblemDetails(merged.error), 'The changed endpoint is not valid'));
       }
+      if (clientSetSecretId(request.body)) return secretIdRefused(reply);
       const reserved = reservedProblem(merged.data);
       if (reserved) return sendProblem(reply, reserved);
-      // A secret is new when the endpoint starts signing with a generated one; changing anything else shows nothing.
-      const secretIsNew = signsWithGeneratedSecret(merged.data) && !signsWithGeneratedSecret(current.endpoint);
+      // A secret is new when the endpoint starts signing with a generated one; changing anything else keeps the
+      // secret it had, and shows nothing.
+      const kept = signsWithGeneratedSecret(current.endpoint) ? current.endpoint.signing?.secret_id : undefined;
+      const secretIsNew = signsWithGeneratedSecret(merged.data) && kept === undefined;
       if (secretIsNew && !deps.secretKey) return noSecretKey(reply);
-      return withSigningSecret(await admin.replace(merged.data), secretIsNew);
+      return withSigningSecret(await admin.replace(withSecretId(merged.data, kept)), secretIsNew);
     },
   );
 
@@ -282,8 +303,7 @@ export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void
         });
       }
       if (!deps.secretKey) return noSecretKey(reply);
-      const signing = { ...endpoint.signing, generation: (endpoint.signing.generation ?? 1) + 1 };
-      return withSigningSecret(await admin.replace({ ...endpoint, signing }), true);
+      return withSigningSecret(await admin.replace(withSecretId(endpoint, undefined)), true);
     },
   );
 

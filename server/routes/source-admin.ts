@@ -11,6 +11,7 @@ import {
   type SourceBook,
   type SourceBookProblem,
   type SourceDefinition,
+  type StoredSource,
 } from '../../domain/source-book.js';
 import type { SourceStore } from '../../gateway/index.js';
 import type { Api } from '../api.js';
@@ -18,8 +19,11 @@ import { INVOCATION_RESULTS, type InvocationLog } from '../invocation-log.js';
 import { SourceOperationError } from '../../errors.js';
 import { sendProblem, validationFailed, type Problem } from '../problem.js';
 import { mergePatch, toProblemDetails } from '../validation.js';
-import { IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
-import { missingSource, type InboundSource, type SourceDirectory } from '../sources.js';
+import { EventAcceptedSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
+import { refusalProblem } from '../ingest-problems.js';
+import { JsonValueSchema } from '../../domain/event.js';
+import type { Ingest } from '../../gateway/index.js';
+import { excerptOf, missingSource, type InboundSource, type SourceDirectory } from '../sources.js';
 
 export interface SourceAdminDeps {
   readonly directory: SourceDirectory;
@@ -31,7 +35,13 @@ export interface SourceAdminDeps {
   readonly knowsEventType: (type: string) => boolean;
   /** `secret_key_env`, named when a secret cannot be generated. */
   readonly secretKeyEnv: string;
+  /** Where a test call's event goes: the one way events go to Temporal. */
+  readonly ingest: Pick<Ingest, 'accept'>;
 }
+
+const TestCallSchema = z.strictObject({
+  data: JsonValueSchema.optional().meta({ description: 'the payload a sender would POST (default {"message": "test"})' }),
+});
 
 export const SourceViewSchema = z
   .strictObject({
@@ -122,8 +132,11 @@ export function registerSourceAdminRoutes(app: Api, deps: SourceAdminDeps): void
 
   // The book a change answered with is served at once by this process; the others hear of it from its history.
   const served = (book: SourceBook, id: string): InboundSource => {
-    directory.replace(book, { authoritative: true });
-    return directory.get(id) as InboundSource;
+    directory.replace(book);
+    // A later book this process already serves may have changed it again (or deleted it): answer with what this
+    // change made.
+    const made = book.sources.find((source) => source.definition.id === id);
+    return directory.get(id) ?? directory.inbound(made as StoredSource);
   };
   // A new secret is shown in the one answer that made it, and never again.
   const withSecret = async (source: InboundSource, reply: FastifyReply, status: number, secretIsNew: boolean) => {
@@ -250,6 +263,47 @@ export function registerSourceAdminRoutes(app: Api, deps: SourceAdminDeps): void
     },
   );
 
+  app.post(
+    '/v1/sources/:id/test',
+    {
+      schema: {
+        ...common,
+        summary: 'Send a test call through a source',
+        description:
+          'As if its sender had called it with this payload, without its secret (the manage key stands for it): the event is accepted and routed like any other, and the call is in the invocation log. A disabled source answers 403.',
+        params: IdParamsSchema,
+        body: TestCallSchema,
+        response: { 202: EventAcceptedSchema, ...PROBLEM_RESPONSES },
+      },
+      config: { access: 'manage' },
+    },
+    async (request, reply) => {
+      const source = found(request.params.id);
+      if (!('definition' in source)) return sendProblem(reply, source);
+      const data = request.body.data ?? { message: 'test' };
+      const logged = (status: number, result: 'accepted' | 'disabled' | 'invalid', eventId?: string) =>
+        log.record(source.definition.id, {
+          at: new Date().toISOString(),
+          sourceIp: request.ip,
+          status,
+          result,
+          ...(eventId ? { eventId } : {}),
+          payloadExcerpt: excerptOf(Buffer.from(JSON.stringify(data))),
+        });
+      if (!source.enabled) {
+        logged(403, 'disabled');
+        return sendProblem(reply, { status: 403, type: 'source-disabled', title: 'Forbidden', detail: 'This source is disabled.' });
+      }
+      const result = await deps.ingest.accept({ type: source.definition.event_type, data });
+      if (result.kind === 'refused') {
+        logged(422, 'invalid');
+        return sendProblem(reply, refusalProblem(result));
+      }
+      logged(202, 'accepted', result.id);
+      return reply.code(202).send({ id: result.id, workflow_id: result.workflowId });
+    },
+  );
+
   app.delete(
     '/v1/sources/:id',
     {
@@ -267,7 +321,7 @@ export function registerSourceAdminRoutes(app: Api, deps: SourceAdminDeps): void
       if (!('definition' in current)) return sendProblem(reply, current);
       refuseAsTheBookWould(deleteProblem(directory.snapshot(), request.params.id));
       const shown = await view(current);
-      directory.replace(await store.delete(request.params.id), { authoritative: true });
+      directory.replace(await store.delete(request.params.id));
       return reply.send(shown);
     },
   );

@@ -159,6 +159,11 @@ describe('the console in a browser', () => {
     await expect.poll(async () => (await page.reload(), await page.locator('main').textContent())).toContain('{"from":"shop"}');
     expect(await page.locator('main').textContent()).not.toContain(secret);
     await check(page, 'source');
+    // Kubiya's Test: review the payload, send it, and see the call in the log.
+    await page.getByLabel('Test payload', { exact: true }).fill('{"from": "the console test"}');
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await expect.poll(() => notice(page).textContent()).toMatch(/^Test call accepted as event /);
+    expect(await page.locator('main').textContent()).toContain('{"from":"the console test"}');
     await page.getByRole('button', { name: 'Disable' }).click();
     await expect.poll(() => notice(page).textContent()).toBe('Disabled: calls now get 403.');
     expect((await call()).status).toBe(403);

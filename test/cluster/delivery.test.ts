@@ -15,7 +15,7 @@ beforeAll(async () => {
       id: 'core',
       url: receiver.url,
       events: ['cluster.core.*'],
-      signing: { secret_env: 'CLUSTER_SIGNING_SECRET' },
+      signing: { secret_env: 'WEBHOOKS_ENDPOINT_CLUSTER_SIGNING' },
       retry: { schedule: ['1s', '1s'], jitter: 0 },
     },
   });

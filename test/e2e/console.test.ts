@@ -195,18 +195,21 @@ describe('the console', () => {
     const secret = /id="signing-secret">([^<]+)</.exec(made.text)?.[1] ?? '';
     expect(secret).toMatch(/^whsec_/);
     const page = await user.get('/console/endpoints/signed');
-    expect(page.text).toContain('standard-webhooks with a secret the gateway generated (generation 1)');
+    expect(page.text).toMatch(/standard-webhooks with a secret the gateway generated \(id [0-9a-f]{16}\)/);
     expect(page.text).not.toContain(secret);
     const rotated = await user.post('/console/endpoints/signed/rotate-signing-secret', { csrf });
-    expect(/id="signing-secret">([^<]+)</.exec(rotated.text)?.[1]).not.toBe(secret);
+    const fresh = /id="signing-secret">([^<]+)</.exec(rotated.text)?.[1] ?? '';
+    expect(fresh).toMatch(/^whsec_/);
+    expect(fresh).not.toBe(secret);
 
     // An exponential policy is not on the form: renaming the endpoint there leaves it as it is.
     const manage = { authorization: `Bearer ${KEYS.CONSOLE_MANAGE_KEY}`, 'content-type': 'application/json' };
-    await fetch(`${gateway.url}/v1/endpoints/signed`, {
+    const patch = await fetch(`${gateway.url}/v1/endpoints/signed`, {
       method: 'PATCH',
       headers: manage,
       body: JSON.stringify({ retry: { exponential: { maximum_attempts: 4 } } }),
     });
+    const beforeEdit = (await patch.json()) as { signing: { secret_id: string } };
     const edited = await user.post('/console/endpoints/signed/edit', {
       csrf,
       name: 'Signed',
@@ -220,7 +223,15 @@ describe('the console', () => {
     });
     expect(edited.status).toBe(303);
     const definition = (await (await fetch(`${gateway.url}/v1/endpoints/signed`, { headers: manage })).json()) as Record<string, unknown>;
-    expect(definition).toMatchObject({ name: 'Signed', retry: { exponential: { maximum_attempts: 4 } }, signing: { generation: 2 } });
+    const secretId = (definition['signing'] as { secret_id?: string }).secret_id;
+    expect(definition).toMatchObject({
+      name: 'Signed',
+      retry: { exponential: { maximum_attempts: 4 } },
+      signing: { scheme: 'standard-webhooks' },
+    });
+    // The edit kept the secret that signs: the form sends no id, and the gateway keeps the one it had.
+    expect(secretId).toBe(beforeEdit.signing.secret_id);
+    expect(edited.text).not.toContain('signing-secret');
   });
 
   test('refuses a change without the page’s token or from another origin, and hides changes from a read key', async () => {

@@ -111,7 +111,8 @@ describe('/v1/endpoints', () => {
     expect(made.status).toBe(201);
     const secret = String(made.body['signing_secret']);
     expect(secret).toMatch(/^whsec_/);
-    expect(made.body['signing']).toEqual({ scheme: 'standard-webhooks' });
+    expect(made.body['signing']).toEqual({ scheme: 'standard-webhooks', secret_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    const firstId = (made.body['signing'] as { secret_id: string }).secret_id;
     expect((await call('GET', '/v1/endpoints/api-signed')).body).not.toHaveProperty('signing_secret');
     await expect.poll(() => routed('api-signed')).toBe('active');
 
@@ -127,32 +128,42 @@ describe('/v1/endpoints', () => {
     expect(verifies(secret, 'evt_signed_1')).toBe(true);
 
     const rotated = await call('POST', '/v1/endpoints/api-signed/rotate-signing-secret');
-    expect(rotated).toMatchObject({ status: 200, body: { signing: { generation: 2 }, revision: 2 } });
+    expect(rotated).toMatchObject({ status: 200, body: { revision: 2 } });
+    const secondId = (rotated.body['signing'] as { secret_id: string }).secret_id;
+    expect(secondId).not.toBe(firstId);
     const fresh = String(rotated.body['signing_secret']);
+    expect(fresh).toMatch(/^whsec_/);
     expect(fresh).not.toBe(secret);
-    await expect
-      .poll(
-        () =>
-          gateway.registry
-            .routes()
-            .route('signed.two')
-            .find((e) => e.id === 'api-signed')?.signing?.generation,
-      )
-      .toBe(2);
+    const routedSecretId = () =>
+      gateway.registry
+        .routes()
+        .route('signed.two')
+        .find((e) => e.id === 'api-signed')?.signing?.secret_id;
+    await expect.poll(routedSecretId).toBe(secondId);
     await (await deliver('signed.two', 'evt_signed_2')).result();
     expect(verifies(fresh, 'evt_signed_2')).toBe(true);
     expect(verifies(secret, 'evt_signed_2')).toBe(false);
-    // History holds the generation, never the secret or the key.
+    // History holds the secret's id, never the secret or the key.
     const history = (await storedHistory(eventWorkflowId('evt_signed_2'))).text;
     for (const value of [secret, fresh, ENV.WEBHOOKS_SECRET_KEY]) expect(history).not.toContain(value);
 
-    // A change of anything else shows no secret; a field with a default cannot be nulled into it.
-    expect((await call('PATCH', '/v1/endpoints/api-signed', { name: 'Signed' })).body).not.toHaveProperty('signing_secret');
+    // A change of anything else keeps the secret and shows nothing; a client cannot pick a secret's id; a field with a
+    // default cannot be nulled into it.
+    const renamed = await call('PATCH', '/v1/endpoints/api-signed', { name: 'Signed', signing: { scheme: 'standard-webhooks' } });
+    expect(renamed).toMatchObject({ status: 200, body: { name: 'Signed', signing: { secret_id: secondId } } });
+    expect(renamed.body).not.toHaveProperty('signing_secret');
+    expect((await call('PATCH', '/v1/endpoints/api-signed', { signing: { secret_id: firstId } })).status).toBe(400);
+    // Named, then generated again: a new secret, never the one it had.
+    expect((await call('PATCH', '/v1/endpoints/api-signed', { signing: { secret_env: 'WEBHOOKS_ENDPOINT_SIGNED' } })).status).toBe(200);
+    const again = await call('PATCH', '/v1/endpoints/api-signed', { signing: {} });
+    expect(again.status).toBe(200);
+    expect(String(again.body['signing_secret'])).toMatch(/^whsec_/);
+    expect([secret, fresh]).not.toContain(again.body['signing_secret']);
     expect((await call('PATCH', '/v1/endpoints/api-signed', { events: null })).status).toBe(400);
     expect((await call('POST', '/v1/endpoints/from-file/rotate-signing-secret')).status).toBe(409);
   });
 
-  test('refuses an endpoint that names one of the gateway’s own secrets, which a worker would send away', async () => {
+  test('refuses an endpoint that names a variable not meant for endpoints, which a worker would send away', async () => {
     const stealing = await call('POST', '/v1/endpoints', {
       id: 'api-thief',
       url: 'https://attacker.example/collect',
@@ -161,8 +172,16 @@ describe('/v1/endpoints', () => {
     });
     expect(stealing.status).toBe(400);
     expect((stealing.body['errors'] as { path: string }[]).map((error) => error.path)).toEqual(['/headers/X-Loot/env', '/auth/token_env']);
-    const patched = await call('PATCH', '/v1/endpoints/api-signed', { signing: { secret_env: 'WEBHOOKS_SECRET_KEY' } });
+    const patched = await call('PATCH', '/v1/endpoints/api-signed', { signing: { secret_env: 'BILLING_TOKEN' } });
     expect(patched.status).toBe(400);
+    const allowed = await call('POST', '/v1/endpoints', {
+      id: 'api-allowed',
+      url: first.url,
+      events: ['allowed.*'],
+      auth: { type: 'bearer', token_env: 'WEBHOOKS_ENDPOINT_CRM_TOKEN' },
+    });
+    expect(allowed.status).toBe(201);
+    expect((await call('DELETE', '/v1/endpoints/api-allowed')).status).toBe(200);
   });
 
   test('pauses and resumes over HTTP, holding events in between', async () => {

@@ -89,12 +89,24 @@ describe('a source made through the API', () => {
     expect(read.body['last_triggered_at']).toEqual(expect.any(String));
     expect(JSON.stringify((await manage(gateway.url, 'GET', '/v1/sources')).body)).not.toContain(secret);
 
+    // A test call, as the sender would make it, without the secret: routed, and in the log.
+    const tested = await manage(gateway.url, 'POST', `/v1/sources/${id}/test`, { data: { build: 'test' } });
+    expect(tested.status).toBe(202);
+    const testEvent = String(tested.body['id']);
+    await expect.poll(() => receiver.requests.some((r) => r.headers['webhook-id'] === testEvent)).toBe(true);
+    const calls = (await manage(gateway.url, 'GET', `/v1/sources/${id}/invocations`)).body['data'] as {
+      result: string;
+      event_id?: string;
+    }[];
+    expect(calls[0]).toMatchObject({ result: 'accepted', event_id: testEvent });
+
     // Disabled: the URL stays and refuses with 403; enabled again, it takes calls.
     expect(await manage(gateway.url, 'PATCH', `/v1/sources/${id}`, { enabled: false })).toMatchObject({
       status: 200,
       body: { enabled: false, revision: 2 },
     });
     expect((await callSigned(gateway.url, url, secret, { build: 2 })).status).toBe(403);
+    expect((await manage(gateway.url, 'POST', `/v1/sources/${id}/test`, {})).status).toBe(403);
     await manage(gateway.url, 'PATCH', `/v1/sources/${id}`, { enabled: true });
     expect((await callSigned(gateway.url, url, secret, { build: 3 })).status).toBe(202);
 

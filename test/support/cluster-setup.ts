@@ -23,7 +23,7 @@ declare module 'vitest' {
       readonly temporalCliPath: string;
       readonly secrets: Readonly<Record<GatewaySecret, string>>;
       readonly sourceSecret: string;
-      /** The Standard Webhooks secret workers sign with for endpoints whose `signing.secret_env` is CLUSTER_SIGNING_SECRET. */
+      /** The Standard Webhooks secret workers sign with for endpoints whose `signing.secret_env` is WEBHOOKS_ENDPOINT_CLUSTER_SIGNING. */
       readonly signingSecret: string;
       readonly encryptionKey: string;
       /** Processes by name (`api-1`, `worker-2`, …) as first started. */
@@ -84,7 +84,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     runDir,
     secrets,
     searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-    gatewayEnv: { CLUSTER_SOURCE_SECRET: sourceSecret, CLUSTER_SIGNING_SECRET: signingSecret },
+    gatewayEnv: { CLUSTER_SOURCE_SECRET: sourceSecret, WEBHOOKS_ENDPOINT_CLUSTER_SIGNING: signingSecret },
     stopGraceMs: 10_000,
     // Kept for a failed start's report; a passing run prints nothing of the cluster's own.
     log: (component, line) => {

@@ -66,19 +66,21 @@ describe('buildOutboundRequest', () => {
     expect(headers['webhook-signature']).toBeUndefined();
   });
 
-  test('signs with a generated secret derived from the gateway key, the endpoint and the generation', () => {
-    const generated = (generation: number) => ({
+  test('signs with a generated secret derived from the gateway key, the endpoint and the secret’s id', () => {
+    const generated = (secretId: string) => ({
       scheme: 'standard-webhooks' as const,
-      secretEnvs: [],
+      secretEnvs: ['WEBHOOKS_GENERATED_SIGNING_SECRET'],
       header: 'unused',
-      generated: { keyEnv: 'WEBHOOKS_SECRET_KEY', generation },
+      generated: { keyEnv: 'WEBHOOKS_SECRET_KEY', secretId },
     });
-    const { headers, body } = sent(build({ signing: generated(2) }));
-    const expected = deriveSecret('the gateway key', 'signing', [aTarget('https://hooks.example.com/x').endpointId, 2]);
+    const { headers, body } = sent(build({ signing: generated('00000000000000b2') }));
+    const expected = deriveSecret('the gateway key', 'signing', [aTarget('https://hooks.example.com/x').endpointId, '00000000000000b2']);
     expect(new Webhook(expected).verify(body, headers)).toEqual(JSON.parse(body));
-    const previous = deriveSecret('the gateway key', 'signing', [aTarget('https://hooks.example.com/x').endpointId, 1]);
+    const previous = deriveSecret('the gateway key', 'signing', [aTarget('https://hooks.example.com/x').endpointId, '00000000000000b1']);
     expect(() => new Webhook(previous).verify(body, headers)).toThrow();
-    expect(buildOutboundRequest(anEvent(), aTarget('https://hooks.example.com/x', { signing: generated(1) }), at, {}, 'ua/1')).toEqual({
+    expect(
+      buildOutboundRequest(anEvent(), aTarget('https://hooks.example.com/x', { signing: generated('00000000000000b1') }), at, {}, 'ua/1'),
+    ).toEqual({
       missingVariable: 'WEBHOOKS_SECRET_KEY',
     });
   });

@@ -49,7 +49,7 @@ describe('createSourceDirectory', () => {
       auth: { mode: 'secret' as const, header: 'x-webhook-secret' },
     };
     const stored = { definition: generated, origin: 'api' as const, secretGeneration: 2, revision: 3, createdAt: 't', changedAt: 't' };
-    directory.replace({ version: 4, sources: [stored], deleted: ['old'] });
+    directory.replace({ epoch: 'e1', version: 4, sources: [stored], deleted: ['old'] });
     const secret = directory.get('kb')?.secret;
     expect(secret).toBe(deriveSecret('k'.repeat(32), 'source', ['webhooks', 'kb', 2]));
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
@@ -59,12 +59,15 @@ describe('createSourceDirectory', () => {
     expect(directory.isDeleted('kb')).toBe(false);
 
     // A read that left before the last change answers after it: it is older, and ignored.
-    directory.replace({ version: 3, sources: [], deleted: [] });
+    directory.replace({ epoch: 'e1', version: 3, sources: [], deleted: [] });
     expect(directory.get('kb')).toBeDefined();
+    // A book that had to start empty is a new epoch: its versions count afresh.
+    directory.replace({ epoch: 'e2', version: 1, sources: [], deleted: [] });
+    expect(directory.get('kb')).toBeUndefined();
 
     // A process without the key serves the source, but cannot know its secret.
     const keyless = createSourceDirectory([], {}, OPTIONS);
-    keyless.replace({ version: 4, sources: [stored], deleted: [] });
+    keyless.replace({ epoch: 'e1', version: 4, sources: [stored], deleted: [] });
     expect(keyless.get('kb')?.secret).toBeUndefined();
     expect(keyless.canGenerateSecrets).toBe(false);
   });
@@ -73,6 +76,7 @@ describe('createSourceDirectory', () => {
     const directory = createSourceDirectory([], {}, OPTIONS);
     const definition = source({ id: 'gone', auth: { mode: 'secret', secret_env: 'UNSET' } });
     directory.replace({
+      epoch: 'e1',
       version: 2,
       sources: [{ definition, origin: 'config', removedFromConfig: true, revision: 2, createdAt: 't', changedAt: 't' }],
       deleted: [],

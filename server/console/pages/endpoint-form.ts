@@ -16,7 +16,7 @@ export interface EndpointFields {
   readonly signing?: {
     readonly scheme?: string;
     readonly secret_env?: string | readonly string[];
-    readonly generation?: number;
+    readonly secret_id?: string;
     readonly header?: string;
   };
   readonly format?: string;
@@ -67,13 +67,12 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
         : undefined;
   const scheme = form['signing_scheme'];
   const names = list(form['signing_secret_env']);
-  // No variable named: the gateway generates the secret (and keeps the generation that signs now).
-  const generation = current?.signing && current.signing.secret_env === undefined ? current.signing.generation : undefined;
+  // No variable named: the gateway generates the secret (and keeps the one that signs now, if it made one before).
   const signing =
     scheme === 'standard-webhooks' || scheme === 'hmac-sha256'
       ? {
           scheme,
-          ...(names.length > 0 ? { secret_env: names } : generation === undefined ? {} : { generation }),
+          ...(names.length > 0 ? { secret_env: names } : {}),
           ...(scheme === 'hmac-sha256' && text('signing_header') ? { header: text('signing_header') } : {}),
         }
       : undefined;
@@ -150,7 +149,9 @@ export function endpointForm(
       <select id="auth_type" name="auth_type">
         ${[option(authType, 'none'), option(authType, 'bearer', 'Bearer token'), option(authType, 'basic', 'Basic')]}
       </select>
-      <p class="hint">Secrets are named by environment variable, never written here.</p>
+      <p class="hint">
+        Secrets are named by environment variable, never written here: a variable whose name starts with <code>WEBHOOKS_ENDPOINT_</code>.
+      </p>
       <label for="token_env">Bearer: token variable</label
       ><input type="text" id="token_env" name="token_env" value="${value('token_env', auth?.type === 'bearer' ? auth.token_env : '')}" />
       <label for="username">Basic: user name</label

@@ -272,7 +272,9 @@ async function endpointPage({ session, api, params, query }: PageRequest, contex
         </tr>
         <tr>
           <th>Retry</th>
-          <td>${endpoint.retry?.schedule ? endpoint.retry.schedule.join(', ') : 'default'}</td>
+          <td>
+            ${endpoint.retry?.schedule ? endpoint.retry.schedule.join(', ') : endpoint.retry?.exponential ? 'exponential backoff' : 'default'}
+          </td>
         </tr>
         <tr>
           <th>Defined in</th>
@@ -356,7 +358,7 @@ function signingText(signing: EndpointFields['signing']): string {
   const scheme = signing.scheme ?? 'standard-webhooks';
   return signing.secret_env
     ? `${scheme} with $${[signing.secret_env].flat().join(', $')}`
-    : `${scheme} with a secret the gateway generated (generation ${signing.generation ?? 1})`;
+    : `${scheme} with a secret the gateway generated (id ${signing.secret_id ?? '-'})`;
 }
 
 /** The page after a change whose answer holds a new signing secret: the one time it is shown. */

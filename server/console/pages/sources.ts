@@ -14,6 +14,7 @@ interface SourceRow {
   readonly status_reason?: string;
   readonly auth: { readonly mode: string; readonly header?: string; readonly secret_env?: string; readonly generated_secret: boolean };
   readonly origin: string;
+  readonly created_at?: string;
   readonly last_triggered_at?: string;
   readonly secret?: string;
 }
@@ -116,10 +117,24 @@ export function registerSourcePages(scope: FastifyInstance, context: ConsoleCont
             <td>${source.origin === 'config' ? 'the config file (change it there)' : 'the API'}</td>
           </tr>
           <tr>
+            <th>Created</th>
+            <td>${source.created_at ?? '-'}</td>
+          </tr>
+          <tr>
             <th>Last triggered</th>
             <td>${ago(source.last_triggered_at, now)}</td>
           </tr>
         </table>
+        ${
+          canManage(session)
+            ? html`<form method="post" action="/console/sources/${encodeURIComponent(id)}/test">
+                ${csrfField(session)}<label for="test-payload">Test payload</label>
+                <p class="hint">Sent through the source as its sender would send it; the call lands in the log below.</p>
+                <textarea id="test-payload" name="payload">${'{\n  "message": "test from the console"\n}'}</textarea>
+                <button>Send test</button>
+              </form>`
+            : ''
+        }
         ${
           manage
             ? html`<form method="post" action="/console/sources/${encodeURIComponent(id)}/toggle" class="inline">
@@ -153,6 +168,26 @@ export function registerSourcePages(scope: FastifyInstance, context: ConsoleCont
         ${calls.data.length === 0 ? html`<p>No calls yet.</p>` : ''}`,
       noticeFrom(query),
     );
+  });
+
+  consoleRoute(scope, context, 'POST', '/console/sources/:id/test', async ({ api, params, form }) => {
+    const id = params['id'] ?? '';
+    const back = `/console/sources/${encodeURIComponent(id)}`;
+    let data: unknown;
+    try {
+      data = JSON.parse(form['payload'] || '{}');
+    } catch {
+      return { redirect: after(back, { kind: 'refused', text: 'The test payload is not JSON.' }) };
+    }
+    const answer = await api<{ id: string }>('POST', `/v1/sources/${encodeURIComponent(id)}/test`, { data });
+    return {
+      redirect: after(
+        back,
+        answer.status === 202
+          ? { kind: 'done', text: `Test call accepted as event ${answer.body.id}.` }
+          : { kind: 'refused', text: problemText(answer) },
+      ),
+    };
   });
 
   consoleRoute(scope, context, 'POST', '/console/sources/:id/toggle', async ({ api, params }) => {
