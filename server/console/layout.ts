@@ -1,3 +1,4 @@
+import { relativeTime } from '../../domain/relative-time.js';
 import { html, type Html } from './html.js';
 import type { ConsoleSession } from './session.js';
 
@@ -92,18 +93,7 @@ export function after(path: string, notice: Notice): string {
   return `${path}${separator}${notice.kind}=${encodeURIComponent(notice.text)}`;
 }
 
-/** `3 min ago`, `in 2 h`, or `-`: how long ago, or until, a time is. */
+/** `12s ago`, `in 5m`, or `-`: how long ago, or until, a time is. */
 export function ago(iso: string | undefined | null, now: number): string {
-  if (!iso) return '-';
-  const seconds = Math.round((Date.parse(iso) - now) / 1000);
-  const size = Math.abs(seconds);
-  const amount =
-    size < 60
-      ? `${size} s`
-      : size < 3_600
-        ? `${Math.floor(size / 60)} min`
-        : size < 86_400
-          ? `${Math.floor(size / 3_600)} h`
-          : `${Math.floor(size / 86_400)} d`;
-  return seconds <= 0 ? `${amount} ago` : `in ${amount}`;
+  return relativeTime(iso ?? undefined, new Date(now)) ?? '-';
 }
