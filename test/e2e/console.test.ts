@@ -312,6 +312,13 @@ describe('the console', () => {
     expect(page).toContain('busy &lt;b&gt;now&lt;/b&gt;');
     expect(page).toContain('/namespaces/default/workflows/event%2Fconsole-order-1');
 
+    // The endpoint's deliveries filter by status; a status the API does not know is refused with its reason.
+    expect((await user.get('/console/endpoints/orders?status=failed')).text).toContain('console-order-1');
+    expect((await user.get('/console/endpoints/orders?status=succeeded')).text).not.toContain('console-order-1');
+    const unknown = (await user.get('/console/endpoints/orders?status=lost')).text;
+    expect(unknown).toContain('class="notice refused"');
+    expect(unknown).toContain('/status');
+
     // Recover takes the form's zone-less time as UTC, and sends the failed delivery again.
     const csrf = tokenOf((await user.get('/console/endpoints/orders')).text);
     const since = new Date(Date.now() - 3_600_000).toISOString().slice(0, 16);

@@ -222,12 +222,15 @@ export function registerEndpointPages(scope: FastifyInstance, context: ConsoleCo
 async function endpointPage({ session, api, params, query }: PageRequest, context: ConsoleContext): Promise<Html> {
   const id = params['id'] ?? '';
   const path = `/v1/endpoints/${encodeURIComponent(id)}`;
-  const [{ status, body: endpoint }, { body: deliveries }, { body: health }] = await Promise.all([
+  const [{ status, body: endpoint }, listed, { body: health }] = await Promise.all([
     api<EndpointRow>('GET', path),
-    api<{ data: DeliveryEntry[] }>('GET', `${path}/deliveries?page_size=25`),
+    api<{ data: DeliveryEntry[]; next_page_token?: string }>('GET', `${path}/deliveries?${deliveriesQuery(query)}`),
     api<{ data: HealthRow[] }>('GET', '/v1/endpoints/health'),
   ]);
   if (status !== 200) return notFoundPage(session, id);
+  // A status or page the API refuses (edited by hand in the address bar) shows its reason, and no list.
+  const deliveries = listed.status === 200 ? listed.body : { data: [] };
+  const refused = listed.status === 200 ? undefined : ({ kind: 'refused', text: problemText(listed) } as const);
   const row = health.data.find((entry) => entry.id === id);
   const now = context.now();
   const manage = canManage(session);
@@ -336,6 +339,12 @@ async function endpointPage({ session, api, params, query }: PageRequest, contex
           : ''
       }
       <h2>Deliveries</h2>
+      <p>
+        ${['all', 'retrying', 'held', 'failed', 'succeeded'].map(
+          (status) =>
+            html`<a href="/console/endpoints/${encodeURIComponent(id)}${status === 'all' ? '' : `?status=${status}`}">${status}</a> `,
+        )}
+      </p>
       ${table(
         ['Event', 'Type', 'Status', 'Started'],
         deliveries.data.map(
@@ -348,8 +357,18 @@ async function endpointPage({ session, api, params, query }: PageRequest, contex
             </tr>`,
         ),
       )}
-      ${deliveries.data.length === 0 ? html`<p>No events yet.</p>` : ''}`,
-    noticeFrom(query),
+      ${deliveries.data.length === 0 ? html`<p>No events${query['status'] ? ` ${query['status']}` : ''} yet.</p>` : ''}
+      ${
+        deliveries.next_page_token
+          ? html`<p>
+              <a
+                href="/console/endpoints/${encodeURIComponent(id)}?${new URLSearchParams({ ...(query['status'] ? { status: query['status'] } : {}), page: deliveries.next_page_token }).toString()}"
+                >Older deliveries</a
+              >
+            </p>`
+          : ''
+      }`,
+    refused ?? noticeFrom(query),
   );
 }
 
@@ -371,6 +390,15 @@ function signingSecretPage(session: PageRequest['session'], id: string, secret: 
       <p><a href="/console/endpoints/${encodeURIComponent(id)}">Go to the endpoint</a></p>`,
     { kind: 'done', text: done },
   );
+}
+
+// The deliveries list of an endpoint's page: 25 at a time, newest first, optionally of one status.
+function deliveriesQuery(query: Readonly<Record<string, string>>): string {
+  return new URLSearchParams({
+    page_size: '25',
+    ...(query['status'] ? { status: query['status'] } : {}),
+    ...(query['page'] ? { page_token: query['page'] } : {}),
+  }).toString();
 }
 
 export function notFoundPage(session: PageRequest['session'], id: string | undefined): Html {
