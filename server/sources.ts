@@ -4,6 +4,7 @@ import { DEFAULT_SOURCE_TOLERANCE_MS, sourceAuthHeader, type SourceConfig } from
 import { isSourceEnabled, type SourceBook, type SourceDefinition, type StoredSource } from '../domain/source-book.js';
 import { EventIdSchema } from '../domain/event.js';
 import { ConfigError } from '../errors.js';
+import type { InvocationLog, InvocationResult } from './invocation-log.js';
 import { notFound, type Problem } from './problem.js';
 import { deriveSecret } from '../signing/derive.js';
 import { constantTimeEqual, verifyHexSha256, verifyStandardWebhooks } from '../signing/signatures.js';
@@ -141,6 +142,22 @@ export function sourceEventId(source: InboundSource, headers: IncomingHttpHeader
   return EventIdSchema.safeParse(readable).success
     ? readable
     : `${definition.id}.${createHash('sha256').update(value).digest('hex').slice(0, 32)}`;
+}
+
+/** Records one call to a source in its invocation log, however it ends: with its answer, result and event, if any. */
+export type CallRecorder = (status: number, result: InvocationResult, eventId?: string) => void;
+
+/** The recorder of one call, from `ip`, carrying `body` (its excerpt is logged), at the time `nowMs` gives. */
+export function callRecorder(log: InvocationLog, sourceId: string, ip: string, body: Buffer, nowMs: () => number): CallRecorder {
+  return (status, result, eventId) =>
+    log.record(sourceId, {
+      at: new Date(nowMs()).toISOString(),
+      sourceIp: ip,
+      status,
+      result,
+      ...(eventId ? { eventId } : {}),
+      payloadExcerpt: excerptOf(body),
+    });
 }
 
 /** The start of a body for the invocation log, as text. */

@@ -23,7 +23,7 @@ import { EventAcceptedSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schem
 import { refusalProblem } from '../ingest-problems.js';
 import { JsonValueSchema } from '../../domain/event.js';
 import type { Ingest } from '../../gateway/index.js';
-import { excerptOf, missingSource, type InboundSource, type SourceDirectory } from '../sources.js';
+import { callRecorder, missingSource, type InboundSource, type SourceDirectory } from '../sources.js';
 
 export interface SourceAdminDeps {
   readonly directory: SourceDirectory;
@@ -281,15 +281,7 @@ export function registerSourceAdminRoutes(app: Api, deps: SourceAdminDeps): void
       const source = found(request.params.id);
       if (!('definition' in source)) return sendProblem(reply, source);
       const data = request.body.data ?? { message: 'test' };
-      const logged = (status: number, result: 'accepted' | 'disabled' | 'invalid', eventId?: string) =>
-        log.record(source.definition.id, {
-          at: new Date().toISOString(),
-          sourceIp: request.ip,
-          status,
-          result,
-          ...(eventId ? { eventId } : {}),
-          payloadExcerpt: excerptOf(Buffer.from(JSON.stringify(data))),
-        });
+      const logged = callRecorder(log, source.definition.id, request.ip, Buffer.from(JSON.stringify(data)), Date.now);
       if (!source.enabled) {
         logged(403, 'disabled');
         return sendProblem(reply, { status: 403, type: 'source-disabled', title: 'Forbidden', detail: 'This source is disabled.' });

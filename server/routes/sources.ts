@@ -11,7 +11,7 @@ import { refuseRepeatedFailures } from '../guard.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import { EventAcceptedSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import type { InvocationLog, InvocationResult } from '../invocation-log.js';
-import { excerptOf, isAuthentic, missingSource, sourceEventId, type InboundSource, type SourceDirectory } from '../sources.js';
+import { callRecorder, isAuthentic, missingSource, sourceEventId, type InboundSource, type SourceDirectory } from '../sources.js';
 
 export interface SourceRoutesDeps {
   readonly directory: SourceDirectory;
@@ -56,15 +56,7 @@ export function registerSourceRoutes(app: Api, deps: SourceRoutesDeps, limits: R
       const source = directory.get(request.params.id);
       if (!source) return sendProblem(reply, missingSource(directory, request.params.id));
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const log = (status: number, result: InvocationResult, eventId?: string): void =>
-        invocationLog.record(source.definition.id, {
-          at: new Date(now()).toISOString(),
-          sourceIp: request.ip,
-          status,
-          result,
-          ...(eventId ? { eventId } : {}),
-          payloadExcerpt: excerptOf(rawBody),
-        });
+      const log = callRecorder(invocationLog, source.definition.id, request.ip, rawBody, now);
       const refuse = (problem: Problem, result: InvocationResult): FastifyReply => {
         log(problem.status, result);
         return sendProblem(reply, problem);

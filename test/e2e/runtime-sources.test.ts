@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sourceDirectoryWorkflowId } from '../../domain/workflow-ids.js';
+import { sourcesQuery } from '../../workflows/index.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { startApiReplica, startGateway, type TestApi, type TestGateway } from '../support/gateway.js';
 import { storedHistory } from '../support/history.js';
@@ -210,6 +211,30 @@ describe('sources across API processes', () => {
     } finally {
       await next.stop();
     }
+  });
+});
+
+describe('a book ended from outside', () => {
+  test('is started again from the last one an API process saw: its sources, secrets and deleted ids survive', async () => {
+    const made = await manage(gateway.url, 'POST', '/v1/sources', { id: 'survivor', event_type: 'kept.called', auth: { mode: 'secret' } });
+    const secret = String(made.body['secret']);
+    await manage(gateway.url, 'POST', '/v1/sources', { id: 'gone-for-good', event_type: 'kept.called', auth: { mode: 'secret' } });
+    expect((await manage(gateway.url, 'DELETE', '/v1/sources/gone-for-good')).status).toBe(200);
+
+    const handle = gateway.client.workflow.getHandle(sourceDirectoryWorkflowId(gateway.config.temporal.task_queue));
+    const { runId } = await handle.describe();
+    await handle.terminate('test: the book ended from outside');
+    await expect
+      .poll(async () => {
+        const now = await handle.describe();
+        return now.runId !== runId && now.status.name === 'RUNNING';
+      })
+      .toBe(true);
+    const book = await handle.query(sourcesQuery);
+    expect(book.sources.map((source) => source.definition.id)).toContain('survivor');
+    expect(book.deleted).toContain('gone-for-good');
+    const call = await fetch(`${gateway.url}/v1/sources/survivor`, { method: 'POST', headers: { 'x-webhook-secret': secret }, body: '{}' });
+    expect(call.status).toBe(202);
   });
 });
 
