@@ -1,4 +1,4 @@
-import type { DeliveryTarget } from '../domain/delivery.js';
+import type { DeliveryTarget, UnroutedEndpoint } from '../domain/delivery.js';
 import type { IncomingEvent } from '../domain/event.js';
 
 /**
@@ -9,6 +9,8 @@ export type PreparedEvent =
   | {
       readonly kind: 'ready';
       readonly targets: DeliveryTarget[];
+      /** Subscribers whose payload filter the event failed; absent when none (and in histories from before filters). */
+      readonly unrouted?: UnroutedEndpoint[];
       /** The digest of the event's content, kept in the delivery's memo as the API keeps it. */
       readonly fingerprint: string;
       readonly maxConcurrentDeliveries: number;
@@ -18,10 +20,13 @@ export type PreparedEvent =
 /** What the activities behind `sendEvent` need from their process. */
 export interface SendActivityDeps {
   /** Checks and routes an event as `POST /v1/events` would (catalogue, reserved ids), without starting it. */
-  readonly prepareEvent: (
-    event: IncomingEvent,
-  ) =>
-    | { readonly kind: 'ready'; readonly targets: readonly DeliveryTarget[]; readonly fingerprint: string }
+  readonly prepareEvent: (event: IncomingEvent) =>
+    | {
+        readonly kind: 'ready';
+        readonly targets: readonly DeliveryTarget[];
+        readonly unrouted: readonly UnroutedEndpoint[];
+        readonly fingerprint: string;
+      }
     | { readonly kind: 'refused'; readonly message: string };
   /** The fingerprint a delivery workflow was started with; `undefined` when it has none or is gone. */
   readonly storedFingerprint: (workflowId: string) => Promise<string | undefined>;
@@ -44,6 +49,7 @@ export function createSendActivities(deps: SendActivityDeps) {
           : {
               kind: 'ready',
               targets: [...prepared.targets],
+              ...(prepared.unrouted.length > 0 ? { unrouted: [...prepared.unrouted] } : {}),
               fingerprint: prepared.fingerprint,
               maxConcurrentDeliveries: deps.maxConcurrentDeliveries,
             },

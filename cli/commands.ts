@@ -208,11 +208,18 @@ function successRate(window: EndpointHealthView['windows']['5m']): string {
 }
 
 function formatReport(report: ReportView, now: Date, everyAttempt: boolean): string {
-  const head = formatFields([
+  const fields = formatFields([
     ['event', report.event_id],
     ['type', report.event_type],
     ['status', report.status],
   ]);
+  const unrouted = report.unrouted?.length
+    ? `\n\nnot routed to (payload filter):\n${formatTable(report.unrouted, [
+        { heading: 'endpoint', value: (entry) => entry.endpoint_id },
+        { heading: 'reason', value: (entry) => entry.reason },
+      ])}`
+    : '';
+  const head = `${fields}${unrouted}`;
   if (report.parts && report.parts.length > 0) {
     const parts = formatTable(report.parts, [
       { heading: 'part', value: (part) => part.workflow_id },
@@ -221,7 +228,7 @@ function formatReport(report: ReportView, now: Date, everyAttempt: boolean): str
     ]);
     return `${head}\n\n${parts}`;
   }
-  if (report.deliveries.length === 0) return `${head}\n\nno endpoint matched this event`;
+  if (report.deliveries.length === 0) return `${head}\n\nno endpoint ${unrouted ? 'took' : 'matched'} this event`;
   const deliveries = formatTable(report.deliveries, [
     { heading: 'endpoint', value: (delivery) => delivery.endpoint_id },
     { heading: 'status', value: (delivery) => delivery.status },

@@ -45,6 +45,7 @@ export interface ReportView {
   readonly status: string;
   readonly deliveries: readonly DeliveryView[];
   readonly parts?: readonly { readonly workflow_id: string; readonly endpoints: number; readonly status: string }[];
+  readonly unrouted?: readonly { readonly endpoint_id: string; readonly reason: string }[];
 }
 
 export type SourceView = z.output<typeof SourceViewSchema>;

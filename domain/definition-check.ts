@@ -1,4 +1,5 @@
 import { EVENT_PATTERN_FORM } from './event-type.js';
+import { filterProblems } from './filter.js';
 import { DATA_KEY_FORM, PAYLOAD_FORMATS } from './payload.js';
 
 // The form of a generated signing secret's id (domain/endpoint.ts), repeated here so that no schema is loaded.
@@ -40,6 +41,7 @@ export function definitionProblem(entityId: string, definition: unknown): Proble
     optional(definition, 'auth', authFits, '{ type: bearer, token_env } or { type: basic, username, password_env }'),
     optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names] or a secret_id, header }'),
     optional(definition, 'retry', retryFits, 'a retry policy, durations in milliseconds'),
+    optional(definition, 'filter', (value) => filterProblems(value).length === 0, 'a payload filter (see docs/delivery.md)'),
   ].find((found) => found !== undefined);
   return problem === undefined || problem.startsWith('this entity') ? problem : `invalid endpoint: ${problem}`;
 }

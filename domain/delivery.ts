@@ -115,6 +115,13 @@ export interface EndpointDelivery {
   readonly reason?: string;
 }
 
+/** An endpoint subscribed to the event's type whose payload filter the event failed: it was not routed there. */
+export interface UnroutedEndpoint {
+  readonly endpointId: string;
+  /** The condition the event failed, e.g. `data.total is 50, which fails $gt 100`. */
+  readonly reason: string;
+}
+
 /** One child workflow of an event routed to more endpoints than one workflow holds. */
 export interface PartReport {
   readonly workflowId: string;
@@ -133,6 +140,8 @@ export interface DeliveryReport {
   /** Per endpoint; empty when the event was split into `parts`, whose own `deliveries` query lists them. */
   readonly deliveries: readonly EndpointDelivery[];
   readonly parts?: readonly PartReport[];
+  /** Endpoints subscribed to the type that the event's payload did not pass the filter of; absent when none. */
+  readonly unrouted?: readonly UnroutedEndpoint[];
 }
 
 /** The overall status of an event from its endpoints' statuses: done only when every endpoint is. */

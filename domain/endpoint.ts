@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatDurationMs } from './duration.js';
 import { DurationSchema } from './duration-schema.js';
 import { DATA_KEY_FORM, KEYED_PAYLOAD_FORMATS, PAYLOAD_FORMATS } from './payload.js';
+import { filterProblems } from './filter.js';
 import { EventPatternSchema } from './pattern.js';
 
 /** An endpoint id: short, URL-safe, and stable, because workflow ids and search attributes carry it. */
@@ -93,6 +94,11 @@ export const DataKeySchema = z
   .regex(DATA_KEY_FORM, 'letters, digits, _ and -, starting with a letter or _ (up to 64)')
   .refine((key) => !ENVELOPE_FIELDS.has(key), 'type, event and timestamp are the envelope’s own fields');
 
+/** A payload filter (see `filter.ts`), checked whole so that each mistake is reported at its own path. */
+export const PayloadFilterSchema = z.record(z.string(), z.unknown()).superRefine((filter, ctx) => {
+  for (const problem of filterProblems(filter)) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
+});
+
 /** When and how often failed deliveries are tried again. */
 export const RetryPolicySchema = z
   .strictObject({
@@ -125,6 +131,10 @@ export const EndpointSchema = z
       .url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' })
       .meta({ description: 'where deliveries are POSTed' }),
     events: z.array(EventPatternSchema).min(1).default(['*']).meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
+    filter: PayloadFilterSchema.optional().meta({
+      description:
+        'a JSON match on the event ({"data.total": {"$gt": 100}}); events of a subscribed type that fail it are not routed here, and their report says why',
+    }),
     headers: HeadersSchema.default({}).meta({ description: 'extra HTTP headers: a value, or { env: NAME } for a secret' }),
     auth: AuthSchema.optional().meta({ description: '{ type: bearer, token_env } or { type: basic, username, password_env }' }),
     signing: SigningSchema.optional().meta({ description: 'signature scheme and secret; defaults to delivery.signing' }),

@@ -112,7 +112,7 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
       deliveries,
       events,
       admin,
-      targets: (type) => ingest.targets(type),
+      targets: (event) => ingest.route(event).targets,
       history,
       reports,
       deliveryDefaults,

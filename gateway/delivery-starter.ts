@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { DELIVERY_VERSION } from '../domain/attempt-plan.js';
-import type { DeliveryTarget } from '../domain/delivery.js';
+import type { DeliveryTarget, UnroutedEndpoint } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { eventWorkflowId } from '../domain/workflow-ids.js';
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
@@ -27,6 +27,8 @@ export interface StartDeliveryOptions {
   readonly summary?: string;
   /** The digest of the event's content, kept in the memo, so that a later send of the same id can be compared. */
   readonly fingerprint?: string;
+  /** The subscribers the event's payload did not pass the filter of, for its report. */
+  readonly unrouted?: readonly UnroutedEndpoint[];
 }
 
 /** Hands events to durable delivery: each start resolves only once Temporal has stored it. */
@@ -84,6 +86,8 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
         targets,
         maxConcurrentDeliveries: options.maxConcurrentDeliveries,
         version: DELIVERY_VERSION,
+        // Left out when empty, so that the input of an event without filters is what it always was.
+        ...(startOptions.unrouted?.length ? { unrouted: startOptions.unrouted } : {}),
       };
       const deadline = Date.now() + startTimeoutMs;
       try {

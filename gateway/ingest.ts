@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { DeliveryTarget } from '../domain/delivery.js';
+import type { DeliveryTarget, UnroutedEndpoint } from '../domain/delivery.js';
 import type { IncomingEvent, WebhookEvent } from '../domain/event.js';
 import type { RouteIndex } from '../domain/routing.js';
 import type { RoutableEndpoint } from '../domain/endpoint-state.js';
 import { createLimiter } from '../domain/limiter.js';
-import { toRoutedTarget, type DeliveryDefaults } from '../domain/target.js';
+import { routeEvent, type RoutedEvent } from '../domain/route-event.js';
+import type { DeliveryDefaults } from '../domain/target.js';
 import { unknownTypeMessage, type CatalogueVerdict, type EventCatalogue, type EventProblem } from './catalogue.js';
 import type { DeliveryStarter } from './delivery-starter.js';
 import { createEventId } from './event-id.js';
@@ -25,6 +26,8 @@ export interface ReadyEvent {
   readonly kind: 'ready';
   readonly event: WebhookEvent;
   readonly targets: readonly DeliveryTarget[];
+  /** The subscribers whose payload filter it failed, and why. */
+  readonly unrouted: readonly UnroutedEndpoint[];
   /** The digest of the event's content, kept in its delivery's memo (see {@link fingerprintOf}). */
   readonly fingerprint: string;
 }
@@ -104,8 +107,8 @@ export interface Ingest {
    * held to the catalogue, which lists what producers may send.
    */
   announce(event: WebhookEvent): Promise<void>;
-  /** The endpoints an event of `type` goes to as of now, frozen as delivery targets. */
-  targets(type: string): DeliveryTarget[];
+  /** The endpoints an event goes to as of now (its type's subscribers, as their filters allow), frozen as delivery targets. */
+  route(event: WebhookEvent): RoutedEvent;
 }
 
 /** The prefix of ids derived from an Idempotency-Key, which producers may not use themselves. */
@@ -132,11 +135,7 @@ export type EventOutcome = StartOutcome['kind'] | 'refused' | 'failed';
 /** The ingest of one gateway: its catalogue, its routes, its delivery starter. */
 export function createIngest(deps: IngestDeps): Ingest {
   const now = deps.now ?? (() => new Date());
-  const targets = (type: string): DeliveryTarget[] =>
-    deps
-      .routes()
-      .route(type)
-      .map((endpoint) => toRoutedTarget(endpoint, deps.deliveryDefaults));
+  const route = (event: WebhookEvent): RoutedEvent => routeEvent(deps.routes().route(event.type), event, deps.deliveryDefaults);
   // Only an id the producer chose can be reserved: the ids passed as fallbacks are the gateway's own derivations.
   const reservedId = (id: string | undefined): string | undefined => {
     if (id === undefined) return undefined;
@@ -155,7 +154,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       timestamp: incoming.timestamp ?? acceptedAt.toISOString(),
       data: incoming.data ?? {},
     };
-    return { kind: 'ready', event, targets: targets(event.type), fingerprint: fingerprintOf(incoming, origin) };
+    return { kind: 'ready', event, ...route(event), fingerprint: fingerprintOf(incoming, origin) };
   };
   const idFrom = (incoming: IncomingEvent, { fallbackId }: AcceptOptions): StartOutcome['idFrom'] =>
     incoming.id !== undefined ? 'event' : fallbackId !== undefined ? 'fallback' : 'generated';
@@ -166,10 +165,13 @@ export function createIngest(deps: IngestDeps): Ingest {
   };
 
   const observe = deps.onOutcome ?? (() => undefined);
-  const start = async ({ event, targets: routed, fingerprint }: ReadyEvent, from: StartOutcome['idFrom']): Promise<StartOutcome> => {
+  const start = async (
+    { event, targets: routed, unrouted, fingerprint }: ReadyEvent,
+    from: StartOutcome['idFrom'],
+  ): Promise<StartOutcome> => {
     let started;
     try {
-      started = await deps.deliveries.start(event, routed, { fingerprint });
+      started = await deps.deliveries.start(event, routed, { fingerprint, unrouted });
     } catch (error) {
       observe(event.type, 'failed');
       throw error;
@@ -238,10 +240,11 @@ export function createIngest(deps: IngestDeps): Ingest {
       };
     },
     async announce(event) {
-      await deps.deliveries.start(event, targets(event.type));
+      const { targets, unrouted } = route(event);
+      await deps.deliveries.start(event, targets, { unrouted });
     },
     storedFingerprint: (workflowId) => deps.deliveries.storedFingerprint(workflowId),
-    targets,
+    route,
   };
 }
 

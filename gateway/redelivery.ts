@@ -26,8 +26,8 @@ export interface RedeliveryDeps {
   readonly deliveries: Pick<DeliveryStarter, 'start'>;
   readonly events: EventLoader;
   readonly admin: Pick<EndpointAdmin, 'get'>;
-  /** The endpoints an event of a type goes to as of now, as ingest routes it. */
-  readonly targets: (eventType: string) => DeliveryTarget[];
+  /** The endpoints an event goes to as of now, as ingest routes it (filters included). */
+  readonly targets: (event: WebhookEvent) => readonly DeliveryTarget[];
   readonly history: DeliveryHistory;
   readonly reports: Pick<DeliveryReports, 'read'>;
   readonly deliveryDefaults: DeliveryDefaults;
@@ -65,7 +65,8 @@ export function createRedelivery(deps: RedeliveryDeps): Redelivery {
     async redeliver(eventId, endpointId) {
       const event = await loadEvent(eventId);
       if (!event) return undefined;
-      return redeliver(event, endpointId ? [await targetFor(endpointId)] : deps.targets(event.type));
+      // Named explicitly, an endpoint gets the event whatever its filter says: the operator asked for it.
+      return redeliver(event, endpointId ? [await targetFor(endpointId)] : deps.targets(event));
     },
 
     async recover(endpointId, since, limit = RECOVER_LIMIT) {

@@ -77,6 +77,10 @@ export const DeliveryReportSchema = z
       }),
     ),
     parts: z.array(z.looseObject({ workflow_id: z.string(), endpoints: z.int(), status: StatusSchema })).optional(),
+    unrouted: z
+      .array(z.strictObject({ endpoint_id: z.string(), reason: z.string() }))
+      .optional()
+      .meta({ description: 'endpoints subscribed to the type whose filter the event failed (the first 100), and why' }),
   })
   .meta({ id: 'DeliveryReport', description: 'every endpoint’s delivery of one event, with each attempt' });
 

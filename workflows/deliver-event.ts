@@ -20,6 +20,7 @@ import {
   type DeliveryReport,
   type DeliveryStatus,
   type DeliveryTarget,
+  type UnroutedEndpoint,
 } from '../domain/delivery.js';
 import { formatDurationMs } from '../domain/duration.js';
 import type { Release } from '../domain/endpoint-state.js';
@@ -49,6 +50,8 @@ export interface DeliverEventInput {
   readonly resultWithAttempts?: boolean;
   /** The behaviour version it started with (`DELIVERY_VERSION`); absent in deliveries started before version 2. */
   readonly version?: number;
+  /** Subscribers whose payload filter the event failed: not delivered to, named in the report with the reason. */
+  readonly unrouted?: readonly UnroutedEndpoint[];
 }
 
 const DEFAULT_MAX_CONCURRENT_DELIVERIES = 100;
@@ -133,6 +136,7 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
     status: status(),
     deliveries: [],
     parts: states.map((part) => ({ ...part })),
+    ...unroutedOf(input),
   });
   const updateStatusAttribute = statusAttributeFor(input.version ?? 1, () => states.map((part) => part.status), 'pending');
   setHandler(deliveriesQuery, report);
@@ -200,6 +204,7 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     eventType: event.type,
     status: status(),
     deliveries: deliveries.map((delivery) => ({ ...delivery, attempts: [...delivery.attempts] })),
+    ...unroutedOf(input),
   });
   const version = input.version ?? 1;
   const fanOut: FanOut = {
@@ -402,6 +407,11 @@ async function disableGoneEndpoint(endpointId: string): Promise<void> {
   } catch {
     // Targets given straight to deliverEvent (not through the registry) have no entity to disable.
   }
+}
+
+// A query answer and a result only, no command: histories without filters replay the same.
+function unroutedOf(input: DeliverEventInput): Pick<DeliveryReport, 'unrouted'> {
+  return input.unrouted?.length ? { unrouted: input.unrouted } : {};
 }
 
 /** What the start set the status attribute to (see `deliveryStartOptions`). */

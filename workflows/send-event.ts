@@ -92,7 +92,7 @@ export async function sendEvent(event: EventToSend, options: SendEventOptions = 
     timestamp: given.timestamp ?? new Date().toISOString(),
     data: given.data ?? {},
   };
-  const { targets, fingerprint } = prepared;
+  const { targets, unrouted, fingerprint } = prepared;
   const workflowId = eventWorkflowId(accepted.id);
   try {
     const child = await startChild(deliverEvent, {
@@ -104,6 +104,7 @@ export async function sendEvent(event: EventToSend, options: SendEventOptions = 
           targets,
           maxConcurrentDeliveries: options.maxConcurrentDeliveries ?? prepared.maxConcurrentDeliveries,
           version: DELIVERY_VERSION,
+          ...(unrouted ? { unrouted } : {}),
         },
       ],
       ...deliveryStartOptions(accepted, targets),

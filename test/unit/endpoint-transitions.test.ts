@@ -189,6 +189,11 @@ describe('an endpoint entity', () => {
     ['an unknown format', { ...endpoint, format: 'xml' }, 'invalid endpoint: format: one of standard, event, flat, data, slack, discord'],
     ['a data key with a space', { ...endpoint, data_key: 'the data' }, 'invalid endpoint: data_key: a key name'],
     ['a duration as text', { ...endpoint, timeout: '5s' }, 'invalid endpoint: timeout: milliseconds, more than 0'],
+    [
+      'a filter with an unknown operator',
+      { ...endpoint, filter: { 'data.x': { $where: 1 } } },
+      'invalid endpoint: filter: a payload filter (see docs/delivery.md)',
+    ],
     ['no object at all', 'crm', 'invalid endpoint: a definition is an object'],
   ])('a definition of %s is checked before it reaches history', (_name, definition, problem) => {
     expect(definitionProblem(anEntity().endpoint.id, definition)).toBe(problem);
@@ -210,6 +215,7 @@ describe('an endpoint entity', () => {
       data_key: 'incident',
       retry: { schedule: ['1s', '1m'], deadline: '1d', retry_on_status: [409] },
       timeout: '3s',
+      filter: { 'data.total': { $gte: 10 }, $or: [{ type: 'order.created' }, { 'data.tags': { $contains: 'vip' } }] },
       enabled: false,
     },
     {

@@ -95,6 +95,15 @@ function anIngest(failFor: readonly string[] = []): { ingest: Ingest; started: R
   const endpoints: RoutableEndpoint[] = [
     { id: 'crm', url: 'https://crm.example.com/hooks', events: ['order.*'], headers: {}, enabled: true, status: 'active' },
     {
+      id: 'big-orders',
+      url: 'https://big.example.com/hooks',
+      events: ['order.created'],
+      filter: { 'data.total': { $gt: 100 } },
+      headers: {},
+      enabled: true,
+      status: 'active',
+    },
+    {
       id: 'ops',
       url: 'https://ops.example.com/hooks',
       events: ['endpoint.*'],
@@ -123,8 +132,19 @@ describe('ingest', () => {
     expect(await ingest.accept(event)).toEqual({ kind: 'accepted', id: 'o-1', idFrom: 'event', workflowId: 'event/o-1', endpoints: 1 });
     expect(started.get('event/o-1')?.event).toEqual({ ...event, timestamp: '2026-03-02T12:00:00.000Z' });
     expect(started.get('event/o-1')?.targets.map((target) => target.endpointId)).toEqual(['crm']);
+    expect(started.get('event/o-1')?.options.unrouted).toEqual([
+      { endpointId: 'big-orders', reason: 'filter: data.total is 42, which fails $gt 100' },
+    ]);
     expect(await ingest.accept(event)).toMatchObject({ kind: 'replayed', id: 'o-1' });
     expect(await ingest.accept({ ...event, data: { total: 43 } })).toMatchObject({ kind: 'conflict', id: 'o-1' });
+  });
+
+  test('routes an event to a filtered endpoint only when its payload passes the filter', async () => {
+    const { ingest, started } = anIngest();
+    expect(await ingest.accept({ id: 'o-big', type: 'order.created', data: { total: 500 } })).toMatchObject({ endpoints: 2 });
+    expect(started.get('event/o-big')?.targets.map((target) => target.endpointId)).toEqual(['crm', 'big-orders']);
+    expect(started.get('event/o-big')?.options.unrouted).toEqual([]);
+    expect(ingest.route({ id: 'x', type: 'order.shipped', timestamp: '2026-03-02T12:00:00.000Z', data: {} }).unrouted).toEqual([]);
   });
 
   test('names an event without an id by its fallback, or a new id', async () => {

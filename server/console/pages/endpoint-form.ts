@@ -9,6 +9,7 @@ export interface EndpointFields {
   readonly name?: string;
   readonly url: string;
   readonly events?: readonly string[];
+  readonly filter?: Readonly<Record<string, unknown>>;
   readonly headers?: Readonly<Record<string, string | { readonly env: string }>>;
   readonly auth?:
     | { readonly type: 'bearer'; readonly token_env: string }
@@ -85,6 +86,7 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
     name: optional(text('name')),
     url: text('url') ?? '',
     events: list(form['events']).length > 0 ? list(form['events']) : ['*'],
+    filter: optional(jsonFrom(text('filter'))),
     headers: headersFrom(form['headers']),
     auth: optional(auth),
     signing: optional(signing),
@@ -95,6 +97,16 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
     enabled: form['enabled'] === 'on',
   };
   return Object.fromEntries(Object.entries(definition).filter(([, value]) => value !== undefined));
+}
+
+// Text that is not JSON goes to the API as it is, which refuses it at /filter with its own reason.
+function jsonFrom(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 function withoutBackoff(retry: EndpointFields['retry']): Record<string, unknown> {
@@ -136,6 +148,12 @@ export function endpointForm(
         <code>order.paid</code>.
       </p>
       <textarea id="events" name="events">${value('events', (current?.events ?? ['*']).join('\n'))}</textarea>
+      <label for="filter">Payload filter</label>
+      <p class="hint">
+        JSON the event must match to be routed here, e.g. <code>{"data.total": {"$gt": 100}}</code>; empty for every event of the types
+        above. Operators: <code>$eq $ne $in $nin $gt $gte $lt $lte $exists $contains $and $or $not</code>.
+      </p>
+      <textarea id="filter" name="filter">${value('filter', current?.filter ? JSON.stringify(current.filter, null, 2) : '')}</textarea>
       <label><input type="checkbox" name="enabled" ${enabled ? 'checked' : ''} /> Enabled (routes events to it)</label>
     </fieldset>
     <fieldset>

@@ -27,6 +27,7 @@ interface Report {
     next_attempt_at?: string;
     reason?: string;
   }[];
+  readonly unrouted?: readonly { endpoint_id: string; reason: string }[];
 }
 
 const result = (attempt: AttemptRow): string =>
@@ -90,7 +91,22 @@ export function registerEventPages(scope: FastifyInstance, context: ConsoleConte
                 ),
               )}`,
         )}
-        ${report.deliveries.length === 0 ? html`<p>No endpoint was subscribed to this event.</p>` : ''}`,
+        ${report.deliveries.length === 0 && !report.unrouted?.length ? html`<p>No endpoint was subscribed to this event.</p>` : ''}
+        ${
+          report.unrouted?.length
+            ? html`<h2>Not routed: payload filter</h2>
+                ${table(
+                  ['Endpoint', 'Why'],
+                  report.unrouted.map(
+                    (entry) =>
+                      html`<tr>
+                        <td><a href="/console/endpoints/${encodeURIComponent(entry.endpoint_id)}">${entry.endpoint_id}</a></td>
+                        <td>${entry.reason}</td>
+                      </tr>`,
+                  ),
+                )}`
+            : ''
+        }`,
       noticeFrom(query),
     );
   });
