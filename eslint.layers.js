@@ -10,7 +10,9 @@ export const LAYERS = {
   signing: { may: [] },
   config: { may: ['domain'] },
   temporal: { may: ['config', 'domain'] },
-  activities: { may: ['domain', 'signing'] },
+  // JSONata transforms, run in threads of their own with time and memory limits.
+  transform: { may: ['domain'] },
+  activities: { may: ['domain', 'signing', 'transform'] },
   // Workflows name their activities' types, never their code: it runs outside the sandbox.
   workflows: { may: ['domain', { folder: 'activities', typesOnly: true }], deterministic: true },
   gateway: { may: ['workflows', 'config', 'domain'] },
@@ -18,11 +20,11 @@ export const LAYERS = {
   metrics: { may: ['config', 'domain'] },
   // OpenTelemetry tracing: the process's tracer provider and the Temporal plugin that carries traces through workflows.
   tracing: { may: [] },
-  worker: { may: ['gateway', 'activities', 'workflows', 'temporal', 'config', 'domain'] },
-  server: { may: ['gateway', 'metrics', 'config', 'domain', 'signing'] },
+  worker: { may: ['gateway', 'activities', 'transform', 'workflows', 'temporal', 'config', 'domain'] },
+  server: { may: ['gateway', 'metrics', 'transform', 'config', 'domain', 'signing'] },
   host: { may: ['temporal', 'config', 'domain'] },
   // A gateway node: the API and a worker in one process, sharing one connection and one gateway.
-  node: { may: ['server', 'worker', 'gateway', 'metrics', 'tracing', 'temporal', 'config', 'domain'] },
+  node: { may: ['server', 'worker', 'gateway', 'metrics', 'tracing', 'transform', 'temporal', 'config', 'domain'] },
   // The CLI reads the API's answers through the API's own schemas, as types: it loads nothing of the server.
   cli: { may: ['domain', { folder: 'server', typesOnly: true }] },
 };

@@ -7,6 +7,7 @@ import { classifyAttempt } from '../domain/classify.js';
 import { checkLiteralDestination } from './destination.js';
 import type { EndpointStatusView } from '../domain/endpoint-state.js';
 import type { WebhookEvent } from '../domain/event.js';
+import type { Transformer } from '../transform/index.js';
 import { buildOutboundRequest } from './request.js';
 import { classifyTransportError, describeTransportError } from './transport-error.js';
 
@@ -43,6 +44,8 @@ export interface DeliveryActivityDeps {
   readonly env: NodeJS.ProcessEnv;
   /** Reads the event from the input of the workflow run an attempt belongs to. */
   readonly loadEvent: (run: WorkflowRun) => Promise<WebhookEvent>;
+  /** Runs endpoints' transforms; without it, an attempt to an endpoint with a transform fails (`transform_failed`). */
+  readonly transformer?: Pick<Transformer, 'render'>;
   /** The status of an endpoint's entity as last read, for holding deliveries to paused endpoints. */
   readonly endpointStatus?: (endpointId: string) => EndpointStatusView | undefined;
   /** Told of every attempt made, for the endpoints' health counters: a failure with its reason (`HTTP 503`, `timeout`). */
@@ -96,7 +99,18 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       errorMessage: describeTransportError(error),
     });
 
-    const outbound = buildOutboundRequest(event, target, startedAt, deps.env, deps.userAgent);
+    let transformedBody: string | undefined;
+    if (target.transform !== undefined) {
+      const outcome = deps.transformer
+        ? await deps.transformer.render(target.transform, event)
+        : { error: 'this worker runs no transforms' };
+      if ('error' in outcome) {
+        deps.recordAttempt?.(target.endpointId, false, startedAt, 'transform_failed');
+        return failed(new Error(`transform: ${outcome.error}`), 'transform_failed');
+      }
+      transformedBody = outcome.body;
+    }
+    const outbound = buildOutboundRequest(event, target, startedAt, deps.env, deps.userAgent, transformedBody);
     if ('missingVariable' in outbound) {
       return failed(new Error(`environment variable ${outbound.missingVariable} is not set on the worker`), 'missing_secret');
     }

@@ -16,8 +16,9 @@ export interface MissingSecret {
 }
 
 /**
- * Renders the body and headers of one attempt: the payload format, the configured headers (secrets read from
- * `env` only now), authentication, and the signatures over exactly the bytes that are sent.
+ * Renders the body and headers of one attempt: the payload format (or the body the endpoint's transform made), the
+ * configured headers (secrets read from `env` only now), authentication, and the signatures over exactly the bytes
+ * that are sent.
  */
 export function buildOutboundRequest(
   event: WebhookEvent,
@@ -25,6 +26,7 @@ export function buildOutboundRequest(
   attemptedAt: Date,
   env: NodeJS.ProcessEnv,
   userAgent: string,
+  transformedBody?: string,
 ): OutboundRequest | MissingSecret {
   const missing: string[] = [];
   const secret = (variable: string): string => {
@@ -33,7 +35,7 @@ export function buildOutboundRequest(
     return value ?? '';
   };
 
-  const body = renderPayload(target.format, event, target.dataKey);
+  const body = transformedBody ?? renderPayload(target.format, event, target.dataKey);
   const timestampSeconds = Math.floor(attemptedAt.getTime() / 1000);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(target.headers)) headers[name] = typeof value === 'string' ? value : secret(value.env);

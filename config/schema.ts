@@ -165,6 +165,22 @@ export const DeliveryConfigSchema = z.strictObject({
     .max(1_000)
     .default(100)
     .meta({ description: 'HTTP attempts one event runs at once; endpoints waiting to retry hold no slot' }),
+  transform: z
+    .strictObject({
+      timeout: DurationSchema.prefault('1s').meta({ description: 'how long one evaluation may run before it is stopped' }),
+      max_body_bytes: z
+        .int()
+        .min(1024)
+        .max(MAX_BODY_LIMIT_BYTES)
+        .default(256 * 1024)
+        .meta({ description: 'largest body a transform may make' }),
+      memory_mb: z.int().min(16).max(4_096).default(64).meta({ description: 'heap each transform process may use' }),
+      processes: z.int().min(1).max(16).default(2).meta({
+        description: 'transform processes per worker and API process, started on first use; each runs one evaluation at a time',
+      }),
+    })
+    .prefault({})
+    .meta({ description: 'limits of endpoints’ JSONata transforms, which run in processes of their own' }),
   fast_path: z.boolean().default(true).meta({
     description:
       'first attempts run inside the workflow task (local activities), and a gateway node starts deliveries eagerly on its own worker; false: every attempt an ordinary activity',
@@ -254,6 +270,12 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 /** The settings every endpoint entity gets from the configuration. */
 export function endpointSettingsFrom(config: Config): EndpointSettings {
   return { releasePerSecond: config.delivery.resume_rate, autoDisableAfterMs: config.delivery.auto_disable_after };
+}
+
+/** The limits transforms run within, from the configuration (the shape `createTransformer` takes). */
+export function transformLimitsFrom(config: Config): { timeoutMs: number; maxBodyBytes: number; memoryMb: number; processes: number } {
+  const { timeout, max_body_bytes, memory_mb, processes } = config.delivery.transform;
+  return { timeoutMs: timeout, maxBodyBytes: max_body_bytes, memoryMb: memory_mb, processes };
 }
 
 /** The delivery settings endpoints fall back on, from the configuration. */

@@ -2,8 +2,9 @@ import type { AttemptResult, AttemptVerdict, TransportErrorClass } from './deliv
 
 // Statuses that say "later might work" even though they are 4xx: request timeout, too early, rate limited.
 const RETRYABLE_CLIENT_ERRORS = new Set([408, 425, 429]);
-// Failures that another try cannot mend: the URL itself is wrong, or configuration forbids the destination.
-const FINAL_TRANSPORT_ERRORS = new Set<TransportErrorClass>(['invalid_url', 'blocked_destination']);
+// Failures that another try cannot mend: the URL itself is wrong, configuration forbids the destination, or the
+// endpoint's transform fails on this event (it would fail the same way on every try).
+const FINAL_TRANSPORT_ERRORS = new Set<TransportErrorClass>(['invalid_url', 'blocked_destination', 'transform_failed']);
 
 /**
  * Decides what an attempt means for the delivery.

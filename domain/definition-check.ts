@@ -2,6 +2,9 @@ import { EVENT_PATTERN_FORM } from './event-type.js';
 import { filterProblems } from './filter.js';
 import { DATA_KEY_FORM, PAYLOAD_FORMATS } from './payload.js';
 
+// The longest transform (domain/transform.ts), repeated so that JSONata is not loaded into the entity's workflow.
+const MAX_TRANSFORM_LENGTH = 16 * 1024;
+
 // The form of a generated signing secret's id (domain/endpoint.ts), repeated here so that no schema is loaded.
 const GENERATED_SECRET_ID = /^[0-9a-f]{16}$/;
 
@@ -41,6 +44,7 @@ export function definitionProblem(entityId: string, definition: unknown): Proble
     optional(definition, 'auth', authFits, '{ type: bearer, token_env } or { type: basic, username, password_env }'),
     optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names] or a secret_id, header }'),
     optional(definition, 'retry', retryFits, 'a retry policy, durations in milliseconds'),
+    optional(definition, 'transform', (value) => isString(value) && value.length <= MAX_TRANSFORM_LENGTH, 'a JSONata expression'),
     optional(definition, 'filter', (value) => filterProblems(value).length === 0, 'a payload filter (see docs/delivery.md)'),
   ].find((found) => found !== undefined);
   return problem === undefined || problem.startsWith('this entity') ? problem : `invalid endpoint: ${problem}`;

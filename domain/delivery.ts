@@ -37,6 +37,8 @@ export interface DeliveryTarget {
   readonly format: PayloadFormat;
   /** The key the `standard` and `event` formats put the payload under, when it is not `data`. */
   readonly dataKey?: string;
+  /** A JSONata expression whose value, evaluated on the event by the worker, is the body (instead of `format`). */
+  readonly transform?: string;
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
   /** 4xx statuses retried besides 408, 425 and 429. */
@@ -69,6 +71,8 @@ export type TransportErrorClass =
   | 'blocked_destination'
   /** A secret the endpoint refers to is not set in the worker's environment. */
   | 'missing_secret'
+  /** The endpoint's transform failed on this event (an error, or over a limit): nothing was sent. */
+  | 'transform_failed'
   | 'other';
 
 /** The facts of one HTTP attempt, as the delivery activity reports them. Outcomes are values, never exceptions. */

@@ -4,6 +4,7 @@ import { DurationSchema } from './duration-schema.js';
 import { DATA_KEY_FORM, KEYED_PAYLOAD_FORMATS, PAYLOAD_FORMATS } from './payload.js';
 import { filterProblems } from './filter.js';
 import { EventPatternSchema } from './pattern.js';
+import { MAX_TRANSFORM_LENGTH, transformProblem } from './transform.js';
 
 /** An endpoint id: short, URL-safe, and stable, because workflow ids and search attributes carry it. */
 const RESERVED_ENDPOINT_ID = 'health';
@@ -99,6 +100,16 @@ export const PayloadFilterSchema = z.record(z.string(), z.unknown()).superRefine
   for (const problem of filterProblems(filter)) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
 });
 
+/** A JSONata expression that makes the body from the event; compiled when it is defined, so a typo is refused then. */
+export const TransformSchema = z
+  .string()
+  .min(1)
+  .max(MAX_TRANSFORM_LENGTH)
+  .superRefine((expression, ctx) => {
+    const problem = transformProblem(expression);
+    if (problem) ctx.addIssue({ code: 'custom', message: `not a JSONata expression: ${problem}` });
+  });
+
 /** When and how often failed deliveries are tried again. */
 export const RetryPolicySchema = z
   .strictObject({
@@ -142,6 +153,10 @@ export const EndpointSchema = z
     data_key: DataKeySchema.optional().meta({
       description: 'the key standard and event bodies put the payload under, e.g. incident; defaults to delivery.data_key',
     }),
+    transform: TransformSchema.optional().meta({
+      description:
+        'a JSONata expression over the event ({id, type, timestamp, data}) whose value is the body sent, instead of format; run with delivery.transform limits',
+    }),
     retry: RetryPolicySchema.optional().meta({ description: 'retry policy; defaults to delivery.retry' }),
     timeout: DurationSchema.optional().meta({ description: 'time limit of one attempt; defaults to delivery.timeout' }),
     enabled: z.boolean().default(true).meta({ description: 'false routes no events to the endpoint' }),
@@ -152,7 +167,11 @@ export const EndpointSchema = z
       path: ['data_key'],
       message: `data_key applies to the ${KEYED_PAYLOAD_FORMATS.join(' and ')} formats only`,
     },
-  );
+  )
+  .refine((endpoint) => endpoint.transform === undefined || (endpoint.format === undefined && endpoint.data_key === undefined), {
+    path: ['transform'],
+    message: 'a transform makes the whole body: leave out format and data_key',
+  });
 export type Endpoint = z.infer<typeof EndpointSchema>;
 export type EndpointInput = z.input<typeof EndpointSchema>;
 export type AuthConfig = z.infer<typeof AuthSchema>;

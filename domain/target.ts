@@ -41,6 +41,7 @@ export function toDeliveryTarget(endpoint: Endpoint, defaults: DeliveryDefaults)
     format: endpoint.format ?? defaults.format,
     // Only a key other than `data` is written down, so that targets (and histories) stay as they were without one.
     ...(dataKey === undefined || dataKey === DEFAULT_DATA_KEY ? {} : { dataKey }),
+    ...(endpoint.transform === undefined ? {} : { transform: endpoint.transform }),
     timeoutMs: endpoint.timeout ?? defaults.timeoutMs,
     retry: toRetryPolicy(retry),
     retryOnStatus: retry.retry_on_status,

@@ -1,7 +1,8 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Config } from '../config/schema.js';
+import { transformLimitsFrom, type Config } from '../config/schema.js';
+import { createTransformer } from '../transform/index.js';
 import { createGateway, type EndpointRegistry, type Gateway } from '../gateway/index.js';
 import { metricsFromConfig, type GatewayMetrics } from '../metrics/index.js';
 import packageJson from '../package.json' with { type: 'json' };
@@ -78,6 +79,8 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       })
     : undefined;
   const limits = createRateLimits(config.api.rate_limits, (shared ?? local).windows);
+  // For previews only: started on the first one.
+  const transformer = createTransformer(transformLimitsFrom(config));
   // The API has the health view: the gauges of deliveries retrying and held per endpoint come from it.
   if (metrics) watchWaiting(metrics, gateway);
   const app = buildApp({
@@ -98,6 +101,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       health: gateway.health,
       secretKey: env[config.secret_key_env],
       secretKeyEnv: config.secret_key_env,
+      transformer,
     },
     sources: { directory, log: (shared ?? local).log, ingest: gateway.ingest, defaultRateLimit: config.api.rate_limits.per_source },
     sourceAdmin: {
@@ -139,6 +143,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   app.addHook('onClose', (_instance, done) => {
     sources.close();
     if (!options.gateway) gateway.close();
+    void transformer.close();
     done();
   });
   return app;

@@ -2,9 +2,10 @@ import type { Client } from '@temporalio/client';
 import { Agent } from 'undici';
 import { createGuardedLookup } from '../activities/destination.js';
 import { createDeliveryActivities, createOperationalActivities, createSendActivities } from '../activities/index.js';
-import type { Config } from '../config/schema.js';
+import { transformLimitsFrom, type Config } from '../config/schema.js';
 import type { AttemptObservation } from '../domain/observations.js';
 import { createGateway, type Gateway, type GatewayObserver, createHealthReporter, type ReconcileReport } from '../gateway/index.js';
+import { createTransformer } from '../transform/index.js';
 
 /** Every activity a worker of this project runs, by name. */
 export type WebhookActivities = ReturnType<typeof createDeliveryActivities> &
@@ -72,12 +73,15 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
   });
   const allowDestinations = config.delivery.allow_destinations;
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
+  // Its processes start with the first transform: a worker whose endpoints have none runs none.
+  const transformer = createTransformer(transformLimitsFrom(config));
   const activities = {
     ...createDeliveryActivities({
       dispatcher,
       allowDestinations,
       userAgent: options.userAgent,
       env: options.env,
+      transformer,
       loadEvent: (run) => gateway.events.load(run),
       endpointStatus: (endpointId) => gateway.endpoints.status(endpointId),
       recordAttempt: (endpointId, succeeded, at, failureReason) => health.record(endpointId, succeeded, at, failureReason),
@@ -98,6 +102,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       if (!shared) gateway.close();
       await health.close();
       await dispatcher.close();
+      await transformer.close();
     },
   };
 }

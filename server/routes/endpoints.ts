@@ -16,6 +16,7 @@ import { notFound, sendProblem, validationFailed } from '../problem.js';
 import { EndpointHealthSchema, EndpointViewSchema, EndpointWithSecretSchema, IdParamsSchema, PROBLEM_RESPONSES } from '../schemas.js';
 import { mergePatch, toProblemDetails } from '../validation.js';
 import { deriveSecret } from '../../signing/derive.js';
+import { registerTransformPreviewRoute, type TransformPreviewDeps } from './transform-preview.js';
 
 // A POST without a body has a null one.
 const ActionBodySchema = z.strictObject({ reason: z.string().min(1).max(500).optional() }).nullish();
@@ -55,6 +56,8 @@ export interface EndpointRoutesDeps {
   readonly secretKey?: string | undefined;
   /** `secret_key_env`, named when a secret cannot be generated. */
   readonly secretKeyEnv: string;
+  /** Runs transforms for `POST /v1/endpoints/{id}/transform/preview`. */
+  readonly transformer: TransformPreviewDeps['transformer'];
 }
 
 /**
@@ -82,7 +85,7 @@ const signsWithGeneratedSecret = (endpoint: Endpoint): boolean =>
   endpoint.signing !== undefined && endpoint.signing.secret_env === undefined;
 
 // Fields of a definition that a PATCH may remove with null: the optional ones with no default to fall back on silently.
-const REMOVABLE_FIELDS = ['name', 'filter', 'auth', 'signing', 'format', 'data_key', 'retry', 'timeout'];
+const REMOVABLE_FIELDS = ['name', 'filter', 'auth', 'signing', 'format', 'data_key', 'transform', 'retry', 'timeout'];
 
 /** An endpoint's health as the API shows it. */
 function healthView(row: EndpointHealthRow): z.output<typeof EndpointHealthSchema> {
@@ -135,6 +138,7 @@ type EndpointView = z.output<typeof EndpointViewSchema>;
 /** `/v1/endpoints`: create, read, change, delete, pause/resume/disable/enable, list deliveries, send a test. */
 export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void {
   const { admin, history, testSend, redelivery, health } = deps;
+  registerTransformPreviewRoute(app, { admin, transformer: deps.transformer });
   const view = (state: Parameters<typeof endpointView>[0]): EndpointView => endpointView(state) as EndpointView;
   // A generated signing secret is shown in the answer that made it, and never again: GET shows its id only.
   const withSigningSecret = (state: Parameters<typeof endpointView>[0], secretIsNew: boolean) => {

@@ -1,12 +1,17 @@
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
 // Per-endpoint delivery controls, end to end: each through the API, on a real worker, to a real receiver.
 
+const SIGNING_SECRET = `whsec_${Buffer.from('the delivery-controls signing secret').toString('base64')}`;
+const ENV = { WEBHOOKS_ENDPOINT_SHAPED_SECRET: SIGNING_SECRET };
+
 let gateway: TestGateway;
 let big: Receiver;
 let everything: Receiver;
+let shaped: Receiver;
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${gateway.url}${path}`, {
@@ -29,13 +34,13 @@ async function routedWith(type: string, endpointId: string, check: (endpoint: Re
 }
 
 beforeAll(async () => {
-  [big, everything] = await Promise.all([startReceiver(), startReceiver()]);
-  gateway = await startGateway({});
+  [big, everything, shaped] = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
+  gateway = await startGateway({}, ENV);
 });
 
 afterAll(async () => {
   await gateway.stop();
-  await Promise.all([big.close(), everything.close()]);
+  await Promise.all([big.close(), everything.close(), shaped.close()]);
 });
 
 describe('payload filters', () => {
@@ -102,5 +107,78 @@ describe('payload filters', () => {
       { path: '/filter/data.kind/$regex', message: expect.stringContaining('unknown operator') },
     ]);
     expect((await call('GET', '/v1/endpoints/bad-filter')).status).toBe(404);
+  });
+});
+
+describe('transformations', () => {
+  const expression =
+    '{"text": "Order " & id & ": " & $formatNumber(data.total, "#,##0.00") & " " & data.currency, "lines": $count(data.items)}';
+
+  test('make the body a receiver gets, and the signature covers exactly that body', async () => {
+    const created = await call('POST', '/v1/endpoints', {
+      id: 'shaped',
+      url: shaped.url,
+      events: ['invoice.*'],
+      transform: expression,
+      signing: { secret_env: 'WEBHOOKS_ENDPOINT_SHAPED_SECRET' },
+    });
+    expect(created.status).toBe(201);
+    await routedWith('invoice.paid', 'shaped', (endpoint) => endpoint['transform'] === expression);
+    const event = { id: 'inv-1', type: 'invoice.paid', data: { total: 1234.5, currency: 'EUR', items: [{}, {}, {}] } };
+    expect((await call('POST', '/v1/events', event)).status).toBe(202);
+
+    const [received] = await shaped.waitForRequests(1, 30_000);
+    expect(JSON.parse(received?.body ?? '')).toEqual({ text: 'Order inv-1: 1,234.50 EUR', lines: 3 });
+    const headers = Object.fromEntries(Object.entries(received?.headers ?? {}).map(([name, value]) => [name, String(value)]));
+    expect(new Webhook(SIGNING_SECRET).verify(received?.body ?? '', headers)).toEqual({ text: 'Order inv-1: 1,234.50 EUR', lines: 3 });
+  });
+
+  test('a transform that fails on an event is one recorded attempt with its error, not retried, and the worker goes on', async () => {
+    await call('POST', '/v1/endpoints', {
+      id: 'picky',
+      url: shaped.url,
+      events: ['picky.*'],
+      transform: 'data.customer ? {"customer": data.customer} : $error("this event has no customer")',
+      retry: { schedule: ['1s', '1s'] },
+    });
+    await routedWith('picky.created', 'picky', () => true);
+    expect((await call('POST', '/v1/events', { id: 'picky-1', type: 'picky.created', data: {} })).status).toBe(202);
+    await expect.poll(async () => (await call('GET', '/v1/events/picky-1')).body['status'], { timeout: 30_000 }).toBe('failed');
+    const [delivery] = (await call('GET', '/v1/events/picky-1')).body['deliveries'] as Record<string, unknown>[];
+    expect(delivery?.['attempts']).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        verdict: 'rejected',
+        error_class: 'transform_failed',
+        error_message: 'transform: D3137: this event has no customer (at character 53)',
+      }),
+    ]);
+
+    const before = shaped.requests.length;
+    expect((await call('POST', '/v1/events', { id: 'picky-2', type: 'picky.created', data: { customer: 'cus_1' } })).status).toBe(202);
+    const received = await shaped.waitForRequests(before + 1, 30_000);
+    expect(JSON.parse(received.at(-1)?.body ?? '')).toEqual({ customer: 'cus_1' });
+  });
+
+  test('the preview route runs the endpoint’s transform, or one to try, on a sample event', async () => {
+    const sample = { event: { id: 'inv-9', type: 'invoice.paid', data: { total: 5, currency: 'USD', items: [] } } };
+    expect(await call('POST', '/v1/endpoints/shaped/transform/preview', sample)).toEqual({
+      status: 200,
+      body: { body: { text: 'Order inv-9: 5.00 USD', lines: 0 }, bytes: 42 },
+    });
+    expect(await call('POST', '/v1/endpoints/shaped/transform/preview', { ...sample, transform: '$uppercase(data.currency)' })).toEqual({
+      status: 200,
+      body: { body: 'USD', bytes: 5 },
+    });
+    const failing = await call('POST', '/v1/endpoints/shaped/transform/preview', { ...sample, transform: '$error("nope")' });
+    expect(failing).toMatchObject({
+      status: 422,
+      body: { type: expect.stringContaining('transform-failed'), detail: 'D3137: nope (at character 7)' },
+    });
+    const invalid = await call('POST', '/v1/endpoints/shaped/transform/preview', { ...sample, transform: '{"a": ' });
+    expect(invalid.status).toBe(400);
+    expect((invalid.body['errors'] as { path: string }[])[0]?.path).toBe('/transform');
+    expect((await call('POST', '/v1/endpoints/tiers/transform/preview', sample)).status).toBe(409);
+    expect((await call('POST', '/v1/endpoints/nobody/transform/preview', sample)).status).toBe(404);
   });
 });

@@ -22,6 +22,7 @@ export interface EndpointFields {
   };
   readonly format?: string;
   readonly data_key?: string;
+  readonly transform?: string;
   readonly timeout?: string;
   readonly retry?: { readonly schedule?: readonly string[]; readonly exponential?: unknown };
   readonly enabled?: boolean;
@@ -92,6 +93,7 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
     signing: optional(signing),
     format: optional(text('format')),
     data_key: optional(text('data_key')),
+    transform: optional(text('transform')),
     timeout: optional(text('timeout')),
     retry: scheduleChanged ? optional(schedule.length > 0 ? { ...withoutBackoff(current?.retry), schedule } : undefined) : undefined,
     enabled: form['enabled'] === 'on',
@@ -204,6 +206,14 @@ export function endpointForm(
       <label for="data_key">Data key</label>
       <p class="hint">standard and event bodies put the payload under this key (default <code>data</code>).</p>
       <input type="text" id="data_key" name="data_key" value="${value('data_key', current?.data_key)}" />
+      <label for="transform">Transform</label>
+      <p class="hint">
+        A <a href="https://docs.jsonata.org/overview" rel="noopener">JSONata</a> expression over the event (<code>id</code>,
+        <code>type</code>, <code>timestamp</code>, <code>data</code>) whose value is the body, e.g.
+        <code>{"text": type &amp; ": " &amp; data.title}</code>; it replaces the format and data key. Try it with
+        <code>POST /v1/endpoints/{id}/transform/preview</code>.
+      </p>
+      <textarea id="transform" name="transform">${value('transform', current?.transform)}</textarea>
     </fieldset>
     <fieldset>
       <legend>Retries</legend>
