@@ -8,6 +8,7 @@ import { checkLiteralDestination } from './destination.js';
 import type { EndpointStatusView } from '../domain/endpoint-state.js';
 import type { WebhookEvent } from '../domain/event.js';
 import type { Transformer } from '../transform/index.js';
+import { readTlsMaterial, type ClientTlsPools } from './client-tls.js';
 import { buildOutboundRequest } from './request.js';
 import { classifyTransportError, describeTransportError } from './transport-error.js';
 
@@ -44,6 +45,8 @@ export interface DeliveryActivityDeps {
   readonly env: NodeJS.ProcessEnv;
   /** Reads the event from the input of the workflow run an attempt belongs to. */
   readonly loadEvent: (run: WorkflowRun) => Promise<WebhookEvent>;
+  /** Connection pools for endpoints with `tls` settings; without them, such an attempt fails before sending. */
+  readonly clientTls?: Pick<ClientTlsPools, 'dispatcherFor'>;
   /** Runs endpoints' transforms; without it, an attempt to an endpoint with a transform fails (`transform_failed`). */
   readonly transformer?: Pick<Transformer, 'render'>;
   /** The status of an endpoint's entity as last read, for holding deliveries to paused endpoints. */
@@ -122,6 +125,15 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     }
     const blocked = checkLiteralDestination(url, deps.allowDestinations);
     if (blocked) return failed(blocked);
+    let dispatcher = deps.dispatcher;
+    if (target.tls) {
+      const tls = readTlsMaterial(target.tls, deps.env);
+      if ('missingVariable' in tls) {
+        return failed(new Error(`environment variable ${tls.missingVariable} is not set on the worker`), 'missing_secret');
+      }
+      if (!deps.clientTls) return failed(new Error('this worker has no TLS pools for endpoints’ own certificates'), 'tls');
+      dispatcher = deps.clientTls.dispatcherFor(tls.material);
+    }
 
     // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout. A
     // local attempt has none: its workflow task times out instead.
@@ -135,7 +147,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         method: 'POST',
         headers,
         body: outbound.body,
-        dispatcher: deps.dispatcher,
+        dispatcher,
         signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), context.cancellationSignal]),
       });
       const responseBodyExcerpt = await readExcerpt(response.body);
@@ -151,7 +163,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     } catch (error) {
       // The error's class only: its message may name the URL, which can hold a secret (Slack's do).
       deps.recordAttempt?.(target.endpointId, false, startedAt, classifyTransportError(error));
-      return failed(error);
+      const result = failed(error);
+      // Over TLS 1.3 a receiver refuses a client certificate (or the lack of one) after the handshake, and the
+      // sender sees only a closed connection: say what that usually means, for endpoints that have TLS settings.
+      return target.tls && result.errorClass === 'connection_reset'
+        ? { ...result, errorMessage: `${result.errorMessage ?? ''} (the receiver may have refused the client certificate, or wanted one)` }
+        : result;
     } finally {
       clearInterval(heartbeat);
     }

@@ -44,6 +44,7 @@ export function definitionProblem(entityId: string, definition: unknown): Proble
     optional(definition, 'auth', authFits, '{ type: bearer, token_env } or { type: basic, username, password_env }'),
     optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names] or a secret_id, header }'),
     optional(definition, 'retry', retryFits, 'a retry policy, durations in milliseconds'),
+    optional(definition, 'tls', tlsFits, '{ client_cert_env, client_key_env, ca_env }: variable names'),
     optional(definition, 'transform', (value) => isString(value) && value.length <= MAX_TRANSFORM_LENGTH, 'a JSONata expression'),
     optional(definition, 'filter', (value) => filterProblems(value).length === 0, 'a payload filter (see docs/delivery.md)'),
   ].find((found) => found !== undefined);
@@ -74,6 +75,10 @@ function signingFits(signing: unknown): boolean {
   return names === undefined
     ? typeof signing['secret_id'] === 'string' && GENERATED_SECRET_ID.test(signing['secret_id'])
     : Array.isArray(names) && names.length > 0 && names.every(isString);
+}
+
+function tlsFits(tls: unknown): boolean {
+  return isObject(tls) && Object.keys(tls).length > 0 && Object.values(tls).every(isString);
 }
 
 function retryFits(retry: unknown): boolean {

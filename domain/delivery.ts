@@ -9,6 +9,14 @@ export type AuthReference =
   | { readonly type: 'bearer'; readonly tokenEnv: string }
   | { readonly type: 'basic'; readonly username: string; readonly passwordEnv: string };
 
+/** TLS settings of an endpoint's own, each a variable holding PEM text: a client certificate and key, a CA. */
+export interface TlsReference {
+  readonly certEnv?: string;
+  readonly keyEnv?: string;
+  /** Trusted instead of the system's CAs, for a receiver whose certificate a private CA signed. */
+  readonly caEnv?: string;
+}
+
 /** How to sign; the secrets by reference only, several while one is being rotated out. */
 export interface SigningReference {
   readonly scheme: 'standard-webhooks' | 'hmac-sha256';
@@ -39,6 +47,8 @@ export interface DeliveryTarget {
   readonly dataKey?: string;
   /** A JSONata expression whose value, evaluated on the event by the worker, is the body (instead of `format`). */
   readonly transform?: string;
+  /** Mutual TLS and a CA of the endpoint's own, by variable name. */
+  readonly tls?: TlsReference;
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
   /** 4xx statuses retried besides 408, 425 and 429. */

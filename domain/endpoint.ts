@@ -52,6 +52,20 @@ export const AuthSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** TLS settings of an endpoint's own: a client certificate for mutual TLS, a CA for a receiver on a private CA. */
+export const TlsSchema = z
+  .strictObject({
+    client_cert_env: EnvNameSchema.optional().meta({ description: 'variable holding the client certificate (PEM), for mutual TLS' }),
+    client_key_env: EnvNameSchema.optional().meta({ description: 'variable holding the client certificate’s private key (PEM)' }),
+    ca_env: EnvNameSchema.optional().meta({
+      description: 'variable holding the CA certificate(s) (PEM) to trust instead of the system’s, for a receiver on a private CA',
+    }),
+  })
+  .refine((tls) => (tls.client_cert_env === undefined) === (tls.client_key_env === undefined), {
+    message: 'client_cert_env and client_key_env go together',
+  })
+  .refine((tls) => Object.keys(tls).length > 0, { message: 'name a client certificate and key, a CA, or both' });
+
 /** The form of the id of a generated signing secret. */
 export const GENERATED_SECRET_ID_FORM = /^[0-9a-f]{16}$/;
 
@@ -149,6 +163,9 @@ export const EndpointSchema = z
     headers: HeadersSchema.default({}).meta({ description: 'extra HTTP headers: a value, or { env: NAME } for a secret' }),
     auth: AuthSchema.optional().meta({ description: '{ type: bearer, token_env } or { type: basic, username, password_env }' }),
     signing: SigningSchema.optional().meta({ description: 'signature scheme and secret; defaults to delivery.signing' }),
+    tls: TlsSchema.optional().meta({
+      description: '{ client_cert_env, client_key_env } for mutual TLS, and/or { ca_env } for a private CA',
+    }),
     format: z.enum(PAYLOAD_FORMATS).optional().meta({ description: 'body shape; defaults to delivery.format' }),
     data_key: DataKeySchema.optional().meta({
       description: 'the key standard and event bodies put the payload under, e.g. incident; defaults to delivery.data_key',
@@ -168,6 +185,10 @@ export const EndpointSchema = z
       message: `data_key applies to the ${KEYED_PAYLOAD_FORMATS.join(' and ')} formats only`,
     },
   )
+  .refine((endpoint) => endpoint.tls === undefined || endpoint.url.startsWith('https:'), {
+    path: ['tls'],
+    message: 'tls applies to an https:// url',
+  })
   .refine((endpoint) => endpoint.transform === undefined || (endpoint.format === undefined && endpoint.data_key === undefined), {
     path: ['transform'],
     message: 'a transform makes the whole body: leave out format and data_key',

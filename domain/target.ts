@@ -42,6 +42,7 @@ export function toDeliveryTarget(endpoint: Endpoint, defaults: DeliveryDefaults)
     // Only a key other than `data` is written down, so that targets (and histories) stay as they were without one.
     ...(dataKey === undefined || dataKey === DEFAULT_DATA_KEY ? {} : { dataKey }),
     ...(endpoint.transform === undefined ? {} : { transform: endpoint.transform }),
+    ...(endpoint.tls ? { tls: toTlsReference(endpoint.tls) } : {}),
     timeoutMs: endpoint.timeout ?? defaults.timeoutMs,
     retry: toRetryPolicy(retry),
     retryOnStatus: retry.retry_on_status,
@@ -57,6 +58,14 @@ function toSigningReference(signing: SigningConfig, secretKeyEnv: string | undef
     secretEnvs: [UNSET_SECRET_VARIABLE],
     header,
     generated: { keyEnv: secretKeyEnv ?? DEFAULT_SECRET_KEY_ENV, secretId: signing.secret_id ?? '' },
+  };
+}
+
+function toTlsReference(tls: NonNullable<Endpoint['tls']>): NonNullable<DeliveryTarget['tls']> {
+  return {
+    ...(tls.client_cert_env === undefined ? {} : { certEnv: tls.client_cert_env }),
+    ...(tls.client_key_env === undefined ? {} : { keyEnv: tls.client_key_env }),
+    ...(tls.ca_env === undefined ? {} : { caEnv: tls.ca_env }),
   };
 }
 

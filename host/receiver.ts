@@ -1,5 +1,7 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 /** A request the receiver got. */
 export interface ReceivedRequest {
@@ -9,6 +11,8 @@ export interface ReceivedRequest {
   readonly body: string;
   /** `Date.now()` when the body had fully arrived. */
   readonly receivedAt: number;
+  /** Over HTTPS with client certificates: the common name of the certificate the sender presented. */
+  readonly clientCertificate?: string;
 }
 
 /** How the receiver answers one request. */
@@ -39,6 +43,11 @@ export interface ReceiverOptions {
   readonly port?: number;
   readonly defaultResponse?: ScriptedResponse;
   readonly onRequest?: (request: ReceivedRequest) => void;
+  /**
+   * Serve HTTPS with this certificate and key (PEM); with `clientCa`, also require a client certificate that CA
+   * signed, as a receiver behind mutual TLS does.
+   */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly clientCa?: string };
 }
 
 /** Starts a {@link Receiver}. */
@@ -50,7 +59,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   let inFlight = 0;
   let peakConcurrency = 0;
 
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
     peakConcurrency = Math.max(peakConcurrency, inFlight);
     res.once('close', () => inFlight--);
@@ -63,6 +72,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
+        ...clientCertificateOf(req),
       };
       requests.push(received);
       options.onRequest?.(received);
@@ -75,7 +85,18 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       if (answer.delayMs) setTimeout(send, answer.delayMs);
       else send();
     });
-  });
+  };
+  const { tls } = options;
+  const server: Server = tls
+    ? createHttpsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+        },
+        handle,
+      )
+    : createServer(handle);
   // Receivers in tests are closed while the gateway may still hold keep-alive connections to them.
   server.keepAliveTimeout = 1_000;
 
@@ -87,7 +108,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   const host = address.includes(':') ? `[${address}]` : address;
 
   return {
-    url: `http://${host}:${port}/webhooks`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}/webhooks`,
     requests,
     get peakConcurrency() {
       return peakConcurrency;
@@ -118,4 +139,10 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         server.close(() => resolve());
       }),
   };
+}
+
+function clientCertificateOf(req: IncomingMessage): Pick<ReceivedRequest, 'clientCertificate'> {
+  const socket = req.socket as Partial<TLSSocket>;
+  const commonName = socket.getPeerCertificate?.().subject?.CN;
+  return typeof commonName === 'string' ? { clientCertificate: commonName } : {};
 }

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Agent } from 'undici';
 import { createGuardedLookup } from '../activities/destination.js';
-import { createDeliveryActivities, createOperationalActivities, createSendActivities } from '../activities/index.js';
+import { createClientTlsPools, createDeliveryActivities, createOperationalActivities, createSendActivities } from '../activities/index.js';
 import { transformLimitsFrom, type Config } from '../config/schema.js';
 import type { AttemptObservation } from '../domain/observations.js';
 import { createGateway, type Gateway, type GatewayObserver, createHealthReporter, type ReconcileReport } from '../gateway/index.js';
@@ -72,7 +72,10 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
     isFailing: (endpointId) => gateway.endpoints.status(endpointId)?.failing === true,
   });
   const allowDestinations = config.delivery.allow_destinations;
-  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup: createGuardedLookup(allowDestinations) } });
+  const lookup = createGuardedLookup(allowDestinations);
+  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup } });
+  // Endpoints with a client certificate or a CA of their own get pools of their own, through the same guard.
+  const clientTls = createClientTlsPools({ lookup });
   // Its processes start with the first transform: a worker whose endpoints have none runs none.
   const transformer = createTransformer(transformLimitsFrom(config));
   const activities = {
@@ -81,6 +84,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       allowDestinations,
       userAgent: options.userAgent,
       env: options.env,
+      clientTls,
       transformer,
       loadEvent: (run) => gateway.events.load(run),
       endpointStatus: (endpointId) => gateway.endpoints.status(endpointId),
@@ -102,6 +106,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       if (!shared) gateway.close();
       await health.close();
       await dispatcher.close();
+      await clientTls.close();
       await transformer.close();
     },
   };

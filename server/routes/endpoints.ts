@@ -77,6 +77,10 @@ function variablesOf(endpoint: Endpoint): { path: string; name: string }[] {
   if (endpoint.auth?.type === 'bearer') named.push({ path: '/auth/token_env', name: endpoint.auth.token_env });
   if (endpoint.auth?.type === 'basic') named.push({ path: '/auth/password_env', name: endpoint.auth.password_env });
   (endpoint.signing?.secret_env ?? []).forEach((name, index) => named.push({ path: `/signing/secret_env/${index}`, name }));
+  for (const field of ['client_cert_env', 'client_key_env', 'ca_env'] as const) {
+    const name = endpoint.tls?.[field];
+    if (name !== undefined) named.push({ path: `/tls/${field}`, name });
+  }
   return named;
 }
 
@@ -85,7 +89,7 @@ const signsWithGeneratedSecret = (endpoint: Endpoint): boolean =>
   endpoint.signing !== undefined && endpoint.signing.secret_env === undefined;
 
 // Fields of a definition that a PATCH may remove with null: the optional ones with no default to fall back on silently.
-const REMOVABLE_FIELDS = ['name', 'filter', 'auth', 'signing', 'format', 'data_key', 'transform', 'retry', 'timeout'];
+const REMOVABLE_FIELDS = ['name', 'filter', 'auth', 'signing', 'tls', 'format', 'data_key', 'transform', 'retry', 'timeout'];
 
 /** An endpoint's health as the API shows it. */
 function healthView(row: EndpointHealthRow): z.output<typeof EndpointHealthSchema> {

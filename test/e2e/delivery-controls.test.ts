@@ -1,12 +1,15 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
+import { makeTestCertificates, type TestCertificates } from '../support/certificates.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
 // Per-endpoint delivery controls, end to end: each through the API, on a real worker, to a real receiver.
 
 const SIGNING_SECRET = `whsec_${Buffer.from('the delivery-controls signing secret').toString('base64')}`;
-const ENV = { WEBHOOKS_ENDPOINT_SHAPED_SECRET: SIGNING_SECRET };
+
+let certificates: TestCertificates;
+let mutual: Receiver;
 
 let gateway: TestGateway;
 let big: Receiver;
@@ -34,13 +37,30 @@ async function routedWith(type: string, endpointId: string, check: (endpoint: Re
 }
 
 beforeAll(async () => {
-  [big, everything, shaped] = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
-  gateway = await startGateway({}, ENV);
+  certificates = makeTestCertificates();
+  [big, everything, shaped, mutual] = await Promise.all([
+    startReceiver(),
+    startReceiver(),
+    startReceiver(),
+    startReceiver({ tls: { ...certificates.server, clientCa: certificates.ca } }),
+  ]);
+  gateway = await startGateway(
+    {},
+    {
+      WEBHOOKS_ENDPOINT_SHAPED_SECRET: SIGNING_SECRET,
+      WEBHOOKS_ENDPOINT_CLIENT_CERT: certificates.client.cert,
+      // As a single-line variable often holds a PEM: line breaks written as \n.
+      WEBHOOKS_ENDPOINT_CLIENT_KEY: certificates.client.key.replace(/\n/g, '\\n'),
+      WEBHOOKS_ENDPOINT_RECEIVER_CA: certificates.ca,
+      WEBHOOKS_ENDPOINT_STRANGER_CERT: certificates.stranger.cert,
+      WEBHOOKS_ENDPOINT_STRANGER_KEY: certificates.stranger.key,
+    },
+  );
 });
 
 afterAll(async () => {
   await gateway.stop();
-  await Promise.all([big.close(), everything.close(), shaped.close()]);
+  await Promise.all([big.close(), everything.close(), shaped.close(), mutual.close()]);
 });
 
 describe('payload filters', () => {
@@ -180,5 +200,100 @@ describe('transformations', () => {
     expect((invalid.body['errors'] as { path: string }[])[0]?.path).toBe('/transform');
     expect((await call('POST', '/v1/endpoints/tiers/transform/preview', sample)).status).toBe(409);
     expect((await call('POST', '/v1/endpoints/nobody/transform/preview', sample)).status).toBe(404);
+  });
+});
+
+describe('mutual TLS', () => {
+  /** The first attempt of an event's only delivery, once it has one. */
+  async function firstAttempt(eventId: string): Promise<Record<string, unknown>> {
+    let attempt: Record<string, unknown> | undefined;
+    await expect
+      .poll(
+        async () => {
+          const deliveries = (await call('GET', `/v1/events/${eventId}`)).body['deliveries'] as { attempts: Record<string, unknown>[] }[];
+          attempt = deliveries[0]?.attempts[0];
+          return attempt !== undefined;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    return attempt as Record<string, unknown>;
+  }
+
+  test('presents the endpoint’s client certificate to a receiver that requires one, and trusts its private CA', async () => {
+    const created = await call('POST', '/v1/endpoints', {
+      id: 'mutual',
+      url: mutual.url,
+      events: ['mtls.*'],
+      tls: {
+        client_cert_env: 'WEBHOOKS_ENDPOINT_CLIENT_CERT',
+        client_key_env: 'WEBHOOKS_ENDPOINT_CLIENT_KEY',
+        ca_env: 'WEBHOOKS_ENDPOINT_RECEIVER_CA',
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body['tls']).toEqual({
+      client_cert_env: 'WEBHOOKS_ENDPOINT_CLIENT_CERT',
+      client_key_env: 'WEBHOOKS_ENDPOINT_CLIENT_KEY',
+      ca_env: 'WEBHOOKS_ENDPOINT_RECEIVER_CA',
+    });
+    await routedWith('mtls.ping', 'mutual', (endpoint) => endpoint['tls'] !== undefined);
+    expect((await call('POST', '/v1/events', { id: 'mtls-1', type: 'mtls.ping', data: { n: 1 } })).status).toBe(202);
+    const [received] = await mutual.waitForRequests(1, 30_000);
+    expect(received?.clientCertificate).toBe('gateway');
+    expect(JSON.parse(received?.body ?? '')).toMatchObject({ type: 'mtls.ping', data: { n: 1 } });
+    await expect.poll(async () => (await call('GET', '/v1/events/mtls-1')).body['status'], { timeout: 30_000 }).toBe('succeeded');
+  });
+
+  test('a client certificate the receiver refuses, or none, is a failed attempt to retry, and so is a receiver not trusted', async () => {
+    const receiverCa = { ca_env: 'WEBHOOKS_ENDPOINT_RECEIVER_CA' };
+    const endpoints = [
+      {
+        id: 'mtls-stranger',
+        tls: { client_cert_env: 'WEBHOOKS_ENDPOINT_STRANGER_CERT', client_key_env: 'WEBHOOKS_ENDPOINT_STRANGER_KEY', ...receiverCa },
+      },
+      { id: 'mtls-none', tls: receiverCa },
+      {
+        id: 'mtls-unset',
+        tls: { client_cert_env: 'WEBHOOKS_ENDPOINT_NOT_SET', client_key_env: 'WEBHOOKS_ENDPOINT_CLIENT_KEY', ...receiverCa },
+      },
+      // Without the private CA, the receiver's own certificate is not trusted.
+      { id: 'mtls-public-ca', tls: { client_cert_env: 'WEBHOOKS_ENDPOINT_CLIENT_CERT', client_key_env: 'WEBHOOKS_ENDPOINT_CLIENT_KEY' } },
+    ];
+    for (const { id, tls } of endpoints) {
+      const created = await call('POST', '/v1/endpoints', { id, url: mutual.url, events: [`${id}.*`], tls, retry: { schedule: ['1h'] } });
+      expect(created.status).toBe(201);
+      await routedWith(`${id}.ping`, id, () => true);
+      expect((await call('POST', '/v1/events', { id: `${id}-1`, type: `${id}.ping` })).status).toBe(202);
+    }
+    // Over TLS 1.3 the receiver's refusal reaches the sender as a closed connection, explained in the message.
+    const refusedCertificate = {
+      verdict: 'retryable',
+      error_class: 'connection_reset',
+      error_message: 'other side closed (the receiver may have refused the client certificate, or wanted one)',
+    };
+    expect(await firstAttempt('mtls-stranger-1')).toMatchObject(refusedCertificate);
+    expect(await firstAttempt('mtls-none-1')).toMatchObject(refusedCertificate);
+    expect(await firstAttempt('mtls-unset-1')).toMatchObject({
+      verdict: 'retryable',
+      error_class: 'missing_secret',
+      error_message: 'environment variable WEBHOOKS_ENDPOINT_NOT_SET is not set on the worker',
+    });
+    expect(await firstAttempt('mtls-public-ca-1')).toMatchObject({ verdict: 'retryable', error_class: 'tls' });
+    expect(mutual.requests.every((request) => request.clientCertificate === 'gateway')).toBe(true);
+  });
+
+  test('is refused on an http:// URL, half a key pair, or a variable an API endpoint may not read', async () => {
+    const refused = async (body: Record<string, unknown>) =>
+      (await call('POST', '/v1/endpoints', { id: 'mtls-bad', ...body })).body['errors'];
+    expect(await refused({ url: 'http://127.0.0.1:9/x', tls: { ca_env: 'WEBHOOKS_ENDPOINT_RECEIVER_CA' } })).toEqual([
+      { path: '/tls', message: 'tls applies to an https:// url' },
+    ]);
+    expect(await refused({ url: mutual.url, tls: { client_cert_env: 'WEBHOOKS_ENDPOINT_CLIENT_CERT' } })).toEqual([
+      { path: '/tls', message: 'client_cert_env and client_key_env go together' },
+    ]);
+    expect(await refused({ url: mutual.url, tls: { ca_env: 'HOME' } })).toEqual([
+      { path: '/tls/ca_env', message: expect.stringContaining('may only name a variable starting with WEBHOOKS_ENDPOINT_') },
+    ]);
   });
 });

@@ -20,6 +20,7 @@ export interface EndpointFields {
     readonly secret_id?: string;
     readonly header?: string;
   };
+  readonly tls?: { readonly client_cert_env?: string; readonly client_key_env?: string; readonly ca_env?: string };
   readonly format?: string;
   readonly data_key?: string;
   readonly transform?: string;
@@ -91,6 +92,7 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
     headers: headersFrom(form['headers']),
     auth: optional(auth),
     signing: optional(signing),
+    tls: optional(tlsFrom(text)),
     format: optional(text('format')),
     data_key: optional(text('data_key')),
     transform: optional(text('transform')),
@@ -99,6 +101,12 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
     enabled: form['enabled'] === 'on',
   };
   return Object.fromEntries(Object.entries(definition).filter(([, value]) => value !== undefined));
+}
+
+function tlsFrom(text: (name: string) => string | undefined): Record<string, string> | undefined {
+  const fields = { client_cert_env: text('client_cert_env'), client_key_env: text('client_key_env'), ca_env: text('ca_env') };
+  const named = Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return named.length > 0 ? Object.fromEntries(named) : undefined;
 }
 
 // Text that is not JSON goes to the API as it is, which refuses it at /filter with its own reason.
@@ -199,6 +207,13 @@ export function endpointForm(
       />
       <label for="signing_header">hmac-sha256: header</label
       ><input type="text" id="signing_header" name="signing_header" value="${value('signing_header', current?.signing?.header)}" />
+      <label for="client_cert_env">Mutual TLS: client certificate variable</label>
+      <p class="hint">Variables holding PEM text; https:// only. The CA, if given, is trusted instead of the system’s.</p>
+      <input type="text" id="client_cert_env" name="client_cert_env" value="${value('client_cert_env', current?.tls?.client_cert_env)}" />
+      <label for="client_key_env">Mutual TLS: client key variable</label
+      ><input type="text" id="client_key_env" name="client_key_env" value="${value('client_key_env', current?.tls?.client_key_env)}" />
+      <label for="ca_env">Receiver’s CA variable</label
+      ><input type="text" id="ca_env" name="ca_env" value="${value('ca_env', current?.tls?.ca_env)}" />
       <label for="format">Body format</label>
       <select id="format" name="format">
         ${[option(format, '', 'the gateway’s default'), ...PAYLOAD_FORMATS.map((choice) => option(format, choice))]}
