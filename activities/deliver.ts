@@ -9,7 +9,8 @@ import type { EndpointStatusView } from '../domain/endpoint-state.js';
 import type { WebhookEvent } from '../domain/event.js';
 import type { Transformer } from '../transform/index.js';
 import { readTlsMaterial, type ClientTlsPools } from './client-tls.js';
-import { buildOutboundRequest } from './request.js';
+import type { AccessTokens } from './oauth2.js';
+import { buildOutboundRequest, type MissingSecret, type OutboundRequest } from './request.js';
 import { classifyTransportError, describeTransportError } from './transport-error.js';
 
 /**
@@ -45,6 +46,8 @@ export interface DeliveryActivityDeps {
   readonly env: NodeJS.ProcessEnv;
   /** Reads the event from the input of the workflow run an attempt belongs to. */
   readonly loadEvent: (run: WorkflowRun) => Promise<WebhookEvent>;
+  /** OAuth2 access tokens, for endpoints with `auth: { type: oauth2 }`; without them, such an attempt fails. */
+  readonly accessTokens?: AccessTokens;
   /** Connection pools for endpoints with `tls` settings; without them, such an attempt fails before sending. */
   readonly clientTls?: Pick<ClientTlsPools, 'dispatcherFor'>;
   /** Runs endpoints' transforms; without it, an attempt to an endpoint with a transform fails (`transform_failed`). */
@@ -101,8 +104,11 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       errorClass,
       errorMessage: describeTransportError(error),
     });
+    const missingSecret = (variable: string): AttemptResult =>
+      failed(new Error(`environment variable ${variable} is not set on the worker`), 'missing_secret');
 
-    let transformedBody: string | undefined;
+    // What this attempt must make before it can send: the body of a transform, the token of an OAuth2 client.
+    let body: string | undefined;
     if (target.transform !== undefined) {
       const outcome = deps.transformer
         ? await deps.transformer.render(target.transform, event)
@@ -111,12 +117,20 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         deps.recordAttempt?.(target.endpointId, false, startedAt, 'transform_failed');
         return failed(new Error(`transform: ${outcome.error}`), 'transform_failed');
       }
-      transformedBody = outcome.body;
+      body = outcome.body;
     }
-    const outbound = buildOutboundRequest(event, target, startedAt, deps.env, deps.userAgent, transformedBody);
-    if ('missingVariable' in outbound) {
-      return failed(new Error(`environment variable ${outbound.missingVariable} is not set on the worker`), 'missing_secret');
-    }
+    const oauth2 = target.auth?.type === 'oauth2' ? target.auth : undefined;
+    const clientSecret = oauth2 ? deps.env[oauth2.clientSecretEnv] : undefined;
+    if (oauth2 && !clientSecret) return missingSecret(oauth2.clientSecretEnv);
+    if (oauth2 && !deps.accessTokens) return failed(new Error('this worker fetches no OAuth2 tokens'), 'auth_failed');
+    const outboundWith = (accessToken: string | undefined) =>
+      buildOutboundRequest(event, target, startedAt, deps.env, deps.userAgent, {
+        ...(body === undefined ? {} : { body }),
+        ...(accessToken === undefined ? {} : { accessToken }),
+      });
+    // Every variable is checked before a token is asked for: a placeholder stands in for the token.
+    const unset = outboundWith(oauth2 ? '' : undefined);
+    if ('missingVariable' in unset) return missingSecret(unset.missingVariable);
     let url: URL;
     try {
       url = new URL(target.url);
@@ -128,28 +142,38 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     let dispatcher = deps.dispatcher;
     if (target.tls) {
       const tls = readTlsMaterial(target.tls, deps.env);
-      if ('missingVariable' in tls) {
-        return failed(new Error(`environment variable ${tls.missingVariable} is not set on the worker`), 'missing_secret');
-      }
+      if ('missingVariable' in tls) return missingSecret(tls.missingVariable);
       if (!deps.clientTls) return failed(new Error('this worker has no TLS pools for endpoints’ own certificates'), 'tls');
       dispatcher = deps.clientTls.dispatcherFor(tls.material);
     }
-
-    // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout. A
-    // local attempt has none: its workflow task times out instead.
-    const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
-    try {
+    const send = (outbound: OutboundRequest) => {
       // The trace this attempt belongs to (the producer's, when it sent a traceparent) continues at the receiver; with
       // tracing off there is no active span and nothing is added.
       const headers = { ...outbound.headers };
       propagation.inject(otelContext.active(), headers);
-      const response = await request(url, {
+      return request(url, {
         method: 'POST',
         headers,
         body: outbound.body,
         dispatcher,
         signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), context.cancellationSignal]),
       });
+    };
+
+    // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout. A
+    // local attempt has none: its workflow task times out instead.
+    const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+    try {
+      const tokens =
+        oauth2 && clientSecret && deps.accessTokens ? { client: oauth2, secret: clientSecret, source: deps.accessTokens } : undefined;
+      let accessToken = tokens ? await tokens.source.get(tokens.client, tokens.secret) : undefined;
+      let response = await send(outboundOf(outboundWith(accessToken)));
+      // A token can be revoked before it expires: on a 401, one new token and one more try, within this attempt.
+      if (response.statusCode === 401 && tokens && accessToken !== undefined) {
+        await response.body.dump();
+        accessToken = await tokens.source.get(tokens.client, tokens.secret, accessToken);
+        response = await send(outboundOf(outboundWith(accessToken)));
+      }
       const responseBodyExcerpt = await readExcerpt(response.body);
       const succeeded = response.statusCode >= 200 && response.statusCode < 300;
       deps.recordAttempt?.(target.endpointId, succeeded, startedAt, succeeded ? undefined : `HTTP ${response.statusCode}`);
@@ -173,6 +197,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       clearInterval(heartbeat);
     }
   }
+}
+
+// Every variable was checked before sending, so a request built now has all it needs.
+function outboundOf(built: OutboundRequest | MissingSecret): OutboundRequest {
+  if ('missingVariable' in built) throw new Error(`environment variable ${built.missingVariable} is not set on the worker`);
+  return built;
 }
 
 function observationOf({ target, acceptedAt }: AttemptRequest, result: AttemptResult): AttemptObservation {

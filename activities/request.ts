@@ -10,6 +10,12 @@ export interface OutboundRequest {
   readonly body: string;
 }
 
+/** What the attempt made before building the request: the body a transform made, an OAuth2 access token. */
+export interface MadeForAttempt {
+  readonly body?: string;
+  readonly accessToken?: string;
+}
+
 /** A secret the target refers to is not set; `variable` names it (its value is never known, so never leaked). */
 export interface MissingSecret {
   readonly missingVariable: string;
@@ -26,7 +32,7 @@ export function buildOutboundRequest(
   attemptedAt: Date,
   env: NodeJS.ProcessEnv,
   userAgent: string,
-  transformedBody?: string,
+  made: MadeForAttempt = {},
 ): OutboundRequest | MissingSecret {
   const missing: string[] = [];
   const secret = (variable: string): string => {
@@ -35,12 +41,17 @@ export function buildOutboundRequest(
     return value ?? '';
   };
 
-  const body = transformedBody ?? renderPayload(target.format, event, target.dataKey);
+  const body = made.body ?? renderPayload(target.format, event, target.dataKey);
   const timestampSeconds = Math.floor(attemptedAt.getTime() / 1000);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(target.headers)) headers[name] = typeof value === 'string' ? value : secret(value.env);
 
   if (target.auth?.type === 'bearer') headers['authorization'] = `Bearer ${secret(target.auth.tokenEnv)}`;
+  if (target.auth?.type === 'oauth2') {
+    // A worker that got no token sends none, rather than a request the receiver would refuse anyway.
+    if (made.accessToken === undefined) missing.push(target.auth.clientSecretEnv);
+    else headers['authorization'] = `Bearer ${made.accessToken}`;
+  }
   if (target.auth?.type === 'basic') {
     headers['authorization'] = `Basic ${Buffer.from(`${target.auth.username}:${secret(target.auth.passwordEnv)}`).toString('base64')}`;
   }

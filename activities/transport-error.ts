@@ -15,6 +15,7 @@ const CLASS_BY_CODE: Readonly<Record<string, TransportErrorClass>> = {
   ERR_INVALID_URL: 'invalid_url',
   UND_ERR_INVALID_ARG: 'invalid_url',
   EDESTINATIONBLOCKED: 'blocked_destination',
+  EOAUTH2TOKEN: 'auth_failed',
 };
 
 /** Names the way a request failed without a response, from the error Node or undici raised. */

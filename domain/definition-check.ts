@@ -41,7 +41,7 @@ export function definitionProblem(entityId: string, definition: unknown): Proble
     ),
     optional(definition, 'data_key', (value) => isString(value) && DATA_KEY_FORM.test(value), 'a key name'),
     optional(definition, 'timeout', (value) => typeof value === 'number' && value > 0, 'milliseconds, more than 0'),
-    optional(definition, 'auth', authFits, '{ type: bearer, token_env } or { type: basic, username, password_env }'),
+    optional(definition, 'auth', authFits, '{ type: bearer, token_env }, { type: basic, username, password_env } or { type: oauth2, … }'),
     optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names] or a secret_id, header }'),
     optional(definition, 'retry', retryFits, 'a retry policy, durations in milliseconds'),
     optional(definition, 'tls', tlsFits, '{ client_cert_env, client_key_env, ca_env }: variable names'),
@@ -65,6 +65,9 @@ function headersProblem(headers: unknown): Problem {
 function authFits(auth: unknown): boolean {
   if (!isObject(auth)) return false;
   if (auth['type'] === 'bearer') return isString(auth['token_env']);
+  if (auth['type'] === 'oauth2') {
+    return isString(auth['token_url']) && HTTP_URL.test(auth['token_url']) && isString(auth['client_id']) && isString(auth['client_secret_env']);
+  }
   return auth['type'] === 'basic' && isString(auth['username']) && isString(auth['password_env']);
 }
 

@@ -4,10 +4,23 @@ import type { RetryPolicy } from './retry.js';
 /** A header value: literal, or the name of an environment variable the worker reads when it sends. */
 export type HeaderValue = string | { readonly env: string };
 
+/** An OAuth2 client (client credentials grant) whose access tokens authenticate deliveries; its secret by name only. */
+export interface OAuth2Reference {
+  readonly type: 'oauth2';
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  readonly clientSecretEnv: string;
+  readonly scope?: string;
+  readonly audience?: string;
+  /** How the client authenticates to the token endpoint: HTTP Basic (`client_secret_basic`) or in the form (`post`). */
+  readonly clientAuth: 'basic' | 'post';
+}
+
 /** How to authenticate to the receiver; secrets by reference only. */
 export type AuthReference =
   | { readonly type: 'bearer'; readonly tokenEnv: string }
-  | { readonly type: 'basic'; readonly username: string; readonly passwordEnv: string };
+  | { readonly type: 'basic'; readonly username: string; readonly passwordEnv: string }
+  | OAuth2Reference;
 
 /** TLS settings of an endpoint's own, each a variable holding PEM text: a client certificate and key, a CA. */
 export interface TlsReference {
@@ -83,6 +96,8 @@ export type TransportErrorClass =
   | 'missing_secret'
   /** The endpoint's transform failed on this event (an error, or over a limit): nothing was sent. */
   | 'transform_failed'
+  /** No OAuth2 access token could be had (the token endpoint refused the client, or failed): nothing was sent. */
+  | 'auth_failed'
   | 'other';
 
 /** The facts of one HTTP attempt, as the delivery activity reports them. Outcomes are values, never exceptions. */

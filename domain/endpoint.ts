@@ -50,6 +50,20 @@ export const AuthSchema = z.discriminatedUnion('type', [
     username: z.string().min(1).max(200),
     password_env: EnvNameSchema.meta({ description: 'environment variable holding the password' }),
   }),
+  z.strictObject({
+    type: z.literal('oauth2'),
+    token_url: z
+      .url({ protocol: /^https?$/, error: 'token_url must be an absolute http:// or https:// URL' })
+      .meta({ description: 'the authorization server’s token endpoint' }),
+    client_id: z.string().min(1).max(500),
+    client_secret_env: EnvNameSchema.meta({ description: 'environment variable holding the client secret' }),
+    scope: z.string().min(1).max(1_000).optional().meta({ description: 'space-separated scopes to ask for' }),
+    audience: z.string().min(1).max(1_000).optional().meta({ description: 'the audience parameter some servers (Auth0) want' }),
+    client_auth: z
+      .enum(['basic', 'post'])
+      .default('basic')
+      .meta({ description: 'send the client credentials by HTTP Basic (client_secret_basic) or in the form (client_secret_post)' }),
+  }),
 ]);
 
 /** TLS settings of an endpoint's own: a client certificate for mutual TLS, a CA for a receiver on a private CA. */
@@ -161,7 +175,10 @@ export const EndpointSchema = z
         'a JSON match on the event ({"data.total": {"$gt": 100}}); events of a subscribed type that fail it are not routed here, and their report says why',
     }),
     headers: HeadersSchema.default({}).meta({ description: 'extra HTTP headers: a value, or { env: NAME } for a secret' }),
-    auth: AuthSchema.optional().meta({ description: '{ type: bearer, token_env } or { type: basic, username, password_env }' }),
+    auth: AuthSchema.optional().meta({
+      description:
+        '{ type: bearer, token_env }, { type: basic, username, password_env } or { type: oauth2, token_url, client_id, client_secret_env, scope }',
+    }),
     signing: SigningSchema.optional().meta({ description: 'signature scheme and secret; defaults to delivery.signing' }),
     tls: TlsSchema.optional().meta({
       description: '{ client_cert_env, client_key_env } for mutual TLS, and/or { ca_env } for a private CA',

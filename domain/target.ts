@@ -70,9 +70,17 @@ function toTlsReference(tls: NonNullable<Endpoint['tls']>): NonNullable<Delivery
 }
 
 function toAuthReference(auth: AuthConfig): NonNullable<DeliveryTarget['auth']> {
-  return auth.type === 'bearer'
-    ? { type: 'bearer', tokenEnv: auth.token_env }
-    : { type: 'basic', username: auth.username, passwordEnv: auth.password_env };
+  if (auth.type === 'bearer') return { type: 'bearer', tokenEnv: auth.token_env };
+  if (auth.type === 'basic') return { type: 'basic', username: auth.username, passwordEnv: auth.password_env };
+  return {
+    type: 'oauth2',
+    tokenUrl: auth.token_url,
+    clientId: auth.client_id,
+    clientSecretEnv: auth.client_secret_env,
+    ...(auth.scope === undefined ? {} : { scope: auth.scope }),
+    ...(auth.audience === undefined ? {} : { audience: auth.audience }),
+    clientAuth: auth.client_auth,
+  };
 }
 
 /** The workflow's form of a configured retry policy. */

@@ -1,7 +1,13 @@
 import type { Client } from '@temporalio/client';
 import { Agent } from 'undici';
 import { createGuardedLookup } from '../activities/destination.js';
-import { createClientTlsPools, createDeliveryActivities, createOperationalActivities, createSendActivities } from '../activities/index.js';
+import {
+  createAccessTokens,
+  createClientTlsPools,
+  createDeliveryActivities,
+  createOperationalActivities,
+  createSendActivities,
+} from '../activities/index.js';
 import { transformLimitsFrom, type Config } from '../config/schema.js';
 import type { AttemptObservation } from '../domain/observations.js';
 import { createGateway, type Gateway, type GatewayObserver, createHealthReporter, type ReconcileReport } from '../gateway/index.js';
@@ -76,6 +82,8 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { lookup } });
   // Endpoints with a client certificate or a CA of their own get pools of their own, through the same guard.
   const clientTls = createClientTlsPools({ lookup });
+  // OAuth2 tokens are cached per process and fetched through the same guarded pool as deliveries.
+  const accessTokens = createAccessTokens({ dispatcher, allowDestinations });
   // Its processes start with the first transform: a worker whose endpoints have none runs none.
   const transformer = createTransformer(transformLimitsFrom(config));
   const activities = {
@@ -85,6 +93,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       userAgent: options.userAgent,
       env: options.env,
       clientTls,
+      accessTokens,
       transformer,
       loadEvent: (run) => gateway.events.load(run),
       endpointStatus: (endpointId) => gateway.endpoints.status(endpointId),

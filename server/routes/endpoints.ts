@@ -76,6 +76,7 @@ function variablesOf(endpoint: Endpoint): { path: string; name: string }[] {
   }
   if (endpoint.auth?.type === 'bearer') named.push({ path: '/auth/token_env', name: endpoint.auth.token_env });
   if (endpoint.auth?.type === 'basic') named.push({ path: '/auth/password_env', name: endpoint.auth.password_env });
+  if (endpoint.auth?.type === 'oauth2') named.push({ path: '/auth/client_secret_env', name: endpoint.auth.client_secret_env });
   (endpoint.signing?.secret_env ?? []).forEach((name, index) => named.push({ path: `/signing/secret_env/${index}`, name }));
   for (const field of ['client_cert_env', 'client_key_env', 'ca_env'] as const) {
     const name = endpoint.tls?.[field];

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { makeTestCertificates, type TestCertificates } from '../support/certificates.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { startTokenServer, type TokenServer } from '../support/token-server.js';
 
 // Per-endpoint delivery controls, end to end: each through the API, on a real worker, to a real receiver.
 
@@ -10,6 +11,8 @@ const SIGNING_SECRET = `whsec_${Buffer.from('the delivery-controls signing secre
 
 let certificates: TestCertificates;
 let mutual: Receiver;
+let tokenServer: TokenServer;
+let protectedReceiver: Receiver;
 
 let gateway: TestGateway;
 let big: Receiver;
@@ -38,6 +41,8 @@ async function routedWith(type: string, endpointId: string, check: (endpoint: Re
 
 beforeAll(async () => {
   certificates = makeTestCertificates();
+  tokenServer = await startTokenServer({ 'webhooks-gateway': 'client-s3cret' });
+  protectedReceiver = await startReceiver();
   [big, everything, shaped, mutual] = await Promise.all([
     startReceiver(),
     startReceiver(),
@@ -54,13 +59,15 @@ beforeAll(async () => {
       WEBHOOKS_ENDPOINT_RECEIVER_CA: certificates.ca,
       WEBHOOKS_ENDPOINT_STRANGER_CERT: certificates.stranger.cert,
       WEBHOOKS_ENDPOINT_STRANGER_KEY: certificates.stranger.key,
+      WEBHOOKS_ENDPOINT_OAUTH_SECRET: 'client-s3cret',
+      WEBHOOKS_ENDPOINT_WRONG_SECRET: 'not-the-secret',
     },
   );
 });
 
 afterAll(async () => {
   await gateway.stop();
-  await Promise.all([big.close(), everything.close(), shaped.close(), mutual.close()]);
+  await Promise.all([big.close(), everything.close(), shaped.close(), mutual.close(), protectedReceiver.close(), tokenServer.close()]);
 });
 
 describe('payload filters', () => {
@@ -295,5 +302,79 @@ describe('mutual TLS', () => {
     expect(await refused({ url: mutual.url, tls: { ca_env: 'HOME' } })).toEqual([
       { path: '/tls/ca_env', message: expect.stringContaining('may only name a variable starting with WEBHOOKS_ENDPOINT_') },
     ]);
+  });
+});
+
+describe('OAuth2 client credentials', () => {
+  const oauth2 = (secretEnv: string) => ({
+    type: 'oauth2',
+    token_url: tokenServer.url,
+    client_id: 'webhooks-gateway',
+    client_secret_env: secretEnv,
+    scope: 'webhooks:receive',
+  });
+  const authorizationOf = (index: number): string | undefined => protectedReceiver.requests[index]?.headers.authorization;
+
+  test('sends each delivery with a bearer token from the token endpoint, fetched once and reused', async () => {
+    const created = await call('POST', '/v1/endpoints', {
+      id: 'oauth',
+      url: protectedReceiver.url,
+      events: ['oauth.*'],
+      auth: oauth2('WEBHOOKS_ENDPOINT_OAUTH_SECRET'),
+    });
+    expect(created.status).toBe(201);
+    expect(created.body['auth']).toEqual({ ...oauth2('WEBHOOKS_ENDPOINT_OAUTH_SECRET'), client_auth: 'basic' });
+    await routedWith('oauth.ping', 'oauth', (endpoint) => endpoint['auth'] !== undefined);
+    for (const n of [1, 2, 3]) expect((await call('POST', '/v1/events', { id: `oauth-${n}`, type: 'oauth.ping' })).status).toBe(202);
+    await protectedReceiver.waitForRequests(3, 30_000);
+    expect([0, 1, 2].map(authorizationOf)).toEqual(['Bearer token-1', 'Bearer token-1', 'Bearer token-1']);
+    expect(tokenServer.requests).toEqual([
+      {
+        clientId: 'webhooks-gateway',
+        secret: 'client-s3cret',
+        via: 'basic',
+        form: { grant_type: 'client_credentials', scope: 'webhooks:receive' },
+      },
+    ]);
+  });
+
+  test('a receiver that refuses the token (401) gets a new one in the same attempt', async () => {
+    protectedReceiver.script({ status: 401, body: 'token revoked' });
+    expect((await call('POST', '/v1/events', { id: 'oauth-revoked', type: 'oauth.ping' })).status).toBe(202);
+    await protectedReceiver.waitForRequests(5, 30_000);
+    expect([3, 4].map(authorizationOf)).toEqual(['Bearer token-1', 'Bearer token-2']);
+    await expect.poll(async () => (await call('GET', '/v1/events/oauth-revoked')).body['status'], { timeout: 30_000 }).toBe('succeeded');
+    const [delivery] = (await call('GET', '/v1/events/oauth-revoked')).body['deliveries'] as { attempts: unknown[] }[];
+    expect(delivery?.attempts).toEqual([expect.objectContaining({ attempt: 1, status_code: 200, verdict: 'delivered' })]);
+    expect(tokenServer.requests).toHaveLength(2);
+  });
+
+  test('a wrong client secret is an attempt that fails before anything is sent, with the token endpoint’s reason', async () => {
+    await call('POST', '/v1/endpoints', {
+      id: 'oauth-wrong',
+      url: protectedReceiver.url,
+      events: ['wrong.*'],
+      auth: oauth2('WEBHOOKS_ENDPOINT_WRONG_SECRET'),
+      retry: { schedule: ['1h'] },
+    });
+    await routedWith('wrong.ping', 'oauth-wrong', () => true);
+    const before = protectedReceiver.requests.length;
+    expect((await call('POST', '/v1/events', { id: 'oauth-wrong-1', type: 'wrong.ping' })).status).toBe(202);
+    await expect.poll(async () => (await call('GET', '/v1/events/oauth-wrong-1')).body['status'], { timeout: 30_000 }).toBe('retrying');
+    const [delivery] = (await call('GET', '/v1/events/oauth-wrong-1')).body['deliveries'] as { attempts: unknown[] }[];
+    expect(delivery?.attempts).toEqual([
+      expect.objectContaining({
+        verdict: 'retryable',
+        error_class: 'auth_failed',
+        error_message: `token request to 127.0.0.1:${new URL(tokenServer.url).port} refused: invalid_client: client authentication failed (HTTP 401)`,
+      }),
+    ]);
+    expect(protectedReceiver.requests).toHaveLength(before);
+  });
+
+  test('an API endpoint may name only its own variables for the client secret', async () => {
+    const refused = await call('POST', '/v1/endpoints', { id: 'oauth-bad', url: protectedReceiver.url, auth: oauth2('TEMPORAL_API_KEY') });
+    expect(refused.status).toBe(400);
+    expect(refused.body['errors']).toEqual([{ path: '/auth/client_secret_env', message: expect.stringContaining('WEBHOOKS_ENDPOINT_') }]);
   });
 });

@@ -13,7 +13,16 @@ export interface EndpointFields {
   readonly headers?: Readonly<Record<string, string | { readonly env: string }>>;
   readonly auth?:
     | { readonly type: 'bearer'; readonly token_env: string }
-    | { readonly type: 'basic'; readonly username: string; readonly password_env: string };
+    | { readonly type: 'basic'; readonly username: string; readonly password_env: string }
+    | {
+        readonly type: 'oauth2';
+        readonly token_url: string;
+        readonly client_id: string;
+        readonly client_secret_env: string;
+        readonly scope?: string;
+        readonly audience?: string;
+        readonly client_auth?: string;
+      };
   readonly signing?: {
     readonly scheme?: string;
     readonly secret_env?: string | readonly string[];
@@ -67,7 +76,17 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
       ? { type: 'bearer', token_env: text('token_env') ?? '' }
       : authType === 'basic'
         ? { type: 'basic', username: text('username') ?? '', password_env: text('password_env') ?? '' }
-        : undefined;
+        : authType === 'oauth2'
+          ? {
+              // What the form does not show (audience, client_auth) is kept from the current definition.
+              ...(current?.auth?.type === 'oauth2' ? current.auth : {}),
+              type: 'oauth2',
+              token_url: text('token_url') ?? '',
+              client_id: text('client_id') ?? '',
+              client_secret_env: text('client_secret_env') ?? '',
+              scope: text('scope'),
+            }
+          : undefined;
   const scheme = form['signing_scheme'];
   const names = list(form['signing_secret_env']);
   // No variable named: the gateway generates the secret (and keeps the one that signs now, if it made one before).
@@ -175,7 +194,12 @@ export function endpointForm(
       <textarea id="headers" name="headers">${value('headers', headersText(current?.headers))}</textarea>
       <label for="auth_type">Authentication</label>
       <select id="auth_type" name="auth_type">
-        ${[option(authType, 'none'), option(authType, 'bearer', 'Bearer token'), option(authType, 'basic', 'Basic')]}
+        ${[
+          option(authType, 'none'),
+          option(authType, 'bearer', 'Bearer token'),
+          option(authType, 'basic', 'Basic'),
+          option(authType, 'oauth2', 'OAuth2 client credentials'),
+        ]}
       </select>
       <p class="hint">
         Secrets are named by environment variable, never written here: a variable whose name starts with <code>WEBHOOKS_ENDPOINT_</code>.
@@ -191,6 +215,19 @@ export function endpointForm(
         name="password_env"
         value="${value('password_env', auth?.type === 'basic' ? auth.password_env : '')}"
       />
+      <label for="token_url">OAuth2: token URL</label
+      ><input type="url" id="token_url" name="token_url" value="${value('token_url', auth?.type === 'oauth2' ? auth.token_url : '')}" />
+      <label for="client_id">OAuth2: client id</label
+      ><input type="text" id="client_id" name="client_id" value="${value('client_id', auth?.type === 'oauth2' ? auth.client_id : '')}" />
+      <label for="client_secret_env">OAuth2: client secret variable</label
+      ><input
+        type="text"
+        id="client_secret_env"
+        name="client_secret_env"
+        value="${value('client_secret_env', auth?.type === 'oauth2' ? auth.client_secret_env : '')}"
+      />
+      <label for="scope">OAuth2: scope</label
+      ><input type="text" id="scope" name="scope" value="${value('scope', auth?.type === 'oauth2' ? auth.scope : '')}" />
       <label for="signing_scheme">Signing</label>
       <select id="signing_scheme" name="signing_scheme">
         ${[option(scheme, 'default', 'the gateway’s default'), option(scheme, 'standard-webhooks'), option(scheme, 'hmac-sha256')]}

@@ -265,10 +265,32 @@ async function endpointPage({ session, api, params, query }: PageRequest, contex
         </tr>
         <tr>
           <th>Auth</th>
-          <td>
-            ${endpoint.auth ? `${endpoint.auth.type} (secret from $${endpoint.auth.type === 'bearer' ? endpoint.auth.token_env : endpoint.auth.password_env})` : 'none'}
-          </td>
+          <td>${authText(endpoint.auth)}</td>
         </tr>
+        ${
+          endpoint.filter
+            ? html`<tr>
+                <th>Payload filter</th>
+                <td><code>${JSON.stringify(endpoint.filter)}</code></td>
+              </tr>`
+            : ''
+        }
+        ${
+          endpoint.transform
+            ? html`<tr>
+                <th>Transform</th>
+                <td><pre>${endpoint.transform}</pre></td>
+              </tr>`
+            : ''
+        }
+        ${
+          endpoint.tls
+            ? html`<tr>
+                <th>TLS</th>
+                <td>${tlsText(endpoint.tls)}</td>
+              </tr>`
+            : ''
+        }
         <tr>
           <th>Signing</th>
           <td>${signingText(endpoint.signing)}</td>
@@ -407,4 +429,18 @@ export function notFoundPage(session: PageRequest['session'], id: string | undef
     session,
     html`<p>Nothing is called ${id ?? ''} here. <a href="/console/endpoints">Back to the endpoints</a></p>`,
   );
+}
+
+function authText(auth: EndpointFields['auth']): string {
+  if (!auth) return 'none';
+  if (auth.type === 'oauth2') return `OAuth2 client ${auth.client_id} at ${auth.token_url} (secret from $${auth.client_secret_env})`;
+  return `${auth.type} (secret from $${auth.type === 'bearer' ? auth.token_env : auth.password_env})`;
+}
+
+function tlsText(tls: NonNullable<EndpointFields['tls']>): string {
+  const parts = [
+    tls.client_cert_env ? `client certificate from $${tls.client_cert_env}, key from $${tls.client_key_env ?? ''}` : '',
+    tls.ca_env ? `CA from $${tls.ca_env}` : '',
+  ];
+  return parts.filter(Boolean).join('; ');
 }

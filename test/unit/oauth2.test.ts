@@ -1,0 +1,111 @@
+import { Agent } from 'undici';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createAccessTokens, TokenRequestError } from '../../activities/index.js';
+import { createGuardedLookup } from '../../activities/destination.js';
+import type { OAuth2Reference } from '../../domain/delivery.js';
+import { startTokenServer, type TokenServer } from '../support/token-server.js';
+
+let server: TokenServer;
+const dispatcher = new Agent({ connect: { lookup: createGuardedLookup(['loopback']) } });
+
+beforeAll(async () => {
+  server = await startTokenServer({ gateway: 's3cret', 'form-client': 'p@ss:word' });
+});
+
+afterAll(async () => {
+  await server.close();
+  await dispatcher.close();
+});
+
+const client = (overrides: Partial<OAuth2Reference> = {}): OAuth2Reference => ({
+  type: 'oauth2',
+  tokenUrl: server.url,
+  clientId: 'gateway',
+  clientSecretEnv: 'UNUSED',
+  clientAuth: 'basic',
+  ...overrides,
+});
+
+// The clock is the one thing mocked: expiry is what these tests are about, and waiting an hour is not an option.
+function tokensAt(clock: { now: number }) {
+  return createAccessTokens({ dispatcher, allowDestinations: ['loopback'], now: () => clock.now });
+}
+
+describe('createAccessTokens', () => {
+  test('fetches one token with the client’s credentials and scope, and shares it until shortly before it expires', async () => {
+    server.expiresInSeconds = 3_600;
+    const clock = { now: 1_000_000 };
+    const tokens = tokensAt(clock);
+    const before = server.requests.length;
+    const [first, second] = await Promise.all([
+      tokens.get(client({ scope: 'hooks:write', audience: 'https://receiver' }), 's3cret'),
+      tokens.get(client({ scope: 'hooks:write', audience: 'https://receiver' }), 's3cret'),
+    ]);
+    expect(second).toBe(first);
+    expect(server.requests.slice(before)).toEqual([
+      {
+        clientId: 'gateway',
+        secret: 's3cret',
+        via: 'basic',
+        form: { grant_type: 'client_credentials', scope: 'hooks:write', audience: 'https://receiver' },
+      },
+    ]);
+    clock.now += 3_600_000 - 61_000;
+    expect(await tokens.get(client({ scope: 'hooks:write', audience: 'https://receiver' }), 's3cret')).toBe(first);
+    clock.now += 2_000;
+    expect(await tokens.get(client({ scope: 'hooks:write', audience: 'https://receiver' }), 's3cret')).not.toBe(first);
+    expect(server.requests.length).toBe(before + 2);
+  });
+
+  test('renews a short-lived token at 90 % of its life, and one without expires_in after five minutes', async () => {
+    const clock = { now: 0 };
+    const tokens = tokensAt(clock);
+    server.expiresInSeconds = 30;
+    const short = await tokens.get(client(), 's3cret');
+    clock.now = 26_000;
+    expect(await tokens.get(client(), 's3cret')).toBe(short);
+    clock.now = 27_500;
+    const unknown = ((server.expiresInSeconds = undefined), await tokens.get(client(), 's3cret'));
+    expect(unknown).not.toBe(short);
+    clock.now += 4 * 60_000;
+    expect(await tokens.get(client(), 's3cret')).toBe(unknown);
+    clock.now += 60_000;
+    expect(await tokens.get(client(), 's3cret')).not.toBe(unknown);
+    server.expiresInSeconds = 3_600;
+  });
+
+  test('gives a new token instead of one a receiver refused, but not a third for a second refusal of the old one', async () => {
+    const tokens = tokensAt({ now: 0 });
+    const refused = await tokens.get(client(), 's3cret');
+    const renewed = await tokens.get(client(), 's3cret', refused);
+    expect(renewed).not.toBe(refused);
+    // Another attempt that was refused with the old token takes the renewed one.
+    expect(await tokens.get(client(), 's3cret', refused)).toBe(renewed);
+  });
+
+  test('sends the credentials in the form with client_auth post, encoded as the RFC says', async () => {
+    const before = server.requests.length;
+    await tokensAt({ now: 0 }).get(client({ clientId: 'form-client', clientAuth: 'post' }), 'p@ss:word');
+    expect(server.requests.slice(before)).toEqual([expect.objectContaining({ clientId: 'form-client', secret: 'p@ss:word', via: 'post' })]);
+  });
+
+  test('reports a refused client with the server’s error, and asks again next time', async () => {
+    const tokens = tokensAt({ now: 0 });
+    const refusal = tokens.get(client(), 'wrong');
+    await expect(refusal).rejects.toBeInstanceOf(TokenRequestError);
+    await expect(refusal).rejects.toThrow(
+      `token request to 127.0.0.1:${new URL(server.url).port} refused: invalid_client: client authentication failed (HTTP 401)`,
+    );
+    const before = server.requests.length;
+    await expect(tokens.get(client(), 'wrong')).rejects.toThrow(/invalid_client/);
+    expect(server.requests.length).toBe(before + 1);
+  });
+
+  test('refuses a token URL the destination guard forbids, and reports one that does not answer', async () => {
+    const guarded = createAccessTokens({ dispatcher, allowDestinations: [] });
+    await expect(guarded.get(client(), 's3cret')).rejects.toThrow(/token request to 127\.0\.0\.1:\d+ not sent: .*loopback/);
+    await expect(tokensAt({ now: 0 }).get(client({ tokenUrl: 'http://127.0.0.1:9/token' }), 's3cret')).rejects.toThrow(
+      /token request to 127\.0\.0\.1:9 failed/,
+    );
+  });
+});
