@@ -163,6 +163,20 @@ async function delivered(): Promise<void> {
   await save('deliver-event.delivered', eventWorkflowId(event.id));
 }
 
+/** An event with the delivery controls of issue 17 in its input: endpoints its filter left out, and a transform. */
+async function controlled(): Promise<void> {
+  const shaped = await receiver();
+  const event = anEvent({ id: 'evt_replay_controlled' });
+  await (
+    await startDelivery({
+      event,
+      targets: [aTarget(shaped.url, { endpointId: 'shaped', transform: '{"text": type & " " & id}' })],
+      unrouted: [{ endpointId: 'big-orders', reason: 'filter: data.total is 42, which fails $gt 100' }],
+    })
+  ).result();
+  await save('deliver-event.controlled', eventWorkflowId(event.id));
+}
+
 async function retried(): Promise<void> {
   const flaky = await receiver();
   flaky.script({ status: 500 }, { status: 429, headers: { 'retry-after': '1' } }, { status: 503 });
@@ -437,7 +451,21 @@ async function sources(): Promise<void> {
 
 await mkdir(OUT_DIR, { recursive: true });
 try {
-  for (const scenario of [delivered, retried, interleaved, held, heldThenDisabled, gone, failing, lifecycle, parts, wide, sent, sources]) {
+  for (const scenario of [
+    delivered,
+    controlled,
+    retried,
+    interleaved,
+    held,
+    heldThenDisabled,
+    gone,
+    failing,
+    lifecycle,
+    parts,
+    wide,
+    sent,
+    sources,
+  ]) {
     console.log(`scenario ${scenario.name}`);
     await scenario();
   }

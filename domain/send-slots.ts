@@ -1,0 +1,58 @@
+/**
+ * Rate limits shared by every worker: an endpoint's entity grants each request to it a slot, so that no more than
+ * `requests` start within any `per`. Pure: the entity runs it in its update handler, with workflow time.
+ *
+ * Grants are kept as a sliding log of the last `requests` grant times, widened by a margin: a grant is made when
+ * sending, and the request reaches the receiver a little later, by more for some than for others. A request refused
+ * gets a ticket, a time to ask again, spaced from the other tickets by `per / requests`; until the last ticket is
+ * due, a request without one is refused too, so waiting deliveries are not overtaken by new ones.
+ */
+
+/** At most `requests` requests start in any window of `perMs`. */
+export interface RateLimit {
+  readonly requests: number;
+  readonly perMs: number;
+}
+
+/** An entity's record of the slots it granted. Plain data: it is carried across continue-as-new. */
+export interface SendSlots {
+  /** Times (epoch ms) of the latest grants, at most `requests` of them, oldest first. */
+  readonly grants: readonly number[];
+  /** The time the next ticket is for; every ticket handed out is earlier. */
+  readonly nextTicketAt: number;
+}
+
+export const NO_SEND_SLOTS: SendSlots = { grants: [], nextTicketAt: 0 };
+
+/** What an entity answers a request for a slot. */
+export type SlotAnswer = { readonly granted: true } | { readonly granted: false; readonly retryAt: number };
+
+/** How much wider than `per` the window is kept: what the time from grant to arrival may vary by, at least 100 ms. */
+export function slotMarginMs(limit: RateLimit): number {
+  return Math.max(100, Math.round(limit.perMs / 20));
+}
+
+/**
+ * Decides a request for a slot at `now`. `ticket` is the `retryAt` of the request's last refusal, if it had one: a
+ * request holding a ticket that is due may take a free slot even while later tickets are outstanding.
+ */
+export function reserveSendSlot(
+  slots: SendSlots,
+  limit: RateLimit,
+  now: number,
+  ticket?: number,
+): { readonly slots: SendSlots; readonly answer: SlotAnswer } {
+  const windowMs = limit.perMs + slotMarginMs(limit);
+  const grants = slots.grants.slice(-limit.requests);
+  const oldest = grants.length < limit.requests ? undefined : grants[0];
+  const free = oldest === undefined || oldest <= now - windowMs;
+  const mayTake = ticket !== undefined ? ticket <= now : slots.nextTicketAt <= now;
+  if (free && mayTake) return { slots: { ...slots, grants: [...grants, now].slice(-limit.requests) }, answer: { granted: true } };
+  // The earliest a slot frees up, and never before the tickets already handed out.
+  const freesAt = oldest === undefined ? now : Math.max(now, oldest + windowMs);
+  const retryAt = Math.max(freesAt, slots.nextTicketAt);
+  return {
+    slots: { grants, nextTicketAt: retryAt + Math.ceil(windowMs / limit.requests) },
+    answer: { granted: false, retryAt },
+  };
+}
