@@ -6,6 +6,7 @@ import type { AttemptObservation } from '../domain/observations.js';
 import { classifyAttempt } from '../domain/classify.js';
 import { checkLiteralDestination } from './destination.js';
 import type { EndpointStatusView } from '../domain/endpoint-state.js';
+import type { SlotAnswer } from '../domain/send-slots.js';
 import type { WebhookEvent } from '../domain/event.js';
 import type { Transformer } from '../transform/index.js';
 import { readTlsMaterial, type ClientTlsPools } from './client-tls.js';
@@ -27,6 +28,8 @@ export interface AttemptRequest {
   readonly event?: WebhookEvent;
   /** ISO 8601 start of the delivery workflow (its acceptance), for the delivery-latency metric. */
   readonly acceptedAt?: string;
+  /** For a rate-limited endpoint: the ticket its last refusal gave (see `reserveSendSlot`). */
+  readonly rateTicket?: number;
 }
 
 /** The workflow run an attempt belongs to, whose input holds the event; `runId` is empty for the latest run. */
@@ -46,6 +49,11 @@ export interface DeliveryActivityDeps {
   readonly env: NodeJS.ProcessEnv;
   /** Reads the event from the input of the workflow run an attempt belongs to. */
   readonly loadEvent: (run: WorkflowRun) => Promise<WebhookEvent>;
+  /**
+   * Asks the endpoint's entity for a send slot, for endpoints with a rate limit; without it, such an attempt sends
+   * unlimited. Throws when the entity cannot be asked: the activity then fails, and Temporal retries it.
+   */
+  readonly reserveSendSlot?: (endpointId: string, ticket: number | undefined) => Promise<SlotAnswer>;
   /** OAuth2 access tokens, for endpoints with `auth: { type: oauth2 }`; without them, such an attempt fails. */
   readonly accessTokens?: AccessTokens;
   /** Connection pools for endpoints with `tls` settings; without them, such an attempt fails before sending. */
@@ -73,12 +81,18 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     /** POSTs the event to the target once and reports what happened; HTTP failures are results, not errors. */
     async deliverAttempt(request: AttemptRequest): Promise<AttemptResult> {
       const result = await attemptOnce(request);
-      if (result.endpointStatus === undefined) deps.observeAttempt?.(observationOf(request, result));
+      if (result.endpointStatus === undefined && result.throttled === undefined) deps.observeAttempt?.(observationOf(request, result));
       return result;
     },
   };
 
-  async function attemptOnce({ eventId, target, knownStatusVersion = 0, event: carried }: AttemptRequest): Promise<AttemptResult> {
+  async function attemptOnce({
+    eventId,
+    target,
+    knownStatusVersion = 0,
+    event: carried,
+    rateTicket,
+  }: AttemptRequest): Promise<AttemptResult> {
     const context = Context.current();
     const run = context.info.workflowExecution;
     if (!run) throw ApplicationFailure.nonRetryable('deliverAttempt runs only as part of a deliverEvent workflow', 'NoWorkflow');
@@ -167,6 +181,19 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       const tokens =
         oauth2 && clientSecret && deps.accessTokens ? { client: oauth2, secret: clientSecret, source: deps.accessTokens } : undefined;
       let accessToken = tokens ? await tokens.source.get(tokens.client, tokens.secret) : undefined;
+      // The slot is asked for last, once everything else is ready: the grant stands for a request sent now.
+      if (target.rateLimit && deps.reserveSendSlot) {
+        const slot = await deps.reserveSendSlot(target.endpointId, rateTicket).catch((error: unknown) => {
+          throw new SlotUnavailableError(error);
+        });
+        if (!slot.granted) {
+          return {
+            startedAt: startedAt.toISOString(),
+            durationMs: 0,
+            throttled: { retryAt: new Date(slot.retryAt).toISOString(), ticket: slot.retryAt },
+          };
+        }
+      }
       let response = await send(outboundOf(outboundWith(accessToken)));
       // A token can be revoked before it expires: on a 401, one new token and one more try, within this attempt.
       if (response.statusCode === 401 && tokens && accessToken !== undefined) {
@@ -185,6 +212,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         ...(responseBodyExcerpt ? { responseBodyExcerpt } : {}),
       };
     } catch (error) {
+      // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again.
+      if (error instanceof SlotUnavailableError) throw error.cause;
       // The error's class only: its message may name the URL, which can hold a secret (Slack's do).
       deps.recordAttempt?.(target.endpointId, false, startedAt, classifyTransportError(error));
       const result = failed(error);
@@ -196,6 +225,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     } finally {
       clearInterval(heartbeat);
     }
+  }
+}
+
+/** The endpoint's entity could not be asked for a send slot. */
+class SlotUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the endpoint entity could not be asked for a send slot', { cause });
   }
 }
 

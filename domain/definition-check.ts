@@ -44,6 +44,7 @@ export function definitionProblem(entityId: string, definition: unknown): Proble
     optional(definition, 'auth', authFits, '{ type: bearer, token_env }, { type: basic, username, password_env } or { type: oauth2, … }'),
     optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names] or a secret_id, header }'),
     optional(definition, 'retry', retryFits, 'a retry policy, durations in milliseconds'),
+    optional(definition, 'rate_limit', rateLimitFits, '{ requests: 1 to 1000, per: milliseconds }'),
     optional(definition, 'tls', tlsFits, '{ client_cert_env, client_key_env, ca_env }: variable names'),
     optional(definition, 'transform', (value) => isString(value) && value.length <= MAX_TRANSFORM_LENGTH, 'a JSONata expression'),
     optional(definition, 'filter', (value) => filterProblems(value).length === 0, 'a payload filter (see docs/delivery.md)'),
@@ -66,7 +67,9 @@ function authFits(auth: unknown): boolean {
   if (!isObject(auth)) return false;
   if (auth['type'] === 'bearer') return isString(auth['token_env']);
   if (auth['type'] === 'oauth2') {
-    return isString(auth['token_url']) && HTTP_URL.test(auth['token_url']) && isString(auth['client_id']) && isString(auth['client_secret_env']);
+    return (
+      isString(auth['token_url']) && HTTP_URL.test(auth['token_url']) && isString(auth['client_id']) && isString(auth['client_secret_env'])
+    );
   }
   return auth['type'] === 'basic' && isString(auth['username']) && isString(auth['password_env']);
 }
@@ -78,6 +81,17 @@ function signingFits(signing: unknown): boolean {
   return names === undefined
     ? typeof signing['secret_id'] === 'string' && GENERATED_SECRET_ID.test(signing['secret_id'])
     : Array.isArray(names) && names.length > 0 && names.every(isString);
+}
+
+function rateLimitFits(limit: unknown): boolean {
+  return (
+    isObject(limit) &&
+    Number.isInteger(limit['requests']) &&
+    (limit['requests'] as number) >= 1 &&
+    (limit['requests'] as number) <= 1_000 &&
+    typeof limit['per'] === 'number' &&
+    limit['per'] >= 100
+  );
 }
 
 function tlsFits(tls: unknown): boolean {

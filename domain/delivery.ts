@@ -1,5 +1,6 @@
 import type { PayloadFormat } from './payload.js';
 import type { RetryPolicy } from './retry.js';
+import type { RateLimit } from './send-slots.js';
 
 /** A header value: literal, or the name of an environment variable the worker reads when it sends. */
 export type HeaderValue = string | { readonly env: string };
@@ -62,6 +63,11 @@ export interface DeliveryTarget {
   readonly transform?: string;
   /** Mutual TLS and a CA of the endpoint's own, by variable name. */
   readonly tls?: TlsReference;
+  /**
+   * The endpoint's rate limit when the event was routed: each attempt first asks the endpoint's entity for a slot, and
+   * waits for its turn when refused. The entity applies the limit it has now.
+   */
+  readonly rateLimit?: RateLimit;
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
   /** 4xx statuses retried besides 408, 425 and 429. */
@@ -118,6 +124,11 @@ export interface AttemptResult {
    */
   readonly endpointStatus?: 'paused' | 'disabled';
   readonly endpointStatusReason?: string;
+  /**
+   * Set, instead of everything else, when no request was sent because the endpoint's rate limit had no slot: the
+   * delivery waits until `retryAt` (ISO 8601) and asks again with `ticket`. Never counted as an attempt.
+   */
+  readonly throttled?: { readonly retryAt: string; readonly ticket: number };
 }
 
 /** What the workflow concluded from an attempt. */

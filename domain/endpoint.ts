@@ -80,6 +80,15 @@ export const TlsSchema = z
   })
   .refine((tls) => Object.keys(tls).length > 0, { message: 'name a client certificate and key, a CA, or both' });
 
+/** The most requests per window a rate limit may allow: each is a grant the endpoint's entity records. */
+export const MAX_RATE_LIMIT_REQUESTS = 1_000;
+
+/** At most `requests` deliveries to the endpoint start within any `per`, across every worker. */
+export const RateLimitSchema = z.strictObject({
+  requests: z.int().min(1).max(MAX_RATE_LIMIT_REQUESTS).meta({ description: 'requests allowed in each window' }),
+  per: DurationSchema.refine((ms) => ms >= 100 && ms <= 86_400_000, 'between 100ms and 1d').meta({ description: 'the window, e.g. 1s' }),
+});
+
 /** The form of the id of a generated signing secret. */
 export const GENERATED_SECRET_ID_FORM = /^[0-9a-f]{16}$/;
 
@@ -180,6 +189,10 @@ export const EndpointSchema = z
         '{ type: bearer, token_env }, { type: basic, username, password_env } or { type: oauth2, token_url, client_id, client_secret_env, scope }',
     }),
     signing: SigningSchema.optional().meta({ description: 'signature scheme and secret; defaults to delivery.signing' }),
+    rate_limit: RateLimitSchema.optional().meta({
+      description:
+        '{ requests: 5, per: 1s }: at most this many deliveries start in any window, across all workers; the others wait their turn durably',
+    }),
     tls: TlsSchema.optional().meta({
       description: '{ client_cert_env, client_key_env } for mutual TLS, and/or { ca_env } for a private CA',
     }),
@@ -218,9 +231,10 @@ export type RetryPolicyConfig = z.infer<typeof RetryPolicySchema>;
 
 /** An endpoint definition in the form it is written (durations as text), so that parsing it again gives it back. */
 export function toEndpointInput(endpoint: Endpoint): EndpointInput {
-  const { retry, timeout, ...rest } = endpoint;
+  const { retry, timeout, rate_limit: rateLimit, ...rest } = endpoint;
   return {
     ...rest,
+    ...(rateLimit === undefined ? {} : { rate_limit: { requests: rateLimit.requests, per: formatDurationMs(rateLimit.per) } }),
     ...(timeout === undefined ? {} : { timeout: formatDurationMs(timeout) }),
     ...(retry === undefined
       ? {}

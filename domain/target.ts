@@ -43,6 +43,7 @@ export function toDeliveryTarget(endpoint: Endpoint, defaults: DeliveryDefaults)
     ...(dataKey === undefined || dataKey === DEFAULT_DATA_KEY ? {} : { dataKey }),
     ...(endpoint.transform === undefined ? {} : { transform: endpoint.transform }),
     ...(endpoint.tls ? { tls: toTlsReference(endpoint.tls) } : {}),
+    ...(endpoint.rate_limit ? { rateLimit: { requests: endpoint.rate_limit.requests, perMs: endpoint.rate_limit.per } } : {}),
     timeoutMs: endpoint.timeout ?? defaults.timeoutMs,
     retry: toRetryPolicy(retry),
     retryOnStatus: retry.retry_on_status,

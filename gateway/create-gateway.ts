@@ -1,3 +1,4 @@
+import { createSendSlotBroker, type SendSlotBroker } from './send-slots.js';
 import type { Client } from '@temporalio/client';
 import { deliveryDefaultsFrom, endpointSettingsFrom, type Config } from '../config/schema.js';
 import { createCatalogue, type EventCatalogue } from './catalogue.js';
@@ -35,6 +36,8 @@ export interface Gateway {
   readonly events: EventLoader;
   /** The durable book of inbound sources: the config file's and those made through the API. */
   readonly sources: SourceStore;
+  /** Send slots of rate-limited endpoints, from their entities. */
+  readonly sendSlots: SendSlotBroker;
   /** Makes the endpoint entities match the config file's endpoints; a worker of the task queue must be running. */
   reconcile(): Promise<ReconcileReport>;
   /** Stops reading the endpoint entities. */
@@ -121,6 +124,7 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
     health: createHealthView(client, taskQueue),
     events,
     sources: createSourceStore(client, taskQueue),
+    sendSlots: createSendSlotBroker(client),
     reconcile: () => reconcileEndpoints(client, taskQueue, config.endpoints, settings),
     close() {
       unwatch();

@@ -97,6 +97,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       transformer,
       loadEvent: (run) => gateway.events.load(run),
       endpointStatus: (endpointId) => gateway.endpoints.status(endpointId),
+      reserveSendSlot: (endpointId, ticket) => gateway.sendSlots.reserve(endpointId, ticket),
       recordAttempt: (endpointId, succeeded, at, failureReason) => health.record(endpointId, succeeded, at, failureReason),
       ...(metrics ? { observeAttempt: (attempt) => metrics.attemptFinished(attempt) } : {}),
     }),

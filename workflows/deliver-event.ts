@@ -248,6 +248,12 @@ async function deliverToEndpoint(fanOut: FanOut, target: DeliveryTarget, deliver
   if (target.holdReason !== undefined && !(await endpoint.holdUntilReleased(target.holdReason))) return;
   for (let attempt = 1; ; attempt++) {
     const result = await endpoint.attempt(attempt);
+    if (result.throttled) {
+      // The rate limit had no slot: nothing was sent, so the same number goes again at the entity's time.
+      attempt--;
+      await endpoint.waitForSlot(result.throttled);
+      continue;
+    }
     if (result.endpointStatus === 'paused') {
       // Nothing was sent, so this was no attempt: the same number goes again once the endpoint is released.
       attempt--;
@@ -274,6 +280,8 @@ async function deliverToEndpoint(fanOut: FanOut, target: DeliveryTarget, deliver
 class EndpointDelivery {
   private firstAttemptAt: number | undefined;
   private heldBefore = false;
+  // The ticket of the rate limit's last refusal, shown at the next request so that it is not overtaken.
+  private rateTicket: number | undefined;
   // The newest status word this delivery has had from the entity; the activity trusts its cache only if not older.
   private knownStatusVersion: number;
   private readonly host: string;
@@ -330,6 +338,7 @@ class EndpointDelivery {
         // For the delivery-latency metric; an argument only, so histories before it replay the same.
         acceptedAt: workflowInfo().startTime.toISOString(),
         ...(plan.carryEvent ? { event } : {}),
+        ...(this.rateTicket === undefined ? {} : { rateTicket: this.rateTicket }),
       };
       const options = {
         startToCloseTimeout: this.target.timeoutMs + ACTIVITY_OVERHEAD_MS,
@@ -341,8 +350,26 @@ class EndpointDelivery {
     });
   }
 
+  /**
+   * Waits, on a durable timer, for the time the endpoint's entity gave for the next try at a send slot. The delivery
+   * shows as pending, with the reason and the time, and the Web UI shows the timer's summary.
+   */
+  async waitForSlot(throttled: NonNullable<AttemptResult['throttled']>): Promise<void> {
+    const { delivery, target } = this;
+    this.rateTicket = throttled.ticket;
+    const delayMs = Math.max(1, Date.parse(throttled.retryAt) - Date.now());
+    const limit = target.rateLimit ? ` (${target.rateLimit.requests} per ${formatDurationMs(target.rateLimit.perMs)})` : '';
+    delivery.status = 'pending';
+    delivery.reason = `waiting for the rate limit${limit}`;
+    delivery.nextAttemptAt = throttled.retryAt;
+    await sleep(delayMs, { summary: `rate limit ${target.endpointId}: next slot in ${formatDurationMs(delayMs)}` });
+    delete delivery.reason;
+    delete delivery.nextAttemptAt;
+  }
+
   /** Records an attempt that was made, and what follows from it. */
   record(result: AttemptResult, attempt: number): NextStep {
+    this.rateTicket = undefined;
     const { verdict, next } = judgeAttempt(this.target, result, {
       attempt,
       elapsedMs: Date.now() - (this.firstAttemptAt ?? Date.now()),

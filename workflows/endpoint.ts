@@ -33,6 +33,7 @@ import {
   type EndpointMessage,
 } from '../domain/endpoint-transitions.js';
 import { definitionProblem } from '../domain/definition-check.js';
+import { NO_SEND_SLOTS, reserveSendSlot, type SendSlots } from '../domain/send-slots.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import {
   autoDisableSignal,
@@ -45,6 +46,7 @@ import {
   holdSignal,
   pauseSignal,
   releaseSignal,
+  reserveSendSlotUpdate,
   resumeSignal,
   retireUpdate,
   stateQuery,
@@ -59,6 +61,8 @@ export interface EndpointWorkflowInput {
   /** Continue as new after this many history events even if Temporal does not suggest it yet (tests use it). */
   readonly historyLimit?: number;
   readonly settings?: EndpointSettings;
+  /** The rate limit's recent grants and next ticket, carried across continue-as-new. */
+  readonly sendSlots?: SendSlots;
 }
 
 const { publishOperationalEvent } = proxyActivities<OperationalActivities>({ startToCloseTimeout: '1 minute' });
@@ -103,6 +107,15 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   });
   setHandler(holdSignal, (deliveryWorkflowId) => void apply({ type: 'hold', deliveryWorkflowId }));
   setHandler(stateQuery, () => state);
+  // Registered last: an update is no signal, and a handler added where none was changes nothing stored histories hold.
+  let sendSlots = input.sendSlots ?? NO_SEND_SLOTS;
+  setHandler(reserveSendSlotUpdate, ({ ticket }) => {
+    const limit = state.endpoint.rate_limit;
+    if (!limit) return { granted: true };
+    const reserved = reserveSendSlot(sendSlots, { requests: limit.requests, perMs: limit.per }, Date.now(), ticket);
+    sendSlots = reserved.slots;
+    return reserved.answer;
+  });
   updateVisibility(state);
 
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
@@ -134,7 +147,9 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   await condition(allHandlersFinished);
   await updateVisibility.announced();
   if (retired) return;
-  await continueAsNew<typeof webhookEndpoint>({ ...input, state });
+  // The slots go along while the endpoint has a limit: a new run without them would let a second burst through.
+  const { sendSlots: _previous, ...carried } = input;
+  await continueAsNew<typeof webhookEndpoint>({ ...carried, state, ...(state.endpoint.rate_limit ? { sendSlots } : {}) });
 }
 
 /**

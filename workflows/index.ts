@@ -13,10 +13,12 @@ export {
   holdSignal,
   pauseSignal,
   releaseSignal,
+  reserveSendSlotUpdate,
   resumeSignal,
   retireUpdate,
   stateQuery,
 } from './messages.js';
+export type { SlotRequest } from './messages.js';
 export { webhookSourceDirectory, type SourceDirectoryInput } from './source-directory.js';
 export {
   changeSourceUpdate,

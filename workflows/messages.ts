@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeliveryReport } from '../domain/delivery.js';
 import type { Endpoint } from '../domain/endpoint.js';
 import type { EndpointChange, EndpointSettings, EndpointState, HealthReport, Release } from '../domain/endpoint-state.js';
+import type { SlotAnswer } from '../domain/send-slots.js';
 import type { SourceBook, SourceDefinition } from '../domain/source-book.js';
 
 // Every signal, query and update of the project's workflows, in one place: the two workflows message each other.
@@ -35,6 +36,17 @@ export const autoDisableSignal = defineSignal<[reason: string]>('autoDisable');
 export const healthSignal = defineSignal<[HealthReport]>('health');
 /** Ends the entity of an endpoint managed through the API: its held deliveries are cancelled, its history kept. */
 export const retireUpdate = defineUpdate<EndpointState>('retire');
+/**
+ * Asked by an attempt to a rate-limited endpoint just before it sends: granted, or refused with the time to ask again
+ * (and present as the ticket). The entity applies its endpoint's limit as it is now; without one, it grants.
+ */
+export const reserveSendSlotUpdate = defineUpdate<SlotAnswer, [SlotRequest]>('reserveSendSlot');
+
+/** A request for a send slot: the ticket of the last refusal, if any. */
+export interface SlotRequest {
+  readonly ticket?: number;
+}
+
 /** The endpoint's definition, status and held deliveries. */
 export const stateQuery = defineQuery<EndpointState>('state');
 /**

@@ -194,6 +194,21 @@ describe('an endpoint entity', () => {
       { ...endpoint, filter: { 'data.x': { $where: 1 } } },
       'invalid endpoint: filter: a payload filter (see docs/delivery.md)',
     ],
+    [
+      'a rate limit of none',
+      { ...endpoint, rate_limit: { requests: 0, per: 1_000 } },
+      'invalid endpoint: rate_limit: { requests: 1 to 1000, per: milliseconds }',
+    ],
+    [
+      'a TLS setting that is no name',
+      { ...endpoint, tls: { ca_env: 3 } },
+      'invalid endpoint: tls: { client_cert_env, client_key_env, ca_env }: variable names',
+    ],
+    [
+      'an OAuth2 client without a secret',
+      { ...endpoint, auth: { type: 'oauth2', token_url: 'https://a.example/t', client_id: 'x' } },
+      'invalid endpoint: auth: { type: bearer, token_env }, { type: basic, username, password_env } or { type: oauth2, … }',
+    ],
     ['no object at all', 'crm', 'invalid endpoint: a definition is an object'],
   ])('a definition of %s is checked before it reaches history', (_name, definition, problem) => {
     expect(definitionProblem(anEntity().endpoint.id, definition)).toBe(problem);
@@ -217,6 +232,14 @@ describe('an endpoint entity', () => {
       timeout: '3s',
       filter: { 'data.total': { $gte: 10 }, $or: [{ type: 'order.created' }, { 'data.tags': { $contains: 'vip' } }] },
       enabled: false,
+    },
+    {
+      id: 'crm',
+      url: 'https://crm.example.com/hooks',
+      auth: { type: 'oauth2', token_url: 'https://auth.example.com/token', client_id: 'gw', client_secret_env: 'CRM_CLIENT_SECRET' },
+      tls: { client_cert_env: 'CRM_CERT', client_key_env: 'CRM_KEY', ca_env: 'CRM_CA' },
+      rate_limit: { requests: 5, per: '1s' },
+      transform: '{"text": type}',
     },
     {
       id: 'crm',

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { EndpointSchema } from '../../domain/endpoint.js';
+import { EndpointSchema, toEndpointInput } from '../../domain/endpoint.js';
 import type { RoutableEndpoint } from '../../domain/endpoint-state.js';
 import { toDeliveryTarget, toRoutedTarget } from '../../domain/target.js';
 import { ConfigSchema, deliveryDefaultsFrom } from '../../config/schema.js';
@@ -12,6 +12,32 @@ function issues(input: object): string[] {
 }
 
 describe('EndpointSchema', () => {
+  test('takes a rate limit and gives it back as written, and refuses one out of bounds', () => {
+    const parsed = EndpointSchema.parse({ ...base, rate_limit: { requests: 5, per: '1s' } });
+    expect(parsed.rate_limit).toEqual({ requests: 5, per: 1_000 });
+    expect(toEndpointInput(parsed).rate_limit).toEqual({ requests: 5, per: '1s' });
+    expect(toDeliveryTarget(parsed, deliveryDefaultsFrom(ConfigSchema.parse({}))).rateLimit).toEqual({ requests: 5, perMs: 1_000 });
+    expect(issues({ rate_limit: { requests: 0, per: '1s' } })).toEqual(['rate_limit.requests: Too small: expected number to be >=1']);
+    expect(issues({ rate_limit: { requests: 5, per: '10ms' } })).toEqual(['rate_limit.per: between 100ms and 1d']);
+  });
+
+  test('takes TLS settings by variable, for an https URL only, the certificate and key together', () => {
+    expect(issues({ tls: { client_cert_env: 'C', client_key_env: 'K', ca_env: 'CA' } })).toEqual([]);
+    expect(issues({ tls: { ca_env: 'CA' } })).toEqual([]);
+    expect(issues({ tls: { client_key_env: 'K' } })).toEqual(['tls: client_cert_env and client_key_env go together']);
+    expect(issues({ tls: {} })).toEqual(['tls: name a client certificate and key, a CA, or both']);
+    expect(issues({ url: 'http://hooks.example.com/x', tls: { ca_env: 'CA' } })).toEqual(['tls: tls applies to an https:// url']);
+  });
+
+  test('takes an OAuth2 client whose secret is a variable, authenticating by HTTP Basic unless told otherwise', () => {
+    const auth = { type: 'oauth2', token_url: 'https://auth.example.com/token', client_id: 'gw', client_secret_env: 'SECRET' };
+    expect(EndpointSchema.parse({ ...base, auth }).auth).toEqual({ ...auth, client_auth: 'basic' });
+    expect(issues({ auth: { ...auth, client_secret: 'inline' } })).not.toEqual([]);
+    expect(issues({ auth: { ...auth, token_url: 'ftp://auth.example.com' } })).toEqual([
+      'auth.token_url: token_url must be an absolute http:// or https:// URL',
+    ]);
+  });
+
   test('accepts bearer and basic auth by environment reference', () => {
     expect(issues({ auth: { type: 'bearer', token_env: 'PAGERDUTY_TOKEN' } })).toEqual([]);
     expect(issues({ auth: { type: 'basic', username: 'operator', password_env: 'WEBHOOK_PASSWORD' } })).toEqual([]);

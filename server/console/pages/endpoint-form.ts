@@ -10,6 +10,7 @@ export interface EndpointFields {
   readonly url: string;
   readonly events?: readonly string[];
   readonly filter?: Readonly<Record<string, unknown>>;
+  readonly rate_limit?: { readonly requests: number; readonly per: string };
   readonly headers?: Readonly<Record<string, string | { readonly env: string }>>;
   readonly auth?:
     | { readonly type: 'bearer'; readonly token_env: string }
@@ -108,6 +109,11 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
     url: text('url') ?? '',
     events: list(form['events']).length > 0 ? list(form['events']) : ['*'],
     filter: optional(jsonFrom(text('filter'))),
+    rate_limit: optional(
+      text('rate_limit_requests') || text('rate_limit_per')
+        ? { requests: Number(text('rate_limit_requests') ?? ''), per: text('rate_limit_per') ?? '' }
+        : undefined,
+    ),
     headers: headersFrom(form['headers']),
     auth: optional(auth),
     signing: optional(signing),
@@ -266,6 +272,29 @@ export function endpointForm(
         <code>POST /v1/endpoints/{id}/transform/preview</code>.
       </p>
       <textarea id="transform" name="transform">${value('transform', current?.transform)}</textarea>
+    </fieldset>
+    <fieldset>
+      <legend>Pace</legend>
+      <p class="hint">
+        At most this many requests start in any window, across every worker; the others wait their turn. Empty for no limit.
+      </p>
+      <label for="rate_limit_requests">Rate limit: requests</label
+      ><input
+        type="number"
+        min="1"
+        max="1000"
+        id="rate_limit_requests"
+        name="rate_limit_requests"
+        value="${value('rate_limit_requests', current?.rate_limit ? String(current.rate_limit.requests) : '')}"
+      />
+      <label for="rate_limit_per">Rate limit: per</label
+      ><input
+        type="text"
+        id="rate_limit_per"
+        name="rate_limit_per"
+        placeholder="1s"
+        value="${value('rate_limit_per', current?.rate_limit?.per)}"
+      />
     </fieldset>
     <fieldset>
       <legend>Retries</legend>

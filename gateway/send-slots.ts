@@ -1,0 +1,31 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { SlotAnswer } from '../domain/send-slots.js';
+import { endpointWorkflowId } from '../domain/workflow-ids.js';
+import { reserveSendSlotUpdate } from '../workflows/index.js';
+
+/** Asks endpoints' entities for send slots: the one authority on a rate limit, whichever worker sends. */
+export interface SendSlotBroker {
+  /** A slot for one request to `endpointId` now, or the time to ask again; `ticket` is the last refusal's. */
+  reserve(endpointId: string, ticket?: number): Promise<SlotAnswer>;
+}
+
+// An entity answers in milliseconds; one that does not within this is treated as Temporal being away.
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export function createSendSlotBroker(client: Client, timeoutMs = DEFAULT_TIMEOUT_MS): SendSlotBroker {
+  return {
+    async reserve(endpointId, ticket) {
+      try {
+        return await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+          client.workflow
+            .getHandle(endpointWorkflowId(endpointId))
+            .executeUpdate(reserveSendSlotUpdate, { args: [ticket === undefined ? {} : { ticket }] }),
+        );
+      } catch (error) {
+        // No entity (targets given straight to deliverEvent), or one retired: nothing holds a limit for it.
+        if (error instanceof WorkflowNotFoundError) return { granted: true };
+        throw error;
+      }
+    },
+  };
+}
