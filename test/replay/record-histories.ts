@@ -197,6 +197,19 @@ async function retried(): Promise<void> {
   await save('deliver-event.retried', eventWorkflowId(event.id));
 }
 
+/** Three events to an endpoint allowing one request a second: two wait for their slot, on tickets from its entity. */
+async function rateLimited(): Promise<void> {
+  const paced = await receiver();
+  const entity = await startEntity(anEndpoint('replay-paced', paced.url, { rate_limit: { requests: 1, per: '1s' } }));
+  const target = aTarget(paced.url, { endpointId: 'replay-paced', rateLimit: { requests: 1, perMs: 1_000 } });
+  const events = [1, 2, 3].map((n) => anEvent({ id: `evt_replay_paced_${n}` }));
+  const started = await Promise.all(events.map((event) => startDelivery({ event, targets: [target] })));
+  await Promise.all(started.map((handle) => handle.result()));
+  await entity.executeUpdate(retireUpdate);
+  for (const [index, event] of events.entries()) await save(`deliver-event.rate-limited-${index + 1}`, eventWorkflowId(event.id));
+  await save('endpoint.rate-limited', endpointWorkflowId('replay-paced'));
+}
+
 async function held(): Promise<void> {
   const target = await receiver();
   const entity = await startEntity(anEndpoint('replay-held', target.url));
@@ -454,6 +467,7 @@ try {
   for (const scenario of [
     delivered,
     controlled,
+    rateLimited,
     retried,
     interleaved,
     held,
