@@ -44,6 +44,8 @@ export function definitionProblem(entityId: string, definition: unknown): Proble
     optional(definition, 'auth', authFits, '{ type: bearer, token_env }, { type: basic, username, password_env } or { type: oauth2, … }'),
     optional(definition, 'signing', signingFits, '{ scheme, secret_env: [names] or a secret_id, header }'),
     optional(definition, 'retry', retryFits, 'a retry policy, durations in milliseconds'),
+    optional(definition, 'ordering', (value) => value === 'fifo', 'fifo'),
+    optional(definition, 'fifo_on_failure', (value) => value === 'skip' || value === 'block', 'skip or block'),
     optional(definition, 'rate_limit', rateLimitFits, '{ requests: 1 to 1000, per: milliseconds }'),
     optional(definition, 'tls', tlsFits, '{ client_cert_env, client_key_env, ca_env }: variable names'),
     optional(definition, 'transform', (value) => isString(value) && value.length <= MAX_TRANSFORM_LENGTH, 'a JSONata expression'),

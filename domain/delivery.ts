@@ -68,6 +68,11 @@ export interface DeliveryTarget {
    * waits for its turn when refused. The entity applies the limit it has now.
    */
   readonly rateLimit?: RateLimit;
+  /**
+   * Set for an endpoint with `ordering: fifo`: the delivery joins the endpoint's line and sends only in its turn.
+   * Redeliveries and test sends go without it.
+   */
+  readonly ordering?: { readonly onFailure: 'skip' | 'block' };
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
   /** 4xx statuses retried besides 408, 425 and 429. */

@@ -189,6 +189,13 @@ export const EndpointSchema = z
         '{ type: bearer, token_env }, { type: basic, username, password_env } or { type: oauth2, token_url, client_id, client_secret_env, scope }',
     }),
     signing: SigningSchema.optional().meta({ description: 'signature scheme and secret; defaults to delivery.signing' }),
+    ordering: z.enum(['fifo']).optional().meta({
+      description: 'fifo: deliveries go one at a time, in the order their events were accepted; each waits for the one before to end',
+    }),
+    fifo_on_failure: z.enum(['skip', 'block']).optional().meta({
+      description:
+        'with ordering fifo, after a delivery fails for good: skip (the default) lets the next go; block pauses the endpoint until resumed',
+    }),
     rate_limit: RateLimitSchema.optional().meta({
       description:
         '{ requests: 5, per: 1s }: at most this many deliveries start in any window, across all workers; the others wait their turn durably',
@@ -215,6 +222,10 @@ export const EndpointSchema = z
       message: `data_key applies to the ${KEYED_PAYLOAD_FORMATS.join(' and ')} formats only`,
     },
   )
+  .refine((endpoint) => endpoint.fifo_on_failure === undefined || endpoint.ordering === 'fifo', {
+    path: ['fifo_on_failure'],
+    message: 'fifo_on_failure applies to ordering: fifo only',
+  })
   .refine((endpoint) => endpoint.tls === undefined || endpoint.url.startsWith('https:'), {
     path: ['tls'],
     message: 'tls applies to an https:// url',

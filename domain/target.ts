@@ -43,6 +43,7 @@ export function toDeliveryTarget(endpoint: Endpoint, defaults: DeliveryDefaults)
     ...(dataKey === undefined || dataKey === DEFAULT_DATA_KEY ? {} : { dataKey }),
     ...(endpoint.transform === undefined ? {} : { transform: endpoint.transform }),
     ...(endpoint.tls ? { tls: toTlsReference(endpoint.tls) } : {}),
+    ...(endpoint.ordering === 'fifo' ? { ordering: { onFailure: endpoint.fifo_on_failure ?? 'skip' } } : {}),
     ...(endpoint.rate_limit ? { rateLimit: { requests: endpoint.rate_limit.requests, perMs: endpoint.rate_limit.per } } : {}),
     timeoutMs: endpoint.timeout ?? defaults.timeoutMs,
     retry: toRetryPolicy(retry),
@@ -120,4 +121,10 @@ export function toRoutedTarget(endpoint: RoutableEndpoint, defaults: DeliveryDef
   if (endpoint.status === 'disabled') return { ...target, skipReason: `skipped: endpoint disabled (${reason})` };
   if (endpoint.status === 'paused') return { ...target, holdReason: reason };
   return target;
+}
+
+/** A target sent outside the endpoint's line (a redelivery, a test send): an operator asked for it now. */
+export function outOfLine(target: DeliveryTarget): DeliveryTarget {
+  const { ordering: _line, ...rest } = target;
+  return rest;
 }

@@ -1,6 +1,6 @@
 import type { DeliveryTarget } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
-import { toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
+import { outOfLine, toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
 import { eventWorkflowId, redeliveryWorkflowId } from '../domain/workflow-ids.js';
 import type { DeliveryHistory } from './delivery-history.js';
 import type { DeliveryReports } from './delivery-reports.js';
@@ -49,7 +49,7 @@ export function createRedelivery(deps: RedeliveryDeps): Redelivery {
   const redeliver = async (event: WebhookEvent, targets: readonly DeliveryTarget[]): Promise<RedeliveryResult> => {
     // A new workflow per redelivery, beside the original: the first delivery's record stays as it was.
     const workflowId = redeliveryWorkflowId(event.id, now());
-    await deps.deliveries.start(event, targets, {
+    await deps.deliveries.start(event, targets.map(outOfLine), {
       workflowId,
       summary: `redelivery of ${event.id} (${event.type}) → ${targets.length} endpoint(s)`,
     });

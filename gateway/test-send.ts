@@ -1,6 +1,6 @@
 import type { DeliveryReport } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
-import { toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
+import { outOfLine, toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
 import type { DeliveryReports } from './delivery-reports.js';
 import type { DeliveryStarter } from './delivery-starter.js';
 import type { EndpointAdmin } from './endpoint-admin.js';
@@ -36,7 +36,7 @@ export function createTestSend({ admin, deliveries, reports, deliveryDefaults }:
       timestamp: now.toISOString(),
       data: { message: `A test event for endpoint ${endpoint.id}, sent by temporal-webhooks`, endpoint_id: endpoint.id },
     };
-    const target = toDeliveryTarget(endpoint, deliveryDefaults);
+    const target = outOfLine(toDeliveryTarget(endpoint, deliveryDefaults));
     const { workflowId } = await deliveries.start(event, [
       // The newest status version there can be: no worker's view of the entity holds a test back.
       { ...target, retry: { ...target.retry, scheduleMs: [] }, statusVersion: Number.MAX_SAFE_INTEGER },

@@ -29,7 +29,16 @@ import { partitionTargets, type PartLimits } from '../domain/fanout.js';
 import { createLimiter, type Limiter } from '../domain/limiter.js';
 import { displayHost } from '../domain/url.js';
 import { endpointWorkflowId, partWorkflowId } from '../domain/workflow-ids.js';
-import { autoDisableSignal, deliveriesQuery, holdSignal, releaseSignal } from './messages.js';
+import {
+  autoDisableSignal,
+  deliveriesQuery,
+  holdSignal,
+  joinLineSignal,
+  leaveLineSignal,
+  releaseSignal,
+  turnSignal,
+  type Turn,
+} from './messages.js';
 import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from './search-attributes.js';
 
 /** Input of {@link deliverEvent}: the event and the endpoints it was routed to when it was accepted. */
@@ -190,6 +199,8 @@ interface FanOut {
   readonly limit: Limiter;
   /** The releases endpoint entities have sent, by endpoint id, until a held delivery takes its own. */
   readonly releases: Map<string, Release>;
+  /** The turns endpoints' lines have given, by endpoint id, until the delivery waiting for it takes its own. */
+  readonly turns: Map<string, Turn>;
   readonly updateStatusAttribute: () => void;
 }
 
@@ -214,6 +225,7 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     eventBytes: version >= 2 ? JSON.stringify(event).length : 0,
     limit: createLimiter(input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES),
     releases: new Map(),
+    turns: new Map(),
     updateStatusAttribute: statusAttributeFor(
       version,
       () => deliveries.map((delivery) => delivery.status),
@@ -223,6 +235,7 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
 
   setHandler(deliveriesQuery, report);
   setHandler(releaseSignal, (release) => void fanOut.releases.set(release.endpointId, release));
+  setHandler(turnSignal, (turn) => void fanOut.turns.set(turn.endpointId, turn));
   fanOut.updateStatusAttribute();
 
   await Promise.all(targets.map((target, index) => deliverToEndpoint(fanOut, target, deliveries[index] as MutableDelivery)));
@@ -244,8 +257,11 @@ async function deliverToEndpoint(fanOut: FanOut, target: DeliveryTarget, deliver
     return;
   }
   const endpoint = new EndpointDelivery(fanOut, target, delivery);
+  // An endpoint with ordering: fifo gives the turn only while it is active, so a delivery in line is held by its line.
+  const inLine = target.ordering !== undefined;
+  if (inLine && !(await endpoint.waitForTurn())) return;
   // Paused when the event was routed: held before the first attempt, without asking the worker.
-  if (target.holdReason !== undefined && !(await endpoint.holdUntilReleased(target.holdReason))) return;
+  if (!inLine && target.holdReason !== undefined && !(await endpoint.holdUntilReleased(target.holdReason))) return;
   for (let attempt = 1; ; attempt++) {
     const result = await endpoint.attempt(attempt);
     if (result.throttled) {
@@ -273,6 +289,7 @@ async function deliverToEndpoint(fanOut: FanOut, target: DeliveryTarget, deliver
     await endpoint.startRetryTimer(next.delayMs, result);
     endpoint.retryDue();
   }
+  if (inLine) await endpoint.leaveLine();
   fanOut.updateStatusAttribute();
 }
 
@@ -312,6 +329,47 @@ class EndpointDelivery {
     }
     this.fanOut.updateStatusAttribute();
     return release.cancelledReason === undefined;
+  }
+
+  /**
+   * Joins the endpoint's line and waits for its turn: the deliveries of events accepted earlier go first. False when
+   * the turn will never come (the endpoint was disabled). Without an entity there is no line, and no wait.
+   */
+  async waitForTurn(): Promise<boolean> {
+    const { delivery, target, fanOut } = this;
+    fanOut.turns.delete(target.endpointId);
+    const { workflowId, startTime } = workflowInfo();
+    try {
+      await getExternalWorkflowHandle(endpointWorkflowId(target.endpointId)).signal(joinLineSignal, {
+        workflowId,
+        eventId: fanOut.event.id,
+        acceptedAt: startTime.getTime(),
+      });
+    } catch {
+      return true;
+    }
+    delivery.reason = 'waiting for the deliveries of earlier events (ordering: fifo)';
+    await condition(() => fanOut.turns.has(target.endpointId));
+    const turn = fanOut.turns.get(target.endpointId) as Turn;
+    fanOut.turns.delete(target.endpointId);
+    delete delivery.reason;
+    if (turn.cancelledReason === undefined) return true;
+    this.cancel(turn.cancelledReason);
+    return false;
+  }
+
+  /** Leaves the endpoint's line once the delivery is done, so that the next may go (or, failed, block it). */
+  async leaveLine(): Promise<void> {
+    const { delivery, target, fanOut } = this;
+    try {
+      await getExternalWorkflowHandle(endpointWorkflowId(target.endpointId)).signal(leaveLineSignal, {
+        workflowId: workflowInfo().workflowId,
+        eventId: fanOut.event.id,
+        failed: delivery.status === 'failed',
+      });
+    } catch {
+      // The entity has ended (the endpoint was deleted): there is no line left to leave.
+    }
   }
 
   /** One HTTP attempt, once a slot is free: until then the endpoint is waiting, not sending. */

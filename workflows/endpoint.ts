@@ -33,6 +33,7 @@ import {
   type EndpointMessage,
 } from '../domain/endpoint-transitions.js';
 import { definitionProblem } from '../domain/definition-check.js';
+import { EMPTY_LINE, joinLine, leaveLine, nextTurn, type FifoLine, type NextTurn } from '../domain/fifo-line.js';
 import { NO_SEND_SLOTS, reserveSendSlot, type SendSlots } from '../domain/send-slots.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import {
@@ -46,10 +47,14 @@ import {
   holdSignal,
   pauseSignal,
   releaseSignal,
+  joinLineSignal,
+  leaveLineSignal,
   reserveSendSlotUpdate,
   resumeSignal,
   retireUpdate,
   stateQuery,
+  turnSignal,
+  type Turn,
 } from './messages.js';
 import { endpointStatusKey } from './search-attributes.js';
 
@@ -63,6 +68,8 @@ export interface EndpointWorkflowInput {
   readonly settings?: EndpointSettings;
   /** The rate limit's recent grants and next ticket, carried across continue-as-new. */
   readonly sendSlots?: SendSlots;
+  /** The line of an endpoint with `ordering: fifo`, carried across continue-as-new. */
+  readonly line?: FifoLine;
 }
 
 const { publishOperationalEvent } = proxyActivities<OperationalActivities>({ startToCloseTimeout: '1 minute' });
@@ -116,27 +123,67 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     sendSlots = reserved.slots;
     return reserved.answer;
   });
+  let line = input.line ?? EMPTY_LINE;
+  setHandler(joinLineSignal, (entry) => void (line = joinLine(line, entry)));
+  setHandler(leaveLineSignal, ({ workflowId, eventId, failed }) => {
+    line = leaveLine(line, workflowId);
+    if (failed && state.endpoint.fifo_on_failure === 'block') {
+      apply({ type: 'pause', reason: `ordering: the delivery of event ${eventId} failed for good; resume to go on with the next event` });
+    }
+  });
   updateVisibility(state);
 
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
+  // The line's next step: an active endpoint gives the turn to its settled head; a disabled one sends everyone waiting
+  // away; a paused one lets nobody go.
+  const lineStep = (): NextTurn | { readonly kind: 'cancel' } =>
+    state.status === 'disabled' && line.waiting.length > 0
+      ? { kind: 'cancel' }
+      : state.status === 'active'
+        ? nextTurn(line, Date.now())
+        : { kind: 'none' };
   // Holding and releasing happen here, in one place: whatever the order of pause, resume and hold signals, a held
   // delivery stays in the list until the endpoint is no longer paused, and then it is released, never forgotten.
   for (;;) {
-    await condition(
-      () =>
-        state.pendingNotices.length > 0 ||
-        (state.status !== 'paused' && state.heldDeliveries.length > 0) ||
-        retired ||
-        shouldContinueAsNew(),
-    );
+    // A head not yet settled is waited for with a timer; only a line has one, so stored histories wait as they did.
+    const step = lineStep();
+    const timedFor = step.kind === 'wait' ? step.untilMs : undefined;
+    const lineWakes = (): boolean => {
+      const now = lineStep();
+      return now.kind === 'turn' || now.kind === 'cancel' || (now.kind === 'wait' && now.untilMs !== timedFor);
+    };
+    const wake = (): boolean =>
+      state.pendingNotices.length > 0 ||
+      (state.status !== 'paused' && state.heldDeliveries.length > 0) ||
+      retired ||
+      shouldContinueAsNew() ||
+      lineWakes();
+    if (timedFor === undefined) await condition(wake);
+    else await condition(wake, Math.max(1, timedFor - Date.now()));
     const [notice] = state.pendingNotices;
     if (notice) {
       await publishOperationalEvent(notice);
       state = withoutOldestNotice(state);
       continue;
     }
+    const next = lineStep();
+    if (next.kind === 'turn') {
+      line = next.line;
+      // A delivery that has ended meanwhile will never leave the line: it leaves now.
+      if (!(await sendTurn(next.entry.workflowId, { endpointId: state.endpoint.id }))) line = leaveLine(line, next.entry.workflowId);
+      continue;
+    }
+    if (next.kind === 'cancel') {
+      const cancelled = line.waiting;
+      line = { ...line, waiting: [] };
+      const turn = { endpointId: state.endpoint.id, cancelledReason: `endpoint disabled (${state.statusReason ?? 'no reason given'})` };
+      await Promise.all(cancelled.map((entry) => sendTurn(entry.workflowId, turn)));
+      continue;
+    }
     const released = takeReleaseBatch(state);
+    // Nothing to release: the loop woke to end the run, or for a line whose head has settled meanwhile.
+    if (!released && !retired && !shouldContinueAsNew()) continue;
     if (!released) break;
     state = released.state;
     await Promise.all(released.batch.map((workflowId) => sendRelease(workflowId, released.release)));
@@ -148,8 +195,13 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   await updateVisibility.announced();
   if (retired) return;
   // The slots go along while the endpoint has a limit: a new run without them would let a second burst through.
-  const { sendSlots: _previous, ...carried } = input;
-  await continueAsNew<typeof webhookEndpoint>({ ...carried, state, ...(state.endpoint.rate_limit ? { sendSlots } : {}) });
+  const { sendSlots: _slots, line: _line, ...carried } = input;
+  await continueAsNew<typeof webhookEndpoint>({
+    ...carried,
+    state,
+    ...(state.endpoint.rate_limit ? { sendSlots } : {}),
+    ...(line.inFlight || line.waiting.length > 0 ? { line } : {}),
+  });
 }
 
 /**
@@ -199,6 +251,16 @@ function announce(change: EndpointChange): Promise<void> {
   return getExternalWorkflowHandle(endpointChangesWorkflowId(workflowInfo().taskQueue))
     .signal(endpointChangedSignal, change)
     .catch(() => undefined);
+}
+
+/** Tells a delivery in line its turn has come (or will not); false when the delivery has ended meanwhile. */
+async function sendTurn(deliveryWorkflowId: string, turn: Turn): Promise<boolean> {
+  try {
+    await getExternalWorkflowHandle(deliveryWorkflowId).signal(turnSignal, turn);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function sendRelease(deliveryWorkflowId: string, release: Release): Promise<void> {

@@ -12,13 +12,16 @@ export {
   endpointChangedSignal,
   holdSignal,
   pauseSignal,
+  joinLineSignal,
+  leaveLineSignal,
   releaseSignal,
   reserveSendSlotUpdate,
+  turnSignal,
   resumeSignal,
   retireUpdate,
   stateQuery,
 } from './messages.js';
-export type { SlotRequest } from './messages.js';
+export type { LeaveLine, SlotRequest, Turn } from './messages.js';
 export { webhookSourceDirectory, type SourceDirectoryInput } from './source-directory.js';
 export {
   changeSourceUpdate,

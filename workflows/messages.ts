@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeliveryReport } from '../domain/delivery.js';
 import type { Endpoint } from '../domain/endpoint.js';
 import type { EndpointChange, EndpointSettings, EndpointState, HealthReport, Release } from '../domain/endpoint-state.js';
+import type { LineEntry } from '../domain/fifo-line.js';
 import type { SlotAnswer } from '../domain/send-slots.js';
 import type { SourceBook, SourceDefinition } from '../domain/source-book.js';
 
@@ -45,6 +46,26 @@ export const reserveSendSlotUpdate = defineUpdate<SlotAnswer, [SlotRequest]>('re
 /** A request for a send slot: the ticket of the last refusal, if any. */
 export interface SlotRequest {
   readonly ticket?: number;
+}
+
+/** Sent by a delivery to an endpoint with `ordering: fifo` before its first attempt: it waits in line for `turn`. */
+export const joinLineSignal = defineSignal<[LineEntry]>('joinLine');
+/** Sent by the entity to the delivery whose turn it is (or, with `cancelledReason`, that must stop waiting). */
+export const turnSignal = defineSignal<[Turn]>('turn');
+/** Sent by a delivery in line when it is done: the next may go, unless `failed` blocks the line. */
+export const leaveLineSignal = defineSignal<[LeaveLine]>('leaveLine');
+
+/** A delivery's turn in its endpoint's line, or word that it will never come. */
+export interface Turn {
+  readonly endpointId: string;
+  readonly cancelledReason?: string;
+}
+
+/** A delivery leaving its endpoint's line, and whether it failed for good. */
+export interface LeaveLine {
+  readonly workflowId: string;
+  readonly eventId: string;
+  readonly failed: boolean;
 }
 
 /** The endpoint's definition, status and held deliveries. */

@@ -11,6 +11,8 @@ export interface EndpointFields {
   readonly events?: readonly string[];
   readonly filter?: Readonly<Record<string, unknown>>;
   readonly rate_limit?: { readonly requests: number; readonly per: string };
+  readonly ordering?: string;
+  readonly fifo_on_failure?: string;
   readonly headers?: Readonly<Record<string, string | { readonly env: string }>>;
   readonly auth?:
     | { readonly type: 'bearer'; readonly token_env: string }
@@ -109,6 +111,8 @@ export function endpointFromForm(form: Readonly<Record<string, string>>, current
     url: text('url') ?? '',
     events: list(form['events']).length > 0 ? list(form['events']) : ['*'],
     filter: optional(jsonFrom(text('filter'))),
+    ordering: optional(form['ordering'] === 'fifo' ? 'fifo' : undefined),
+    fifo_on_failure: optional(form['ordering'] === 'fifo' && form['fifo_on_failure'] === 'block' ? 'block' : undefined),
     rate_limit: optional(
       text('rate_limit_requests') || text('rate_limit_per')
         ? { requests: Number(text('rate_limit_requests') ?? ''), per: text('rate_limit_per') ?? '' }
@@ -160,6 +164,8 @@ export function endpointForm(
   const authType = value('auth_type', auth?.type ?? 'none');
   const scheme = value('signing_scheme', current?.signing ? (current.signing.scheme ?? 'standard-webhooks') : 'default');
   const format = value('format', current?.format ?? '');
+  const ordering = value('ordering', current?.ordering ?? '');
+  const onFailure = value('fifo_on_failure', current?.fifo_on_failure ?? 'skip');
   const enabled = submitted ? submitted['enabled'] === 'on' : (current?.enabled ?? true);
   const option = (selected: string, choice: string, label = choice) =>
     html`<option value="${choice}" ${selected === choice ? 'selected' : ''}>${label}</option>`;
@@ -275,6 +281,14 @@ export function endpointForm(
     </fieldset>
     <fieldset>
       <legend>Pace</legend>
+      <label for="ordering">Ordering</label>
+      <select id="ordering" name="ordering">
+        ${[option(ordering, '', 'none: deliveries overlap'), option(ordering, 'fifo', 'fifo: one at a time, in acceptance order')]}
+      </select>
+      <label for="fifo_on_failure">fifo: after a final failure</label>
+      <select id="fifo_on_failure" name="fifo_on_failure">
+        ${[option(onFailure, 'skip', 'skip it: the next event goes'), option(onFailure, 'block', 'block: pause the endpoint')]}
+      </select>
       <p class="hint">
         At most this many requests start in any window, across every worker; the others wait their turn. Empty for no limit.
       </p>

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+
+// ordering: fifo, end to end: deliveries to the endpoint go one at a time, in the order their events were accepted.
+
+let gateway: TestGateway;
+let inOrder: Receiver;
+let strict: Receiver;
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${gateway.url}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function routed(type: string, endpointId: string): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        gateway.registry
+          .routes()
+          .route(type)
+          .some((endpoint) => endpoint.id === endpointId),
+      { timeout: 30_000 },
+    )
+    .toBe(true);
+}
+
+const numbersOf = (receiver: Receiver): number[] =>
+  receiver.requests.map((request) => (JSON.parse(request.body) as { data: { n: number } }).data.n);
+const statusOf = async (eventId: string): Promise<unknown> => (await call('GET', `/v1/events/${eventId}`)).body['status'];
+
+beforeAll(async () => {
+  [inOrder, strict] = await Promise.all([startReceiver(), startReceiver()]);
+  gateway = await startGateway({});
+});
+
+afterAll(async () => {
+  await gateway.stop();
+  await Promise.all([inOrder.close(), strict.close()]);
+});
+
+describe('ordering: fifo', () => {
+  test('delivers 1..N in acceptance order, the line waiting while one event is retried', async () => {
+    const created = await call('POST', '/v1/endpoints', {
+      id: 'ledger',
+      url: inOrder.url,
+      events: ['ledger.*'],
+      ordering: 'fifo',
+      retry: { schedule: ['1s', '1s', '1s'], jitter: 0 },
+    });
+    expect(created).toMatchObject({ status: 201, body: { ordering: 'fifo' } });
+    await routed('ledger.entry', 'ledger');
+    // Event 3 fails twice before it is taken: 4 and later wait for it.
+    inOrder.script({ status: 200 }, { status: 200 }, { status: 503 }, { status: 500 });
+    for (let n = 1; n <= 8; n++)
+      expect((await call('POST', '/v1/events', { id: `ledger-${n}`, type: 'ledger.entry', data: { n } })).status).toBe(202);
+
+    // While event 3 is retried, the next one says why it is not sent.
+    await expect
+      .poll(async () => ((await call('GET', '/v1/events/ledger-4')).body['deliveries'] as { reason?: string }[])[0]?.reason, {
+        timeout: 30_000,
+      })
+      .toBe('waiting for the deliveries of earlier events (ordering: fifo)');
+
+    await inOrder.waitForRequests(10, 60_000);
+    expect(numbersOf(inOrder)).toEqual([1, 2, 3, 3, 3, 4, 5, 6, 7, 8]);
+    for (let n = 1; n <= 8; n++) await expect.poll(() => statusOf(`ledger-${n}`), { timeout: 30_000 }).toBe('succeeded');
+  });
+
+  test('with fifo_on_failure: block, a final failure pauses the endpoint; resumed, the line goes on in order', async () => {
+    await call('POST', '/v1/endpoints', {
+      id: 'strict-ledger',
+      url: strict.url,
+      events: ['strict.*'],
+      ordering: 'fifo',
+      fifo_on_failure: 'block',
+      retry: { schedule: ['300ms'], jitter: 0 },
+    });
+    await routed('strict.entry', 'strict-ledger');
+    // Event 2 is refused (a 400 is not retried): it fails for good.
+    strict.script({ status: 200 }, { status: 400, body: 'unknown account' });
+    for (let n = 1; n <= 4; n++)
+      expect((await call('POST', '/v1/events', { id: `strict-${n}`, type: 'strict.entry', data: { n } })).status).toBe(202);
+
+    await expect.poll(() => statusOf('strict-2'), { timeout: 30_000 }).toBe('failed');
+    await expect
+      .poll(async () => (await call('GET', '/v1/endpoints/strict-ledger')).body, { timeout: 30_000 })
+      .toMatchObject({
+        status: 'paused',
+        status_reason: 'ordering: the delivery of event strict-2 failed for good; resume to go on with the next event',
+      });
+    expect(numbersOf(strict)).toEqual([1, 2]);
+    expect(await statusOf('strict-3')).toBe('pending');
+
+    expect((await call('POST', '/v1/endpoints/strict-ledger/resume')).status).toBe(200);
+    await strict.waitForRequests(4, 30_000);
+    expect(numbersOf(strict)).toEqual([1, 2, 3, 4]);
+    await expect.poll(() => statusOf('strict-4'), { timeout: 30_000 }).toBe('succeeded');
+  });
+
+  test('a redelivery goes out of line, at once, and disabling the endpoint cancels the deliveries waiting in line', async () => {
+    const redelivered = await call('POST', '/v1/events/strict-2/redeliver', { endpoint_id: 'strict-ledger' });
+    expect(redelivered.status).toBe(202);
+    await strict.waitForRequests(5, 30_000);
+    expect(numbersOf(strict)).toEqual([1, 2, 3, 4, 2]);
+
+    // A slow receiver holds the line; the events behind it are cancelled when the endpoint is disabled.
+    strict.script({ status: 200, delayMs: 3_000 });
+    for (let n = 5; n <= 7; n++)
+      expect((await call('POST', '/v1/events', { id: `strict-${n}`, type: 'strict.entry', data: { n } })).status).toBe(202);
+    await strict.waitForRequests(6, 30_000);
+    expect((await call('POST', '/v1/endpoints/strict-ledger/disable', { reason: 'account closed' })).status).toBe(200);
+    for (const n of [6, 7]) await expect.poll(() => statusOf(`strict-${n}`), { timeout: 30_000 }).toBe('cancelled');
+    const [delivery] = (await call('GET', '/v1/events/strict-7')).body['deliveries'] as { reason?: string; attempts: unknown[] }[];
+    expect(delivery).toMatchObject({ reason: 'endpoint disabled (account closed)', attempts: [] });
+  });
+});
