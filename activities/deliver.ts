@@ -72,6 +72,12 @@ export interface DeliveryActivityDeps {
 const RESPONSE_EXCERPT_BYTES = 1024;
 const KEPT_RESPONSE_HEADERS = ['content-type', 'retry-after', 'location', 'x-request-id'] as const;
 const HEARTBEAT_INTERVAL_MS = 2_000;
+// Within the activity's timeout (the request's plus 5 s, see deliver-event.ts): time to prepare an attempt besides the
+// request's own, with a second to spare for recording it.
+const PREPARATION_BUDGET_MS = 4_000;
+// The longest an attempt waits for a transform process, and for an OAuth2 token, within that budget.
+const TRANSFORM_WAIT_MS = 2_000;
+const TOKEN_TIMEOUT_MS = 10_000;
 
 /** Builds the activities that talk to receivers; tests pass their own dispatcher, environment or clock. */
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
@@ -121,87 +127,91 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     const missingSecret = (variable: string): AttemptResult =>
       failed(new Error(`environment variable ${variable} is not set on the worker`), 'missing_secret');
 
-    // What this attempt must make before it can send: the body of a transform, the token of an OAuth2 client.
-    let body: string | undefined;
-    if (target.transform !== undefined) {
-      const outcome = deps.transformer
-        ? await deps.transformer.render(target.transform, event)
-        : { error: 'this worker runs no transforms' };
-      if ('error' in outcome) {
-        deps.recordAttempt?.(target.endpointId, false, startedAt, 'transform_failed');
-        return failed(new Error(`transform: ${outcome.error}`), 'transform_failed');
-      }
-      body = outcome.body;
-    }
-    const oauth2 = target.auth?.type === 'oauth2' ? target.auth : undefined;
-    const clientSecret = oauth2 ? deps.env[oauth2.clientSecretEnv] : undefined;
-    if (oauth2 && !clientSecret) return missingSecret(oauth2.clientSecretEnv);
-    if (oauth2 && !deps.accessTokens) return failed(new Error('this worker fetches no OAuth2 tokens'), 'auth_failed');
-    const outboundWith = (accessToken: string | undefined) =>
-      buildOutboundRequest(event, target, startedAt, deps.env, deps.userAgent, {
-        ...(body === undefined ? {} : { body }),
-        ...(accessToken === undefined ? {} : { accessToken }),
+    // One budget for the whole attempt, inside the activity's own timeout (the request's plus 5 s): preparing (the
+    // transform, the token, the slot) takes what it needs, and the request gets the rest, at most its own timeout.
+    const budgetEnd = startedAt.getTime() + target.timeoutMs + PREPARATION_BUDGET_MS;
+    const remainingMs = (): number => Math.max(1, budgetEnd - now().getTime());
+    // The slot is asked for last, once everything else is ready: the grant stands for a request sent now.
+    const refusedSlot = async (ticket: number | undefined): Promise<AttemptResult | undefined> => {
+      if (!target.rateLimit || !deps.reserveSendSlot) return undefined;
+      const slot = await deps.reserveSendSlot(target.endpointId, ticket).catch((error: unknown) => {
+        throw new SlotUnavailableError(error);
       });
-    // Every variable is checked before a token is asked for: a placeholder stands in for the token.
-    const unset = outboundWith(oauth2 ? '' : undefined);
-    if ('missingVariable' in unset) return missingSecret(unset.missingVariable);
-    let url: URL;
-    try {
-      url = new URL(target.url);
-    } catch (error) {
-      return failed(error, 'invalid_url');
-    }
-    const blocked = checkLiteralDestination(url, deps.allowDestinations);
-    if (blocked) return failed(blocked);
-    let dispatcher = deps.dispatcher;
-    if (target.tls) {
-      const tls = readTlsMaterial(target.tls, deps.env);
-      if ('missingVariable' in tls) return missingSecret(tls.missingVariable);
-      if (!deps.clientTls) return failed(new Error('this worker has no TLS pools for endpoints’ own certificates'), 'tls');
-      dispatcher = deps.clientTls.dispatcherFor(tls.material);
-    }
-    const send = (outbound: OutboundRequest) => {
-      // The trace this attempt belongs to (the producer's, when it sent a traceparent) continues at the receiver; with
-      // tracing off there is no active span and nothing is added.
-      const headers = { ...outbound.headers };
-      propagation.inject(otelContext.active(), headers);
-      return request(url, {
-        method: 'POST',
-        headers,
-        body: outbound.body,
-        dispatcher,
-        signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), context.cancellationSignal]),
-      });
+      if (slot.granted) return undefined;
+      return {
+        startedAt: startedAt.toISOString(),
+        durationMs: 0,
+        throttled: { retryAt: new Date(slot.retryAt).toISOString(), ticket: slot.retryAt },
+      };
     };
 
     // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout. A
     // local attempt has none: its workflow task times out instead.
     const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
     try {
+      // What this attempt must make before it can send: the body of a transform, the token of an OAuth2 client.
+      let body: string | undefined;
+      if (target.transform !== undefined) {
+        const outcome = deps.transformer
+          ? await deps.transformer.render(target.transform, event, Math.min(TRANSFORM_WAIT_MS, remainingMs()))
+          : { error: 'this worker runs no transforms', retryable: true };
+        if ('error' in outcome) {
+          // Only the expression's own failure is final; a busy or stopped transform process is tried again.
+          if ('retryable' in outcome) return failed(new Error(`transform: ${outcome.error}`), 'other');
+          deps.recordAttempt?.(target.endpointId, false, startedAt, 'transform_failed');
+          return failed(new Error(`transform: ${outcome.error}`), 'transform_failed');
+        }
+        body = outcome.body;
+      }
+      const oauth2 = target.auth?.type === 'oauth2' ? target.auth : undefined;
+      const clientSecret = oauth2 ? deps.env[oauth2.clientSecretEnv] : undefined;
+      if (oauth2 && !clientSecret) return missingSecret(oauth2.clientSecretEnv);
+      if (oauth2 && !deps.accessTokens) return failed(new Error('this worker fetches no OAuth2 tokens'), 'auth_failed');
+      const outboundWith = (accessToken: string | undefined) =>
+        buildOutboundRequest(event, target, startedAt, deps.env, deps.userAgent, {
+          ...(body === undefined ? {} : { body }),
+          ...(accessToken === undefined ? {} : { accessToken }),
+        });
+      // Every variable is checked before a token is asked for: a placeholder stands in for the token.
+      const unset = outboundWith(oauth2 ? '' : undefined);
+      if ('missingVariable' in unset) return missingSecret(unset.missingVariable);
+      let url: URL;
+      try {
+        url = new URL(target.url);
+      } catch (error) {
+        return failed(error, 'invalid_url');
+      }
+      const blocked = checkLiteralDestination(url, deps.allowDestinations);
+      if (blocked) return failed(blocked);
+      const tls = target.tls ? readTlsMaterial(target.tls, deps.env) : undefined;
+      if (tls && 'missingVariable' in tls) return missingSecret(tls.missingVariable);
+      if (tls && !deps.clientTls) return failed(new Error('this worker has no TLS pools for endpoints’ own certificates'), 'tls');
+      const signal = (): AbortSignal =>
+        AbortSignal.any([AbortSignal.timeout(Math.min(target.timeoutMs, remainingMs())), context.cancellationSignal]);
+      const send = async (outbound: OutboundRequest) => {
+        // The trace this attempt belongs to (the producer's, when it sent a traceparent) continues at the receiver;
+        // with tracing off there is no active span and nothing is added.
+        const headers = { ...outbound.headers };
+        propagation.inject(otelContext.active(), headers);
+        // The pool is taken at the moment of sending: one taken earlier may have been closed as least recently used.
+        const dispatcher = tls && deps.clientTls && 'material' in tls ? deps.clientTls.dispatcherFor(tls.material) : deps.dispatcher;
+        const response = await request(url, { method: 'POST', headers, body: outbound.body, dispatcher, signal: signal() });
+        return { response, excerpt: await readExcerpt(response.body) };
+      };
+
       const tokens =
         oauth2 && clientSecret && deps.accessTokens ? { client: oauth2, secret: clientSecret, source: deps.accessTokens } : undefined;
-      let accessToken = tokens ? await tokens.source.get(tokens.client, tokens.secret) : undefined;
-      // The slot is asked for last, once everything else is ready: the grant stands for a request sent now.
-      if (target.rateLimit && deps.reserveSendSlot) {
-        const slot = await deps.reserveSendSlot(target.endpointId, rateTicket).catch((error: unknown) => {
-          throw new SlotUnavailableError(error);
-        });
-        if (!slot.granted) {
-          return {
-            startedAt: startedAt.toISOString(),
-            durationMs: 0,
-            throttled: { retryAt: new Date(slot.retryAt).toISOString(), ticket: slot.retryAt },
-          };
-        }
-      }
-      let response = await send(outboundOf(outboundWith(accessToken)));
-      // A token can be revoked before it expires: on a 401, one new token and one more try, within this attempt.
+      const tokenTimeoutMs = (): number => Math.min(TOKEN_TIMEOUT_MS, remainingMs());
+      let accessToken = tokens ? await tokens.source.get(tokens.client, tokens.secret, undefined, tokenTimeoutMs()) : undefined;
+      const refused = await refusedSlot(rateTicket);
+      if (refused) return refused;
+      let { response, excerpt } = await send(outboundOf(outboundWith(accessToken)));
+      // A token can be revoked before it expires: on a 401, one new token and one more request, within this attempt;
+      // for a rate-limited endpoint, only if the limit grants the second request a slot of its own.
       if (response.statusCode === 401 && tokens && accessToken !== undefined) {
-        await response.body.dump();
-        accessToken = await tokens.source.get(tokens.client, tokens.secret, accessToken);
-        response = await send(outboundOf(outboundWith(accessToken)));
+        accessToken = await tokens.source.get(tokens.client, tokens.secret, accessToken, tokenTimeoutMs());
+        if (!(await refusedSlot(undefined))) ({ response, excerpt } = await send(outboundOf(outboundWith(accessToken))));
       }
-      const responseBodyExcerpt = await readExcerpt(response.body);
       const succeeded = response.statusCode >= 200 && response.statusCode < 300;
       deps.recordAttempt?.(target.endpointId, succeeded, startedAt, succeeded ? undefined : `HTTP ${response.statusCode}`);
       return {
@@ -209,7 +219,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         durationMs: elapsedMs(),
         statusCode: response.statusCode,
         responseHeaders: pickHeaders(response.headers),
-        ...(responseBodyExcerpt ? { responseBodyExcerpt } : {}),
+        ...(excerpt ? { responseBodyExcerpt: excerpt } : {}),
       };
     } catch (error) {
       // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again.

@@ -20,7 +20,7 @@ export interface AccessTokens {
    * token a receiver has just refused (401): it is not given again, though one fetched meanwhile by another attempt is.
    * Throws {@link TokenRequestError}.
    */
-  get(client: OAuth2Reference, secret: string, rejected?: string): Promise<string>;
+  get(client: OAuth2Reference, secret: string, rejected?: string, timeoutMs?: number): Promise<string>;
 }
 
 export interface AccessTokenOptions {
@@ -54,7 +54,11 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const cache = new Map<string, CachedToken>();
 
-  const request = async (client: OAuth2Reference, secret: string): Promise<{ token: string; lifetimeMs?: number }> => {
+  const request = async (
+    client: OAuth2Reference,
+    secret: string,
+    requestTimeoutMs: number,
+  ): Promise<{ token: string; lifetimeMs?: number }> => {
     const host = displayHost(client.tokenUrl);
     const url = new URL(client.tokenUrl);
     const blocked = checkLiteralDestination(url, options.allowDestinations);
@@ -67,7 +71,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     if (client.audience) parameters.set('audience', client.audience);
     try {
       const response = await oauth.clientCredentialsGrantRequest(server, oauthClient, authentication, parameters, {
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(requestTimeoutMs),
         // An http:// token URL is the operator's choice, as an http:// endpoint URL is.
         [oauth.allowInsecureRequests]: url.protocol === 'http:',
         [oauth.customFetch]: (input, init) => undiciFetch(input, { ...init, dispatcher: options.dispatcher }),
@@ -84,19 +88,21 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   };
 
   return {
-    async get(client, secret, rejected) {
+    async get(client, secret, rejected, requestTimeoutMs = timeoutMs) {
       const key = createHash('sha256')
         .update(JSON.stringify([client.tokenUrl, client.clientId, client.scope, client.audience, client.clientAuth, secret]))
         .digest('hex');
       const cached = cache.get(key);
+      // A request in flight is shared, whatever it comes to: a wrong secret costs one request, not one per attempt.
+      if (cached?.refreshAt === Number.POSITIVE_INFINITY) return cached.token;
       if (cached && now() < cached.refreshAt) {
-        const token = await cached.token.catch(() => undefined);
-        if (token !== undefined && token !== rejected) return token;
+        const token = await cached.token;
+        if (token !== rejected) return token;
       }
       // Assigned before the request can finish: its callbacks run later.
       // eslint-disable-next-line prefer-const
       let entry: CachedToken;
-      const fetched = request(client, secret).then(({ token, lifetimeMs = UNKNOWN_LIFETIME_MS }) => {
+      const fetched = request(client, secret, requestTimeoutMs).then(({ token, lifetimeMs = UNKNOWN_LIFETIME_MS }) => {
         entry.refreshAt = now() + Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs * 0.9);
         return token;
       });

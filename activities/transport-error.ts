@@ -20,6 +20,10 @@ const CLASS_BY_CODE: Readonly<Record<string, TransportErrorClass>> = {
 
 /** Names the way a request failed without a response, from the error Node or undici raised. */
 export function classifyTransportError(error: unknown): TransportErrorClass {
+  // A refused destination is final wherever it is met, under whatever wraps it (a token request's error, say).
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if ((current as { code?: unknown }).code === 'EDESTINATIONBLOCKED') return 'blocked_destination';
+  }
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
     if (current.name === 'TimeoutError' || current.name === 'AbortError') return 'timeout';
     const code = (current as { code?: unknown }).code;

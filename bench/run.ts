@@ -13,6 +13,7 @@ import { measure, OPEN_LOOP_MS, sender, TIME_LIMIT_MS, WARMUP_EVENTS, type Syste
 import { measureClusterScale } from './cluster.js';
 import { measureFanOut } from './fan-out.js';
 import { measureManyEndpoints } from './many-endpoints.js';
+import { measureControls } from './controls.js';
 import { measureObservability } from './observability.js';
 import { residentMiB } from './proc.js';
 import { startArrivalReceiver, type ArrivalReceiver } from './receiver.js';
@@ -29,7 +30,8 @@ import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
 // machines are noisy. `--long` instead sends 100,000 events through a gateway node and reports its memory;
 // `--endpoints N` creates N endpoints and reports what they cost idle, how fast a pause reaches routing, and throughput;
 // `--fan-out N` sends one event to N endpoints; `--cluster` measures the topology of `npm run cluster` (bench/cluster.ts);
-// `--observability` measures a gateway node with metrics and tracing off and on (bench/observability.ts).
+// `--observability` measures a gateway node with metrics and tracing off and on (bench/observability.ts); `--controls`
+// measures one endpoint plain and with each delivery control (bench/controls.ts).
 
 const { values: flags } = parseArgs({
   options: {
@@ -38,6 +40,7 @@ const { values: flags } = parseArgs({
     'fan-out': { type: 'string' },
     cluster: { type: 'boolean', default: false },
     observability: { type: 'boolean', default: false },
+    controls: { type: 'boolean', default: false },
   },
 });
 
@@ -140,6 +143,7 @@ runMain(async () => {
   try {
     if (flags.long) return await measureMemory(server.address, receiver, dir);
     if (flags.observability) return await measureObservability(server.address, server.pid as number, receiver, dir);
+    if (flags.controls) return await measureControls(server.address, server.pid as number, receiver, dir);
     if (flags['fan-out']) {
       const system = await startGatewayNode(server.address, receiver.url, true, dir);
       try {

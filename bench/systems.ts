@@ -87,7 +87,9 @@ export async function startGatewayNode(
   const endpoints = Array.from(
     { length: FAN_OUT },
     (_, index) =>
-      `  - { id: bench-${index}, url: "${endpointUrl(receiverUrl, index)}", events: [${index === 0 ? 'bench.one, ' : ''}bench.ten] }`,
+      `  - { id: bench-${index}, url: "${endpointUrl(receiverUrl, index)}", events: [${index === 0 ? 'bench.one, ' : ''}bench.ten]${
+        index === 0 && observability.firstEndpoint ? `, ${observability.firstEndpoint}` : ''
+      } }`,
   );
   await writeFile(
     configPath,
@@ -137,6 +139,8 @@ export interface ObservabilityVariant {
   readonly otlpEndpoint?: string;
   /** More variables for the node, such as OpenTelemetry's sampler settings. */
   readonly env?: Readonly<Record<string, string>>;
+  /** More settings of the first endpoint (the one `bench.one` goes to), as YAML flow-mapping entries. */
+  readonly firstEndpoint?: string;
 }
 
 /** A hand-written Temporal service (`bench/baseline.ts`): plain (activities) or fast (eager start, local activities). */

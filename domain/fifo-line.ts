@@ -1,17 +1,18 @@
 /**
- * The line of an endpoint with `ordering: fifo`: its deliveries go one at a time, in the order their events were
- * accepted. Pure: the endpoint's entity keeps the line and runs these rules with workflow time.
+ * The line of an endpoint with `ordering: fifo`: its deliveries go one at a time, in the order they joined. Pure: the
+ * endpoint's entity keeps the line and runs these rules.
  *
- * An event's place is its acceptance time (its delivery workflow's start) and then its id. A delivery joins the line
- * from its first workflow task, a moment after acceptance; so that a later event whose delivery happened to join
- * first does not go ahead of it, the head of the line is let go only once it is `settleMs` old.
+ * Deliveries join when their event is accepted: the API signals the entity before it starts the delivery (and before
+ * it answers 202), so an event sent after another's 202 is behind it. A delivery started some other way (by
+ * `sendEvent` from a workflow) joins from its own first workflow task.
  */
 
 /** One delivery in the line. */
 export interface LineEntry {
+  /** The workflow that delivers to the endpoint: the event's, or the part of it that holds the endpoint. */
   readonly workflowId: string;
   readonly eventId: string;
-  /** Epoch ms of the event's acceptance (its delivery workflow's start time). */
+  /** Epoch ms at which it joined, for people reading the entity's state. */
   readonly acceptedAt: number;
 }
 
@@ -19,25 +20,18 @@ export interface LineEntry {
 export interface FifoLine {
   readonly waiting: readonly LineEntry[];
   readonly inFlight?: LineEntry;
+  /** Epoch ms at which the delivery in flight got its turn, or was last found still running. */
+  readonly checkedAt?: number;
 }
 
 export const EMPTY_LINE: FifoLine = { waiting: [] };
 
-/** How long after its acceptance the head of a line waits for deliveries of earlier events to join. */
-export const LINE_SETTLE_MS = 500;
-
-const before = (a: LineEntry, b: LineEntry): boolean =>
-  a.acceptedAt < b.acceptedAt || (a.acceptedAt === b.acceptedAt && a.eventId < b.eventId);
-
-/** The line with `entry` in its place; a delivery already in the line keeps the place it has. */
+/** The line with `entry` at its end; a delivery already in the line keeps the place it has. */
 export function joinLine(line: FifoLine, entry: LineEntry): FifoLine {
   if (line.inFlight?.workflowId === entry.workflowId || line.waiting.some((waiting) => waiting.workflowId === entry.workflowId)) {
     return line;
   }
-  const index = line.waiting.findIndex((waiting) => before(entry, waiting));
-  const waiting = [...line.waiting];
-  waiting.splice(index === -1 ? waiting.length : index, 0, entry);
-  return { ...line, waiting };
+  return { ...line, waiting: [...line.waiting, entry] };
 }
 
 /** The line without the delivery of `workflowId`, which is done (or was cancelled while it waited). */
@@ -47,16 +41,9 @@ export function leaveLine(line: FifoLine, workflowId: string): FifoLine {
   return waiting.length === line.waiting.length ? line : { ...line, waiting };
 }
 
-/** What the line does next at `now`: nothing, let its head go, or wait until the head is settled. */
-export type NextTurn =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'turn'; readonly line: FifoLine; readonly entry: LineEntry }
-  | { readonly kind: 'wait'; readonly untilMs: number };
-
-export function nextTurn(line: FifoLine, now: number, settleMs: number = LINE_SETTLE_MS): NextTurn {
+/** The line once its head has been given the turn at `now`, and that head; undefined while one is in flight. */
+export function takeTurn(line: FifoLine, now: number): { readonly line: FifoLine; readonly entry: LineEntry } | undefined {
   const [head, ...rest] = line.waiting;
-  if (line.inFlight || !head) return { kind: 'none' };
-  const due = head.acceptedAt + settleMs;
-  if (due > now) return { kind: 'wait', untilMs: due };
-  return { kind: 'turn', line: { waiting: rest, inFlight: head }, entry: head };
+  if (line.inFlight || !head) return undefined;
+  return { line: { waiting: rest, inFlight: head, checkedAt: now }, entry: head };
 }

@@ -10,6 +10,8 @@
  * Pure, with no I/O: routing runs it for every event and endpoint, and config loading validates with it.
  */
 
+import { exceedsJsonDepth } from './json-depth.js';
+
 /** A filter as written in the configuration or the API. */
 export type PayloadFilter = Readonly<Record<string, unknown>>;
 
@@ -31,6 +33,7 @@ export const LOGICAL_OPERATORS = ['$and', '$or', '$not'] as const;
 const MAX_FILTER_BYTES = 8 * 1024;
 const MAX_FILTER_DEPTH = 10;
 const MAX_LIST_ITEMS = 100;
+const MAX_FILTER_JSON_DEPTH = 32;
 
 type FieldOperator = (typeof FIELD_OPERATORS)[number];
 type Path = readonly (string | number)[];
@@ -45,8 +48,12 @@ const isComparable = (value: unknown): value is number | string => typeof value 
 export function filterProblems(filter: unknown): FilterProblem[] {
   if (!isPlainObject(filter)) return [{ path: [], message: 'a filter is an object of field paths and operators' }];
   const size = JSON.stringify(filter).length;
-  if (size > MAX_FILTER_BYTES)
+  if (size > MAX_FILTER_BYTES) {
     return [{ path: [], message: `a filter is at most ${MAX_FILTER_BYTES} bytes as JSON (this one is ${size})` }];
+  }
+  // Values compared deeply (an $eq of an object, an $in of arrays) are bounded too, not only the operators' nesting.
+  if (exceedsJsonDepth(filter, MAX_FILTER_JSON_DEPTH))
+    return [{ path: [], message: `a filter nests at most ${MAX_FILTER_JSON_DEPTH} deep as JSON` }];
   const problems: FilterProblem[] = [];
   checkFilter(filter, [], 1, problems);
   return problems;
@@ -105,8 +112,15 @@ function checkCondition(condition: unknown, path: Path, depth: number, problems:
 /** Whether `event` passes `filter`, which must be free of {@link filterProblems}. */
 export function matchFilter(filter: PayloadFilter, event: unknown): FilterVerdict {
   const failure = failedCondition(filter, event, '');
-  return failure === undefined ? { matched: true } : { matched: false, reason: failure };
+  // Reasons travel in the delivery's input, a hundred at most: each is kept short, however the filter nests.
+  return failure === undefined ? { matched: true } : { matched: false, reason: shorten(failure, MAX_REASON_LENGTH) };
 }
+
+const MAX_REASON_LENGTH = 300;
+// An $or's reason names the first few alternatives that failed, not all of them.
+const MAX_ALTERNATIVES_NAMED = 3;
+
+const shorten = (text: string, length: number): string => (text.length > length ? `${text.slice(0, length - 1)}…` : text);
 
 // The first condition of `filter` that `value` fails, in words; undefined when all hold.
 function failedCondition(filter: Readonly<Record<string, unknown>>, value: unknown, base: string): string | undefined {
@@ -133,7 +147,8 @@ function failedAlternatives(alternatives: readonly Record<string, unknown>[], va
     if (failure === undefined) return undefined;
     failures.push(failure);
   }
-  return `none of $or held (${failures.join('; ')})`;
+  const named = failures.slice(0, MAX_ALTERNATIVES_NAMED).join('; ');
+  return `none of $or held (${failures.length > MAX_ALTERNATIVES_NAMED ? `${named}; …` : named})`;
 }
 
 const MISSING = Symbol('missing');

@@ -48,8 +48,10 @@ export function reserveSendSlot(
   const free = oldest === undefined || oldest <= now - windowMs;
   const mayTake = ticket !== undefined ? ticket <= now : slots.nextTicketAt <= now;
   if (free && mayTake) return { slots: { ...slots, grants: [...grants, now].slice(-limit.requests) }, answer: { granted: true } };
-  // The earliest a slot frees up, and never before the tickets already handed out.
+  // The earliest a slot frees up. A ticket that came due keeps its place: its holder asks again then, ahead of the
+  // tickets handed out after it; any other request goes behind them all.
   const freesAt = oldest === undefined ? now : Math.max(now, oldest + windowMs);
+  if (ticket !== undefined) return { slots: { ...slots, grants }, answer: { granted: false, retryAt: Math.max(ticket, freesAt) } };
   const retryAt = Math.max(freesAt, slots.nextTicketAt);
   return {
     slots: { grants, nextTicketAt: retryAt + Math.ceil(windowMs / limit.requests) },

@@ -2,9 +2,10 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { DELIVERY_VERSION } from '../domain/attempt-plan.js';
 import type { DeliveryTarget, UnroutedEndpoint } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
-import { eventWorkflowId } from '../domain/workflow-ids.js';
+import { partitionTargets } from '../domain/fanout.js';
+import { endpointWorkflowId, eventWorkflowId, partWorkflowId } from '../domain/workflow-ids.js';
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
-import { deliverEvent } from '../workflows/index.js';
+import { deliverEvent, joinLineSignal } from '../workflows/index.js';
 import { deliveryStartOptions, FINGERPRINT_MEMO } from '../workflows/start-options.js';
 
 /** What starting an event's delivery did. */
@@ -90,6 +91,9 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
         ...(startOptions.unrouted?.length ? { unrouted: startOptions.unrouted } : {}),
       };
       const deadline = Date.now() + startTimeoutMs;
+      // Deliveries to endpoints with ordering: fifo take their place in line now, before they start (and before the
+      // producer hears 202): the order of acceptance is the order of the line.
+      await joinLines(client, workflowId, event, targets, deadline);
       try {
         const handle = await client.connection.withDeadline(deadline, () =>
           client.workflow.start(deliverEvent, {
@@ -116,4 +120,35 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
       }
     },
   };
+}
+
+/**
+ * Puts the delivery of `event` in the line of each of its endpoints with ordering: fifo, under the workflow that will
+ * hold that endpoint (the event's own, or its part's when it is split). Best effort: a delivery not put in line here
+ * joins from its first workflow task.
+ */
+async function joinLines(
+  client: Client,
+  workflowId: string,
+  event: WebhookEvent,
+  targets: readonly DeliveryTarget[],
+  deadline: number,
+): Promise<void> {
+  if (!targets.some((target) => target.ordering !== undefined && target.skipReason === undefined)) return;
+  const parts = partitionTargets(targets);
+  const joins = parts.flatMap((part, index) =>
+    part
+      .filter((target) => target.ordering !== undefined && target.skipReason === undefined)
+      .map((target) => {
+        const entry = {
+          workflowId: parts.length > 1 ? partWorkflowId(workflowId, index) : workflowId,
+          eventId: event.id,
+          acceptedAt: Date.now(),
+        };
+        return client.connection
+          .withDeadline(deadline, () => client.workflow.getHandle(endpointWorkflowId(target.endpointId)).signal(joinLineSignal, entry))
+          .catch(() => undefined);
+      }),
+  );
+  await Promise.all(joins);
 }

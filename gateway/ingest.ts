@@ -224,7 +224,15 @@ export function createIngest(deps: IngestDeps): Ingest {
         kind: 'checked',
         size: named.length,
         async accept() {
-          const limit = createLimiter(BATCH_CONCURRENCY);
+          // A batch with events for an endpoint with ordering: fifo is started in order, one at a time: its order is
+          // theirs in the endpoint's line.
+          const ordered = named.some(({ event }) =>
+            deps
+              .routes()
+              .route(event.type)
+              .some((endpoint) => endpoint.ordering === 'fifo'),
+          );
+          const limit = createLimiter(ordered ? 1 : BATCH_CONCURRENCY);
           return Promise.all(
             named.map(({ event, id, from, options }, index) =>
               limit(async (): Promise<BatchOutcome> => {

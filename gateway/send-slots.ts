@@ -9,8 +9,9 @@ export interface SendSlotBroker {
   reserve(endpointId: string, ticket?: number): Promise<SlotAnswer>;
 }
 
-// An entity answers in milliseconds; one that does not within this is treated as Temporal being away.
-const DEFAULT_TIMEOUT_MS = 10_000;
+// An entity answers in milliseconds; one that does not within this is treated as Temporal being away. Short, since it
+// is part of an attempt's time budget.
+const DEFAULT_TIMEOUT_MS = 2_000;
 
 export function createSendSlotBroker(client: Client, timeoutMs = DEFAULT_TIMEOUT_MS): SendSlotBroker {
   return {

@@ -2,13 +2,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { TRANSFORM_PROCESS_SOURCE } from './process-source.js';
 
-/** What running a transform came to: the body to send, or why there is none. */
-export type TransformOutcome = { readonly body: string } | { readonly error: string };
+/**
+ * What running a transform came to: the body to send, or why there is none. `retryable` marks a failure that was not
+ * the expression's (its process was killed, the gateway is stopping, every process was busy): another try may work.
+ */
+export type TransformOutcome = { readonly body: string } | { readonly error: string; readonly retryable?: true };
 
 /** Runs endpoints' JSONata transforms outside the caller's process, within limits. */
 export interface Transformer {
-  /** Evaluates `expression` on `input`; never throws, whatever the expression does. */
-  render(expression: string, input: unknown): Promise<TransformOutcome>;
+  /**
+   * Evaluates `expression` on `input`; never throws, whatever the expression does. A render that has not started
+   * within `waitMs` (every process busy) gives up, retryable.
+   */
+  render(expression: string, input: unknown, waitMs?: number): Promise<TransformOutcome>;
   /** Stops every transform process; renders still waiting get an error. */
   close(): Promise<void>;
 }
@@ -35,7 +41,10 @@ interface Job {
   readonly expression: string;
   readonly input: unknown;
   readonly resolve: (outcome: TransformOutcome) => void;
+  readonly waiting?: NodeJS.Timeout;
 }
+
+const STOPPING: TransformOutcome = { error: 'the gateway is stopping', retryable: true };
 
 interface Slot {
   child?: ChildProcess | undefined;
@@ -73,7 +82,9 @@ export function createTransformer(limits: TransformLimits = DEFAULT_TRANSFORM_LI
     finish(slot, outcome);
   };
   const start = (slot: Slot): ChildProcess => {
-    // No environment: an expression cannot read one, and the gateway's secrets have no business there.
+    // No environment: an expression cannot read one, and the gateway's secrets have no business there. A process group
+    // of its own, so that a Ctrl-C or a service manager's SIGTERM reaches the gateway, which stops it, and not the
+    // process mid-evaluation; it ends with its parent all the same, when the IPC channel closes.
     const child = spawn(
       process.execPath,
       [
@@ -84,7 +95,7 @@ export function createTransformer(limits: TransformLimits = DEFAULT_TRANSFORM_LI
         String(limits.timeoutMs),
         String(limits.maxBodyBytes),
       ],
-      { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: {} },
+      { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: {}, detached: true },
     );
     slot.stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (text: string) => (slot.stderr = (slot.stderr + text).slice(-STDERR_KEPT_BYTES)));
@@ -95,15 +106,18 @@ export function createTransformer(limits: TransformLimits = DEFAULT_TRANSFORM_LI
       if (slot.child !== child || slot.current?.id !== message.id) return;
       finish(slot, message.body === undefined ? { error: message.error ?? 'no answer' } : { body: message.body });
     });
-    child.on('exit', () => {
+    // 'close', not 'exit': by then stderr has been read to its end, and says whether the heap ran out.
+    child.on('close', () => {
       if (slot.child !== child) return;
-      const reason = /heap out of memory|heap limit/i.test(slot.stderr)
-        ? `the transform used more than the ${limits.memoryMb} MB it may`
-        : 'the transform process stopped';
-      discard(slot, { error: reason });
+      discard(
+        slot,
+        /heap out of memory|heap limit/i.test(slot.stderr)
+          ? { error: `the transform used more than the ${limits.memoryMb} MB it may` }
+          : { error: 'the transform process stopped', retryable: true },
+      );
     });
     child.on('error', () => {
-      if (slot.child === child) discard(slot, { error: 'the transform process could not be started' });
+      if (slot.child === child) discard(slot, { error: 'the transform process could not be started', retryable: true });
     });
     return child;
   };
@@ -112,6 +126,7 @@ export function createTransformer(limits: TransformLimits = DEFAULT_TRANSFORM_LI
       if (closed || queue.length === 0) return;
       if (slot.current) continue;
       const job = queue.shift() as Job;
+      clearTimeout(job.waiting);
       const child = (slot.child ??= start(slot));
       const id = ++nextId;
       const timer = setTimeout(
@@ -120,23 +135,35 @@ export function createTransformer(limits: TransformLimits = DEFAULT_TRANSFORM_LI
       );
       slot.current = { id, resolve: job.resolve, timer };
       child.send({ id, expression: job.expression, input: job.input }, (error) => {
-        if (error && slot.current?.id === id) discard(slot, { error: `the event could not be handed to the transform: ${error.message}` });
+        if (error && slot.current?.id === id) {
+          discard(slot, { error: `the event could not be handed to the transform: ${error.message}`, retryable: true });
+        }
       });
     }
   };
 
   return {
-    render(expression, input) {
-      if (closed) return Promise.resolve({ error: 'the gateway is stopping' });
+    render(expression, input, waitMs) {
+      if (closed) return Promise.resolve(STOPPING);
       return new Promise((resolve) => {
-        queue.push({ expression, input, resolve });
+        const giveUp = (): void => {
+          const index = queue.indexOf(job);
+          if (index === -1) return;
+          queue.splice(index, 1);
+          resolve({ error: `every transform process was busy for ${waitMs ?? 0} ms`, retryable: true });
+        };
+        const job: Job = { expression, input, resolve, ...(waitMs === undefined ? {} : { waiting: setTimeout(giveUp, waitMs) }) };
+        queue.push(job);
         pump();
       });
     },
     close() {
       closed = true;
-      for (const job of queue.splice(0)) job.resolve({ error: 'the gateway is stopping' });
-      for (const slot of slots) discard(slot, { error: 'the gateway is stopping' });
+      for (const job of queue.splice(0)) {
+        clearTimeout(job.waiting);
+        job.resolve(STOPPING);
+      }
+      for (const slot of slots) discard(slot, STOPPING);
       return Promise.resolve();
     },
   };

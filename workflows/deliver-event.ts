@@ -1,4 +1,5 @@
 import {
+  CancellationScope,
   condition,
   getExternalWorkflowHandle,
   proxyActivities,
@@ -201,6 +202,8 @@ interface FanOut {
   readonly releases: Map<string, Release>;
   /** The turns endpoints' lines have given, by endpoint id, until the delivery waiting for it takes its own. */
   readonly turns: Map<string, Turn>;
+  /** Endpoints with ordering: fifo whose delivery here has not left their line yet. */
+  readonly inLine: Set<string>;
   readonly updateStatusAttribute: () => void;
 }
 
@@ -226,6 +229,9 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     limit: createLimiter(input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES),
     releases: new Map(),
     turns: new Map(),
+    inLine: new Set(
+      targets.filter((target) => target.ordering !== undefined && target.skipReason === undefined).map((target) => target.endpointId),
+    ),
     updateStatusAttribute: statusAttributeFor(
       version,
       () => deliveries.map((delivery) => delivery.status),
@@ -235,7 +241,11 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
 
   setHandler(deliveriesQuery, report);
   setHandler(releaseSignal, (release) => void fanOut.releases.set(release.endpointId, release));
-  setHandler(turnSignal, (turn) => void fanOut.turns.set(turn.endpointId, turn));
+  // A turn for a delivery that has left the line already (a repeat of an event, a check by the entity) is handed back.
+  setHandler(turnSignal, (turn) => {
+    if (fanOut.inLine.has(turn.endpointId)) fanOut.turns.set(turn.endpointId, turn);
+    else void signalLeave(turn.endpointId, event.id, false);
+  });
   fanOut.updateStatusAttribute();
 
   await Promise.all(targets.map((target, index) => deliverToEndpoint(fanOut, target, deliveries[index] as MutableDelivery)));
@@ -259,37 +269,43 @@ async function deliverToEndpoint(fanOut: FanOut, target: DeliveryTarget, deliver
   const endpoint = new EndpointDelivery(fanOut, target, delivery);
   // An endpoint with ordering: fifo gives the turn only while it is active, so a delivery in line is held by its line.
   const inLine = target.ordering !== undefined;
-  if (inLine && !(await endpoint.waitForTurn())) return;
-  // Paused when the event was routed: held before the first attempt, without asking the worker.
-  if (!inLine && target.holdReason !== undefined && !(await endpoint.holdUntilReleased(target.holdReason))) return;
-  for (let attempt = 1; ; attempt++) {
-    const result = await endpoint.attempt(attempt);
-    if (result.throttled) {
-      // The rate limit had no slot: nothing was sent, so the same number goes again at the entity's time.
-      attempt--;
-      await endpoint.waitForSlot(result.throttled);
-      continue;
+  // Inline, not in a function of its own: one more await between the loop's end and the status attribute would move
+  // that command behind other endpoints' in the same workflow task, and stored histories have them in this order.
+  try {
+    if (inLine && !(await endpoint.waitForTurn())) return;
+    // Paused when the event was routed: held before the first attempt, without asking the worker.
+    if (!inLine && target.holdReason !== undefined && !(await endpoint.holdUntilReleased(target.holdReason))) return;
+    for (let attempt = 1; ; attempt++) {
+      const result = await endpoint.attempt(attempt);
+      if (result.throttled) {
+        // The rate limit had no slot: nothing was sent, so the same number goes again at the entity's time.
+        attempt--;
+        await endpoint.waitForSlot(result.throttled);
+        continue;
+      }
+      if (result.endpointStatus === 'paused') {
+        // Nothing was sent, so this was no attempt: the same number goes again once the endpoint is released.
+        attempt--;
+        if (!(await endpoint.holdUntilReleased(result.endpointStatusReason))) break;
+        continue;
+      }
+      if (result.endpointStatus === 'disabled') {
+        endpoint.cancel(`endpoint disabled (${result.endpointStatusReason ?? 'no reason given'})`);
+        break;
+      }
+      const next = endpoint.record(result, attempt);
+      if (next.kind === 'succeeded') break;
+      if (next.kind === 'failed') {
+        if (next.gone) await disableGoneEndpoint(target.endpointId);
+        break;
+      }
+      await endpoint.startRetryTimer(next.delayMs, result);
+      endpoint.retryDue();
     }
-    if (result.endpointStatus === 'paused') {
-      // Nothing was sent, so this was no attempt: the same number goes again once the endpoint is released.
-      attempt--;
-      if (!(await endpoint.holdUntilReleased(result.endpointStatusReason))) break;
-      continue;
-    }
-    if (result.endpointStatus === 'disabled') {
-      endpoint.cancel(`endpoint disabled (${result.endpointStatusReason ?? 'no reason given'})`);
-      break;
-    }
-    const next = endpoint.record(result, attempt);
-    if (next.kind === 'succeeded') break;
-    if (next.kind === 'failed') {
-      if (next.gone) await disableGoneEndpoint(target.endpointId);
-      break;
-    }
-    await endpoint.startRetryTimer(next.delayMs, result);
-    endpoint.retryDue();
+  } finally {
+    // Whatever ended it (success, failure, cancellation of the workflow), a delivery in line leaves it.
+    if (inLine) await CancellationScope.nonCancellable(() => endpoint.leaveLine());
   }
-  if (inLine) await endpoint.leaveLine();
   fanOut.updateStatusAttribute();
 }
 
@@ -337,7 +353,8 @@ class EndpointDelivery {
    */
   async waitForTurn(): Promise<boolean> {
     const { delivery, target, fanOut } = this;
-    fanOut.turns.delete(target.endpointId);
+    // The API put the delivery in line as it accepted the event; joining again keeps that place, and puts a delivery
+    // started some other way (sendEvent) in line now. A turn may already be here: it is not thrown away.
     const { workflowId, startTime } = workflowInfo();
     try {
       await getExternalWorkflowHandle(endpointWorkflowId(target.endpointId)).signal(joinLineSignal, {
@@ -346,6 +363,8 @@ class EndpointDelivery {
         acceptedAt: startTime.getTime(),
       });
     } catch {
+      // No entity, no line: the delivery goes at once.
+      fanOut.inLine.delete(target.endpointId);
       return true;
     }
     delivery.reason = 'waiting for the deliveries of earlier events (ordering: fifo)';
@@ -361,15 +380,8 @@ class EndpointDelivery {
   /** Leaves the endpoint's line once the delivery is done, so that the next may go (or, failed, block it). */
   async leaveLine(): Promise<void> {
     const { delivery, target, fanOut } = this;
-    try {
-      await getExternalWorkflowHandle(endpointWorkflowId(target.endpointId)).signal(leaveLineSignal, {
-        workflowId: workflowInfo().workflowId,
-        eventId: fanOut.event.id,
-        failed: delivery.status === 'failed',
-      });
-    } catch {
-      // The entity has ended (the endpoint was deleted): there is no line left to leave.
-    }
+    if (!fanOut.inLine.delete(target.endpointId)) return;
+    await signalLeave(target.endpointId, fanOut.event.id, delivery.status === 'failed');
   }
 
   /** One HTTP attempt, once a slot is free: until then the endpoint is waiting, not sending. */
@@ -420,6 +432,7 @@ class EndpointDelivery {
     delivery.status = 'pending';
     delivery.reason = `waiting for the rate limit${limit}`;
     delivery.nextAttemptAt = throttled.retryAt;
+    this.fanOut.updateStatusAttribute();
     await sleep(delayMs, { summary: `rate limit ${target.endpointId}: next slot in ${formatDurationMs(delayMs)}` });
     delete delivery.reason;
     delete delivery.nextAttemptAt;
@@ -483,6 +496,19 @@ async function waitForRelease(endpointId: string, releases: Map<string, Release>
   const release = releases.get(endpointId) as Release;
   releases.delete(endpointId);
   return release;
+}
+
+/** Tells an endpoint's entity this workflow's delivery has left its line, so that the next may go. */
+async function signalLeave(endpointId: string, eventId: string, failed: boolean): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(endpointWorkflowId(endpointId)).signal(leaveLineSignal, {
+      workflowId: workflowInfo().workflowId,
+      eventId,
+      failed,
+    });
+  } catch {
+    // The entity has ended (the endpoint was deleted): there is no line left to leave.
+  }
 }
 
 /** A receiver that answers 410 Gone has said it wants no more: its entity is disabled, so routing stops. */

@@ -33,7 +33,7 @@ import {
   type EndpointMessage,
 } from '../domain/endpoint-transitions.js';
 import { definitionProblem } from '../domain/definition-check.js';
-import { EMPTY_LINE, joinLine, leaveLine, nextTurn, type FifoLine, type NextTurn } from '../domain/fifo-line.js';
+import { EMPTY_LINE, joinLine, leaveLine, takeTurn, type FifoLine } from '../domain/fifo-line.js';
 import { NO_SEND_SLOTS, reserveSendSlot, type SendSlots } from '../domain/send-slots.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import {
@@ -75,6 +75,8 @@ export interface EndpointWorkflowInput {
 const { publishOperationalEvent } = proxyActivities<OperationalActivities>({ startToCloseTimeout: '1 minute' });
 
 const DEFAULT_HISTORY_LIMIT = 10_000;
+/** How often the delivery that has its line's turn is checked to be still running. */
+const LINE_CHECK_INTERVAL_MS = 60_000;
 /** Entities announce their changes to their task queue's change log from this patch on (runs before it did not). */
 const ANNOUNCE_CHANGES_PATCH = 'announce-endpoint-changes';
 
@@ -135,54 +137,53 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
 
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
-  // The line's next step: an active endpoint gives the turn to its settled head; a disabled one sends everyone waiting
-  // away; a paused one lets nobody go.
-  const lineStep = (): NextTurn | { readonly kind: 'cancel' } =>
-    state.status === 'disabled' && line.waiting.length > 0
-      ? { kind: 'cancel' }
-      : state.status === 'active'
-        ? nextTurn(line, Date.now())
-        : { kind: 'none' };
+  // The line moves only while the endpoint is active and has no held delivery to release first (a redelivery held by a
+  // pause goes before the line when resumed); a disabled endpoint sends everyone waiting away.
+  const lineMoves = (): boolean =>
+    state.status === 'active' && state.heldDeliveries.length === 0 && takeTurn(line, Date.now()) !== undefined;
+  const lineCancels = (): boolean => state.status === 'disabled' && line.waiting.length > 0;
   // Holding and releasing happen here, in one place: whatever the order of pause, resume and hold signals, a held
   // delivery stays in the list until the endpoint is no longer paused, and then it is released, never forgotten.
   for (;;) {
-    // A head not yet settled is waited for with a timer; only a line has one, so stored histories wait as they did.
-    const step = lineStep();
-    const timedFor = step.kind === 'wait' ? step.untilMs : undefined;
-    const lineWakes = (): boolean => {
-      const now = lineStep();
-      return now.kind === 'turn' || now.kind === 'cancel' || (now.kind === 'wait' && now.untilMs !== timedFor);
-    };
     const wake = (): boolean =>
       state.pendingNotices.length > 0 ||
       (state.status !== 'paused' && state.heldDeliveries.length > 0) ||
       retired ||
       shouldContinueAsNew() ||
-      lineWakes();
-    if (timedFor === undefined) await condition(wake);
-    else await condition(wake, Math.max(1, timedFor - Date.now()));
+      lineMoves() ||
+      lineCancels();
+    // A delivery that has the turn is looked in on now and then: one terminated by hand would never leave. Only a
+    // line has a delivery in flight, so stored histories wait as they did, without a timer.
+    const woke = line.inFlight ? await condition(wake, LINE_CHECK_INTERVAL_MS) : await condition(wake);
     const [notice] = state.pendingNotices;
     if (notice) {
       await publishOperationalEvent(notice);
       state = withoutOldestNotice(state);
       continue;
     }
-    const next = lineStep();
-    if (next.kind === 'turn') {
-      line = next.line;
-      // A delivery that has ended meanwhile will never leave the line: it leaves now.
-      if (!(await sendTurn(next.entry.workflowId, { endpointId: state.endpoint.id }))) line = leaveLine(line, next.entry.workflowId);
+    if (!woke && line.inFlight) {
+      const { inFlight } = line;
+      line = (await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id }))
+        ? { ...line, checkedAt: Date.now() }
+        : leaveLine(line, inFlight.workflowId);
       continue;
     }
-    if (next.kind === 'cancel') {
+    if (lineCancels()) {
       const cancelled = line.waiting;
       line = { ...line, waiting: [] };
       const turn = { endpointId: state.endpoint.id, cancelledReason: `endpoint disabled (${state.statusReason ?? 'no reason given'})` };
       await Promise.all(cancelled.map((entry) => sendTurn(entry.workflowId, turn)));
       continue;
     }
+    const turn = lineMoves() ? takeTurn(line, Date.now()) : undefined;
+    if (turn) {
+      line = turn.line;
+      // A delivery that has ended meanwhile will never leave the line: it leaves now.
+      if (!(await sendTurn(turn.entry.workflowId, { endpointId: state.endpoint.id }))) line = leaveLine(line, turn.entry.workflowId);
+      continue;
+    }
     const released = takeReleaseBatch(state);
-    // Nothing to release: the loop woke to end the run, or for a line whose head has settled meanwhile.
+    // Nothing to release and no end of the run: the loop woke for its line.
     if (!released && !retired && !shouldContinueAsNew()) continue;
     if (!released) break;
     state = released.state;

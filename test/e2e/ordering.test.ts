@@ -71,6 +71,18 @@ describe('ordering: fifo', () => {
     for (let n = 1; n <= 8; n++) await expect.poll(() => statusOf(`ledger-${n}`), { timeout: 30_000 }).toBe('succeeded');
   });
 
+  test('delivers a batch in the order of its events, though a batch is otherwise started several at a time', async () => {
+    const before = inOrder.requests.length;
+    const events = Array.from({ length: 12 }, (_, index) => ({
+      id: `ledger-batch-${index}`,
+      type: 'ledger.entry',
+      data: { n: 100 + index },
+    }));
+    expect(await call('POST', '/v1/events/batch', { events })).toMatchObject({ status: 202, body: { accepted: 12 } });
+    await inOrder.waitForRequests(before + 12, 60_000);
+    expect(numbersOf(inOrder).slice(before)).toEqual(events.map((event) => event.data.n));
+  });
+
   test('with fifo_on_failure: block, a final failure pauses the endpoint; resumed, the line goes on in order', async () => {
     await call('POST', '/v1/endpoints', {
       id: 'strict-ledger',
@@ -108,8 +120,9 @@ describe('ordering: fifo', () => {
     await strict.waitForRequests(5, 30_000);
     expect(numbersOf(strict)).toEqual([1, 2, 3, 4, 2]);
 
-    // A slow receiver holds the line; the events behind it are cancelled when the endpoint is disabled.
-    strict.script({ status: 200, delayMs: 3_000 });
+    // A slow receiver holds the line; the events behind it are cancelled when the endpoint is disabled, long before
+    // the slow answer comes.
+    strict.script({ status: 200, delayMs: 10_000 });
     for (let n = 5; n <= 7; n++)
       expect((await call('POST', '/v1/events', { id: `strict-${n}`, type: 'strict.entry', data: { n } })).status).toBe(202);
     await strict.waitForRequests(6, 30_000);
@@ -117,5 +130,23 @@ describe('ordering: fifo', () => {
     for (const n of [6, 7]) await expect.poll(() => statusOf(`strict-${n}`), { timeout: 30_000 }).toBe('cancelled');
     const [delivery] = (await call('GET', '/v1/events/strict-7')).body['deliveries'] as { reason?: string; attempts: unknown[] }[];
     expect(delivery).toMatchObject({ reason: 'endpoint disabled (account closed)', attempts: [] });
+    await expect.poll(() => statusOf('strict-5'), { timeout: 30_000 }).toBe('succeeded');
+    expect(numbersOf(strict)).toEqual([1, 2, 3, 4, 2, 5]);
+
+    // Enabled again, the line goes on with the next event.
+    expect((await call('POST', '/v1/endpoints/strict-ledger/enable')).status).toBe(200);
+    await expect
+      .poll(
+        () =>
+          gateway.registry
+            .routes()
+            .route('strict.entry')
+            .find((endpoint) => endpoint.id === 'strict-ledger')?.status,
+        { timeout: 30_000 },
+      )
+      .toBe('active');
+    expect((await call('POST', '/v1/events', { id: 'strict-8', type: 'strict.entry', data: { n: 8 } })).status).toBe(202);
+    await strict.waitForRequests(7, 30_000);
+    expect(numbersOf(strict)).toEqual([1, 2, 3, 4, 2, 5, 8]);
   });
 });

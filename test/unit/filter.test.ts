@@ -79,6 +79,13 @@ describe('matchFilter', () => {
     expect(reason({ 'data.note': 'x' }, { data: { note: 'y'.repeat(500) } })).toMatch(/^data\.note is "y{56}…, not "x"$/);
   });
 
+  test('keeps a reason short, however many alternatives failed and however long the values', () => {
+    const alternatives = Array.from({ length: 50 }, (_, n) => ({ [`data.field${n}`]: 'x'.repeat(100) }));
+    const long = reason({ $or: alternatives });
+    expect(long?.length).toBeLessThanOrEqual(300);
+    expect(long).toMatch(/^none of \$or held \(data\.field0 is missing, not "x+…; data\.field1 is missing/);
+  });
+
   test('reads only the event’s own fields, not what objects inherit', () => {
     expect(matches({ 'data.constructor': { $exists: true } })).toBe(false);
     expect(matches({ 'data.tags.length': 2 })).toBe(false);
@@ -119,6 +126,9 @@ describe('filterProblems', () => {
   });
 
   test('bounds the size and the depth of a filter', () => {
+    let deepValue: unknown = 1;
+    for (let level = 0; level < 40; level++) deepValue = [deepValue];
+    expect(filterProblems({ 'data.x': { $eq: deepValue } })).toEqual([{ path: [], message: 'a filter nests at most 32 deep as JSON' }]);
     expect(filterProblems({ 'data.x': { $in: Array.from({ length: 2_000 }, (_, n) => `value-${n}`) } })[0]?.message).toMatch(
       /at most 8192 bytes/,
     );

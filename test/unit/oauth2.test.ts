@@ -2,6 +2,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAccessTokens, TokenRequestError } from '../../activities/index.js';
 import { createGuardedLookup } from '../../activities/destination.js';
+import { classifyTransportError } from '../../activities/transport-error.js';
 import type { OAuth2Reference } from '../../domain/delivery.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 
@@ -101,9 +102,25 @@ describe('createAccessTokens', () => {
     expect(server.requests.length).toBe(before + 1);
   });
 
+  test('shares one failing request among the attempts waiting on it', async () => {
+    const tokens = tokensAt({ now: 0 });
+    const before = server.requests.length;
+    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => tokens.get(client(), 'also-wrong')));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(Array.from({ length: 5 }, () => 'rejected'));
+    expect(server.requests.length).toBe(before + 1);
+  });
+
   test('refuses a token URL the destination guard forbids, and reports one that does not answer', async () => {
     const guarded = createAccessTokens({ dispatcher, allowDestinations: [] });
-    await expect(guarded.get(client(), 's3cret')).rejects.toThrow(/token request to 127\.0\.0\.1:\d+ not sent: .*loopback/);
+    const refused = guarded.get(client(), 's3cret');
+    await expect(refused).rejects.toThrow(/token request to 127\.0\.0\.1:\d+ not sent: .*loopback/);
+    // As final as a refused endpoint URL: the attempt is not retried.
+    expect(classifyTransportError(await refused.catch((error: unknown) => error))).toBe('blocked_destination');
+    const byName = createAccessTokens({ dispatcher: new Agent({ connect: { lookup: createGuardedLookup([]) } }), allowDestinations: [] });
+    const refusedByName = await byName
+      .get(client({ tokenUrl: server.url.replace('127.0.0.1', 'localhost') }), 's3cret')
+      .catch((error: unknown) => error);
+    expect(classifyTransportError(refusedByName)).toBe('blocked_destination');
     await expect(tokensAt({ now: 0 }).get(client({ tokenUrl: 'http://127.0.0.1:9/token' }), 's3cret')).rejects.toThrow(
       /token request to 127\.0\.0\.1:9 failed/,
     );

@@ -43,6 +43,14 @@ describe('reserveSendSlot', () => {
     expect(reserveSendSlot(slots, fivePerSecond, 1_100, 1_320).answer.granted).toBe(false);
   });
 
+  test('lets a ticket holder that finds no free slot keep its place, ahead of later tickets', () => {
+    // Five grants within the window; the holder of the ticket for 1,100 comes back late, at 1,150, and finds no slot.
+    const full: SendSlots = { grants: [100, 200, 300, 400, 500], nextTicketAt: 1_540 };
+    expect(reserveSendSlot(full, fivePerSecond, 1_150, 1_100)).toEqual({ slots: full, answer: { granted: false, retryAt: 1_200 } });
+    // A newcomer at the same moment goes behind every ticket.
+    expect(reserveSendSlot(full, fivePerSecond, 1_150).answer).toEqual({ granted: false, retryAt: 1_540 });
+  });
+
   test('never grants more than `requests` in any window of `per`, whatever the arrivals, and grants every waiter in the end', () => {
     for (let seed = 1; seed <= 30; seed++) {
       const next = random(seed);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, test } from 'vitest';
 import { EndpointSchema } from '../../domain/endpoint.js';
 import { transformProblem } from '../../domain/transform.js';
@@ -53,8 +54,25 @@ describe('createTransformer', () => {
     const closing = createTransformer();
     const pending = closing.render('id', event);
     await closing.close();
-    expect(await pending).toEqual({ error: 'the gateway is stopping' });
-    expect(await closing.render('id', event)).toEqual({ error: 'the gateway is stopping' });
+    expect(await pending).toEqual({ error: 'the gateway is stopping', retryable: true });
+    expect(await closing.render('id', event)).toEqual({ error: 'the gateway is stopping', retryable: true });
+  });
+
+  test('says a render whose process was killed from outside, or that waited too long for one, may be tried again', async () => {
+    // A memory limit of its own, so that its process, and only it, can be found to be killed.
+    const single = createTransformer({ timeoutMs: 5_000, maxBodyBytes: 2_048, memoryMb: 33, processes: 1 });
+    try {
+      expect(await single.render('id', event)).toEqual({ body: '"evt_1"' });
+      const looping = single.render('($loop := function($n) { $loop($n) }; $loop(1))', event);
+      // The one process is busy: a render that may wait only briefly gives up, and can be tried again.
+      expect(await single.render('id', event, 50)).toEqual({ error: 'every transform process was busy for 50 ms', retryable: true });
+      const pids = execFileSync('pgrep', ['-f', 'max-old-space-size=33']).toString().trim().split('\n');
+      for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+      expect(await looping).toEqual({ error: 'the transform process stopped', retryable: true });
+      expect(await single.render('type', event)).toEqual({ body: '"order.created"' });
+    } finally {
+      await single.close();
+    }
   });
 });
 
