@@ -210,6 +210,29 @@ async function rateLimited(): Promise<void> {
   await save('endpoint.rate-limited', endpointWorkflowId('replay-paced'));
 }
 
+/** Three events to an endpoint with ordering: fifo, the first retried: the others wait in its entity's line. */
+async function ordered(): Promise<void> {
+  const ledger = await receiver();
+  ledger.script({ status: 503 });
+  const entity = await startEntity(anEndpoint('replay-ledger', ledger.url, { ordering: 'fifo' }));
+  const target = aTarget(ledger.url, { endpointId: 'replay-ledger', ordering: { onFailure: 'skip' }, retry: retryAfter([300]) });
+  const events = [1, 2, 3].map((n) => anEvent({ id: `evt_replay_ordered_${n}` }));
+  const started = [];
+  // One after another, as the API accepts them: each joins the line from its first workflow task.
+  for (const event of events) {
+    started.push(await startDelivery({ event, targets: [target] }));
+    // Its first task has signalled the entity: the next event joins behind it.
+    await until(
+      `${event.id} is in line`,
+      async () => (await client.workflow.getHandle(eventWorkflowId(event.id)).describe()).historyLength >= 5,
+    );
+  }
+  await Promise.all(started.map((handle) => handle.result()));
+  await entity.executeUpdate(retireUpdate);
+  for (const [index, event] of events.entries()) await save(`deliver-event.ordered-${index + 1}`, eventWorkflowId(event.id));
+  await save('endpoint.ordered', endpointWorkflowId('replay-ledger'));
+}
+
 async function held(): Promise<void> {
   const target = await receiver();
   const entity = await startEntity(anEndpoint('replay-held', target.url));
@@ -468,6 +491,7 @@ try {
     delivered,
     controlled,
     rateLimited,
+    ordered,
     retried,
     interleaved,
     held,
