@@ -38,6 +38,7 @@ export async function measureControls(temporalAddress: string, serverPid: number
       const system = await startGatewayNode(temporalAddress, receiver.url, true, dir, {
         ...variant,
         name: `controls-${variant.name.replace(/[^a-z0-9]+/g, '-')}-${round}`,
+        endpointIdPrefix: `ctl-${variant.name.replace(/[^a-z0-9]+/g, '-')}-${round}`,
       });
       try {
         const run = `ctl${round}${variant.name.replace(/[^a-z0-9]+/g, '')}${Date.now().toString(36)}`;

@@ -87,7 +87,7 @@ export async function startGatewayNode(
   const endpoints = Array.from(
     { length: FAN_OUT },
     (_, index) =>
-      `  - { id: bench-${index}, url: "${endpointUrl(receiverUrl, index)}", events: [${index === 0 ? 'bench.one, ' : ''}bench.ten]${
+      `  - { id: ${observability.endpointIdPrefix ?? 'bench'}-${index}, url: "${endpointUrl(receiverUrl, index)}", events: [${index === 0 ? 'bench.one, ' : ''}bench.ten]${
         index === 0 && observability.firstEndpoint ? `, ${observability.firstEndpoint}` : ''
       } }`,
   );
@@ -141,6 +141,11 @@ export interface ObservabilityVariant {
   readonly env?: Readonly<Record<string, string>>;
   /** More settings of the first endpoint (the one `bench.one` goes to), as YAML flow-mapping entries. */
   readonly firstEndpoint?: string;
+  /**
+   * Ids of its own for the node's endpoints: entities are per endpoint id in the namespace, and one left by an earlier
+   * node, on that node's task queue, answers nobody once it has stopped.
+   */
+  readonly endpointIdPrefix?: string;
 }
 
 /** A hand-written Temporal service (`bench/baseline.ts`): plain (activities) or fast (eager start, local activities). */

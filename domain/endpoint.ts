@@ -132,10 +132,30 @@ export const DataKeySchema = z
   .regex(DATA_KEY_FORM, 'letters, digits, _ and -, starting with a letter or _ (up to 64)')
   .refine((key) => !ENVELOPE_FIELDS.has(key), 'type, event and timestamp are the envelope’s own fields');
 
-/** A payload filter (see `filter.ts`), checked whole so that each mistake is reported at its own path. */
-export const PayloadFilterSchema = z.record(z.string(), z.unknown()).superRefine((filter, ctx) => {
-  for (const problem of filterProblems(filter)) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
-});
+/**
+ * A payload filter (see `filter.ts`), checked whole so that each mistake is reported at its own path. A `__proto__`
+ * key is refused before parsing, which would drop it silently and leave a filter that lets more through than written.
+ */
+export const PayloadFilterSchema = z.preprocess(
+  (filter, ctx) => {
+    if (hasProtoKey(filter)) ctx.addIssue({ code: 'custom', message: '__proto__ is not a field a filter may name', input: filter });
+    return filter;
+  },
+  z.record(z.string(), z.unknown()).superRefine((filter, ctx) => {
+    for (const problem of filterProblems(filter)) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
+  }),
+);
+
+function hasProtoKey(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  for (let seen = 0; stack.length > 0 && seen < 10_000; seen++) {
+    const current = stack.pop();
+    if (current === null || typeof current !== 'object') continue;
+    if (Object.hasOwn(current, '__proto__')) return true;
+    stack.push(...Object.values(current));
+  }
+  return false;
+}
 
 /** A JSONata expression that makes the body from the event; compiled when it is defined, so a typo is refused then. */
 export const TransformSchema = z

@@ -21,6 +21,11 @@ describe('EndpointSchema', () => {
     expect(issues({ rate_limit: { requests: 5, per: '10ms' } })).toEqual(['rate_limit.per: between 100ms and 1d']);
   });
 
+  test('refuses a filter naming __proto__, which parsing would otherwise drop without a word', () => {
+    const input = JSON.parse('{"filter": {"type": "order.created", "data": {"__proto__": {"admin": true}}}}') as object;
+    expect(issues(input)).toEqual(['filter: __proto__ is not a field a filter may name']);
+  });
+
   test('takes TLS settings by variable, for an https URL only, the certificate and key together', () => {
     expect(issues({ tls: { client_cert_env: 'C', client_key_env: 'K', ca_env: 'CA' } })).toEqual([]);
     expect(issues({ tls: { ca_env: 'CA' } })).toEqual([]);
