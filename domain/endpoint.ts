@@ -152,7 +152,7 @@ function hasProtoKey(value: unknown): boolean {
     const current = stack.pop();
     if (current === null || typeof current !== 'object') continue;
     if (Object.hasOwn(current, '__proto__')) return true;
-    stack.push(...Object.values(current));
+    stack.push(...(Object.values(current) as unknown[]));
   }
   return false;
 }
