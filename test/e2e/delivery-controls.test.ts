@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { makeTestCertificates, type TestCertificates } from '../support/certificates.js';
-import { startGateway, type TestGateway } from '../support/gateway.js';
+import { apiCaller, startGateway, type TestGateway } from '../support/gateway.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 
 // Per-endpoint delivery controls, end to end: each through the API, on a real worker, to a real receiver.
@@ -19,13 +19,7 @@ let big: Receiver;
 let everything: Receiver;
 let shaped: Receiver;
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${gateway.url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const call = apiCaller(() => gateway);
 
 /** Waits until routing (the API's view of the entities) sees `endpointId`, among the subscribers of `type`, pass `check`. */
 async function routedWith(type: string, endpointId: string, check: (endpoint: Record<string, unknown>) => boolean): Promise<void> {

@@ -4,7 +4,7 @@ import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { reconcileEndpoints } from '../../gateway/reconcile.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import type { deliverEvent } from '../../workflows/index.js';
-import { postJson, startGateway, type TestGateway } from '../support/gateway.js';
+import { apiCaller, postJson, startGateway, type TestGateway } from '../support/gateway.js';
 import { storedHistory } from '../support/history.js';
 
 // The key generated signing secrets are derived from, on the API and the worker alike.
@@ -14,13 +14,7 @@ let gateway: TestGateway;
 let first: Receiver;
 let second: Receiver;
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${gateway.url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const call = apiCaller(() => gateway);
 
 function routed(endpointId: string): string | undefined {
   return gateway.registry.status(endpointId)?.status;

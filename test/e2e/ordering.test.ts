@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
-import { startGateway, type TestGateway } from '../support/gateway.js';
+import { apiCaller, startGateway, type TestGateway } from '../support/gateway.js';
 
 // ordering: fifo, end to end: deliveries to the endpoint go one at a time, in the order their events were accepted.
 
@@ -8,13 +8,7 @@ let gateway: TestGateway;
 let inOrder: Receiver;
 let strict: Receiver;
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${gateway.url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const call = apiCaller(() => gateway);
 
 async function routed(type: string, endpointId: string): Promise<void> {
   await expect

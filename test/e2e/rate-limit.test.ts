@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
-import { startGateway, type TestGateway } from '../support/gateway.js';
+import { apiCaller, startGateway, type TestGateway } from '../support/gateway.js';
 import { startProcessWorker, type ProcessWorker } from '../support/temporal.js';
 
 // A rate limit holds across workers: two worker processes share the endpoint's limit through its entity.
@@ -12,13 +12,7 @@ let gateway: TestGateway;
 let secondWorker: ProcessWorker;
 let receiver: Receiver;
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${gateway.url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const call = apiCaller(() => gateway);
 
 beforeAll(async () => {
   receiver = await startReceiver();

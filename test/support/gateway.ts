@@ -81,6 +81,23 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
 }
 
 /** POSTs `body` as JSON to the gateway's `path`. */
+/** An API answer: its status and its JSON body. */
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/** Calls the API of `gateway` (resolved at each call, so it may be started later) with an optional JSON body. */
+export function apiCaller(gateway: () => Pick<TestGateway, 'url'>): (method: string, path: string, body?: unknown) => Promise<ApiAnswer> {
+  return async (method, path, body) => {
+    const response = await fetch(`${gateway().url}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+}
+
 export function postJson(gateway: TestGateway, path: string, body: unknown): Promise<Response> {
   return fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
