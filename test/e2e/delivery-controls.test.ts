@@ -13,6 +13,7 @@ let certificates: TestCertificates;
 let mutual: Receiver;
 let tokenServer: TokenServer;
 let protectedReceiver: Receiver;
+let composite: Receiver;
 
 let gateway: TestGateway;
 let big: Receiver;
@@ -37,6 +38,7 @@ beforeAll(async () => {
   certificates = makeTestCertificates();
   tokenServer = await startTokenServer({ 'webhooks-gateway': 'client-s3cret' });
   protectedReceiver = await startReceiver();
+  composite = await startReceiver({ tls: { ...certificates.server, clientCa: certificates.ca } });
   [big, everything, shaped, mutual] = await Promise.all([
     startReceiver(),
     startReceiver(),
@@ -61,7 +63,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway.stop();
-  await Promise.all([big.close(), everything.close(), shaped.close(), mutual.close(), protectedReceiver.close(), tokenServer.close()]);
+  await Promise.all([
+    big.close(),
+    everything.close(),
+    shaped.close(),
+    mutual.close(),
+    protectedReceiver.close(),
+    tokenServer.close(),
+    composite.close(),
+  ]);
 });
 
 describe('payload filters', () => {
@@ -371,4 +381,80 @@ describe('OAuth2 client credentials', () => {
     expect(refused.status).toBe(400);
     expect(refused.body['errors']).toEqual([{ path: '/auth/client_secret_env', message: expect.stringContaining('WEBHOOKS_ENDPOINT_') }]);
   });
+});
+
+describe('every control on one endpoint', () => {
+  test('a filter, a transform, mutual TLS, OAuth2, a rate limit and FIFO compose, through a retry, a pause and a redelivery', async () => {
+    const created = await call('POST', '/v1/endpoints', {
+      id: 'composite',
+      url: composite.url,
+      events: ['combo.*'],
+      filter: { 'data.n': { $gte: 0 } },
+      transform: '{"n": data.n, "kind": type}',
+      tls: {
+        client_cert_env: 'WEBHOOKS_ENDPOINT_CLIENT_CERT',
+        client_key_env: 'WEBHOOKS_ENDPOINT_CLIENT_KEY',
+        ca_env: 'WEBHOOKS_ENDPOINT_RECEIVER_CA',
+      },
+      auth: {
+        type: 'oauth2',
+        token_url: tokenServer.url,
+        client_id: 'webhooks-gateway',
+        client_secret_env: 'WEBHOOKS_ENDPOINT_OAUTH_SECRET',
+      },
+      rate_limit: { requests: 2, per: '1s' },
+      ordering: 'fifo',
+      retry: { schedule: ['500ms'], jitter: 0 },
+    });
+    expect(created.status).toBe(201);
+    await routedWith('combo.tick', 'composite', (endpoint) => endpoint['ordering'] === 'fifo');
+    // Event 2's first try fails: the line waits for its retry.
+    composite.script({ status: 200 }, { status: 200 }, { status: 500 });
+    const send = async (n: number) =>
+      expect((await call('POST', '/v1/events', { id: `combo-${n}`, type: 'combo.tick', data: { n } })).status).toBe(202);
+    for (const n of [0, 1, -1, 2, 3]) await send(n);
+    await composite.waitForRequests(5, 60_000);
+
+    // Paused, the line holds; resumed, it goes on in order.
+    expect((await call('POST', '/v1/endpoints/composite/pause', { reason: 'maintenance' })).status).toBe(200);
+    await expect
+      .poll(
+        () =>
+          gateway.registry
+            .routes()
+            .route('combo.tick')
+            .find((endpoint) => endpoint.id === 'composite')?.status,
+        { timeout: 30_000 },
+      )
+      .toBe('paused');
+    for (const n of [4, 5]) await send(n);
+    // A paused endpoint gives no turn: the events sent meanwhile wait in line, and nothing more is sent.
+    for (const n of [4, 5]) {
+      await expect
+        .poll(async () => ((await call('GET', `/v1/events/combo-${n}`)).body['deliveries'] as { reason?: string }[])[0]?.reason, {
+          timeout: 30_000,
+        })
+        .toBe('waiting for the deliveries of earlier events (ordering: fifo)');
+    }
+    expect(composite.requests).toHaveLength(5);
+    expect((await call('POST', '/v1/endpoints/composite/resume')).status).toBe(200);
+    await composite.waitForRequests(7, 60_000);
+
+    expect(await call('POST', '/v1/events/combo-3/redeliver', { endpoint_id: 'composite' })).toMatchObject({ status: 202 });
+    const received = await composite.waitForRequests(8, 60_000);
+    expect(received.map((request) => JSON.parse(request.body) as unknown)).toEqual(
+      [0, 1, 2, 2, 3, 4, 5, 3].map((n) => ({ n, kind: 'combo.tick' })),
+    );
+    expect(
+      received.every(
+        (request) => request.clientCertificate === 'gateway' && /^Bearer token-\d+$/.test(request.headers.authorization ?? ''),
+      ),
+    ).toBe(true);
+    // Two a second at most: the third request after any comes a second or more after it.
+    const arrivals = received.map((request) => request.receivedAt);
+    expect(Math.min(...arrivals.slice(2).map((at, index) => at - (arrivals[index] as number)))).toBeGreaterThanOrEqual(1_000);
+    expect((await call('GET', '/v1/events/combo--1')).body['unrouted']).toEqual([
+      { endpoint_id: 'composite', reason: 'filter: data.n is -1, which fails $gte 0' },
+    ]);
+  }, 120_000);
 });
