@@ -53,7 +53,10 @@ export interface DeliveryActivityDeps {
    * Asks the endpoint's entity for a send slot, for endpoints with a rate limit; without it, such an attempt sends
    * unlimited. Throws when the entity cannot be asked: the activity then fails, and Temporal retries it.
    */
-  readonly reserveSendSlot?: (endpointId: string, ticket: number | undefined) => Promise<SlotAnswer>;
+  readonly reserveSendSlot?: (
+    endpointId: string,
+    request: { readonly ticket?: number; readonly queue?: boolean; readonly timeoutMs?: number },
+  ) => Promise<SlotAnswer>;
   /** OAuth2 access tokens, for endpoints with `auth: { type: oauth2 }`; without them, such an attempt fails. */
   readonly accessTokens?: AccessTokens;
   /** Connection pools for endpoints with `tls` settings; without them, such an attempt fails before sending. */
@@ -78,6 +81,8 @@ const PREPARATION_BUDGET_MS = 4_000;
 // The longest an attempt waits for a transform process, and for an OAuth2 token, within that budget.
 const TRANSFORM_WAIT_MS = 2_000;
 const TOKEN_TIMEOUT_MS = 10_000;
+// The least time a request is sent with (or its own timeout, if shorter).
+const MIN_SEND_MS = 1_000;
 
 /** Builds the activities that talk to receivers; tests pass their own dispatcher, environment or clock. */
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
@@ -100,6 +105,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     rateTicket,
   }: AttemptRequest): Promise<AttemptResult> {
     const context = Context.current();
+    // The attempt's time budget runs from here: reading the event back counts too.
+    const budgetStart = now().getTime();
     const run = context.info.workflowExecution;
     if (!run) throw ApplicationFailure.nonRetryable('deliverAttempt runs only as part of a deliverEvent workflow', 'NoWorkflow');
     const event = carried ?? (await deps.loadEvent(run));
@@ -129,12 +136,14 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     // One budget for the whole attempt, inside the activity's own timeout (the request's plus 5 s): preparing (the
     // transform, the token, the slot) takes what it needs, and the request gets the rest, at most its own timeout.
-    const budgetEnd = startedAt.getTime() + target.timeoutMs + PREPARATION_BUDGET_MS;
+    const budgetEnd = budgetStart + target.timeoutMs + PREPARATION_BUDGET_MS;
     const remainingMs = (): number => Math.max(1, budgetEnd - now().getTime());
-    // The slot is asked for last, once everything else is ready: the grant stands for a request sent now.
-    const refusedSlot = async (ticket: number | undefined): Promise<AttemptResult | undefined> => {
+    // The slot is asked for last, once everything else is ready: the grant stands for a request sent now. `queue:
+    // false` asks for a second request's slot, which will not wait if refused.
+    const refusedSlot = async (ticket: number | undefined, queue = true): Promise<AttemptResult | undefined> => {
       if (!target.rateLimit || !deps.reserveSendSlot) return undefined;
-      const slot = await deps.reserveSendSlot(target.endpointId, ticket).catch((error: unknown) => {
+      const request = { ...(ticket === undefined ? {} : { ticket }), ...(queue ? {} : { queue }), timeoutMs: remainingMs() };
+      const slot = await deps.reserveSendSlot(target.endpointId, request).catch((error: unknown) => {
         throw new SlotUnavailableError(error);
       });
       if (slot.granted) return undefined;
@@ -205,12 +214,15 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       let accessToken = tokens ? await tokens.source.get(tokens.client, tokens.secret, undefined, tokenTimeoutMs()) : undefined;
       const refused = await refusedSlot(rateTicket);
       if (refused) return refused;
+      // Preparing took (nearly) all the time there was: no request goes out with none, and no attempt is recorded; the
+      // activity fails and Temporal runs it again.
+      if (remainingMs() < Math.min(target.timeoutMs, MIN_SEND_MS)) throw new PreparationTimeoutError();
       let { response, excerpt } = await send(outboundOf(outboundWith(accessToken)));
       // A token can be revoked before it expires: on a 401, one new token and one more request, within this attempt;
       // for a rate-limited endpoint, only if the limit grants the second request a slot of its own.
       if (response.statusCode === 401 && tokens && accessToken !== undefined) {
         accessToken = await tokens.source.get(tokens.client, tokens.secret, accessToken, tokenTimeoutMs());
-        if (!(await refusedSlot(undefined))) ({ response, excerpt } = await send(outboundOf(outboundWith(accessToken))));
+        if (!(await refusedSlot(undefined, false))) ({ response, excerpt } = await send(outboundOf(outboundWith(accessToken))));
       }
       const succeeded = response.statusCode >= 200 && response.statusCode < 300;
       deps.recordAttempt?.(target.endpointId, succeeded, startedAt, succeeded ? undefined : `HTTP ${response.statusCode}`);
@@ -224,6 +236,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     } catch (error) {
       // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again.
       if (error instanceof SlotUnavailableError) throw error.cause;
+      if (error instanceof PreparationTimeoutError) throw error;
       // The error's class only: its message may name the URL, which can hold a secret (Slack's do).
       deps.recordAttempt?.(target.endpointId, false, startedAt, classifyTransportError(error));
       const result = failed(error);
@@ -235,6 +248,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     } finally {
       clearInterval(heartbeat);
     }
+  }
+}
+
+/** Preparing an attempt used up its time before anything was sent. */
+class PreparationTimeoutError extends Error {
+  constructor() {
+    super('preparing the attempt (event, transform, token, slot) took all its time; nothing was sent');
   }
 }
 

@@ -20,7 +20,7 @@ export interface AccessTokens {
    * token a receiver has just refused (401): it is not given again, though one fetched meanwhile by another attempt is.
    * Throws {@link TokenRequestError}.
    */
-  get(client: OAuth2Reference, secret: string, rejected?: string, timeoutMs?: number): Promise<string>;
+  get(client: OAuth2Reference, secret: string, rejected?: string, waitMs?: number): Promise<string>;
 }
 
 export interface AccessTokenOptions {
@@ -54,11 +54,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const cache = new Map<string, CachedToken>();
 
-  const request = async (
-    client: OAuth2Reference,
-    secret: string,
-    requestTimeoutMs: number,
-  ): Promise<{ token: string; lifetimeMs?: number }> => {
+  const request = async (client: OAuth2Reference, secret: string): Promise<{ token: string; lifetimeMs?: number }> => {
     const host = displayHost(client.tokenUrl);
     const url = new URL(client.tokenUrl);
     const blocked = checkLiteralDestination(url, options.allowDestinations);
@@ -71,7 +67,8 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     if (client.audience) parameters.set('audience', client.audience);
     try {
       const response = await oauth.clientCredentialsGrantRequest(server, oauthClient, authentication, parameters, {
-        signal: AbortSignal.timeout(requestTimeoutMs),
+        // The process-wide timeout, not a caller's: a request shared by several attempts is not cut short by one.
+        signal: AbortSignal.timeout(timeoutMs),
         // An http:// token URL is the operator's choice, as an http:// endpoint URL is.
         [oauth.allowInsecureRequests]: url.protocol === 'http:',
         [oauth.customFetch]: (input, init) => undiciFetch(input, { ...init, dispatcher: options.dispatcher }),
@@ -87,34 +84,45 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     }
   };
 
-  return {
-    async get(client, secret, rejected, requestTimeoutMs = timeoutMs) {
-      const key = createHash('sha256')
-        .update(JSON.stringify([client.tokenUrl, client.clientId, client.scope, client.audience, client.clientAuth, secret]))
-        .digest('hex');
-      const cached = cache.get(key);
-      // A request in flight is shared, whatever it comes to: a wrong secret costs one request, not one per attempt.
-      if (cached?.refreshAt === Number.POSITIVE_INFINITY) return cached.token;
-      if (cached && now() < cached.refreshAt) {
-        const token = await cached.token;
-        if (token !== rejected) return token;
-      }
-      // Assigned before the request can finish: its callbacks run later.
-      // eslint-disable-next-line prefer-const
-      let entry: CachedToken;
-      const fetched = request(client, secret, requestTimeoutMs).then(({ token, lifetimeMs = UNKNOWN_LIFETIME_MS }) => {
-        entry.refreshAt = now() + Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs * 0.9);
-        return token;
-      });
-      // A failed request is not cached: the next attempt asks again.
-      fetched.catch(() => {
-        if (cache.get(key) === entry) cache.delete(key);
-      });
-      entry = { token: fetched, refreshAt: Number.POSITIVE_INFINITY };
-      cache.delete(key);
-      cache.set(key, entry);
-      if (cache.size > MAX_CACHED_CLIENTS) cache.delete(cache.keys().next().value as string);
-      return fetched;
-    },
+  const share = async (client: OAuth2Reference, secret: string, rejected: string | undefined): Promise<string> => {
+    const key = createHash('sha256')
+      .update(JSON.stringify([client.tokenUrl, client.clientId, client.scope, client.audience, client.clientAuth, secret]))
+      .digest('hex');
+    const cached = cache.get(key);
+    // A request in flight is shared, whatever it comes to: a wrong secret costs one request, not one per attempt.
+    if (cached?.refreshAt === Number.POSITIVE_INFINITY) return cached.token;
+    if (cached && now() < cached.refreshAt) {
+      const token = await cached.token;
+      if (token !== rejected) return token;
+    }
+    // Assigned before the request can finish: its callbacks run later.
+    // eslint-disable-next-line prefer-const
+    let entry: CachedToken;
+    const fetched = request(client, secret).then(({ token, lifetimeMs = UNKNOWN_LIFETIME_MS }) => {
+      entry.refreshAt = now() + Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs * 0.9);
+      return token;
+    });
+    // A failed request is not cached: the next attempt asks again.
+    fetched.catch(() => {
+      if (cache.get(key) === entry) cache.delete(key);
+    });
+    entry = { token: fetched, refreshAt: Number.POSITIVE_INFINITY };
+    cache.delete(key);
+    cache.set(key, entry);
+    if (cache.size > MAX_CACHED_CLIENTS) cache.delete(cache.keys().next().value as string);
+    return fetched;
   };
+
+  return {
+    get: (client, secret, rejected, waitMs = timeoutMs) => within(waitMs, client.tokenUrl, share(client, secret, rejected)),
+  };
+}
+
+/** `promise`, or a TokenRequestError once `waitMs` has passed: an attempt waits for a token only as long as it may. */
+function within(waitMs: number, tokenUrl: string, promise: Promise<string>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TokenRequestError(`no token from ${displayHost(tokenUrl)} within ${waitMs} ms`)), waitMs);
+  });
+  return Promise.race([promise, timedOut]).finally(() => clearTimeout(timer));
 }

@@ -20,17 +20,23 @@ export interface LineEntry {
 export interface FifoLine {
   readonly waiting: readonly LineEntry[];
   readonly inFlight?: LineEntry;
-  /** Epoch ms at which the delivery in flight got its turn, or was last found still running. */
+  /**
+   * Whether the delivery in flight has been told: `unsent` when its workflow could not be signalled (the API put it in
+   * line before starting it), `resend` once it has joined itself and can be.
+   */
+  readonly turn?: 'sent' | 'unsent' | 'resend';
+  /** Epoch ms at which the delivery in flight got its turn, or was last looked in on; and how many looks so far. */
   readonly checkedAt?: number;
+  readonly checks?: number;
 }
 
 export const EMPTY_LINE: FifoLine = { waiting: [] };
 
 /** The line with `entry` at its end; a delivery already in the line keeps the place it has. */
 export function joinLine(line: FifoLine, entry: LineEntry): FifoLine {
-  if (line.inFlight?.workflowId === entry.workflowId || line.waiting.some((waiting) => waiting.workflowId === entry.workflowId)) {
-    return line;
-  }
+  // The delivery in flight joins itself once its workflow runs: a turn it could not be told is told now.
+  if (line.inFlight?.workflowId === entry.workflowId) return line.turn === 'unsent' ? { ...line, turn: 'resend' } : line;
+  if (line.waiting.some((waiting) => waiting.workflowId === entry.workflowId)) return line;
   return { ...line, waiting: [...line.waiting, entry] };
 }
 
@@ -45,5 +51,27 @@ export function leaveLine(line: FifoLine, workflowId: string): FifoLine {
 export function takeTurn(line: FifoLine, now: number): { readonly line: FifoLine; readonly entry: LineEntry } | undefined {
   const [head, ...rest] = line.waiting;
   if (line.inFlight || !head) return undefined;
-  return { line: { waiting: rest, inFlight: head, checkedAt: now }, entry: head };
+  return { line: { waiting: rest, inFlight: head, turn: 'sent', checkedAt: now, checks: 0 }, entry: head };
+}
+
+/** How often the delivery in flight is looked in on: after a minute, then half as often each time, up to every 10. */
+export function nextCheckAt(line: FifoLine): number | undefined {
+  if (!line.inFlight) return undefined;
+  return (line.checkedAt ?? 0) + Math.min(60_000 * 2 ** (line.checks ?? 0), 600_000);
+}
+
+/** What a look at the delivery in flight found: its workflow running, closed, or not there (yet). */
+export type InFlightState = 'running' | 'closed' | 'missing';
+
+/** How long a delivery put in line by the API may take to start before its place is given up. */
+export const START_GRACE_MS = 120_000;
+
+/** The line after a look at its delivery in flight at `now`; `tell` is true when the turn should be sent again. */
+export function afterCheck(line: FifoLine, state: InFlightState, now: number): { readonly line: FifoLine; readonly tell: boolean } {
+  const { inFlight } = line;
+  if (!inFlight) return { line, tell: false };
+  const looked = { ...line, checkedAt: now, checks: (line.checks ?? 0) + 1 };
+  if (state === 'closed' || (state === 'missing' && now - inFlight.acceptedAt > START_GRACE_MS))
+    return { line: leaveLine(line, inFlight.workflowId), tell: false };
+  return { line: looked, tell: state === 'running' && line.turn !== 'sent' };
 }

@@ -41,6 +41,7 @@ export function reserveSendSlot(
   limit: RateLimit,
   now: number,
   ticket?: number,
+  options: { readonly queue?: boolean } = {},
 ): { readonly slots: SendSlots; readonly answer: SlotAnswer } {
   const windowMs = limit.perMs + slotMarginMs(limit);
   const grants = slots.grants.slice(-limit.requests);
@@ -51,10 +52,14 @@ export function reserveSendSlot(
   // The earliest a slot frees up. A ticket that came due keeps its place: its holder asks again then, ahead of the
   // tickets handed out after it; any other request goes behind them all.
   const freesAt = oldest === undefined ? now : Math.max(now, oldest + windowMs);
-  if (ticket !== undefined) return { slots: { ...slots, grants }, answer: { granted: false, retryAt: Math.max(ticket, freesAt) } };
+  const spacing = Math.ceil(windowMs / limit.requests);
+  if (ticket !== undefined) {
+    // Tickets handed out from now on come after the holder's new time, so that none of them is due first.
+    const retryAt = Math.max(ticket, freesAt);
+    return { slots: { grants, nextTicketAt: Math.max(slots.nextTicketAt, retryAt + spacing) }, answer: { granted: false, retryAt } };
+  }
   const retryAt = Math.max(freesAt, slots.nextTicketAt);
-  return {
-    slots: { grants, nextTicketAt: retryAt + Math.ceil(windowMs / limit.requests) },
-    answer: { granted: false, retryAt },
-  };
+  // A request that will not wait (a second request within an attempt) takes no ticket: the queue stays as it was.
+  if (options.queue === false) return { slots: { ...slots, grants }, answer: { granted: false, retryAt } };
+  return { slots: { grants, nextTicketAt: retryAt + spacing }, answer: { granted: false, retryAt } };
 }

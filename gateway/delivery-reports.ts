@@ -13,6 +13,8 @@ export interface DeliveryReports {
   read(workflowId: string): Promise<DeliveryReport | undefined>;
   /** The report of an event's own delivery, `event/<id>` ({@link DeliveryReports.read}). */
   readEvent(eventId: string): Promise<DeliveryReport | undefined>;
+  /** Whether a delivery workflow is running, has closed, or is not there (not started yet, or past retention). */
+  state(workflowId: string): Promise<'running' | 'closed' | 'missing'>;
   /** Waits up to `timeoutMs` for the delivery to finish, then reads it as it stands. */
   waitFor(workflowId: string, timeoutMs: number): Promise<DeliveryReport | undefined>;
 }
@@ -36,6 +38,15 @@ export function createDeliveryReports(client: Client, queryTimeoutMs = DEFAULT_Q
   return {
     read,
     readEvent: (eventId) => read(eventWorkflowId(eventId)),
+    async state(workflowId) {
+      try {
+        const { status } = await handle(workflowId).describe();
+        return status.name === 'RUNNING' ? 'running' : 'closed';
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return 'missing';
+        throw error;
+      }
+    },
     async waitFor(workflowId, timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));

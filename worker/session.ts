@@ -22,6 +22,7 @@ export type WebhookActivities = ReturnType<typeof createDeliveryActivities> &
 export const WEBHOOK_ACTIVITY_NAMES = [
   'deliverAttempt',
   'publishOperationalEvent',
+  'lineDeliveryState',
   'prepareWebhookEvent',
   'webhookEventMatches',
 ] as const satisfies readonly (keyof WebhookActivities)[];
@@ -97,11 +98,14 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       transformer,
       loadEvent: (run) => gateway.events.load(run),
       endpointStatus: (endpointId) => gateway.endpoints.status(endpointId),
-      reserveSendSlot: (endpointId, ticket) => gateway.sendSlots.reserve(endpointId, ticket),
+      reserveSendSlot: (endpointId, request) => gateway.sendSlots.reserve(endpointId, request),
       recordAttempt: (endpointId, succeeded, at, failureReason) => health.record(endpointId, succeeded, at, failureReason),
       ...(metrics ? { observeAttempt: (attempt) => metrics.attemptFinished(attempt) } : {}),
     }),
-    ...createOperationalActivities({ announce: (notice) => gateway.ingest.announce(notice) }),
+    ...createOperationalActivities({
+      announce: (notice) => gateway.ingest.announce(notice),
+      workflowState: (workflowId) => gateway.reports.state(workflowId),
+    }),
     ...createSendActivities({
       prepareEvent: (event) => gateway.ingest.prepare(event),
       storedFingerprint: (workflowId) => gateway.ingest.storedFingerprint(workflowId),

@@ -269,10 +269,13 @@ async function deliverToEndpoint(fanOut: FanOut, target: DeliveryTarget, deliver
   const endpoint = new EndpointDelivery(fanOut, target, delivery);
   // An endpoint with ordering: fifo gives the turn only while it is active, so a delivery in line is held by its line.
   const inLine = target.ordering !== undefined;
+  // Whether the delivery ran its course: one that did not (the workflow failed or was cancelled) leaves its line as
+  // failed, so that fifo_on_failure: block holds the line for it.
+  let completed = false;
   // Inline, not in a function of its own: one more await between the loop's end and the status attribute would move
   // that command behind other endpoints' in the same workflow task, and stored histories have them in this order.
   try {
-    if (inLine && !(await endpoint.waitForTurn())) return;
+    if (inLine && !(await endpoint.waitForTurn())) return void (completed = true);
     // Paused when the event was routed: held before the first attempt, without asking the worker.
     if (!inLine && target.holdReason !== undefined && !(await endpoint.holdUntilReleased(target.holdReason))) return;
     for (let attempt = 1; ; attempt++) {
@@ -302,9 +305,10 @@ async function deliverToEndpoint(fanOut: FanOut, target: DeliveryTarget, deliver
       await endpoint.startRetryTimer(next.delayMs, result);
       endpoint.retryDue();
     }
+    completed = true;
   } finally {
     // Whatever ended it (success, failure, cancellation of the workflow), a delivery in line leaves it.
-    if (inLine) await CancellationScope.nonCancellable(() => endpoint.leaveLine());
+    if (inLine) await CancellationScope.nonCancellable(() => endpoint.leaveLine(!completed));
   }
   fanOut.updateStatusAttribute();
 }
@@ -378,10 +382,10 @@ class EndpointDelivery {
   }
 
   /** Leaves the endpoint's line once the delivery is done, so that the next may go (or, failed, block it). */
-  async leaveLine(): Promise<void> {
+  async leaveLine(brokenOff: boolean): Promise<void> {
     const { delivery, target, fanOut } = this;
     if (!fanOut.inLine.delete(target.endpointId)) return;
-    await signalLeave(target.endpointId, fanOut.event.id, delivery.status === 'failed');
+    await signalLeave(target.endpointId, fanOut.event.id, brokenOff || delivery.status === 'failed');
   }
 
   /** One HTTP attempt, once a slot is free: until then the endpoint is waiting, not sending. */

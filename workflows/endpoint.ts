@@ -33,7 +33,7 @@ import {
   type EndpointMessage,
 } from '../domain/endpoint-transitions.js';
 import { definitionProblem } from '../domain/definition-check.js';
-import { EMPTY_LINE, joinLine, leaveLine, takeTurn, type FifoLine } from '../domain/fifo-line.js';
+import { afterCheck, EMPTY_LINE, joinLine, leaveLine, nextCheckAt, takeTurn, type FifoLine } from '../domain/fifo-line.js';
 import { NO_SEND_SLOTS, reserveSendSlot, type SendSlots } from '../domain/send-slots.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import {
@@ -72,11 +72,9 @@ export interface EndpointWorkflowInput {
   readonly line?: FifoLine;
 }
 
-const { publishOperationalEvent } = proxyActivities<OperationalActivities>({ startToCloseTimeout: '1 minute' });
+const { publishOperationalEvent, lineDeliveryState } = proxyActivities<OperationalActivities>({ startToCloseTimeout: '1 minute' });
 
 const DEFAULT_HISTORY_LIMIT = 10_000;
-/** How often the delivery that has its line's turn is checked to be still running. */
-const LINE_CHECK_INTERVAL_MS = 60_000;
 /** Entities announce their changes to their task queue's change log from this patch on (runs before it did not). */
 const ANNOUNCE_CHANGES_PATCH = 'announce-endpoint-changes';
 
@@ -118,10 +116,16 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   setHandler(stateQuery, () => state);
   // Registered last: an update is no signal, and a handler added where none was changes nothing stored histories hold.
   let sendSlots = input.sendSlots ?? NO_SEND_SLOTS;
-  setHandler(reserveSendSlotUpdate, ({ ticket }) => {
+  setHandler(reserveSendSlotUpdate, ({ ticket, queue }) => {
     const limit = state.endpoint.rate_limit;
     if (!limit) return { granted: true };
-    const reserved = reserveSendSlot(sendSlots, { requests: limit.requests, perMs: limit.per }, Date.now(), ticket);
+    const reserved = reserveSendSlot(
+      sendSlots,
+      { requests: limit.requests, perMs: limit.per },
+      Date.now(),
+      ticket,
+      queue === false ? { queue } : {},
+    );
     sendSlots = reserved.slots;
     return reserved.answer;
   });
@@ -147,6 +151,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   for (;;) {
     const wake = (): boolean =>
       state.pendingNotices.length > 0 ||
+      line.turn === 'resend' ||
       (state.status !== 'paused' && state.heldDeliveries.length > 0) ||
       retired ||
       shouldContinueAsNew() ||
@@ -154,18 +159,24 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       lineCancels();
     // A delivery that has the turn is looked in on now and then: one terminated by hand would never leave. Only a
     // line has a delivery in flight, so stored histories wait as they did, without a timer.
-    const woke = line.inFlight ? await condition(wake, LINE_CHECK_INTERVAL_MS) : await condition(wake);
+    const checkAt = nextCheckAt(line);
+    const woke = checkAt === undefined ? await condition(wake) : await condition(wake, Math.max(1, checkAt - Date.now()));
     const [notice] = state.pendingNotices;
     if (notice) {
       await publishOperationalEvent(notice);
       state = withoutOldestNotice(state);
       continue;
     }
+    if (line.inFlight && line.turn === 'resend') {
+      line = { ...line, turn: (await sendTurn(line.inFlight.workflowId, { endpointId: state.endpoint.id })) ? 'sent' : 'unsent' };
+      continue;
+    }
     if (!woke && line.inFlight) {
       const { inFlight } = line;
-      line = (await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id }))
-        ? { ...line, checkedAt: Date.now() }
-        : leaveLine(line, inFlight.workflowId);
+      const looked = afterCheck(line, await lineDeliveryState(inFlight.workflowId), Date.now());
+      line = looked.line;
+      if (looked.tell)
+        line = { ...line, turn: (await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id })) ? 'sent' : 'unsent' };
       continue;
     }
     if (lineCancels()) {
@@ -178,8 +189,9 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     const turn = lineMoves() ? takeTurn(line, Date.now()) : undefined;
     if (turn) {
       line = turn.line;
-      // A delivery that has ended meanwhile will never leave the line: it leaves now.
-      if (!(await sendTurn(turn.entry.workflowId, { endpointId: state.endpoint.id }))) line = leaveLine(line, turn.entry.workflowId);
+      // Not told when its workflow is not there yet (the API puts a delivery in line before starting it): it is told
+      // when it joins itself, or found ended by a later look and taken out of the line.
+      if (!(await sendTurn(turn.entry.workflowId, { endpointId: state.endpoint.id }))) line = { ...line, turn: 'unsent' };
       continue;
     }
     const released = takeReleaseBatch(state);

@@ -46,6 +46,8 @@ export const reserveSendSlotUpdate = defineUpdate<SlotAnswer, [SlotRequest]>('re
 /** A request for a send slot: the ticket of the last refusal, if any. */
 export interface SlotRequest {
   readonly ticket?: number;
+  /** false: a request that will not wait if refused (it takes no ticket). */
+  readonly queue?: boolean;
 }
 
 /** Sent by a delivery to an endpoint with `ordering: fifo` before its first attempt: it waits in line for `turn`. */

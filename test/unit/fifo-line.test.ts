@@ -1,5 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { EMPTY_LINE, joinLine, leaveLine, takeTurn, type FifoLine, type LineEntry } from '../../domain/fifo-line.js';
+import {
+  afterCheck,
+  EMPTY_LINE,
+  joinLine,
+  leaveLine,
+  nextCheckAt,
+  START_GRACE_MS,
+  takeTurn,
+  type FifoLine,
+  type LineEntry,
+} from '../../domain/fifo-line.js';
 
 const entry = (n: number): LineEntry => ({ workflowId: `event/e${n}`, eventId: `e${n}`, acceptedAt: n * 10 });
 
@@ -27,5 +37,27 @@ describe('a FIFO line', () => {
     const line = [1, 2, 3].reduce<FifoLine>((current, n) => joinLine(current, entry(n)), EMPTY_LINE);
     expect(leaveLine(line, 'event/e2').waiting.map((waiting) => waiting.eventId)).toEqual(['e1', 'e3']);
     expect(leaveLine(line, 'event/nobody')).toBe(line);
+  });
+
+  test('tells a turn again once the delivery that could not be told joins itself', () => {
+    const line: FifoLine = { waiting: [], inFlight: entry(1), turn: 'unsent', checkedAt: 0, checks: 0 };
+    expect(joinLine(line, entry(1)).turn).toBe('resend');
+    const told: FifoLine = { ...line, turn: 'sent' };
+    expect(joinLine(told, entry(1))).toBe(told);
+  });
+
+  test('looks in on the delivery in flight less and less often, and takes it out once it has ended or never started', () => {
+    const line: FifoLine = { waiting: [entry(2)], inFlight: entry(1), turn: 'sent', checkedAt: 1_000, checks: 0 };
+    expect(nextCheckAt(line)).toBe(61_000);
+    expect(nextCheckAt({ ...line, checks: 3 })).toBe(481_000);
+    expect(nextCheckAt({ ...line, checks: 10 })).toBe(601_000);
+    expect(nextCheckAt(EMPTY_LINE)).toBeUndefined();
+
+    expect(afterCheck(line, 'running', 61_000)).toEqual({ line: { ...line, checkedAt: 61_000, checks: 1 }, tell: false });
+    expect(afterCheck({ ...line, turn: 'unsent' }, 'running', 61_000).tell).toBe(true);
+    expect(afterCheck(line, 'closed', 61_000).line).toEqual({ waiting: [entry(2)] });
+    // Put in line by the API, its workflow not started yet: kept a while, then given up.
+    expect(afterCheck(line, 'missing', 61_000).line.inFlight).toEqual(entry(1));
+    expect(afterCheck(line, 'missing', 10 + START_GRACE_MS + 1).line.inFlight).toBeUndefined();
   });
 });
