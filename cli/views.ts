@@ -10,8 +10,7 @@ import type {
 } from '../server/schemas.js';
 
 // The API's answers as the CLI reads them: the API's own response schemas, imported as types only (nothing of the
-// server is loaded), so the two cannot drift apart. The delivery report is spelled out here: the API declares its
-// attempts loosely (an attempt record's fields vary with its outcome), and the CLI reads those fields.
+// server is loaded), so the two cannot drift apart; the delivery report's, as the server spells it out for its readers.
 
 export type EventAccepted = z.output<typeof EventAcceptedSchema>;
 export type RedeliveryView = z.output<typeof RedeliveryAcceptedSchema>;
@@ -20,33 +19,7 @@ export type EndpointHealthView = z.output<typeof EndpointHealthSchema>;
 export type EndpointDeliveriesPage = z.output<typeof DeliveriesPageSchema>;
 export type EventTypeView = z.output<typeof EventTypeViewSchema>;
 
-export interface AttemptView {
-  readonly attempt: number;
-  readonly verdict: string;
-  readonly started_at: string;
-  readonly duration_ms?: number;
-  readonly status_code?: number;
-  readonly error_class?: string;
-  readonly error_message?: string;
-  readonly endpoint_status?: string;
-}
-
-export interface DeliveryView {
-  readonly endpoint_id: string;
-  readonly status: string;
-  readonly attempts: readonly AttemptView[];
-  readonly next_attempt_at?: string;
-  readonly reason?: string;
-}
-
-export interface ReportView {
-  readonly event_id: string;
-  readonly event_type: string;
-  readonly status: string;
-  readonly deliveries: readonly DeliveryView[];
-  readonly parts?: readonly { readonly workflow_id: string; readonly endpoints: number; readonly status: string }[];
-  readonly unrouted?: readonly { readonly endpoint_id: string; readonly reason: string }[];
-}
+export type { AttemptView, DeliveryReportView as ReportView, EndpointDeliveryView as DeliveryView } from '../server/schemas.js';
 
 export type SourceView = z.output<typeof SourceViewSchema>;
 export type SourceWithSecretView = z.output<typeof SourceWithSecretSchema>;

@@ -84,6 +84,41 @@ export const DeliveryReportSchema = z
   })
   .meta({ id: 'DeliveryReport', description: 'every endpoint’s delivery of one event, with each attempt' });
 
+/**
+ * The report of `GET /v1/events/{id}` as its readers (the CLI, the console) use it. The schema above declares attempts
+ * loosely, since an attempt's fields vary with its outcome; this spells out the fields they read, in one place.
+ */
+export interface DeliveryReportView {
+  readonly event_id: string;
+  readonly event_type: string;
+  readonly status: string;
+  readonly deliveries: readonly EndpointDeliveryView[];
+  readonly parts?: readonly { readonly workflow_id: string; readonly endpoints: number; readonly status: string }[];
+  readonly unrouted?: readonly { readonly endpoint_id: string; readonly reason: string }[];
+}
+
+/** One endpoint's delivery in a {@link DeliveryReportView}. */
+export interface EndpointDeliveryView {
+  readonly endpoint_id: string;
+  readonly status: string;
+  readonly attempts: readonly AttemptView[];
+  readonly next_attempt_at?: string;
+  readonly reason?: string;
+}
+
+/** One attempt in an {@link EndpointDeliveryView}. */
+export interface AttemptView {
+  readonly attempt: number;
+  readonly verdict: string;
+  readonly started_at: string;
+  readonly duration_ms?: number;
+  readonly status_code?: number;
+  readonly error_class?: string;
+  readonly error_message?: string;
+  readonly response_body_excerpt?: string;
+  readonly endpoint_status?: string;
+}
+
 export const RedeliveryAcceptedSchema = z
   .strictObject({
     event_id: z.string(),

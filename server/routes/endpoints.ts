@@ -90,7 +90,21 @@ const signsWithGeneratedSecret = (endpoint: Endpoint): boolean =>
   endpoint.signing !== undefined && endpoint.signing.secret_env === undefined;
 
 // Fields of a definition that a PATCH may remove with null: the optional ones with no default to fall back on silently.
-const REMOVABLE_FIELDS = ['name', 'filter', 'ordering', 'fifo_on_failure', 'rate_limit', 'auth', 'signing', 'tls', 'format', 'data_key', 'transform', 'retry', 'timeout'];
+const REMOVABLE_FIELDS = [
+  'name',
+  'filter',
+  'ordering',
+  'fifo_on_failure',
+  'rate_limit',
+  'auth',
+  'signing',
+  'tls',
+  'format',
+  'data_key',
+  'transform',
+  'retry',
+  'timeout',
+];
 
 /** An endpoint's health as the API shows it. */
 function healthView(row: EndpointHealthRow): z.output<typeof EndpointHealthSchema> {

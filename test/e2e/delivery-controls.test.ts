@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { makeTestCertificates, type TestCertificates } from '../support/certificates.js';
-import { apiCaller, startGateway, type TestGateway } from '../support/gateway.js';
+import { apiCaller, untilRouted, startGateway, type TestGateway } from '../support/gateway.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 
 // Per-endpoint delivery controls, end to end: each through the API, on a real worker, to a real receiver.
@@ -21,18 +21,6 @@ let everything: Receiver;
 let shaped: Receiver;
 
 const call = apiCaller(() => gateway);
-
-/** Waits until routing (the API's view of the entities) sees `endpointId`, among the subscribers of `type`, pass `check`. */
-async function routedWith(type: string, endpointId: string, check: (endpoint: Record<string, unknown>) => boolean): Promise<void> {
-  const seen = (): boolean => {
-    const endpoint = gateway.registry
-      .routes()
-      .route(type)
-      .find((candidate) => candidate.id === endpointId);
-    return endpoint !== undefined && check(endpoint as unknown as Record<string, unknown>);
-  };
-  await expect.poll(seen, { timeout: 30_000 }).toBe(true);
-}
 
 beforeAll(async () => {
   certificates = makeTestCertificates();
@@ -88,8 +76,8 @@ describe('payload filters', () => {
       $or: [{ 'data.currency': 'EUR' }, { 'data.customer.tier': { $in: ['gold'] } }],
     });
     expect((await call('POST', '/v1/endpoints', { id: 'all-orders', url: everything.url, events: ['order.*'] })).status).toBe(201);
-    await routedWith('order.created', 'big-orders', (endpoint) => endpoint['filter'] !== undefined);
-    await routedWith('order.created', 'all-orders', () => true);
+    await untilRouted(gateway, 'order.created', 'big-orders', (endpoint) => endpoint.filter !== undefined);
+    await untilRouted(gateway, 'order.created', 'all-orders', () => true);
 
     const small = { id: 'filter-small', type: 'order.created', data: { total: 50, currency: 'EUR' } };
     const large = { id: 'filter-large', type: 'order.created', data: { total: 500, currency: 'USD', customer: { tier: 'gold' } } };
@@ -113,7 +101,7 @@ describe('payload filters', () => {
     await call('POST', '/v1/endpoints', { id: 'tiers', url: big.url, events: ['tier.*'], filter: { 'data.tier': 'gold' } });
     const changed = await call('PATCH', '/v1/endpoints/tiers', { filter: { 'data.tier': { $in: ['gold', 'silver'] } } });
     expect(changed).toMatchObject({ status: 200, body: { revision: 2 } });
-    await routedWith('tier.changed', 'tiers', (endpoint) => JSON.stringify(endpoint['filter']).includes('silver'));
+    await untilRouted(gateway, 'tier.changed', 'tiers', (endpoint) => JSON.stringify(endpoint.filter).includes('silver'));
     const before = big.requests.length;
     expect((await call('POST', '/v1/events', { id: 'tier-silver', type: 'tier.changed', data: { tier: 'silver' } })).status).toBe(202);
     await big.waitForRequests(before + 1, 30_000);
@@ -121,7 +109,7 @@ describe('payload filters', () => {
     const removed = await call('PATCH', '/v1/endpoints/tiers', { filter: null });
     expect(removed.status).toBe(200);
     expect(removed.body['filter']).toBeUndefined();
-    await routedWith('tier.changed', 'tiers', (endpoint) => endpoint['filter'] === undefined);
+    await untilRouted(gateway, 'tier.changed', 'tiers', (endpoint) => endpoint.filter === undefined);
     expect((await call('POST', '/v1/events', { id: 'tier-bronze', type: 'tier.changed', data: { tier: 'bronze' } })).status).toBe(202);
     await big.waitForRequests(before + 2, 30_000);
   });
@@ -154,7 +142,7 @@ describe('transformations', () => {
       signing: { secret_env: 'WEBHOOKS_ENDPOINT_SHAPED_SECRET' },
     });
     expect(created.status).toBe(201);
-    await routedWith('invoice.paid', 'shaped', (endpoint) => endpoint['transform'] === expression);
+    await untilRouted(gateway, 'invoice.paid', 'shaped', (endpoint) => endpoint.transform === expression);
     const event = { id: 'inv-1', type: 'invoice.paid', data: { total: 1234.5, currency: 'EUR', items: [{}, {}, {}] } };
     expect((await call('POST', '/v1/events', event)).status).toBe(202);
 
@@ -172,7 +160,7 @@ describe('transformations', () => {
       transform: 'data.customer ? {"customer": data.customer} : $error("this event has no customer")',
       retry: { schedule: ['1s', '1s'] },
     });
-    await routedWith('picky.created', 'picky', () => true);
+    await untilRouted(gateway, 'picky.created', 'picky', () => true);
     expect((await call('POST', '/v1/events', { id: 'picky-1', type: 'picky.created', data: {} })).status).toBe(202);
     await expect.poll(async () => (await call('GET', '/v1/events/picky-1')).body['status'], { timeout: 30_000 }).toBe('failed');
     const [delivery] = (await call('GET', '/v1/events/picky-1')).body['deliveries'] as Record<string, unknown>[];
@@ -248,7 +236,7 @@ describe('mutual TLS', () => {
       client_key_env: 'WEBHOOKS_ENDPOINT_CLIENT_KEY',
       ca_env: 'WEBHOOKS_ENDPOINT_RECEIVER_CA',
     });
-    await routedWith('mtls.ping', 'mutual', (endpoint) => endpoint['tls'] !== undefined);
+    await untilRouted(gateway, 'mtls.ping', 'mutual', (endpoint) => endpoint.tls !== undefined);
     expect((await call('POST', '/v1/events', { id: 'mtls-1', type: 'mtls.ping', data: { n: 1 } })).status).toBe(202);
     const [received] = await mutual.waitForRequests(1, 30_000);
     expect(received?.clientCertificate).toBe('gateway');
@@ -274,7 +262,7 @@ describe('mutual TLS', () => {
     for (const { id, tls } of endpoints) {
       const created = await call('POST', '/v1/endpoints', { id, url: mutual.url, events: [`${id}.*`], tls, retry: { schedule: ['1h'] } });
       expect(created.status).toBe(201);
-      await routedWith(`${id}.ping`, id, () => true);
+      await untilRouted(gateway, `${id}.ping`, id, () => true);
       expect((await call('POST', '/v1/events', { id: `${id}-1`, type: `${id}.ping` })).status).toBe(202);
     }
     // Over TLS 1.3 the receiver's refusal reaches the sender as a closed connection, explained in the message.
@@ -328,7 +316,7 @@ describe('OAuth2 client credentials', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body['auth']).toEqual({ ...oauth2('WEBHOOKS_ENDPOINT_OAUTH_SECRET'), client_auth: 'basic' });
-    await routedWith('oauth.ping', 'oauth', (endpoint) => endpoint['auth'] !== undefined);
+    await untilRouted(gateway, 'oauth.ping', 'oauth', (endpoint) => endpoint.auth !== undefined);
     for (const n of [1, 2, 3]) expect((await call('POST', '/v1/events', { id: `oauth-${n}`, type: 'oauth.ping' })).status).toBe(202);
     await protectedReceiver.waitForRequests(3, 30_000);
     expect([0, 1, 2].map(authorizationOf)).toEqual(['Bearer token-1', 'Bearer token-1', 'Bearer token-1']);
@@ -361,7 +349,7 @@ describe('OAuth2 client credentials', () => {
       auth: oauth2('WEBHOOKS_ENDPOINT_WRONG_SECRET'),
       retry: { schedule: ['1h'] },
     });
-    await routedWith('wrong.ping', 'oauth-wrong', () => true);
+    await untilRouted(gateway, 'wrong.ping', 'oauth-wrong', () => true);
     const before = protectedReceiver.requests.length;
     expect((await call('POST', '/v1/events', { id: 'oauth-wrong-1', type: 'wrong.ping' })).status).toBe(202);
     await expect.poll(async () => (await call('GET', '/v1/events/oauth-wrong-1')).body['status'], { timeout: 30_000 }).toBe('retrying');
@@ -407,7 +395,7 @@ describe('every control on one endpoint', () => {
       retry: { schedule: ['500ms'], jitter: 0 },
     });
     expect(created.status).toBe(201);
-    await routedWith('combo.tick', 'composite', (endpoint) => endpoint['ordering'] === 'fifo');
+    await untilRouted(gateway, 'combo.tick', 'composite', (endpoint) => endpoint.ordering === 'fifo');
     // Event 2's first try fails: the line waits for its retry.
     composite.script({ status: 200 }, { status: 200 }, { status: 500 });
     const send = async (n: number) =>
@@ -417,16 +405,7 @@ describe('every control on one endpoint', () => {
 
     // Paused, the line holds; resumed, it goes on in order.
     expect((await call('POST', '/v1/endpoints/composite/pause', { reason: 'maintenance' })).status).toBe(200);
-    await expect
-      .poll(
-        () =>
-          gateway.registry
-            .routes()
-            .route('combo.tick')
-            .find((endpoint) => endpoint.id === 'composite')?.status,
-        { timeout: 30_000 },
-      )
-      .toBe('paused');
+    await untilRouted(gateway, 'combo.tick', 'composite', (endpoint) => endpoint.status === 'paused');
     for (const n of [4, 5]) await send(n);
     // A paused endpoint gives no turn: the events sent meanwhile wait in line, and nothing more is sent.
     for (const n of [4, 5]) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
-import { apiCaller, startGateway, type TestGateway } from '../support/gateway.js';
+import { apiCaller, untilRouted, startGateway, type TestGateway } from '../support/gateway.js';
 
 // ordering: fifo, end to end: deliveries to the endpoint go one at a time, in the order their events were accepted.
 
@@ -9,19 +9,6 @@ let inOrder: Receiver;
 let strict: Receiver;
 
 const call = apiCaller(() => gateway);
-
-async function routed(type: string, endpointId: string): Promise<void> {
-  await expect
-    .poll(
-      () =>
-        gateway.registry
-          .routes()
-          .route(type)
-          .some((endpoint) => endpoint.id === endpointId),
-      { timeout: 30_000 },
-    )
-    .toBe(true);
-}
 
 const numbersOf = (receiver: Receiver): number[] =>
   receiver.requests.map((request) => (JSON.parse(request.body) as { data: { n: number } }).data.n);
@@ -47,7 +34,7 @@ describe('ordering: fifo', () => {
       retry: { schedule: ['1s', '1s', '1s'], jitter: 0 },
     });
     expect(created).toMatchObject({ status: 201, body: { ordering: 'fifo' } });
-    await routed('ledger.entry', 'ledger');
+    await untilRouted(gateway, 'ledger.entry', 'ledger');
     // Event 3 fails twice before it is taken: 4 and later wait for it.
     inOrder.script({ status: 200 }, { status: 200 }, { status: 503 }, { status: 500 });
     for (let n = 1; n <= 8; n++)
@@ -86,7 +73,7 @@ describe('ordering: fifo', () => {
       fifo_on_failure: 'block',
       retry: { schedule: ['300ms'], jitter: 0 },
     });
-    await routed('strict.entry', 'strict-ledger');
+    await untilRouted(gateway, 'strict.entry', 'strict-ledger');
     // Event 2 is refused (a 400 is not retried): it fails for good.
     strict.script({ status: 200 }, { status: 400, body: 'unknown account' });
     for (let n = 1; n <= 4; n++)
@@ -129,16 +116,7 @@ describe('ordering: fifo', () => {
 
     // Enabled again, the line goes on with the next event.
     expect((await call('POST', '/v1/endpoints/strict-ledger/enable')).status).toBe(200);
-    await expect
-      .poll(
-        () =>
-          gateway.registry
-            .routes()
-            .route('strict.entry')
-            .find((endpoint) => endpoint.id === 'strict-ledger')?.status,
-        { timeout: 30_000 },
-      )
-      .toBe('active');
+    await untilRouted(gateway, 'strict.entry', 'strict-ledger', (endpoint) => endpoint.status === 'active');
     expect((await call('POST', '/v1/events', { id: 'strict-8', type: 'strict.entry', data: { n: 8 } })).status).toBe(202);
     await strict.waitForRequests(7, 30_000);
     expect(numbersOf(strict)).toEqual([1, 2, 3, 4, 2, 5, 8]);

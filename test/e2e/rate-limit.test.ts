@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
-import { apiCaller, startGateway, type TestGateway } from '../support/gateway.js';
+import { untilRouted, apiCaller, startGateway, type TestGateway } from '../support/gateway.js';
 import { startProcessWorker, type ProcessWorker } from '../support/temporal.js';
 
 // A rate limit holds across workers: two worker processes share the endpoint's limit through its entity.
@@ -36,9 +36,7 @@ describe('a rate limit', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body['rate_limit']).toEqual({ requests: 5, per: '1s' });
-    await expect
-      .poll(() => gateway.registry.routes().route('limited.tick')[0]?.rate_limit, { timeout: 30_000 })
-      .toEqual({ requests: 5, per: 1_000 });
+    await untilRouted(gateway, 'limited.tick', 'slow-receiver', (endpoint) => endpoint.rate_limit?.per === 1_000);
 
     const events = Array.from({ length: EVENTS }, (_, n) => ({ id: `limited-${n}`, type: 'limited.tick', data: { n } }));
     const batch = await call('POST', '/v1/events/batch', { events });

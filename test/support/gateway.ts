@@ -1,4 +1,6 @@
 import type { Client } from '@temporalio/client';
+import { expect } from 'vitest';
+import type { RoutableEndpoint } from '../../domain/endpoint-state.js';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
 import { dataConverterFrom } from '../../temporal/data-converter.js';
@@ -78,6 +80,23 @@ export async function startConfiguredGateway(parsed: Config, env?: NodeJS.Proces
       await client.connection.close();
     },
   };
+}
+
+/** Waits (30 s at most) until the API routes events of `type` to `endpointId`, in the state `check` wants. */
+export async function untilRouted(
+  gateway: Pick<TestGateway, 'registry'>,
+  type: string,
+  endpointId: string,
+  check: (endpoint: RoutableEndpoint) => boolean = () => true,
+): Promise<void> {
+  const seen = (): boolean => {
+    const endpoint = gateway.registry
+      .routes()
+      .route(type)
+      .find((candidate) => candidate.id === endpointId);
+    return endpoint !== undefined && check(endpoint);
+  };
+  await expect.poll(seen, { timeout: 30_000 }).toBe(true);
 }
 
 /** POSTs `body` as JSON to the gateway's `path`. */

@@ -4,33 +4,9 @@ import { problemText } from '../api-calls.js';
 import { consoleRoute, type ConsoleContext } from '../context.js';
 import { html } from '../html.js';
 import { after, canManage, csrfField, noticeFrom, page, table } from '../layout.js';
+import type { AttemptView, DeliveryReportView } from '../../schemas.js';
 
-interface AttemptRow {
-  readonly attempt: number;
-  readonly verdict: string;
-  readonly started_at: string;
-  readonly duration_ms?: number;
-  readonly status_code?: number;
-  readonly error_class?: string;
-  readonly error_message?: string;
-  readonly response_body_excerpt?: string;
-  readonly endpoint_status?: string;
-}
-interface Report {
-  readonly event_id: string;
-  readonly event_type: string;
-  readonly status: string;
-  readonly deliveries: readonly {
-    endpoint_id: string;
-    status: string;
-    attempts: readonly AttemptRow[];
-    next_attempt_at?: string;
-    reason?: string;
-  }[];
-  readonly unrouted?: readonly { endpoint_id: string; reason: string }[];
-}
-
-const result = (attempt: AttemptRow): string =>
+const result = (attempt: AttemptView): string =>
   attempt.endpoint_status
     ? `not sent: endpoint ${attempt.endpoint_status}`
     : attempt.status_code !== undefined
@@ -41,7 +17,7 @@ const result = (attempt: AttemptRow): string =>
 export function registerEventPages(scope: FastifyInstance, context: ConsoleContext): void {
   consoleRoute(scope, context, 'GET', '/console/events/:id', async ({ session, api, params, query }) => {
     const id = params['id'] ?? '';
-    const { status, body: report } = await api<Report>('GET', `/v1/events/${encodeURIComponent(id)}`);
+    const { status, body: report } = await api<DeliveryReportView>('GET', `/v1/events/${encodeURIComponent(id)}`);
     if (status !== 200) return page('Not found', session, html`<p>No event ${id} is known to Temporal.</p>`);
     const workflowUrl = context.workflowUrl?.(eventWorkflowId(id));
     return page(
