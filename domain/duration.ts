@@ -1,16 +1,15 @@
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 type Unit = keyof typeof UNIT_MS;
 
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-
 /** Parses a duration such as `500ms`, `15s`, `5m`, `1h30m` or `7d` into milliseconds; `undefined` if it is not one. */
 export function parseDurationMs(text: string): number | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
-  PART.lastIndex = 0;
+  // Made per call: a sticky expression keeps its position in itself, and workflows share this module frozen.
+  const part = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
   let totalMs = 0;
   let consumed = 0;
-  for (let match = PART.exec(trimmed); match !== null; match = PART.exec(trimmed)) {
+  for (let match = part.exec(trimmed); match !== null; match = part.exec(trimmed)) {
     const [whole, amount, unit] = match;
     totalMs += Number(amount) * UNIT_MS[unit as Unit];
     consumed += whole.length;

@@ -126,10 +126,13 @@ export const SigningSchema = z
 // The fields an envelope already has: a payload under one of these names would hide them.
 const ENVELOPE_FIELDS = new Set(['type', 'event', 'timestamp']);
 
-/** The key the `standard` and `event` formats put the payload under: `data` unless a receiver expects another. */
+/**
+ * The key the `standard` and `event` formats put the payload under: `data` unless a receiver expects another. The
+ * pattern is a copy: zod resets its `lastIndex`, and workflows share payload.ts frozen.
+ */
 export const DataKeySchema = z
   .string()
-  .regex(DATA_KEY_FORM, 'letters, digits, _ and -, starting with a letter or _ (up to 64)')
+  .regex(new RegExp(DATA_KEY_FORM), 'letters, digits, _ and -, starting with a letter or _ (up to 64)')
   .refine((key) => !ENVELOPE_FIELDS.has(key), 'type, event and timestamp are the envelope’s own fields');
 
 /**

@@ -4,21 +4,58 @@ import { createRequire } from 'node:module';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// The sources under tsx, the compiled files in `dist/`.
+const SOURCE_EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
 /** The module the worker bundles for the workflow sandbox: the source under tsx, the compiled file in `dist/`. */
-export const WORKFLOWS_PATH = fileURLToPath(
-  new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-);
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${SOURCE_EXTENSION}`, import.meta.url));
+
+/**
+ * The pure modules of `domain/` that the workflows load (directly or through each other). They hold no state of
+ * their own: constants, frozen without harm, and functions, which look up `Date` and `Math` when called and so see
+ * the workflow's deterministic ones. A test holds this list to what the bundle contains.
+ */
+export const SHARED_DOMAIN_MODULES: readonly string[] = [
+  'attempt-outcome',
+  'attempt-plan',
+  'classify',
+  'definition-check',
+  'delivery',
+  'duration',
+  'endpoint-state',
+  'endpoint-transitions',
+  'event-type',
+  'fanout',
+  'fifo-line',
+  'filter',
+  'json-depth',
+  'limiter',
+  'payload',
+  'recent-attempts',
+  'retry',
+  'send-slots',
+  'source-book',
+  'url',
+  'workflow-ids',
+];
 
 /**
  * Modules the worker evaluates once per workflow context rather than once per workflow execution (the bundler's
- * `preloadModules`): the zod library, which the endpoint entity and `sendEvent` load when they need a schema.
+ * `preloadModules`): the zod library, which the endpoint entity and `sendEvent` load when they need a schema, and the
+ * pure domain modules.
  *
  * Why: a reusable workflow context gives each execution a fresh copy of every module loaded after it began, so that
- * one workflow's module state cannot leak into another's, and evaluating zod is costly. Only the library is shared:
- * the context freezes shared modules, and schemas built on zod define their methods lazily on first use, which a
- * frozen schema refuses. Our workflows therefore build no schema when they load (see `webhookEndpoint`).
+ * one workflow's module state cannot leak into another's. Evaluating zod is costly, and a fresh copy of the domain
+ * modules cost every cached workflow memory and every new one time: an idle endpoint entity is kept in the worker's
+ * cache, and with thousands of endpoints they fill it (BENCHMARKS.md, "10,000 endpoints"). The context freezes shared
+ * modules, so nothing shared may keep state: schemas built on zod define their methods lazily on first use, which a
+ * frozen schema refuses, so only the library is shared and our workflows build no schema when they load (see
+ * `webhookEndpoint`); a domain module keeps no mutable value at module level (a sticky regular expression, say).
  */
-export const SHARED_WORKFLOW_MODULES: readonly string[] = ['zod'];
+export const SHARED_WORKFLOW_MODULES: readonly string[] = [
+  'zod',
+  ...SHARED_DOMAIN_MODULES.map((name) => fileURLToPath(new URL(`../domain/${name}${SOURCE_EXTENSION}`, import.meta.url))),
+];
 
 // The generated module of each user module, written once per process.
 const generated = new Map<string, string>();

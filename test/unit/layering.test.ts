@@ -4,6 +4,7 @@ import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, test } from 'vitest';
 import { LAYERS, layeringConfigs } from '../../eslint.layers.js';
+import { SHARED_DOMAIN_MODULES } from '../../worker/workflows-module.js';
 
 // The layout's promise: every import between folders points down, so no folder, and no file, depends on itself.
 
@@ -20,6 +21,22 @@ async function refusals(file: string, code: string): Promise<string[]> {
 }
 
 const SOURCE_FOLDERS = [...Object.keys(LAYERS), 'bin'];
+
+/** The project files a workflow execution evaluates when it starts: what the workflows import, without dynamic imports. */
+function loadedWhenAWorkflowStarts(): Set<string> {
+  const known = new Set(projectFiles());
+  const reached = new Set<string>();
+  const visit = (file: string): void => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const { target, typesOnly } of importsOfText(file, withoutDynamicImports(readFileSync(file, 'utf8')), known)) {
+      if (!typesOnly) visit(target);
+    }
+  };
+  visit('workflows/index.ts');
+  visit('workflows/send-event.ts');
+  return reached;
+}
 
 function sourceFiles(folder: string): string[] {
   return readdirSync(folder).flatMap((name) => {
@@ -206,20 +223,29 @@ describe('the layering of folders', () => {
   });
 
   test("loads no zod when a workflow execution starts: each execution evaluates its workflows' modules afresh", () => {
-    const known = new Set(projectFiles());
-    const reached = new Set<string>();
-    const visit = (file: string): void => {
-      if (reached.has(file)) return;
-      reached.add(file);
-      for (const { target, typesOnly } of importsOfText(file, withoutDynamicImports(readFileSync(file, 'utf8')), known)) {
-        if (!typesOnly) visit(target);
-      }
-    };
-    visit('workflows/index.ts');
-    visit('workflows/send-event.ts');
+    const reached = loadedWhenAWorkflowStarts();
     expect(reached.size).toBeGreaterThan(10);
     const withZod = [...reached].filter((file) => /^import\s+(?!type\s)[^;]*from\s+'zod'/m.test(readFileSync(file, 'utf8')));
     expect(withZod).toEqual([]);
+  });
+
+  test('shares every domain module a workflow loads across executions, and only those', () => {
+    const domainModules = [...loadedWhenAWorkflowStarts()]
+      .filter((file) => file.startsWith('domain/'))
+      .map((file) => file.slice('domain/'.length, -'.ts'.length))
+      .sort();
+    expect(domainModules).toEqual([...SHARED_DOMAIN_MODULES].sort());
+  });
+
+  test('a shared domain module keeps nothing that changes at its top level: workflows share it frozen', () => {
+    const mutable = SHARED_DOMAIN_MODULES.flatMap((name) =>
+      readFileSync(`domain/${name}.ts`, 'utf8')
+        .split('\n')
+        // A variable, or a regular expression that keeps its position (global or sticky), declared at the top level.
+        .filter((line) => /^(export )?(let|var) /.test(line) || /^(export )?const \w+ = \/.*\/[a-z]*[gy][a-z]*;/.test(line))
+        .map((line) => `domain/${name}.ts: ${line}`),
+    );
+    expect(mutable).toEqual([]);
   });
 
   test('finds a loop where there is one', () => {
