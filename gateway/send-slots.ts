@@ -1,4 +1,6 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { createLimiter, type Limiter } from '../domain/limiter.js';
 import type { SlotAnswer } from '../domain/send-slots.js';
 import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import { reserveSendSlotUpdate } from '../workflows/index.js';
@@ -9,29 +11,93 @@ export interface SendSlotBroker {
    * A slot for one request to `endpointId` now, or the time to ask again; `ticket` is the last refusal's. `queue: false`
    * asks without taking a ticket; `timeoutMs` bounds the wait for the entity's answer.
    */
-  reserve(
-    endpointId: string,
-    request: { readonly ticket?: number; readonly queue?: boolean; readonly timeoutMs?: number },
-  ): Promise<SlotAnswer>;
+  reserve(endpointId: string, request: SlotRequest): Promise<SlotAnswer>;
 }
 
-// An entity answers in milliseconds; one that does not within this is treated as Temporal being away. Short, since it
-// is part of an attempt's time budget.
-const DEFAULT_TIMEOUT_MS = 2_000;
+export interface SlotRequest {
+  readonly ticket?: number;
+  readonly queue?: boolean;
+  readonly timeoutMs?: number;
+}
 
-export function createSendSlotBroker(client: Client, timeoutMs = DEFAULT_TIMEOUT_MS): SendSlotBroker {
+/** The one thing the broker needs of Temporal: an entity's answer, given by `deadline` (epoch ms) or failed. */
+export type AskEntity = (endpointId: string, args: Omit<SlotRequest, 'timeoutMs'>, deadline: number) => Promise<SlotAnswer>;
+
+export interface BrokerSettings {
+  /** How long an entity may take to answer; short, since it is part of an attempt's time budget. */
+  readonly timeoutMs?: number;
+  /** Requests to one entity in flight at once from this process; the rest wait their turn here. */
+  readonly perEndpoint?: number;
+}
+
+// An entity answers in milliseconds; one that does not within this is treated as Temporal being away.
+const DEFAULT_TIMEOUT_MS = 2_000;
+// Temporal takes at most 10 updates in flight per workflow (`history.maxInFlightUpdates`) and refuses the 11th. A
+// burst of deliveries to one rate-limited endpoint would pass that at once; 4 per process leaves room for two workers
+// and the odd straggler, and an entity answers each in milliseconds, so the queue here moves fast.
+const DEFAULT_PER_ENDPOINT = 4;
+// gRPC's RESOURCE_EXHAUSTED, as the client's errors carry it: here, more updates in flight than the entity takes.
+const RESOURCE_EXHAUSTED = 8;
+const BUSY_BACKOFF_MS = [25, 50, 100, 200] as const;
+
+export function createSendSlotBroker(client: Client, settings: BrokerSettings = {}): SendSlotBroker {
+  return brokerOver(
+    (endpointId, args, deadline) =>
+      client.connection.withDeadline(deadline, () =>
+        client.workflow.getHandle(endpointWorkflowId(endpointId)).executeUpdate(reserveSendSlotUpdate, { args: [args] }),
+      ),
+    settings,
+  );
+}
+
+/**
+ * The broker's rules over any way of asking an entity: requests to one endpoint queue here, a few in flight at once;
+ * an entity too busy to take one more is asked again shortly, within the same deadline; a request whose deadline
+ * passed while it queued is not sent at all (its slot would be granted to nobody).
+ */
+export function brokerOver(
+  ask: AskEntity,
+  { timeoutMs = DEFAULT_TIMEOUT_MS, perEndpoint = DEFAULT_PER_ENDPOINT }: BrokerSettings = {},
+): SendSlotBroker {
+  const lanes = new Map<string, { readonly limit: Limiter; users: number }>();
+  const laneOf = (endpointId: string): { readonly limit: Limiter; users: number } => {
+    const lane = lanes.get(endpointId) ?? { limit: createLimiter(perEndpoint), users: 0 };
+    lanes.set(endpointId, lane);
+    return lane;
+  };
   return {
     async reserve(endpointId, { ticket, queue, timeoutMs: within }) {
       const args = { ...(ticket === undefined ? {} : { ticket }), ...(queue === false ? { queue } : {}) };
+      const deadline = Date.now() + Math.min(timeoutMs, within ?? timeoutMs);
+      const lane = laneOf(endpointId);
+      lane.users++;
       try {
-        return await client.connection.withDeadline(Date.now() + Math.min(timeoutMs, within ?? timeoutMs), () =>
-          client.workflow.getHandle(endpointWorkflowId(endpointId)).executeUpdate(reserveSendSlotUpdate, { args: [args] }),
-        );
-      } catch (error) {
-        // No entity (targets given straight to deliverEvent), or one retired: nothing holds a limit for it.
-        if (error instanceof WorkflowNotFoundError) return { granted: true };
-        throw error;
+        return await lane.limit(async () => {
+          for (let busy = 0; ; busy++) {
+            // Queued here past its deadline, or the entity was busy until then: the attempt cannot wait longer.
+            if (Date.now() >= deadline) throw new Error(`no send slot from the entity of endpoint ${endpointId} in time`);
+            try {
+              return await ask(endpointId, args, deadline);
+            } catch (error) {
+              // No entity (targets given straight to deliverEvent), or one retired: nothing holds a limit for it.
+              if (error instanceof WorkflowNotFoundError) return { granted: true };
+              const wait = BUSY_BACKOFF_MS[Math.min(busy, BUSY_BACKOFF_MS.length - 1)] as number;
+              if (!entityBusy(error) || Date.now() + wait >= deadline) throw error;
+              await delay(wait);
+            }
+          }
+        });
+      } finally {
+        if (--lane.users === 0) lanes.delete(endpointId);
       }
     },
   };
+}
+
+// The update was refused because the entity had as many updates in flight as Temporal allows.
+function entityBusy(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if ((current as { code?: unknown }).code === RESOURCE_EXHAUSTED) return true;
+  }
+  return false;
 }
