@@ -3,9 +3,10 @@
  * way it first ran. 1 (an input without one): every attempt is an activity that reads the event from the workflow's
  * input, and the status attribute follows every change. 2: the fast path below. 3: first attempts of a wide
  * fan-out carry a small event too (see {@link WIDE_FAN_OUT_COPIES_MAX_BYTES}). 4: first attempts run locally
- * whatever the fan-out (see {@link FAST_PATH_MAX_TARGETS}).
+ * whatever the fan-out (see {@link FAST_PATH_MAX_TARGETS}). 5: the endpoints waiting to retry are a search attribute
+ * beside the status (see `retryingEndpoints`), so that an endpoint's retrying deliveries can be counted exactly.
  */
-export const DELIVERY_VERSION = 4;
+export const DELIVERY_VERSION = 5;
 
 /**
  * In versions 2 and 3, deliveries with more endpoints than this ran every attempt as an ordinary activity, since a

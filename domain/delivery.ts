@@ -210,3 +210,21 @@ export function searchableStatus(statuses: readonly DeliveryStatus[], shown: Del
   if (statuses.includes('pending') || statuses.includes('delivering')) return shown;
   return summarizeStatus(statuses);
 }
+
+/**
+ * The endpoints a delivery shows as waiting to retry (the `WebhookRetryingEndpointIds` attribute, from version 5),
+ * sorted: each from the moment its retry is scheduled until its delivery ends or is held. Like the status, it does not
+ * change while the retry's attempt is in flight, so that a retry costs two visibility writes at most, not two each.
+ */
+export function retryingEndpoints(
+  deliveries: readonly { readonly endpointId: string; readonly status: DeliveryStatus }[],
+  shown: readonly string[],
+): string[] {
+  return deliveries
+    .filter(
+      ({ endpointId, status }) =>
+        status === 'retrying' || ((status === 'pending' || status === 'delivering') && shown.includes(endpointId)),
+    )
+    .map(({ endpointId }) => endpointId)
+    .sort();
+}

@@ -2,7 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { DeliveryStatus } from '../domain/delivery.js';
 import { deliverEvent, webhookEndpoint } from '../workflows/index.js';
-import { deliveryStatusKey, endpointIdsKey } from '../workflows/search-attributes.js';
+import { deliveryStatusKey, endpointIdsKey, retryingEndpointIdsKey } from '../workflows/search-attributes.js';
 
 // Every visibility query the gateway makes, built in one place: workflow types and search attribute names come from
 // their definitions, and every value is quoted here, so a name or an id cannot break a query or widen it.
@@ -36,11 +36,18 @@ export function endpointDeliveriesQuery(endpointId: string, filter: DeliveryFilt
 }
 
 /**
- * The running deliveries routed to an endpoint that wait to retry. The status is the event's: an event waiting to
- * retry another of its endpoints counts too.
+ * The running deliveries that wait to retry an endpoint. From delivery version 5 they name it in
+ * `WebhookRetryingEndpointIds`; an older delivery has no such attribute, and counts when it was routed to the endpoint
+ * and the event as a whole waits to retry (so also when it waits to retry another of its endpoints).
  */
 export function retryingDeliveriesQuery(endpointId: string): string {
-  return `${endpointDeliveriesQuery(endpointId, { status: 'retrying' })} AND ExecutionStatus = 'Running'`;
+  const id = quoteValue(endpointId);
+  const olderDelivery = `(${endpointIdsKey.name} = ${id} AND ${deliveryStatusKey.name} = 'retrying' AND ${retryingEndpointIdsKey.name} IS NULL)`;
+  return [
+    `WorkflowType = ${quoteValue(deliverEvent.name)}`,
+    `ExecutionStatus = 'Running'`,
+    `(${retryingEndpointIdsKey.name} = ${id} OR ${olderDelivery})`,
+  ].join(' AND ');
 }
 
 /** A search attribute's value in a raw listing entry, where the SDK leaves attributes as payloads. */

@@ -10,10 +10,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { DeliveryActivities } from '../activities/index.js';
 import { GONE_REASON, judgeAttempt, outcomeLabel, type NextStep } from '../domain/attempt-outcome.js';
 import { planAttempt } from '../domain/attempt-plan.js';
 import {
+  retryingEndpoints,
   searchableStatus,
   summarizeStatus,
   type AttemptRecord,
@@ -40,7 +42,7 @@ import {
   turnSignal,
   type Turn,
 } from './messages.js';
-import { deliveryStatusKey, endpointIdsKey, eventTypeKey } from './search-attributes.js';
+import { deliveryStatusKey, endpointIdsKey, eventTypeKey, retryingEndpointIdsKey } from './search-attributes.js';
 
 /** Input of {@link deliverEvent}: the event and the endpoints it was routed to when it was accepted. */
 export interface DeliverEventInput {
@@ -121,6 +123,31 @@ function createStatusAttribute(next: (shown: DeliveryStatus | undefined) => Deli
     if (status === shown) return;
     shown = status;
     upsertSearchAttributes([{ key: deliveryStatusKey, value: status }]);
+  };
+}
+
+/**
+ * From version 5: the status attribute as from version 2, and beside it the endpoints waiting to retry, both written
+ * only when they change, in one upsert when both do. The status is `retrying` exactly when that list is not empty,
+ * which tells a delivery of version 5 from an older one in a visibility query (see `retryingDeliveriesQuery`).
+ */
+function deliveryAttributes(deliveries: readonly MutableDelivery[], shownAtStart: DeliveryStatus): () => void {
+  let shownStatus = shownAtStart;
+  let shownRetrying: readonly string[] = [];
+  return () => {
+    const retrying = retryingEndpoints(deliveries, shownRetrying);
+    // `retrying` exactly while an endpoint waits to retry: once the last has ended, the others' attempts show pending.
+    const status = searchableStatus(
+      deliveries.map((delivery) => delivery.status),
+      shownStatus === 'retrying' && retrying.length === 0 ? 'pending' : shownStatus,
+    );
+    const updates: SearchAttributeUpdatePair[] = [];
+    if (status !== shownStatus) updates.push({ key: deliveryStatusKey, value: (shownStatus = status) });
+    if (retrying.join('\n') !== shownRetrying.join('\n')) {
+      shownRetrying = retrying;
+      updates.push({ key: retryingEndpointIdsKey, value: retrying.length > 0 ? retrying : null });
+    }
+    if (updates.length > 0) upsertSearchAttributes(updates);
   };
 }
 
@@ -232,11 +259,10 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     inLine: new Set(
       targets.filter((target) => target.ordering !== undefined && target.skipReason === undefined).map((target) => target.endpointId),
     ),
-    updateStatusAttribute: statusAttributeFor(
-      version,
-      () => deliveries.map((delivery) => delivery.status),
-      initialSearchableStatus(targets),
-    ),
+    updateStatusAttribute:
+      version >= 5
+        ? deliveryAttributes(deliveries, initialSearchableStatus(targets))
+        : statusAttributeFor(version, () => deliveries.map((delivery) => delivery.status), initialSearchableStatus(targets)),
   };
 
   setHandler(deliveriesQuery, report);

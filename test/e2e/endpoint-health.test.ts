@@ -11,6 +11,7 @@ import { sampleValue } from '../support/prometheus.js';
 let gateway: TestGateway;
 let healthy: Receiver;
 let broken: Receiver;
+let flaky: Receiver;
 
 async function post(path: string, body?: unknown): Promise<number> {
   const response = await fetch(`${gateway.url}${path}`, {
@@ -44,12 +45,17 @@ function webhooks(args: readonly string[]): Promise<{ status: number | null; std
 beforeAll(async () => {
   healthy = await startReceiver();
   broken = await startReceiver({ defaultResponse: { status: 503, body: 'maintenance' } });
+  flaky = await startReceiver();
+  flaky.script({ status: 503, body: 'restarting' });
   gateway = await startGateway(
     {
       endpoints: [
         { id: 'health-ok', url: healthy.url, events: ['order.*'] },
         { id: 'health-broken', url: broken.url, events: ['order.*'], retry: { schedule: ['1h'] } },
         { id: 'health-paused', url: healthy.url, events: ['invoice.*'] },
+        // One event to both: the first recovers after one retry, the second waits an hour to retry.
+        { id: 'health-recovered', url: flaky.url, events: ['shipment.*'], retry: { schedule: ['1s'] } },
+        { id: 'health-stuck', url: broken.url, events: ['shipment.*'], retry: { schedule: ['1h'] } },
       ],
     },
     undefined,
@@ -68,6 +74,7 @@ afterAll(async () => {
   await gateway?.stop();
   await healthy?.close();
   await broken?.close();
+  await flaky?.close();
 });
 
 describe('GET /v1/endpoints/health', () => {
@@ -98,6 +105,14 @@ describe('GET /v1/endpoints/health', () => {
       retrying: 0,
     });
     expect((await healthOf('health-ok'))?.failing_since).toBeUndefined();
+  });
+
+  test('counts a retry against the endpoint that waits for it, not the other endpoints of the same event', async () => {
+    expect(await post('/v1/events', { id: 'evt_health_shipped', type: 'shipment.sent' })).toBe(202);
+    await expect.poll(async () => (await healthOf('health-stuck'))?.retrying, { timeout: 30_000 }).toBe(1);
+    // Failed once, then delivered by its retry, while the event as a whole still waits to retry the other endpoint.
+    await expect.poll(async () => (await healthOf('health-recovered'))?.windows['5m'].delivered, { timeout: 30_000 }).toBe(1);
+    expect(await healthOf('health-recovered')).toMatchObject({ windows: { '5m': { attempts: 2, failed: 1 } }, retrying: 0 });
   });
 
   test('counts the deliveries a paused endpoint holds', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { searchableStatus, summarizeStatus, type DeliveryStatus } from '../../domain/delivery.js';
+import { retryingEndpoints, searchableStatus, summarizeStatus, type DeliveryStatus } from '../../domain/delivery.js';
 
 describe('summarizeStatus', () => {
   test.each<[DeliveryStatus[], DeliveryStatus]>([
@@ -35,5 +35,21 @@ describe('searchableStatus', () => {
     [[], 'succeeded', 'succeeded'],
   ])('%j showing %s shows %s: attempts in flight change nothing', (statuses, shown, next) => {
     expect(searchableStatus(statuses, shown)).toBe(next);
+  });
+});
+
+describe('retryingEndpoints', () => {
+  const deliveries = (statuses: Record<string, DeliveryStatus>) =>
+    Object.entries(statuses).map(([endpointId, status]) => ({ endpointId, status }));
+
+  test('names the endpoints whose retry is scheduled, sorted', () => {
+    expect(retryingEndpoints(deliveries({ b: 'retrying', a: 'retrying', c: 'delivering', d: 'succeeded' }), [])).toEqual(['a', 'b']);
+  });
+
+  test('keeps an endpoint while its retry is in flight or waits for a slot, and drops it when it ends or is held', () => {
+    const shown = ['a', 'b', 'c', 'd', 'e'];
+    expect(
+      retryingEndpoints(deliveries({ a: 'delivering', b: 'pending', c: 'succeeded', d: 'failed', e: 'held', f: 'delivering' }), shown),
+    ).toEqual(['a', 'b']);
   });
 });

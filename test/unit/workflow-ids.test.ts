@@ -6,7 +6,7 @@ import {
   partWorkflowId,
   redeliveryWorkflowId,
 } from '../../domain/workflow-ids.js';
-import { endpointDeliveriesQuery, quoteValue, runningEndpointEntitiesQuery } from '../../gateway/visibility.js';
+import { endpointDeliveriesQuery, quoteValue, retryingDeliveriesQuery, runningEndpointEntitiesQuery } from '../../gateway/visibility.js';
 
 describe('workflow ids', () => {
   test('are built as stored executions have them', () => {
@@ -42,6 +42,13 @@ describe('visibility queries', () => {
     expect(endpointDeliveriesQuery('crm')).toBe("WorkflowType = 'deliverEvent' AND WebhookEndpointIds = 'crm'");
     expect(endpointDeliveriesQuery('crm', { status: 'failed', since: new Date('2026-03-01T00:00:00.000Z') })).toBe(
       "WorkflowType = 'deliverEvent' AND WebhookEndpointIds = 'crm' AND WebhookStatus = 'failed' AND StartTime >= '2026-03-01T00:00:00.000Z'",
+    );
+  });
+
+  test('count the retries waiting for one endpoint by its own attribute, and older deliveries by the event’s status', () => {
+    expect(retryingDeliveriesQuery("o'brien")).toBe(
+      "WorkflowType = 'deliverEvent' AND ExecutionStatus = 'Running' AND (WebhookRetryingEndpointIds = 'o\\'brien' OR " +
+        "(WebhookEndpointIds = 'o\\'brien' AND WebhookStatus = 'retrying' AND WebhookRetryingEndpointIds IS NULL))",
     );
   });
 });
