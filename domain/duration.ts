@@ -5,7 +5,7 @@ type Unit = keyof typeof UNIT_MS;
 export function parseDurationMs(text: string): number | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
-  // Made per call: a sticky expression keeps its position in itself, and workflows share this module frozen.
+  // Made per call: a sticky expression keeps its position in itself, and workflow executions share this module.
   const part = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
   let totalMs = 0;
   let consumed = 0;

@@ -9,7 +9,7 @@ import { retryingDeliveriesQuery } from './visibility.js';
 
 /** An endpoint's health, with what is waiting for it now. */
 export interface EndpointHealthRow extends EndpointHealthSummary {
-  /** Running deliveries routed to it that wait to retry (see `retryingDeliveriesQuery`). */
+  /** Running deliveries that wait to retry it (see `retryingDeliveriesQuery`). */
   readonly retrying: number;
   /** Deliveries its entity holds until it is resumed. */
   readonly held: number;
@@ -34,9 +34,17 @@ const RELEASE_WINDOW_MS = 10 * 60_000;
  */
 export function createHealthView(client: Client, taskQueue: string, now: () => Date = () => new Date()): HealthView {
   const limit = createLimiter(CALLS_IN_FLIGHT);
+  const count = async (query: string): Promise<number> => (await client.workflow.count(query)).count;
   const retrying = (summary: EndpointHealthSummary): Promise<number> =>
     summary.failingSince || summary.windows['24h'].failed > 0
-      ? limit(async () => (await client.workflow.count(retryingDeliveriesQuery(summary.endpointId))).count)
+      ? limit(() =>
+          count(retryingDeliveriesQuery(summary.endpointId)).catch((error: unknown) => {
+            // A namespace without WebhookRetryingEndpointIds yet (registered by hand on a managed cluster): counted by
+            // the event's status meanwhile, as before the attribute existed.
+            if (!invalidArgument(error)) throw error;
+            return count(retryingDeliveriesQuery(summary.endpointId, { byEventStatus: true }));
+          }),
+        )
       : Promise.resolve(0);
   const held = (state: ListedEndpointState, at: Date): Promise<number> =>
     state.status === 'paused' || (state.status === 'active' && at.getTime() - Date.parse(state.statusChangedAt) < RELEASE_WINDOW_MS)
@@ -62,4 +70,14 @@ export function createHealthView(client: Client, taskQueue: string, now: () => D
       );
     },
   };
+}
+
+// gRPC's INVALID_ARGUMENT, as the client's errors carry it: what a query naming an unknown search attribute gets.
+const INVALID_ARGUMENT = 3;
+
+function invalidArgument(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if ((current as { code?: unknown }).code === INVALID_ARGUMENT) return true;
+  }
+  return false;
 }

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createLimiter, type Limiter } from '../domain/limiter.js';
 import type { SlotAnswer } from '../domain/send-slots.js';
@@ -32,13 +31,11 @@ export interface BrokerSettings {
 
 // An entity answers in milliseconds; one that does not within this is treated as Temporal being away.
 const DEFAULT_TIMEOUT_MS = 2_000;
-// Temporal takes at most 10 updates in flight per workflow (`history.maxInFlightUpdates`) and refuses the 11th. A
-// burst of deliveries to one rate-limited endpoint would pass that at once; 4 per process leaves room for two workers
-// and the odd straggler, and an entity answers each in milliseconds, so the queue here moves fast.
+// Temporal takes at most 10 updates in flight per workflow (`history.maxInFlightUpdates`) and refuses the 11th with
+// RESOURCE_EXHAUSTED, which the client retries after a second or more, past an attempt's budget. A burst of
+// deliveries to one rate-limited endpoint would pass that at once; 4 per process keeps two workers under it, and an
+// entity answers each in milliseconds, so the queue here moves fast.
 const DEFAULT_PER_ENDPOINT = 4;
-// gRPC's RESOURCE_EXHAUSTED, as the client's errors carry it: here, more updates in flight than the entity takes.
-const RESOURCE_EXHAUSTED = 8;
-const BUSY_BACKOFF_MS = [25, 50, 100, 200] as const;
 
 export function createSendSlotBroker(client: Client, settings: BrokerSettings = {}): SendSlotBroker {
   return brokerOver(
@@ -51,9 +48,8 @@ export function createSendSlotBroker(client: Client, settings: BrokerSettings = 
 }
 
 /**
- * The broker's rules over any way of asking an entity: requests to one endpoint queue here, a few in flight at once;
- * an entity too busy to take one more is asked again shortly, within the same deadline; a request whose deadline
- * passed while it queued is not sent at all (its slot would be granted to nobody).
+ * The broker's rules over any way of asking an entity: requests to one endpoint queue here, a few in flight at once,
+ * and a request whose deadline passed while it queued is not sent at all (its slot would be granted to nobody).
  */
 export function brokerOver(
   ask: AskEntity,
@@ -73,18 +69,13 @@ export function brokerOver(
       lane.users++;
       try {
         return await lane.limit(async () => {
-          for (let busy = 0; ; busy++) {
-            // Queued here past its deadline, or the entity was busy until then: the attempt cannot wait longer.
-            if (Date.now() >= deadline) throw new Error(`no send slot from the entity of endpoint ${endpointId} in time`);
-            try {
-              return await ask(endpointId, args, deadline);
-            } catch (error) {
-              // No entity (targets given straight to deliverEvent), or one retired: nothing holds a limit for it.
-              if (error instanceof WorkflowNotFoundError) return { granted: true };
-              const wait = BUSY_BACKOFF_MS[Math.min(busy, BUSY_BACKOFF_MS.length - 1)] as number;
-              if (!entityBusy(error) || Date.now() + wait >= deadline) throw error;
-              await delay(wait);
-            }
+          if (Date.now() >= deadline) throw new Error(`no send slot from the entity of endpoint ${endpointId} in time`);
+          try {
+            return await ask(endpointId, args, deadline);
+          } catch (error) {
+            // No entity (targets given straight to deliverEvent), or one retired: nothing holds a limit for it.
+            if (error instanceof WorkflowNotFoundError) return { granted: true };
+            throw error;
           }
         });
       } finally {
@@ -92,12 +83,4 @@ export function brokerOver(
       }
     },
   };
-}
-
-// The update was refused because the entity had as many updates in flight as Temporal allows.
-function entityBusy(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if ((current as { code?: unknown }).code === RESOURCE_EXHAUSTED) return true;
-  }
-  return false;
 }

@@ -21,33 +21,45 @@ export function runningEndpointEntitiesQuery(taskQueue: string): string {
 
 /** What to list of an endpoint's deliveries. */
 export interface DeliveryFilter {
-  /** The event's overall status, as its `WebhookStatus` says. */
+  /** The event's overall status, as its `WebhookStatus` says; `retrying` means waiting to retry this endpoint. */
   readonly status?: DeliveryStatus;
   /** Only deliveries started at or after this time. */
   readonly since?: Date;
 }
 
-/** The delivery workflows (events, their parts and redeliveries) routed to an endpoint. */
+/**
+ * The delivery workflows (events, their parts and redeliveries) routed to an endpoint. Those waiting to retry it name
+ * it in `WebhookRetryingEndpointIds` from delivery version 5; an older delivery has no such attribute, and counts as
+ * waiting to retry every endpoint of an event whose status is `retrying` (so also when it waits for another one).
+ */
 export function endpointDeliveriesQuery(endpointId: string, filter: DeliveryFilter = {}): string {
-  const clauses = [`WorkflowType = ${quoteValue(deliverEvent.name)}`, `${endpointIdsKey.name} = ${quoteValue(endpointId)}`];
-  if (filter.status) clauses.push(`${deliveryStatusKey.name} = ${quoteValue(filter.status)}`);
+  const id = quoteValue(endpointId);
+  const routed = `${endpointIdsKey.name} = ${id}`;
+  const clauses = [`WorkflowType = ${quoteValue(deliverEvent.name)}`];
+  if (filter.status === 'retrying') {
+    const olderDelivery = `(${routed} AND ${deliveryStatusKey.name} = 'retrying' AND ${retryingEndpointIdsKey.name} IS NULL)`;
+    clauses.push(`(${retryingEndpointIdsKey.name} = ${id} OR ${olderDelivery})`);
+  } else {
+    clauses.push(routed);
+    if (filter.status) clauses.push(`${deliveryStatusKey.name} = ${quoteValue(filter.status)}`);
+  }
   if (filter.since) clauses.push(`StartTime >= ${quoteValue(filter.since.toISOString())}`);
   return clauses.join(' AND ');
 }
 
 /**
- * The running deliveries that wait to retry an endpoint. From delivery version 5 they name it in
- * `WebhookRetryingEndpointIds`; an older delivery has no such attribute, and counts when it was routed to the endpoint
- * and the event as a whole waits to retry (so also when it waits to retry another of its endpoints).
+ * The running deliveries that wait to retry an endpoint (see {@link endpointDeliveriesQuery}). `byEventStatus` asks
+ * as before `WebhookRetryingEndpointIds` existed, for a namespace where it is not registered yet.
  */
-export function retryingDeliveriesQuery(endpointId: string): string {
-  const id = quoteValue(endpointId);
-  const olderDelivery = `(${endpointIdsKey.name} = ${id} AND ${deliveryStatusKey.name} = 'retrying' AND ${retryingEndpointIdsKey.name} IS NULL)`;
-  return [
-    `WorkflowType = ${quoteValue(deliverEvent.name)}`,
-    `ExecutionStatus = 'Running'`,
-    `(${retryingEndpointIdsKey.name} = ${id} OR ${olderDelivery})`,
-  ].join(' AND ');
+export function retryingDeliveriesQuery(endpointId: string, { byEventStatus = false } = {}): string {
+  const waiting = byEventStatus
+    ? [
+        `WorkflowType = ${quoteValue(deliverEvent.name)}`,
+        `${endpointIdsKey.name} = ${quoteValue(endpointId)}`,
+        `${deliveryStatusKey.name} = 'retrying'`,
+      ].join(' AND ')
+    : endpointDeliveriesQuery(endpointId, { status: 'retrying' });
+  return `${waiting} AND ExecutionStatus = 'Running'`;
 }
 
 /** A search attribute's value in a raw listing entry, where the SDK leaves attributes as payloads. */

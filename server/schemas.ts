@@ -167,7 +167,7 @@ export const EndpointHealthSchema = z
     consecutive_failures: z.int(),
     failing_since: z.string().optional().meta({ description: 'first failure after the last success: the auto-disable clock' }),
     auto_disable_at: z.string().optional().meta({ description: 'when it is disabled unless an attempt succeeds first' }),
-    retrying: z.int().meta({ description: 'running deliveries routed to it that wait to retry' }),
+    retrying: z.int().meta({ description: 'running deliveries that wait to retry it' }),
     held: z.int().meta({ description: 'deliveries held until it is resumed' }),
   })
   .meta({ id: 'EndpointHealth', description: 'an endpoint’s health, from its entity’s best-effort counters' });

@@ -210,7 +210,12 @@ export class WebhooksPlugin extends SimplePlugin {
       });
       if (added.length > 0) log.info('registered search attributes', { added });
     } catch (error) {
-      log.warn('could not check search attributes; register them by hand if deliveries fail to start', { error: String(error) });
+      // Deliveries start without the newest ones (WebhookRetryingEndpointIds is first written at a retry), so a
+      // missing attribute shows only when a retry's workflow task is refused: say so now.
+      log.warn('could not check search attributes; register them by hand (docs/operations.md), or deliveries stall at their first retry', {
+        error: String(error),
+        attributes: SEARCH_ATTRIBUTE_KEYS.map((key) => key.name),
+      });
     }
   }
 

@@ -29,11 +29,13 @@ export interface WebhookWorker {
  * producers got 117 of 400 starts eagerly and delivered 57 events/s; with 100, all 400 and 105 events/s. Slots cost
  * nothing while free.
  *
- * Cached workflows: the SDK's default (about 2,300 with Node's 4 GiB heap), measured against 500. Right after 10,000
- * endpoints were created, their idle entities filled the default cache: RSS 1,454 MiB and 0.79 of the throughput
- * measured before, against 610 MiB and 1.05 with 500. But with 500 the first event sent after 2,000 endpoints were
- * created ran at 119–135 deliveries/s against 489–710 (two runs each), and the node idled at 2.9 % of a core with
- * 10,000 endpoints against 0.1 %. Idle entities leave the cache as new work needs room, so the default stays.
+ * Cached workflows: the SDK's default (about 2,300 with Node's 4 GiB heap), measured against 500 and 1,000. Right
+ * after 10,000 endpoints were created their idle entities filled the default cache (RSS 1,481 MiB), and throughput,
+ * measured fairly (warm, two samples, beside a hand-written workflow on the same server), was 1.04 of what it was
+ * before. A smaller cache held less memory (610 MiB with 500, 674 with 1,000) for the same throughput after, but
+ * replayed the entities it had evicted: the node idled at 2.9 % and 8.4 % of a core right after the creation, and
+ * with 500 the first event sent to 2,000 new endpoints ran at 119–135 deliveries/s against 489–710. So the default
+ * stays; idle entities leave the cache as new work needs room.
  */
 export const WORKER_TUNING = { maxConcurrentWorkflowTaskExecutions: 100 } as const satisfies Partial<WorkerOptions>;
 

@@ -45,12 +45,13 @@ export const SHARED_DOMAIN_MODULES: readonly string[] = [
  * pure domain modules.
  *
  * Why: a reusable workflow context gives each execution a fresh copy of every module loaded after it began, so that
- * one workflow's module state cannot leak into another's. Evaluating zod is costly, and a fresh copy of the domain
- * modules cost every cached workflow memory and every new one time: an idle endpoint entity is kept in the worker's
- * cache, and with thousands of endpoints they fill it (BENCHMARKS.md, "10,000 endpoints"). The context freezes shared
- * modules, so nothing shared may keep state: schemas built on zod define their methods lazily on first use, which a
- * frozen schema refuses, so only the library is shared and our workflows build no schema when they load (see
- * `webhookEndpoint`); a domain module keeps no mutable value at module level (a sticky regular expression, say).
+ * one workflow's module state cannot leak into another's. Evaluating zod is costly, and evaluating twenty domain
+ * modules again is work every new execution (each event's delivery, each entity replayed) need not do. What is shared
+ * is shared by every execution: the context freezes what a shared module exports (not its private values, nor the
+ * contents of a Map or Set), so nothing shared may keep state. Schemas built on zod define their methods lazily on
+ * first use, which a frozen schema refuses, so only the library is shared and our workflows build no schema when they
+ * load (see `webhookEndpoint`); a domain module keeps nothing that changes at its top level, which a test checks.
+ * Sharing them saved no memory that a 10,000-endpoint run could measure (BENCHMARKS.md, "Many endpoints").
  */
 export const SHARED_WORKFLOW_MODULES: readonly string[] = [
   'zod',

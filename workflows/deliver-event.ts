@@ -13,7 +13,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { DeliveryActivities } from '../activities/index.js';
 import { GONE_REASON, judgeAttempt, outcomeLabel, type NextStep } from '../domain/attempt-outcome.js';
-import { planAttempt } from '../domain/attempt-plan.js';
+import { DELIVERY_VERSION, planAttempt } from '../domain/attempt-plan.js';
 import {
   retryingEndpoints,
   searchableStatus,
@@ -107,6 +107,12 @@ interface MutableDelivery {
  * An event routed to more endpoints than one workflow should hold is split among child workflows, one per part.
  */
 export async function deliverEvent(input: DeliverEventInput): Promise<DeliveryReport> {
+  // A delivery started by a newer release than this worker's: running it as an older version would write a history
+  // the newer workers cannot replay. A plain error fails the workflow task, not the workflow, so Temporal keeps
+  // offering it until a worker of that release takes it (upgrade workers before APIs; docs/operations.md).
+  if ((input.version ?? 1) > DELIVERY_VERSION) {
+    throw new Error(`delivery version ${input.version} is newer than this worker's (${DELIVERY_VERSION}): upgrade the worker`);
+  }
   const parts = partitionTargets(input.targets, input.partLimits);
   return parts.length > 1 ? deliverInParts(input, parts) : deliverToTargets(input);
 }
@@ -128,8 +134,8 @@ function createStatusAttribute(next: (shown: DeliveryStatus | undefined) => Deli
 
 /**
  * From version 5: the status attribute as from version 2, and beside it the endpoints waiting to retry, both written
- * only when they change, in one upsert when both do. The status is `retrying` exactly when that list is not empty,
- * which tells a delivery of version 5 from an older one in a visibility query (see `retryingDeliveriesQuery`).
+ * only when they change, in one upsert when both do. The status is `retrying` only while that list is not empty,
+ * which tells a delivery of version 5 from an older one in a visibility query (see `endpointDeliveriesQuery`).
  */
 function deliveryAttributes(deliveries: readonly MutableDelivery[], shownAtStart: DeliveryStatus): () => void {
   let shownStatus = shownAtStart;

@@ -45,10 +45,11 @@ describe('visibility queries', () => {
     );
   });
 
-  test('count the retries waiting for one endpoint by its own attribute, and older deliveries by the event’s status', () => {
-    expect(retryingDeliveriesQuery("o'brien")).toBe(
-      "WorkflowType = 'deliverEvent' AND ExecutionStatus = 'Running' AND (WebhookRetryingEndpointIds = 'o\\'brien' OR " +
-        "(WebhookEndpointIds = 'o\\'brien' AND WebhookStatus = 'retrying' AND WebhookRetryingEndpointIds IS NULL))",
-    );
+  test('find the retries waiting for one endpoint by its own attribute, and older deliveries by the event’s status', () => {
+    const waiting =
+      "WorkflowType = 'deliverEvent' AND (WebhookRetryingEndpointIds = 'o\\'brien' OR " +
+      "(WebhookEndpointIds = 'o\\'brien' AND WebhookStatus = 'retrying' AND WebhookRetryingEndpointIds IS NULL))";
+    expect(endpointDeliveriesQuery("o'brien", { status: 'retrying' })).toBe(waiting);
+    expect(retryingDeliveriesQuery("o'brien")).toBe(`${waiting} AND ExecutionStatus = 'Running'`);
   });
 });

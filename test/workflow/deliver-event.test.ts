@@ -1,10 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
 import type { DeliveryReport } from '../../domain/delivery.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent, deliveriesQuery, type DeliverEventInput } from '../../workflows/index.js';
-import { deliveryStatusKey } from '../../workflows/search-attributes.js';
+import { deliveryStatusKey, retryingEndpointIdsKey } from '../../workflows/search-attributes.js';
 import { anEvent, aTarget, retryAfter } from '../support/builders.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
 
@@ -181,6 +182,56 @@ describe('deliverEvent', () => {
     expect((await handle.describe()).typedSearchAttributes.get(deliveryStatusKey)).toBe('retrying');
 
     expect((await handle.result()).status).toBe('succeeded');
+  });
+
+  test('from version 5, names the endpoints waiting to retry beside the status, until their deliveries end', async () => {
+    const [recovering, slow] = [await receiver(), await receiver()];
+    recovering.script({ status: 502 });
+    slow.script({ status: 200, delayMs: 10_000 });
+    const event = anEvent();
+    const handle = await client.workflow.start(deliverEvent, {
+      workflowId: eventWorkflowId(event.id),
+      taskQueue,
+      args: [
+        {
+          event,
+          version: DELIVERY_VERSION,
+          targets: [
+            // Ordinary activities: a local first attempt would hold the workflow task, and its writes, until both answer.
+            aTarget(recovering.url, { endpointId: 'recovering', retry: retryAfter([3_000]), firstAttemptAsActivity: true }),
+            aTarget(slow.url, { endpointId: 'slow', timeoutMs: 20_000, firstAttemptAsActivity: true }),
+          ],
+        },
+      ],
+    });
+    const shown = async (): Promise<[unknown, unknown]> => {
+      const attributes = (await handle.describe()).typedSearchAttributes;
+      return [attributes.get(deliveryStatusKey), attributes.get(retryingEndpointIdsKey)];
+    };
+    await expect.poll(shown, { timeout: 10_000, interval: 50 }).toEqual(['retrying', ['recovering']]);
+    // Its retry succeeded while the other endpoint's first attempt is still in flight: no retry is waiting any more.
+    await expect.poll(shown, { timeout: 10_000, interval: 50 }).toEqual(['pending', undefined]);
+    expect((await handle.result()).status).toBe('succeeded');
+    expect(await shown()).toEqual(['succeeded', undefined]);
+  });
+
+  test('leaves a delivery of a newer version than it knows to a newer worker: its workflow task fails, the delivery waits', async () => {
+    const r = await receiver();
+    const event = anEvent();
+    const handle = await client.workflow.start(deliverEvent, {
+      workflowId: eventWorkflowId(event.id),
+      taskQueue,
+      args: [{ event, version: DELIVERY_VERSION + 1, targets: [aTarget(r.url)] }],
+    });
+    try {
+      await expect
+        .poll(async () => JSON.stringify((await handle.fetchHistory()).events ?? []), { timeout: 15_000 })
+        .toContain(`newer than this worker's (${DELIVERY_VERSION})`);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      expect(r.requests).toHaveLength(0);
+    } finally {
+      await handle.terminate('test over');
+    }
   });
 
   test('keeps at most maxConcurrentDeliveries endpoints in flight at once', async () => {
