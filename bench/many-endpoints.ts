@@ -22,23 +22,35 @@ export interface ManyEndpointsOptions {
   readonly serverPid: number;
   readonly count: number;
   readonly send: (prefix: string) => SendEvent;
+  /** The same load through (a), the hand-written workflow + activity, on the same server: what the server's own growth costs. */
+  readonly sendThroughBaseline: (prefix: string) => SendEvent;
 }
 
 const IDLE_WINDOW_MS = 30_000;
 
 export async function measureManyEndpoints(options: ManyEndpointsOptions): Promise<void> {
   const { client, system, count } = options;
-  const throughput = async (label: string): Promise<number> => {
-    const result = await closedLoop(options.send(`many${Date.now().toString(36)}`), 8, 400, 120_000);
+  // Each system measured twice, alternating, before and after: one sample each moved the ratio by a quarter here.
+  const throughputs = async (label: string): Promise<{ gateway: number; baseline: number }> => {
+    const sample = async (send: (prefix: string) => SendEvent): Promise<number> =>
+      (await closedLoop(send(`many${Date.now().toString(36)}`), 8, 400, 120_000)).eventsPerSecond;
+    const gateway: number[] = [];
+    const baseline: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      gateway.push(await sample(options.send));
+      baseline.push(await sample(options.sendThroughBaseline));
+    }
+    const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
     console.log(
-      `  events/s, 8 producers, ${label}: ${result.eventsPerSecond.toFixed(1)} (p50 ${percentile(result.latenciesMs, 0.5).toFixed(0)} ms)`,
+      `  events/s, 8 producers, ${label}: gateway ${gateway.map((value) => value.toFixed(1)).join(', ')}; (a) workflow + activity ${baseline.map((value) => value.toFixed(1)).join(', ')}`,
     );
-    return result.eventsPerSecond;
+    return { gateway: mean(gateway), baseline: mean(baseline) };
   };
 
   // Warmed up first, as the measure after is: a node's first events run cold (JIT, caches, connections).
   await closedLoop(options.send(`warm${Date.now().toString(36)}`), 8, 200, 120_000);
-  const before = await throughput(`with the bench's 10 endpoints`);
+  await closedLoop(options.sendThroughBaseline(`warm${Date.now().toString(36)}`), 8, 200, 120_000);
+  const before = await throughputs(`with the bench's 10 endpoints`);
   console.log(`creating ${count} endpoints through the API…`);
   const started = Date.now();
   // Subscribed to types no benchmark event has: they are routed nothing, only held in the index.
@@ -83,6 +95,10 @@ export async function measureManyEndpoints(options: ManyEndpointsOptions): Promi
     registry.close();
   }
 
-  const after = await throughput(`with ${count + 10} endpoints`);
-  console.log(`  throughput with ${count + 10} endpoints ÷ with 10: ${(after / before).toFixed(2)}`);
+  const after = await throughputs(`with ${count + 10} endpoints`);
+  const gatewayRatio = after.gateway / before.gateway;
+  const baselineRatio = after.baseline / before.baseline;
+  console.log(
+    `  throughput with ${count + 10} endpoints ÷ with 10: gateway ${gatewayRatio.toFixed(2)}, (a) on the same server ${baselineRatio.toFixed(2)}; gateway's own ${(gatewayRatio / baselineRatio).toFixed(2)}`,
+  );
 }

@@ -10,7 +10,7 @@ import { measureVariantRounds, printVariantTable } from './variants.js';
 
 const EVENTS = 1_500;
 const PRODUCERS = 8;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const SCRAPE_INTERVAL_MS = 5_000;
 
 /** An OTLP/HTTP endpoint that takes traces and counts their spans, as a collector would take them. */

@@ -154,6 +154,7 @@ runMain(async () => {
     }
     if (flags.endpoints) {
       const system = await startGatewayNode(server.address, receiver.url, true, dir);
+      const baseline = await startBaseline(server.address, receiver.url, 'plain');
       try {
         return await measureManyEndpoints({
           client,
@@ -164,9 +165,10 @@ runMain(async () => {
           serverPid: server.pid as number,
           count: Number(flags.endpoints),
           send: (prefix) => sender(system, receiver, 1, prefix),
+          sendThroughBaseline: (prefix) => sender(baseline, receiver, 1, prefix),
         });
       } finally {
-        await system.stop();
+        await Promise.all([system.stop(), baseline.stop()]);
       }
     }
     console.log('direct POST…');

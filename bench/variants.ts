@@ -77,21 +77,35 @@ export function printVariantTable(
 ): void {
   const base = measured.get(baseline) ?? [];
   const list = (values: readonly number[], digits = 1): string => values.map((value) => value.toFixed(digits)).join(', ');
-  console.log(`| ${heading} | events/s per round | ÷ ${baseline}, same round | p50 ms | node CPU ms/event | server CPU ms/event |`);
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log(
+    `| ${heading} | events/s per round | ÷ ${baseline}, same round | median ratio | p50 ms | node CPU ms/event | server CPU ms/event | node + server CPU ÷ ${baseline}, median |`,
+  );
+  console.log('| --- | --- | --- | ---: | --- | --- | --- | ---: |');
   for (const variant of variants) {
     const own = measured.get(variant.name) ?? [];
     const ratios = own.map((entry, index) => entry.eventsPerSecond / (base[index]?.eventsPerSecond ?? entry.eventsPerSecond));
+    // CPU per event varies less from round to round than throughput on a shared machine: the cost as the CPU sees it.
+    const cpu = (entry: VariantRun): number => entry.nodeCpuMs + entry.serverCpuMs;
+    const cpuRatios = own.map((entry, index) => cpu(entry) / cpu(base[index] ?? entry));
+    const median = (values: readonly number[]): string => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const middle = Math.floor(sorted.length / 2);
+      // With an even count (two rounds of --controls), the mean of the middle two.
+      const value = sorted.length % 2 === 1 ? sorted[middle] : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+      return (value ?? Number.NaN).toFixed(2);
+    };
     const cells = [
       label(variant),
       list(own.map((entry) => entry.eventsPerSecond)),
       list(ratios, 2),
+      median(ratios),
       list(
         own.map((entry) => entry.p50Ms),
         0,
       ),
       list(own.map((entry) => entry.nodeCpuMs)),
       list(own.map((entry) => entry.serverCpuMs)),
+      median(cpuRatios),
     ];
     console.log(`| ${cells.join(' | ')} |`);
   }
