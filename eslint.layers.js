@@ -15,7 +15,7 @@ export const LAYERS = {
   activities: { may: ['domain', 'signing', 'transform'] },
   // Workflows name their activities' types, never their code: it runs outside the sandbox.
   workflows: { may: ['domain', { folder: 'activities', typesOnly: true }], deterministic: true },
-  gateway: { may: ['workflows', 'config', 'domain'] },
+  gateway: { may: ['workflows', 'temporal', 'config', 'domain'] },
   // Prometheus metrics: what the API and the worker observe, named and bounded.
   metrics: { may: ['config', 'domain'] },
   // OpenTelemetry tracing: the process's tracer provider and the Temporal plugin that carries traces through workflows.

@@ -4,6 +4,7 @@ import type { ListedEndpointState } from '../domain/endpoint-state.js';
 import { createLimiter } from '../domain/limiter.js';
 import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import { stateQuery } from '../workflows/index.js';
+import { grpcCodeOf } from '../temporal/startup-retry.js';
 import { listEndpointEntities } from './endpoint-entities.js';
 import { retryingDeliveriesQuery } from './visibility.js';
 
@@ -20,6 +21,8 @@ export interface HealthView {
   read(): Promise<EndpointHealthRow[]>;
 }
 
+// gRPC's INVALID_ARGUMENT: what a query naming a search attribute the namespace does not know gets.
+const INVALID_ARGUMENT = 3;
 // Calls to Temporal one read makes at once: one count per endpoint that may have retries, one query per paused one.
 const CALLS_IN_FLIGHT = 8;
 // A resumed endpoint releases its held deliveries at `delivery.resume_rate` per second: for a while after a resume,
@@ -41,7 +44,7 @@ export function createHealthView(client: Client, taskQueue: string, now: () => D
           count(retryingDeliveriesQuery(summary.endpointId)).catch((error: unknown) => {
             // A namespace without WebhookRetryingEndpointIds yet (registered by hand on a managed cluster): counted by
             // the event's status meanwhile, as before the attribute existed.
-            if (!invalidArgument(error)) throw error;
+            if (grpcCodeOf(error) !== INVALID_ARGUMENT) throw error;
             return count(retryingDeliveriesQuery(summary.endpointId, { byEventStatus: true }));
           }),
         )
@@ -70,14 +73,4 @@ export function createHealthView(client: Client, taskQueue: string, now: () => D
       );
     },
   };
-}
-
-// gRPC's INVALID_ARGUMENT, as the client's errors carry it: what a query naming an unknown search attribute gets.
-const INVALID_ARGUMENT = 3;
-
-function invalidArgument(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if ((current as { code?: unknown }).code === INVALID_ARGUMENT) return true;
-  }
-  return false;
 }

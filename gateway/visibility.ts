@@ -28,38 +28,44 @@ export interface DeliveryFilter {
 }
 
 /**
- * The delivery workflows (events, their parts and redeliveries) routed to an endpoint. Those waiting to retry it name
- * it in `WebhookRetryingEndpointIds` from delivery version 5; an older delivery has no such attribute, and counts as
- * waiting to retry every endpoint of an event whose status is `retrying` (so also when it waits for another one).
+ * The delivery workflows (events, their parts and redeliveries) routed to an endpoint. With `status: 'retrying'`,
+ * those waiting to retry this endpoint (see {@link waitingToRetry}).
  */
 export function endpointDeliveriesQuery(endpointId: string, filter: DeliveryFilter = {}): string {
-  const id = quoteValue(endpointId);
-  const routed = `${endpointIdsKey.name} = ${id}`;
-  const clauses = [`WorkflowType = ${quoteValue(deliverEvent.name)}`];
-  if (filter.status === 'retrying') {
-    const olderDelivery = `(${routed} AND ${deliveryStatusKey.name} = 'retrying' AND ${retryingEndpointIdsKey.name} IS NULL)`;
-    clauses.push(`(${retryingEndpointIdsKey.name} = ${id} OR ${olderDelivery})`);
-  } else {
-    clauses.push(routed);
-    if (filter.status) clauses.push(`${deliveryStatusKey.name} = ${quoteValue(filter.status)}`);
-  }
+  const clauses = [
+    `WorkflowType = ${quoteValue(deliverEvent.name)}`,
+    filter.status === 'retrying' ? waitingToRetry(endpointId) : routedTo(endpointId, filter.status),
+  ];
   if (filter.since) clauses.push(`StartTime >= ${quoteValue(filter.since.toISOString())}`);
   return clauses.join(' AND ');
 }
 
 /**
- * The running deliveries that wait to retry an endpoint (see {@link endpointDeliveriesQuery}). `byEventStatus` asks
- * as before `WebhookRetryingEndpointIds` existed, for a namespace where it is not registered yet.
+ * The running deliveries that wait to retry an endpoint. `byEventStatus` asks as before `WebhookRetryingEndpointIds`
+ * existed, for a namespace where it is not registered yet.
  */
 export function retryingDeliveriesQuery(endpointId: string, { byEventStatus = false } = {}): string {
-  const waiting = byEventStatus
-    ? [
-        `WorkflowType = ${quoteValue(deliverEvent.name)}`,
-        `${endpointIdsKey.name} = ${quoteValue(endpointId)}`,
-        `${deliveryStatusKey.name} = 'retrying'`,
-      ].join(' AND ')
-    : endpointDeliveriesQuery(endpointId, { status: 'retrying' });
-  return `${waiting} AND ExecutionStatus = 'Running'`;
+  return [
+    `WorkflowType = ${quoteValue(deliverEvent.name)}`,
+    byEventStatus ? routedTo(endpointId, 'retrying') : waitingToRetry(endpointId),
+    `ExecutionStatus = 'Running'`,
+  ].join(' AND ');
+}
+
+/** Routed to the endpoint, and, if given, with this overall status. */
+function routedTo(endpointId: string, status?: DeliveryStatus): string {
+  const routed = `${endpointIdsKey.name} = ${quoteValue(endpointId)}`;
+  return status ? `${routed} AND ${deliveryStatusKey.name} = ${quoteValue(status)}` : routed;
+}
+
+/**
+ * Waiting to retry the endpoint: from delivery version 5 a delivery names it in `WebhookRetryingEndpointIds`; an
+ * older one has no such attribute, and counts when the event as a whole waits to retry (so also when it waits for
+ * another of its endpoints).
+ */
+function waitingToRetry(endpointId: string): string {
+  const older = `(${routedTo(endpointId, 'retrying')} AND ${retryingEndpointIdsKey.name} IS NULL)`;
+  return `(${retryingEndpointIdsKey.name} = ${quoteValue(endpointId)} OR ${older})`;
 }
 
 /** A search attribute's value in a raw listing entry, where the SDK leaves attributes as payloads. */
