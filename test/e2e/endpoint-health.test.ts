@@ -113,6 +113,13 @@ describe('GET /v1/endpoints/health', () => {
     // Failed once, then delivered by its retry, while the event as a whole still waits to retry the other endpoint.
     await expect.poll(async () => (await healthOf('health-recovered'))?.windows['5m'].delivered, { timeout: 30_000 }).toBe(1);
     expect(await healthOf('health-recovered')).toMatchObject({ windows: { '5m': { attempts: 2, failed: 1 } }, retrying: 0 });
+    // Each endpoint's list of deliveries waiting to retry agrees with its count.
+    const waiting = async (id: string): Promise<unknown[]> => {
+      const response = await fetch(`${gateway.url}/v1/endpoints/${id}/deliveries?status=retrying`);
+      return ((await response.json()) as { data: unknown[] }).data;
+    };
+    expect(await waiting('health-stuck')).toEqual([expect.objectContaining({ event_id: 'evt_health_shipped' })]);
+    expect(await waiting('health-recovered')).toEqual([]);
   });
 
   test('counts the deliveries a paused endpoint holds', async () => {
