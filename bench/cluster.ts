@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { TemporalConfigSchema } from '../config/schema.js';
 import { startCluster, type RunningCluster } from '../host/cluster/cluster.js';
 import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
 import { startDevServer } from '../host/dev-server.js';
@@ -9,7 +10,8 @@ import { dropDatabases } from '../test/support/cluster-fixtures.js';
 import { findFreeLowPort, findFreePort, findFreeTemporalPorts } from '../test/support/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { percentile } from './load.js';
-import { measure, type SystemResult } from './measure.js';
+import { measure, sender, type SystemResult } from './measure.js';
+import { measureManyEndpoints } from './many-endpoints.js';
 import type { ArrivalReceiver } from './receiver.js';
 import { endpointUrl, FAN_OUT, startBaseline, startGatewayNode, type SystemUnderTest } from './systems.js';
 
@@ -27,20 +29,87 @@ const SHAPES = [
 /** Every system's latency is measured at this rate, the issue's reference load. */
 const OPEN_RATE = 10;
 
-export async function measureClusterScale(receiver: ArrivalReceiver, dir: string, cliPath: string): Promise<void> {
+async function clusterSettings(receiver: ArrivalReceiver, dir: string) {
   const configPath = join(dir, 'cluster-bench.yaml');
   await writeFile(configPath, benchConfig(receiver.url));
-  const database = `twh_bench_${Date.now().toString(36)}`;
-  const settings = {
+  return {
     ...DEFAULT_LOCAL_CLUSTER,
-    database,
+    database: `twh_bench_${Date.now().toString(36)}`,
     temporalPorts: await findFreeTemporalPorts(),
     uiPort: await findFreePort(),
     apiPort: await findFreeLowPort(),
     gatewayConfig: configPath,
     logLevel: 'warn',
   };
-  const secrets = Object.fromEntries(API_SECRETS.map((name) => [name, randomBytes(32).toString('hex')])) as Record<GatewaySecret, string>;
+}
+
+const newSecrets = (): Record<GatewaySecret, string> =>
+  Object.fromEntries(API_SECRETS.map((name) => [name, randomBytes(32).toString('hex')])) as Record<GatewaySecret, string>;
+
+/**
+ * `npm run bench -- --cluster --endpoints N`: what N idle endpoints cost on the topology of `npm run cluster` (one API
+ * and one worker process, Temporal on PostgreSQL), where the server, the API and the worker are processes of their
+ * own, measured as the embedded server's `--endpoints` mode measures them.
+ */
+export async function measureClusterEndpoints(receiver: ArrivalReceiver, dir: string, count: number): Promise<void> {
+  const settings = await clusterSettings(receiver, dir);
+  const topology = localTopology({ ...settings, apiProcesses: 1, workerProcesses: 1 });
+  try {
+    const cluster = await startCluster({
+      topology,
+      runDir: dir,
+      secrets: newSecrets(),
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      log: () => {},
+    });
+    try {
+      const client = new Client({ connection: await Connection.connect({ address: cluster.temporalAddress }) });
+      const baseline = await startBaseline(cluster.temporalAddress, receiver.url, 'plain').catch(async (error: unknown) => {
+        await client.connection.close();
+        throw error;
+      });
+      try {
+        const gateway = clusterSystem(cluster, { apis: 1, workers: 1 });
+        const pidOf = (name: string): number => {
+          const pid = cluster.process(name)?.pid;
+          if (pid === undefined) throw new Error(`the cluster has no ${name} process`);
+          return pid;
+        };
+        await measureManyEndpoints({
+          client,
+          apiUrl: cluster.apiUrl,
+          // The bench's config names none: the schema's default.
+          taskQueue: TemporalConfigSchema.parse({}).task_queue,
+          receiver,
+          processes: [
+            { name: 'Temporal server', pid: pidOf('temporal') },
+            { name: 'API', pid: pidOf('api-1') },
+            { name: 'worker', pid: pidOf('worker-1') },
+          ],
+          count,
+          send: (prefix) => sender(gateway, receiver, 1, prefix),
+          sendThroughBaseline: (prefix) => sender(baseline, receiver, 1, prefix),
+        });
+      } finally {
+        await baseline.stop();
+        await client.connection.close();
+      }
+    } finally {
+      await cluster.stop();
+    }
+  } finally {
+    await dropDatabases(
+      { temporal: settings.database, visibility: `${settings.database}_visibility` },
+      settings.postgres,
+      settings.postgres.host,
+    );
+  }
+}
+
+export async function measureClusterScale(receiver: ArrivalReceiver, dir: string, cliPath: string): Promise<void> {
+  const settings = await clusterSettings(receiver, dir);
+  const { database } = settings;
+  const secrets = newSecrets();
   const results: { label: string; server: 'cluster' | 'embedded'; result: SystemResult }[] = [];
   const openRate = (): number => OPEN_RATE;
 

@@ -10,11 +10,12 @@ import { findFreePort } from '../test/support/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { closedLoop, percentile, type LoadResult, type SendEvent } from './load.js';
 import { measure, OPEN_LOOP_MS, sender, TIME_LIMIT_MS, WARMUP_EVENTS, type SystemResult } from './measure.js';
-import { measureClusterScale } from './cluster.js';
+import { measureClusterEndpoints, measureClusterScale } from './cluster.js';
 import { measureFanOut } from './fan-out.js';
 import { measureManyEndpoints } from './many-endpoints.js';
 import { measureControls } from './controls.js';
 import { measureObservability } from './observability.js';
+import { measureProfiles } from './profile.js';
 import { residentMiB } from './proc.js';
 import { startArrivalReceiver, type ArrivalReceiver } from './receiver.js';
 import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
@@ -29,9 +30,11 @@ import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
 // loop at half the gateway's most, for latency from POST to receipt. Figures are ratios within this run: these
 // machines are noisy. `--long` instead sends 100,000 events through a gateway node and reports its memory;
 // `--endpoints N` creates N endpoints and reports what they cost idle, how fast a pause reaches routing, and throughput;
-// `--fan-out N` sends one event to N endpoints; `--cluster` measures the topology of `npm run cluster` (bench/cluster.ts);
+// `--fan-out N` sends one event to N endpoints; `--cluster` measures the topology of `npm run cluster` (bench/cluster.ts),
+// and with `--endpoints N` what N endpoints cost there;
 // `--observability` measures a gateway node with metrics and tracing off and on (bench/observability.ts); `--controls`
-// measures one endpoint plain and with each delivery control (bench/controls.ts).
+// measures one endpoint plain and with each delivery control (bench/controls.ts); `--profile` profiles a gateway node's
+// CPU with tracing off and on (bench/profile.ts).
 
 const { values: flags } = parseArgs({
   options: {
@@ -41,6 +44,7 @@ const { values: flags } = parseArgs({
     cluster: { type: 'boolean', default: false },
     observability: { type: 'boolean', default: false },
     controls: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 
@@ -126,6 +130,7 @@ runMain(async () => {
   if (flags.cluster) {
     const receiver = await startArrivalReceiver();
     try {
+      if (flags.endpoints) return await measureClusterEndpoints(receiver, dir, Number(flags.endpoints));
       return await measureClusterScale(receiver, dir, cliPath);
     } finally {
       await receiver.close();
@@ -144,6 +149,7 @@ runMain(async () => {
     if (flags.long) return await measureMemory(server.address, receiver, dir);
     if (flags.observability) return await measureObservability(server.address, server.pid as number, receiver, dir);
     if (flags.controls) return await measureControls(server.address, server.pid as number, receiver, dir);
+    if (flags.profile) return await measureProfiles(server.address, receiver, dir);
     if (flags['fan-out']) {
       const system = await startGatewayNode(server.address, receiver.url, true, dir);
       try {
@@ -158,11 +164,13 @@ runMain(async () => {
       try {
         return await measureManyEndpoints({
           client,
-          system,
           apiUrl: system.apiUrl,
           taskQueue: system.taskQueue,
           receiver,
-          serverPid: server.pid as number,
+          processes: [
+            { name: 'Temporal server', pid: server.pid as number },
+            { name: 'gateway node', pid: system.pid },
+          ],
           count: Number(flags.endpoints),
           send: (prefix) => sender(system, receiver, 1, prefix),
           sendThroughBaseline: (prefix) => sender(baseline, receiver, 1, prefix),

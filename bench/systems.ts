@@ -30,8 +30,8 @@ export const FAN_OUT = 10;
 /** The receiver's URL for endpoint `index`: ten endpoints, one receiver. */
 export const endpointUrl = (receiverUrl: string, index: number): string => `${receiverUrl}/r/${index}`;
 
-function run(args: readonly string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: string[] } {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: readonly string[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): { child: ChildProcess; output: string[] } {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const keep = (chunk: Buffer): void => {
     output.push(chunk.toString());
@@ -108,7 +108,7 @@ export async function startGatewayNode(
   delete env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
   if (observability.otlpEndpoint) env['OTEL_EXPORTER_OTLP_ENDPOINT'] = observability.otlpEndpoint;
   Object.assign(env, observability.env);
-  const { child, output } = run(['bin/node.ts', '--config', configPath], env);
+  const { child, output } = run(['bin/node.ts', '--config', configPath], env, observability.nodeArgs);
   const api = `http://127.0.0.1:${port}`;
   const ready = async (): Promise<boolean> => {
     try {
@@ -139,6 +139,8 @@ export interface ObservabilityVariant {
   readonly otlpEndpoint?: string;
   /** More variables for the node, such as OpenTelemetry's sampler settings. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Options for Node itself, such as `--cpu-prof` (not allowed in `NODE_OPTIONS`). */
+  readonly nodeArgs?: readonly string[];
   /** More settings of the first endpoint (the one `bench.one` goes to), as YAML flow-mapping entries. */
   readonly firstEndpoint?: string;
   /**
