@@ -9,12 +9,13 @@ import { closedLoop, percentile, type SendEvent } from './load.js';
 import { cpuShare, residentMiB } from './proc.js';
 import type { ArrivalReceiver } from './receiver.js';
 
-// `npm run bench -- --endpoints N`: what N endpoints cost a gateway node that has no traffic, how fast a pause
-// reaches routing among them, and whether they slow down the events of the one endpoint that gets any.
+// `npm run bench -- --endpoints N` (and with `--cluster`): what N endpoints cost a gateway that has no traffic (a node
+// on the embedded server, or a cluster's server, API and worker), how fast a pause reaches routing among them, and
+// whether they slow down the events of the one endpoint that gets any.
 
 export interface ManyEndpointsOptions {
   readonly client: Client;
-  /** The node's API, for creating the endpoints as an operator would. */
+  /** The gateway's API (a node's, or a cluster's load balancer), for creating the endpoints as an operator would. */
   readonly apiUrl: string;
   readonly taskQueue: string;
   readonly receiver: ArrivalReceiver;
@@ -35,9 +36,10 @@ const { EventType } = proto.temporal.api.enums.v1;
 
 const IDLE_WINDOW_MS = 30_000;
 const SETTLE_WINDOW_MS = 5_000;
-// Settled: less than this share of a core in a window, for every process watched; at most this many windows.
-const SETTLE_WINDOWS = 60;
+// A window is quiet when every process watched used less than this share of a core in it.
 const SETTLED_SHARE = 0.02;
+// Windows watched at most after the first 10 s: five minutes in all, then idle is measured as it is.
+const SETTLE_WINDOWS = 58;
 // Quiet windows in a row that count as settled: a backlog worked off in bursts has lulls of one window (seen on
 // PostgreSQL: settled after one quiet window, then the worker at 8.7 % over the next 30 s).
 const QUIET_WINDOWS = 3;
@@ -45,7 +47,10 @@ const QUIET_WINDOWS = 3;
 // A change slower than this has its stages printed from the entity's history: where the time went.
 const SLOW_PROPAGATION_MS = 500;
 
-/** The entity's history events since `sentAt`, each as milliseconds after it, by the server's clock. */
+/**
+ * The entity's history events since `sentAt`, each as milliseconds after it, by the server's clock. A second before
+ * it too: the server's clock and this process's may differ by a little, and an event is better shown early than lost.
+ */
 async function stagesOf(handle: WorkflowHandle, sentAt: number): Promise<string> {
   const events = (await handle.fetchHistory()).events ?? [];
   return events

@@ -30,7 +30,8 @@ export interface ThreadSummary {
 }
 
 /**
- * Who owns a frame: the npm package of its file, `node:…` for Node's own modules, the project's file by its path, or
+ * Who owns a frame: the npm package of its file, `node:…` for Node's own modules, a project file by the last two parts
+ * of its path (`gateway/ingest.ts`), or
  * the function's name for V8's pseudo-frames and native functions (`(garbage collector)`, `runInContext`).
  */
 export function ownerOf(frame: { readonly functionName: string; readonly url: string }): string {
@@ -68,10 +69,13 @@ export async function measureProfiles(temporalAddress: string, receiver: Arrival
   ];
   try {
     for (const variant of variants) {
-      const profileDir = join(dir, `profile-${variant.name.replace(/\W+/g, '-')}`);
+      const slug = `profile-${variant.name.replace(/\W+/g, '-')}`;
+      const profileDir = join(dir, slug);
       const system = await startGatewayNode(temporalAddress, receiver.url, true, dir, {
         ...variant,
-        name: `profile-${variant.name.replace(/\W+/g, '-')}`,
+        name: slug,
+        // Endpoint entities of its own: the other node's, on that node's task queue, would answer nobody.
+        endpointIdPrefix: slug,
         nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
       });
       let eventsPerSecond: number;

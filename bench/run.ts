@@ -48,6 +48,16 @@ const { values: flags } = parseArgs({
   },
 });
 
+/** A count given on the command line: a positive whole number, checked before the run starts anything. */
+function countFlag(name: 'endpoints' | 'fan-out'): number | undefined {
+  if (flags[name] === undefined) return undefined;
+  const value = Number(flags[name]);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} takes a positive whole number, not ${flags[name]}`);
+  return value;
+}
+const endpointCount = countFlag('endpoints');
+const fanOutCount = countFlag('fan-out');
+
 async function measureDirect(receiver: ArrivalReceiver): Promise<LoadResult> {
   const run = `direct${Date.now().toString(36)}`;
   const send: SendEvent = async (index) => {
@@ -130,7 +140,7 @@ runMain(async () => {
   if (flags.cluster) {
     const receiver = await startArrivalReceiver();
     try {
-      if (flags.endpoints) return await measureClusterEndpoints(receiver, dir, Number(flags.endpoints));
+      if (endpointCount) return await measureClusterEndpoints(receiver, dir, endpointCount);
       return await measureClusterScale(receiver, dir, cliPath);
     } finally {
       await receiver.close();
@@ -150,15 +160,15 @@ runMain(async () => {
     if (flags.observability) return await measureObservability(server.address, server.pid as number, receiver, dir);
     if (flags.controls) return await measureControls(server.address, server.pid as number, receiver, dir);
     if (flags.profile) return await measureProfiles(server.address, receiver, dir);
-    if (flags['fan-out']) {
+    if (fanOutCount) {
       const system = await startGatewayNode(server.address, receiver.url, true, dir);
       try {
-        return await measureFanOut(system, receiver, Number(flags['fan-out']));
+        return await measureFanOut(system, receiver, fanOutCount);
       } finally {
         await system.stop();
       }
     }
-    if (flags.endpoints) {
+    if (endpointCount) {
       const system = await startGatewayNode(server.address, receiver.url, true, dir);
       const baseline = await startBaseline(server.address, receiver.url, 'plain');
       try {
@@ -171,7 +181,7 @@ runMain(async () => {
             { name: 'Temporal server', pid: server.pid as number },
             { name: 'gateway node', pid: system.pid },
           ],
-          count: Number(flags.endpoints),
+          count: endpointCount,
           send: (prefix) => sender(system, receiver, 1, prefix),
           sendThroughBaseline: (prefix) => sender(baseline, receiver, 1, prefix),
         });

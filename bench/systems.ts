@@ -139,7 +139,7 @@ export interface ObservabilityVariant {
   readonly otlpEndpoint?: string;
   /** More variables for the node, such as OpenTelemetry's sampler settings. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Options for Node itself, such as `--cpu-prof` (not allowed in `NODE_OPTIONS`). */
+  /** Options for Node itself, such as `--cpu-prof` (which Node 20 refuses in `NODE_OPTIONS`). */
   readonly nodeArgs?: readonly string[];
   /** More settings of the first endpoint (the one `bench.one` goes to), as YAML flow-mapping entries. */
   readonly firstEndpoint?: string;

@@ -82,12 +82,14 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     for (const { state, retired } of changes) {
       const known = states.get(state.endpoint.id);
       if (known && !isLaterState(state, known) && !retired) continue;
-      if (retired) states.delete(state.endpoint.id);
-      else states.set(state.endpoint.id, state);
-      applied = true;
+      if (retired) applied = states.delete(state.endpoint.id) || applied;
+      else {
+        states.set(state.endpoint.id, state);
+        applied = true;
+      }
     }
     // Reindexing walks every endpoint. On start, following reads back up to a thousand changes the listing already
-    // had: with 10,000 endpoints, reindexing for each page of them held the first new change back 1.7 s, not 0.7.
+    // had: with 10,000 endpoints, reindexing for each page of them held the first new change back 1.7 s (0.7 s since).
     if (applied) reindex();
   };
 
