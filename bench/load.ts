@@ -16,6 +16,14 @@ export function percentile(sorted: readonly number[], fraction: number): number 
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
 }
 
+/** The middle of unsorted numbers; with an even count (two rounds of --controls), the mean of the middle two. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length % 2 === 1) return sorted[middle] ?? Number.NaN;
+  return ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+}
+
 /**
  * Closed loop: `producers` each send an event and wait for its deliveries before the next, until `events` were sent
  * or `timeLimitMs` passed (then it stops and says how many it managed). Measures the most a system sustains.

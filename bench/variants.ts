@@ -1,4 +1,4 @@
-import { closedLoop, percentile } from './load.js';
+import { closedLoop, median, percentile } from './load.js';
 import { sender, TIME_LIMIT_MS, WARMUP_EVENTS } from './measure.js';
 import { cpuSeconds } from './proc.js';
 import type { ArrivalReceiver } from './receiver.js';
@@ -87,25 +87,18 @@ export function printVariantTable(
     // CPU per event varies less from round to round than throughput on a shared machine: the cost as the CPU sees it.
     const cpu = (entry: VariantRun): number => entry.nodeCpuMs + entry.serverCpuMs;
     const cpuRatios = own.map((entry, index) => cpu(entry) / cpu(base[index] ?? entry));
-    const median = (values: readonly number[]): string => {
-      const sorted = [...values].sort((a, b) => a - b);
-      const middle = Math.floor(sorted.length / 2);
-      // With an even count (two rounds of --controls), the mean of the middle two.
-      const value = sorted.length % 2 === 1 ? sorted[middle] : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-      return (value ?? Number.NaN).toFixed(2);
-    };
     const cells = [
       label(variant),
       list(own.map((entry) => entry.eventsPerSecond)),
       list(ratios, 2),
-      median(ratios),
+      median(ratios).toFixed(2),
       list(
         own.map((entry) => entry.p50Ms),
         0,
       ),
       list(own.map((entry) => entry.nodeCpuMs)),
       list(own.map((entry) => entry.serverCpuMs)),
-      median(cpuRatios),
+      median(cpuRatios).toFixed(2),
     ];
     console.log(`| ${cells.join(' | ')} |`);
   }

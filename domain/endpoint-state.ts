@@ -207,3 +207,24 @@ export function isLaterState(candidate: ListedEndpointState, known: ListedEndpoi
   if (candidate.revision !== known.revision) return candidate.revision > known.revision;
   return lastOutcome(candidate) > lastOutcome(known);
 }
+
+/**
+ * Applies changes from the change log to the states known by endpoint id: a later state replaces the known one, a
+ * retirement removes it, an earlier or equal state (one a listing already had) is passed over. Answers whether
+ * anything changed, so that a caller rebuilding something from the states does so only then.
+ */
+export function applyEndpointChanges(states: Map<string, ListedEndpointState>, changes: readonly EndpointChange[]): boolean {
+  let applied = false;
+  for (const { state, retired } of changes) {
+    const id = state.endpoint.id;
+    if (retired) {
+      applied = states.delete(id) || applied;
+      continue;
+    }
+    const known = states.get(id);
+    if (known && !isLaterState(state, known)) continue;
+    states.set(id, state);
+    applied = true;
+  }
+  return applied;
+}

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { summarizeEndpointHealth, type EndpointHealthSummary } from '../domain/health-summary.js';
 import type { ListedEndpointState } from '../domain/endpoint-state.js';
+import { GRPC_STATUS } from '../domain/grpc-status.js';
 import { createLimiter } from '../domain/limiter.js';
 import { endpointWorkflowId } from '../domain/workflow-ids.js';
 import { stateQuery } from '../workflows/index.js';
@@ -21,8 +22,6 @@ export interface HealthView {
   read(): Promise<EndpointHealthRow[]>;
 }
 
-// gRPC's INVALID_ARGUMENT: what a query naming a search attribute the namespace does not know gets.
-const INVALID_ARGUMENT = 3;
 // Calls to Temporal one read makes at once: one count per endpoint that may have retries, one query per paused one.
 const CALLS_IN_FLIGHT = 8;
 // A resumed endpoint releases its held deliveries at `delivery.resume_rate` per second: for a while after a resume,
@@ -44,7 +43,8 @@ export function createHealthView(client: Client, taskQueue: string, now: () => D
           count(retryingDeliveriesQuery(summary.endpointId)).catch((error: unknown) => {
             // A namespace without WebhookRetryingEndpointIds yet (registered by hand on a managed cluster): counted by
             // the event's status meanwhile, as before the attribute existed.
-            if (grpcCodeOf(error) !== INVALID_ARGUMENT) throw error;
+            // INVALID_ARGUMENT is what a query naming a search attribute the namespace does not know gets.
+            if (grpcCodeOf(error) !== GRPC_STATUS.INVALID_ARGUMENT) throw error;
             return count(retryingDeliveriesQuery(summary.endpointId, { byEventStatus: true }));
           }),
         )

@@ -3,7 +3,7 @@ import type { Endpoint } from '../domain/endpoint.js';
 import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
 import {
   DISABLED_BY_DEFINITION,
-  isLaterState,
+  applyEndpointChanges,
   statusView,
   type EndpointChange,
   type EndpointStatusView,
@@ -78,19 +78,9 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   };
 
   const applyChanges = (changes: readonly EndpointChange[]): void => {
-    let applied = false;
-    for (const { state, retired } of changes) {
-      const known = states.get(state.endpoint.id);
-      if (known && !isLaterState(state, known) && !retired) continue;
-      if (retired) applied = states.delete(state.endpoint.id) || applied;
-      else {
-        states.set(state.endpoint.id, state);
-        applied = true;
-      }
-    }
     // Reindexing walks every endpoint. On start, following reads back up to a thousand changes the listing already
     // had: with 10,000 endpoints, reindexing for each page of them held the first new change back 1.7 s (0.7 s since).
-    if (applied) reindex();
+    if (applyEndpointChanges(states, changes)) reindex();
   };
 
   let markReady: () => void = () => {};

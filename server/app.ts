@@ -9,6 +9,7 @@ import Fastify, {
 } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CLOUDEVENT_BATCH_MEDIA_TYPE, CLOUDEVENT_MEDIA_TYPE } from '../domain/cloudevents.js';
+import { GRPC_STATUS } from '../domain/grpc-status.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../domain/json-depth.js';
 import { EndpointOperationError, InvalidPageTokenError, SourceOperationError } from '../errors.js';
 import type { Api } from './api.js';
@@ -274,13 +275,20 @@ function titleFor(status: number): string {
   return titles[status] ?? 'Client Error';
 }
 
-// gRPC statuses (by their numbers, as the client's errors carry them) that mean "Temporal could not do it now".
-const GRPC = { CANCELLED: 1, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, ABORTED: 10, INTERNAL: 13, UNAVAILABLE: 14 };
+// gRPC statuses that mean "Temporal could not do it now":
 // Down or overloaded (unavailable, deadline exceeded, cancelled), a shard moving or closed (aborted), its store
 // failing (internal, unknown: SQLite's "database or disk is full" arrives so), rate limited (resource exhausted). The
 // event was not confirmed: it may not be stored (or, after a deadline, it may), and sending it again with the same
 // id is safe either way, so the answer is 503, not 500.
-const TRANSIENT_GRPC_CODES = new Set(Object.values(GRPC));
+const TRANSIENT_GRPC_CODES: ReadonlySet<number> = new Set([
+  GRPC_STATUS.CANCELLED,
+  GRPC_STATUS.UNKNOWN,
+  GRPC_STATUS.DEADLINE_EXCEEDED,
+  GRPC_STATUS.RESOURCE_EXHAUSTED,
+  GRPC_STATUS.ABORTED,
+  GRPC_STATUS.INTERNAL,
+  GRPC_STATUS.UNAVAILABLE,
+]);
 // RESOURCE_EXHAUSTED also says a message was too large for the channel, which no retry mends.
 const TOO_LARGE = /larger than max/i;
 
@@ -289,7 +297,7 @@ export function temporalUnavailable(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'number' && TRANSIENT_GRPC_CODES.has(code))
-      return !(code === GRPC.RESOURCE_EXHAUSTED && TOO_LARGE.test(current.message));
+      return !(code === GRPC_STATUS.RESOURCE_EXHAUSTED && TOO_LARGE.test(current.message));
   }
   return false;
 }

@@ -1,5 +1,6 @@
 import type { ConnectionLike } from '@temporalio/client';
 import { setTimeout as delay } from 'node:timers/promises';
+import { GRPC_STATUS } from '../domain/grpc-status.js';
 
 /** How {@link retryUntilDone} waits and reports. */
 export interface StartupRetryOptions {
@@ -46,9 +47,6 @@ export async function retryUntilDone<T>(step: (attempt: number) => Promise<T>, o
 }
 
 // gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html).
-const PERMISSION_DENIED = 7;
-const UNIMPLEMENTED = 12;
-const UNAUTHENTICATED = 16;
 
 /** The gRPC status code of a failed call, whether the error carries it or wraps an error that does. */
 export function grpcCodeOf(error: unknown): number | undefined {
@@ -63,7 +61,7 @@ export function grpcCodeOf(error: unknown): number | undefined {
 /** Whether the server refused the caller rather than failed it: retrying cannot help. */
 export function isRefusal(error: unknown): boolean {
   const code = grpcCodeOf(error);
-  return code === PERMISSION_DENIED || code === UNIMPLEMENTED || code === UNAUTHENTICATED;
+  return code === GRPC_STATUS.PERMISSION_DENIED || code === GRPC_STATUS.UNIMPLEMENTED || code === GRPC_STATUS.UNAUTHENTICATED;
 }
 
 /**

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
+import { GRPC_STATUS } from '../../domain/grpc-status.js';
 import { parseDurationMs } from '../../domain/duration.js';
 import { TemporalCliError } from '../../errors.js';
 import { ensureSearchAttributes } from '../../temporal/namespace-setup.js';
@@ -196,8 +197,6 @@ async function waitForFrontend(address: string, service: RunningService): Promis
   }
 }
 
-const NOT_FOUND = 5;
-
 /** Registers the namespace when missing, then the search attributes, retrying until the new namespace takes them. */
 async function prepareNamespace(
   address: string,
@@ -213,7 +212,7 @@ async function prepareNamespace(
     try {
       await connection.workflowService.describeNamespace({ namespace });
     } catch (error) {
-      if (grpcCodeOf(error) !== NOT_FOUND) throw error;
+      if (grpcCodeOf(error) !== GRPC_STATUS.NOT_FOUND) throw error;
       const retentionMs = parseDurationMs(topology.retention) ?? 7 * 24 * 3_600_000;
       await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(retentionMs) });
       log('cluster', `registered namespace ${namespace} (retention ${topology.retention})`);

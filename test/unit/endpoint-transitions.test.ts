@@ -4,6 +4,7 @@ import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
 import {
   DEFAULT_ENDPOINT_SETTINGS,
   DISABLED_BY_DEFINITION,
+  applyEndpointChanges,
   isFailing,
   isLaterState,
   routingView,
@@ -262,6 +263,26 @@ describe("an endpoint's announced state", () => {
     expect(isLaterState({ ...known, health: reported }, known)).toBe(true);
     expect(isLaterState(known, known)).toBe(false);
     expect(isLaterState(known, listedState(anEntity('paused', 'deploying', { statusVersion: 4 })))).toBe(false);
+  });
+
+  test('from the change log replaces a known state only when later, and tells whether anything changed', () => {
+    const known = listedState(anEntity());
+    const paused = listedState(anEntity('paused', 'deploying', { statusVersion: 4 }));
+    const states = new Map([[known.endpoint.id, known]]);
+    // What a listing already had, read back when following starts: nothing to rebuild.
+    expect(applyEndpointChanges(states, [{ state: known }, { state: listedState(anEntity('paused', 'old', { statusVersion: 2 })) }])).toBe(
+      false,
+    );
+    expect(states.get(known.endpoint.id)).toBe(known);
+    expect(applyEndpointChanges(states, [{ state: known }, { state: paused }])).toBe(true);
+    expect(states.get(known.endpoint.id)).toBe(paused);
+    // A retirement removes what is known, and of an endpoint not known changes nothing.
+    expect(applyEndpointChanges(new Map(), [{ state: known, retired: true }])).toBe(false);
+    expect(applyEndpointChanges(states, [{ state: known, retired: true }])).toBe(true);
+    expect(states.size).toBe(0);
+    // An endpoint not known yet (created after the listing) is taken as it comes.
+    expect(applyEndpointChanges(states, [{ state: known }])).toBe(true);
+    expect(states.get(known.endpoint.id)).toBe(known);
   });
 
   test('changes for routing with its status, definition or failing, not with its counters alone', () => {
