@@ -16,6 +16,7 @@ import { measureManyEndpoints } from './many-endpoints.js';
 import { measureControls } from './controls.js';
 import { measureObservability } from './observability.js';
 import { measureProfiles } from './profile.js';
+import { measureHeadToHead } from './rounds.js';
 import { residentMiB } from './proc.js';
 import { startArrivalReceiver, type ArrivalReceiver } from './receiver.js';
 import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
@@ -34,7 +35,8 @@ import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
 // and with `--endpoints N` what N endpoints cost there;
 // `--observability` measures a gateway node with metrics and tracing off and on (bench/observability.ts); `--controls`
 // measures one endpoint plain and with each delivery control (bench/controls.ts); `--profile` profiles a gateway node's
-// CPU with tracing off and on (bench/profile.ts).
+// CPU with tracing off and on (bench/profile.ts); `--rounds N` measures the four systems at 8 producers N times over,
+// for medians of the ratios (bench/rounds.ts).
 
 const { values: flags } = parseArgs({
   options: {
@@ -45,11 +47,12 @@ const { values: flags } = parseArgs({
     observability: { type: 'boolean', default: false },
     controls: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
   },
 });
 
 /** A count given on the command line: a positive whole number, checked before the run starts anything. */
-function countFlag(name: 'endpoints' | 'fan-out'): number | undefined {
+function countFlag(name: 'endpoints' | 'fan-out' | 'rounds'): number | undefined {
   if (flags[name] === undefined) return undefined;
   const value = Number(flags[name]);
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} takes a positive whole number, not ${flags[name]}`);
@@ -57,6 +60,7 @@ function countFlag(name: 'endpoints' | 'fan-out'): number | undefined {
 }
 const endpointCount = countFlag('endpoints');
 const fanOutCount = countFlag('fan-out');
+const roundCount = countFlag('rounds');
 
 async function measureDirect(receiver: ArrivalReceiver): Promise<LoadResult> {
   const run = `direct${Date.now().toString(36)}`;
@@ -160,6 +164,7 @@ runMain(async () => {
     if (flags.observability) return await measureObservability(server.address, server.pid as number, receiver, dir);
     if (flags.controls) return await measureControls(server.address, server.pid as number, receiver, dir);
     if (flags.profile) return await measureProfiles(server.address, receiver, dir);
+    if (roundCount) return await measureHeadToHead(server.address, server.pid as number, receiver, dir, roundCount);
     if (fanOutCount) {
       const system = await startGatewayNode(server.address, receiver.url, true, dir);
       try {
