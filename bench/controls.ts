@@ -1,6 +1,6 @@
 import type { ArrivalReceiver } from './receiver.js';
 import type { ObservabilityVariant } from './systems.js';
-import { measureVariantRounds, printVariantTable } from './variants.js';
+import { measureVariantRounds, printRoundTable } from './variants.js';
 
 // `npm run bench -- --controls`: what each per-endpoint delivery control costs a gateway node, one endpoint, measured
 // plain and with each control in turn, round after round, on one server and one receiver. The rate limit is set far
@@ -36,7 +36,7 @@ export async function measureControls(temporalAddress: string, serverPid: number
     nodeName: (variant, round) => ({ name: `controls-${slug(variant)}-${round}`, endpointIdPrefix: `ctl-${slug(variant)}-${round}` }),
   });
   console.log(`\n${EVENTS} events per run, ${PRODUCERS} producers, one endpoint, fast path on\n`);
-  printVariantTable('endpoint', VARIANTS, measured, 'plain', (variant) =>
+  printRoundTable('endpoint', VARIANTS, measured, 'plain', (variant) =>
     variant.firstEndpoint ? `${variant.name} (\`${variant.firstEndpoint}\`)` : variant.name,
   );
 }

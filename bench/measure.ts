@@ -10,6 +10,7 @@ import { FAN_OUT, type SystemUnderTest } from './systems.js';
 const { EventType } = proto.temporal.api.enums.v1;
 
 export const WARMUP_EVENTS = 40;
+export const WARMUP_PRODUCERS = 8;
 export const TIME_LIMIT_MS = 90_000;
 export const SCENARIOS = [
   { key: 'closed8', producers: 8, fanOut: 1, events: 400 },
@@ -57,7 +58,7 @@ export async function measure(
   const system = await start();
   try {
     const run = `${system.workflowIdOf('x').startsWith('event/') ? 'gw' : 'hw'}${Date.now().toString(36)}`;
-    await closedLoop(sender(system, receiver, 1, `${run}-warmup`), 8, WARMUP_EVENTS, TIME_LIMIT_MS);
+    await closedLoop(sender(system, receiver, 1, `${run}-warmup`), WARMUP_PRODUCERS, WARMUP_EVENTS, TIME_LIMIT_MS);
     const closed = {} as Record<(typeof SCENARIOS)[number]['key'], LoadResult>;
     for (const scenario of SCENARIOS) {
       closed[scenario.key] = await closedLoop(

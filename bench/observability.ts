@@ -1,7 +1,7 @@
 import { startOtlpSink } from './otlp-sink.js';
 import type { ArrivalReceiver } from './receiver.js';
 import type { ObservabilityVariant } from './systems.js';
-import { measureVariantRounds, printVariantTable } from './variants.js';
+import { measureVariantRounds, printRoundTable } from './variants.js';
 
 // `npm run bench -- --observability`: what metrics and tracing cost a gateway node, measured with them off, with
 // metrics (scraped every 5 s, the SDK's included), with metrics and every trace exported to an OTLP endpoint on
@@ -41,7 +41,12 @@ export async function measureObservability(
       events: EVENTS,
       producers: PRODUCERS,
       rounds: ROUNDS,
-      nodeName: (variant, round) => ({ name: `${variant.name.replace(/[^a-z0-9]+/g, '-')}-${round}` }),
+      // Endpoint ids of each node's own, as in --controls: an entity left by an earlier node runs on that node's task
+      // queue, which nobody polls once it has stopped.
+      nodeName: (variant, round) => {
+        const name = `${variant.name.replace(/[^a-z0-9]+/g, '-')}-${round}`;
+        return { name, endpointIdPrefix: `obs-${name}` };
+      },
       // Scraped as Prometheus would, so that what the scrapes cost is in the figures.
       alongside: (variant, system) => {
         if (!variant.metrics) return () => undefined;
@@ -57,7 +62,7 @@ export async function measureObservability(
       },
     });
     console.log(`\n${EVENTS} events per run, ${PRODUCERS} producers, one endpoint; ${sink.spans()} spans reached the OTLP endpoint\n`);
-    printVariantTable('gateway node', variants, measured, 'metrics off');
+    printRoundTable('gateway node', variants, measured, 'metrics off');
   } finally {
     await sink.close();
   }

@@ -3,17 +3,20 @@ import { OPEN_LOOP_MS, SCENARIOS as SCENARIO_COUNTS } from './measure.js';
 import type { ArrivalReceiver } from './receiver.js';
 import { startBaseline, startGatewayNode } from './systems.js';
 import {
+  balancedRounds,
   measureRounds,
   printLatencyTable,
-  printVariantTable,
+  printRoundTable,
+  sameRoundRatios,
   type ClosedScenario,
   type OpenScenario,
   type RoundResults,
+  type RoundRun,
   type RoundSystem,
 } from './variants.js';
 
 // `npm run bench -- --rounds N`: the four systems of `npm run bench` in its three closed loops (8 and 32 producers
-// with one endpoint, 8 with ten) and its open loop, N rounds on one server, each round starting with the next system;
+// with one endpoint, 8 with ten) and its open loop, N rounds on one server, the systems in a balanced order;
 // reported as each round's ratio to (a) and the median of those. One `npm run bench` gives one sample of each ratio,
 // and single samples moved by ±15 % between runs of the same code; a median over rounds, with the CPU each event took
 // from the server, says what one sample cannot.
@@ -39,7 +42,12 @@ const CLOSED: readonly ClosedScenario[] = SCENARIO_COUNTS.map(({ producers, fanO
 // round's gateway, which runs first, so that every system and round runs at the same rate.
 const OPEN: OpenScenario = {
   name: 'open loop',
-  rate: (measured) => (measured.get(CLOSED[0]?.name ?? '')?.get(FAST)?.[0]?.eventsPerSecond ?? 0) / 2,
+  rate: (measured) => {
+    const closed8 = CLOSED.find((scenario) => scenario.producers === 8 && (scenario.fanOut ?? 1) === 1);
+    const first = measured.get(closed8?.name ?? '')?.get(FAST)?.[0];
+    if (!first) throw new Error('the open loop needs the gateway measured closed loop at 8 producers first');
+    return first.eventsPerSecond / 2;
+  },
 };
 
 export async function measureHeadToHead(
@@ -65,28 +73,36 @@ export async function measureHeadToHead(
     start: () => startBaseline(temporalAddress, receiver.url, mode),
   });
   const systems = [gateway(true, FAST), gateway(false, PLAIN_GATEWAY), baseline('plain', PLAIN), baseline('fast', EAGER)];
+  if (rounds % balancedRounds(systems.length) !== 0) {
+    console.log(`(the order of the systems is balanced every ${balancedRounds(systems.length)} rounds; ${rounds} leave it uneven)`);
+  }
   const measured = await measureRounds({ serverPid, receiver, systems, scenarios: [...CLOSED, OPEN], rounds });
   for (const scenario of CLOSED) {
     console.log(`\n${scenario.name}: ${scenario.events} events per run, ${rounds} rounds\n`);
-    printVariantTable('system', systems, measured.get(scenario.name) ?? new Map(), PLAIN);
+    printRoundTable('system', systems, measured.get(scenario.name) ?? new Map(), PLAIN);
   }
   printRatios(measured);
   console.log(`\nopen loop at ${OPEN.rate(measured).toFixed(1)} events/s, ${OPEN_LOOP_MS / 1_000} s, POST → receipt\n`);
   printLatencyTable('system', systems, measured.get(OPEN.name) ?? new Map());
 }
 
-/** Each ratio in each closed loop: the median of the rounds' ratios, then every round's, in order. */
+/** Each ratio in each closed loop, of throughput and of the server's CPU per event: the median of the rounds'. */
 function printRatios(measured: RoundResults): void {
-  console.log(`\nratios, the median of the rounds (each round's in brackets)\n`);
+  console.log(`\nratios, the median of the rounds' (each round's in brackets)\n`);
   console.log(`| ratio | ${CLOSED.map((scenario) => scenario.name).join(' | ')} |`);
   console.log(`| --- |${CLOSED.map(() => ' ---: |').join('')}`);
+  const measures = [
+    { label: '', pick: (run: RoundRun) => run.eventsPerSecond },
+    { label: ', server CPU per event', pick: (run: RoundRun) => run.serverCpuMs },
+  ];
   for (const { label, of, to } of RATIOS) {
-    const cells = CLOSED.map((scenario) => {
-      const runs = measured.get(scenario.name);
-      const [own, base] = [runs?.get(of) ?? [], runs?.get(to) ?? []];
-      const ratios = own.map((run, index) => run.eventsPerSecond / (base[index]?.eventsPerSecond ?? Number.NaN));
-      return `${median(ratios).toFixed(2)} (${ratios.map((ratio) => ratio.toFixed(2)).join(', ')})`;
-    });
-    console.log(`| ${label} | ${cells.join(' | ')} |`);
+    for (const measure of measures) {
+      const cells = CLOSED.map((scenario) => {
+        const runs = measured.get(scenario.name);
+        const ratios = sameRoundRatios(runs?.get(of) ?? [], runs?.get(to) ?? [], measure.pick);
+        return `${median(ratios).toFixed(2)} (${ratios.map((ratio) => ratio.toFixed(2)).join(', ')})`;
+      });
+      console.log(`| ${label}${measure.label} | ${cells.join(' | ')} |`);
+    }
   }
 }

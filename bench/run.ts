@@ -35,7 +35,7 @@ import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
 // and with `--endpoints N` what N endpoints cost there;
 // `--observability` measures a gateway node with metrics and tracing off and on (bench/observability.ts); `--controls`
 // measures one endpoint plain and with each delivery control (bench/controls.ts); `--profile` profiles a gateway node's
-// CPU with tracing off and on (bench/profile.ts); `--rounds N` measures the four systems at 8 producers N times over,
+// CPU with tracing off and on (bench/profile.ts); `--rounds N` measures the four systems in the same loops N times over,
 // for medians of the ratios (bench/rounds.ts).
 
 const { values: flags } = parseArgs({

@@ -1,13 +1,14 @@
 import { closedLoop, median, openLoop, percentile } from './load.js';
-import { OPEN_LOOP_MS, sender, TIME_LIMIT_MS, WARMUP_EVENTS } from './measure.js';
+import { OPEN_LOOP_MS, sender, TIME_LIMIT_MS, WARMUP_EVENTS, WARMUP_PRODUCERS } from './measure.js';
 import { cpuSeconds } from './proc.js';
 import type { ArrivalReceiver } from './receiver.js';
 import { startGatewayNode, type GatewayUnderTest, type ObservabilityVariant, type SystemUnderTest } from './systems.js';
 
-const WARMUP_PRODUCERS = 8;
+// Systems measured round after round on one server and one receiver: gateway nodes differing in one setting
+// (`--observability`, `--controls`), or the gateway against the hand-written baselines (`--rounds`).
 
-/** One run of one variant: its throughput and median latency, and the CPU time per event of the node and the server. */
-export interface VariantRun {
+/** One load on one system in one round: throughput, latency, and the CPU time per event of its process and the server. */
+export interface RoundRun {
   readonly eventsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -50,20 +51,31 @@ export interface Rounds<S extends SystemUnderTest = SystemUnderTest> {
 }
 
 /** Runs by scenario, then by system, in the order of the rounds. */
-export type RoundResults = Map<string, Map<string, VariantRun[]>>;
+export type RoundResults = Map<string, Map<string, RoundRun[]>>;
 
 /**
- * Measures systems round after round on one server and one receiver. Each round starts with the next system: the
- * server slows as its file grows, and no system should always run last.
+ * The order of the systems in round `round` (from 1): a balanced Latin square (Williams). Each system runs first
+ * once, and runs right after each other system once, every `count` rounds (twice `count` when it is odd). Both matter
+ * on this machine: the server slows as its file grows, and a system inherits the backlog of the one before it.
  */
+export function roundOrder(count: number, round: number): number[] {
+  const first = Array.from({ length: count }, (_, index) => (index % 2 === 0 ? count - index / 2 : (index + 1) / 2) % count);
+  const row = first.map((system) => (system + round - 1) % count);
+  // With an odd count a row and its mirror together balance who follows whom.
+  return count % 2 === 1 && Math.floor((round - 1) / count) % 2 === 1 ? row.reverse() : row;
+}
+
+/** How many rounds make the order of {@link roundOrder} balanced for `count` systems. */
+export const balancedRounds = (count: number): number => (count % 2 === 0 ? count : 2 * count);
+
+/** Measures the systems round after round, in the order of {@link roundOrder}. */
 export async function measureRounds<S extends SystemUnderTest>(options: Rounds<S>): Promise<RoundResults> {
   const { systems, receiver, scenarios } = options;
   const measured: RoundResults = new Map(
-    scenarios.map((scenario) => [scenario.name, new Map(systems.map((system) => [system.name, [] as VariantRun[]]))]),
+    scenarios.map((scenario) => [scenario.name, new Map(systems.map((system) => [system.name, [] as RoundRun[]]))]),
   );
   for (let round = 1; round <= options.rounds; round++) {
-    const order = systems.map((_, index) => systems[(index + round - 1) % systems.length] as RoundSystem<S>);
-    for (const entry of order) {
+    for (const entry of roundOrder(systems.length, round).map((index) => systems[index] as RoundSystem<S>)) {
       const system = await entry.start(round);
       const stopAlongside = entry.alongside?.(system) ?? (() => undefined);
       try {
@@ -77,7 +89,7 @@ export async function measureRounds<S extends SystemUnderTest>(options: Rounds<S
               ? await openLoop(send, scenario.rate(measured), OPEN_LOOP_MS, Number.POSITIVE_INFINITY)
               : await closedLoop(send, scenario.producers, scenario.events, TIME_LIMIT_MS);
           const perEvent = (seconds: number): number => (seconds * 1_000) / result.events;
-          const measurement: VariantRun = {
+          const measurement: RoundRun = {
             eventsPerSecond: result.eventsPerSecond,
             p50Ms: percentile(result.latenciesMs, 0.5),
             p99Ms: percentile(result.latenciesMs, 0.99),
@@ -99,45 +111,57 @@ export async function measureRounds<S extends SystemUnderTest>(options: Rounds<S
   return measured;
 }
 
-export interface VariantRounds extends Omit<Rounds, 'systems' | 'scenarios'> {
-  readonly events: number;
-  readonly producers: number;
+export interface VariantRounds {
   readonly temporalAddress: string;
+  readonly serverPid: number;
+  readonly receiver: ArrivalReceiver;
   readonly dir: string;
   readonly variants: readonly ObservabilityVariant[];
-  /** Names the node of a variant in a round (its task queue, its config file). */
+  readonly events: number;
+  readonly producers: number;
+  readonly rounds: number;
+  /** Names the node of a variant in a round (its task queue, its config file, its endpoints' ids). */
   readonly nodeName: (variant: ObservabilityVariant, round: number) => Partial<ObservabilityVariant>;
   /** Runs beside a variant's measurement (a metrics scraper); what it returns is called when the run ends. */
   readonly alongside?: (variant: ObservabilityVariant, system: GatewayUnderTest) => () => void;
 }
 
-/** Measures gateway nodes that differ in one setting (metrics, tracing, a delivery control), round after round. */
-export async function measureVariantRounds(options: VariantRounds): Promise<Map<string, VariantRun[]>> {
-  const { alongside } = options;
+/** Measures gateway nodes (fast path on) that differ in one setting: metrics, tracing, a delivery control. */
+export async function measureVariantRounds(options: VariantRounds): Promise<Map<string, RoundRun[]>> {
+  const { alongside, serverPid, receiver, rounds } = options;
   const scenario = { name: 'one endpoint', producers: options.producers, events: options.events };
   const measured = await measureRounds<GatewayUnderTest>({
-    ...options,
+    serverPid,
+    receiver,
+    rounds,
     scenarios: [scenario],
     systems: options.variants.map((variant) => ({
       name: variant.name,
       start: (round) =>
-        startGatewayNode(options.temporalAddress, options.receiver.url, true, options.dir, {
-          ...variant,
-          ...options.nodeName(variant, round),
-        }),
+        startGatewayNode(options.temporalAddress, receiver.url, true, options.dir, { ...variant, ...options.nodeName(variant, round) }),
       ...(alongside ? { alongside: (system: GatewayUnderTest) => alongside(variant, system) } : {}),
     })),
   });
   return measured.get(scenario.name) ?? new Map();
 }
 
+/** Each round's `pick` of `own` divided by the same round's of `base`. */
+export function sameRoundRatios(own: readonly RoundRun[], base: readonly RoundRun[], pick: (run: RoundRun) => number): number[] {
+  return own.map((run, index) => pick(run) / pick(base[index] ?? run));
+}
+
+const throughput = (run: RoundRun): number => run.eventsPerSecond;
+const serverCpu = (run: RoundRun): number => run.serverCpuMs;
+// CPU per event varies less from round to round than throughput on a shared machine: the cost as the CPU sees it.
+const nodeAndServerCpu = (run: RoundRun): number => run.nodeCpuMs + run.serverCpuMs;
+
 /** Prints the runs as a Markdown table, each round's throughput also as a ratio to `baseline`'s in the same round. */
-export function printVariantTable<V extends { readonly name: string }>(
+export function printRoundTable<V extends { readonly name: string }>(
   heading: string,
-  variants: readonly V[],
-  measured: ReadonlyMap<string, readonly VariantRun[]>,
+  systems: readonly V[],
+  measured: ReadonlyMap<string, readonly RoundRun[]>,
   baseline: string,
-  label: (variant: V) => string = (variant) => variant.name,
+  label: (system: V) => string = (system) => system.name,
 ): void {
   const base = measured.get(baseline) ?? [];
   const list = (values: readonly number[], digits = 1): string => values.map((value) => value.toFixed(digits)).join(', ');
@@ -145,27 +169,23 @@ export function printVariantTable<V extends { readonly name: string }>(
     `| ${heading} | events/s per round | ÷ ${baseline}, same round | median ratio | p50 ms | node CPU ms/event | server CPU ms/event | node + server CPU ÷ ${baseline}, median | server CPU ÷ ${baseline}, median |`,
   );
   console.log('| --- | --- | --- | ---: | --- | --- | --- | ---: | ---: |');
-  for (const variant of variants) {
-    const own = measured.get(variant.name) ?? [];
-    const ratios = own.map((entry, index) => entry.eventsPerSecond / (base[index]?.eventsPerSecond ?? entry.eventsPerSecond));
-    // CPU per event varies less from round to round than throughput on a shared machine: the cost as the CPU sees it.
-    const cpu = (entry: VariantRun): number => entry.nodeCpuMs + entry.serverCpuMs;
-    const cpuRatios = own.map((entry, index) => cpu(entry) / cpu(base[index] ?? entry));
-    // The server's share alone: what an event costs Temporal, the bottleneck the issue's ratios are about.
-    const serverRatios = own.map((entry, index) => entry.serverCpuMs / (base[index] ?? entry).serverCpuMs);
+  for (const system of systems) {
+    const own = measured.get(system.name) ?? [];
+    const ratios = sameRoundRatios(own, base, throughput);
     const cells = [
-      label(variant),
-      list(own.map((entry) => entry.eventsPerSecond)),
+      label(system),
+      list(own.map(throughput)),
       list(ratios, 2),
       median(ratios).toFixed(2),
       list(
-        own.map((entry) => entry.p50Ms),
+        own.map((run) => run.p50Ms),
         0,
       ),
-      list(own.map((entry) => entry.nodeCpuMs)),
-      list(own.map((entry) => entry.serverCpuMs)),
-      median(cpuRatios).toFixed(2),
-      median(serverRatios).toFixed(2),
+      list(own.map((run) => run.nodeCpuMs)),
+      list(own.map(serverCpu)),
+      median(sameRoundRatios(own, base, nodeAndServerCpu)).toFixed(2),
+      // The server's share alone: what an event costs Temporal, the bottleneck on this machine.
+      median(sameRoundRatios(own, base, serverCpu)).toFixed(2),
     ];
     console.log(`| ${cells.join(' | ')} |`);
   }
@@ -175,17 +195,17 @@ export function printVariantTable<V extends { readonly name: string }>(
 export function printLatencyTable<V extends { readonly name: string }>(
   heading: string,
   systems: readonly V[],
-  measured: ReadonlyMap<string, readonly VariantRun[]>,
+  measured: ReadonlyMap<string, readonly RoundRun[]>,
 ): void {
   console.log(`| ${heading} | events/s | p50 ms per round | p99 ms per round | p99.9 ms per round | median p50 / p99 / p99.9 ms |`);
   console.log('| --- | ---: | --- | --- | --- | ---: |');
-  const percentiles = [(entry: VariantRun) => entry.p50Ms, (entry: VariantRun) => entry.p99Ms, (entry: VariantRun) => entry.p999Ms];
+  const percentiles = [(run: RoundRun) => run.p50Ms, (run: RoundRun) => run.p99Ms, (run: RoundRun) => run.p999Ms];
   for (const system of systems) {
     const own = measured.get(system.name) ?? [];
     const cells = [
       system.name,
-      median(own.map((entry) => entry.eventsPerSecond)).toFixed(1),
-      ...percentiles.map((pick) => own.map((entry) => pick(entry).toFixed(0)).join(', ')),
+      median(own.map(throughput)).toFixed(1),
+      ...percentiles.map((pick) => own.map((run) => pick(run).toFixed(0)).join(', ')),
       percentiles.map((pick) => median(own.map(pick)).toFixed(0)).join(' / '),
     ];
     console.log(`| ${cells.join(' | ')} |`);

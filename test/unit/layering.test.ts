@@ -138,7 +138,11 @@ describe('the layering of folders', () => {
     ['activities/deliver.ts', "import { createIngest } from '../gateway/ingest.js';", 'activities/ may import only from domain, signing'],
     ['workflows/flow.ts', "import { createDeliveryActivities } from '../activities/deliver.js';", 'may import only types from activities/'],
     ['workflows/flow.ts', "import { ConfigSchema } from '../config/schema.js';", 'workflows/ may import only from domain, activities'],
-    ['gateway/ingest.ts', "import { buildApp } from '../server/app.js';", 'gateway/ may import only from workflows, temporal, config, domain'],
+    [
+      'gateway/ingest.ts',
+      "import { buildApp } from '../server/app.js';",
+      'gateway/ may import only from workflows, temporal, config, domain',
+    ],
     ['server/routes/events.ts', "import { deliverEvent } from '../../workflows/index.js';", 'server/ may import only from gateway'],
     ['server/app.ts', "import { openWorkerSession } from '../worker/session.js';", 'server/ may import only from gateway'],
     ['cli/run.ts', "import { buildApp } from '../server/app.js';", 'may import only types from server/'],
