@@ -45,7 +45,7 @@ const OPEN: OpenScenario = {
   rate: (measured) => {
     const closed8 = CLOSED.find((scenario) => scenario.producers === 8 && (scenario.fanOut ?? 1) === 1);
     const first = measured.get(closed8?.name ?? '')?.get(FAST)?.[0];
-    if (!first) throw new Error('the open loop needs the gateway measured closed loop at 8 producers first');
+    if (!first) throw new Error("the open loop's rate is half the fast-path gateway's at 8 producers, which has not been measured");
     return first.eventsPerSecond / 2;
   },
 };
