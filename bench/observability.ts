@@ -9,8 +9,9 @@ import { measureVariantRounds, printRoundTable } from './variants.js';
 
 const EVENTS = 1_500;
 const PRODUCERS = 8;
-// Seven, not five: five rounds' medians still moved by several percent from run to run on this machine.
-const ROUNDS = 7;
+// Eight: five rounds' medians still moved by several percent from run to run on this machine, and a multiple of the
+// four variants keeps their order balanced (see roundOrder).
+const ROUNDS = 8;
 const SCRAPE_INTERVAL_MS = 5_000;
 
 export async function measureObservability(

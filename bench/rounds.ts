@@ -3,7 +3,6 @@ import { OPEN_LOOP_MS, SCENARIOS as SCENARIO_COUNTS } from './measure.js';
 import type { ArrivalReceiver } from './receiver.js';
 import { startBaseline, startGatewayNode } from './systems.js';
 import {
-  balancedRounds,
   measureRounds,
   printLatencyTable,
   printRoundTable,
@@ -73,9 +72,6 @@ export async function measureHeadToHead(
     start: () => startBaseline(temporalAddress, receiver.url, mode),
   });
   const systems = [gateway(true, FAST), gateway(false, PLAIN_GATEWAY), baseline('plain', PLAIN), baseline('fast', EAGER)];
-  if (rounds % balancedRounds(systems.length) !== 0) {
-    console.log(`(the order of the systems is balanced every ${balancedRounds(systems.length)} rounds; ${rounds} leave it uneven)`);
-  }
   const measured = await measureRounds({ serverPid, receiver, systems, scenarios: [...CLOSED, OPEN], rounds });
   for (const scenario of CLOSED) {
     console.log(`\n${scenario.name}: ${scenario.events} events per run, ${rounds} rounds\n`);

@@ -71,6 +71,9 @@ export const balancedRounds = (count: number): number => (count % 2 === 0 ? coun
 /** Measures the systems round after round, in the order of {@link roundOrder}. */
 export async function measureRounds<S extends SystemUnderTest>(options: Rounds<S>): Promise<RoundResults> {
   const { systems, receiver, scenarios } = options;
+  if (options.rounds % balancedRounds(systems.length) !== 0) {
+    console.log(`(the order of the systems is balanced every ${balancedRounds(systems.length)} rounds; ${options.rounds} leave it uneven)`);
+  }
   const measured: RoundResults = new Map(
     scenarios.map((scenario) => [scenario.name, new Map(systems.map((system) => [system.name, [] as RoundRun[]]))]),
   );
