@@ -31,9 +31,7 @@ export async function measureControls(temporalAddress: string, serverPid: number
     events: EVENTS,
     producers: PRODUCERS,
     rounds: ROUNDS,
-    // Endpoint ids of each node's own: an entity is per endpoint id in the namespace, and one left by an earlier node
-    // runs on that node's task queue, which nobody polls once it has stopped.
-    nodeName: (variant, round) => ({ name: `controls-${slug(variant)}-${round}`, endpointIdPrefix: `ctl-${slug(variant)}-${round}` }),
+    nodeName: (variant, round) => ({ name: `controls-${slug(variant)}-${round}` }),
   });
   console.log(`\n${EVENTS} events per run, ${PRODUCERS} producers, one endpoint, fast path on\n`);
   printRoundTable('endpoint', VARIANTS, measured, 'plain', (variant) =>

@@ -42,12 +42,7 @@ export async function measureObservability(
       events: EVENTS,
       producers: PRODUCERS,
       rounds: ROUNDS,
-      // Endpoint ids of each node's own, as in --controls: an entity left by an earlier node runs on that node's task
-      // queue, which nobody polls once it has stopped.
-      nodeName: (variant, round) => {
-        const name = `${variant.name.replace(/[^a-z0-9]+/g, '-')}-${round}`;
-        return { name, endpointIdPrefix: `obs-${name}` };
-      },
+      nodeName: (variant, round) => ({ name: `${variant.name.replace(/[^a-z0-9]+/g, '-')}-${round}` }),
       // Scraped as Prometheus would, so that what the scrapes cost is in the figures.
       alongside: (variant, system) => {
         if (!variant.metrics) return () => undefined;

@@ -31,8 +31,7 @@ export interface ThreadSummary {
 
 /**
  * Who owns a frame: the npm package of its file, `node:…` for Node's own modules, a project file by the last two parts
- * of its path (`gateway/ingest.ts`), or
- * the function's name for V8's pseudo-frames and native functions (`(garbage collector)`, `runInContext`).
+ * of its path (`gateway/ingest.ts`), or the function's name for V8's pseudo-frames and native functions (`(garbage collector)`, `runInContext`).
  */
 export function ownerOf(frame: { readonly functionName: string; readonly url: string }): string {
   const { url } = frame;
@@ -74,8 +73,6 @@ export async function measureProfiles(temporalAddress: string, receiver: Arrival
       const system = await startGatewayNode(temporalAddress, receiver.url, true, dir, {
         ...variant,
         name: slug,
-        // Endpoint entities of its own: the other node's, on that node's task queue, would answer nobody.
-        endpointIdPrefix: slug,
         nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
       });
       let eventsPerSecond: number;

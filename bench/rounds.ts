@@ -56,16 +56,11 @@ export async function measureHeadToHead(
   dir: string,
   rounds: number,
 ): Promise<void> {
-  // Each gateway node keeps its own endpoint ids and task queue over the rounds, so that its endpoints' entities are
-  // served again when it is back, and never by the other node.
+  // Each gateway node keeps its name over the rounds, and with it its task queue and endpoint ids: its endpoints'
+  // entities are served again when it is back, and never by the other node.
   const gateway = (fastPath: boolean, name: string): RoundSystem => ({
     name,
-    start: () =>
-      startGatewayNode(temporalAddress, receiver.url, fastPath, dir, {
-        name: 'rounds',
-        metrics: true,
-        endpointIdPrefix: `rounds-${fastPath ? 'fast' : 'plain'}`,
-      }),
+    start: () => startGatewayNode(temporalAddress, receiver.url, fastPath, dir, { name: 'rounds', metrics: true }),
   });
   const baseline = (mode: 'plain' | 'fast', name: string): RoundSystem => ({
     name,

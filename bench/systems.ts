@@ -84,10 +84,14 @@ export async function startGatewayNode(
   const variant = `${fastPath ? 'fast' : 'plain'}${observability.name ? `-${observability.name}` : ''}`;
   const configPath = join(dir, `gateway-${variant}.yaml`);
   const taskQueue = `bench-gateway-${variant}`;
+  // Endpoint ids named like the task queue: entities are per endpoint id in the namespace, and one left by a node of
+  // another name runs on that node's task queue, which nobody polls once it has stopped. A node of the same name,
+  // started again, serves its own entities again.
+  const endpointIdPrefix = variant.toLowerCase().replace(/[^a-z0-9_-]+/g, '-');
   const endpoints = Array.from(
     { length: FAN_OUT },
     (_, index) =>
-      `  - { id: ${observability.endpointIdPrefix ?? 'bench'}-${index}, url: "${endpointUrl(receiverUrl, index)}", events: [${index === 0 ? 'bench.one, ' : ''}bench.ten]${
+      `  - { id: ${endpointIdPrefix}-${index}, url: "${endpointUrl(receiverUrl, index)}", events: [${index === 0 ? 'bench.one, ' : ''}bench.ten]${
         index === 0 && observability.firstEndpoint ? `, ${observability.firstEndpoint}` : ''
       } }`,
   );
@@ -143,11 +147,6 @@ export interface ObservabilityVariant {
   readonly nodeArgs?: readonly string[];
   /** More settings of the first endpoint (the one `bench.one` goes to), as YAML flow-mapping entries. */
   readonly firstEndpoint?: string;
-  /**
-   * Ids of its own for the node's endpoints: entities are per endpoint id in the namespace, and one left by an earlier
-   * node, on that node's task queue, answers nobody once it has stopped.
-   */
-  readonly endpointIdPrefix?: string;
 }
 
 /** A hand-written Temporal service (`bench/baseline.ts`): plain (activities) or fast (eager start, local activities). */
