@@ -136,6 +136,8 @@ function clusterTestConfig(): Record<string, unknown> {
       keys: [
         { id: 'producer', key_env: 'WEBHOOKS_PRODUCER_KEY', scopes: ['ingest', 'read'] },
         { id: 'operator', key_env: 'WEBHOOKS_OPERATOR_KEY', scopes: ['ingest', 'read', 'manage'] },
+        // Prometheus's, as in examples/compose.yaml: read only.
+        { id: 'metrics', key_env: 'WEBHOOKS_METRICS_KEY', scopes: ['read'] },
       ],
       // Limits no test reaches, counted in Redis: every event of the tier goes through the shared admission.
       rate_limits: { global: { limit: 100_000, window: '1m' }, per_key: { limit: 100_000, window: '1m' } },

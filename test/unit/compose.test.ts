@@ -16,6 +16,7 @@ import {
   workerEnv,
 } from '../../host/cluster/topology.js';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_SERVER_VERSION } from '../../host/temporal-server-tools.js';
+import { PROMETHEUS_VERSION, prometheusModuleVersion } from '../support/prometheus-server.js';
 
 // `npm run cluster` and docker-compose.yml run one topology: the compose file's environments are exactly what
 // host/cluster/topology.ts gives the cluster script, with container names for hosts.
@@ -124,6 +125,7 @@ describe('docker-compose.yml', () => {
       static_configs: { targets: string[] }[];
     }
     const prometheus = parse(readFileSync(new URL('../../deploy/prometheus.yml', import.meta.url), 'utf8')) as {
+      rule_files?: string[];
       scrape_configs: ScrapeConfig[];
     };
     const job = (name: string): ScrapeConfig | undefined => prometheus.scrape_configs.find((config) => config.job_name === name);
@@ -141,6 +143,11 @@ describe('docker-compose.yml', () => {
     const config = await loadConfig('examples/compose.yaml', { ...Object.fromEntries(API_SECRETS.map((name) => [name, 'x'.repeat(64)])) });
     expect(config.api.keys.find((key) => key.key_env === 'WEBHOOKS_METRICS_KEY')?.scopes).toEqual(['read']);
     expect(service('prometheus').volumes).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    // The alert rules it loads are the project's file, mounted where the config names it.
+    expect(prometheus.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+    expect(service('prometheus').volumes).toContain('./deploy/prometheus-alerts.yml:/etc/prometheus/alerts.yml:ro');
+    // The release test/cluster/prometheus.test.ts builds and runs with this very config.
+    expect(service('prometheus').image).toBe(`prom/prometheus:${PROMETHEUS_VERSION}`);
 
     const provider = parse(readFileSync(new URL('../../deploy/grafana/dashboards.yml', import.meta.url), 'utf8')) as {
       providers: { options: { path: string } }[];
@@ -148,5 +155,11 @@ describe('docker-compose.yml', () => {
     const dashboards = provider.providers[0]?.options.path;
     expect(service('grafana').volumes).toContain(`./docs/grafana-dashboard.json:${dashboards}/temporal-webhooks.json:ro`);
     expect(service('grafana').volumes).toContain('./deploy/grafana/datasources.yml:/etc/grafana/provisioning/datasources/webhooks.yml:ro');
+  });
+
+  test('builds the Prometheus release of its image from the Go module version Prometheus publishes it under', () => {
+    expect(prometheusModuleVersion('v3.16.0')).toBe('v0.316.0');
+    expect(prometheusModuleVersion('v3.4.2')).toBe('v0.304.2');
+    expect(() => prometheusModuleVersion('v2.53.0')).toThrow(/not a Prometheus 3 release/);
   });
 });

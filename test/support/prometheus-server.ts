@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ensureGoTool, type GoTool, type LocateOptions } from '../../host/go-tool.js';
+import { findFreePort } from './ports.js';
+
+/** The Prometheus release docker-compose.yml runs (`prom/prometheus`); the tests build and run the same one. */
+export const PROMETHEUS_VERSION = 'v3.16.0';
+
+/** Prometheus publishes release 3.x.y to Go's module proxy as v0.3xx.y (its RELEASE.md). */
+export function prometheusModuleVersion(release: string): string {
+  const match = /^v3\.(\d+)\.(\d+)$/.exec(release);
+  if (!match) throw new Error(`not a Prometheus 3 release: ${release}`);
+  return `v0.3${(match[1] as string).padStart(2, '0')}.${match[2] as string}`;
+}
+
+const PROMETHEUS: GoTool = {
+  title: 'Prometheus',
+  goPackage: 'github.com/prometheus/prometheus/cmd/prometheus',
+  version: prometheusModuleVersion(PROMETHEUS_VERSION),
+  builtName: 'prometheus',
+  folder: `prometheus-${PROMETHEUS_VERSION.slice(1)}`,
+  fileName: 'prometheus',
+  pathVariable: 'PROMETHEUS_PATH',
+  alternatives: [`or put a build of Prometheus ${PROMETHEUS_VERSION} in PROMETHEUS_PATH.`],
+};
+
+/** Finds Prometheus (`PROMETHEUS_PATH`, the per-user cache) or builds it there with `go install`, once per machine. */
+export function ensurePrometheus(options: LocateOptions = {}): Promise<string> {
+  return ensureGoTool(PROMETHEUS, options);
+}
+
+/** A Prometheus server on loopback, with a data folder of its own. */
+export interface PrometheusServer {
+  readonly url: string;
+  /** Runs a PromQL query at the current time: its result, or the error Prometheus gave. */
+  query(expr: string): Promise<{ readonly result: readonly PromSample[] } | { readonly error: string }>;
+  /** GET of an API path (`/api/v1/targets`), its `data`. */
+  api<T>(path: string): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** One series of an instant query's answer. */
+export interface PromSample {
+  readonly metric: Readonly<Record<string, string>>;
+  readonly value: readonly [number, string];
+}
+
+/**
+ * Starts Prometheus with `config` (YAML text) and resolves once it is ready; it rejects if Prometheus refuses the
+ * config or its rule files, or exits, with what it printed.
+ */
+export async function startPrometheus(binary: string, config: string): Promise<PrometheusServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'webhooks-prometheus-'));
+  const configFile = join(dir, 'prometheus.yml');
+  await writeFile(configFile, config);
+  const port = await findFreePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    binary,
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output: string[] = [];
+  const keep = (chunk: Buffer): void => void output.push(chunk.toString('utf8'));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const stop = async (): Promise<void> => {
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilReady(url, child, output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const api = async <T>(path: string): Promise<T> => {
+    const response = await fetch(`${url}${path}`);
+    const body = (await response.json()) as { status: string; data: T; error?: string };
+    if (body.status !== 'success') throw new Error(`Prometheus ${path}: ${body.error ?? response.status}`);
+    return body.data;
+  };
+  return {
+    url,
+    api,
+    async query(expr) {
+      const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
+      const body = (await response.json()) as { status: string; data?: { result: PromSample[] }; error?: string };
+      return body.status === 'success' && body.data ? { result: body.data.result } : { error: body.error ?? `HTTP ${response.status}` };
+    },
+    stop,
+  };
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, output: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`Prometheus exited (${child.exitCode}):\n${output.join('')}`);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`Prometheus was not ready within 60 s:\n${output.join('')}`);
+    await delay(200);
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
