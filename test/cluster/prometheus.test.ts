@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
+import { runCommand } from '../../host/run-command.js';
 import { callApi, readJson, waitUntilRoutedEverywhere } from '../support/cluster.js';
-import { ensurePrometheus, startPrometheus, type PrometheusServer } from '../support/prometheus-server.js';
+import { ensurePrometheus, ensurePromtool, startPrometheus, type PrometheusServer } from '../support/prometheus-server.js';
 
 // The compose file's Prometheus, run for real against the cluster's processes: the release its image names,
 // deploy/prometheus.yml with each target pointed at the cluster's process in that place, the alert rules the compose
@@ -208,6 +209,18 @@ describe('the compose file’s Prometheus, on the cluster', () => {
     await expect.poll(() => endpointsIn('Retryable attempts by endpoint'), { timeout: 60_000 }).toHaveProperty('prom-failing');
     // An endpoint none of whose attempts was delivered is shown, at 0, not left out.
     await expect.poll(() => endpointsIn('Success rate by endpoint'), { timeout: 60_000 }).toEqual({ 'prom-healthy': 1, 'prom-failing': 0 });
+  });
+
+  test('fires each alert once its condition has held for its time, and not for its look-alike (promtool test rules)', async () => {
+    // Hours of series in a moment: what a live cluster cannot show in a test, such as a backlog growing for 30 minutes.
+    const promtool = await ensurePromtool();
+    const { code, tail } = await runCommand(
+      promtool,
+      ['test', 'rules', join(ROOT, 'test/fixtures/prometheus/alerts.test.yml')],
+      process.env,
+    );
+    expect(code, tail).toBe(0);
+    expect(tail).toContain('SUCCESS');
   });
 
   test('holds the failing-endpoint alert pending for an endpoint whose attempts fail, and not for a healthy one', async () => {

@@ -16,20 +16,28 @@ export function prometheusModuleVersion(release: string): string {
   return `v0.3${(match[1] as string).padStart(2, '0')}.${match[2] as string}`;
 }
 
-const PROMETHEUS: GoTool = {
-  title: 'Prometheus',
-  goPackage: 'github.com/prometheus/prometheus/cmd/prometheus',
-  version: prometheusModuleVersion(PROMETHEUS_VERSION),
-  builtName: 'prometheus',
-  folder: `prometheus-${PROMETHEUS_VERSION.slice(1)}`,
-  fileName: 'prometheus',
-  pathVariable: 'PROMETHEUS_PATH',
-  alternatives: [`or put a build of Prometheus ${PROMETHEUS_VERSION} in PROMETHEUS_PATH.`],
-};
+/** One program of the Prometheus release, built into one cache folder. */
+function prometheusProgram(name: 'prometheus' | 'promtool', pathVariable: string): GoTool {
+  return {
+    title: name === 'prometheus' ? 'Prometheus' : 'promtool',
+    goPackage: `github.com/prometheus/prometheus/cmd/${name}`,
+    version: prometheusModuleVersion(PROMETHEUS_VERSION),
+    builtName: name,
+    folder: `prometheus-${PROMETHEUS_VERSION.slice(1)}`,
+    fileName: name,
+    pathVariable,
+    alternatives: [`or put a build of ${name} ${PROMETHEUS_VERSION} in ${pathVariable}.`],
+  };
+}
 
 /** Finds Prometheus (`PROMETHEUS_PATH`, the per-user cache) or builds it there with `go install`, once per machine. */
 export function ensurePrometheus(options: LocateOptions = {}): Promise<string> {
-  return ensureGoTool(PROMETHEUS, options);
+  return ensureGoTool(prometheusProgram('prometheus', 'PROMETHEUS_PATH'), options);
+}
+
+/** Finds or builds `promtool`, the same release's tool for checking and unit-testing rules (`PROMTOOL_PATH`). */
+export function ensurePromtool(options: LocateOptions = {}): Promise<string> {
+  return ensureGoTool(prometheusProgram('promtool', 'PROMTOOL_PATH'), options);
 }
 
 /** A Prometheus server on loopback, with a data folder of its own. */
