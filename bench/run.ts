@@ -16,6 +16,7 @@ import { measureManyEndpoints } from './many-endpoints.js';
 import { measureControls } from './controls.js';
 import { measureObservability } from './observability.js';
 import { measureProfiles } from './profile.js';
+import { measureLatencySegments } from './latency.js';
 import { measureHeadToHead } from './rounds.js';
 import { residentMiB } from './proc.js';
 import { startArrivalReceiver, type ArrivalReceiver } from './receiver.js';
@@ -36,7 +37,8 @@ import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
 // `--observability` measures a gateway node with metrics and tracing off and on (bench/observability.ts); `--controls`
 // measures one endpoint plain and with each delivery control (bench/controls.ts); `--profile` profiles a gateway node's
 // CPU with tracing off and on (bench/profile.ts); `--rounds N` measures the four systems in the same loops N times over,
-// for medians of the ratios (bench/rounds.ts).
+// for medians of the ratios (bench/rounds.ts); `--latency` splits the open loop's POST → receipt of the gateway and
+// of (b) into segments, from each event's history (bench/latency.ts; 4 rounds, or `--rounds N`).
 
 const { values: flags } = parseArgs({
   options: {
@@ -48,6 +50,7 @@ const { values: flags } = parseArgs({
     controls: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     rounds: { type: 'string' },
+    latency: { type: 'boolean', default: false },
   },
 });
 
@@ -164,6 +167,7 @@ runMain(async () => {
     if (flags.observability) return await measureObservability(server.address, server.pid as number, receiver, dir);
     if (flags.controls) return await measureControls(server.address, server.pid as number, receiver, dir);
     if (flags.profile) return await measureProfiles(server.address, receiver, dir);
+    if (flags.latency) return await measureLatencySegments(server.address, client, receiver, dir, roundCount ?? 4);
     if (roundCount) return await measureHeadToHead(server.address, server.pid as number, receiver, dir, roundCount);
     if (fanOutCount) {
       const system = await startGatewayNode(server.address, receiver.url, true, dir);
