@@ -51,17 +51,28 @@ export async function closedLoop(send: SendEvent, producers: number, events: num
  * Latency under a load the system is not driving is what producers see.
  */
 export async function openLoop(send: SendEvent, ratePerSecond: number, durationMs: number, maxEvents: number): Promise<LoadResult> {
+  const { results, elapsedMs } = await openLoopOf(send, ratePerSecond, durationMs, maxEvents);
+  const latencies = results.flat();
+  return { events: results.length, eventsPerSecond: (results.length / elapsedMs) * 1_000, latenciesMs: latencies.sort((a, b) => a - b) };
+}
+
+/** {@link openLoop}'s schedule, with whatever each send resolves with, in the order sent. */
+export async function openLoopOf<T>(
+  send: (index: number) => Promise<T>,
+  ratePerSecond: number,
+  durationMs: number,
+  maxEvents: number,
+): Promise<{ readonly results: T[]; readonly elapsedMs: number }> {
   const count = Math.min(maxEvents, Math.floor((ratePerSecond * durationMs) / 1_000));
   const intervalMs = 1_000 / ratePerSecond;
   const started = performance.now();
-  const inFlight: Promise<number[]>[] = [];
+  const inFlight: Promise<T>[] = [];
   for (let index = 0; index < count; index++) {
     const due = started + index * intervalMs;
     const wait = due - performance.now();
     if (wait > 0) await delay(wait);
     inFlight.push(send(index));
   }
-  const latencies = (await Promise.all(inFlight)).flat();
-  const elapsedMs = performance.now() - started;
-  return { events: count, eventsPerSecond: (count / elapsedMs) * 1_000, latenciesMs: latencies.sort((a, b) => a - b) };
+  const results = await Promise.all(inFlight);
+  return { results, elapsedMs: performance.now() - started };
 }

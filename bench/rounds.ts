@@ -20,10 +20,10 @@ import {
 // and single samples moved by ±15 % between runs of the same code; a median over rounds, with the CPU each event took
 // from the server, says what one sample cannot.
 
-const FAST = 'gateway, fast path on';
+export const FAST = 'gateway, fast path on';
 const PLAIN_GATEWAY = 'gateway, fast path off';
 const PLAIN = '(a) workflow + activity';
-const EAGER = '(b) eager start + local activity';
+export const EAGER = '(b) eager start + local activity';
 // The ratios the issue sets floors for, as `npm run bench` prints them.
 const RATIOS = [
   { label: 'R1 = gateway (fast path) ÷ (a)', of: FAST, to: PLAIN },

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config/schema.js';
+import type { AttemptVerdict } from '../domain/delivery.js';
 import type { AttemptObservation, IngestAnswer } from '../domain/observations.js';
 import type { RoutableEndpoint } from '../domain/endpoint-state.js';
 import { createLabelBound } from '../domain/label-bound.js';
@@ -66,6 +67,7 @@ export const METRIC_NAMES = [
 const WAITING_MAX_AGE_MS = 30_000;
 
 const ENDPOINT_STATUSES = ['active', 'paused', 'disabled'] as const;
+const ATTEMPT_VERDICTS: readonly AttemptVerdict[] = ['delivered', 'retryable', 'rejected', 'gone'];
 
 /** The metrics a process's configuration asks for. */
 export function metricsFromConfig(config: Config): GatewayMetrics {
@@ -112,6 +114,14 @@ export function createGatewayMetrics(settings: MetricsSettings): GatewayMetrics 
     help: 'Delivery attempts, by endpoint, outcome (delivered, retryable, rejected, gone) and transport error class',
     labelNames: ['endpoint', 'outcome', 'error'] as const,
     registers,
+    // Every known endpoint's series of HTTP outcomes exist from the first scrape, at 0: a series that first shows
+    // up already counting hides its first attempts from rate(), and an endpoint with no delivered series at all
+    // would drop out of a success rate instead of showing 0.
+    collect() {
+      eachEndpoint((endpoint) => {
+        for (const outcome of ATTEMPT_VERDICTS) attempts.inc({ endpoint: endpointLabel(endpoint.id), outcome, error: '' }, 0);
+      });
+    },
   });
   const attemptDuration = new Histogram({
     name: 'webhooks_delivery_attempt_duration_seconds',

@@ -8,6 +8,7 @@ import { parse, stringify } from 'yaml';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { runCommand } from '../../host/run-command.js';
 import { callApi, readJson, waitUntilRoutedEverywhere } from '../support/cluster.js';
+import { dashboardQueries } from '../support/prometheus.js';
 import { ensurePrometheus, ensurePromtool, startPrometheus, type PrometheusServer } from '../support/prometheus-server.js';
 
 // The compose file's Prometheus, run for real against the cluster's processes: the release its image names,
@@ -31,6 +32,7 @@ interface PrometheusConfig {
 }
 
 let prometheus: PrometheusServer;
+let promtool: string;
 let keyDir: string;
 let healthy: Receiver;
 let failing: Receiver;
@@ -51,9 +53,16 @@ async function clusterScrapeConfig(): Promise<string> {
         return [container, join(ROOT, host)] as const;
       }),
   );
-  const hostOf = (url: string): string => new URL(url).host;
+  const processes: Record<string, readonly string[]> = {
+    'webhooks-api': cluster.replicaUrls,
+    'webhooks-worker': cluster.workerMetricsUrls,
+  };
   // `api-2:3000` is the second replica, `worker-1:9464` the first worker.
-  const place = (target: string): number => Number(/-(\d+):/.exec(target)?.[1]) - 1;
+  const clusterTarget = (job: string, target: string): string => {
+    const url = processes[job]?.[Number(/-(\d+):/.exec(target)?.[1]) - 1];
+    if (!url) throw new Error(`deploy/prometheus.yml: job ${job} scrapes ${target}, which the cluster has no process for`);
+    return new URL(url).host;
+  };
   keyDir = await mkdtemp(join(tmpdir(), 'webhooks-prometheus-key-'));
   const keyFile = join(keyDir, 'webhooks-metrics-key');
   await writeFile(keyFile, cluster.secrets.WEBHOOKS_METRICS_KEY);
@@ -67,36 +76,22 @@ async function clusterScrapeConfig(): Promise<string> {
       if (!file) throw new Error(`deploy/prometheus.yml loads ${path}, which docker-compose.yml does not mount`);
       return file;
     }),
-    scrape_configs: config.scrape_configs.map((job) => {
-      const urls = job.job_name === 'webhooks-api' ? cluster.replicaUrls : cluster.workerMetricsUrls;
-      return {
-        ...job,
-        ...(job.authorization ? { authorization: { ...job.authorization, credentials_file: keyFile } } : {}),
-        static_configs: job.static_configs.map((group) => ({
-          targets: group.targets.map((target) => hostOf(urls[place(target)] ?? `unknown target ${target}`)),
-        })),
-      };
-    }),
+    scrape_configs: config.scrape_configs.map((job) => ({
+      ...job,
+      ...(job.authorization ? { authorization: { ...job.authorization, credentials_file: keyFile } } : {}),
+      static_configs: job.static_configs.map((group) => ({ targets: group.targets.map((target) => clusterTarget(job.job_name, target)) })),
+    })),
   });
 }
 
-interface DashboardQuery {
-  readonly panel: string;
-  readonly expr: string;
-}
-const dashboardQueries: readonly DashboardQuery[] = (
-  JSON.parse(readFileSync(join(ROOT, 'docs/grafana-dashboard.json'), 'utf8')) as {
-    panels: { title: string; targets?: { expr?: string }[] }[];
-  }
-).panels.flatMap((panel) =>
-  (panel.targets ?? []).flatMap((target) =>
-    // Grafana's own variable: at least four scrapes; a minute covers that at 1 s.
-    target.expr ? [{ panel: panel.title, expr: target.expr.replaceAll('$__rate_interval', '1m') }] : [],
-  ),
-);
+// Grafana's own variable: at least four scrapes; a minute covers that at 1 s.
+const panelQueries = dashboardQueries(
+  JSON.parse(readFileSync(join(ROOT, 'docs/grafana-dashboard.json'), 'utf8')) as Parameters<typeof dashboardQueries>[0],
+).map((query) => ({ ...query, expr: query.expr.replaceAll('$__rate_interval', '1m') }));
 
 beforeAll(async () => {
   const binary = await ensurePrometheus();
+  promtool = await ensurePromtool();
   prometheus = await startPrometheus(binary, await clusterScrapeConfig());
   healthy = await startReceiver();
   failing = await startReceiver({ defaultResponse: { status: 500, body: 'down' } });
@@ -157,17 +152,32 @@ describe('the compose file’s Prometheus, on the cluster', () => {
   });
 
   test('answers every query of the Grafana dashboard, with data where deliveries were made', async () => {
+    // Every worker's series of the two endpoints' attempts exist before the events below, at 0: rate() then sees
+    // each of their attempts, on whichever worker it runs.
+    const workerSeries = async (): Promise<Record<string, string>> => {
+      const answer = await prometheus.query(
+        'count by (endpoint) (webhooks_delivery_attempts_total{job="webhooks-worker", endpoint=~"prom-.*", outcome="delivered", error=""})',
+      );
+      return Object.fromEntries(
+        ('result' in answer ? answer.result : []).map((sample) => [sample.metric['endpoint'] ?? '', sample.value[1]]),
+      );
+    };
+    const workers = String(inject('cluster').workerMetricsUrls.length);
+    await expect.poll(workerSeries, { timeout: 60_000 }).toEqual({ 'prom-healthy': workers, 'prom-failing': workers });
+
+    const [healthyBefore, failingBefore] = [healthy.requests.length, failing.requests.length];
     for (let n = 0; n < 3; n++) {
       for (const id of ['prom-healthy', 'prom-failing']) {
         const sent = await readJson(await callApi('/v1/events', { key: 'producer', body: { type: `cluster.prom.${id}`, data: { n } } }));
         expect(sent.status).toBe(202);
       }
     }
-    await expect.poll(() => healthy.requests.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(4);
-    await expect.poll(() => failing.requests.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(4);
+    // Three deliveries, and three that fail twice (a first attempt and its one retry).
+    await expect.poll(() => healthy.requests.length - healthyBefore, { timeout: 60_000 }).toBe(3);
+    await expect.poll(() => failing.requests.length - failingBefore, { timeout: 60_000 }).toBe(6);
 
     // A query Prometheus refuses is an empty panel with an error in Grafana.
-    for (const { panel, expr } of dashboardQueries) expect(await prometheus.query(expr), `${panel}: ${expr}`).not.toHaveProperty('error');
+    for (const { panel, expr } of panelQueries) expect(await prometheus.query(expr), `${panel}: ${expr}`).not.toHaveProperty('error');
 
     // These panels have data once events were accepted and delivered (or refused by a receiver), and the workers ran.
     const withData = [
@@ -183,7 +193,7 @@ describe('the compose file’s Prometheus, on the cluster', () => {
       'Sticky cache',
     ];
     const seriesOf = async (panel: string): Promise<number> => {
-      const queries = dashboardQueries.filter((query) => query.panel === panel);
+      const queries = panelQueries.filter((query) => query.panel === panel);
       expect(queries.length, panel).toBeGreaterThan(0);
       let series = 0;
       for (const { expr } of queries) {
@@ -196,7 +206,7 @@ describe('the compose file’s Prometheus, on the cluster', () => {
 
     // The test's endpoints in a panel, with their values.
     const endpointsIn = async (panel: string): Promise<Record<string, number>> => {
-      const [query] = dashboardQueries.filter((entry) => entry.panel === panel);
+      const [query] = panelQueries.filter((entry) => entry.panel === panel);
       const answer = await prometheus.query(query?.expr ?? '');
       const samples = 'result' in answer ? answer.result : [];
       return Object.fromEntries(
@@ -213,7 +223,6 @@ describe('the compose file’s Prometheus, on the cluster', () => {
 
   test('fires each alert once its condition has held for its time, and not for its look-alike (promtool test rules)', async () => {
     // Hours of series in a moment: what a live cluster cannot show in a test, such as a backlog growing for 30 minutes.
-    const promtool = await ensurePromtool();
     const { code, tail } = await runCommand(
       promtool,
       ['test', 'rules', join(ROOT, 'test/fixtures/prometheus/alerts.test.yml')],

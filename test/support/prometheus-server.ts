@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ensureGoTool, type GoTool, type LocateOptions } from '../../host/go-tool.js';
+import { spawnService } from '../../host/supervisor.js';
 import { findFreePort } from './ports.js';
 
 /** The Prometheus release docker-compose.yml runs (`prom/prometheus`); the tests build and run the same one. */
@@ -66,7 +66,8 @@ export async function startPrometheus(binary: string, config: string): Promise<P
   await writeFile(configFile, config);
   const port = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
+  const output: string[] = [];
+  const service = spawnService(
     binary,
     [
       `--config.file=${configFile}`,
@@ -74,24 +75,24 @@ export async function startPrometheus(binary: string, config: string): Promise<P
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { onLine: (line) => void output.push(line) },
   );
-  const output: string[] = [];
-  const keep = (chunk: Buffer): void => void output.push(chunk.toString('utf8'));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
   const stop = async (): Promise<void> => {
-    await stopChild(child);
+    await service.stop(STOP_GRACE_MS);
     await rm(dir, { recursive: true, force: true });
   };
+  const exited = service.exited.then((code) => {
+    throw new Error(`Prometheus exited (${code}):\n${output.join('\n')}`);
+  });
   try {
-    await waitUntilReady(url, child, output);
+    await Promise.race([waitUntilReady(url, output), exited]);
   } catch (error) {
     await stop();
     throw error;
   }
+  const get = (path: string): Promise<Response> => fetch(`${url}${path}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const api = async <T>(path: string): Promise<T> => {
-    const response = await fetch(`${url}${path}`);
+    const response = await get(path);
     const body = (await response.json()) as { status: string; data: T; error?: string };
     if (body.status !== 'success') throw new Error(`Prometheus ${path}: ${body.error ?? response.status}`);
     return body.data;
@@ -100,7 +101,7 @@ export async function startPrometheus(binary: string, config: string): Promise<P
     url,
     api,
     async query(expr) {
-      const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
+      const response = await get(`/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
       const body = (await response.json()) as { status: string; data?: { result: PromSample[] }; error?: string };
       return body.status === 'success' && body.data ? { result: body.data.result } : { error: body.error ?? `HTTP ${response.status}` };
     },
@@ -108,25 +109,19 @@ export async function startPrometheus(binary: string, config: string): Promise<P
   };
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, output: readonly string[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
+const READY_TIMEOUT_MS = 60_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 10_000;
+
+async function waitUntilReady(url: string, output: readonly string[]): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`Prometheus exited (${child.exitCode}):\n${output.join('')}`);
-    const ready = await fetch(`${url}/-/ready`).then(
+    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).then(
       (response) => response.ok,
       () => false,
     );
     if (ready) return;
-    if (Date.now() > deadline) throw new Error(`Prometheus was not ready within 60 s:\n${output.join('')}`);
+    if (Date.now() > deadline) throw new Error(`Prometheus was not ready within ${READY_TIMEOUT_MS / 1_000} s:\n${output.join('\n')}`);
     await delay(200);
   }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -37,15 +37,30 @@ export function familyOf(name: string): string {
 }
 
 interface DashboardPanel {
+  readonly title?: string;
   readonly targets?: readonly { readonly expr?: string }[];
   readonly panels?: readonly DashboardPanel[];
 }
 
+/** One query of a Grafana dashboard and the panel showing it. */
+export interface DashboardQuery {
+  readonly panel: string;
+  readonly expr: string;
+}
+
+/** The queries of a Grafana dashboard (JSON), those of panels in collapsed rows included. */
+export function dashboardQueries(dashboard: { readonly panels: readonly DashboardPanel[] }): DashboardQuery[] {
+  const walk = (panels: readonly DashboardPanel[]): DashboardQuery[] =>
+    panels.flatMap((panel) => [
+      ...(panel.targets ?? []).flatMap((target) => (target.expr ? [{ panel: panel.title ?? '', expr: target.expr }] : [])),
+      ...walk(panel.panels ?? []),
+    ]);
+  return walk(dashboard.panels);
+}
+
 /** Every metric name the queries of a Grafana dashboard (JSON) use: the gateway's and the Temporal SDK's. */
 export function dashboardMetricNames(dashboard: { readonly panels: readonly DashboardPanel[] }): string[] {
-  const expressions = (panels: readonly DashboardPanel[]): string[] =>
-    panels.flatMap((panel) => [...(panel.targets ?? []).map((target) => target.expr ?? ''), ...expressions(panel.panels ?? [])]);
-  const names = expressions(dashboard.panels).flatMap((expr) =>
+  const names = dashboardQueries(dashboard).flatMap(({ expr }) =>
     [...expr.matchAll(/\b(?:webhooks|temporal)_[a-z0-9_]+\b/g)].map((match) => match[0]),
   );
   return [...new Set(names)].sort();

@@ -68,6 +68,29 @@ describe('createGatewayMetrics', () => {
     expect(sampleValue(text, 'webhooks_endpoint_failing', { endpoint: 'crm' })).toBe(0);
   });
 
+  it('shows every watched endpoint’s attempt outcomes at 0 before its first attempt, so that rate() sees that attempt', async () => {
+    const metrics = createGatewayMetrics({ endpointLabelLimit: 100, eventTypes: [], ...quiet });
+    const endpoint = EndpointSchema.parse({ id: 'crm', url: 'https://crm.example/hooks', events: ['*'] });
+    metrics.watchEndpoints(() => [{ ...endpoint, status: 'active' }]);
+    const outcomes = async (): Promise<[string | undefined, number][]> =>
+      parseSamples(await metrics.render())
+        .filter((sample) => sample.name === 'webhooks_delivery_attempts_total' && sample.labels['endpoint'] === 'crm')
+        .map((sample) => [sample.labels['outcome'], sample.value]);
+    expect(await outcomes()).toEqual([
+      ['delivered', 0],
+      ['retryable', 0],
+      ['rejected', 0],
+      ['gone', 0],
+    ]);
+    metrics.attemptFinished({ endpointId: 'crm', verdict: 'retryable', durationMs: 3 });
+    expect(await outcomes()).toEqual([
+      ['delivered', 0],
+      ['retryable', 1],
+      ['rejected', 0],
+      ['gone', 0],
+    ]);
+  });
+
   it('appends other sources to a scrape, and leaves out one that fails', async () => {
     const metrics = createGatewayMetrics({ endpointLabelLimit: 100, eventTypes: [], ...quiet });
     metrics.addSource(() => Promise.resolve('temporal_workflow_completed_total 3\n'));
