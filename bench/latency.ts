@@ -4,7 +4,7 @@ import { OPEN_LOOP_MS, SCENARIOS, sender, TIME_LIMIT_MS, WARMUP_EVENTS, WARMUP_P
 import type { ArrivalReceiver } from './receiver.js';
 import { EAGER, FAST } from './rounds.js';
 import { startBaseline, startGatewayNode, type SystemUnderTest } from './systems.js';
-import { roundOrder } from './variants.js';
+import { roundOrder, sayIfUneven } from './variants.js';
 
 // `npm run bench -- --latency`: where the time from POST to receipt goes, for the gateway (fast path on) and for (b),
 // the hand-written eager start + local activity, in the open loop `npm run bench` measures latency with (half the
@@ -88,7 +88,6 @@ async function timedOpenLoop(
     },
     rate,
     OPEN_LOOP_MS,
-    Number.POSITIVE_INFINITY,
   );
   // Histories are read after the loop, so that reading them does not load the system being measured.
   const times: EventTimes[] = [];
@@ -130,6 +129,7 @@ export async function measureLatencySegments(
     await probe.stop();
   }
 
+  sayIfUneven(systems.length, rounds);
   const measured = new Map(systems.map((system) => [system.name, [] as RoundSegments[]]));
   for (let round = 1; round <= rounds; round++) {
     for (const entry of roundOrder(systems.length, round).map((index) => systems[index] as (typeof systems)[number])) {

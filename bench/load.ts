@@ -47,11 +47,11 @@ export async function closedLoop(send: SendEvent, producers: number, events: num
 }
 
 /**
- * Open loop: one event every 1/`ratePerSecond` s, whatever the system does, for `durationMs` (at most `maxEvents`).
+ * Open loop: one event every 1/`ratePerSecond` s, whatever the system does, for `durationMs`.
  * Latency under a load the system is not driving is what producers see.
  */
-export async function openLoop(send: SendEvent, ratePerSecond: number, durationMs: number, maxEvents: number): Promise<LoadResult> {
-  const { results, elapsedMs } = await openLoopOf(send, ratePerSecond, durationMs, maxEvents);
+export async function openLoop(send: SendEvent, ratePerSecond: number, durationMs: number): Promise<LoadResult> {
+  const { results, elapsedMs } = await openLoopOf(send, ratePerSecond, durationMs);
   const latencies = results.flat();
   return { events: results.length, eventsPerSecond: (results.length / elapsedMs) * 1_000, latenciesMs: latencies.sort((a, b) => a - b) };
 }
@@ -61,9 +61,8 @@ export async function openLoopOf<T>(
   send: (index: number) => Promise<T>,
   ratePerSecond: number,
   durationMs: number,
-  maxEvents: number,
 ): Promise<{ readonly results: T[]; readonly elapsedMs: number }> {
-  const count = Math.min(maxEvents, Math.floor((ratePerSecond * durationMs) / 1_000));
+  const count = Math.floor((ratePerSecond * durationMs) / 1_000);
   const intervalMs = 1_000 / ratePerSecond;
   const started = performance.now();
   const inFlight: Promise<T>[] = [];

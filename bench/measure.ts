@@ -70,7 +70,7 @@ export async function measure(
       console.log(`  ${system.name}: ${scenario.key} ${closed[scenario.key].eventsPerSecond.toFixed(1)} events/s`);
     }
     const rate = openRate(closed);
-    const open = await openLoop(sender(system, receiver, 1, `${run}-open`), rate, OPEN_LOOP_MS, rate * (OPEN_LOOP_MS / 1_000));
+    const open = await openLoop(sender(system, receiver, 1, `${run}-open`), rate, OPEN_LOOP_MS);
     const history = await historyOf(client, system.workflowIdOf(`${run}-closed8-0`));
     return { name: system.name, closed, open, history, residentMiB: residentMiB(system.pid) };
   } finally {

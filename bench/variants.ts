@@ -68,12 +68,17 @@ export function roundOrder(count: number, round: number): number[] {
 /** How many rounds make the order of {@link roundOrder} balanced for `count` systems. */
 export const balancedRounds = (count: number): number => (count % 2 === 0 ? count : 2 * count);
 
+/** Says so when `rounds` of {@link roundOrder} leave the order of `count` systems unbalanced. */
+export function sayIfUneven(count: number, rounds: number): void {
+  if (rounds % balancedRounds(count) !== 0) {
+    console.log(`(the order of the systems is balanced every ${balancedRounds(count)} rounds; ${rounds} leave it uneven)`);
+  }
+}
+
 /** Measures the systems round after round, in the order of {@link roundOrder}. */
 export async function measureRounds<S extends SystemUnderTest>(options: Rounds<S>): Promise<RoundResults> {
   const { systems, receiver, scenarios } = options;
-  if (options.rounds % balancedRounds(systems.length) !== 0) {
-    console.log(`(the order of the systems is balanced every ${balancedRounds(systems.length)} rounds; ${options.rounds} leave it uneven)`);
-  }
+  sayIfUneven(systems.length, options.rounds);
   const measured: RoundResults = new Map(
     scenarios.map((scenario) => [scenario.name, new Map(systems.map((system) => [system.name, [] as RoundRun[]]))]),
   );
@@ -89,7 +94,7 @@ export async function measureRounds<S extends SystemUnderTest>(options: Rounds<S
           const send = sender(system, receiver, 'fanOut' in scenario ? (scenario.fanOut ?? 1) : 1, `${run}-${index}`);
           const result =
             'rate' in scenario
-              ? await openLoop(send, scenario.rate(measured), OPEN_LOOP_MS, Number.POSITIVE_INFINITY)
+              ? await openLoop(send, scenario.rate(measured), OPEN_LOOP_MS)
               : await closedLoop(send, scenario.producers, scenario.events, TIME_LIMIT_MS);
           const perEvent = (seconds: number): number => (seconds * 1_000) / result.events;
           const measurement: RoundRun = {

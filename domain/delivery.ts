@@ -137,7 +137,8 @@ export interface AttemptResult {
 }
 
 /** What the workflow concluded from an attempt. */
-export type AttemptVerdict = 'delivered' | 'retryable' | 'rejected' | 'gone';
+export const ATTEMPT_VERDICTS = ['delivered', 'retryable', 'rejected', 'gone'] as const;
+export type AttemptVerdict = (typeof ATTEMPT_VERDICTS)[number];
 
 /** One attempt as recorded in the workflow's state and query results. */
 export interface AttemptRecord extends AttemptResult {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config/schema.js';
-import type { AttemptVerdict } from '../domain/delivery.js';
+import { ATTEMPT_VERDICTS } from '../domain/delivery.js';
 import type { AttemptObservation, IngestAnswer } from '../domain/observations.js';
 import type { RoutableEndpoint } from '../domain/endpoint-state.js';
 import { createLabelBound } from '../domain/label-bound.js';
@@ -27,6 +27,11 @@ export interface GatewayMetrics {
   eventOutcome(type: string, outcome: EventOutcome, reason?: string): void;
   ingestAnswered(answer: IngestAnswer): void;
   attemptFinished(attempt: AttemptObservation): void;
+  /**
+   * Says this process runs delivery attempts (it has a worker), until the function returned is called: every watched
+   * endpoint's attempt series then exist from the first scrape, at 0. An API process's would stay 0 forever.
+   */
+  runsDeliveries(): () => void;
   /**
    * Reports the status of these endpoints at each scrape (several lists: each gateway of the process has one), until
    * the function returned is called.
@@ -67,7 +72,6 @@ export const METRIC_NAMES = [
 const WAITING_MAX_AGE_MS = 30_000;
 
 const ENDPOINT_STATUSES = ['active', 'paused', 'disabled'] as const;
-const ATTEMPT_VERDICTS: readonly AttemptVerdict[] = ['delivered', 'retryable', 'rejected', 'gone'];
 
 /** The metrics a process's configuration asks for. */
 export function metricsFromConfig(config: Config): GatewayMetrics {
@@ -89,6 +93,17 @@ export function createGatewayMetrics(settings: MetricsSettings): GatewayMetrics 
   const registers = [registry];
   const sources: (() => Promise<string>)[] = [];
   const endpointLists: (() => readonly RoutableEndpoint[])[] = [];
+  let workers = 0;
+  const eachEndpoint = (report: (endpoint: RoutableEndpoint) => void): void => {
+    const seen = new Set<string>();
+    for (const list of endpointLists) {
+      for (const endpoint of list()) {
+        if (seen.has(endpoint.id)) continue;
+        seen.add(endpoint.id);
+        report(endpoint);
+      }
+    }
+  };
 
   const events = new Counter({
     name: 'webhooks_events_total',
@@ -114,12 +129,13 @@ export function createGatewayMetrics(settings: MetricsSettings): GatewayMetrics 
     help: 'Delivery attempts, by endpoint, outcome (delivered, retryable, rejected, gone) and transport error class',
     labelNames: ['endpoint', 'outcome', 'error'] as const,
     registers,
-    // Every known endpoint's series of HTTP outcomes exist from the first scrape, at 0: a series that first shows
-    // up already counting hides its first attempts from rate(), and an endpoint with no delivered series at all
-    // would drop out of a success rate instead of showing 0.
+    // Where attempts run, every known endpoint's series of HTTP outcomes exist from the first scrape, at 0: a series
+    // that first shows up already counting hides its first attempts from rate(), and an endpoint with no delivered
+    // series at all would drop out of a success rate instead of showing 0.
     collect() {
+      if (workers === 0) return;
       eachEndpoint((endpoint) => {
-        for (const outcome of ATTEMPT_VERDICTS) attempts.inc({ endpoint: endpointLabel(endpoint.id), outcome, error: '' }, 0);
+        for (const outcome of ATTEMPT_VERDICTS) this.inc({ endpoint: endpointLabel(endpoint.id), outcome, error: '' }, 0);
       });
     },
   });
@@ -137,16 +153,6 @@ export function createGatewayMetrics(settings: MetricsSettings): GatewayMetrics 
     buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 15, 60, 300, 1_800, 3_600, 21_600, 86_400],
     registers,
   });
-  const eachEndpoint = (report: (endpoint: RoutableEndpoint) => void): void => {
-    const seen = new Set<string>();
-    for (const list of endpointLists) {
-      for (const endpoint of list()) {
-        if (seen.has(endpoint.id)) continue;
-        seen.add(endpoint.id);
-        report(endpoint);
-      }
-    }
-  };
   new Gauge({
     name: 'webhooks_endpoint_status',
     help: 'Each endpoint’s status as routing last read it: 1 for the status it has (active, paused, disabled), 0 for the others',
@@ -215,6 +221,14 @@ export function createGatewayMetrics(settings: MetricsSettings): GatewayMetrics 
       attempts.inc({ endpoint, outcome: verdict, error: errorClass });
       attemptDuration.observe({ endpoint }, durationMs / 1_000);
       if (deliveredAfterMs !== undefined) latency.observe({ endpoint }, Math.max(0, deliveredAfterMs) / 1_000);
+    },
+    runsDeliveries() {
+      workers++;
+      let stopped = false;
+      return () => {
+        if (!stopped) workers--;
+        stopped = true;
+      };
     },
     watchEndpoints(list) {
       endpointLists.push(list);

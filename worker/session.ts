@@ -49,6 +49,8 @@ export interface WorkerSessionOptions {
 /** What a worker tells a process's metrics (`GatewayMetrics` is one). */
 export interface WorkerObserver extends GatewayObserver {
   attemptFinished(attempt: AttemptObservation): void;
+  /** The session runs attempts until the function returned is called (see `GatewayMetrics.runsDeliveries`). */
+  runsDeliveries?(): () => void;
 }
 
 /** What a running worker's activities use, and the way to release it when the worker stops. */
@@ -74,6 +76,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       ...(options.metrics ? { metrics: options.metrics } : {}),
     });
   const { metrics } = options;
+  const stopReportingDeliveries = metrics?.runsDeliveries?.() ?? (() => undefined);
   const health = createHealthReporter(client, {
     ...(options.healthReportIntervalMs ? { intervalMs: options.healthReportIntervalMs } : {}),
     isFailing: (endpointId) => gateway.endpoints.status(endpointId)?.failing === true,
@@ -118,6 +121,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
     async close() {
       // A shared gateway is its builder's to close.
       if (!shared) gateway.close();
+      stopReportingDeliveries();
       await health.close();
       await dispatcher.close();
       await clientTls.close();

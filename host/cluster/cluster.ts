@@ -228,7 +228,8 @@ async function prepareNamespace(
   }
 }
 
-async function waitForReady(url: string, timeoutMs: number, abort?: AbortSignal): Promise<void> {
+/** Resolves once `url` answers 2xx, asking again with a growing pause; rejects after `timeoutMs` or on `abort`. */
+export async function waitForReady(url: string, timeoutMs: number, abort?: AbortSignal): Promise<void> {
   const signal = abort ? AbortSignal.any([abort, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
   await retryUntilDone(
     async () => {

@@ -8,7 +8,7 @@ import { parse, stringify } from 'yaml';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { runCommand } from '../../host/run-command.js';
 import { callApi, readJson, waitUntilRoutedEverywhere } from '../support/cluster.js';
-import { dashboardQueries } from '../support/prometheus.js';
+import { dashboardQueries, readPrometheusConfig } from '../support/prometheus.js';
 import { ensurePrometheus, ensurePromtool, startPrometheus, type PrometheusServer } from '../support/prometheus-server.js';
 
 // The compose file's Prometheus, run for real against the cluster's processes: the release its image names,
@@ -20,17 +20,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // A cold build of Prometheus takes minutes on two cores, once per machine; a cached one is found at once.
 const BUILD_TIMEOUT_MS = 20 * 60_000;
 
-interface ScrapeConfig {
-  job_name: string;
-  authorization?: { credentials_file?: string };
-  static_configs: { targets: string[] }[];
-}
-interface PrometheusConfig {
-  global?: Record<string, string>;
-  rule_files?: string[];
-  scrape_configs: ScrapeConfig[];
-}
-
 let prometheus: PrometheusServer;
 let promtool: string;
 let keyDir: string;
@@ -40,7 +29,7 @@ let failing: Receiver;
 /** deploy/prometheus.yml as the compose file's Prometheus reads it, with the cluster's processes for its services. */
 async function clusterScrapeConfig(): Promise<string> {
   const cluster = inject('cluster');
-  const config = parse(readFileSync(join(ROOT, 'deploy/prometheus.yml'), 'utf8')) as PrometheusConfig;
+  const config = readPrometheusConfig();
   const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
     services: { prometheus: { volumes: string[] } };
   };
@@ -154,27 +143,35 @@ describe('the compose file’s Prometheus, on the cluster', () => {
   test('answers every query of the Grafana dashboard, with data where deliveries were made', async () => {
     // Every worker's series of the two endpoints' attempts exist before the events below, at 0: rate() then sees
     // each of their attempts, on whichever worker it runs.
-    const workerSeries = async (): Promise<Record<string, string>> => {
-      const answer = await prometheus.query(
-        'count by (endpoint) (webhooks_delivery_attempts_total{job="webhooks-worker", endpoint=~"prom-.*", outcome="delivered", error=""})',
+    const workerSeries = async (): Promise<Record<string, string>> =>
+      Object.fromEntries(
+        (
+          await prometheus.series(
+            'count by (endpoint) (webhooks_delivery_attempts_total{job="webhooks-worker", endpoint=~"prom-.*", outcome="delivered", error=""})',
+          )
+        ).map((sample) => [sample.metric['endpoint'] ?? '', sample.value[1]]),
       );
-      return Object.fromEntries(
-        ('result' in answer ? answer.result : []).map((sample) => [sample.metric['endpoint'] ?? '', sample.value[1]]),
-      );
-    };
     const workers = String(inject('cluster').workerMetricsUrls.length);
     await expect.poll(workerSeries, { timeout: 60_000 }).toEqual({ 'prom-healthy': workers, 'prom-failing': workers });
 
-    const [healthyBefore, failingBefore] = [healthy.requests.length, failing.requests.length];
+    const sent: Record<string, string[]> = { 'prom-healthy': [], 'prom-failing': [] };
     for (let n = 0; n < 3; n++) {
-      for (const id of ['prom-healthy', 'prom-failing']) {
-        const sent = await readJson(await callApi('/v1/events', { key: 'producer', body: { type: `cluster.prom.${id}`, data: { n } } }));
-        expect(sent.status).toBe(202);
+      for (const id of ['prom-healthy', 'prom-failing'] as const) {
+        const answer = await readJson(await callApi('/v1/events', { key: 'producer', body: { type: `cluster.prom.${id}`, data: { n } } }));
+        expect(answer.status).toBe(202);
+        sent[id]?.push(String(answer.body['id']));
       }
     }
-    // Three deliveries, and three that fail twice (a first attempt and its one retry).
-    await expect.poll(() => healthy.requests.length - healthyBefore, { timeout: 60_000 }).toBe(3);
-    await expect.poll(() => failing.requests.length - failingBefore, { timeout: 60_000 }).toBe(6);
+    // Each delivered once, and each to the failing endpoint tried twice (a first attempt and its one retry).
+    const requestsOf = (receiver: Receiver, ids: readonly string[]): Record<string, number> =>
+      Object.fromEntries(ids.map((id) => [id, receiver.requests.filter((request) => request.headers['webhook-id'] === id).length]));
+    const times = (ids: readonly string[], count: number): Record<string, number> => Object.fromEntries(ids.map((id) => [id, count]));
+    await expect
+      .poll(() => requestsOf(healthy, sent['prom-healthy'] ?? []), { timeout: 60_000 })
+      .toEqual(times(sent['prom-healthy'] ?? [], 1));
+    await expect
+      .poll(() => requestsOf(failing, sent['prom-failing'] ?? []), { timeout: 60_000 })
+      .toEqual(times(sent['prom-failing'] ?? [], 2));
 
     // A query Prometheus refuses is an empty panel with an error in Grafana.
     for (const { panel, expr } of panelQueries) expect(await prometheus.query(expr), `${panel}: ${expr}`).not.toHaveProperty('error');
@@ -196,10 +193,7 @@ describe('the compose file’s Prometheus, on the cluster', () => {
       const queries = panelQueries.filter((query) => query.panel === panel);
       expect(queries.length, panel).toBeGreaterThan(0);
       let series = 0;
-      for (const { expr } of queries) {
-        const answer = await prometheus.query(expr);
-        series += 'result' in answer ? answer.result.length : 0;
-      }
+      for (const { expr } of queries) series += (await prometheus.series(expr)).length;
       return series;
     };
     for (const panel of withData) await expect.poll(() => seriesOf(panel), { timeout: 60_000, message: panel }).toBeGreaterThan(0);
@@ -207,10 +201,8 @@ describe('the compose file’s Prometheus, on the cluster', () => {
     // The test's endpoints in a panel, with their values.
     const endpointsIn = async (panel: string): Promise<Record<string, number>> => {
       const [query] = panelQueries.filter((entry) => entry.panel === panel);
-      const answer = await prometheus.query(query?.expr ?? '');
-      const samples = 'result' in answer ? answer.result : [];
       return Object.fromEntries(
-        samples.flatMap((sample) => {
+        (await prometheus.series(query?.expr ?? '')).flatMap((sample) => {
           const endpoint = sample.metric['endpoint'] ?? '';
           return endpoint.startsWith('prom-') ? [[endpoint, Number(sample.value[1])]] : [];
         }),

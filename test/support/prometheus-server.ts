@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import { ensureGoTool, type GoTool, type LocateOptions } from '../../host/go-tool.js';
+import { waitForReady } from '../../host/cluster/cluster.js';
+import { ensureGoTool, type GoTool } from '../../host/go-tool.js';
 import { spawnService } from '../../host/supervisor.js';
 import { findFreePort } from './ports.js';
 
@@ -31,20 +31,21 @@ function prometheusProgram(name: 'prometheus' | 'promtool', pathVariable: string
 }
 
 /** Finds Prometheus (`PROMETHEUS_PATH`, the per-user cache) or builds it there with `go install`, once per machine. */
-export function ensurePrometheus(options: LocateOptions = {}): Promise<string> {
-  return ensureGoTool(prometheusProgram('prometheus', 'PROMETHEUS_PATH'), options);
+export function ensurePrometheus(): Promise<string> {
+  return ensureGoTool(prometheusProgram('prometheus', 'PROMETHEUS_PATH'));
 }
 
 /** Finds or builds `promtool`, the same release's tool for checking and unit-testing rules (`PROMTOOL_PATH`). */
-export function ensurePromtool(options: LocateOptions = {}): Promise<string> {
-  return ensureGoTool(prometheusProgram('promtool', 'PROMTOOL_PATH'), options);
+export function ensurePromtool(): Promise<string> {
+  return ensureGoTool(prometheusProgram('promtool', 'PROMTOOL_PATH'));
 }
 
 /** A Prometheus server on loopback, with a data folder of its own. */
 export interface PrometheusServer {
-  readonly url: string;
   /** Runs a PromQL query at the current time: its result, or the error Prometheus gave. */
   query(expr: string): Promise<{ readonly result: readonly PromSample[] } | { readonly error: string }>;
+  /** The series of a PromQL query's answer; throws with the error Prometheus gave. */
+  series(expr: string): Promise<readonly PromSample[]>;
   /** GET of an API path (`/api/v1/targets`), its `data`. */
   api<T>(path: string): Promise<T>;
   stop(): Promise<void>;
@@ -85,7 +86,12 @@ export async function startPrometheus(binary: string, config: string): Promise<P
     throw new Error(`Prometheus exited (${code}):\n${output.join('\n')}`);
   });
   try {
-    await Promise.race([waitUntilReady(url, output), exited]);
+    await Promise.race([
+      waitForReady(`${url}/-/ready`, READY_TIMEOUT_MS).catch(() => {
+        throw new Error(`Prometheus was not ready within ${READY_TIMEOUT_MS / 1_000} s:\n${output.join('\n')}`);
+      }),
+      exited,
+    ]);
   } catch (error) {
     await stop();
     throw error;
@@ -97,13 +103,18 @@ export async function startPrometheus(binary: string, config: string): Promise<P
     if (body.status !== 'success') throw new Error(`Prometheus ${path}: ${body.error ?? response.status}`);
     return body.data;
   };
+  const query: PrometheusServer['query'] = async (expr) => {
+    const response = await get(`/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
+    const body = (await response.json()) as { status: string; data?: { result: PromSample[] }; error?: string };
+    return body.status === 'success' && body.data ? { result: body.data.result } : { error: body.error ?? `HTTP ${response.status}` };
+  };
   return {
-    url,
     api,
-    async query(expr) {
-      const response = await get(`/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
-      const body = (await response.json()) as { status: string; data?: { result: PromSample[] }; error?: string };
-      return body.status === 'success' && body.data ? { result: body.data.result } : { error: body.error ?? `HTTP ${response.status}` };
+    query,
+    async series(expr) {
+      const answer = await query(expr);
+      if ('error' in answer) throw new Error(`Prometheus refused ${expr}: ${answer.error}`);
+      return answer.result;
     },
     stop,
   };
@@ -112,16 +123,3 @@ export async function startPrometheus(binary: string, config: string): Promise<P
 const READY_TIMEOUT_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 10_000;
-
-async function waitUntilReady(url: string, output: readonly string[]): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return;
-    if (Date.now() > deadline) throw new Error(`Prometheus was not ready within ${READY_TIMEOUT_MS / 1_000} s:\n${output.join('\n')}`);
-    await delay(200);
-  }
-}

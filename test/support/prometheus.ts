@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
 /** One sample of a Prometheus text exposition: its metric name, labels and value. */
 export interface Sample {
   readonly name: string;
@@ -64,4 +67,23 @@ export function dashboardMetricNames(dashboard: { readonly panels: readonly Dash
     [...expr.matchAll(/\b(?:webhooks|temporal)_[a-z0-9_]+\b/g)].map((match) => match[0]),
   );
   return [...new Set(names)].sort();
+}
+
+/** One scrape job of a Prometheus config, as far as the tests read it. */
+export interface ScrapeConfig {
+  readonly job_name: string;
+  readonly authorization?: { readonly credentials_file?: string };
+  readonly static_configs: readonly { readonly targets: readonly string[] }[];
+}
+
+/** deploy/prometheus.yml, as far as the tests read it. */
+export interface PrometheusConfig {
+  readonly global?: Readonly<Record<string, string>>;
+  readonly rule_files?: readonly string[];
+  readonly scrape_configs: readonly ScrapeConfig[];
+}
+
+/** The compose file's Prometheus config, deploy/prometheus.yml. */
+export function readPrometheusConfig(): PrometheusConfig {
+  return parse(readFileSync(new URL('../../deploy/prometheus.yml', import.meta.url), 'utf8')) as PrometheusConfig;
 }

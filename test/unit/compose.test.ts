@@ -16,6 +16,7 @@ import {
   workerEnv,
 } from '../../host/cluster/topology.js';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_SERVER_VERSION } from '../../host/temporal-server-tools.js';
+import { readPrometheusConfig, type ScrapeConfig } from '../support/prometheus.js';
 import { PROMETHEUS_VERSION, prometheusModuleVersion } from '../support/prometheus-server.js';
 
 // `npm run cluster` and docker-compose.yml run one topology: the compose file's environments are exactly what
@@ -119,15 +120,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('has Prometheus scrape every API replica and worker where they serve metrics, and Grafana load the dashboard', async () => {
-    interface ScrapeConfig {
-      job_name: string;
-      authorization?: { credentials_file?: string };
-      static_configs: { targets: string[] }[];
-    }
-    const prometheus = parse(readFileSync(new URL('../../deploy/prometheus.yml', import.meta.url), 'utf8')) as {
-      rule_files?: string[];
-      scrape_configs: ScrapeConfig[];
-    };
+    const prometheus = readPrometheusConfig();
     const job = (name: string): ScrapeConfig | undefined => prometheus.scrape_configs.find((config) => config.job_name === name);
     const targets = (name: string): string[] => job(name)?.static_configs.flatMap((config) => config.targets) ?? [];
     const named = (pattern: RegExp): string[] => Object.keys(compose.services).filter((name) => pattern.test(name));

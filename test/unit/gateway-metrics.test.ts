@@ -68,7 +68,7 @@ describe('createGatewayMetrics', () => {
     expect(sampleValue(text, 'webhooks_endpoint_failing', { endpoint: 'crm' })).toBe(0);
   });
 
-  it('shows every watched endpoint’s attempt outcomes at 0 before its first attempt, so that rate() sees that attempt', async () => {
+  it('shows every watched endpoint’s attempt outcomes at 0 where attempts run, so that rate() sees the first', async () => {
     const metrics = createGatewayMetrics({ endpointLabelLimit: 100, eventTypes: [], ...quiet });
     const endpoint = EndpointSchema.parse({ id: 'crm', url: 'https://crm.example/hooks', events: ['*'] });
     metrics.watchEndpoints(() => [{ ...endpoint, status: 'active' }]);
@@ -76,6 +76,9 @@ describe('createGatewayMetrics', () => {
       parseSamples(await metrics.render())
         .filter((sample) => sample.name === 'webhooks_delivery_attempts_total' && sample.labels['endpoint'] === 'crm')
         .map((sample) => [sample.labels['outcome'], sample.value]);
+    // An API process runs none: it shows no attempt series at all.
+    expect(await outcomes()).toEqual([]);
+    const stopped = metrics.runsDeliveries();
     expect(await outcomes()).toEqual([
       ['delivered', 0],
       ['retryable', 0],
@@ -83,12 +86,20 @@ describe('createGatewayMetrics', () => {
       ['gone', 0],
     ]);
     metrics.attemptFinished({ endpointId: 'crm', verdict: 'retryable', durationMs: 3 });
+    stopped();
+    // Counters are never taken back: what was shown stays, and a new endpoint gets none.
+    metrics.watchEndpoints(() => [{ ...endpoint, id: 'billing', status: 'active' }]);
     expect(await outcomes()).toEqual([
       ['delivered', 0],
       ['retryable', 1],
       ['rejected', 0],
       ['gone', 0],
     ]);
+    expect(
+      parseSamples(await metrics.render()).some(
+        (sample) => sample.labels['endpoint'] === 'billing' && sample.name.startsWith('webhooks_delivery'),
+      ),
+    ).toBe(false);
   });
 
   it('appends other sources to a scrape, and leaves out one that fails', async () => {
