@@ -1,7 +1,7 @@
 import { describe, expect, inject, test } from 'vitest';
 import { callApi } from '../support/cluster.js';
 import { CLUSTER_CONFIG_ENDPOINTS } from '../support/cluster-fixtures.js';
-import { metricFamilies, sampleValue } from '../support/prometheus.js';
+import { metricFamilies, parseSamples, sampleValue } from '../support/prometheus.js';
 
 // The processes of `npm run cluster` as Prometheus scrapes them: each API replica on its port (with a read key), each
 // worker on a metrics port of its own.
@@ -24,9 +24,18 @@ describe('metrics of the cluster’s processes', () => {
         return CLUSTER_CONFIG_ENDPOINTS.map(({ id }) => sampleValue(text, 'webhooks_endpoint_status', { endpoint: id }));
       };
       await expect.poll(configured, { timeout: 60_000 }).toEqual(CLUSTER_CONFIG_ENDPOINTS.map(() => 1));
-      const families = metricFamilies(await scrapeWorker(url));
+      const text = await scrapeWorker(url);
+      const families = metricFamilies(text);
       expect([...families].filter((family) => family.startsWith('temporal_')).length).toBeGreaterThan(0);
       expect(families).toContain('webhooks_delivery_attempts_total');
+      // A worker runs attempts: each endpoint it knows has its series of the four verdicts, whether it was sent to or not.
+      const beta = parseSamples(text).filter(
+        (sample) =>
+          sample.name === 'webhooks_delivery_attempts_total' &&
+          sample.labels['endpoint'] === 'config-beta' &&
+          sample.labels['error'] === '',
+      );
+      expect(beta.map((sample) => sample.labels['outcome']).sort()).toEqual(['delivered', 'gone', 'rejected', 'retryable']);
     }
   });
 
@@ -35,9 +44,12 @@ describe('metrics of the cluster’s processes', () => {
     for (const base of replicaUrls) {
       const response = await callApi('/metrics', { base, key: 'producer' });
       expect(response.status).toBe(200);
-      const families = metricFamilies(await response.text());
+      const text = await response.text();
+      const families = metricFamilies(text);
       expect(families).toContain('webhooks_ingest_requests_total');
       expect(families).toContain('webhooks_endpoint_deliveries_held');
+      // An API replica runs no attempts, and shows no attempt series for its endpoints.
+      expect(parseSamples(text).filter((sample) => sample.name === 'webhooks_delivery_attempts_total')).toEqual([]);
       expect((await fetch(`${base}/metrics`)).status).toBe(401);
     }
   });

@@ -122,7 +122,6 @@ describe('the compose file’s Prometheus, on the cluster', () => {
       name: string;
       health: string;
       lastError?: string;
-      lastEvaluation: string;
     }
     const rules = async (): Promise<string[]> => {
       const { groups } = await prometheus.api<{ groups: { name: string; rules: Rule[] }[] }>('/api/v1/rules');
