@@ -12,9 +12,18 @@ export function residentMiB(pid: number): number {
   return Number(line?.split(/\s+/)[1] ?? Number.NaN) / 1024;
 }
 
-/** CPU seconds a process has used so far, user and system. */
+/** CPU seconds a process has used so far, user and system, all its threads. */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return cpuSecondsIn(`/proc/${pid}/stat`);
+}
+
+/** CPU seconds of a process's main thread alone: in Node, the event loop (not workers, the garbage collector's helpers or native threads). */
+export function mainThreadCpuSeconds(pid: number): number {
+  return cpuSecondsIn(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function cpuSecondsIn(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
   // The command name, in parentheses, may hold spaces: the fields after it are what counts.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;

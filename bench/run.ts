@@ -14,8 +14,9 @@ import { measureClusterEndpoints, measureClusterScale } from './cluster.js';
 import { measureFanOut } from './fan-out.js';
 import { measureManyEndpoints } from './many-endpoints.js';
 import { measureControls } from './controls.js';
-import { measureObservability } from './observability.js';
+import { measureObservability, OBSERVABILITY_ROUNDS } from './observability.js';
 import { measureProfiles } from './profile.js';
+import { measureSideBySide, SIDE_BY_SIDE_ROUNDS } from './side-by-side.js';
 import { measureLatencySegments } from './latency.js';
 import { measureHeadToHead } from './rounds.js';
 import { residentMiB } from './proc.js';
@@ -34,7 +35,9 @@ import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
 // `--endpoints N` creates N endpoints and reports what they cost idle, how fast a pause reaches routing, and throughput;
 // `--fan-out N` sends one event to N endpoints; `--cluster` measures the topology of `npm run cluster` (bench/cluster.ts),
 // and with `--endpoints N` what N endpoints cost there;
-// `--observability` measures a gateway node with metrics and tracing off and on (bench/observability.ts); `--controls`
+// `--observability` measures a gateway node with metrics and tracing off and on (bench/observability.ts; 12 rounds, or
+// `--rounds N`; `--workflow-spans` adds tracing with the workflows' own spans; `--side-by-side` measures two nodes at
+// once instead, one with and one without, bench/side-by-side.ts); `--controls`
 // measures one endpoint plain and with each delivery control (bench/controls.ts); `--profile` profiles a gateway node's
 // CPU with tracing off and on (bench/profile.ts); `--rounds N` measures the four systems in the same loops N times over,
 // for medians of the ratios (bench/rounds.ts); `--latency` splits the open loop's POST → receipt of the gateway and
@@ -51,6 +54,8 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     latency: { type: 'boolean', default: false },
+    'workflow-spans': { type: 'boolean', default: false },
+    'side-by-side': { type: 'boolean', default: false },
   },
 });
 
@@ -64,6 +69,12 @@ function countFlag(name: 'endpoints' | 'fan-out' | 'rounds'): number | undefined
 const endpointCount = countFlag('endpoints');
 const fanOutCount = countFlag('fan-out');
 const roundCount = countFlag('rounds');
+// Options of one mode only: refused elsewhere rather than silently ignored.
+if ((flags['side-by-side'] || flags['workflow-spans']) && !flags.observability) {
+  throw new Error('--side-by-side and --workflow-spans go with --observability');
+}
+if (flags['side-by-side'] && flags['workflow-spans'])
+  throw new Error('--side-by-side measures no workflow spans; run --workflow-spans without it');
 
 async function measureDirect(receiver: ArrivalReceiver): Promise<LoadResult> {
   const run = `direct${Date.now().toString(36)}`;
@@ -164,7 +175,19 @@ runMain(async () => {
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   try {
     if (flags.long) return await measureMemory(server.address, receiver, dir);
-    if (flags.observability) return await measureObservability(server.address, server.pid as number, receiver, dir);
+    if (flags.observability && flags['side-by-side']) {
+      return await measureSideBySide({ temporalAddress: server.address, receiver, dir, rounds: roundCount ?? SIDE_BY_SIDE_ROUNDS });
+    }
+    if (flags.observability) {
+      return await measureObservability({
+        temporalAddress: server.address,
+        serverPid: server.pid as number,
+        receiver,
+        dir,
+        rounds: roundCount ?? OBSERVABILITY_ROUNDS,
+        workflowSpans: flags['workflow-spans'],
+      });
+    }
     if (flags.controls) return await measureControls(server.address, server.pid as number, receiver, dir);
     if (flags.profile) return await measureProfiles(server.address, receiver, dir);
     if (flags.latency) return await measureLatencySegments(server.address, client, receiver, dir, roundCount ?? 4);

@@ -136,6 +136,25 @@ export async function startGatewayNode(
   };
 }
 
+const SCRAPE_INTERVAL_MS = 5_000;
+
+/**
+ * Scrapes a node's metrics every 5 s as Prometheus would, so that what the scrapes cost is in a benchmark's figures,
+ * when the variant has metrics on; what it returns stops it.
+ */
+export function scrapeLikePrometheus(variant: ObservabilityVariant, system: GatewayUnderTest): () => void {
+  if (!variant.metrics) return () => undefined;
+  const scraper = setInterval(
+    () =>
+      void fetch(`${system.apiUrl}/metrics`).then(
+        (response) => response.text(),
+        () => '',
+      ),
+    SCRAPE_INTERVAL_MS,
+  );
+  return () => clearInterval(scraper);
+}
+
 /** What a gateway node under test observes: metrics on or off, and traces exported to an OTLP endpoint or not. */
 export interface ObservabilityVariant {
   readonly name: string;

@@ -8,9 +8,9 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryPlugin,
-  OpenTelemetryWorkflowClientInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import { SimplePlugin } from '@temporalio/plugin';
+import { StartInCallerSpanInterceptor } from './start-in-caller-span.js';
 
 /** Tracing for one process: the Temporal plugin that carries the trace through workflows, and the API's tracer. */
 export interface Tracing {
@@ -77,11 +77,12 @@ const TRACE_PROPAGATION_MODULE = fileURLToPath(
 );
 
 /**
- * The SDK's client and activity interceptors (a span for each start and each attempt, the trace in the headers), with
- * a workflow interceptor of ours that only passes the trace from a workflow's start to its activities.
+ * The SDK's activity interceptors (a span for each attempt) and its client interceptor, less the span of a start made
+ * in a request (see {@link StartInCallerSpanInterceptor}), with a workflow interceptor of ours that only passes the
+ * trace from a workflow's start to its activities.
  */
 function propagatingPlugin(): SimplePlugin {
-  const client = new OpenTelemetryWorkflowClientInterceptor();
+  const client = new StartInCallerSpanInterceptor();
   return new SimplePlugin({
     name: 'temporal-webhooks-tracing',
     clientInterceptors: { workflow: [client] },

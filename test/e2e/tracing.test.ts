@@ -65,14 +65,13 @@ describe('tracing', () => {
     await expect.poll(() => named(spansOf(TRACE_ID), 'RunActivity:deliverAttempt').length, { timeout: 30_000 }).toBe(1);
     const spans = spansOf(TRACE_ID);
     const [server] = named(spans, 'POST /v1/events');
-    const [start] = named(spans, 'StartWorkflow:deliverEvent');
     const [attempt] = named(spans, 'RunActivity:deliverAttempt');
     expect(parentOf(server)).toBe(PRODUCER_SPAN_ID);
     expect(server?.attributes['http.response.status_code']).toBe(202);
-    expect(parentOf(start)).toBe(server?.spanContext().spanId);
-    // The workflow passes the trace of its start to the attempt (a local activity, inside its first task), and the
-    // receiver's parent is that attempt.
-    expect(parentOf(attempt)).toBe(start?.spanContext().spanId);
+    // The start, made in the request's span, hands that span on and opens none of its own; the workflow passes it to
+    // the attempt (a local activity, inside its first task), and the receiver's parent is that attempt.
+    expect(named(spans, 'StartWorkflow:deliverEvent')).toEqual([]);
+    expect(parentOf(attempt)).toBe(server?.spanContext().spanId);
     expect(received.parentId).toBe(attempt?.spanContext().spanId);
     // Without WEBHOOKS_TRACE_WORKFLOWS, the workflow makes no spans of its own.
     expect(named(spans, 'RunWorkflow:deliverEvent')).toEqual([]);
@@ -89,11 +88,11 @@ describe('tracing', () => {
     expect(traceparentOf(second as { headers: Record<string, string> }).traceId).toBe(traceId);
     await expect.poll(() => named(spansOf(traceId), 'RunActivity:deliverAttempt').length, { timeout: 30_000 }).toBe(2);
     expect(named(spansOf(traceId), 'POST /v1/events')).toHaveLength(1);
-    // The retry, an ordinary activity after its timer, is a child of the same start.
-    const [start] = named(spansOf(traceId), 'StartWorkflow:deliverEvent');
+    const [server] = named(spansOf(traceId), 'POST /v1/events');
+    // The retry, an ordinary activity after its timer, is a child of the same request.
     expect(named(spansOf(traceId), 'RunActivity:deliverAttempt').map(parentOf)).toEqual([
-      start?.spanContext().spanId,
-      start?.spanContext().spanId,
+      server?.spanContext().spanId,
+      server?.spanContext().spanId,
     ]);
   });
 });
