@@ -37,7 +37,7 @@ import { FAN_OUT, startBaseline, startGatewayNode } from './systems.js';
 // and with `--endpoints N` what N endpoints cost there;
 // `--observability` measures a gateway node with metrics and tracing off and on (bench/observability.ts; 12 rounds, or
 // `--rounds N`; `--workflow-spans` adds tracing with the workflows' own spans; `--side-by-side` measures two nodes at
-// once instead, one with and one without, bench/side-by-side.ts); `--controls`
+// once instead, one with and one without, bench/side-by-side.ts, 4 rounds or `--rounds N`); `--controls`
 // measures one endpoint plain and with each delivery control (bench/controls.ts); `--profile` profiles a gateway node's
 // CPU with tracing off and on (bench/profile.ts); `--rounds N` measures the four systems in the same loops N times over,
 // for medians of the ratios (bench/rounds.ts); `--latency` splits the open loop's POST → receipt of the gateway and
@@ -73,8 +73,9 @@ const roundCount = countFlag('rounds');
 if ((flags['side-by-side'] || flags['workflow-spans']) && !flags.observability) {
   throw new Error('--side-by-side and --workflow-spans go with --observability');
 }
-if (flags['side-by-side'] && flags['workflow-spans'])
+if (flags['side-by-side'] && flags['workflow-spans']) {
   throw new Error('--side-by-side measures no workflow spans; run --workflow-spans without it');
+}
 
 async function measureDirect(receiver: ArrivalReceiver): Promise<LoadResult> {
   const run = `direct${Date.now().toString(36)}`;
@@ -175,7 +176,7 @@ runMain(async () => {
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   try {
     if (flags.long) return await measureMemory(server.address, receiver, dir);
-    if (flags.observability && flags['side-by-side']) {
+    if (flags['side-by-side']) {
       return await measureSideBySide({ temporalAddress: server.address, receiver, dir, rounds: roundCount ?? SIDE_BY_SIDE_ROUNDS });
     }
     if (flags.observability) {

@@ -5,7 +5,6 @@ import { startOtlpSink } from './otlp-sink.js';
 import { cpuSeconds, mainThreadCpuSeconds } from './proc.js';
 import type { ArrivalReceiver } from './receiver.js';
 import { scrapeLikePrometheus, startGatewayNode, type GatewayUnderTest, type ObservabilityVariant } from './systems.js';
-import { sayIfUneven } from './variants.js';
 
 // `npm run bench -- --observability --side-by-side`: what metrics and tracing cost a gateway node, measured on two
 // nodes at once, one with and one without, on one server and one receiver. Rounds run one after another see the
@@ -35,8 +34,6 @@ export interface SideBySideRun {
 }
 
 export async function measureSideBySide(options: SideBySideRun): Promise<void> {
-  // Each round starts the two nodes in turn; over an even number of rounds each variant starts first as often.
-  sayIfUneven(2, options.rounds);
   const sink = await startOtlpSink();
   const metricsOff: ObservabilityVariant = { name: 'metrics off', metrics: false };
   const metricsOn: ObservabilityVariant = { name: 'metrics on', metrics: true };
@@ -52,18 +49,22 @@ export async function measureSideBySide(options: SideBySideRun): Promise<void> {
     for (const [pairIndex, [base, other]] of pairs.entries()) {
       const measured: (readonly [Side, Side])[] = [];
       for (let round = 1; round <= options.rounds; round++) {
-        const [baseSide, otherSide] = await measurePair(options, [base, other], `p${pairIndex + 1}r${round}`, round % 2 === 0);
+        const [baseSide, otherSide] = await measurePair(options, [base, other], `p${pairIndex + 1}r${round}`);
         measured.push([baseSide, otherSide]);
         console.log(
           `  ${other.name} beside ${base.name}, round ${round}: ${sideText(baseSide)} | ${sideText(otherSide)} | node CPU ×${(otherSide.nodeCpuMs / baseSide.nodeCpuMs).toFixed(3)}`,
         );
       }
-      const ratio = (pick: (side: Side) => number): string =>
-        median(measured.map(([baseSide, otherSide]) => pick(otherSide) / pick(baseSide))).toFixed(3);
-      const perRound = measured.map(([baseSide, otherSide]) => (otherSide.nodeCpuMs / baseSide.nodeCpuMs).toFixed(3)).join(', ');
-      rows.push(
-        `| ${other.name} beside ${base.name} | ${perRound} | ${ratio((side) => side.nodeCpuMs)} | ${ratio((side) => side.mainThreadCpuMs)} | ${ratio((side) => side.eventsPerSecond)} |`,
-      );
+      const ratios = (pick: (side: Side) => number): number[] => measured.map(([baseSide, otherSide]) => pick(otherSide) / pick(baseSide));
+      const cpuRatios = ratios((side) => side.nodeCpuMs);
+      const cells = [
+        `${other.name} beside ${base.name}`,
+        cpuRatios.map((ratio) => ratio.toFixed(3)).join(', '),
+        median(cpuRatios).toFixed(3),
+        median(ratios((side) => side.mainThreadCpuMs)).toFixed(3),
+        median(ratios((side) => side.eventsPerSecond)).toFixed(3),
+      ];
+      rows.push(`| ${cells.join(' | ')} |`);
     }
     console.log(
       `\n${PRODUCERS_PER_NODE} producers per node, one endpoint, ${WINDOW_MS / 1_000} s windows, medians of ${options.rounds} rounds; ${sink.spans()} spans reached the OTLP endpoint\n`,
@@ -78,12 +79,11 @@ export async function measureSideBySide(options: SideBySideRun): Promise<void> {
 
 const sideText = (side: Side): string => `${side.eventsPerSecond.toFixed(1)} events/s, ${side.nodeCpuMs.toFixed(2)} ms/event`;
 
-/** Both variants' nodes at once, loaded alike and measured over the same window; `otherFirst` starts the other first. */
+/** Both variants' nodes at once, loaded alike and measured over the same window. */
 async function measurePair(
   options: SideBySideRun,
   [base, other]: readonly [ObservabilityVariant, ObservabilityVariant],
   label: string,
-  otherFirst: boolean,
 ): Promise<readonly [Side, Side]> {
   // Names of their own (the pair and round in them): entities are per endpoint id, and endpoint ids follow the name.
   const start = (variant: ObservabilityVariant, role: string) =>
@@ -98,9 +98,7 @@ async function measurePair(
     if (!baseNode || !otherNode) throw started.find((result) => result.status === 'rejected')?.reason;
     const stopScraping = [scrapeLikePrometheus(base, baseNode), scrapeLikePrometheus(other, otherNode)];
     try {
-      const order = otherFirst ? ([otherNode, baseNode] as const) : ([baseNode, otherNode] as const);
-      const [firstSide, secondSide] = await loadTogether(order, options.receiver, label);
-      return otherFirst ? [secondSide, firstSide] : [firstSide, secondSide];
+      return await loadTogether([baseNode, otherNode], options.receiver, label);
     } finally {
       for (const stop of stopScraping) stop();
     }
@@ -110,7 +108,7 @@ async function measurePair(
 }
 
 /**
- * Closed loops on both nodes, started in the order given, until the window has closed; what each did inside it. (Not
+ * Closed loops on both nodes until the window has closed; what each did inside it. (Not
  * `closedLoop`: that runs to a count or its own deadline, and these loads must cover the window and stop together.)
  */
 async function loadTogether(

@@ -1,6 +1,6 @@
 import { context, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import type { Next, WorkflowClientInterceptor, WorkflowStartInput, WorkflowStartOutput } from '@temporalio/client';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 
 /**
@@ -14,30 +14,27 @@ export const TRACE_HEADER = '_tracer-data';
  * span is active: those hand that span's trace to the workflow and open no span of their own. Every event's start is
  * made in the API's request span, which lasts about as long as the start (the request is little else), so the
  * `StartWorkflow` span beside it was a third of each event's spans for a tracing backend to store, with little a
- * reader would miss: each attempt's span names the workflow and its run, and a start that fails fails the request,
- * whose span records the error status. A start made with no span active (a gateway embedded without a request around
- * it) still gets the SDK's span, so that the attempts of one event still share one trace.
+ * reader would miss: each attempt's span names the workflow and its run, and a start that fails records why on the
+ * request's span. Any start made in a request is treated so (an endpoint's entity, started by `POST /v1/endpoints`,
+ * too). A start made with no span active (a gateway embedded without a request around it) still gets the SDK's span,
+ * so that the attempts of one event still share one trace.
  */
 export class StartInCallerSpanInterceptor extends OpenTelemetryWorkflowClientInterceptor {
-  override async start(input: WorkflowStartInput, next: Next<WorkflowClientInterceptor, 'start'>): Promise<string> {
-    const headers = callerTraceHeaders(input.headers);
-    return headers ? next({ ...input, headers }) : super.start(input, next);
-  }
-
+  // The client starts through `startWithDetails` only (the SDK's `start` is for interceptors written before it).
   override async startWithDetails(
     input: WorkflowStartInput,
     next: Next<WorkflowClientInterceptor, 'startWithDetails'>,
   ): Promise<WorkflowStartOutput> {
-    const headers = callerTraceHeaders(input.headers);
-    return headers ? next({ ...input, headers }) : super.startWithDetails(input, next);
+    const caller = trace.getSpan(context.active());
+    if (!caller || !isSpanContextValid(caller.spanContext())) return super.startWithDetails(input, next);
+    const carrier: Record<string, string> = {};
+    propagation.inject(context.active(), carrier);
+    try {
+      return await next({ ...input, headers: { ...input.headers, [TRACE_HEADER]: defaultPayloadConverter.toPayload(carrier) } });
+    } catch (error) {
+      // What the start's own span recorded: why it failed. A duplicate start is the API's idempotency, not a failure.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) caller.recordException(error instanceof Error ? error : String(error));
+      throw error;
+    }
   }
-}
-
-/** The headers with the active span's trace added, or `undefined` when no valid span is active. */
-function callerTraceHeaders(headers: Record<string, Payload>): Record<string, Payload> | undefined {
-  const active = trace.getSpan(context.active());
-  if (!active || !isSpanContextValid(active.spanContext())) return undefined;
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return { ...headers, [TRACE_HEADER]: defaultPayloadConverter.toPayload(carrier) };
 }

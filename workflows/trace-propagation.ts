@@ -6,10 +6,10 @@ export const TRACE_HEADER = '_tracer-data';
 
 /**
  * Carries the trace a workflow was started in to every activity it schedules, local ones included, and to its child
- * workflows, without making spans inside the workflow. Each attempt's span is then a child of the workflow's start,
- * and the trace reaches the receiver, for a fraction of what the SDK's workflow interceptors cost (they make spans in
- * the sandbox and export them through a sink on every activation). It adds no command and no yield: histories replay
- * the same with it and without it.
+ * workflows, without making spans inside the workflow. Each attempt's span is then a child of the span the start was
+ * made in (the API's request), and the trace reaches the receiver, for a fraction of what the SDK's workflow
+ * interceptors cost (they make spans in the sandbox and export them through a sink on every activation). It adds no
+ * command and no yield: histories replay the same with it and without it.
  */
 export const interceptors: WorkflowInterceptorsFactory = () => {
   let trace: Payload | undefined;

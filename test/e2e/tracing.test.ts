@@ -72,6 +72,9 @@ describe('tracing', () => {
     // the attempt (a local activity, inside its first task), and the receiver's parent is that attempt.
     expect(named(spans, 'StartWorkflow:deliverEvent')).toEqual([]);
     expect(parentOf(attempt)).toBe(server?.spanContext().spanId);
+    // What the start's span used to name, the attempt's names.
+    expect(attempt?.attributes['temporalWorkflowId']).toBe('event/evt_traced');
+    expect(attempt?.attributes['run_id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(received.parentId).toBe(attempt?.spanContext().spanId);
     // Without WEBHOOKS_TRACE_WORKFLOWS, the workflow makes no spans of its own.
     expect(named(spans, 'RunWorkflow:deliverEvent')).toEqual([]);

@@ -1,7 +1,7 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { WorkflowStartInput, WorkflowStartOutput } from '@temporalio/client';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { defaultPayloadConverter, WorkflowExecutionAlreadyStartedError, type Payload } from '@temporalio/common';
 import { TRACE_HEADER as SDK_TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation.js';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
 import { startTracing } from '../../tracing/index.js';
@@ -44,15 +44,11 @@ describe('StartInCallerSpanInterceptor', () => {
   test('a start inside a span hands that span’s trace on and opens no span of its own', async () => {
     const request = tracing.tracer.startSpan('POST /v1/events');
     const { traceId, spanId } = request.spanContext();
-    const withDetails = await context.with(trace.setSpan(context.active(), request), () =>
+    const handedOn = await context.with(trace.setSpan(context.active(), request), () =>
       traceHandedOn((next) => interceptor.startWithDetails(input, next)),
     );
-    const plain = await context.with(trace.setSpan(context.active(), request), () =>
-      traceHandedOn((next) => interceptor.start(input, async (handed) => (await next(handed)).runId)),
-    );
     request.end();
-    expect(withDetails).toBe(`00-${traceId}-${spanId}-01`);
-    expect(plain).toBe(withDetails);
+    expect(handedOn).toBe(`00-${traceId}-${spanId}-01`);
     expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['POST /v1/events']);
   });
 
@@ -63,8 +59,19 @@ describe('StartInCallerSpanInterceptor', () => {
       traceHandedOn((next) => interceptor.startWithDetails(input, next)),
     );
     request.end();
+    // The caller's span as parent, not one of the interceptor's (which would not be exported either, unsampled).
     expect(handedOn).toBe(`00-4bf92f3577b34da6a3ce929d0e0e4736-${request.spanContext().spanId}-00`);
-    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  test('records why a start failed on the caller’s span, and not a duplicate start', async () => {
+    const request = tracing.tracer.startSpan('POST /v1/events');
+    const failing = (error: Error) =>
+      context.with(trace.setSpan(context.active(), request), () => interceptor.startWithDetails(input, () => Promise.reject(error)));
+    await expect(failing(new Error('namespace not found'))).rejects.toThrow('namespace not found');
+    await expect(failing(new WorkflowExecutionAlreadyStartedError('started', 'event/evt_1', 'deliverEvent'))).rejects.toThrow('started');
+    request.end();
+    const [recorded] = exporter.getFinishedSpans();
+    expect(recorded?.events.map((event) => event.attributes?.['exception.message'])).toEqual(['namespace not found']);
   });
 
   test('a start outside any span gets the SDK’s span, so that the event’s attempts still share one trace', async () => {
