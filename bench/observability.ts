@@ -25,14 +25,24 @@ export interface ObservabilityRun {
   readonly workflowSpans: boolean;
 }
 
+/** The three nodes both observability modes compare: metrics off, metrics on, and metrics with every trace exported. */
+export function observabilityVariants(otlpEndpoint: string): {
+  readonly metricsOff: ObservabilityVariant;
+  readonly metricsOn: ObservabilityVariant;
+  readonly tracingOn: ObservabilityVariant;
+} {
+  return {
+    metricsOff: { name: 'metrics off', metrics: false },
+    metricsOn: { name: 'metrics on', metrics: true },
+    tracingOn: { name: 'metrics and tracing on', metrics: true, otlpEndpoint },
+  };
+}
+
 export async function measureObservability(options: ObservabilityRun): Promise<void> {
   const { temporalAddress, serverPid, receiver, dir, rounds } = options;
   const sink = await startOtlpSink();
-  const variants: ObservabilityVariant[] = [
-    { name: 'metrics off', metrics: false },
-    { name: 'metrics on', metrics: true },
-    { name: 'metrics and tracing on', metrics: true, otlpEndpoint: sink.url },
-  ];
+  const { metricsOff, metricsOn, tracingOn } = observabilityVariants(sink.url);
+  const variants: ObservabilityVariant[] = [metricsOff, metricsOn, tracingOn];
   if (options.workflowSpans) {
     variants.push({
       name: 'metrics and tracing on, with workflow spans',

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { median } from './load.js';
+import { observabilityVariants, type ObservabilityRun } from './observability.js';
 import { sender } from './measure.js';
 import { startOtlpSink } from './otlp-sink.js';
 import { cpuSeconds, mainThreadCpuSeconds } from './proc.js';
@@ -26,18 +27,11 @@ interface Side {
   readonly mainThreadCpuMs: number;
 }
 
-export interface SideBySideRun {
-  readonly temporalAddress: string;
-  readonly receiver: ArrivalReceiver;
-  readonly dir: string;
-  readonly rounds: number;
-}
+export type SideBySideRun = Pick<ObservabilityRun, 'temporalAddress' | 'receiver' | 'dir' | 'rounds'>;
 
 export async function measureSideBySide(options: SideBySideRun): Promise<void> {
   const sink = await startOtlpSink();
-  const metricsOff: ObservabilityVariant = { name: 'metrics off', metrics: false };
-  const metricsOn: ObservabilityVariant = { name: 'metrics on', metrics: true };
-  const tracingOn: ObservabilityVariant = { name: 'metrics and tracing on', metrics: true, otlpEndpoint: sink.url };
+  const { metricsOff, metricsOn, tracingOn } = observabilityVariants(sink.url);
   const pairs: (readonly [ObservabilityVariant, ObservabilityVariant])[] = [
     [metricsOn, metricsOn],
     [metricsOff, metricsOn],
