@@ -1,9 +1,10 @@
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { request, type Dispatcher } from 'undici';
-import type { AttemptResult, DeliveryTarget } from '../domain/delivery.js';
+import type { AttemptResult, DeliveryTarget, TraceCarrier } from '../domain/delivery.js';
 import type { AttemptObservation } from '../domain/observations.js';
 import { classifyAttempt } from '../domain/classify.js';
+import { inAttemptSpan } from './attempt-span.js';
 import { checkLiteralDestination } from './destination.js';
 import type { EndpointStatusView } from '../domain/endpoint-state.js';
 import type { SlotAnswer } from '../domain/send-slots.js';
@@ -30,6 +31,8 @@ export interface AttemptRequest {
   readonly acceptedAt?: string;
   /** For a rate-limited endpoint: the ticket its last refusal gave (see `reserveSendSlot`). */
   readonly rateTicket?: number;
+  /** The trace the event was accepted in: the attempt's span is its child (see `inAttemptSpan`). */
+  readonly trace?: TraceCarrier;
 }
 
 /** The workflow run an attempt belongs to, whose input holds the event; `runId` is empty for the latest run. */
@@ -91,7 +94,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   return {
     /** POSTs the event to the target once and reports what happened; HTTP failures are results, not errors. */
     async deliverAttempt(request: AttemptRequest): Promise<AttemptResult> {
-      const result = await attemptOnce(request);
+      const result = await inAttemptSpan(request.trace, Context.current().info, () => attemptOnce(request));
       if (result.endpointStatus === undefined && result.throttled === undefined) deps.observeAttempt?.(observationOf(request, result));
       return result;
     },
@@ -198,8 +201,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       const signal = (): AbortSignal =>
         AbortSignal.any([AbortSignal.timeout(Math.min(target.timeoutMs, remainingMs())), context.cancellationSignal]);
       const send = async (outbound: OutboundRequest) => {
-        // The trace this attempt belongs to (the producer's, when it sent a traceparent) continues at the receiver;
-        // with tracing off there is no active span and nothing is added.
+        // The attempt's span (a child of the producer's trace, when it sent a traceparent) continues at the receiver;
+        // with tracing off there is no span and nothing is added.
         const headers = { ...outbound.headers };
         propagation.inject(otelContext.active(), headers);
         // The pool is taken at the moment of sending: one taken earlier may have been closed as least recently used.

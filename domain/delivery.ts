@@ -47,6 +47,13 @@ export interface SigningReference {
 }
 
 /**
+ * The W3C trace context (`traceparent`, and `tracestate` when there is one) an event was accepted in, as
+ * OpenTelemetry's propagator writes it. It travels in the delivery's input and each attempt's, so that every attempt's
+ * span joins the producer's trace without interceptors in the workflow (see docs/observability.md).
+ */
+export type TraceCarrier = Readonly<Record<string, string>>;
+
+/**
  * What the delivery workflow needs to know about one endpoint, frozen when the event was accepted.
  * It is stored in workflow history, so it holds no secret: only the names of the variables that do.
  */

@@ -7,6 +7,7 @@ import { endpointWorkflowId, eventWorkflowId, partWorkflowId } from '../domain/w
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
 import { deliverEvent, joinLineSignal } from '../workflows/index.js';
 import { deliveryStartOptions, FINGERPRINT_MEMO } from '../workflows/start-options.js';
+import { startInTrace } from './start-trace.js';
 
 /** What starting an event's delivery did. */
 export interface DeliveryStart {
@@ -95,20 +96,24 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
       // producer hears 202): the order of acceptance is the order of the line.
       await joinLines(client, workflowId, event, targets, deadline);
       try {
-        const handle = await client.connection.withDeadline(deadline, () =>
-          client.workflow.start(deliverEvent, {
-            workflowId,
-            taskQueue: options.taskQueue,
-            args: [input],
-            // Both policies refuse a second workflow for the id, running or finished, and say so with
-            // WorkflowExecutionAlreadyStartedError, which is how a repeat is told apart from a first delivery.
-            workflowIdConflictPolicy: 'FAIL',
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            ...deliveryStartOptions(event, targets),
-            ...(options.eagerStart ? { requestEagerStart: true } : {}),
-            ...(startOptions.summary ? { staticSummary: startOptions.summary } : {}),
-            ...(startOptions.fingerprint ? { memo: { [FINGERPRINT_MEMO]: startOptions.fingerprint } } : {}),
-          }),
+        const handle = await startInTrace(
+          (trace) =>
+            client.connection.withDeadline(deadline, () =>
+              client.workflow.start(deliverEvent, {
+                workflowId,
+                taskQueue: options.taskQueue,
+                args: [trace ? { ...input, trace } : input],
+                // Both policies refuse a second workflow for the id, running or finished, and say so with
+                // WorkflowExecutionAlreadyStartedError, which is how a repeat is told apart from a first delivery.
+                workflowIdConflictPolicy: 'FAIL',
+                workflowIdReusePolicy: 'REJECT_DUPLICATE',
+                ...deliveryStartOptions(event, targets),
+                ...(options.eagerStart ? { requestEagerStart: true } : {}),
+                ...(startOptions.summary ? { staticSummary: startOptions.summary } : {}),
+                ...(startOptions.fingerprint ? { memo: { [FINGERPRINT_MEMO]: startOptions.fingerprint } } : {}),
+              }),
+            ),
+          (error) => error instanceof WorkflowExecutionAlreadyStartedError,
         );
         return { workflowId: handle.workflowId, duplicate: false };
       } catch (error) {

@@ -27,8 +27,8 @@ export interface GatewayNodeOptions {
   /** The process's metrics, shared by the API and the worker; by default made from the config's `metrics`. */
   readonly metrics?: GatewayMetrics;
   /**
-   * Tracing (`tracingFromEnv`): the client and the worker carry the producer's trace to the receiver. The worker then
-   * bundles its workflows itself, with the tracing interceptors, whatever `workflowBundle` says.
+   * Tracing (`tracingFromEnv`): each delivery carries the producer's trace to its attempts and the receiver. With
+   * workflow spans, the worker bundles its workflows itself, with the SDK's interceptors, whatever `workflowBundle` says.
    */
   readonly tracing?: Tracing;
 }
@@ -83,8 +83,8 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
       gateway,
       ...(metrics ? { metrics } : {}),
       reconcileEndpoints: options.reconcileEndpoints ?? true,
-      // A prebuilt bundle lacks the tracing interceptors, which are bundled in with the workflows.
-      ...(options.workflowBundle && !tracing ? { workflowBundle: options.workflowBundle } : {}),
+      // A prebuilt bundle lacks the SDK's workflow interceptors, which workflow spans bundle in with the workflows.
+      ...(options.workflowBundle && !tracing?.bundlesWorkflows ? { workflowBundle: options.workflowBundle } : {}),
       ...(tracing ? { plugins: [tracing.plugin] } : {}),
       ...(options.healthReportIntervalMs ? { healthReportIntervalMs: options.healthReportIntervalMs } : {}),
     });

@@ -1,21 +1,21 @@
-import { fileURLToPath } from 'node:url';
 import { trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import {
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-  OpenTelemetryPlugin,
-} from '@temporalio/interceptors-opentelemetry';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { SimplePlugin } from '@temporalio/plugin';
-import { StartInCallerSpanInterceptor } from './start-in-caller-span.js';
+import { UntracedStartsInterceptor } from './untraced-starts.js';
 
-/** Tracing for one process: the Temporal plugin that carries the trace through workflows, and the API's tracer. */
+/** Tracing for one process: the API's tracer, and the Temporal plugin for the spans of what its clients send. */
 export interface Tracing {
-  /** Give it to the process's Client and Worker: starts, workflows and activities join the caller's trace. */
+  /** Give it to the process's Client and Worker: spans for what the client sends, and the workflows' with workflow spans. */
   readonly plugin: SimplePlugin;
+  /**
+   * True when the plugin adds interceptors to the workflows (workflow spans): the worker must then bundle its
+   * workflows itself, not take a prebuilt bundle.
+   */
+  readonly bundlesWorkflows: boolean;
   /** For the API's server spans. */
   readonly tracer: Tracer;
   /** Sends what is still buffered; call at the process's end. */
@@ -63,7 +63,8 @@ export function startTracing(options: TracingOptions): Tracing {
   const provider = new NodeTracerProvider({ resource, spanProcessors: [options.spanProcessor] });
   provider.register();
   return {
-    plugin: options.workflowSpans ? new OpenTelemetryPlugin({ resource, spanProcessor: options.spanProcessor }) : propagatingPlugin(),
+    plugin: options.workflowSpans ? new OpenTelemetryPlugin({ resource, spanProcessor: options.spanProcessor }) : clientSpansPlugin(),
+    bundlesWorkflows: options.workflowSpans === true,
     tracer: trace.getTracer(TRACER_NAME),
     async shutdown() {
       await provider.shutdown();
@@ -71,30 +72,16 @@ export function startTracing(options: TracingOptions): Tracing {
   };
 }
 
-// Bundled into the workflows of a worker with tracing: the source under tsx, the compiled file in dist/.
-const TRACE_PROPAGATION_MODULE = fileURLToPath(
-  new URL(`../workflows/trace-propagation${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-);
-
 /**
- * The SDK's activity interceptors (a span for each attempt) and its client interceptor, less the span of a start made
- * in a request (see {@link StartInCallerSpanInterceptor}), with a workflow interceptor of ours that only passes the
- * trace from a workflow's start to its activities.
+ * The SDK's client interceptor, less its spans and headers for starts (see {@link UntracedStartsInterceptor}), for the
+ * process's Client and the worker's. Nothing in workflows or activities: a delivery carries its trace in its input,
+ * and each attempt opens its own span (`activities/attempt-span.ts`).
  */
-function propagatingPlugin(): SimplePlugin {
-  const client = new StartInCallerSpanInterceptor();
+function clientSpansPlugin(): SimplePlugin {
+  const client = new UntracedStartsInterceptor();
   return new SimplePlugin({
     name: 'temporal-webhooks-tracing',
     clientInterceptors: { workflow: [client] },
-    workerInterceptors: {
-      client: { workflow: [client] },
-      workflowModules: [TRACE_PROPAGATION_MODULE],
-      activity: [
-        (context) => ({
-          inbound: new OpenTelemetryActivityInboundInterceptor(context),
-          outbound: new OpenTelemetryActivityOutboundInterceptor(context),
-        }),
-      ],
-    },
+    workerInterceptors: { client: { workflow: [client] } },
   });
 }

@@ -23,6 +23,7 @@ import {
   type DeliveryReport,
   type DeliveryStatus,
   type DeliveryTarget,
+  type TraceCarrier,
   type UnroutedEndpoint,
 } from '../domain/delivery.js';
 import { formatDurationMs } from '../domain/duration.js';
@@ -64,6 +65,8 @@ export interface DeliverEventInput {
   readonly version?: number;
   /** Subscribers whose payload filter the event failed: not delivered to, named in the report with the reason. */
   readonly unrouted?: readonly UnroutedEndpoint[];
+  /** The trace the event was accepted in, for each attempt's span; absent when the API traces nothing. */
+  readonly trace?: TraceCarrier;
 }
 
 const DEFAULT_MAX_CONCURRENT_DELIVERIES = 100;
@@ -198,6 +201,7 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
           resultWithAttempts: false,
           ...(input.maxConcurrentDeliveries ? { maxConcurrentDeliveries: input.maxConcurrentDeliveries } : {}),
           ...(input.version ? { version: input.version } : {}),
+          ...(input.trace ? { trace: input.trace } : {}),
         },
       ],
       staticSummary: `${event.type} → part ${index + 1} of ${parts.length} (${part.length} endpoints)`,
@@ -229,6 +233,8 @@ interface FanOut {
   readonly targets: number;
   /** The event's size as JSON, for deciding whether attempts carry it. */
   readonly eventBytes: number;
+  /** The trace the event was accepted in, handed to every attempt for its span. */
+  readonly trace: TraceCarrier | undefined;
   /** Admits one HTTP attempt at a time per slot: `maxConcurrentDeliveries`. */
   readonly limit: Limiter;
   /** The releases endpoint entities have sent, by endpoint id, until a held delivery takes its own. */
@@ -259,6 +265,7 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     version,
     targets: targets.length,
     eventBytes: version >= 2 ? JSON.stringify(event).length : 0,
+    trace: input.trace,
     limit: createLimiter(input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES),
     releases: new Map(),
     turns: new Map(),
@@ -427,7 +434,7 @@ class EndpointDelivery {
       this.delivery.status = 'delivering';
       delete this.delivery.nextAttemptAt;
       this.fanOut.updateStatusAttribute();
-      const { event, version, targets, eventBytes } = this.fanOut;
+      const { event, version, targets, eventBytes, trace } = this.fanOut;
       const plan = planAttempt({
         version,
         attempt,
@@ -445,6 +452,8 @@ class EndpointDelivery {
         acceptedAt: workflowInfo().startTime.toISOString(),
         ...(plan.carryEvent ? { event } : {}),
         ...(this.rateTicket === undefined ? {} : { rateTicket: this.rateTicket }),
+        // Arguments only, like acceptedAt: a replay compares an activity's type, never its input.
+        ...(trace ? { trace } : {}),
       };
       const options = {
         startToCloseTimeout: this.target.timeoutMs + ACTIVITY_OVERHEAD_MS,

@@ -90,7 +90,7 @@ describe.each(recordings)('histories recorded at %s', (name) => {
   // recorded (and back): its workflow interceptors must add no command and move none.
   test.each([
     [
-      'the gateway’s trace propagation',
+      'the gateway’s tracing plugin',
       () => startTracing({ spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()), serviceName: 'replay' }).plugin,
     ],
     [
