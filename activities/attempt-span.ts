@@ -1,4 +1,5 @@
-import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Info } from '@temporalio/activity';
 import type { AttemptResult, TraceCarrier } from '../domain/delivery.js';
 
@@ -7,21 +8,25 @@ export type AttemptActivity = Pick<Info, 'activityType' | 'activityId' | 'workfl
 
 // The API's tracer name: an attempt's span is the gateway's, like the request's it hangs from.
 const tracer = trace.getTracer('temporal-webhooks');
+// The carrier holds the W3C trace context only (see gateway/start-trace.ts), whatever `OTEL_PROPAGATORS` says.
+const traceContext = new W3CTraceContextPropagator();
 
 /**
  * Runs one attempt in a span of its own, the child of the trace the event was accepted in (`carrier`, from the
  * attempt's input), and active while the request goes out, so that the receiver gets it as `traceparent`. Named and
- * labelled as the Temporal SDK's activity spans are (`RunActivity:<type>`, the activity, workflow and run ids). When a
- * span is active already (the SDK's activity interceptor, with `WEBHOOKS_TRACE_WORKFLOWS=true`), that one serves. In
- * a process without a tracer provider, OpenTelemetry's API makes neither spans nor contexts: nothing is paid.
+ * labelled as the Temporal SDK's activity spans are (`RunActivity:<type>`, the activity, workflow and run ids), with
+ * what came of the attempt. When a span is active already (the SDK's activity interceptor, with
+ * `WEBHOOKS_TRACE_WORKFLOWS=true`), that one serves and gets the same labels. In a process without a tracer provider
+ * the span is OpenTelemetry's no-op one, and nothing is recorded.
  */
 export async function inAttemptSpan(
   carrier: TraceCarrier | undefined,
   { activityType, activityId, workflowExecution }: AttemptActivity,
   attempt: () => Promise<AttemptResult>,
 ): Promise<AttemptResult> {
-  if (trace.getSpan(context.active())) return attempt();
-  const parent = carrier ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
+  const active = trace.getSpan(context.active());
+  if (active) return labelled(active, await attempt());
+  const parent = carrier ? traceContext.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter) : ROOT_CONTEXT;
   const span = tracer.startSpan(
     `RunActivity:${activityType}`,
     {
@@ -33,10 +38,7 @@ export async function inAttemptSpan(
     parent,
   );
   try {
-    const result = await context.with(trace.setSpan(parent, span), attempt);
-    if (result.statusCode !== undefined) span.setAttribute('http.response.status_code', result.statusCode);
-    if (result.errorClass) span.setAttribute('error.type', result.errorClass);
-    return result;
+    return labelled(span, await context.with(trace.setSpan(parent, span), attempt));
   } catch (error) {
     span.recordException(error instanceof Error ? error : String(error));
     span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
@@ -44,4 +46,21 @@ export async function inAttemptSpan(
   } finally {
     span.end();
   }
+}
+
+/** The W3C trace context of the active span, as a delivery's input carries it; `undefined` with no valid span. */
+export function activeTraceCarrier(): TraceCarrier | undefined {
+  const carrier: Record<string, string> = {};
+  traceContext.inject(context.active(), carrier, defaultTextMapSetter);
+  return Object.keys(carrier).length > 0 ? carrier : undefined;
+}
+
+/** Says on the span what came of the attempt: the answer's status, the transport failure, or why nothing was sent. */
+function labelled(span: Span, result: AttemptResult): AttemptResult {
+  if (result.statusCode !== undefined) span.setAttribute('http.response.status_code', result.statusCode);
+  if (result.errorClass) span.setAttribute('error.type', result.errorClass);
+  // Held for a paused endpoint, cancelled for a disabled one, or waiting for a rate limit's slot: no request went out.
+  const notSent = result.endpointStatus ?? (result.throttled ? 'throttled' : undefined);
+  if (notSent) span.setAttribute('webhook.not_sent', notSent);
+  return result;
 }

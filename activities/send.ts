@@ -1,5 +1,6 @@
-import type { DeliveryTarget, UnroutedEndpoint } from '../domain/delivery.js';
+import type { DeliveryTarget, TraceCarrier, UnroutedEndpoint } from '../domain/delivery.js';
 import type { IncomingEvent } from '../domain/event.js';
+import { activeTraceCarrier } from './attempt-span.js';
 
 /**
  * What `prepareWebhookEvent` found: the event may go out, with its targets, or it is refused, and why. Stored in the
@@ -14,6 +15,11 @@ export type PreparedEvent =
       /** The digest of the event's content, kept in the delivery's memo as the API keeps it. */
       readonly fingerprint: string;
       readonly maxConcurrentDeliveries: number;
+      /**
+       * The trace the sending workflow runs in, when its worker runs the Temporal SDK's OpenTelemetry interceptors
+       * (workflow code cannot read it otherwise): the delivery's attempts join it. Absent without one.
+       */
+      readonly trace?: TraceCarrier;
     }
   | { readonly kind: 'refused'; readonly reason: string };
 
@@ -43,6 +49,7 @@ export function createSendActivities(deps: SendActivityDeps) {
     // Synchronous work, but workflows can only proxy activities that return promises.
     prepareWebhookEvent(event: IncomingEvent): Promise<PreparedEvent> {
       const prepared = deps.prepareEvent(event);
+      const trace = activeTraceCarrier();
       return Promise.resolve(
         prepared.kind === 'refused'
           ? { kind: 'refused', reason: prepared.message }
@@ -52,6 +59,7 @@ export function createSendActivities(deps: SendActivityDeps) {
               ...(prepared.unrouted.length > 0 ? { unrouted: [...prepared.unrouted] } : {}),
               fingerprint: prepared.fingerprint,
               maxConcurrentDeliveries: deps.maxConcurrentDeliveries,
+              ...(trace ? { trace } : {}),
             },
       );
     },

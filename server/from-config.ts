@@ -34,7 +34,7 @@ export interface AppFromConfigOptions {
    * makes its own when `metrics.enabled`; it then observes its own gateway too.
    */
   readonly metrics?: GatewayMetrics;
-  /** The process's tracer, when tracing is on (`tracingFromEnv`); its client must carry the tracing plugin. */
+  /** The process's tracer, when tracing is on (`tracingFromEnv`); its client carries the tracing plugin, for its spans. */
   readonly tracer?: Tracer;
 }
 

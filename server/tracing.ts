@@ -21,8 +21,8 @@ interface RequestSpan {
 
 /**
  * A server span for each request, child of the caller's W3C `traceparent` when it sends one (else a new trace). The
- * span is made the active context for the handler, so that the workflow start it makes carries the trace into
- * Temporal (the OpenTelemetry client interceptor reads the active context), and from there to the receiver.
+ * span is made the active context for the handler, so that the delivery it starts carries the trace in its input
+ * (`gateway/start-trace.ts` reads the active context), and from there to each attempt and the receiver.
  */
 export function registerTracing(app: FastifyInstance, tracer: Tracer): void {
   const spans = new WeakMap<FastifyRequest, RequestSpan>();

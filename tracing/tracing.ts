@@ -54,9 +54,9 @@ export function tracingFromEnv(env: NodeJS.ProcessEnv, role: TracingRole): Traci
 }
 
 /**
- * Installs a tracer provider for the process (with the W3C `traceparent` propagator and an AsyncLocalStorage context,
- * which the Temporal interceptors and the delivery activity read) and returns what the process wires in. One per
- * process: the provider is global. Tests pass an in-memory span processor.
+ * Installs a tracer provider for the process (with the W3C propagators for HTTP and an AsyncLocalStorage context, which
+ * the API's request spans, the delivery starter and the delivery activity read) and returns what the process wires in.
+ * One per process: the provider is global. Tests pass an in-memory span processor.
  */
 export function startTracing(options: TracingOptions): Tracing {
   const resource = new Resource({ 'service.name': options.serviceName });

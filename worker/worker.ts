@@ -10,7 +10,7 @@ export interface WebhookWorkerOptions extends WebhooksPluginOptions {
   readonly taskQueue: string;
   /** Prebuilt workflow code; without it the worker bundles the workflows itself (several seconds). */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
-  /** More plugins for the worker, such as tracing's (which needs the worker to bundle, not a prebuilt bundle). */
+  /** More plugins for the worker, such as tracing's (with workflow spans, the worker must bundle, not take a prebuilt bundle). */
   readonly plugins?: WorkerOptions['plugins'];
 }
 

@@ -92,7 +92,7 @@ export async function sendEvent(event: EventToSend, options: SendEventOptions = 
     timestamp: given.timestamp ?? new Date().toISOString(),
     data: given.data ?? {},
   };
-  const { targets, unrouted, fingerprint } = prepared;
+  const { targets, unrouted, fingerprint, trace } = prepared;
   const workflowId = eventWorkflowId(accepted.id);
   try {
     const child = await startChild(deliverEvent, {
@@ -105,6 +105,7 @@ export async function sendEvent(event: EventToSend, options: SendEventOptions = 
           maxConcurrentDeliveries: options.maxConcurrentDeliveries ?? prepared.maxConcurrentDeliveries,
           version: DELIVERY_VERSION,
           ...(unrouted ? { unrouted } : {}),
+          ...(trace ? { trace } : {}),
         },
       ],
       ...deliveryStartOptions(accepted, targets),

@@ -45,7 +45,7 @@ beforeAll(async () => {
     endpoints: [{ id: 'tracing-receiver', url: receiver.url, events: ['order.*'] }],
     metrics: { enabled: false },
   });
-  // The prebuilt bundle, as `npm start` runs: tracing adds nothing to the workflows.
+  // The prebuilt bundle serves: tracing adds nothing to the workflows.
   node = await startGatewayNode(config, {
     listen: { host: '127.0.0.1', port: 0 },
     tracing,

@@ -1,7 +1,8 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
-import { inAttemptSpan, type AttemptActivity } from '../../activities/attempt-span.js';
+import { activeTraceCarrier, inAttemptSpan, type AttemptActivity } from '../../activities/attempt-span.js';
+import { createSendActivities } from '../../activities/send.js';
 import type { AttemptResult } from '../../domain/delivery.js';
 import { startTracing } from '../../tracing/index.js';
 
@@ -75,5 +76,33 @@ describe('inAttemptSpan', () => {
     sdkSpan.end();
     expect(active).toBe(sdkSpan.spanContext().spanId);
     expect(exporter.getFinishedSpans()).toHaveLength(1);
+  });
+});
+
+describe('the trace a workflow’s event is sent in', () => {
+  const send = createSendActivities({
+    prepareEvent: () => ({ kind: 'ready', targets: [], unrouted: [], fingerprint: 'f' }),
+    storedFingerprint: () => Promise.resolve(undefined),
+    maxConcurrentDeliveries: 10,
+  });
+
+  test('is the active span’s, with its sampling decision and no baggage', async () => {
+    const withBaggage = propagation.setBaggage(context.active(), propagation.createBaggage({ user: { value: 'someone' } }));
+    const span = tracing.tracer.startSpan('RunActivity:prepareWebhookEvent');
+    const prepared = await context.with(trace.setSpan(withBaggage, span), () => send.prepareWebhookEvent({ type: 'order.created' }));
+    span.end();
+    const { traceId, spanId } = span.spanContext();
+    expect(prepared).toMatchObject({ kind: 'ready', trace: { traceparent: `00-${traceId}-${spanId}-01` } });
+    expect(Object.keys((prepared as { trace: object }).trace)).toEqual(['traceparent']);
+  });
+
+  test('is absent with no span active, and the prepared event is as it always was', async () => {
+    expect(activeTraceCarrier()).toBeUndefined();
+    expect(await send.prepareWebhookEvent({ type: 'order.created' })).toEqual({
+      kind: 'ready',
+      targets: [],
+      fingerprint: 'f',
+      maxConcurrentDeliveries: 10,
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { WorkflowStartInput, WorkflowStartOutput } from '@temporalio/client';
 import { defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -45,6 +45,29 @@ describe('startInTrace', () => {
     const carrier = await context.with(trace.setSpan(unsampled, request), carrierOfStart);
     request.end();
     expect(carrier).toEqual({ traceparent: `00-4bf92f3577b34da6a3ce929d0e0e4736-${request.spanContext().spanId}-00` });
+  });
+
+  test('carries the producer’s tracestate, never its baggage', async () => {
+    const producer = propagation.extract(context.active(), {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'vendor=opaque',
+      baggage: 'user=someone',
+    });
+    expect(propagation.getBaggage(producer)?.getEntry('user')?.value).toBe('someone');
+    const request = tracing.tracer.startSpan('POST /v1/events', {}, producer);
+    const carrier = await context.with(trace.setSpan(producer, request), carrierOfStart);
+    request.end();
+    expect(carrier).toEqual({
+      traceparent: `00-4bf92f3577b34da6a3ce929d0e0e4736-${request.spanContext().spanId}-01`,
+      tracestate: 'vendor=opaque',
+    });
+  });
+
+  test('an active span with no valid context counts as none', async () => {
+    const carrier = await context.with(trace.setSpan(context.active(), trace.wrapSpanContext(INVALID_SPAN_CONTEXT)), carrierOfStart);
+    const [start] = exporter.getFinishedSpans();
+    expect(start?.name).toBe('StartWorkflow:deliverEvent');
+    expect(carrier?.['traceparent']).toContain(start?.spanContext().spanId);
   });
 
   test('a start outside any span gets a span of its own, so that the event’s attempts still share one trace', async () => {

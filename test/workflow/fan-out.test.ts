@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import proto from '@temporalio/proto';
 import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
@@ -51,6 +52,29 @@ describe('fan-out into parts', () => {
     expect((await part.describe()).typedSearchAttributes.get(endpointIdsKey)).toEqual(['small-3', 'small-4', 'small-5']);
     expect((await part.query(deliveriesQuery)).deliveries.map((d) => d.endpointId)).toEqual(['small-3', 'small-4', 'small-5']);
     expect(receiver.requests.filter((r) => r.headers['webhook-id'] === event.id)).toHaveLength(7);
+  });
+
+  test('hands the trace it was started with to each part, and each part to its attempts', async () => {
+    const event = anEvent();
+    const trace = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+    const targets = Array.from({ length: 4 }, (_, index) =>
+      // Activities, not local ones, so that each attempt's input is in the part's history.
+      aTarget(receiver.url, { endpointId: `traced-${index}`, firstAttemptAsActivity: true }),
+    );
+    const handle = await start({ event, targets, version: DELIVERY_VERSION, trace, partLimits: { maxTargets: 3, maxIdsBytes: 1_800 } });
+    expect((await handle.result()).status).toBe('succeeded');
+
+    const inputsOf = async (workflowId: string, type: proto.temporal.api.enums.v1.EventType) =>
+      ((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [])
+        .filter((e) => e.eventType === type)
+        .map((e) => {
+          const attributes = e.startChildWorkflowExecutionInitiatedEventAttributes ?? e.activityTaskScheduledEventAttributes;
+          return defaultPayloadConverter.fromPayload<{ trace?: unknown }>(attributes?.input?.payloads?.[0] as Payload);
+        });
+    const parts = await inputsOf(`event/${event.id}`, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
+    expect(parts.map((input) => input.trace)).toEqual([trace, trace]);
+    const attempts = await inputsOf(`event/${event.id}/part-1`, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+    expect(attempts.map((input) => input.trace)).toEqual([trace, trace, trace]);
   });
 
   test('delivers one event to 5,000 endpoints far inside Temporal’s limits, first attempts inside workflow tasks', async () => {
