@@ -12,13 +12,14 @@ export const LAYERS = {
   temporal: { may: ['config', 'domain'] },
   // JSONata transforms, run in threads of their own with time and memory limits.
   transform: { may: ['domain'] },
-  activities: { may: ['domain', 'signing', 'transform'] },
+  activities: { may: ['domain', 'signing', 'transform', 'tracing'] },
   // Workflows name their activities' types, never their code: it runs outside the sandbox.
   workflows: { may: ['domain', { folder: 'activities', typesOnly: true }], deterministic: true },
-  gateway: { may: ['workflows', 'temporal', 'config', 'domain'] },
+  gateway: { may: ['workflows', 'temporal', 'config', 'domain', 'tracing'] },
   // Prometheus metrics: what the API and the worker observe, named and bounded.
   metrics: { may: ['config', 'domain'] },
-  // OpenTelemetry tracing: the process's tracer provider and the Temporal plugin that carries traces through workflows.
+  // OpenTelemetry tracing: the process's tracer provider, the Temporal plugin for its clients' spans, and the trace
+  // carrier a delivery holds (tracing/carrier.ts, which the starter and the attempts import, and which loads no SDK).
   tracing: { may: [] },
   worker: { may: ['gateway', 'activities', 'transform', 'workflows', 'temporal', 'config', 'domain'] },
   server: { may: ['gateway', 'metrics', 'transform', 'config', 'domain', 'signing'] },

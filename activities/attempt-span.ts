@@ -1,23 +1,19 @@
-import { context, defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Info } from '@temporalio/activity';
 import type { AttemptResult, TraceCarrier } from '../domain/delivery.js';
+import { carrierOf, contextOf, gatewayTracer } from '../tracing/carrier.js';
 
 /** What an attempt's span names of the activity it runs in (its `Context.current().info`). */
 export type AttemptActivity = Pick<Info, 'activityType' | 'activityId' | 'workflowExecution'>;
-
-// The API's tracer name: an attempt's span is the gateway's, like the request's it hangs from.
-const tracer = trace.getTracer('temporal-webhooks');
-// The carrier holds the W3C trace context only (see gateway/start-trace.ts), whatever `OTEL_PROPAGATORS` says.
-const traceContext = new W3CTraceContextPropagator();
 
 /**
  * Runs one attempt in a span of its own, the child of the trace the event was accepted in (`carrier`, from the
  * attempt's input), and active while the request goes out, so that the receiver gets it as `traceparent`. Named and
  * labelled as the Temporal SDK's activity spans are (`RunActivity:<type>`, the activity, workflow and run ids), with
- * what came of the attempt. When a span is active already (the SDK's activity interceptor, with
- * `WEBHOOKS_TRACE_WORKFLOWS=true`), that one serves and gets the same labels. In a process without a tracer provider
- * the span is OpenTelemetry's no-op one, and nothing is recorded.
+ * what came of the attempt. When a span of the same trace is active already (the SDK's activity interceptor, with
+ * `WEBHOOKS_TRACE_WORKFLOWS=true`), that one serves and gets the same labels; one of another trace (the SDK's, in a
+ * worker with workflow spans behind an API without) does not take the attempt out of the producer's trace. In a
+ * process without a tracer provider the span is OpenTelemetry's no-op one, and nothing is recorded.
  */
 export async function inAttemptSpan(
   carrier: TraceCarrier | undefined,
@@ -25,9 +21,10 @@ export async function inAttemptSpan(
   attempt: () => Promise<AttemptResult>,
 ): Promise<AttemptResult> {
   const active = trace.getSpan(context.active());
-  if (active) return labelled(active, await attempt());
-  const parent = carrier ? traceContext.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter) : ROOT_CONTEXT;
-  const span = tracer.startSpan(
+  const parent = contextOf(carrier);
+  const carried = trace.getSpanContext(parent);
+  if (active && (!carried || carried.traceId === active.spanContext().traceId)) return labelled(active, await attempt());
+  const span = gatewayTracer().startSpan(
     `RunActivity:${activityType}`,
     {
       attributes: {
@@ -50,9 +47,7 @@ export async function inAttemptSpan(
 
 /** The W3C trace context of the active span, as a delivery's input carries it; `undefined` with no valid span. */
 export function activeTraceCarrier(): TraceCarrier | undefined {
-  const carrier: Record<string, string> = {};
-  traceContext.inject(context.active(), carrier, defaultTextMapSetter);
-  return Object.keys(carrier).length > 0 ? carrier : undefined;
+  return carrierOf();
 }
 
 /** Says on the span what came of the attempt: the answer's status, the transport failure, or why nothing was sent. */

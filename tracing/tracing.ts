@@ -1,10 +1,11 @@
-import { trace, type Tracer } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { SimplePlugin } from '@temporalio/plugin';
+import { gatewayTracer } from './carrier.js';
 import { UntracedStartsInterceptor } from './untraced-starts.js';
 
 /** Tracing for one process: the API's tracer, and the Temporal plugin for the spans of what its clients send. */
@@ -36,8 +37,6 @@ export interface TracingOptions {
   readonly workflowSpans?: boolean;
 }
 
-const TRACER_NAME = 'temporal-webhooks';
-
 /**
  * Tracing as the standard OpenTelemetry variables ask: spans exported by OTLP over HTTP when
  * `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set (the exporter reads those, and the
@@ -65,7 +64,7 @@ export function startTracing(options: TracingOptions): Tracing {
   return {
     plugin: options.workflowSpans ? new OpenTelemetryPlugin({ resource, spanProcessor: options.spanProcessor }) : clientSpansPlugin(),
     bundlesWorkflows: options.workflowSpans === true,
-    tracer: trace.getTracer(TRACER_NAME),
+    tracer: gatewayTracer(),
     async shutdown() {
       await provider.shutdown();
     },

@@ -64,8 +64,27 @@ describe('inAttemptSpan', () => {
     expect(span?.events.map((event) => event.attributes?.['exception.message'])).toEqual(['no send slot']);
   });
 
+  test('says why no request went out: held for a paused endpoint, waiting for a rate limit', async () => {
+    const at = '2026-12-01T00:00:00.000Z';
+    await inAttemptSpan(PRODUCER, activity, () => Promise.resolve({ startedAt: at, durationMs: 0, endpointStatus: 'paused' }));
+    await inAttemptSpan(PRODUCER, activity, () => Promise.resolve({ startedAt: at, durationMs: 0, throttled: { retryAt: at, ticket: 3 } }));
+    expect(exporter.getFinishedSpans().map((span) => span.attributes['webhook.not_sent'])).toEqual(['paused', 'throttled']);
+  });
+
+  test('keeps the attempt in the carried trace when the span active is of another', async () => {
+    const other = tracing.tracer.startSpan('RunActivity:deliverAttempt');
+    await context.with(trace.setSpan(context.active(), other), () =>
+      inAttemptSpan(PRODUCER, activity, () => Promise.resolve(answered(200))),
+    );
+    other.end();
+    const [attempt] = exporter.getFinishedSpans();
+    expect(attempt?.parentSpanId).toBe('00f067aa0ba902b7');
+    expect(attempt?.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+
   test('uses the span already active (the SDK’s, with workflow spans) instead of opening a second', async () => {
-    const sdkSpan = tracing.tracer.startSpan('RunActivity:deliverAttempt');
+    // The SDK's span in the producer's trace, as its interceptor opens it from the workflow's header.
+    const sdkSpan = tracing.tracer.startSpan('RunActivity:deliverAttempt', {}, propagation.extract(context.active(), PRODUCER));
     let active: string | undefined;
     await context.with(trace.setSpan(context.active(), sdkSpan), () =>
       inAttemptSpan(PRODUCER, activity, () => {
@@ -76,6 +95,7 @@ describe('inAttemptSpan', () => {
     sdkSpan.end();
     expect(active).toBe(sdkSpan.spanContext().spanId);
     expect(exporter.getFinishedSpans()).toHaveLength(1);
+    expect(sdkSpan.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 });
 

@@ -71,6 +71,14 @@ describe('startInTrace', () => {
   });
 
   test('a start outside any span gets a span of its own, so that the event’s attempts still share one trace', async () => {
+    let activeDuringStart: string | undefined;
+    await startInTrace(() => {
+      activeDuringStart = trace.getSpan(context.active())?.spanContext().spanId;
+      return Promise.resolve();
+    }, isDuplicate);
+    // Active while the start is made: a client interceptor's span (the SDK's, with workflow spans) is its child.
+    expect(activeDuringStart).toBe(exporter.getFinishedSpans()[0]?.spanContext().spanId);
+    exporter.reset();
     const carrier = await carrierOfStart();
     const [start] = exporter.getFinishedSpans();
     expect(start?.name).toBe('StartWorkflow:deliverEvent');
