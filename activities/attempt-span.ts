@@ -1,7 +1,7 @@
 import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Info } from '@temporalio/activity';
 import type { AttemptResult, TraceCarrier } from '../domain/delivery.js';
-import { carrierOf, contextOf, gatewayTracer } from '../tracing/carrier.js';
+import { contextOf, gatewayTracer } from '../tracing/carrier.js';
 
 /** What an attempt's span names of the activity it runs in (its `Context.current().info`). */
 export type AttemptActivity = Pick<Info, 'activityType' | 'activityId' | 'workflowExecution'>;
@@ -43,11 +43,6 @@ export async function inAttemptSpan(
   } finally {
     span.end();
   }
-}
-
-/** The W3C trace context of the active span, as a delivery's input carries it; `undefined` with no valid span. */
-export function activeTraceCarrier(): TraceCarrier | undefined {
-  return carrierOf();
 }
 
 /** Says on the span what came of the attempt: the answer's status, the transport failure, or why nothing was sent. */

@@ -1,6 +1,6 @@
 import type { DeliveryTarget, TraceCarrier, UnroutedEndpoint } from '../domain/delivery.js';
 import type { IncomingEvent } from '../domain/event.js';
-import { activeTraceCarrier } from './attempt-span.js';
+import { carrierOf } from '../tracing/carrier.js';
 
 /**
  * What `prepareWebhookEvent` found: the event may go out, with its targets, or it is refused, and why. Stored in the
@@ -49,7 +49,8 @@ export function createSendActivities(deps: SendActivityDeps) {
     // Synchronous work, but workflows can only proxy activities that return promises.
     prepareWebhookEvent(event: IncomingEvent): Promise<PreparedEvent> {
       const prepared = deps.prepareEvent(event);
-      const trace = activeTraceCarrier();
+      // The sending workflow's trace, when the SDK's activity interceptor made this activity's span active.
+      const trace: TraceCarrier | undefined = carrierOf();
       return Promise.resolve(
         prepared.kind === 'refused'
           ? { kind: 'refused', reason: prepared.message }
