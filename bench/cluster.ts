@@ -6,6 +6,7 @@ import { TemporalConfigSchema } from '../config/schema.js';
 import { startCluster, type RunningCluster } from '../host/cluster/cluster.js';
 import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
 import { startDevServer } from '../host/dev-server.js';
+import { EMBEDDED_DYNAMIC_CONFIG } from '../host/embedded-temporal.js';
 import { dropDatabases } from '../test/support/cluster-fixtures.js';
 import { findFreeLowPort, findFreePort, findFreeTemporalPorts } from '../test/support/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
@@ -141,6 +142,8 @@ export async function measureClusterScale(receiver: ArrivalReceiver, dir: string
     port: await findFreePort(),
     dbFile: join(dir, 'temporal.db'),
     searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+    // As `npm start` runs it.
+    dynamicConfig: EMBEDDED_DYNAMIC_CONFIG,
   });
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   try {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer } from '../host/dev-server.js';
+import { EMBEDDED_DYNAMIC_CONFIG } from '../host/embedded-temporal.js';
 import { runMain } from '../host/run-main.js';
 import { ensureTemporalCli } from '../host/temporal-cli.js';
 import { findFreePort } from '../test/support/ports.js';
@@ -171,6 +172,8 @@ runMain(async () => {
     port: await findFreePort(),
     dbFile: join(dir, 'temporal.db'),
     searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+    // As `npm start` runs it.
+    dynamicConfig: EMBEDDED_DYNAMIC_CONFIG,
   });
   const receiver = await startArrivalReceiver();
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });

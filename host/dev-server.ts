@@ -16,6 +16,8 @@ export interface DevServerOptions {
   readonly dbFile?: string;
   readonly namespace?: string;
   readonly searchAttributes?: readonly SearchAttributeDefinition[];
+  /** Dynamic config values (`--dynamic-config-value`), by key; each value is passed as JSON. */
+  readonly dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
   /** Each line the server prints. */
   readonly onOutput?: (line: string) => void;
   readonly readyTimeoutMs?: number;
@@ -46,6 +48,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const { name, type } of options.searchAttributes ?? []) args.push('--search-attribute', `${name}=${cliTypeName(type)}`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const recent: string[] = [];
   const service = spawnService(options.cliPath, args, {
