@@ -34,11 +34,9 @@ export interface DevServer extends RunningService {
 // against process crashes in WAL mode (only an OS crash or power loss can lose the last commits).
 const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
-/** Starts the Temporal dev server and resolves once its namespace answers. */
-export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const ip = options.ip ?? '127.0.0.1';
-  const namespace = options.namespace ?? 'default';
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--log-level', 'error'];
+/** The `temporal` command line that starts a dev server with `options`. */
+export function devServerArgs(options: Omit<DevServerOptions, 'cliPath'>): string[] {
+  const args = ['server', 'start-dev', '--ip', options.ip ?? '127.0.0.1', '--port', String(options.port), '--log-level', 'error'];
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
   if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
@@ -46,10 +44,19 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     args.push('--db-filename', options.dbFile);
     for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
+  const namespace = options.namespace ?? 'default';
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const { name, type } of options.searchAttributes ?? []) args.push('--search-attribute', `${name}=${cliTypeName(type)}`);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  return args;
+}
+
+/** Starts the Temporal dev server and resolves once its namespace answers. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const namespace = options.namespace ?? 'default';
+  const args = devServerArgs(options);
 
   const recent: string[] = [];
   const service = spawnService(options.cliPath, args, {
