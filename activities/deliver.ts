@@ -7,7 +7,7 @@ import { classifyAttempt } from '../domain/classify.js';
 import { inAttemptSpan } from './attempt-span.js';
 import { checkLiteralDestination } from './destination.js';
 import type { EndpointStatusView } from '../domain/endpoint-state.js';
-import type { SlotAnswer } from '../domain/send-slots.js';
+import { grantStillUsable, sendSpacingMs, type SlotAnswer } from '../domain/send-slots.js';
 import type { WebhookEvent } from '../domain/event.js';
 import type { Transformer } from '../transform/index.js';
 import { readTlsMaterial, type ClientTlsPools } from './client-tls.js';
@@ -86,6 +86,8 @@ const TRANSFORM_WAIT_MS = 2_000;
 const TOKEN_TIMEOUT_MS = 10_000;
 // The least time a request is sent with (or its own timeout, if shorter).
 const MIN_SEND_MS = 1_000;
+// Grants that came too late to send on, in one attempt, before it waits like a refused one: each spends a slot.
+const LATE_GRANTS_PER_ATTEMPT = 3;
 
 /** Builds the activities that talk to receivers; tests pass their own dispatcher, environment or clock. */
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
@@ -144,17 +146,26 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     // The slot is asked for last, once everything else is ready: the grant stands for a request sent now. `queue:
     // false` asks for a second request's slot, which will not wait if refused.
     const refusedSlot = async (ticket: number | undefined, queue = true): Promise<AttemptResult | undefined> => {
-      if (!target.rateLimit || !deps.reserveSendSlot) return undefined;
-      const request = { ...(ticket === undefined ? {} : { ticket }), ...(queue ? {} : { queue }), timeoutMs: remainingMs() };
-      const slot = await deps.reserveSendSlot(target.endpointId, request).catch((error: unknown) => {
-        throw new SlotUnavailableError(error);
-      });
-      if (slot.granted) return undefined;
-      return {
+      const { rateLimit } = target;
+      if (!rateLimit || !deps.reserveSendSlot) return undefined;
+      const throttled = (retryAt: number, nextTicket: number): AttemptResult => ({
         startedAt: startedAt.toISOString(),
         durationMs: 0,
-        throttled: { retryAt: new Date(slot.retryAt).toISOString(), ticket: slot.retryAt },
-      };
+        throttled: { retryAt: new Date(retryAt).toISOString(), ticket: nextTicket },
+      });
+      // A grant that comes back late (a loaded worker or server) is not sent on: its request could reach the
+      // receiver too close to later ones. Its slot stays spent, and the same ticket asks again.
+      for (let asked = 1; ; asked++) {
+        const request = { ...(ticket === undefined ? {} : { ticket }), ...(queue ? {} : { queue }), timeoutMs: remainingMs() };
+        const slot = await deps.reserveSendSlot(target.endpointId, request).catch((error: unknown) => {
+          throw new SlotUnavailableError(error);
+        });
+        if (!slot.granted) return throttled(slot.retryAt, slot.retryAt);
+        const at = now().getTime();
+        if (grantStillUsable(slot, rateLimit, at)) return undefined;
+        // No queue formed while the entity kept granting, so a ticket due soon takes no one's place.
+        if (asked === LATE_GRANTS_PER_ATTEMPT) return throttled(at + sendSpacingMs(rateLimit), ticket ?? at);
+      }
     };
 
     // Heartbeats let Temporal notice within seconds that a worker died mid-request, instead of after the timeout. A

@@ -24,12 +24,34 @@ export interface SendSlots {
 
 export const NO_SEND_SLOTS: SendSlots = { grants: [], nextTicketAt: 0 };
 
-/** What an entity answers a request for a slot. */
-export type SlotAnswer = { readonly granted: true } | { readonly granted: false; readonly retryAt: number };
+/**
+ * What an entity answers a request for a slot. A grant says when it was made (the entity's time; absent from entities
+ * that answered before it was added), so that the sender can tell a grant that reached it too late to use.
+ */
+export type SlotAnswer = { readonly granted: true; readonly grantedAt?: number } | { readonly granted: false; readonly retryAt: number };
 
 /** How much wider than `per` the window is kept: what the time from grant to arrival may vary by, at least 100 ms. */
 export function slotMarginMs(limit: RateLimit): number {
   return Math.max(100, Math.round(limit.perMs / 20));
+}
+
+/**
+ * How long after it was made a grant may still be used. The window counts a request from its grant, so a request
+ * sent later than this could reach the receiver within `per` of the one granted `requests` slots after it; half the
+ * margin is for the wait for the answer, the other half for the request's way to the receiver.
+ */
+export function grantUsableForMs(limit: RateLimit): number {
+  return Math.floor(slotMarginMs(limit) / 2);
+}
+
+/** Whether a grant reached its sender at `now` in time to send on it: an unused slot stays counted, never reused. */
+export function grantStillUsable(answer: SlotAnswer & { readonly granted: true }, limit: RateLimit, now: number): boolean {
+  return answer.grantedAt === undefined || now - answer.grantedAt <= grantUsableForMs(limit);
+}
+
+/** The time between two tickets: the window, margin included, shared evenly among its requests. */
+export function sendSpacingMs(limit: RateLimit): number {
+  return Math.ceil((limit.perMs + slotMarginMs(limit)) / limit.requests);
 }
 
 /**
@@ -48,11 +70,13 @@ export function reserveSendSlot(
   const oldest = grants.length < limit.requests ? undefined : grants[0];
   const free = oldest === undefined || oldest <= now - windowMs;
   const mayTake = ticket !== undefined ? ticket <= now : slots.nextTicketAt <= now;
-  if (free && mayTake) return { slots: { ...slots, grants: [...grants, now].slice(-limit.requests) }, answer: { granted: true } };
+  if (free && mayTake) {
+    return { slots: { ...slots, grants: [...grants, now].slice(-limit.requests) }, answer: { granted: true, grantedAt: now } };
+  }
   // The earliest a slot frees up. A ticket that came due keeps its place: its holder asks again then, ahead of the
   // tickets handed out after it; any other request goes behind them all.
   const freesAt = oldest === undefined ? now : Math.max(now, oldest + windowMs);
-  const spacing = Math.ceil(windowMs / limit.requests);
+  const spacing = sendSpacingMs(limit);
   if (ticket !== undefined) {
     // Tickets handed out from now on come after the holder's new time, so that none of them is due first.
     const retryAt = Math.max(ticket, freesAt);

@@ -21,7 +21,7 @@ describe('reserveSendSlot', () => {
       slots = step.slots;
       answers.push(step.answer);
     }
-    expect(answers.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => ({ granted: true })));
+    expect(answers.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => ({ granted: true, grantedAt: 10_000 })));
     expect(answers[5]).toEqual({ granted: false, retryAt: 10_000 + 1_000 + slotMarginMs(fivePerSecond) });
     expect(slotMarginMs(fivePerSecond)).toBe(100);
     expect(slotMarginMs({ requests: 10, perMs: 60_000 })).toBe(3_000);
@@ -38,7 +38,7 @@ describe('reserveSendSlot', () => {
     expect(tickets).toEqual([1_100, 1_320, 1_540]);
     // At 1,100 a slot is free: a newcomer may not take it while tickets are outstanding, the first ticket may.
     expect(reserveSendSlot(slots, fivePerSecond, 1_100).answer).toEqual({ granted: false, retryAt: 1_760 });
-    expect(reserveSendSlot(slots, fivePerSecond, 1_100, 1_100).answer).toEqual({ granted: true });
+    expect(reserveSendSlot(slots, fivePerSecond, 1_100, 1_100).answer).toEqual({ granted: true, grantedAt: 1_100 });
     // A ticket not yet due does not let its holder jump the queue.
     expect(reserveSendSlot(slots, fivePerSecond, 1_100, 1_320).answer.granted).toBe(false);
   });
