@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { closedLoop, median, openLoopOf, percentile } from './load.js';
 import { OPEN_LOOP_MS, SCENARIOS, sender, TIME_LIMIT_MS, WARMUP_EVENTS, WARMUP_PRODUCERS } from './measure.js';
 import type { ArrivalReceiver } from './receiver.js';
+import { describeVitals, scrapeNodeVitals, vitalsBetween } from './node-vitals.js';
 import { EAGER, FAST } from './rounds.js';
 import { startBaseline, startGatewayNode, type SystemUnderTest } from './systems.js';
 import { roundOrder, sayIfUneven } from './variants.js';
@@ -137,7 +138,11 @@ export async function measureLatencySegments(
       try {
         const run = `lat${round}${entry.name.replace(/[^a-z0-9]+/g, '')}${Date.now().toString(36)}`;
         await closedLoop(sender(system, receiver, 1, `${run}-warmup`), WARMUP_PRODUCERS, WARMUP_EVENTS, TIME_LIMIT_MS);
+        // The node's own account of its main thread over the round: what held its event loop up, and for how long.
+        const vitalsOf = 'apiUrl' in system ? () => scrapeNodeVitals(system.apiUrl as string) : undefined;
+        const before = await vitalsOf?.();
         const times = await timedOpenLoop(system, receiver, client, rate, run);
+        const after = await vitalsOf?.();
         const result: RoundSegments = {
           events: times.length,
           withoutMarker: times.filter((t) => t.scheduled === undefined).length,
@@ -150,6 +155,7 @@ export async function measureLatencySegments(
         console.log(
           `  round ${round}, ${entry.name}: ${result.events} events (${result.withoutMarker} without a local activity), ${segments.join(', ')} ms (p50/p99)`,
         );
+        if (before && after) console.log(`    its node: ${describeVitals(vitalsBetween(before, after))}`);
       } finally {
         await system.stop();
       }
