@@ -35,8 +35,9 @@ async function startEmbedded(searchAttributes: readonly SearchAttributeDefinitio
     headless: true,
     log: (line) => log.push(line),
   });
-  running = await service.start();
-  return service.started().address;
+  const started = await service.start();
+  running = started;
+  return { address: service.started().address, started };
 }
 
 describe('the embedded Temporal server', () => {
@@ -47,7 +48,7 @@ describe('the embedded Temporal server', () => {
     running = undefined;
 
     const log: string[] = [];
-    const address = await startEmbedded(SEARCH_ATTRIBUTE_KEYS, log);
+    const { address, started } = await startEmbedded(SEARCH_ATTRIBUTE_KEYS, log);
     expect(log.join('\n')).toContain(`registered search attributes ${retryingEndpointIdsKey.name}; restarting`);
 
     // No worker needed: the start alone is what a stale server refuses ("search attribute … is not defined").
@@ -66,5 +67,14 @@ describe('the embedded Temporal server', () => {
     } finally {
       await connection.close();
     }
+
+    // What start() handed back is the server that answered, not the one stopped before it: stopping it ends it.
+    const { pid } = started;
+    expect(pid).toBeDefined();
+    expect(() => process.kill(pid as number, 0)).not.toThrow();
+    running = undefined;
+    await started.stop(5_000);
+    await started.exited;
+    expect(() => process.kill(pid as number, 0)).toThrow();
   }, 180_000);
 });
