@@ -27,8 +27,9 @@ export interface SupervisorOptions {
 
 /** Keeps a set of services running; `stop()` ends them in reverse order of their start. */
 export interface Supervisor {
-  /** Starts a service and watches it. Resolves once its first start has resolved. */
+  /** Starts a service and watches it. Resolves once its first start has resolved; after `stop()`, starts nothing. */
   readonly add: (spec: ServiceSpec) => Promise<void>;
+  /** Stops every service, including one still starting (it is stopped once its start resolves). */
   readonly stop: () => Promise<void>;
   /** The current process of a service, while it runs (a restart replaces it). */
   readonly current: (name: string) => RunningService | undefined;
@@ -43,7 +44,24 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const graceMs = options.stopGraceMs ?? 15_000;
   const running = new Map<string, RunningService>();
   const order: string[] = [];
+  // Starts in flight: a signal during a slow start (the embedded server's takes seconds) must not leave behind the
+  // process it was starting, so stop() waits for them and each stops what it started.
+  const starting = new Set<Promise<unknown>>();
   let stopping = false;
+
+  /** Runs `spec.start()`; resolves with the service, or undefined when stop() came meanwhile (it is stopped then). */
+  const startTracked = (spec: ServiceSpec): Promise<RunningService | undefined> => {
+    const attempt = (async () => {
+      const service = await spec.start();
+      if (!stopping) return service;
+      await service.stop(graceMs);
+      return undefined;
+    })();
+    starting.add(attempt);
+    const settled = (): void => void starting.delete(attempt);
+    attempt.then(settled, settled);
+    return attempt;
+  };
 
   const watch = (spec: ServiceSpec, service: RunningService, startedAt: number, delayMs: number): void => {
     running.set(spec.name, service);
@@ -55,10 +73,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       await delay(delayMs);
       while (!stopping) {
         try {
-          const restarted = await spec.start();
-          // stop() may have gone by while it was starting: it is stopped here instead.
-          if (stopping) return await restarted.stop(graceMs);
-          watch(spec, restarted, Date.now(), nextDelayMs);
+          const restarted = await startTracked(spec);
+          if (restarted) watch(spec, restarted, Date.now(), nextDelayMs);
           return;
         } catch (error) {
           options.log(spec.name, `restart failed: ${(error as Error).message}`);
@@ -70,12 +86,15 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
 
   return {
     async add(spec) {
+      if (stopping) return;
       order.push(spec.name);
-      watch(spec, await spec.start(), Date.now(), initialDelayMs);
+      const service = await startTracked(spec);
+      if (service) watch(spec, service, Date.now(), initialDelayMs);
     },
     current: (name) => running.get(name),
     async stop() {
       stopping = true;
+      await Promise.allSettled(starting);
       for (const name of [...order].reverse()) {
         const service = running.get(name);
         if (!service) continue;

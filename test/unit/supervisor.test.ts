@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createSupervisor, spawnService } from '../../host/supervisor.js';
+import { createSupervisor, spawnService, type RunningService } from '../../host/supervisor.js';
 
 const node = process.execPath;
 
@@ -26,6 +26,33 @@ describe('createSupervisor', () => {
 
     expect(events).toContain('flaky: exited unexpectedly (3); restarting in 0s');
     expect(events.filter((e) => e.endsWith('stopping'))).toEqual(['flaky: stopping', 'steady: stopping']);
+  });
+
+  test('stops a service that was still starting when stop() came, and starts nothing after', async () => {
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let service: RunningService | undefined;
+    const supervisor = createSupervisor({ log: () => {} });
+    // A start that takes a while, as the embedded server's does: a signal may arrive in the middle of it.
+    const adding = supervisor.add({
+      name: 'slow',
+      start: async () => {
+        await gate;
+        service = spawnService(node, ['-e', 'setInterval(() => {}, 1000)'], { onLine: () => {} });
+        return service;
+      },
+    });
+    const stopping = supervisor.stop();
+    release();
+    await stopping;
+    await adding;
+
+    expect(service).toBeDefined();
+    // Already ended when stop() resolved: the race's second, settled answer loses to a settled `exited`.
+    expect(await Promise.race([service?.exited, Promise.resolve('still running')])).toBe('SIGTERM');
+    let lateStarts = 0;
+    await supervisor.add({ name: 'late', start: () => (lateStarts++, spawnService(node, ['-e', ''], { onLine: () => {} })) });
+    expect(lateStarts).toBe(0);
   });
 });
 
