@@ -143,7 +143,7 @@ export async function measureManyEndpoints(options: ManyEndpointsOptions): Promi
       `  pause or resume → routing: median ${percentile(propagation, 0.5).toFixed(0)} ms, slowest of ${propagation.length} ${propagation.at(-1)?.toFixed(0)} ms`,
     );
   } finally {
-    registry.close();
+    await registry.close();
   }
 
   const after = await throughputs(`with ${count + 10} endpoints`);

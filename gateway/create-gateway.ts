@@ -40,8 +40,8 @@ export interface Gateway {
   readonly sendSlots: SendSlotBroker;
   /** Makes the endpoint entities match the config file's endpoints; a worker of the task queue must be running. */
   reconcile(): Promise<ReconcileReport>;
-  /** Stops reading the endpoint entities. */
-  close(): void;
+  /** Stops reading the endpoint entities, and settles once no call of it is in flight. */
+  close(): Promise<void>;
 }
 
 export interface GatewayOptions {
@@ -126,9 +126,9 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
     sources: createSourceStore(client, taskQueue),
     sendSlots: createSendSlotBroker(client),
     reconcile: () => reconcileEndpoints(client, taskQueue, config.endpoints, settings),
-    close() {
+    async close() {
       unwatch();
-      endpoints.close();
+      await endpoints.close();
     },
   };
 }

@@ -24,7 +24,11 @@ export interface EndpointRegistry {
   status(endpointId: string): EndpointStatusView | undefined;
   /** Settles once the endpoint entities have been read at least once. */
   readonly ready: Promise<void>;
-  close(): void;
+  /**
+   * Stops following, cancelling the Temporal calls in flight, and settles once none is left: the client's connection
+   * may then be closed (a call still running then would be retried on the closed channel and throw).
+   */
+  close(): Promise<void>;
 }
 
 export interface TemporalRegistryOptions {
@@ -85,7 +89,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
 
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const run = async (): Promise<void> => {
+  const follow = async (): Promise<void> => {
     let retryDelayMs = RETRY_DELAY_MS;
     while (!stop.signal.aborted) {
       try {
@@ -98,20 +102,22 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
       } catch (error) {
         if (stop.signal.aborted) return;
         options.onError?.(error);
-        await delay(retryDelayMs);
+        await delay(retryDelayMs, undefined, { signal: stop.signal }).catch(() => undefined);
         retryDelayMs = Math.min(retryDelayMs * 2, MAX_RETRY_DELAY_MS);
       }
     }
   };
-  void run();
+  // Every call the loop makes, listing and starting the log included, is cancelled on close.
+  const running = client.withAbortSignal(stop.signal, follow);
 
   return {
     routes: () => index,
     list: () => endpoints,
     status: (endpointId) => statuses.get(endpointId),
     ready,
-    close() {
+    async close() {
       stop.abort();
+      await running;
     },
   };
 }

@@ -138,7 +138,17 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
 export interface SourceFollower {
   /** Resolves once the book has been read (config sources are served from the file until then). */
   readonly ready: Promise<void>;
-  close(): void;
+  /** Stops following, cancelling the Temporal calls in flight, and settles once none is left. */
+  close(): Promise<void>;
+}
+
+export interface FollowSourcesOptions {
+  readonly store: SourceStore;
+  /** The store's client: every call of the follower is made in a scope that closing cancels. */
+  readonly client: Pick<Client, 'withAbortSignal'>;
+  readonly configSources: readonly SourceDefinition[];
+  readonly onBook: (book: SourceBook) => void;
+  readonly onError: (error: unknown) => void;
 }
 
 const FIRST_RETRY_MS = 500;
@@ -148,12 +158,8 @@ const LAST_RETRY_MS = 30_000;
  * Makes the book hold the config file's sources, then tells `onBook` of it and of every change, for as long as the
  * process lives: on a failure (Temporal away, no worker yet) it says so through `onError` and tries again, backing off.
  */
-export function followSources(
-  store: SourceStore,
-  configSources: readonly SourceDefinition[],
-  onBook: (book: SourceBook) => void,
-  onError: (error: unknown) => void,
-): SourceFollower {
+export function followSources(options: FollowSourcesOptions): SourceFollower {
+  const { store, configSources, onBook, onError } = options;
   const controller = new AbortController();
   const { signal } = controller;
   let markReady: () => void = () => undefined;
@@ -162,7 +168,7 @@ export function followSources(
     onBook(book);
     markReady();
   };
-  void (async () => {
+  const follow = async (): Promise<void> => {
     let delay = FIRST_RETRY_MS;
     while (!signal.aborted) {
       try {
@@ -177,6 +183,15 @@ export function followSources(
         delay = Math.min(delay * 2, LAST_RETRY_MS);
       }
     }
-  })();
-  return { ready, close: () => controller.abort() };
+  };
+  // Without a worker of the queue, reconciling waits out its deadline: a close in that time must cancel it, since a
+  // call still running when the connection closes is retried on the closed channel, and throws where none can catch.
+  const running = options.client.withAbortSignal(signal, follow);
+  return {
+    ready,
+    async close() {
+      controller.abort();
+      await running;
+    },
+  };
 }

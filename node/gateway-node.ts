@@ -111,7 +111,7 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
         // The runtime may have begun the worker's shutdown itself, on a signal it was told to handle.
         if (started.worker.getState() === 'RUNNING') started.worker.shutdown();
         await workerRunning;
-        gateway.close();
+        await gateway.close();
         await connection.close();
         return closed;
       },

@@ -134,17 +134,17 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     app.addHook('onClose', () => shared.close());
   }
   // The config file's sources are served from the start; the book (and every source made at runtime) once read.
-  const sources = followSources(
-    gateway.sources,
-    config.sources,
-    (book) => directory.replace(book),
-    (error) => options.logger?.warn({ err: error }, 'could not read the inbound sources from Temporal; serving what was last read'),
-  );
-  app.addHook('onClose', (_instance, done) => {
-    sources.close();
-    if (!options.gateway) gateway.close();
-    void transformer.close();
-    done();
+  const sources = followSources({
+    store: gateway.sources,
+    client,
+    configSources: config.sources,
+    onBook: (book) => directory.replace(book),
+    onError: (error) =>
+      options.logger?.warn({ err: error }, 'could not read the inbound sources from Temporal; serving what was last read'),
+  });
+  // Settles once no call of the API's own is in flight, so that whoever closes the API may close its connection next.
+  app.addHook('onClose', async () => {
+    await Promise.all([sources.close(), options.gateway ? undefined : gateway.close(), transformer.close()]);
   });
   return app;
 }

@@ -120,7 +120,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
     reconcile: () => gateway.reconcile(),
     async close() {
       // A shared gateway is its builder's to close.
-      if (!shared) gateway.close();
+      if (!shared) await gateway.close();
       stopReportingDeliveries();
       await health.close();
       await dispatcher.close();

@@ -39,8 +39,8 @@ beforeAll(async () => {
 });
 
 // Each test's registry stops following at its end: a later test counts the listings of its own registry only.
-afterEach(() => {
-  for (const registry of registries.splice(0)) registry.close();
+afterEach(async () => {
+  await Promise.all(registries.splice(0).map((registry) => registry.close()));
 });
 
 afterAll(async () => {
