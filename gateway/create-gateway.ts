@@ -40,7 +40,7 @@ export interface Gateway {
   readonly sendSlots: SendSlotBroker;
   /** Makes the endpoint entities match the config file's endpoints; a worker of the task queue must be running. */
   reconcile(): Promise<ReconcileReport>;
-  /** Stops reading the endpoint entities, and settles once no call of it is in flight. */
+  /** Stops following the endpoint entities (see `BackgroundLoop.close`). */
   close(): Promise<void>;
 }
 

@@ -4,7 +4,8 @@ import proto from '@temporalio/proto';
 import type { EndpointChange } from '../domain/endpoint-state.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import { endpointChangedSignal, webhookEndpointDirectory } from '../workflows/index.js';
-import { cancellable, CLOSING_EVENTS } from './history-poll.js';
+import { callCancellably } from './background.js';
+import { CLOSING_EVENTS } from './history-poll.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
@@ -55,15 +56,13 @@ export async function followChangeLog(options: FollowOptions): Promise<FollowEnd
   const workflowId = endpointChangesWorkflowId(taskQueue);
   const namespace = client.options.namespace;
   const readRun = async (runId: string, token: Uint8Array | undefined, waitNewEvent: boolean) => {
-    const { history, nextPageToken } = await cancellable(options.signal, (signal) =>
-      client.withAbortSignal(signal, () =>
-        client.workflowService.getWorkflowExecutionHistory({
-          namespace,
-          execution: { workflowId, runId },
-          waitNewEvent,
-          ...(token ? { nextPageToken: token } : {}),
-        }),
-      ),
+    const { history, nextPageToken } = await callCancellably(client, options.signal, () =>
+      client.workflowService.getWorkflowExecutionHistory({
+        namespace,
+        execution: { workflowId, runId },
+        waitNewEvent,
+        ...(token ? { nextPageToken: token } : {}),
+      }),
     );
     const events = history?.events ?? [];
     const changes = await changesIn(client, events);

@@ -10,7 +10,7 @@ import {
   type ListedEndpointState,
   type RoutableEndpoint,
 } from '../domain/endpoint-state.js';
-import { setTimeout as delay } from 'node:timers/promises';
+import { callCancellably, runInBackground } from './background.js';
 import { ensureChangeLog, followChangeLog } from './endpoint-changes.js';
 import { listEndpointEntities } from './endpoint-entities.js';
 
@@ -24,10 +24,7 @@ export interface EndpointRegistry {
   status(endpointId: string): EndpointStatusView | undefined;
   /** Settles once the endpoint entities have been read at least once. */
   readonly ready: Promise<void>;
-  /**
-   * Stops following, cancelling the Temporal calls in flight, and settles once none is left: the client's connection
-   * may then be closed (a call still running then would be retried on the closed channel and throw).
-   */
+  /** Stops following and cancels its requests (see `BackgroundLoop.close`). */
   close(): Promise<void>;
 }
 
@@ -41,8 +38,8 @@ export interface TemporalRegistryOptions {
 }
 
 // After a failure to read or follow, the next try waits this long, doubling up to the most.
-const RETRY_DELAY_MS = 500;
-const MAX_RETRY_DELAY_MS = 15_000;
+const FIRST_RETRY_MS = 500;
+const LAST_RETRY_MS = 15_000;
 
 /**
  * Routes by the endpoint entities of a task queue. It reads them all once, from their memos (one visibility listing
@@ -61,7 +58,6 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   let statuses = new Map<string, EndpointStatusView>();
   // The endpoints as last indexed, as JSON: the index is rebuilt only when they changed.
   let indexedJson = '';
-  const stop = new AbortController();
 
   const reindex = (): void => {
     statuses = new Map([...states.values()].map((state) => [state.endpoint.id, statusView(state)]));
@@ -89,36 +85,28 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
 
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const follow = async (): Promise<void> => {
-    let retryDelayMs = RETRY_DELAY_MS;
-    while (!stop.signal.aborted) {
-      try {
-        const runId = await ensureChangeLog(client, taskQueue);
-        states = new Map((await listEndpointEntities(client, taskQueue)).map((state) => [state.endpoint.id, state]));
-        reindex();
-        markReady();
-        retryDelayMs = RETRY_DELAY_MS;
-        await followChangeLog({ client, taskQueue, runId, onChanges: applyChanges, signal: stop.signal });
-      } catch (error) {
-        if (stop.signal.aborted) return;
-        options.onError?.(error);
-        await delay(retryDelayMs, undefined, { signal: stop.signal }).catch(() => undefined);
-        retryDelayMs = Math.min(retryDelayMs * 2, MAX_RETRY_DELAY_MS);
-      }
-    }
-  };
-  // Every call the loop makes, listing and starting the log included, is cancelled on close.
-  const running = client.withAbortSignal(stop.signal, follow);
+  const following = runInBackground({
+    client,
+    async round(signal, recovered) {
+      const runId = await callCancellably(client, signal, () => ensureChangeLog(client, taskQueue));
+      const listed = await callCancellably(client, signal, () => listEndpointEntities(client, taskQueue));
+      states = new Map(listed.map((state) => [state.endpoint.id, state]));
+      reindex();
+      markReady();
+      recovered();
+      await followChangeLog({ client, taskQueue, runId, onChanges: applyChanges, signal });
+    },
+    onError: (error) => options.onError?.(error),
+    firstRetryMs: FIRST_RETRY_MS,
+    lastRetryMs: LAST_RETRY_MS,
+  });
 
   return {
     routes: () => index,
     list: () => endpoints,
     status: (endpointId) => statuses.get(endpointId),
     ready,
-    async close() {
-      stop.abort();
-      await running;
-    },
+    close: () => following.close(),
   };
 }
 

@@ -14,7 +14,8 @@ import {
   sourcesQuery,
   webhookSourceDirectory,
 } from '../workflows/index.js';
-import { cancellable, CLOSING_EVENTS } from './history-poll.js';
+import { callCancellably, runInBackground, type BackgroundLoop } from './background.js';
+import { CLOSING_EVENTS } from './history-poll.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
@@ -27,7 +28,7 @@ export interface SourceStore {
    * Starts the book's workflow if it is not running: with `book`, the last one a process saw, when its workflow was
    * ended from outside, so that sources, deleted ids and secret generations outlive it.
    */
-  ensure(book?: SourceBook): Promise<void>;
+  ensure(book?: SourceBook, signal?: AbortSignal): Promise<void>;
   read(): Promise<SourceBook>;
   /** Each change answers with the book as it made it. */
   create(definition: SourceDefinition): Promise<SourceBook>;
@@ -35,10 +36,10 @@ export interface SourceStore {
   rotateSecret(id: string): Promise<SourceBook>;
   delete(id: string): Promise<SourceBook>;
   /** Makes the book hold the config file's sources as given (see `withReconciled`). */
-  reconcile(definitions: readonly SourceDefinition[]): Promise<SourceBook>;
+  reconcile(definitions: readonly SourceDefinition[], signal?: AbortSignal): Promise<SourceBook>;
   /**
    * Tells `onBook` the book now, then again after each change, following the workflow's history with a long poll (so
-   * an idle book costs Temporal nothing) from run to run. Resolves when `signal` aborts; rejects when Temporal does.
+   * an idle book costs Temporal nothing) from run to run. Rejects when Temporal does, or when `signal` cancels it.
    */
   follow(onBook: (book: SourceBook) => void, signal: AbortSignal): Promise<void>;
 }
@@ -48,9 +49,12 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
   const handle = client.workflow.getHandle(workflowId);
   // A bounded wait: without a worker of the queue the book answers nothing, and a caller must hear so (503).
   const bounded = <T>(call: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + SOURCE_CALL_TIMEOUT_MS, call);
-  const update = async <T>(call: () => Promise<T>): Promise<T> => {
+  // A follower's calls, which its close cancels; anyone else's run to their end.
+  const within = <T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> =>
+    signal ? callCancellably(client, signal, call) : call();
+  const update = async <T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
     try {
-      return await bounded(call);
+      return await within(signal, () => bounded(call));
     } catch (error) {
       // The book's validators refuse with the reason as the failure's type.
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
@@ -61,15 +65,17 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
     }
   };
   const store: SourceStore = {
-    async ensure(book) {
+    async ensure(book, signal) {
       try {
-        await client.workflow.start(webhookSourceDirectory, {
-          workflowId,
-          taskQueue,
-          args: [book ? { book } : {}],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          staticSummary: `inbound sources of task queue ${taskQueue}`,
-        });
+        await within(signal, () =>
+          client.workflow.start(webhookSourceDirectory, {
+            workflowId,
+            taskQueue,
+            args: [book ? { book } : {}],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            staticSummary: `inbound sources of task queue ${taskQueue}`,
+          }),
+        );
       } catch (error) {
         // Started by another process a moment ago, under a policy that refuses: running is all that is needed.
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -80,7 +86,7 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
     change: (definition) => update(() => handle.executeUpdate(changeSourceUpdate, { args: [definition] })),
     rotateSecret: (id) => update(() => handle.executeUpdate(rotateSourceSecretUpdate, { args: [id] })),
     delete: (id) => update(() => handle.executeUpdate(deleteSourceUpdate, { args: [id] })),
-    reconcile: (definitions) => update(() => handle.executeUpdate(reconcileSourcesUpdate, { args: [definitions] })),
+    reconcile: (definitions, signal) => update(() => handle.executeUpdate(reconcileSourcesUpdate, { args: [definitions] }), signal),
     async follow(onBook, signal) {
       const namespace = client.options.namespace;
       let last: SourceBook | undefined;
@@ -88,22 +94,21 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
         last = book;
         onBook(book);
       };
+      const read = (): Promise<SourceBook> => within(signal, () => store.read());
       while (!signal.aborted) {
-        const { runId } = await handle.describe();
-        seen(await store.read());
+        const { runId } = await within(signal, () => handle.describe());
+        seen(await read());
         let token: Uint8Array | undefined;
         let first = true;
         for (;;) {
           // Without a token the poll answers at once with the run so far; with one, when something new is written.
-          const { history, nextPageToken } = await cancellable(signal, (own) =>
-            client.withAbortSignal(own, () =>
-              client.workflowService.getWorkflowExecutionHistory({
-                namespace,
-                execution: { workflowId, runId },
-                waitNewEvent: true,
-                ...(token ? { nextPageToken: token } : {}),
-              }),
-            ),
+          const { history, nextPageToken } = await within(signal, () =>
+            client.workflowService.getWorkflowExecutionHistory({
+              namespace,
+              execution: { workflowId, runId },
+              waitNewEvent: true,
+              ...(token ? { nextPageToken: token } : {}),
+            }),
           );
           const events = history?.events ?? [];
           const ended = events.some(
@@ -114,7 +119,7 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
           if (ended) break;
           // The first page may hold a change made between the read above and the poll.
           if (first || events.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)) {
-            seen(await store.read());
+            seen(await read());
           }
           first = false;
           token = nextPageToken && nextPageToken.length > 0 ? nextPageToken : undefined;
@@ -127,7 +132,7 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
         }
         // A run ended from outside is started again from the last book seen; one continued as new is followed in its
         // next run, which carries the book itself.
-        await store.ensure(last);
+        await store.ensure(last, signal);
       }
     },
   };
@@ -135,19 +140,17 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
 }
 
 /** A process's view of the source book, kept current in the background. */
-export interface SourceFollower {
+export interface SourceFollower extends BackgroundLoop {
   /** Resolves once the book has been read (config sources are served from the file until then). */
   readonly ready: Promise<void>;
-  /** Stops following, cancelling the Temporal calls in flight, and settles once none is left. */
-  close(): Promise<void>;
 }
 
 export interface FollowSourcesOptions {
-  readonly store: SourceStore;
-  /** The store's client: every call of the follower is made in a scope that closing cancels. */
-  readonly client: Pick<Client, 'withAbortSignal'>;
+  readonly client: Client;
+  readonly taskQueue: string;
   readonly configSources: readonly SourceDefinition[];
   readonly onBook: (book: SourceBook) => void;
+  /** Told of each failure (Temporal away, no worker yet); the follower tries again, backing off. */
   readonly onError: (error: unknown) => void;
 }
 
@@ -155,43 +158,29 @@ const FIRST_RETRY_MS = 500;
 const LAST_RETRY_MS = 30_000;
 
 /**
- * Makes the book hold the config file's sources, then tells `onBook` of it and of every change, for as long as the
- * process lives: on a failure (Temporal away, no worker yet) it says so through `onError` and tries again, backing off.
+ * Makes the book of the task queue hold the config file's sources, then tells `onBook` of it and of every change, for
+ * as long as the process lives. Without a worker of the queue, reconciling waits out its deadline: closing cancels it.
  */
 export function followSources(options: FollowSourcesOptions): SourceFollower {
-  const { store, configSources, onBook, onError } = options;
-  const controller = new AbortController();
-  const { signal } = controller;
+  const { client, configSources, onBook } = options;
+  const store = createSourceStore(client, options.taskQueue);
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const seen = (book: SourceBook): void => {
     onBook(book);
     markReady();
   };
-  const follow = async (): Promise<void> => {
-    let delay = FIRST_RETRY_MS;
-    while (!signal.aborted) {
-      try {
-        await store.ensure();
-        seen(await store.reconcile(configSources));
-        delay = FIRST_RETRY_MS;
-        await store.follow(seen, signal);
-      } catch (error) {
-        if (signal.aborted) return;
-        onError(error);
-        await setTimeout(delay, undefined, { signal }).catch(() => undefined);
-        delay = Math.min(delay * 2, LAST_RETRY_MS);
-      }
-    }
-  };
-  // Without a worker of the queue, reconciling waits out its deadline: a close in that time must cancel it, since a
-  // call still running when the connection closes is retried on the closed channel, and throws where none can catch.
-  const running = options.client.withAbortSignal(signal, follow);
-  return {
-    ready,
-    async close() {
-      controller.abort();
-      await running;
+  const following = runInBackground({
+    client,
+    async round(signal, recovered) {
+      await store.ensure(undefined, signal);
+      seen(await store.reconcile(configSources, signal));
+      recovered();
+      await store.follow(seen, signal);
     },
-  };
+    onError: options.onError,
+    firstRetryMs: FIRST_RETRY_MS,
+    lastRetryMs: LAST_RETRY_MS,
+  });
+  return { ready, close: () => following.close() };
 }

@@ -57,6 +57,8 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
   const connection = await connectWorker(config, env);
   let worker: WebhookWorker | undefined;
   let running: Promise<void> | undefined;
+  let gateway: Gateway | undefined;
+  let app: FastifyInstance | undefined;
   try {
     // Eager start needs the client on the worker's own connection: the start's answer carries the task to it.
     const { tracing } = options;
@@ -67,7 +69,7 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
       ...(tracing ? { plugins: [tracing.plugin] } : {}),
     });
     const metrics = options.metrics ?? (config.metrics.enabled ? metricsFromConfig(config) : undefined);
-    const gateway = createGateway(config, client, {
+    gateway = createGateway(config, client, {
       ...(metrics ? { metrics } : {}),
       eagerStart: config.delivery.fast_path,
       ...(options.registry ? { endpoints: options.registry } : {}),
@@ -89,7 +91,7 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
       ...(options.healthReportIntervalMs ? { healthReportIntervalMs: options.healthReportIntervalMs } : {}),
     });
     running = worker.run();
-    const app = buildAppFromConfig(config, client, {
+    app = buildAppFromConfig(config, client, {
       gateway,
       env,
       ...(metrics ? { metrics } : {}),
@@ -98,8 +100,7 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
     });
     const { host, port } = options.listen ?? config.api;
     const url = await app.listen({ host, port });
-    const started = worker;
-    const workerRunning = running;
+    const [started, workerRunning, startedApp, startedGateway] = [worker, running, app, gateway];
     return {
       url,
       app,
@@ -107,21 +108,23 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
       gateway,
       ...(metrics ? { metrics } : {}),
       async close() {
-        const closed = await closeGracefully(app, config.api.shutdown_grace);
+        const closed = await closeGracefully(startedApp, config.api.shutdown_grace);
         // The runtime may have begun the worker's shutdown itself, on a signal it was told to handle.
         if (started.worker.getState() === 'RUNNING') started.worker.shutdown();
         await workerRunning;
-        await gateway.close();
+        await startedGateway.close();
         await connection.close();
         return closed;
       },
     };
   } catch (error) {
-    // A node that did not start leaves nothing running: no polling worker, no open connection.
+    // A node that did not start leaves nothing running: no polling worker, no follower, no open connection.
     if (worker && running) {
       worker.worker.shutdown();
       await running.catch(() => undefined);
     }
+    await app?.close().catch(() => undefined);
+    await gateway?.close();
     await connection.close();
     throw error;
   }

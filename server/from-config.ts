@@ -135,16 +135,20 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   }
   // The config file's sources are served from the start; the book (and every source made at runtime) once read.
   const sources = followSources({
-    store: gateway.sources,
     client,
+    taskQueue: gateway.taskQueue,
     configSources: config.sources,
     onBook: (book) => directory.replace(book),
     onError: (error) =>
       options.logger?.warn({ err: error }, 'could not read the inbound sources from Temporal; serving what was last read'),
   });
-  // Settles once no call of the API's own is in flight, so that whoever closes the API may close its connection next.
+  // Settles once the API's background requests are over, so that whoever closes the API may close its connection
+  // next; each part is closed whatever another's close does.
   app.addHook('onClose', async () => {
-    await Promise.all([sources.close(), options.gateway ? undefined : gateway.close(), transformer.close()]);
+    const closing = [sources.close(), options.gateway ? Promise.resolve() : gateway.close(), transformer.close()];
+    for (const outcome of await Promise.allSettled(closing)) {
+      if (outcome.status === 'rejected') options.logger?.warn({ err: outcome.reason }, 'could not close part of the API');
+    }
   });
   return app;
 }

@@ -1,67 +1,109 @@
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Client, isGrpcCancelledError } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createTemporalRegistry } from '../../gateway/endpoint-registry.js';
-import { createSourceStore, followSources } from '../../gateway/source-store.js';
-import { connectTestClient, uniqueTaskQueue } from '../support/temporal.js';
+import { followSources } from '../../gateway/source-store.js';
+import { webhookDataConverter } from '../../temporal/data-converter.js';
+import { connectTestClient, installQuietRuntime, uniqueTaskQueue } from '../support/temporal.js';
 
-// What follows Temporal in the background (routing's endpoints, the inbound source book) must have no call in flight
-// once it is closed: the connection is closed next, and the SDK retries a call that fails then on the closed channel,
-// from a timer, where the error it throws can only crash the process (CI saw it after a test with no worker).
+// What follows Temporal in the background (routing's endpoints, the inbound source book) must have no request in
+// flight once closed on a grpc-js connection: the connection is closed next, and the SDK retries a request that fails
+// then on the closed channel, from a timer, where the error it throws crashes the process (CI saw it after a test with
+// no worker). On the worker's NativeConnection, which cannot cancel, closing must not wait out a long poll.
 
 type ServiceMethod = 'getWorkflowExecutionHistory' | 'updateWorkflowExecution';
 
-let client: Client;
-const inFlight: Record<ServiceMethod, number> = { getWorkflowExecutionHistory: 0, updateWorkflowExecution: 0 };
-
-beforeAll(async () => {
-  client = await connectTestClient();
-  const service = client.workflowService;
+/** Counts a client's requests of each kind in flight, and how many ended cancelled. */
+function watchRequests(client: Client) {
+  const inFlight: Record<ServiceMethod, number> = { getWorkflowExecutionHistory: 0, updateWorkflowExecution: 0 };
+  const cancelled: Record<ServiceMethod, number> = { getWorkflowExecutionHistory: 0, updateWorkflowExecution: 0 };
+  const service = client.workflowService as unknown as Record<ServiceMethod, (...args: unknown[]) => Promise<unknown>>;
   for (const method of Object.keys(inFlight) as ServiceMethod[]) {
-    const call = (service[method] as (...args: unknown[]) => Promise<unknown>).bind(service);
-    (service as unknown as Record<ServiceMethod, (...args: unknown[]) => Promise<unknown>>)[method] = async (...args) => {
+    const request = service[method].bind(service);
+    service[method] = async (...args) => {
       inFlight[method]++;
       try {
-        return await call(...args);
+        return await request(...args);
+      } catch (error) {
+        if (isGrpcCancelledError(error)) cancelled[method]++;
+        throw error;
       } finally {
         inFlight[method]--;
       }
     };
   }
+  return { inFlight, cancelled };
+}
+
+let client: Client;
+let requests: ReturnType<typeof watchRequests>;
+
+beforeAll(async () => {
+  client = await connectTestClient();
+  requests = watchRequests(client);
 });
 
 afterAll(async () => {
   await client.connection.close();
 });
 
-describe('closing a follower', () => {
-  test('the endpoint registry cancels its long poll and settles after it', async () => {
+describe('closing a follower on a grpc-js connection', () => {
+  test('the endpoint registry cancels its long poll, and settles after it', async () => {
     const registry = createTemporalRegistry({ client, taskQueue: uniqueTaskQueue('closing'), configEndpoints: [] });
-    await registry.ready;
-    // Nothing changes on this queue: the change log's long poll waits until it is cancelled.
-    await expect.poll(() => inFlight.getWorkflowExecutionHistory).toBe(1);
+    try {
+      await registry.ready;
+      // Nothing changes on this queue: the change log's long poll waits until it is cancelled.
+      await expect.poll(() => requests.inFlight.getWorkflowExecutionHistory).toBe(1);
+    } finally {
+      await registry.close();
+    }
 
-    await registry.close();
-
-    expect(inFlight.getWorkflowExecutionHistory).toBe(0);
+    expect(requests.inFlight.getWorkflowExecutionHistory).toBe(0);
+    expect(requests.cancelled.getWorkflowExecutionHistory).toBe(1);
   });
 
   test('the source follower cancels an update no worker answers, rather than leaving it to its deadline', async () => {
     // No worker runs this queue: reconciling the book is an update that would wait out its 10 s deadline.
-    const taskQueue = uniqueTaskQueue('closing');
     const errors: unknown[] = [];
     const follower = followSources({
-      store: createSourceStore(client, taskQueue),
       client,
+      taskQueue: uniqueTaskQueue('closing'),
       configSources: [],
       onBook: () => undefined,
       onError: (error) => errors.push(error),
     });
-    await expect.poll(() => inFlight.updateWorkflowExecution).toBe(1);
+    try {
+      await expect.poll(() => requests.inFlight.updateWorkflowExecution).toBe(1);
+    } finally {
+      await follower.close();
+    }
 
-    await follower.close();
-
-    expect(inFlight.updateWorkflowExecution).toBe(0);
+    expect(requests.inFlight.updateWorkflowExecution).toBe(0);
+    expect(requests.cancelled.updateWorkflowExecution).toBe(1);
     // A cancellation on close is not a failure to report.
     expect(errors).toEqual([]);
+  });
+});
+
+describe('closing a follower on the worker’s NativeConnection', () => {
+  test('does not wait out the long poll it cannot cancel; closing the connection ends it', async () => {
+    installQuietRuntime();
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const native = new Client({ connection, dataConverter: webhookDataConverter() });
+    const nativeRequests = watchRequests(native);
+    const registry = createTemporalRegistry({ client: native, taskQueue: uniqueTaskQueue('closing'), configEndpoints: [] });
+    try {
+      await registry.ready;
+      await expect.poll(() => nativeRequests.inFlight.getWorkflowExecutionHistory).toBe(1);
+
+      await registry.close();
+
+      // The poll waits for news that never comes (for 20 s, the server's long-poll limit): close did not wait for it.
+      expect(nativeRequests.inFlight.getWorkflowExecutionHistory).toBe(1);
+    } finally {
+      await registry.close();
+      await connection.close();
+    }
+    await expect.poll(() => nativeRequests.inFlight.getWorkflowExecutionHistory).toBe(0);
   });
 });
