@@ -157,12 +157,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       // receiver too close to later ones. Its slot stays spent, and the same ticket asks again.
       for (let asked = 1; ; asked++) {
         const request = { ...(ticket === undefined ? {} : { ticket }), ...(queue ? {} : { queue }), timeoutMs: remainingMs() };
+        const askedAt = now().getTime();
         const slot = await deps.reserveSendSlot(target.endpointId, request).catch((error: unknown) => {
           throw new SlotUnavailableError(error);
         });
         if (!slot.granted) return throttled(slot.retryAt, slot.retryAt);
         const at = now().getTime();
-        if (grantStillUsable(slot, rateLimit, at)) return undefined;
+        if (grantStillUsable(slot, rateLimit, askedAt, at)) return undefined;
         // No queue formed while the entity kept granting, so a ticket due soon takes no one's place.
         if (asked === LATE_GRANTS_PER_ATTEMPT) return throttled(at + sendSpacingMs(rateLimit), ticket ?? at);
       }

@@ -152,7 +152,8 @@ export async function measureLatencySegments(
         const run = `lat${round}${entry.name.replace(/[^a-z0-9]+/g, '')}${Date.now().toString(36)}`;
         await closedLoop(sender(system, receiver, 1, `${run}-warmup`), WARMUP_PRODUCERS, WARMUP_EVENTS, TIME_LIMIT_MS);
         // The node's own account of its main thread over the round: what held its event loop up, and for how long.
-        const vitalsOf = 'apiUrl' in system ? () => scrapeNodeVitals(system.apiUrl as string) : undefined;
+        // A diagnostic: a scrape that fails leaves the round without it rather than ending the benchmark.
+        const vitalsOf = 'apiUrl' in system ? () => scrapeNodeVitals(system.apiUrl as string).catch(() => undefined) : undefined;
         const before = await vitalsOf?.();
         const times = await timedOpenLoop(system, receiver, client, rate, run);
         const after = await vitalsOf?.();

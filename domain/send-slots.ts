@@ -44,9 +44,17 @@ export function grantUsableForMs(limit: RateLimit): number {
   return Math.floor(slotMarginMs(limit) / 2);
 }
 
-/** Whether a grant reached its sender at `now` in time to send on it: an unused slot stays counted, never reused. */
-export function grantStillUsable(answer: SlotAnswer & { readonly granted: true }, limit: RateLimit, now: number): boolean {
-  return answer.grantedAt === undefined || now - answer.grantedAt <= grantUsableForMs(limit);
+/**
+ * Whether a grant asked for at `askedAt` and answered at `now` (the sender's clock) came in time to send on: an unused
+ * slot stays counted, never reused. `grantedAt` is the entity's workflow time, which the Temporal server's clock sets,
+ * not the sender's; but the grant was made between the ask and the answer. A `grantedAt` outside them shows the clocks
+ * disagree, and the grant is then taken to be as old as the round trip, the most it can be: a sender whose clock runs
+ * ahead does not find every grant too old (and send nothing, ever), nor one whose clock runs behind every grant fresh.
+ */
+export function grantStillUsable(answer: SlotAnswer & { readonly granted: true }, limit: RateLimit, askedAt: number, now: number): boolean {
+  if (answer.grantedAt === undefined) return true;
+  const clocksAgree = answer.grantedAt >= askedAt && answer.grantedAt <= now;
+  return now - (clocksAgree ? answer.grantedAt : askedAt) <= grantUsableForMs(limit);
 }
 
 /** The time between two tickets: the window, margin included, shared evenly among its requests. */

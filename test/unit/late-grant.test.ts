@@ -24,9 +24,16 @@ afterAll(async () => {
   await dispatcher.close();
 });
 
-/** One attempt whose slot requests get `answers` in turn, as of a clock standing at `NOW`. */
-async function attemptWith(answers: readonly SlotAnswer[], rateTicket?: number) {
+/** How the entity answers one request: what, and when by the attempt's clock (which only answers move). */
+interface ScriptedAnswer {
+  readonly answer: (askedAt: number) => SlotAnswer;
+  readonly tookMs: number;
+}
+
+/** One attempt whose slot requests get `answers` in turn, on a clock that starts at `NOW`. */
+async function attemptWith(answers: readonly ScriptedAnswer[], rateTicket?: number) {
   const asked: { ticket?: number }[] = [];
+  let clock = NOW;
   const activities = createDeliveryActivities({
     dispatcher,
     allowDestinations: ['loopback'],
@@ -35,10 +42,13 @@ async function attemptWith(answers: readonly SlotAnswer[], rateTicket?: number) 
     loadEvent: () => Promise.reject(new Error('the event is carried in the request')),
     reserveSendSlot: (_endpointId, request) => {
       asked.push(request.ticket === undefined ? {} : { ticket: request.ticket });
-      const answer = answers[asked.length - 1];
-      return answer ? Promise.resolve(answer) : Promise.reject(new Error('asked once too often'));
+      const scripted = answers[asked.length - 1];
+      if (!scripted) return Promise.reject(new Error('asked once too often'));
+      const answer = scripted.answer(clock);
+      clock += scripted.tookMs;
+      return Promise.resolve(answer);
     },
-    now: () => new Date(NOW),
+    now: () => new Date(clock),
   });
   const event = anEvent();
   const request: AttemptRequest = {
@@ -50,17 +60,22 @@ async function attemptWith(answers: readonly SlotAnswer[], rateTicket?: number) 
   };
   const environment = new MockActivityEnvironment({ workflowExecution: { workflowId: `event-${event.id}`, runId: 'run' } });
   const result: AttemptResult = await environment.run((attempt: AttemptRequest) => activities.deliverAttempt(attempt), request);
-  return { result, asked, eventId: event.id };
+  return { result, asked, eventId: event.id, endedAt: clock };
 }
 
 function sentFor(eventId: string): number {
   return receiver.requests.filter((request) => request.headers['webhook-id'] === eventId).length;
 }
 
-describe('a send slot granted too long ago', () => {
-  const fresh: SlotAnswer = { granted: true, grantedAt: NOW - grantUsableForMs(FIVE_PER_SECOND) };
-  const late: SlotAnswer = { granted: true, grantedAt: NOW - grantUsableForMs(FIVE_PER_SECOND) - 1 };
+const USABLE_MS = grantUsableForMs(FIVE_PER_SECOND);
+/** Granted the moment it was asked for, by an entity whose clock is `skewMs` ahead of the attempt's. */
+const grantedAtOnce =
+  (skewMs = 0) =>
+  (askedAt: number): SlotAnswer => ({ granted: true, grantedAt: askedAt + skewMs });
+const fresh: ScriptedAnswer = { answer: grantedAtOnce(), tookMs: USABLE_MS };
+const late: ScriptedAnswer = { answer: grantedAtOnce(), tookMs: USABLE_MS + 1 };
 
+describe('a send slot granted too long ago', () => {
   test('is not sent on: the attempt asks again with the same ticket and sends on the fresh grant', async () => {
     const { result, asked, eventId } = await attemptWith([late, fresh], 42);
     expect(result.statusCode).toBe(200);
@@ -69,27 +84,50 @@ describe('a send slot granted too long ago', () => {
   });
 
   test('three times over makes the attempt wait like a refused one, holding its ticket, with nothing sent', async () => {
-    const { result, asked, eventId } = await attemptWith([late, late, late], 42);
-    expect(result.throttled).toEqual({ retryAt: new Date(NOW + sendSpacingMs(FIVE_PER_SECOND)).toISOString(), ticket: 42 });
+    const { result, asked, eventId, endedAt } = await attemptWith([late, late, late], 42);
+    expect(result.throttled).toEqual({ retryAt: new Date(endedAt + sendSpacingMs(FIVE_PER_SECOND)).toISOString(), ticket: 42 });
     expect(result.statusCode).toBeUndefined();
     expect(asked).toHaveLength(3);
     expect(sentFor(eventId)).toBe(0);
   });
 
   test('without a ticket, gives the waiting attempt one due when it asks again', async () => {
-    const { result } = await attemptWith([late, late, late]);
-    expect(result.throttled?.ticket).toBe(NOW);
+    const { result, endedAt } = await attemptWith([late, late, late]);
+    expect(result.throttled?.ticket).toBe(endedAt);
   });
 
   test('a refusal after a late grant is waited for as the entity said', async () => {
-    const { result, eventId } = await attemptWith([late, { granted: false, retryAt: NOW + 700 }]);
+    const { result, eventId } = await attemptWith([late, { answer: () => ({ granted: false, retryAt: NOW + 700 }), tookMs: 5 }]);
     expect(result.throttled).toEqual({ retryAt: new Date(NOW + 700).toISOString(), ticket: NOW + 700 });
     expect(sentFor(eventId)).toBe(0);
   });
 
   test('a grant that does not say when it was made (an older entity) is sent on', async () => {
-    const { result, asked } = await attemptWith([{ granted: true }]);
+    const { result, asked } = await attemptWith([{ answer: () => ({ granted: true }), tookMs: 10 * USABLE_MS }]);
     expect(result.statusCode).toBe(200);
     expect(asked).toHaveLength(1);
+  });
+});
+
+describe('a grant stamped by a clock that disagrees with the attempt’s', () => {
+  test('an hour behind the attempt’s clock, a grant answered soon is sent on, not taken as an hour old', async () => {
+    const { result, asked } = await attemptWith([{ answer: grantedAtOnce(-3_600_000), tookMs: 5 }]);
+    expect(result.statusCode).toBe(200);
+    expect(asked).toHaveLength(1);
+  });
+
+  test('behind the attempt’s clock, a grant is late when its answer took too long to come back', async () => {
+    const { asked } = await attemptWith([{ answer: grantedAtOnce(-3_600_000), tookMs: USABLE_MS + 1 }, fresh]);
+    expect(asked).toHaveLength(2);
+  });
+
+  test('ahead of the attempt’s clock, a grant answered soon is sent on', async () => {
+    const { result } = await attemptWith([{ answer: grantedAtOnce(3_600_000), tookMs: 5 }]);
+    expect(result.statusCode).toBe(200);
+  });
+
+  test('ahead of the attempt’s clock, a grant counts as old as its round trip, and is late when that is too long', async () => {
+    const { asked } = await attemptWith([{ answer: grantedAtOnce(3_600_000), tookMs: USABLE_MS + 1 }, fresh]);
+    expect(asked).toHaveLength(2);
   });
 });
