@@ -102,7 +102,8 @@ async function timedOpenLoop(
 function describeSlowest(times: readonly EventTimes[], overMs: number): string {
   const first = Math.min(...times.map((t) => t.sent));
   const slow = times.filter((t) => t.received - t.sent > overMs).sort((a, b) => a.sent - b.sent);
-  const worst = [...times].sort((a, b) => b.received - b.sent - (a.received - a.sent))[0];
+  // An event that never arrived has no time to rank by.
+  const worst = times.filter((t) => Number.isFinite(t.received)).sort((a, b) => b.received - b.sent - (a.received - a.sent))[0];
   if (!worst || slow.length === 0) return `none over ${overMs} ms`;
   const at = (t: EventTimes): string => ((t.sent - first) / 1_000).toFixed(1);
   const segments = SEGMENTS.map((segment) => `${segment.label} ${segment.of(worst).toFixed(0)}`).join(', ');

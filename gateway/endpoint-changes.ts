@@ -48,8 +48,8 @@ export interface FollowOptions {
 /**
  * Follows a change log: reads the run before `runId` (a change made just before a listing may have reached the log
  * but not yet the listing), then `runId` from its start, then each new event as it is written (a long poll, which
- * costs Temporal nothing while nothing changes), from run to run across continue-as-new. Resolves when the log ends
- * or the feed is closed; rejects when Temporal does.
+ * costs Temporal nothing while nothing changes), from run to run across continue-as-new. Resolves when the log ends;
+ * rejects when Temporal fails it; ends, one way or the other, once `signal` aborts.
  */
 export async function followChangeLog(options: FollowOptions): Promise<FollowEnd> {
   const { client, taskQueue } = options;

@@ -10,7 +10,7 @@ import {
   type ListedEndpointState,
   type RoutableEndpoint,
 } from '../domain/endpoint-state.js';
-import { callCancellably, runInBackground } from './background.js';
+import { runInBackground } from './background.js';
 import { ensureChangeLog, followChangeLog } from './endpoint-changes.js';
 import { listEndpointEntities } from './endpoint-entities.js';
 
@@ -37,7 +37,7 @@ export interface TemporalRegistryOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-// After a failure to read or follow, the next try waits this long, doubling up to the most.
+// Routing goes on by what it last read while it cannot follow; a change missed meanwhile waits for the next try.
 const FIRST_RETRY_MS = 500;
 const LAST_RETRY_MS = 15_000;
 
@@ -87,9 +87,9 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const following = runInBackground({
     client,
-    async round(signal, recovered) {
-      const runId = await callCancellably(client, signal, () => ensureChangeLog(client, taskQueue));
-      const listed = await callCancellably(client, signal, () => listEndpointEntities(client, taskQueue));
+    async round({ call, signal, recovered }) {
+      const runId = await call(() => ensureChangeLog(client, taskQueue));
+      const listed = await call(() => listEndpointEntities(client, taskQueue));
       states = new Map(listed.map((state) => [state.endpoint.id, state]));
       reindex();
       markReady();

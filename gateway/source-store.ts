@@ -28,7 +28,7 @@ export interface SourceStore {
    * Starts the book's workflow if it is not running: with `book`, the last one a process saw, when its workflow was
    * ended from outside, so that sources, deleted ids and secret generations outlive it.
    */
-  ensure(book?: SourceBook, signal?: AbortSignal): Promise<void>;
+  ensure(book?: SourceBook): Promise<void>;
   read(): Promise<SourceBook>;
   /** Each change answers with the book as it made it. */
   create(definition: SourceDefinition): Promise<SourceBook>;
@@ -36,10 +36,11 @@ export interface SourceStore {
   rotateSecret(id: string): Promise<SourceBook>;
   delete(id: string): Promise<SourceBook>;
   /** Makes the book hold the config file's sources as given (see `withReconciled`). */
-  reconcile(definitions: readonly SourceDefinition[], signal?: AbortSignal): Promise<SourceBook>;
+  reconcile(definitions: readonly SourceDefinition[]): Promise<SourceBook>;
   /**
    * Tells `onBook` the book now, then again after each change, following the workflow's history with a long poll (so
-   * an idle book costs Temporal nothing) from run to run. Rejects when Temporal does, or when `signal` cancels it.
+   * an idle book costs Temporal nothing) from run to run, its calls cancelled by `signal`. Ends, one way or the other,
+   * once `signal` aborts; rejects when Temporal fails it.
    */
   follow(onBook: (book: SourceBook) => void, signal: AbortSignal): Promise<void>;
 }
@@ -49,12 +50,9 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
   const handle = client.workflow.getHandle(workflowId);
   // A bounded wait: without a worker of the queue the book answers nothing, and a caller must hear so (503).
   const bounded = <T>(call: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + SOURCE_CALL_TIMEOUT_MS, call);
-  // A follower's calls, which its close cancels; anyone else's run to their end.
-  const within = <T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> =>
-    signal ? callCancellably(client, signal, call) : call();
-  const update = async <T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+  const update = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
-      return await within(signal, () => bounded(call));
+      return await bounded(call);
     } catch (error) {
       // The book's validators refuse with the reason as the failure's type.
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
@@ -65,17 +63,15 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
     }
   };
   const store: SourceStore = {
-    async ensure(book, signal) {
+    async ensure(book) {
       try {
-        await within(signal, () =>
-          client.workflow.start(webhookSourceDirectory, {
-            workflowId,
-            taskQueue,
-            args: [book ? { book } : {}],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-            staticSummary: `inbound sources of task queue ${taskQueue}`,
-          }),
-        );
+        await client.workflow.start(webhookSourceDirectory, {
+          workflowId,
+          taskQueue,
+          args: [book ? { book } : {}],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          staticSummary: `inbound sources of task queue ${taskQueue}`,
+        });
       } catch (error) {
         // Started by another process a moment ago, under a policy that refuses: running is all that is needed.
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -86,7 +82,7 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
     change: (definition) => update(() => handle.executeUpdate(changeSourceUpdate, { args: [definition] })),
     rotateSecret: (id) => update(() => handle.executeUpdate(rotateSourceSecretUpdate, { args: [id] })),
     delete: (id) => update(() => handle.executeUpdate(deleteSourceUpdate, { args: [id] })),
-    reconcile: (definitions, signal) => update(() => handle.executeUpdate(reconcileSourcesUpdate, { args: [definitions] }), signal),
+    reconcile: (definitions) => update(() => handle.executeUpdate(reconcileSourcesUpdate, { args: [definitions] })),
     async follow(onBook, signal) {
       const namespace = client.options.namespace;
       let last: SourceBook | undefined;
@@ -94,15 +90,16 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
         last = book;
         onBook(book);
       };
-      const read = (): Promise<SourceBook> => within(signal, () => store.read());
+      const within = <T>(call: () => Promise<T>): Promise<T> => callCancellably(client, signal, call);
+      const read = (): Promise<SourceBook> => within(() => store.read());
       while (!signal.aborted) {
-        const { runId } = await within(signal, () => handle.describe());
+        const { runId } = await within(() => handle.describe());
         seen(await read());
         let token: Uint8Array | undefined;
         let first = true;
         for (;;) {
           // Without a token the poll answers at once with the run so far; with one, when something new is written.
-          const { history, nextPageToken } = await within(signal, () =>
+          const { history, nextPageToken } = await within(() =>
             client.workflowService.getWorkflowExecutionHistory({
               namespace,
               execution: { workflowId, runId },
@@ -132,55 +129,43 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
         }
         // A run ended from outside is started again from the last book seen; one continued as new is followed in its
         // next run, which carries the book itself.
-        await store.ensure(last, signal);
+        await within(() => store.ensure(last));
       }
     },
   };
   return store;
 }
 
-/** A process's view of the source book, kept current in the background. */
-export interface SourceFollower extends BackgroundLoop {
-  /** Resolves once the book has been read (config sources are served from the file until then). */
-  readonly ready: Promise<void>;
-}
-
 export interface FollowSourcesOptions {
+  readonly store: SourceStore;
+  /** The client `store` was made on: the follower's calls are made in scopes its close cancels. */
   readonly client: Client;
-  readonly taskQueue: string;
   readonly configSources: readonly SourceDefinition[];
   readonly onBook: (book: SourceBook) => void;
   /** Told of each failure (Temporal away, no worker yet); the follower tries again, backing off. */
   readonly onError: (error: unknown) => void;
 }
 
+// A source made or changed while the book cannot be read is served once it can; the config file's meanwhile.
 const FIRST_RETRY_MS = 500;
 const LAST_RETRY_MS = 30_000;
 
 /**
- * Makes the book of the task queue hold the config file's sources, then tells `onBook` of it and of every change, for
- * as long as the process lives. Without a worker of the queue, reconciling waits out its deadline: closing cancels it.
+ * Makes the book hold the config file's sources, then tells `onBook` of it and of every change, for as long as the
+ * process lives. Without a worker of the queue, reconciling waits out its deadline: closing cancels it.
  */
-export function followSources(options: FollowSourcesOptions): SourceFollower {
-  const { client, configSources, onBook } = options;
-  const store = createSourceStore(client, options.taskQueue);
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const seen = (book: SourceBook): void => {
-    onBook(book);
-    markReady();
-  };
-  const following = runInBackground({
-    client,
-    async round(signal, recovered) {
-      await store.ensure(undefined, signal);
-      seen(await store.reconcile(configSources, signal));
+export function followSources(options: FollowSourcesOptions): BackgroundLoop {
+  const { store, configSources, onBook } = options;
+  return runInBackground({
+    client: options.client,
+    async round({ call, signal, recovered }) {
+      await call(() => store.ensure());
+      onBook(await call(() => store.reconcile(configSources)));
       recovered();
-      await store.follow(seen, signal);
+      await store.follow(onBook, signal);
     },
     onError: options.onError,
     firstRetryMs: FIRST_RETRY_MS,
     lastRetryMs: LAST_RETRY_MS,
   });
-  return { ready, close: () => following.close() };
 }

@@ -124,7 +124,7 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
       await running.catch(() => undefined);
     }
     await app?.close().catch(() => undefined);
-    await gateway?.close();
+    await gateway?.close().catch(() => undefined);
     await connection.close();
     throw error;
   }

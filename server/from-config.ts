@@ -135,8 +135,8 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   }
   // The config file's sources are served from the start; the book (and every source made at runtime) once read.
   const sources = followSources({
+    store: gateway.sources,
     client,
-    taskQueue: gateway.taskQueue,
     configSources: config.sources,
     onBook: (book) => directory.replace(book),
     onError: (error) =>

@@ -68,12 +68,12 @@ function sentFor(eventId: string): number {
 }
 
 const USABLE_MS = grantUsableForMs(FIVE_PER_SECOND);
-/** Granted the moment it was asked for, by an entity whose clock is `skewMs` ahead of the attempt's. */
-const grantedAtOnce =
-  (skewMs = 0) =>
-  (askedAt: number): SlotAnswer => ({ granted: true, grantedAt: askedAt + skewMs });
-const fresh: ScriptedAnswer = { answer: grantedAtOnce(), tookMs: USABLE_MS };
-const late: ScriptedAnswer = { answer: grantedAtOnce(), tookMs: USABLE_MS + 1 };
+/** A grant stamped `offsetMs` after the ask, by the attempt's clock: the entity took that long, or its clock runs ahead. */
+const stampedAfterAsk =
+  (offsetMs = 0) =>
+  (askedAt: number): SlotAnswer => ({ granted: true, grantedAt: askedAt + offsetMs });
+const fresh: ScriptedAnswer = { answer: stampedAfterAsk(), tookMs: USABLE_MS };
+const late: ScriptedAnswer = { answer: stampedAfterAsk(), tookMs: USABLE_MS + 1 };
 
 describe('a send slot granted too long ago', () => {
   test('is not sent on: the attempt asks again with the same ticket and sends on the fresh grant', async () => {
@@ -109,25 +109,35 @@ describe('a send slot granted too long ago', () => {
   });
 });
 
+describe('a grant stamped between the ask and its answer', () => {
+  test('is as old as the time since its stamp, not since the ask', async () => {
+    // Asked, granted 100 ms later (the entity was busy), answered just within the usable time after the grant.
+    const grantedLate: ScriptedAnswer = { answer: stampedAfterAsk(100), tookMs: 100 + USABLE_MS };
+    const { result, asked } = await attemptWith([grantedLate]);
+    expect(result.statusCode).toBe(200);
+    expect(asked).toHaveLength(1);
+  });
+});
+
 describe('a grant stamped by a clock that disagrees with the attempt’s', () => {
   test('an hour behind the attempt’s clock, a grant answered soon is sent on, not taken as an hour old', async () => {
-    const { result, asked } = await attemptWith([{ answer: grantedAtOnce(-3_600_000), tookMs: 5 }]);
+    const { result, asked } = await attemptWith([{ answer: stampedAfterAsk(-3_600_000), tookMs: 5 }]);
     expect(result.statusCode).toBe(200);
     expect(asked).toHaveLength(1);
   });
 
   test('behind the attempt’s clock, a grant is late when its answer took too long to come back', async () => {
-    const { asked } = await attemptWith([{ answer: grantedAtOnce(-3_600_000), tookMs: USABLE_MS + 1 }, fresh]);
+    const { asked } = await attemptWith([{ answer: stampedAfterAsk(-3_600_000), tookMs: USABLE_MS + 1 }, fresh]);
     expect(asked).toHaveLength(2);
   });
 
   test('ahead of the attempt’s clock, a grant answered soon is sent on', async () => {
-    const { result } = await attemptWith([{ answer: grantedAtOnce(3_600_000), tookMs: 5 }]);
+    const { result } = await attemptWith([{ answer: stampedAfterAsk(3_600_000), tookMs: 5 }]);
     expect(result.statusCode).toBe(200);
   });
 
   test('ahead of the attempt’s clock, a grant counts as old as its round trip, and is late when that is too long', async () => {
-    const { asked } = await attemptWith([{ answer: grantedAtOnce(3_600_000), tookMs: USABLE_MS + 1 }, fresh]);
+    const { asked } = await attemptWith([{ answer: stampedAfterAsk(3_600_000), tookMs: USABLE_MS + 1 }, fresh]);
     expect(asked).toHaveLength(2);
   });
 });

@@ -1,8 +1,8 @@
 import { Client, isGrpcCancelledError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
 import { createTemporalRegistry } from '../../gateway/endpoint-registry.js';
-import { followSources } from '../../gateway/source-store.js';
+import { createSourceStore, followSources } from '../../gateway/source-store.js';
 import { webhookDataConverter } from '../../temporal/data-converter.js';
 import { connectTestClient, installQuietRuntime, uniqueTaskQueue } from '../support/temporal.js';
 
@@ -43,6 +43,12 @@ beforeAll(async () => {
   requests = watchRequests(client);
 });
 
+// Cancellations are counted per test; nothing is in flight between tests, each closing what it started.
+beforeEach(() => {
+  requests.cancelled.getWorkflowExecutionHistory = 0;
+  requests.cancelled.updateWorkflowExecution = 0;
+});
+
 afterAll(async () => {
   await client.connection.close();
 });
@@ -66,8 +72,8 @@ describe('closing a follower on a grpc-js connection', () => {
     // No worker runs this queue: reconciling the book is an update that would wait out its 10 s deadline.
     const errors: unknown[] = [];
     const follower = followSources({
+      store: createSourceStore(client, uniqueTaskQueue('closing')),
       client,
-      taskQueue: uniqueTaskQueue('closing'),
       configSources: [],
       onBook: () => undefined,
       onError: (error) => errors.push(error),
