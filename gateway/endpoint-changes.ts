@@ -5,7 +5,7 @@ import type { EndpointChange } from '../domain/endpoint-state.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import { endpointChangedSignal, webhookEndpointDirectory } from '../workflows/index.js';
 import { callCancellably } from './background.js';
-import { CLOSING_EVENTS } from './history-poll.js';
+import { CLOSING_EVENTS, readHistoryPage } from './history-poll.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
@@ -54,20 +54,13 @@ export interface FollowOptions {
 export async function followChangeLog(options: FollowOptions): Promise<FollowEnd> {
   const { client, taskQueue } = options;
   const workflowId = endpointChangesWorkflowId(taskQueue);
-  const namespace = client.options.namespace;
   const readRun = async (runId: string, token: Uint8Array | undefined, waitNewEvent: boolean) => {
-    const { history, nextPageToken } = await callCancellably(client, options.signal, () =>
-      client.workflowService.getWorkflowExecutionHistory({
-        namespace,
-        execution: { workflowId, runId },
-        waitNewEvent,
-        ...(token ? { nextPageToken: token } : {}),
-      }),
+    const page = await callCancellably(client, options.signal, () =>
+      readHistoryPage(client, { workflowId, runId }, { token, waitNewEvent }),
     );
-    const events = history?.events ?? [];
-    const changes = await changesIn(client, events);
+    const changes = await changesIn(client, page.events);
     if (changes.length > 0) options.onChanges(changes);
-    return { events, token: nextPageToken && nextPageToken.length > 0 ? nextPageToken : undefined };
+    return page;
   };
 
   let runId = options.runId;
@@ -116,13 +109,9 @@ export async function readRecentChanges(client: Client, taskQueue: string): Prom
     const events: proto.temporal.api.history.v1.IHistoryEvent[] = [];
     let token: Uint8Array | undefined;
     do {
-      const { history, nextPageToken } = await client.workflowService.getWorkflowExecutionHistory({
-        namespace: client.options.namespace,
-        execution: { workflowId, runId },
-        ...(token ? { nextPageToken: token } : {}),
-      });
-      events.push(...(history?.events ?? []));
-      token = nextPageToken && nextPageToken.length > 0 ? nextPageToken : undefined;
+      const page = await readHistoryPage(client, { workflowId, runId }, { token });
+      events.push(...page.events);
+      token = page.token;
     } while (token);
     return events;
   };

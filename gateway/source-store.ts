@@ -15,7 +15,7 @@ import {
   webhookSourceDirectory,
 } from '../workflows/index.js';
 import { callCancellably, runInBackground, type BackgroundLoop } from './background.js';
-import { CLOSING_EVENTS } from './history-poll.js';
+import { CLOSING_EVENTS, readHistoryPage } from './history-poll.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
@@ -84,7 +84,6 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
     delete: (id) => update(() => handle.executeUpdate(deleteSourceUpdate, { args: [id] })),
     reconcile: (definitions) => update(() => handle.executeUpdate(reconcileSourcesUpdate, { args: [definitions] })),
     async follow(onBook, signal) {
-      const namespace = client.options.namespace;
       let last: SourceBook | undefined;
       const seen = (book: SourceBook): void => {
         last = book;
@@ -99,15 +98,7 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
         let first = true;
         for (;;) {
           // Without a token the poll answers at once with the run so far; with one, when something new is written.
-          const { history, nextPageToken } = await within(() =>
-            client.workflowService.getWorkflowExecutionHistory({
-              namespace,
-              execution: { workflowId, runId },
-              waitNewEvent: true,
-              ...(token ? { nextPageToken: token } : {}),
-            }),
-          );
-          const events = history?.events ?? [];
+          const { events, token: next } = await within(() => readHistoryPage(client, { workflowId, runId }, { token, waitNewEvent: true }));
           const ended = events.some(
             (event) =>
               event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW ||
@@ -119,7 +110,7 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
             seen(await read());
           }
           first = false;
-          token = nextPageToken && nextPageToken.length > 0 ? nextPageToken : undefined;
+          token = next;
           if (signal.aborted) return;
           // A running workflow's poll always hands on a token; without one, start over rather than spin on the run.
           if (!token) {
