@@ -51,8 +51,8 @@ export interface GatewayOptions {
   readonly startTimeoutMs?: number;
   /** Where endpoints come from; by default the endpoint entities of the task queue, followed as they change. */
   readonly endpoints?: EndpointRegistry;
-  /** Told when the endpoint entities could not be read; routing goes on by what was read last. */
-  readonly onEndpointsError?: (error: unknown) => void;
+  /** Told when the endpoint entities could not be read, and when it tries again; routing goes on by what it last read. */
+  readonly onEndpointsError?: (error: unknown, retryInMs: number) => void;
   /** Start deliveries eagerly, for a worker in this process on the client's `NativeConnection` (a gateway node). */
   readonly eagerStart?: boolean;
   /** The process's metrics, told of every event ingested and shown the endpoints at each scrape. */

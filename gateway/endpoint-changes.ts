@@ -5,12 +5,9 @@ import type { EndpointChange } from '../domain/endpoint-state.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import { endpointChangedSignal, webhookEndpointDirectory } from '../workflows/index.js';
 import { callCancellably } from './background.js';
-import { CLOSING_EVENTS, readHistoryPage } from './history-poll.js';
+import { CLOSING_EVENTS, pollHistoryPage } from './history-poll.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
-
-/** Why following a change log stopped: it ended (and must be started again), or the feed was closed. */
-export type FollowEnd = 'log-ended' | 'closed';
 
 /**
  * Starts the change log of a task queue's endpoints if it is not running, and answers its current run. Any process
@@ -48,46 +45,39 @@ export interface FollowOptions {
 /**
  * Follows a change log: reads the run before `runId` (a change made just before a listing may have reached the log
  * but not yet the listing), then `runId` from its start, then each new event as it is written (a long poll, which
- * costs Temporal nothing while nothing changes), from run to run across continue-as-new. Resolves when the log ends;
- * rejects when Temporal fails it; ends, one way or the other, once `signal` aborts.
+ * costs Temporal nothing while nothing changes), from run to run across continue-as-new. Resolves when the log ends
+ * (it must be started again); rejects when Temporal fails it; ends, one way or the other, once `signal` aborts.
  */
-export async function followChangeLog(options: FollowOptions): Promise<FollowEnd> {
-  const { client, taskQueue } = options;
+export async function followChangeLog(options: FollowOptions): Promise<void> {
+  const { client, taskQueue, signal } = options;
   const workflowId = endpointChangesWorkflowId(taskQueue);
-  const readRun = async (runId: string, token: Uint8Array | undefined, waitNewEvent: boolean) => {
-    const page = await callCancellably(client, options.signal, () =>
-      readHistoryPage(client, { workflowId, runId }, { token, waitNewEvent }),
-    );
-    const changes = await changesIn(client, page.events);
+  const tell = async (events: readonly proto.temporal.api.history.v1.IHistoryEvent[]): Promise<void> => {
+    const changes = await changesIn(client, events);
     if (changes.length > 0) options.onChanges(changes);
-    return page;
   };
 
   let runId = options.runId;
   let token: Uint8Array | undefined;
   let firstPage = true;
-  while (!options.signal.aborted) {
+  while (!signal.aborted) {
     // Without a token the long poll answers with the run's whole history and one; with it, with what came after.
-    const { events, token: next } = await readRun(runId, token, true);
+    const { events, token: next } = await callCancellably(client, signal, () => pollHistoryPage(client, { workflowId, runId }, token));
+    await tell(events);
     token = next;
     const previousRunId = firstPage ? events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId : undefined;
     firstPage = false;
-    if (previousRunId) await readPreviousRun(previousRunId);
+    if (previousRunId) {
+      const previous = await callCancellably(client, signal, () => client.workflow.getHandle(workflowId, previousRunId).fetchHistory());
+      await tell(previous.events ?? []);
+    }
     for (const event of events) {
       if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW) {
         runId = event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? runId;
         token = undefined;
       } else if (CLOSING_EVENTS.has(event.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED)) {
-        return 'log-ended';
+        return;
       }
     }
-  }
-  return 'closed';
-
-  async function readPreviousRun(runId: string): Promise<void> {
-    let token: Uint8Array | undefined;
-    do token = (await readRun(runId, token, false)).token;
-    while (token);
   }
 }
 
@@ -105,16 +95,7 @@ export async function readRecentChanges(client: Client, taskQueue: string): Prom
     if (error instanceof WorkflowNotFoundError) return [];
     throw error;
   }
-  const eventsOf = async (runId: string) => {
-    const events: proto.temporal.api.history.v1.IHistoryEvent[] = [];
-    let token: Uint8Array | undefined;
-    do {
-      const page = await readHistoryPage(client, { workflowId, runId }, { token });
-      events.push(...page.events);
-      token = page.token;
-    } while (token);
-    return events;
-  };
+  const eventsOf = async (runId: string) => (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
   const currentEvents = await eventsOf(current);
   const previous = currentEvents[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
   const previousEvents = previous ? await eventsOf(previous) : [];

@@ -34,7 +34,7 @@ export interface TemporalRegistryOptions {
   /** The config file's endpoints: known at once, before their entities are read or even created. */
   readonly configEndpoints: readonly Endpoint[];
   /** Told when the entities could not be read or the change log not followed; routing goes on by what it knew. */
-  readonly onError?: (error: unknown) => void;
+  readonly onError?: (error: unknown, retryInMs: number) => void;
 }
 
 // Routing goes on by what it last read while it cannot follow; a change missed meanwhile waits for the next try.
@@ -96,7 +96,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
       recovered();
       await followChangeLog({ client, taskQueue, runId, onChanges: applyChanges, signal });
     },
-    onError: (error) => options.onError?.(error),
+    onError: (error, retryInMs) => options.onError?.(error, retryInMs),
     firstRetryMs: FIRST_RETRY_MS,
     lastRetryMs: LAST_RETRY_MS,
   });

@@ -22,20 +22,19 @@ export interface HistoryPage {
 }
 
 /**
- * Reads the page of `runId`'s history after `token` (from the start without one). With `waitNewEvent`, a long poll:
- * a page after the run's last event is answered only once something new is written, so a follower costs Temporal
- * nothing while nothing changes.
+ * Long-polls the page of a run's history after `token`. Without a token it answers at once with the run so far; with
+ * one, once something new is written after it: a follower costs Temporal nothing while nothing changes.
  */
-export async function readHistoryPage(
+export async function pollHistoryPage(
   client: Pick<Client, 'workflowService' | 'options'>,
   execution: { readonly workflowId: string; readonly runId: string },
-  page: { readonly token?: Uint8Array | undefined; readonly waitNewEvent?: boolean } = {},
+  token: Uint8Array | undefined,
 ): Promise<HistoryPage> {
   const { history, nextPageToken } = await client.workflowService.getWorkflowExecutionHistory({
     namespace: client.options.namespace,
     execution,
-    ...(page.waitNewEvent ? { waitNewEvent: true } : {}),
-    ...(page.token ? { nextPageToken: page.token } : {}),
+    waitNewEvent: true,
+    ...(token ? { nextPageToken: token } : {}),
   });
   return { events: history?.events ?? [], token: nextPageToken && nextPageToken.length > 0 ? nextPageToken : undefined };
 }

@@ -15,7 +15,7 @@ import {
   webhookSourceDirectory,
 } from '../workflows/index.js';
 import { callCancellably, runInBackground, type BackgroundLoop } from './background.js';
-import { CLOSING_EVENTS, readHistoryPage } from './history-poll.js';
+import { CLOSING_EVENTS, pollHistoryPage } from './history-poll.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
@@ -97,8 +97,7 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
         let token: Uint8Array | undefined;
         let first = true;
         for (;;) {
-          // Without a token the poll answers at once with the run so far; with one, when something new is written.
-          const { events, token: next } = await within(() => readHistoryPage(client, { workflowId, runId }, { token, waitNewEvent: true }));
+          const { events, token: next } = await within(() => pollHistoryPage(client, { workflowId, runId }, token));
           const ended = events.some(
             (event) =>
               event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW ||
@@ -133,8 +132,8 @@ export interface FollowSourcesOptions {
   readonly client: Client;
   readonly configSources: readonly SourceDefinition[];
   readonly onBook: (book: SourceBook) => void;
-  /** Told of each failure (Temporal away, no worker yet); the follower tries again, backing off. */
-  readonly onError: (error: unknown) => void;
+  /** Told of each failure (Temporal away, no worker yet), and when the follower tries again. */
+  readonly onError: (error: unknown, retryInMs: number) => void;
 }
 
 // A source made or changed while the book cannot be read is served once it can; the config file's meanwhile.

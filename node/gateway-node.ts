@@ -73,8 +73,8 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
       ...(metrics ? { metrics } : {}),
       eagerStart: config.delivery.fast_path,
       ...(options.registry ? { endpoints: options.registry } : {}),
-      onEndpointsError: (error) =>
-        options.logger?.warn({ err: error }, 'could not read the endpoint entities; routing by what was last read'),
+      onEndpointsError: (error, retryInMs) =>
+        options.logger?.warn({ err: error, retryInMs }, 'could not read the endpoint entities; routing by what was last read'),
     });
     worker = await createWebhookWorker({
       connection,

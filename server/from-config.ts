@@ -58,8 +58,8 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       ...(metrics ? { metrics } : {}),
       ...(options.registry ? { endpoints: options.registry } : {}),
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
-      onEndpointsError: (error) =>
-        options.logger?.warn({ err: error }, 'could not read the endpoint entities; routing by what was last read'),
+      onEndpointsError: (error, retryInMs) =>
+        options.logger?.warn({ err: error, retryInMs }, 'could not read the endpoint entities; routing by what was last read'),
     });
   // This process's windows and log: all there is without api.redis_url, and the fallback while Redis is away.
   const local = {
@@ -139,8 +139,8 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     client,
     configSources: config.sources,
     onBook: (book) => directory.replace(book),
-    onError: (error) =>
-      options.logger?.warn({ err: error }, 'could not read the inbound sources from Temporal; serving what was last read'),
+    onError: (error, retryInMs) =>
+      options.logger?.warn({ err: error, retryInMs }, 'could not read the inbound sources from Temporal; serving what was last read'),
   });
   // Settles once the API's background requests are over, so that whoever closes the API may close its connection
   // next; each part is closed whatever another's close does.

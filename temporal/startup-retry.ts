@@ -18,8 +18,9 @@ const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 10_000;
 
 /**
- * The wait after failed attempt `attempt` (1-based): doubling from `firstMs`, capped at `maxMs`. Start-up steps are
- * few and idempotent, so no jitter: a fleet restarting at once is a handful of calls, not a thundering herd.
+ * The wait after failed attempt `attempt` (1-based): doubling from `firstMs`, capped at `maxMs`. No jitter: start-up
+ * steps are few and idempotent, and the background followers (`runInBackground`) make one listing or reconcile per
+ * process when they try again, so a fleet retrying in step is a handful of calls per process, not a thundering herd.
  */
 export function startupDelayMs(attempt: number, firstMs = FIRST_DELAY_MS, maxMs = MAX_DELAY_MS): number {
   return Math.min(maxMs, firstMs * 2 ** Math.min(attempt - 1, 30));
