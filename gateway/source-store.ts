@@ -93,7 +93,6 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
       const read = (): Promise<SourceBook> => within(() => store.read());
       while (!signal.aborted) {
         const { runId } = await within(() => handle.describe());
-        seen(await read());
         let token: Uint8Array | undefined;
         let first = true;
         for (;;) {
@@ -103,11 +102,11 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
               event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW ||
               CLOSING_EVENTS.has(event.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED),
           );
+          // The first page answers at once: the book read after it is the book now, and a change made after that page
+          // is on the next one, so none is missed. On a run that has ended it is the book to start the next run from.
+          const updated = events.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED);
+          if (first || (updated && !ended)) seen(await read());
           if (ended) break;
-          // The first page may hold a change made between the read above and the poll.
-          if (first || events.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)) {
-            seen(await read());
-          }
           first = false;
           token = next;
           if (signal.aborted) return;

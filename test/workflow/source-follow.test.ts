@@ -1,0 +1,72 @@
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { SourceBook, SourceDefinition } from '../../domain/source-book.js';
+import { createSourceStore, followSources } from '../../gateway/source-store.js';
+import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
+
+// Every API process follows the source book: at start it should read the book once, and once more per change, so that
+// a fleet of processes starting together costs the book's worker one query each.
+
+const FROM_FILE: SourceDefinition = {
+  id: 'from-file',
+  event_type: 'file.called',
+  enabled: true,
+  auth: { mode: 'secret', secret_env: 'FILE_SECRET' },
+};
+const MADE_LATER: SourceDefinition = {
+  id: 'made-later',
+  event_type: 'later.called',
+  enabled: true,
+  auth: { mode: 'secret', secret_env: 'LATER_SECRET' },
+};
+
+let client: Client;
+let worker: TestWorker;
+let taskQueue: string;
+let queries = 0;
+
+beforeAll(async () => {
+  taskQueue = uniqueTaskQueue('source-follow');
+  worker = await startTestWorker(taskQueue);
+  client = await connectTestClient();
+  const service = client.workflowService as unknown as { queryWorkflow: (...args: unknown[]) => Promise<unknown> };
+  const query = service.queryWorkflow.bind(service);
+  service.queryWorkflow = (...args) => {
+    queries++;
+    return query(...args);
+  };
+});
+
+afterAll(async () => {
+  await client?.connection.close();
+  await worker?.stop();
+});
+
+const ids = (book: SourceBook | undefined): string[] => (book?.sources ?? []).map((source) => source.definition.id);
+
+test('the source follower reads the book once at start, then once per change, and hears of each change', async () => {
+  const store = createSourceStore(client, taskQueue);
+  const books: SourceBook[] = [];
+  const errors: unknown[] = [];
+  const follower = followSources({
+    store,
+    client,
+    configSources: [FROM_FILE],
+    onBook: (book) => books.push(book),
+    onError: (error) => errors.push(error),
+  });
+  try {
+    // The reconcile's answer, then the follow's one read.
+    await expect.poll(() => books.length, { timeout: 30_000 }).toBe(2);
+    expect(queries).toBe(1);
+    expect(books.map(ids)).toEqual([['from-file'], ['from-file']]);
+
+    await store.create(MADE_LATER);
+
+    await expect.poll(() => ids(books.at(-1)), { timeout: 30_000 }).toEqual(['from-file', 'made-later']);
+    expect(queries).toBe(2);
+    expect(errors).toEqual([]);
+  } finally {
+    await follower.close();
+  }
+});
