@@ -252,6 +252,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again.
       if (error instanceof SlotUnavailableError) throw error.cause;
       if (error instanceof PreparationTimeoutError) throw error;
+      // Cut off by Temporal, not by the receiver: most often a worker stopping past its grace. Recorded as a failed
+      // attempt, it would spend one of the endpoint's retries (or end its delivery) for no fault of the receiver's;
+      // instead the activity fails, and another worker sends the request again, with the same webhook-id.
+      if (context.cancellationSignal.aborted) {
+        throw ApplicationFailure.retryable(`the attempt was cut off before an answer (${cutOffReason(context)})`, 'AttemptCutOff');
+      }
       // The error's class only: its message may name the URL, which can hold a secret (Slack's do).
       deps.recordAttempt?.(target.endpointId, false, startedAt, classifyTransportError(error));
       const result = failed(error);
@@ -264,6 +270,15 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       clearInterval(heartbeat);
     }
   }
+}
+
+function cutOffReason(context: Context): string {
+  const details = context.cancellationDetails;
+  if (details?.workerShutdown) return 'the worker stopped';
+  if (details?.timedOut) return 'the activity timed out';
+  if (details?.paused) return 'the activity was paused';
+  if (details?.reset) return 'the activity was reset';
+  return 'the activity was cancelled';
 }
 
 /** Preparing an attempt used up its time before anything was sent. */

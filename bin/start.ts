@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configPathFrom, loadConfig } from '../config/load.js';
+import { deliveryShutdownGraceMs } from '../config/schema.js';
 import { embeddedTemporalService } from '../host/embedded-temporal.js';
 import { formatLogLine } from '../host/log-format.js';
 import { runMain } from '../host/run-main.js';
@@ -17,27 +18,46 @@ const print = (component: string, line: string): void => {
   process.stdout.write(`${formatLogLine(component, line)}\n`);
 };
 
+// A closed terminal (SIGHUP) takes stdout with it: the stop it asks for must not end on a failed write.
+process.stdout.on('error', () => undefined);
+
 runMain(async () => {
   const configPath = resolve(configPathFrom(process.argv, process.env));
   const config = await loadConfig(configPath);
   const supervisor = createSupervisor({
     log: (component, message) => print(component, message),
-    // The API may take its whole shutdown grace to finish requests; the worker its activities' share of it.
-    stopGraceMs: config.api.shutdown_grace + STOP_MARGIN_MS,
+    // The API may take its whole shutdown grace to finish requests, then the worker its own for the attempts in flight.
+    stopGraceMs: config.api.shutdown_grace + deliveryShutdownGraceMs(config) + STOP_MARGIN_MS,
   });
 
-  let stopping = false;
+  // The children run in process groups of their own, so a terminal's Ctrl-C reaches only this process: the node
+  // finishes what it is doing while Temporal, which it reports to, still runs; Temporal stops last. A second signal
+  // is for an operator who will not wait: everything is killed, and what was in flight is done again at the next start.
+  let stopping: 'no' | 'in order' | 'at once' = 'no';
   const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    print('start', `${signal}: stopping api, worker and temporal…`);
+    if (stopping === 'at once') return;
+    if (stopping === 'in order') {
+      stopping = 'at once';
+      print('start', `${signal} again: killing api, worker and temporal now`);
+      void supervisor.kill().then(() => {
+        print('start', 'killed');
+        process.exit(130);
+      });
+      return;
+    }
+    stopping = 'in order';
+    print(
+      'start',
+      `${signal}: stopping api and worker, letting requests and deliveries in flight finish, then temporal… (again to kill now)`,
+    );
     void supervisor.stop().then(() => {
+      // Killed meanwhile: that path reports and exits.
+      if (stopping !== 'in order') return;
       print('start', 'stopped');
       process.exit(0);
     });
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
 
   let temporalAddress = config.temporal.address;
   let uiUrl: string | undefined;
@@ -47,9 +67,12 @@ runMain(async () => {
       cliPath,
       config,
       searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      detached: true,
       log: (line) => print('temporal', line),
     });
     await supervisor.add(temporal);
+    // Stopped while it started: the shutdown exits; nothing more is started.
+    if (stopping !== 'no') return;
     ({ address: temporalAddress, uiUrl } = temporal.started());
   } else {
     print('start', `using the Temporal server at ${temporalAddress} (TEMPORAL_ADDRESS); no embedded server started`);
@@ -72,9 +95,11 @@ runMain(async () => {
   }
   const nodeService = (name: string): ServiceSpec => ({
     name,
-    start: () =>
+    start: (killed) =>
       spawnService(process.execPath, [...process.execArgv, fileURLToPath(new URL(`./${name}${extension}`, import.meta.url))], {
         env: childEnv,
+        detached: true,
+        killed,
         onLine: (line) => print(name, line),
       }),
   });

@@ -123,10 +123,10 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     const downUntil = new Map<string, number>();
     const held = <Spec extends ServiceSpec>(spec: Spec): Spec => ({
       ...spec,
-      start: async () => {
+      start: async (killed) => {
         const wait = (downUntil.get(spec.name) ?? 0) - Date.now();
-        if (wait > 0) await delay(wait);
-        return spec.start();
+        if (wait > 0) await delay(wait, undefined, { signal: killed });
+        return spec.start(killed);
       },
     });
     const temporal = embeddedTemporalService({

@@ -185,6 +185,10 @@ export const DeliveryConfigSchema = z.strictObject({
     description:
       'first attempts run inside the workflow task (local activities), and a gateway node starts deliveries eagerly on its own worker; false: every attempt an ordinary activity',
   }),
+  shutdown_grace: DurationSchema.optional().meta({
+    description:
+      'how long a stopping worker lets HTTP attempts in flight finish before it cancels them (they are then tried again); defaults to delivery.timeout',
+  }),
 });
 
 export const MetricsConfigSchema = z.strictObject({
@@ -273,6 +277,11 @@ export function endpointSettingsFrom(config: Config): EndpointSettings {
 }
 
 /** The limits transforms run within, from the configuration (the shape `createTransformer` takes). */
+/** How long a stopping worker waits for attempts in flight: by default the time one may take. */
+export function deliveryShutdownGraceMs(config: Config): number {
+  return config.delivery.shutdown_grace ?? config.delivery.timeout;
+}
+
 export function transformLimitsFrom(config: Config): { timeoutMs: number; maxBodyBytes: number; memoryMb: number; processes: number } {
   const { timeout, max_body_bytes, memory_mb, processes } = config.delivery.transform;
   return { timeoutMs: timeout, maxBodyBytes: max_body_bytes, memoryMb: memory_mb, processes };

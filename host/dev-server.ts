@@ -21,6 +21,13 @@ export interface DevServerOptions {
   /** Each line the server prints. */
   readonly onOutput?: (line: string) => void;
   readonly readyTimeoutMs?: number;
+  /**
+   * Runs the server in a process group of its own, so that a terminal's Ctrl-C reaches only the supervisor, which
+   * stops the gateway before the server its deliveries report to.
+   */
+  readonly detached?: boolean;
+  /** Kills the server, started or still starting, when it aborts. */
+  readonly killed?: AbortSignal;
 }
 
 /** A running `temporal server start-dev`. */
@@ -60,6 +67,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const recent: string[] = [];
   const service = spawnService(options.cliPath, args, {
+    ...(options.detached ? { detached: true } : {}),
+    ...(options.killed ? { killed: options.killed } : {}),
     onLine: (line) => {
       recent.push(line);
       if (recent.length > 30) recent.shift();

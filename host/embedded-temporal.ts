@@ -27,6 +27,8 @@ export interface EmbeddedTemporalOptions {
   readonly searchAttributes: readonly SearchAttributeDefinition[];
   /** Without the Web UI (the chaos suite's servers, which nobody looks at). */
   readonly headless?: boolean;
+  /** In a process group of its own, out of reach of a terminal's Ctrl-C (`npm start`, whose supervisor stops it last). */
+  readonly detached?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -48,7 +50,7 @@ export function embeddedTemporalService(
   let started: EmbeddedTemporalAddress | undefined;
 
   /** Starts the server on its file and sets up its namespace; says which search attributes it had to register. */
-  const launch = async (): Promise<{ server: DevServer; added: string[] }> => {
+  const launch = async (killed: AbortSignal): Promise<{ server: DevServer; added: string[] }> => {
     // A server whose store failed (a full disk) may not recover by itself: stopping it lets the supervisor start
     // a fresh one on the same file, which works again once the disk has room.
     let stuck = false;
@@ -73,6 +75,8 @@ export function embeddedTemporalService(
       namespace: config.temporal.namespace,
       searchAttributes: options.searchAttributes,
       dynamicConfig: EMBEDDED_DYNAMIC_CONFIG,
+      ...(options.detached ? { detached: true } : {}),
+      killed,
       onOutput: (line) => {
         watchdog.observe(line);
         log(line);
@@ -81,12 +85,16 @@ export function embeddedTemporalService(
     restart = () => void server.stop(STOP_GRACE_MS);
     try {
       if (stuck) throw new Error('its store failed while it started');
+      killed.throwIfAborted();
       // Every (re)start: the flags above only apply to a new database file, and retention is ours to set.
       const connection = await Connection.connect({ address: server.address });
       try {
-        const added = await ensureSearchAttributes(connection, config.temporal.namespace, options.searchAttributes);
-        await setNamespaceRetention(connection, config.temporal.namespace, config.embedded.retention);
-        return { server, added };
+        // Killed meanwhile, the server answers nothing: the calls end with it rather than retrying.
+        return await connection.withAbortSignal(killed, async () => {
+          const added = await ensureSearchAttributes(connection, config.temporal.namespace, options.searchAttributes);
+          await setNamespaceRetention(connection, config.temporal.namespace, config.embedded.retention);
+          return { server, added };
+        });
       } finally {
         await connection.close();
       }
@@ -102,16 +110,16 @@ export function embeddedTemporalService(
       if (!started) throw new Error('the embedded Temporal server has not started yet');
       return started;
     },
-    start: async (): Promise<DevServer> => {
+    start: async (killed): Promise<DevServer> => {
       await mkdir(dataDir, { recursive: true });
-      const first = await launch();
+      const first = await launch(killed);
       let server = first.server;
       if (first.added.length > 0) {
         // Its services keep the search attributes in caches (see EMBEDDED_DYNAMIC_CONFIG): one registered on the running
         // server is refused until they refresh, so it starts again and reads them at once.
         log(`registered search attributes ${first.added.join(', ')}; restarting so that every service reads them`);
         await server.stop(STOP_GRACE_MS);
-        server = (await launch()).server;
+        server = (await launch(killed)).server;
       }
       started = { address: server.address, ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}) };
       log(`ready on ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''} (data in ${dataDir})`);

@@ -14,7 +14,11 @@ export interface RunningService {
 /** Something the supervisor starts, and starts again if it dies. */
 export interface ServiceSpec {
   readonly name: string;
-  start(): RunningService | Promise<RunningService>;
+  /**
+   * `killed` aborts when the supervisor is told to stop at once ({@link Supervisor.kill}): a start should then kill
+   * what it has started so far (`spawnService` does, given the signal) and end.
+   */
+  start(killed: AbortSignal): RunningService | Promise<RunningService>;
 }
 
 export interface SupervisorOptions {
@@ -31,6 +35,11 @@ export interface Supervisor {
   readonly add: (spec: ServiceSpec) => Promise<void>;
   /** Stops every service, including one still starting (it is stopped once its start resolves). */
   readonly stop: () => Promise<void>;
+  /**
+   * Stops everything now, for an operator who will not wait for `stop()`: kills every process the services' starts
+   * were given the signal for, running or still starting, and resolves once those starts and processes have ended.
+   */
+  readonly kill: () => Promise<void>;
   /** The current process of a service, while it runs (a restart replaces it). */
   readonly current: (name: string) => RunningService | undefined;
 }
@@ -47,14 +56,25 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   // Starts in flight: a signal during a slow start (the embedded server's takes seconds) must not leave behind the
   // process it was starting, so stop() waits for them and each stops what it started.
   const starting = new Set<Promise<unknown>>();
+  const killing = new AbortController();
   let stopping = false;
 
-  /** Runs `spec.start()`; resolves with the service, or undefined when stop() came meanwhile (it is stopped then). */
+  /**
+   * Runs `spec.start()`; resolves with the service, or undefined when stop() came meanwhile (it is stopped then) or
+   * kill() ended it.
+   */
   const startTracked = (spec: ServiceSpec): Promise<RunningService | undefined> => {
     const attempt = (async () => {
-      const service = await spec.start();
+      let service: RunningService;
+      try {
+        service = await spec.start(killing.signal);
+      } catch (error) {
+        // Ended by kill(), as asked: not a failure to report.
+        if (killing.signal.aborted) return undefined;
+        throw error;
+      }
       if (!stopping) return service;
-      await service.stop(graceMs);
+      await service.stop(killing.signal.aborted ? 0 : graceMs);
       return undefined;
     })();
     starting.add(attempt);
@@ -99,8 +119,15 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         const service = running.get(name);
         if (!service) continue;
         options.log(name, 'stopping');
-        await service.stop(graceMs);
+        // After kill(), what is left goes at once.
+        await service.stop(killing.signal.aborted ? 0 : graceMs);
       }
+    },
+    async kill() {
+      stopping = true;
+      killing.abort();
+      // A service whose start took no signal is killed here: stop() with no grace.
+      await Promise.allSettled([...starting, ...[...running.values()].map((service) => service.stop(0))]);
     },
   };
 }
@@ -117,6 +144,8 @@ export function spawnService(
      * services in order instead of all at once.
      */
     detached?: boolean;
+    /** Kills the process (SIGKILL) when it aborts: the supervisor's `kill()`, handed to a start. */
+    killed?: AbortSignal;
   },
 ): RunningService {
   const child = spawn(command, args, {
@@ -124,6 +153,15 @@ export function spawnService(
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.detached ? { detached: true } : {}),
   });
+  const { killed } = options;
+  if (killed) {
+    const kill = (): void => void child.kill('SIGKILL');
+    if (killed.aborted) kill();
+    else {
+      killed.addEventListener('abort', kill, { once: true });
+      child.once('exit', () => killed.removeEventListener('abort', kill));
+    }
+  }
   const forward = (stream: NodeJS.ReadableStream): void => {
     let pending = '';
     stream.on('data', (chunk: Buffer) => {

@@ -4,7 +4,7 @@ import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Runtime, type BundleOptions, type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { defineConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { deliveryShutdownGraceMs, type Config } from '../config/schema.js';
 import type { Gateway } from '../gateway/index.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { dataConverterFrom } from '../temporal/data-converter.js';
@@ -116,6 +116,9 @@ export class WebhooksPlugin extends SimplePlugin {
     if (clash.length > 0) throw new Error(`WebhooksPlugin: the worker already has activities named ${clash.join(', ')}; rename them`);
     const configured = super.configureWorker(options);
     return {
+      // A stopping worker lets the requests it is sending finish: cut, each would be sent again after a restart,
+      // though its receiver may have taken it. A worker's own setting wins.
+      shutdownGraceTime: deliveryShutdownGraceMs(this.config),
       ...configured,
       // A prebuilt bundle already holds our workflows when it was built with this plugin.
       ...(options.workflowBundle ? {} : bundledWithOurs(configured)),

@@ -71,7 +71,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   const tools = await ensureTemporalServerTools({ log: (message) => log('cluster', message) });
   const haproxy = await ensureHaproxy((message) => log('cluster', message));
   await mkdir(options.runDir, { recursive: true });
-  const supervisor = createSupervisor({ log, stopGraceMs: options.stopGraceMs ?? 15_000 });
+  // A stopping worker waits for its attempts in flight up to delivery.timeout (15 s by default): a little more than that.
+  const supervisor = createSupervisor({ log, stopGraceMs: options.stopGraceMs ?? 20_000 });
   const add = async (spec: ServiceSpec): Promise<void> => {
     options.signal?.throwIfAborted();
     await supervisor.add(spec);

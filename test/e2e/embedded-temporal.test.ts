@@ -35,7 +35,7 @@ async function startEmbedded(searchAttributes: readonly SearchAttributeDefinitio
     headless: true,
     log: (line) => log.push(line),
   });
-  const started = await service.start();
+  const started = await service.start(new AbortController().signal);
   running = started;
   return { address: service.started().address, started };
 }

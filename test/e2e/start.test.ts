@@ -19,14 +19,19 @@ interface Started {
 let dir: string;
 let configPath: string;
 let receiver: Receiver;
+// Answers after 3 s: a delivery still in flight when Ctrl-C comes.
+let slowReceiver: Receiver;
+const SLOW_ANSWER_MS = 3_000;
 let ports: { api: number; temporal: number; ui: number };
 
 function start(): Started {
   const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_CLI_PATH: inject('temporalCliPath') };
   delete env['TEMPORAL_ADDRESS'];
+  // In a process group of its own, as a terminal's foreground job is: a Ctrl-C is that group's SIGINT.
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts', '--config', configPath], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const output: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -44,6 +49,19 @@ async function waitForOutput(started: Started, pattern: RegExp, timeoutMs = 90_0
   }
 }
 
+/** What a terminal's Ctrl-C does: SIGINT to every process of the foreground group. */
+function pressCtrlC(started: Started): void {
+  process.kill(-(started.child.pid as number), 'SIGINT');
+}
+
+function postEvent(id: string, type: string): Promise<Response> {
+  return fetch(`http://127.0.0.1:${ports.api}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, type, data: {} }),
+  });
+}
+
 function portIsOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -55,6 +73,7 @@ function portIsOpen(port: number): Promise<boolean> {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'webhooks-start-'));
   receiver = await startReceiver();
+  slowReceiver = await startReceiver({ defaultResponse: { status: 200, delayMs: SLOW_ANSWER_MS } });
   ports = { api: await findFreePort(), temporal: await findFreePort(), ui: await findFreePort() };
   configPath = join(dir, 'config.yaml');
   await writeFile(
@@ -64,13 +83,15 @@ beforeAll(async () => {
       `embedded: { data_dir: ${join(dir, 'data')}, port: ${ports.temporal}, ui_port: ${ports.ui}, retention: 3d }`,
       'delivery: { allow_destinations: [loopback] }',
       'endpoints:',
-      `  - { id: local, url: "${receiver.url}", events: ["*"] }`,
+      `  - { id: local, url: "${receiver.url}", events: ["order.*"] }`,
+      `  - { id: slow, url: "${slowReceiver.url}", events: ["slow.*"] }`,
     ].join('\n'),
   );
 });
 
 afterAll(async () => {
   await receiver.close();
+  await slowReceiver.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -114,4 +135,46 @@ describe('npm start', () => {
     }
     expect(await second.exited).toBe(0);
   }, 180_000);
+
+  test('Ctrl-C lets a delivery in flight finish before Temporal stops, so the next start does not send it again; a second Ctrl-C kills at once', async () => {
+    const first = start();
+    try {
+      await waitForOutput(first, /ready: API/);
+      expect((await postEvent('evt_ctrl_c_1', 'slow.started')).status).toBe(202);
+      await slowReceiver.waitForRequests(1, 30_000);
+    } finally {
+      pressCtrlC(first);
+    }
+    expect(await first.exited).toBe(0);
+    const output = first.output.join('');
+    // The node stopped, its delivery answered, before the server was stopped: it reached Temporal.
+    expect(output.indexOf('temporal stopping')).toBeGreaterThan(output.indexOf('state=STOPPED'));
+    expect(output).not.toMatch(/Connection refused/);
+
+    const second = start();
+    try {
+      await waitForOutput(second, /ready: API/);
+      const client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }) });
+      try {
+        // Already over: cut off, the delivery would have waited for this start to send it again.
+        const description = await client.workflow.getHandle('event/evt_ctrl_c_1').describe();
+        expect(description.status.name).toBe('COMPLETED');
+      } finally {
+        await client.connection.close();
+      }
+      expect(slowReceiver.requests.filter((request) => request.headers['webhook-id'] === 'evt_ctrl_c_1')).toHaveLength(1);
+
+      expect((await postEvent('evt_ctrl_c_2', 'slow.started')).status).toBe(202);
+      await expect.poll(() => slowReceiver.requests.some((request) => request.headers['webhook-id'] === 'evt_ctrl_c_2')).toBe(true);
+      pressCtrlC(second);
+      await waitForOutput(second, /node {5}stopping/);
+    } finally {
+      pressCtrlC(second);
+    }
+    // Killed, not stopped: the 3 s answer was not waited for (the exit code says which path ended it).
+    expect(await second.exited).toBe(130);
+    expect(second.output.join('')).toMatch(/SIGINT again: killing api, worker and temporal now/);
+    expect(await portIsOpen(ports.temporal)).toBe(false);
+    expect(await portIsOpen(ports.api)).toBe(false);
+  }, 240_000);
 });

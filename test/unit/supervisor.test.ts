@@ -54,6 +54,34 @@ describe('createSupervisor', () => {
     await supervisor.add({ name: 'late', start: () => (lateStarts++, spawnService(node, ['-e', ''], { onLine: () => {} })) });
     expect(lateStarts).toBe(0);
   });
+
+  test('kill() ends at once what runs, what is still starting and a stop() waiting out its grace', async () => {
+    // Both ignore SIGTERM: only a kill ends them before the 60 s grace.
+    const stubborn = ['-e', 'process.on("SIGTERM", () => {}); console.log("up"); setInterval(() => {}, 1000)'];
+    const supervisor = createSupervisor({ log: () => {}, stopGraceMs: 60_000 });
+    let running: RunningService | undefined;
+    let starting: RunningService | undefined;
+    await supervisor.add({ name: 'running', start: (killed) => (running = spawnService(node, stubborn, { killed, onLine: () => {} })) });
+    // A start that spawns its process, then waits for something that never comes, as a server that never answers.
+    const adding = supervisor.add({
+      name: 'starting',
+      start: async (killed) => {
+        starting = spawnService(node, stubborn, { killed, onLine: () => {} });
+        await new Promise((_, reject) => killed.addEventListener('abort', () => reject(new Error('killed while starting'))));
+        return starting;
+      },
+    });
+    await expect.poll(() => starting).toBeDefined();
+    const stopping = supervisor.stop();
+
+    await supervisor.kill();
+
+    expect(await running?.exited).toBe('SIGKILL');
+    expect(await starting?.exited).toBe('SIGKILL');
+    // The start it ended is not a failure, and the stop that was waiting settles too.
+    await expect(adding).resolves.toBeUndefined();
+    await expect(stopping).resolves.toBeUndefined();
+  });
 });
 
 describe('spawnService', () => {

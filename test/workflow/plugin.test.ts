@@ -191,6 +191,14 @@ describe('WebhooksPlugin on a user worker', () => {
     expect(Object.keys(plugin.configureWorker(once).activities ?? {})).toContain('chargeCard');
   });
 
+  test('gives a worker without one the delivery shutdown grace, and leaves a worker’s own alone', () => {
+    const plugin = new WebhooksPlugin({ config: defineConfig({ delivery: { timeout: '20s' } }) });
+    expect(plugin.configureWorker({ taskQueue }).shutdownGraceTime).toBe(20_000);
+    expect(plugin.configureWorker({ taskQueue, shutdownGraceTime: '2s' }).shutdownGraceTime).toBe('2s');
+    const graced = new WebhooksPlugin({ config: defineConfig({ delivery: { shutdown_grace: '45s' } }) });
+    expect(graced.configureWorker({ taskQueue }).shutdownGraceTime).toBe(45_000);
+  });
+
   test('a worker still stops when an endpoint entity it reconciles is run by no worker', async () => {
     // The entity of this endpoint id runs on a queue no worker polls, so the configure update the plugin sends it
     // when the worker starts is never run. Stopping the worker must not wait for it for long.
