@@ -252,12 +252,9 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again.
       if (error instanceof SlotUnavailableError) throw error.cause;
       if (error instanceof PreparationTimeoutError) throw error;
-      // Cut off by Temporal, not by the receiver: most often a worker stopping past its grace. Recorded as a failed
-      // attempt, it would spend one of the endpoint's retries (or end its delivery) for no fault of the receiver's;
-      // instead the activity fails, and another worker sends the request again, with the same webhook-id.
-      if (context.cancellationSignal.aborted) {
-        throw ApplicationFailure.retryable(`the attempt was cut off before an answer (${cutOffReason(context)})`, 'AttemptCutOff');
-      }
+      // Cut off by Temporal, not by the receiver. Recorded as a failed attempt, it would spend one of the endpoint's
+      // retries (or end its delivery) for no fault of the receiver's.
+      if (context.cancellationSignal.aborted) throw cutOff(context);
       // The error's class only: its message may name the URL, which can hold a secret (Slack's do).
       deps.recordAttempt?.(target.endpointId, false, startedAt, classifyTransportError(error));
       const result = failed(error);
@@ -272,13 +269,22 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   }
 }
 
-function cutOffReason(context: Context): string {
+/**
+ * What an attempt cut off by Temporal throws. Asked for (the delivery cancelled, the activity paused or reset), the
+ * SDK's own cancellation, which it reports as such. Otherwise (most often a worker stopping past its grace) a failure
+ * the activity's retry policy retries: another worker sends the request again, with the same webhook-id.
+ */
+function cutOff(context: Context): unknown {
   const details = context.cancellationDetails;
-  if (details?.workerShutdown) return 'the worker stopped';
-  if (details?.timedOut) return 'the activity timed out';
-  if (details?.paused) return 'the activity was paused';
-  if (details?.reset) return 'the activity was reset';
-  return 'the activity was cancelled';
+  if (details?.cancelRequested || details?.paused || details?.reset) return context.cancellationSignal.reason;
+  const why = details?.workerShutdown
+    ? 'the worker stopped'
+    : details?.timedOut
+      ? 'the activity timed out'
+      : details?.notFound
+        ? 'Temporal no longer knows the activity'
+        : 'the activity was cancelled';
+  return ApplicationFailure.retryable(`the attempt was cut off before an answer (${why})`, 'AttemptCutOff');
 }
 
 /** Preparing an attempt used up its time before anything was sent. */

@@ -13,6 +13,7 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 // The embedded default: a Temporal dev server and a gateway node (the API and a worker), supervised as one process tree.
 
 const STOP_MARGIN_MS = 5_000;
+const SAME_SIGNAL_MS = 1_000;
 
 const print = (component: string, line: string): void => {
   process.stdout.write(`${formatLogLine(component, line)}\n`);
@@ -34,8 +35,11 @@ runMain(async () => {
   // finishes what it is doing while Temporal, which it reports to, still runs; Temporal stops last. A second signal
   // is for an operator who will not wait: everything is killed, and what was in flight is done again at the next start.
   let stopping: 'no' | 'in order' | 'at once' = 'no';
+  let firstSignalAt = 0;
   const shutdown = (signal: string): void => {
     if (stopping === 'at once') return;
+    // One Ctrl-C can arrive more than once: npm and tsx pass on to this process what the terminal sent it too.
+    if (stopping === 'in order' && Date.now() - firstSignalAt < SAME_SIGNAL_MS) return;
     if (stopping === 'in order') {
       stopping = 'at once';
       print('start', `${signal} again: killing api, worker and temporal now`);
@@ -46,6 +50,7 @@ runMain(async () => {
       return;
     }
     stopping = 'in order';
+    firstSignalAt = Date.now();
     print(
       'start',
       `${signal}: stopping api and worker, letting requests and deliveries in flight finish, then temporal… (again to kill now)`,

@@ -187,7 +187,7 @@ export const DeliveryConfigSchema = z.strictObject({
   }),
   shutdown_grace: DurationSchema.optional().meta({
     description:
-      'how long a stopping worker lets HTTP attempts in flight finish before it cancels them (they are then tried again); defaults to delivery.timeout',
+      'how long a stopping worker lets HTTP attempts in flight finish before it cuts them off (they are then sent again); defaults to delivery.timeout: raise it for endpoints with longer timeouts of their own',
   }),
 });
 
@@ -276,12 +276,12 @@ export function endpointSettingsFrom(config: Config): EndpointSettings {
   return { releasePerSecond: config.delivery.resume_rate, autoDisableAfterMs: config.delivery.auto_disable_after };
 }
 
-/** The limits transforms run within, from the configuration (the shape `createTransformer` takes). */
-/** How long a stopping worker waits for attempts in flight: by default the time one may take. */
+/** How long a stopping worker waits for attempts in flight: by default an attempt's time limit, unless an endpoint sets its own. */
 export function deliveryShutdownGraceMs(config: Config): number {
   return config.delivery.shutdown_grace ?? config.delivery.timeout;
 }
 
+/** The limits transforms run within, from the configuration (the shape `createTransformer` takes). */
 export function transformLimitsFrom(config: Config): { timeoutMs: number; maxBodyBytes: number; memoryMb: number; processes: number } {
   const { timeout, max_body_bytes, memory_mb, processes } = config.delivery.transform;
   return { timeoutMs: timeout, maxBodyBytes: max_body_bytes, memoryMb: memory_mb, processes };

@@ -51,6 +51,7 @@ export function embeddedTemporalService(
 
   /** Starts the server on its file and sets up its namespace; says which search attributes it had to register. */
   const launch = async (killed: AbortSignal): Promise<{ server: DevServer; added: string[] }> => {
+    killed.throwIfAborted();
     // A server whose store failed (a full disk) may not recover by itself: stopping it lets the supervisor start
     // a fresh one on the same file, which works again once the disk has room.
     let stuck = false;
@@ -90,7 +91,8 @@ export function embeddedTemporalService(
       const connection = await Connection.connect({ address: server.address });
       try {
         // Killed meanwhile, the server answers nothing: the calls end with it rather than retrying.
-        return await connection.withAbortSignal(killed, async () => {
+        // A signal of this launch's own: the connection adds a listener per call and never takes it off.
+        return await connection.withAbortSignal(AbortSignal.any([killed]), async () => {
           const added = await ensureSearchAttributes(connection, config.temporal.namespace, options.searchAttributes);
           await setNamespaceRetention(connection, config.temporal.namespace, config.embedded.retention);
           return { server, added };

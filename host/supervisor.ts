@@ -153,15 +153,6 @@ export function spawnService(
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.detached ? { detached: true } : {}),
   });
-  const { killed } = options;
-  if (killed) {
-    const kill = (): void => void child.kill('SIGKILL');
-    if (killed.aborted) kill();
-    else {
-      killed.addEventListener('abort', kill, { once: true });
-      child.once('exit', () => killed.removeEventListener('abort', kill));
-    }
-  }
   const forward = (stream: NodeJS.ReadableStream): void => {
     let pending = '';
     stream.on('data', (chunk: Buffer) => {
@@ -179,6 +170,15 @@ export function spawnService(
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
     child.once('error', (error) => resolve(error.message));
   });
+  const { killed } = options;
+  if (killed) {
+    const kill = (): void => void child.kill('SIGKILL');
+    if (killed.aborted) kill();
+    else {
+      killed.addEventListener('abort', kill, { once: true });
+      void exited.then(() => killed.removeEventListener('abort', kill));
+    }
+  }
   return {
     ...(child.pid === undefined ? {} : { pid: child.pid }),
     exited,

@@ -55,30 +55,34 @@ describe('createSupervisor', () => {
     expect(lateStarts).toBe(0);
   });
 
-  test('kill() ends at once what runs, what is still starting and a stop() waiting out its grace', async () => {
-    // Both ignore SIGTERM: only a kill ends them before the 60 s grace.
+  test('kill() ends at once what runs and what is still starting, and a stop() in progress settles', async () => {
+    // Both ignore SIGTERM once up: only a kill ends them before the 60 s grace.
     const stubborn = ['-e', 'process.on("SIGTERM", () => {}); console.log("up"); setInterval(() => {}, 1000)'];
+    const up: string[] = [];
     const supervisor = createSupervisor({ log: () => {}, stopGraceMs: 60_000 });
     let running: RunningService | undefined;
     let starting: RunningService | undefined;
-    await supervisor.add({ name: 'running', start: (killed) => (running = spawnService(node, stubborn, { killed, onLine: () => {} })) });
+    await supervisor.add({
+      name: 'running',
+      start: (killed) => (running = spawnService(node, stubborn, { killed, onLine: (line) => up.push(`running ${line}`) })),
+    });
     // A start that spawns its process, then waits for something that never comes, as a server that never answers.
     const adding = supervisor.add({
       name: 'starting',
       start: async (killed) => {
-        starting = spawnService(node, stubborn, { killed, onLine: () => {} });
+        starting = spawnService(node, stubborn, { killed, onLine: (line) => up.push(`starting ${line}`) });
         await new Promise((_, reject) => killed.addEventListener('abort', () => reject(new Error('killed while starting'))));
         return starting;
       },
     });
-    await expect.poll(() => starting).toBeDefined();
+    await expect.poll(() => up.sort(), { timeout: 10_000 }).toEqual(['running up', 'starting up']);
     const stopping = supervisor.stop();
 
     await supervisor.kill();
 
     expect(await running?.exited).toBe('SIGKILL');
     expect(await starting?.exited).toBe('SIGKILL');
-    // The start it ended is not a failure, and the stop that was waiting settles too.
+    // The start it ended is not a failure, and the stop that was waiting for it settles too.
     await expect(adding).resolves.toBeUndefined();
     await expect(stopping).resolves.toBeUndefined();
   });
