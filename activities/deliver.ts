@@ -271,12 +271,15 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
 /**
  * What an attempt cut off by Temporal throws. Asked for (the delivery cancelled, the activity paused or reset), the
- * SDK's own cancellation, which it reports as such. Otherwise (most often a worker stopping past its grace) a failure
- * the activity's retry policy retries: another worker sends the request again, with the same webhook-id.
+ * SDK's own cancellation, which it reports as such. A local attempt is only ever cut off by its own worker (stopping,
+ * or dropping the workflow from its cache): the SDK's cancellation too, since a failure would have that worker retry
+ * it, again and again while it stops; the workflow task fails instead, and the next worker runs it, attempt and all.
+ * Otherwise (most often a worker stopping past its grace) a failure the activity's retry policy retries: another
+ * worker sends the request again, with the same webhook-id.
  */
 function cutOff(context: Context): unknown {
   const details = context.cancellationDetails;
-  if (details?.cancelRequested || details?.paused || details?.reset) return context.cancellationSignal.reason;
+  if (context.info.isLocal || details?.cancelRequested || details?.paused || details?.reset) return context.cancellationSignal.reason;
   const why = details?.workerShutdown
     ? 'the worker stopped'
     : details?.timedOut

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ConfigSchema } from '../../config/schema.js';
+import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent } from '../../workflows/index.js';
@@ -76,6 +77,33 @@ test('an attempt cut off past the grace is not counted against the receiver: the
     expect(report.status).toBe('succeeded');
     expect(report.deliveries[0]?.attempts).toHaveLength(1);
     expect(receiver.requests.filter((request) => request.headers['webhook-id'] === event.id)).toHaveLength(2);
+  } finally {
+    await second.stop();
+  }
+});
+
+test('a stopping worker with a local first attempt in flight stops, and the delivery ends with one attempt on the next', async () => {
+  const taskQueue = uniqueTaskQueue('stop-local');
+  const config = ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'], shutdown_grace: '200ms' } });
+  const first = await startTestWorker(taskQueue, { config });
+  const event = anEvent();
+  // The current version: the first attempt runs locally, inside the workflow task (the fast path).
+  const handle = await client.workflow.start(deliverEvent, {
+    workflowId: eventWorkflowId(event.id),
+    taskQueue,
+    args: [{ event, targets: [aTarget(receiver.url)], version: DELIVERY_VERSION }],
+  });
+  await expect.poll(() => receiver.requests.filter((request) => request.headers['webhook-id'] === event.id)).toHaveLength(1);
+
+  // The worker waits for its local attempt (the SDK gives local activities no grace) or cuts it off; either way it stops.
+  await first.stop();
+
+  const second = await startTestWorker(taskQueue);
+  try {
+    const report = await handle.result();
+    expect(report.status).toBe('succeeded');
+    expect(report.deliveries[0]?.attempts).toHaveLength(1);
+    expect(receiver.requests.filter((request) => request.headers['webhook-id'] === event.id).length).toBeGreaterThanOrEqual(1);
   } finally {
     await second.stop();
   }
