@@ -249,12 +249,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         ...(excerpt ? { responseBodyExcerpt: excerpt } : {}),
       };
     } catch (error) {
+      // Cut off by Temporal, not by the receiver. Recorded as a failed attempt, it would spend one of the endpoint's
+      // retries (or end its delivery) for no fault of the receiver's. First, whatever failed meanwhile: a local attempt
+      // that failed for a slot instead would be retried by its stopping worker (temporalio/sdk-rust#709).
+      if (context.cancellationSignal.aborted) throw cutOff(context);
       // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again.
       if (error instanceof SlotUnavailableError) throw error.cause;
       if (error instanceof PreparationTimeoutError) throw error;
-      // Cut off by Temporal, not by the receiver. Recorded as a failed attempt, it would spend one of the endpoint's
-      // retries (or end its delivery) for no fault of the receiver's.
-      if (context.cancellationSignal.aborted) throw cutOff(context);
       // The error's class only: its message may name the URL, which can hold a secret (Slack's do).
       deps.recordAttempt?.(target.endpointId, false, startedAt, classifyTransportError(error));
       const result = failed(error);
@@ -271,9 +272,10 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
 /**
  * What an attempt cut off by Temporal throws. Asked for (the delivery cancelled, the activity paused or reset), the
- * SDK's own cancellation, which it reports as such. A local attempt is only ever cut off by its own worker (stopping,
- * or dropping the workflow from its cache): the SDK's cancellation too, since a failure would have that worker retry
- * it, again and again while it stops; the workflow task fails instead, and the next worker runs it, attempt and all.
+ * SDK's own cancellation, which it reports as such. A local attempt is only ever cut off by its own worker (stopping
+ * past its grace, or dropping the workflow from its cache): the SDK's cancellation too, since the SDK's core retries
+ * a failed local activity even on a stopping worker, which would then never stop (temporalio/sdk-rust#709); the next
+ * worker runs the workflow task again, attempt and all.
  * Otherwise (most often a worker stopping past its grace) a failure the activity's retry policy retries: another
  * worker sends the request again, with the same webhook-id.
  */

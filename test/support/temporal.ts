@@ -59,6 +59,8 @@ export async function startTestWorker(taskQueue: string, options: TestWorkerOpti
   const running = run();
   return {
     async stop() {
+      // shutdown() refuses a worker that run() has not moved on from INITIALIZED yet, which it does at once.
+      while (worker.getState() === 'INITIALIZED') await new Promise((resolve) => setTimeout(resolve, 10));
       worker.shutdown();
       await running;
       await connection.close();

@@ -95,7 +95,7 @@ test('a stopping worker with a local first attempt in flight stops, and the deli
   });
   await expect.poll(() => receiver.requests.filter((request) => request.headers['webhook-id'] === event.id)).toHaveLength(1);
 
-  // The worker waits for its local attempt (the SDK gives local activities no grace) or cuts it off; either way it stops.
+  // The worker waits for its local attempt up to the grace, then cuts it off; either way it stops.
   await first.stop();
 
   const second = await startTestWorker(taskQueue);
