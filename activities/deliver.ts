@@ -249,10 +249,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         ...(excerpt ? { responseBodyExcerpt: excerpt } : {}),
       };
     } catch (error) {
-      // Cut off by Temporal, not by the receiver. Recorded as a failed attempt, it would spend one of the endpoint's
-      // retries (or end its delivery) for no fault of the receiver's. First, whatever failed meanwhile: a local attempt
-      // that failed for a slot instead would be retried by its stopping worker (temporalio/sdk-rust#709).
-      if (context.cancellationSignal.aborted) throw cutOff(context);
+      // An ordinary attempt cut off by Temporal, not by the receiver: recorded as a failed attempt, it would spend one
+      // of the endpoint's retries (or end its delivery) for no fault of the receiver's. Checked before what failed
+      // meanwhile, which the cut-off caused. Not a local one: a stopping worker waits for its local attempts (the grace
+      // is for ordinary ones), and one cut off as its workflow leaves the cache goes with that workflow task, whereas
+      // a cancellation the workflow does not expect would fail the delivery.
+      if (context.cancellationSignal.aborted && !context.info.isLocal) throw cutOff(context);
       // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again.
       if (error instanceof SlotUnavailableError) throw error.cause;
       if (error instanceof PreparationTimeoutError) throw error;
@@ -271,17 +273,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 }
 
 /**
- * What an attempt cut off by Temporal throws. Asked for (the delivery cancelled, the activity paused or reset), the
- * SDK's own cancellation, which it reports as such. A local attempt is only ever cut off by its own worker (stopping
- * past its grace, or dropping the workflow from its cache): the SDK's cancellation too, since the SDK's core retries
- * a failed local activity even on a stopping worker, which would then never stop (temporalio/sdk-rust#709); the next
- * worker runs the workflow task again, attempt and all.
- * Otherwise (most often a worker stopping past its grace) a failure the activity's retry policy retries: another
- * worker sends the request again, with the same webhook-id.
+ * What an ordinary attempt cut off by Temporal throws. Asked for (the delivery cancelled, the activity paused or
+ * reset), the SDK's own cancellation, which it reports as such. Otherwise (most often a worker stopping past its grace)
+ * a failure the activity's retry policy retries: another worker sends the request again, with the same webhook-id.
  */
 function cutOff(context: Context): unknown {
   const details = context.cancellationDetails;
-  if (context.info.isLocal || details?.cancelRequested || details?.paused || details?.reset) return context.cancellationSignal.reason;
+  if (details?.cancelRequested || details?.paused || details?.reset) return context.cancellationSignal.reason;
   const why = details?.workerShutdown
     ? 'the worker stopped'
     : details?.timedOut

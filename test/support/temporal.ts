@@ -59,9 +59,11 @@ export async function startTestWorker(taskQueue: string, options: TestWorkerOpti
   const running = run();
   return {
     async stop() {
-      // shutdown() refuses a worker that run() has not moved on from INITIALIZED yet, which it does at once.
-      while (worker.getState() === 'INITIALIZED') await new Promise((resolve) => setTimeout(resolve, 10));
-      worker.shutdown();
+      // shutdown() refuses a worker run() has not started yet (the plugin first registers its search attributes) or
+      // one that has already failed; a failed run() rejects below.
+      while (worker.getState() === 'INITIALIZED')
+        await Promise.race([running.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10))]);
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await connection.close();
     },
