@@ -38,7 +38,7 @@ runMain(async () => {
   let firstSignalAt = 0;
   const shutdown = (signal: string): void => {
     if (stopping === 'at once') return;
-    // One Ctrl-C can arrive more than once: npm and tsx pass on to this process what the terminal sent it too.
+    // One Ctrl-C can arrive more than once: npm passes on to this process what the terminal sent it too.
     if (stopping === 'in order' && Date.now() - firstSignalAt < SAME_SIGNAL_MS) return;
     if (stopping === 'in order') {
       stopping = 'at once';
