@@ -6,7 +6,9 @@ import { startProcessWorker, type ProcessWorker } from '../support/temporal.js';
 
 // A rate limit holds across workers: two worker processes share the endpoint's limit through its entity.
 
-const EVENTS = 100;
+// Ten seconds' worth at the limit. On a loaded CI machine the slots' updates time out and attempts back off, which
+// stretched 100 events past two minutes; the limit's behaviour shows as well in fifty.
+const EVENTS = 50;
 
 let gateway: TestGateway;
 let secondWorker: ProcessWorker;
@@ -27,7 +29,7 @@ afterAll(async () => {
 });
 
 describe('a rate limit', () => {
-  test('lets no more than 5 requests a second reach the receiver from two workers, and delivers all 100 events, each once', async () => {
+  test('lets no more than 5 requests a second reach the receiver from two workers, and delivers every event once', async () => {
     const created = await call('POST', '/v1/endpoints', {
       id: 'slow-receiver',
       url: receiver.url,
@@ -58,7 +60,7 @@ describe('a rate limit', () => {
       )
       .toBe(true);
 
-    const received = await receiver.waitForRequests(EVENTS, 120_000);
+    const received = await receiver.waitForRequests(EVENTS, 240_000);
     const arrivals = received.map((request) => request.receivedAt).sort((a, b) => a - b);
     // Any window of one second holds at most 5 arrivals: the 6th after any arrival comes a second or more later.
     const tightest = Math.min(...arrivals.slice(5).map((at, index) => at - (arrivals[index] as number)));
@@ -71,7 +73,7 @@ describe('a rate limit', () => {
       const [delivery] = (await call('GET', `/v1/events/${id}`)).body['deliveries'] as { attempts: unknown[] }[];
       expect(delivery?.attempts).toEqual([expect.objectContaining({ attempt: 1, verdict: 'delivered' })]);
     }
-  }, 180_000);
+  }, 300_000);
 
   test('shows each wait in the Web UI as a timer with its reason', async () => {
     const waited = await Promise.all(
