@@ -90,8 +90,8 @@ export function embeddedTemporalService(
       // Every (re)start: the flags above only apply to a new database file, and retention is ours to set.
       const connection = await Connection.connect({ address: server.address });
       try {
-        // Killed meanwhile, the server answers nothing: the calls end with it rather than retrying.
-        // A signal of this launch's own: the connection adds a listener per call and never takes it off.
+        // Killed meanwhile, the server answers nothing: the calls end with it rather than retrying. The signal is this
+        // launch's own, since the connection adds a listener per call and never takes it off.
         return await connection.withAbortSignal(AbortSignal.any([killed]), async () => {
           const added = await ensureSearchAttributes(connection, config.temporal.namespace, options.searchAttributes);
           await setNamespaceRetention(connection, config.temporal.namespace, config.embedded.retention);

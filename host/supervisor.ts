@@ -57,6 +57,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   // process it was starting, so stop() waits for them and each stops what it started.
   const starting = new Set<Promise<unknown>>();
   const killing = new AbortController();
+  // After kill(), whatever is still to be stopped goes at once.
+  const currentGraceMs = (): number => (killing.signal.aborted ? 0 : graceMs);
   let stopping = false;
 
   /**
@@ -74,7 +76,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         throw error;
       }
       if (!stopping) return service;
-      await service.stop(killing.signal.aborted ? 0 : graceMs);
+      await service.stop(currentGraceMs());
       return undefined;
     })();
     starting.add(attempt);
@@ -119,8 +121,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         const service = running.get(name);
         if (!service) continue;
         options.log(name, 'stopping');
-        // After kill(), what is left goes at once.
-        await service.stop(killing.signal.aborted ? 0 : graceMs);
+        await service.stop(currentGraceMs());
       }
     },
     async kill() {
