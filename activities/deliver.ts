@@ -136,6 +136,16 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       errorClass,
       errorMessage: describeTransportError(error),
     });
+    const unanswered = (ticket: number | undefined): AttemptResult => ({
+      startedAt: startedAt.toISOString(),
+      durationMs: 0,
+      // A second from now, for a workflow from before `unanswered`, which waits until `retryAt`.
+      throttled: {
+        retryAt: new Date(now().getTime() + 1_000).toISOString(),
+        ...(ticket === undefined ? {} : { ticket }),
+        unanswered: true,
+      },
+    });
     const missingSecret = (variable: string): AttemptResult =>
       failed(new Error(`environment variable ${variable} is not set on the worker`), 'missing_secret');
 
@@ -255,8 +265,18 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       // is for ordinary ones), and one cut off as its workflow leaves the cache goes with that workflow task, whereas
       // a cancellation the workflow does not expect would fail the delivery.
       if (context.cancellationSignal.aborted && !context.info.isLocal) throw cutOff(context);
-      // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again.
-      if (error instanceof SlotUnavailableError) throw error.cause;
+      // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again. Not a local one: the
+      // SDK's core retries a failed local attempt inside its workflow task, backing off up to a minute, and goes on
+      // doing so on a worker that is stopping (temporalio/sdk-rust#709), which then cannot stop. The workflow waits on
+      // a timer instead, and its task completes.
+      if (error instanceof SlotUnavailableError) {
+        if (!context.info.isLocal) throw error.cause;
+        context.log.warn('no send slot: the endpoint entity did not answer; the delivery asks again', {
+          endpointId: target.endpointId,
+          error: error.cause instanceof Error ? [error.cause.name, error.cause.message].filter(Boolean).join(': ') : String(error.cause),
+        });
+        return unanswered(rateTicket);
+      }
       if (error instanceof PreparationTimeoutError) throw error;
       // The error's class only: its message may name the URL, which can hold a secret (Slack's do).
       deps.recordAttempt?.(target.endpointId, false, startedAt, classifyTransportError(error));

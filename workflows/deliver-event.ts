@@ -31,6 +31,7 @@ import type { Release } from '../domain/endpoint-state.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { partitionTargets, type PartLimits } from '../domain/fanout.js';
 import { createLimiter, type Limiter } from '../domain/limiter.js';
+import { unansweredSlotWaitMs } from '../domain/send-slots.js';
 import { displayHost } from '../domain/url.js';
 import { endpointWorkflowId, partWorkflowId } from '../domain/workflow-ids.js';
 import {
@@ -358,6 +359,8 @@ class EndpointDelivery {
   private heldBefore = false;
   // The ticket of the rate limit's last refusal, shown at the next request so that it is not overtaken.
   private rateTicket: number | undefined;
+  // How many times in a row the entity did not answer this delivery's request for a slot.
+  private unansweredSlots = 0;
   // The newest status word this delivery has had from the entity; the activity trusts its cache only if not older.
   private knownStatusVersion: number;
   private readonly host: string;
@@ -472,11 +475,18 @@ class EndpointDelivery {
   async waitForSlot(throttled: NonNullable<AttemptResult['throttled']>): Promise<void> {
     const { delivery, target } = this;
     this.rateTicket = throttled.ticket;
-    const delayMs = Math.max(1, Date.parse(throttled.retryAt) - Date.now());
+    // Only local attempts come back unanswered, and only from releases that know the word: histories without it
+    // replay as before.
+    this.unansweredSlots = throttled.unanswered ? this.unansweredSlots + 1 : 0;
+    const delayMs = throttled.unanswered
+      ? unansweredSlotWaitMs(this.unansweredSlots, Math.random)
+      : Math.max(1, Date.parse(throttled.retryAt) - Date.now());
     const limit = target.rateLimit ? ` (${target.rateLimit.requests} per ${formatDurationMs(target.rateLimit.perMs)})` : '';
     delivery.status = 'pending';
-    delivery.reason = `waiting for the rate limit${limit}`;
-    delivery.nextAttemptAt = throttled.retryAt;
+    delivery.reason = throttled.unanswered
+      ? `waiting for the rate limit${limit}: its entity did not answer in time`
+      : `waiting for the rate limit${limit}`;
+    delivery.nextAttemptAt = throttled.unanswered ? new Date(Date.now() + delayMs).toISOString() : throttled.retryAt;
     this.fanOut.updateStatusAttribute();
     await sleep(delayMs, { summary: `rate limit ${target.endpointId}: next slot in ${formatDurationMs(delayMs)}` });
     delete delivery.reason;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
+import { timerSummaries } from '../support/history.js';
 import { untilRouted, apiCaller, startGateway, type TestGateway } from '../support/gateway.js';
 import { startProcessWorker, type ProcessWorker } from '../support/temporal.js';
 
@@ -77,13 +78,9 @@ describe('a rate limit', () => {
 
   test('shows each wait in the Web UI as a timer with its reason', async () => {
     const waited = await Promise.all(
-      Array.from({ length: EVENTS }, async (_, n) => {
-        const history = await gateway.client.workflow.getHandle(eventWorkflowId(`limited-${n}`)).fetchHistory();
-        return (history.events ?? []).flatMap((event) => {
-          const summary = event.timerStartedEventAttributes ? event.userMetadata?.summary?.data : undefined;
-          return summary ? [JSON.parse(Buffer.from(summary).toString('utf8')) as string] : [];
-        });
-      }),
+      Array.from({ length: EVENTS }, async (_, n) =>
+        timerSummaries(await gateway.client.workflow.getHandle(eventWorkflowId(`limited-${n}`)).fetchHistory()),
+      ),
     );
     const summaries = waited.flat();
     expect(summaries.length).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { temporal } from '@temporalio/proto';
 import { inject } from 'vitest';
 
 /** A payload as the CLI prints it raw: metadata values and data in base64. */
@@ -67,4 +68,12 @@ function isRawPayload(record: Record<string, unknown>): record is Record<string,
     record['metadata'] !== null &&
     (record['data'] === undefined || typeof record['data'] === 'string')
   );
+}
+
+/** The summaries of a history's timers, in order: what the Web UI shows for each wait. */
+export function timerSummaries(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((event) => {
+    const summary = event.timerStartedEventAttributes ? event.userMetadata?.summary?.data : undefined;
+    return summary ? [JSON.parse(Buffer.from(summary).toString('utf8')) as string] : [];
+  });
 }

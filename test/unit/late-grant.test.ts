@@ -24,14 +24,17 @@ afterAll(async () => {
   await dispatcher.close();
 });
 
-/** How the entity answers one request: what, and when by the attempt's clock (which only answers move). */
+/**
+ * How the entity answers one request: what, and when by the attempt's clock (which only answers move); an answer that
+ * throws stands for an entity that could not be asked (a deadline passed, Temporal away).
+ */
 interface ScriptedAnswer {
   readonly answer: (askedAt: number) => SlotAnswer;
   readonly tookMs: number;
 }
 
-/** One attempt whose slot requests get `answers` in turn, on a clock that starts at `NOW`. */
-async function attemptWith(answers: readonly ScriptedAnswer[], rateTicket?: number) {
+/** One attempt whose slot requests get `answers` in turn, on a clock that starts at `NOW`; ordinary unless `isLocal`. */
+async function attemptWith(answers: readonly ScriptedAnswer[], rateTicket?: number, { isLocal = false } = {}) {
   const asked: { ticket?: number }[] = [];
   let clock = NOW;
   const activities = createDeliveryActivities({
@@ -44,9 +47,12 @@ async function attemptWith(answers: readonly ScriptedAnswer[], rateTicket?: numb
       asked.push(request.ticket === undefined ? {} : { ticket: request.ticket });
       const scripted = answers[asked.length - 1];
       if (!scripted) return Promise.reject(new Error('asked once too often'));
-      const answer = scripted.answer(clock);
       clock += scripted.tookMs;
-      return Promise.resolve(answer);
+      try {
+        return Promise.resolve(scripted.answer(clock - scripted.tookMs));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
     },
     now: () => new Date(clock),
   });
@@ -58,7 +64,7 @@ async function attemptWith(answers: readonly ScriptedAnswer[], rateTicket?: numb
     target: aTarget(receiver.url, { rateLimit: FIVE_PER_SECOND }),
     ...(rateTicket === undefined ? {} : { rateTicket }),
   };
-  const environment = new MockActivityEnvironment({ workflowExecution: { workflowId: `event-${event.id}`, runId: 'run' } });
+  const environment = new MockActivityEnvironment({ workflowExecution: { workflowId: `event-${event.id}`, runId: 'run' }, isLocal });
   const result: AttemptResult = await environment.run((attempt: AttemptRequest) => activities.deliverAttempt(attempt), request);
   return { result, asked, eventId: event.id, endedAt: clock };
 }
@@ -139,5 +145,31 @@ describe('a grant stamped by a clock that disagrees with the attempt’s', () =>
   test('ahead of the attempt’s clock, a grant counts as old as its round trip, and is late when that is too long', async () => {
     const { asked } = await attemptWith([{ answer: stampedAfterAsk(3_600_000), tookMs: USABLE_MS + 1 }, fresh]);
     expect(asked).toHaveLength(2);
+  });
+});
+
+describe('an entity that does not answer', () => {
+  const unanswered: ScriptedAnswer = {
+    answer: () => {
+      throw new Error('deadline exceeded');
+    },
+    tookMs: 2_000,
+  };
+
+  test('fails an ordinary attempt, for Temporal to retry, with nothing sent', async () => {
+    await expect(attemptWith([unanswered], 42)).rejects.toThrow('deadline exceeded');
+  });
+
+  test('makes a local attempt wait on its workflow’s timer, holding its ticket, with nothing sent', async () => {
+    // Thrown, the SDK's core would retry it inside the workflow task, even on a stopping worker.
+    const { result, eventId, endedAt } = await attemptWith([unanswered], 42, { isLocal: true });
+    expect(result.throttled).toEqual({ retryAt: new Date(endedAt + 1_000).toISOString(), ticket: 42, unanswered: true });
+    expect(result.statusCode).toBeUndefined();
+    expect(sentFor(eventId)).toBe(0);
+  });
+
+  test('takes no ticket for a local attempt that held none: one not from the entity could jump its queue', async () => {
+    const { result } = await attemptWith([unanswered], undefined, { isLocal: true });
+    expect(result.throttled).toEqual({ retryAt: expect.any(String), unanswered: true });
   });
 });
