@@ -346,13 +346,22 @@ function observationOf({ target, acceptedAt }: AttemptRequest, result: AttemptRe
 /** The activities' interface, for `proxyActivities` in workflows. */
 export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
 
+/**
+ * The start of an answer's body, at most 1 KiB. The status is the answer: a body cut off while it is read (the
+ * attempt's time ran out, the connection broke, the worker is stopping) leaves the excerpt short, never the answer
+ * unrecorded, which would send the request again to a receiver that has already taken it.
+ */
 async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= RESPONSE_EXCERPT_BYTES) break;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= RESPONSE_EXCERPT_BYTES) break;
+    }
+  } catch {
+    // What arrived before the cut is the excerpt.
   }
   // Leaving the loop early stops reading: a receiver that streams a huge body cannot hold the worker.
   const text = Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');

@@ -22,6 +22,8 @@ export interface ScriptedResponse {
   readonly body?: string;
   /** Wait this long before answering, to act as a slow receiver. */
   readonly delayMs?: number;
+  /** Send the status and headers, then the body this much later: a receiver that says yes before it has finished. */
+  readonly bodyDelayMs?: number;
 }
 
 /** A webhook receiver on loopback whose answers can be scripted, one per request, then a default. */
@@ -80,7 +82,9 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       const answer = queue.shift() ?? defaultResponse;
       const send = (): void => {
         if (res.destroyed) return;
-        res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+        if (!answer.bodyDelayMs) return void res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+        res.writeHead(answer.status, answer.headers).flushHeaders();
+        setTimeout(() => res.destroyed || res.end(answer.body ?? ''), answer.bodyDelayMs);
       };
       if (answer.delayMs) setTimeout(send, answer.delayMs);
       else send();
