@@ -8,7 +8,7 @@ import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localTopology, type GatewaySecret }
 import { startDevServer } from '../host/dev-server.js';
 import { EMBEDDED_DYNAMIC_CONFIG } from '../host/embedded-temporal.js';
 import { dropDatabases } from '../test/support/cluster-fixtures.js';
-import { findFreeLowPort, findFreePort, findFreeTemporalPorts } from '../test/support/ports.js';
+import { findFreeLowPortRun, findFreePort, findFreeTemporalPorts } from '../test/support/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { percentile } from './load.js';
 import { measure, sender, type SystemResult } from './measure.js';
@@ -33,12 +33,15 @@ const OPEN_RATE = 10;
 async function clusterSettings(receiver: ArrivalReceiver, dir: string) {
   const configPath = join(dir, 'cluster-bench.yaml');
   await writeFile(configPath, benchConfig(receiver.url));
+  const temporalPorts = await findFreeTemporalPorts();
+  // The load balancer's, then room for the largest shape's replicas and workers' metrics after it.
+  const largest = Math.max(...SHAPES.map((shape) => 1 + shape.apis + shape.workers));
   return {
     ...DEFAULT_LOCAL_CLUSTER,
     database: `twh_bench_${Date.now().toString(36)}`,
-    temporalPorts: await findFreeTemporalPorts(),
+    temporalPorts,
     uiPort: await findFreePort(),
-    apiPort: await findFreeLowPort(),
+    apiPort: await findFreeLowPortRun(largest, Object.values(temporalPorts)),
     gatewayConfig: configPath,
     logLevel: 'warn',
   };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startCluster } from '../host/cluster/cluster.js';
 import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
 import { dropDatabases } from '../test/support/cluster-fixtures.js';
-import { findFreeLowPort, findFreePort, findFreeTemporalPorts } from '../test/support/ports.js';
+import { findFreeLowPortRun, findFreePort, findFreeTemporalPorts } from '../test/support/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { undoOnInterrupt } from './interrupt.js';
 import { createRigFolder, routingProbe, type Rig, type RigOptions } from './rig.js';
@@ -30,13 +30,16 @@ export async function startClusterRig(options: Pick<RigOptions, 'config'>): Prom
     }),
   );
   const database = `twh_chaos_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
+  const temporalPorts = await findFreeTemporalPorts();
+  const { apiProcesses, workerProcesses } = DEFAULT_LOCAL_CLUSTER;
   const settings = {
     ...DEFAULT_LOCAL_CLUSTER,
     database,
     namespace: 'webhooks-chaos',
-    temporalPorts: await findFreeTemporalPorts(),
+    temporalPorts,
     uiPort: await findFreePort(),
-    apiPort: await findFreeLowPort(),
+    // The load balancer's, then the replicas' and the workers' metrics ports after it.
+    apiPort: await findFreeLowPortRun(1 + apiProcesses + workerProcesses, Object.values(temporalPorts)),
     gatewayConfig: configPath,
     logLevel: 'warn',
   };

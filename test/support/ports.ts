@@ -25,6 +25,22 @@ export async function findFreeLowPort(): Promise<number> {
   throw new Error('no free port between 20000 and 32000');
 }
 
+/**
+ * The first of `count` consecutive free ports below 32768, none of them in `taken`. A local cluster's API replicas and
+ * worker metrics take the ports after its load balancer's (`localTopology`), and ports already picked for processes
+ * that have not started yet (Temporal's) look free until those processes bind them.
+ */
+export async function findFreeLowPortRun(count: number, taken: Iterable<number> = []): Promise<number> {
+  const avoid = new Set(taken);
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const first = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    const run = Array.from({ length: count }, (_, offset) => first + offset);
+    if (run.some((port) => avoid.has(port))) continue;
+    if ((await Promise.all(run.map(isFree))).every(Boolean)) return first;
+  }
+  throw new Error(`no ${count} consecutive free ports between 20000 and 32000`);
+}
+
 function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
