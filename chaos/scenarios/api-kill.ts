@@ -1,11 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { startRig, until, type Rig } from '../rig.js';
-import { receiverEndpoint, withRig, type Scenario, type Size } from '../scenario.js';
+import { receiverEndpoint, withRig, type Scenario, type Size, QUIET_MS } from '../scenario.js';
 import { killUnderLoad } from './kill-under-load.js';
 
 const LOAD: Record<Size, { events: number; perSecond: number; kills: number; settleMs: number }> = {
   full: { events: 3_000, perSecond: 20, kills: 5, settleMs: 600_000 },
-  short: { events: 400, perSecond: 20, kills: 2, settleMs: 240_000 },
+  short: { events: 300, perSecond: 20, kills: 2, settleMs: 240_000 },
 };
 // The kill follows the event's request by this much: the API has it (parsing it, starting its workflow) and has
 // not answered yet.
@@ -27,6 +27,7 @@ export const apiKill: Scenario = {
       async (parts) => {
         const { produced, counted, startedAt, notes, problems } = await killUnderLoad(parts, {
           ...LOAD[size],
+          quietMs: QUIET_MS[size],
           process: 'node',
           afterRequestMs: MID_REQUEST_MS,
           identity: 'both',

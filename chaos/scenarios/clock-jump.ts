@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { mergeReports, produce, type ProducerReport } from '../producer.js';
 import { BEHAVIOURS } from '../receiver.js';
 import { startRig, until } from '../rig.js';
-import { answerProblems, answersNote, notRun, receiverEndpoint, settle, withRig, type Scenario, type Size } from '../scenario.js';
+import { answerProblems, answersNote, notRun, receiverEndpoint, settle, withRig, type Scenario, type Size, QUIET_MS } from '../scenario.js';
 import type { Arrival } from '../tally.js';
 
 const PLAN: Record<Size, { events: number; perSecond: number; retryS: number }> = {
@@ -82,7 +82,7 @@ export const clockJump: Scenario = {
           const after = await send('after', plan.events);
 
           const produced = mergeReports(before, after);
-          const counted = await settle(produced, () => receiver.arrivals, plan.retryS * 1_000 + 120_000);
+          const counted = await settle(produced, () => receiver.arrivals, plan.retryS * 1_000 + 120_000, QUIET_MS[size]);
 
           const problems = answerProblems(produced);
           const gaps = retryGaps(receiver.arrivals, produced.accepted.keys());

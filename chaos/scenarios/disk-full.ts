@@ -12,6 +12,7 @@ import {
   withRig,
   type Scenario,
   type Size,
+  QUIET_MS,
 } from '../scenario.js';
 
 const LOAD: Record<Size, { events: number; perSecond: number }> = {
@@ -77,7 +78,7 @@ export const diskFull: Scenario = {
             },
           });
           await faults.done();
-          const counted = await settle(produced, () => receiver.arrivals, size === 'full' ? 600_000 : 240_000);
+          const counted = await settle(produced, () => receiver.arrivals, size === 'full' ? 600_000 : 240_000, QUIET_MS[size]);
           const problems = answerProblems(produced);
           if (!answersSinceFull['503']) problems.push(`no 503 once the disk was full (answers since: ${JSON.stringify(answersSinceFull)})`);
           const whileFull = Object.entries(answersWhileFull).map(([status, count]) => `${status}×${count}`);

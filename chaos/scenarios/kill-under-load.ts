@@ -18,6 +18,8 @@ export interface KillPlan {
   readonly identity?: Identity | 'both';
   /** How long the count waits for every accepted event. */
   readonly settleMs: number;
+  /** How quiet the receiver must then be (see `QUIET_MS`). */
+  readonly quietMs: number;
 }
 
 export interface KillOutcome {
@@ -55,7 +57,7 @@ export async function killUnderLoad({ rig, receiver }: { rig: Rig; receiver: Cha
       kills += 1;
     },
   });
-  const counted = await settle(produced, () => receiver.arrivals, plan.settleMs);
+  const counted = await settle(produced, () => receiver.arrivals, plan.settleMs, plan.quietMs);
   const problems = answerProblems(produced);
   if (kills === 0) problems.push('no kill happened');
   notes.unshift(`${kills} kills${plan.downForMs ? `, each down ${plan.downForMs / 1_000} s` : ''}`, answersNote(produced));

@@ -12,11 +12,12 @@ import {
   withRig,
   type Scenario,
   type Size,
+  QUIET_MS,
 } from '../scenario.js';
 
 const LOAD: Record<Size, { events: number; perSecond: number; postgresDownMs: number }> = {
   full: { events: 2_000, perSecond: 10, postgresDownMs: 15_000 },
-  short: { events: 300, perSecond: 10, postgresDownMs: 5_000 },
+  short: { events: 200, perSecond: 10, postgresDownMs: 5_000 },
 };
 // The machine's PostgreSQL, which `npm run cluster` uses.
 const POSTGRES_PORT = 5432;
@@ -69,7 +70,7 @@ export const postgresRestart: Scenario = {
             runId: `evt_cluster_${startedAt.toString(36)}`,
           });
           await faults.done();
-          const counted = await settle(produced, () => receiver.arrivals, size === 'full' ? 600_000 : 300_000);
+          const counted = await settle(produced, () => receiver.arrivals, size === 'full' ? 600_000 : 300_000, QUIET_MS[size]);
           const problems = answerProblems(produced);
           notes.unshift(answersNote(produced));
           return { name: postgresRestart.name, ...counted, wallMs: Date.now() - startedAt, notes, problems };

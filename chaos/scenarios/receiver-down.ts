@@ -2,7 +2,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { produce } from '../producer.js';
 import { readFinalDeliveries } from '../reports.js';
 import { startRig } from '../rig.js';
-import { answerProblems, answersNote, inBackground, receiverEndpoint, settle, withRig, type Scenario, type Size } from '../scenario.js';
+import {
+  answerProblems,
+  answersNote,
+  inBackground,
+  receiverEndpoint,
+  settle,
+  withRig,
+  type Scenario,
+  type Size,
+  QUIET_MS,
+} from '../scenario.js';
 
 // Ten minutes of outage, compressed ten times (forty times in the short run) together with the retry schedule, so
 // that the outage spans the same share of the schedule: 10 s, 30 s, 1 m, 2 m, 4 m, 8 m, 16 m becomes 1 s … 96 s.
@@ -54,7 +64,7 @@ export const receiverDown: Scenario = {
         });
         await outage.done();
         const totalScheduleMs = scheduleMs.reduce((sum, ms) => sum + ms, 0);
-        const counted = await settle(produced, () => receiver.arrivals, totalScheduleMs + 120_000);
+        const counted = await settle(produced, () => receiver.arrivals, totalScheduleMs + 120_000, QUIET_MS[size]);
 
         // Each event's attempts, as the worker recorded them: never before the schedule said, none given up, and
         // none failing once the receiver was back.

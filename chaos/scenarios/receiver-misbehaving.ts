@@ -2,7 +2,7 @@ import { produce } from '../producer.js';
 import { BEHAVIOURS, type Behaviour } from '../receiver.js';
 import { readFinalDeliveries, secondsBetween, type DeliveryView } from '../reports.js';
 import { startRig } from '../rig.js';
-import { answerProblems, answersNote, settle, withRig, type Scenario, type Size } from '../scenario.js';
+import { answerProblems, answersNote, settle, withRig, type Scenario, type Size, QUIET_MS } from '../scenario.js';
 import type { AcceptedEvent, Arrival } from '../tally.js';
 
 const LOAD: Record<Size, { events: number; perSecond: number }> = {
@@ -102,7 +102,7 @@ export const receiverMisbehaving: Scenario = {
         });
         // The figures are the healthy endpoint's: every event must reach it, promptly.
         const healthy = () => receiver.arrivals.filter((arrival) => arrival.path.startsWith(`/${BEHAVIOURS.ok}`));
-        const counted = await settle(produced, healthy, 120_000);
+        const counted = await settle(produced, healthy, 120_000, QUIET_MS[size]);
         // A healthy delivery that waited on a misbehaving one would take at least their timeout, every time: the
         // median says so, where a loaded machine's slowest few would not.
         const delays = healthyDelays(produced.accepted, healthy());

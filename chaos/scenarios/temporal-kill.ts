@@ -1,11 +1,11 @@
 import { startRig } from '../rig.js';
-import { receiverEndpoint, withRig, type Scenario, type Size } from '../scenario.js';
+import { receiverEndpoint, withRig, type Scenario, type Size, QUIET_MS } from '../scenario.js';
 import { killUnderLoad } from './kill-under-load.js';
 
 // Each kill keeps the server down for a while: longer than the API's wait for Temporal, so that producers meet 503s.
 const LOAD: Record<Size, { events: number; perSecond: number; kills: number; downForMs: number; settleMs: number }> = {
   full: { events: 3_000, perSecond: 15, kills: 3, downForMs: 20_000, settleMs: 600_000 },
-  short: { events: 450, perSecond: 15, kills: 1, downForMs: 10_000, settleMs: 240_000 },
+  short: { events: 300, perSecond: 15, kills: 1, downForMs: 10_000, settleMs: 240_000 },
 };
 
 /** The embedded Temporal server SIGKILLed mid-load and restarted by the supervisor on the same SQLite file. */
@@ -19,7 +19,11 @@ export const temporalKill: Scenario = {
       {},
       (receiver) => startRig({ topology: 'node', config: { endpoints: [receiverEndpoint(receiver.url)] } }),
       async (parts) => {
-        const { produced, counted, startedAt, notes, problems } = await killUnderLoad(parts, { ...LOAD[size], process: 'temporal' });
+        const { produced, counted, startedAt, notes, problems } = await killUnderLoad(parts, {
+          ...LOAD[size],
+          quietMs: QUIET_MS[size],
+          process: 'temporal',
+        });
         if (!produced.answers['503']) problems.push('no 503 while the server was down');
         return { name: temporalKill.name, ...counted, wallMs: Date.now() - startedAt, notes, problems };
       },

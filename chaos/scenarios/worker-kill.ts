@@ -1,5 +1,5 @@
 import { startRig } from '../rig.js';
-import { receiverEndpoint, withRig, type Scenario, type Size } from '../scenario.js';
+import { receiverEndpoint, withRig, type Scenario, type Size, QUIET_MS } from '../scenario.js';
 import { killUnderLoad } from './kill-under-load.js';
 
 const LOAD: Record<Size, { events: number; perSecond: number; kills: number; settleMs: number }> = {
@@ -18,7 +18,11 @@ export const workerKill: Scenario = {
       {},
       (receiver) => startRig({ topology: 'split', config: { endpoints: [receiverEndpoint(receiver.url)] } }),
       async (parts) => {
-        const { counted, startedAt, notes, problems } = await killUnderLoad(parts, { ...LOAD[size], process: 'worker' });
+        const { counted, startedAt, notes, problems } = await killUnderLoad(parts, {
+          ...LOAD[size],
+          quietMs: QUIET_MS[size],
+          process: 'worker',
+        });
         return { name: workerKill.name, ...counted, wallMs: Date.now() - startedAt, notes, problems };
       },
     ),
