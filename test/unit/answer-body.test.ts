@@ -1,28 +1,18 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ActivityCancellationDetails } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { Agent } from 'undici';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createDeliveryActivities, type AttemptRequest } from '../../activities/index.js';
 import type { AttemptResult } from '../../domain/delivery.js';
-import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { anEvent, aTarget } from '../support/builders.js';
+import { useLoopback } from '../support/loopback.js';
 
 // A receiver's status is its answer: the body after it only fills the excerpt. An answer whose body is cut off (the
 // attempt's time runs out, the worker stops) is still recorded, since sending the request again would repeat it to a
 // receiver that has already said it took it. The receiver is real; the activity's context is the SDK's mock.
 
-let receiver: Receiver;
-const dispatcher = new Agent({ connections: 4 });
-
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-
-afterAll(async () => {
-  await receiver.close();
-  await dispatcher.close();
-});
+const loopback = useLoopback();
+const { dispatcher } = loopback;
 
 const activities = createDeliveryActivities({
   dispatcher,
@@ -35,7 +25,7 @@ const activities = createDeliveryActivities({
 /** One ordinary attempt in `environment`, its event carried, to the receiver with `timeoutMs`. */
 function attempt(environment: MockActivityEnvironment, timeoutMs: number): Promise<AttemptResult> {
   const event = anEvent();
-  const request: AttemptRequest = { eventId: event.id, event, attempt: 1, target: aTarget(receiver.url, { timeoutMs }) };
+  const request: AttemptRequest = { eventId: event.id, event, attempt: 1, target: aTarget(loopback.receiver.url, { timeoutMs }) };
   return environment.run((input: AttemptRequest) => activities.deliverAttempt(input), request);
 }
 
@@ -43,7 +33,7 @@ const anEnvironment = () => new MockActivityEnvironment({ workflowExecution: { w
 
 describe('an answer whose body is cut off', () => {
   test('by the attempt’s timeout is recorded with its status, not as a timeout', async () => {
-    receiver.script({ status: 200, body: 'accepted', bodyDelayMs: 3_000 });
+    loopback.receiver.script({ status: 200, body: 'accepted', bodyDelayMs: 3_000 });
     const result = await attempt(anEnvironment(), 500);
     expect(result).toMatchObject({ statusCode: 200 });
     expect(result.errorClass).toBeUndefined();
@@ -51,7 +41,7 @@ describe('an answer whose body is cut off', () => {
   });
 
   test('by a stopping worker is recorded with its status, so that no other worker sends it again', async () => {
-    receiver.script({ status: 202, body: 'queued', bodyDelayMs: 3_000 });
+    loopback.receiver.script({ status: 202, body: 'queued', bodyDelayMs: 3_000 });
     const environment = anEnvironment();
     // The worker stops once the status and headers are in, while the body is still to come: on the next turn of the
     // event loop, once the request's promise has resolved with them (undici tells of the headers just before).
@@ -69,7 +59,7 @@ describe('an answer whose body is cut off', () => {
   });
 
   test('keeps what of the body arrived as the excerpt when it is whole', async () => {
-    receiver.script({ status: 200, body: 'all of it', bodyDelayMs: 50 });
+    loopback.receiver.script({ status: 200, body: 'all of it', bodyDelayMs: 50 });
     const result = await attempt(anEnvironment(), 5_000);
     expect(result).toMatchObject({ statusCode: 200, responseBodyExcerpt: 'all of it' });
   });

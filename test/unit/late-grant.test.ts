@@ -1,28 +1,18 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { Agent } from 'undici';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createDeliveryActivities, type AttemptRequest } from '../../activities/index.js';
 import type { AttemptResult } from '../../domain/delivery.js';
 import { grantUsableForMs, sendSpacingMs, type SlotAnswer } from '../../domain/send-slots.js';
-import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { anEvent, aTarget } from '../support/builders.js';
+import { useLoopback } from '../support/loopback.js';
 
 // The entity is scripted here (its answers, and how late they arrive, are what this is about); the receiver is real.
 
 const FIVE_PER_SECOND = { requests: 5, perMs: 1_000 };
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 
-let receiver: Receiver;
-const dispatcher = new Agent({ connections: 4 });
-
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-
-afterAll(async () => {
-  await receiver.close();
-  await dispatcher.close();
-});
+const loopback = useLoopback();
+const { dispatcher } = loopback;
 
 /**
  * How the entity answers one request: what, and when by the attempt's clock (which only answers move); an answer that
@@ -61,7 +51,7 @@ async function attemptWith(answers: readonly ScriptedAnswer[], rateTicket?: numb
     eventId: event.id,
     event,
     attempt: 1,
-    target: aTarget(receiver.url, { rateLimit: FIVE_PER_SECOND }),
+    target: aTarget(loopback.receiver.url, { rateLimit: FIVE_PER_SECOND }),
     ...(rateTicket === undefined ? {} : { rateTicket }),
   };
   const environment = new MockActivityEnvironment({ workflowExecution: { workflowId: `event-${event.id}`, runId: 'run' }, isLocal });
@@ -70,7 +60,7 @@ async function attemptWith(answers: readonly ScriptedAnswer[], rateTicket?: numb
 }
 
 function sentFor(eventId: string): number {
-  return receiver.requests.filter((request) => request.headers['webhook-id'] === eventId).length;
+  return loopback.receiver.requests.filter((request) => request.headers['webhook-id'] === eventId).length;
 }
 
 const USABLE_MS = grantUsableForMs(FIVE_PER_SECOND);
