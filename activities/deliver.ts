@@ -139,7 +139,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     const unanswered = (ticket: number | undefined): AttemptResult => ({
       startedAt: startedAt.toISOString(),
       durationMs: 0,
-      // A second from now, for a workflow from before `unanswered`, which waits until `retryAt`.
+      // The entity had its two seconds: a second's pause before the next ask, an ordinary attempt.
       throttled: {
         retryAt: new Date(now().getTime() + 1_000).toISOString(),
         ...(ticket === undefined ? {} : { ticket }),
@@ -247,7 +247,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       // for a rate-limited endpoint, only if the limit grants the second request a slot of its own.
       if (response.statusCode === 401 && tokens && accessToken !== undefined) {
         accessToken = await tokens.source.get(tokens.client, tokens.secret, accessToken, tokenTimeoutMs());
-        if (!(await refusedSlot(undefined, false))) ({ response, excerpt } = await send(outboundOf(outboundWith(accessToken))));
+        // A second slot the entity does not answer is refused like one it refuses: the 401 stands as the attempt's
+        // answer, since a request was sent; thrown, the attempt would be sent again as if nothing had been.
+        const secondRefused = await refusedSlot(undefined, false).then(Boolean, (error: unknown) => {
+          if (error instanceof SlotUnavailableError) return true;
+          throw error;
+        });
+        if (!secondRefused) ({ response, excerpt } = await send(outboundOf(outboundWith(accessToken))));
       }
       const succeeded = response.statusCode >= 200 && response.statusCode < 300;
       deps.recordAttempt?.(target.endpointId, succeeded, startedAt, succeeded ? undefined : `HTTP ${response.statusCode}`);
@@ -267,8 +273,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       if (context.cancellationSignal.aborted && !context.info.isLocal) throw cutOff(context);
       // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again. Not a local one: the
       // SDK's core retries a failed local attempt inside its workflow task, backing off up to a minute, and goes on
-      // doing so on a worker that is stopping (temporalio/sdk-rust#709), which then cannot stop. The workflow waits on
-      // a timer instead, and its task completes.
+      // doing so on a worker that is stopping (temporalio/sdk-rust#709), which then cannot stop. It comes back unsent
+      // instead, and the delivery goes on as ordinary attempts, whose retries the server keeps.
       if (error instanceof SlotUnavailableError) {
         if (!context.info.isLocal) throw error.cause;
         context.log.warn('no send slot: the endpoint entity did not answer; the delivery asks again', {

@@ -49,6 +49,11 @@ export interface AttemptCircumstances {
   readonly heldBefore: boolean;
   /** Routing found the endpoint failing, and a failing receiver is often a slow one: no local first attempt. */
   readonly firstAttemptAsActivity: boolean;
+  /**
+   * A local attempt found the endpoint's rate-limit entity not answering: the delivery goes on as ordinary
+   * activities, whose retries wait for the entity on the server. Absent before there was such an answer.
+   */
+  readonly slotUnanswered?: boolean;
   /** How many endpoints this workflow delivers to. */
   readonly targets: number;
   /** The event's size as JSON. */
@@ -63,7 +68,8 @@ export function planAttempt(circumstances: AttemptCircumstances): AttemptPlan {
     (smallFanOut || circumstances.version >= 4) &&
     circumstances.attempt === 1 &&
     !circumstances.heldBefore &&
-    !circumstances.firstAttemptAsActivity;
+    !circumstances.firstAttemptAsActivity &&
+    circumstances.slotUnanswered !== true;
   // A local activity's input is not stored in history, so it carries the event whatever its size.
   const { eventBytes, targets, attempt, version } = circumstances;
   const fewCopies = smallFanOut

@@ -139,8 +139,8 @@ export interface AttemptResult {
   /**
    * Set, instead of everything else, when no request was sent because the endpoint's rate limit had no slot: the
    * delivery waits until `retryAt` (ISO 8601) and asks again with `ticket`. Never counted as an attempt. `unanswered`:
-   * the entity did not answer at all (a local attempt only, see `deliverAttempt`); the workflow then chooses the wait,
-   * and `ticket`, if any, is the one the attempt asked with, so the delivery keeps its place.
+   * the entity did not answer at all (a local attempt only, see `deliverAttempt`): the delivery then goes on as
+   * ordinary attempts, and `ticket`, if any, is the one the attempt asked with, so that it keeps its place.
    */
   readonly throttled?: { readonly retryAt: string; readonly ticket?: number; readonly unanswered?: true };
 }

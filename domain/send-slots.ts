@@ -95,18 +95,3 @@ export function reserveSendSlot(
   if (options.queue === false) return { slots: { ...slots, grants }, answer: { granted: false, retryAt } };
   return { slots: { grants, nextTicketAt: retryAt + spacing }, answer: { granted: false, retryAt } };
 }
-
-// The first wait after an entity did not answer, and the longest: a loaded entity (or server) gets room, and a
-// delivery behind it still asks again within seconds of the entity's recovery.
-const UNANSWERED_FIRST_WAIT_MS = 1_000;
-const UNANSWERED_MAX_WAIT_MS = 10_000;
-
-/**
- * How long a delivery waits before asking again after its entity did not answer `misses` times in a row: doubling
- * from a second up to ten, each scaled by a factor between 0.5 and 1 from `random`, so that the many deliveries a
- * slow entity failed at once do not all come back in the same instant.
- */
-export function unansweredSlotWaitMs(misses: number, random: () => number): number {
-  const base = Math.min(UNANSWERED_MAX_WAIT_MS, UNANSWERED_FIRST_WAIT_MS * 2 ** Math.max(0, misses - 1));
-  return Math.max(1, Math.round(base * (0.5 + random() / 2)));
-}

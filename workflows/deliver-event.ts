@@ -31,7 +31,6 @@ import type { Release } from '../domain/endpoint-state.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { partitionTargets, type PartLimits } from '../domain/fanout.js';
 import { createLimiter, type Limiter } from '../domain/limiter.js';
-import { unansweredSlotWaitMs } from '../domain/send-slots.js';
 import { displayHost } from '../domain/url.js';
 import { endpointWorkflowId, partWorkflowId } from '../domain/workflow-ids.js';
 import {
@@ -359,8 +358,8 @@ class EndpointDelivery {
   private heldBefore = false;
   // The ticket of the rate limit's last refusal, shown at the next request so that it is not overtaken.
   private rateTicket: number | undefined;
-  // How many times in a row the entity did not answer this delivery's request for a slot.
-  private unansweredSlots = 0;
+  // A local attempt found the rate limit's entity not answering: no more local attempts (see waitForSlot).
+  private slotUnanswered = false;
   // The newest status word this delivery has had from the entity; the activity trusts its cache only if not older.
   private knownStatusVersion: number;
   private readonly host: string;
@@ -442,6 +441,7 @@ class EndpointDelivery {
         version,
         attempt,
         heldBefore: this.heldBefore,
+        slotUnanswered: this.slotUnanswered,
         firstAttemptAsActivity: this.target.firstAttemptAsActivity === true,
         targets,
         eventBytes,
@@ -475,18 +475,17 @@ class EndpointDelivery {
   async waitForSlot(throttled: NonNullable<AttemptResult['throttled']>): Promise<void> {
     const { delivery, target } = this;
     this.rateTicket = throttled.ticket;
-    // Only local attempts come back unanswered, and only from releases that know the word: histories without it
-    // replay as before.
-    this.unansweredSlots = throttled.unanswered ? this.unansweredSlots + 1 : 0;
-    const delayMs = throttled.unanswered
-      ? unansweredSlotWaitMs(this.unansweredSlots, Math.random)
-      : Math.max(1, Date.parse(throttled.retryAt) - Date.now());
+    // Only a local attempt comes back unanswered (histories from before the word replay as they ran). The delivery
+    // goes on as ordinary attempts, which fail when the entity does not answer, and Temporal's retries of them back
+    // off on the server, adding nothing to history however long the entity is away.
+    if (throttled.unanswered) this.slotUnanswered = true;
+    const delayMs = Math.max(1, Date.parse(throttled.retryAt) - Date.now());
     const limit = target.rateLimit ? ` (${target.rateLimit.requests} per ${formatDurationMs(target.rateLimit.perMs)})` : '';
     delivery.status = 'pending';
     delivery.reason = throttled.unanswered
       ? `waiting for the rate limit${limit}: its entity did not answer in time`
       : `waiting for the rate limit${limit}`;
-    delivery.nextAttemptAt = throttled.unanswered ? new Date(Date.now() + delayMs).toISOString() : throttled.retryAt;
+    delivery.nextAttemptAt = throttled.retryAt;
     this.fanOut.updateStatusAttribute();
     await sleep(delayMs, { summary: `rate limit ${target.endpointId}: next slot in ${formatDurationMs(delayMs)}` });
     delete delivery.reason;

@@ -33,8 +33,9 @@ const anEnvironment = () => new MockActivityEnvironment({ workflowExecution: { w
 
 describe('an answer whose body is cut off', () => {
   test('by the attempt’s timeout is recorded with its status, not as a timeout', async () => {
-    loopback.receiver.script({ status: 200, body: 'accepted', bodyDelayMs: 3_000 });
-    const result = await attempt(anEnvironment(), 500);
+    // Three seconds to connect and get the status, even on a loaded machine; the body would take ten.
+    loopback.receiver.script({ status: 200, body: 'accepted', bodyDelayMs: 10_000 });
+    const result = await attempt(anEnvironment(), 3_000);
     expect(result).toMatchObject({ statusCode: 200 });
     expect(result.errorClass).toBeUndefined();
     expect(result.responseBodyExcerpt).toBeUndefined();

@@ -24,6 +24,7 @@ describe('planning an attempt', () => {
     ['a retry is an ordinary activity that carries a small event', { attempt: 2 }, false, true],
     ['after a hold, an ordinary activity', { heldBefore: true }, false, true],
     ['to an endpoint routing found failing, an ordinary activity', { firstAttemptAsActivity: true }, false, true],
+    ['after a local attempt found the rate limit unanswering, an ordinary activity', { slotUnanswered: true }, false, true],
     ['a retry of a large event reads it back', { attempt: 2, eventBytes: INLINE_EVENT_MAX_BYTES + 1 }, false, false],
     ['a local first attempt carries even a large event: local inputs are not stored', { eventBytes: 200_000 }, true, true],
     ['a first attempt to each of a wide fan-out runs locally, with the event', { targets: 100 }, true, true],

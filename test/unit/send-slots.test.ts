@@ -1,12 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import {
-  NO_SEND_SLOTS,
-  reserveSendSlot,
-  slotMarginMs,
-  unansweredSlotWaitMs,
-  type RateLimit,
-  type SendSlots,
-} from '../../domain/send-slots.js';
+import { NO_SEND_SLOTS, reserveSendSlot, slotMarginMs, type RateLimit, type SendSlots } from '../../domain/send-slots.js';
 
 /** A small deterministic random generator, so a failure can be replayed from its seed. */
 function random(seed: number): () => number {
@@ -81,22 +74,5 @@ describe('reserveSendSlot', () => {
         expect((granted[index] as number) - earlier, `seed ${seed}`).toBeGreaterThanOrEqual(limit.perMs + slotMarginMs(limit));
       }
     }
-  });
-});
-
-describe('unansweredSlotWaitMs', () => {
-  test('doubles from a second to at most ten, each wait scaled by a factor between 0.5 and 1', () => {
-    const highest = Array.from({ length: 7 }, (_, n) => unansweredSlotWaitMs(n + 1, () => 1));
-    expect(highest).toEqual([1_000, 2_000, 4_000, 8_000, 10_000, 10_000, 10_000]);
-    expect(unansweredSlotWaitMs(1, () => 0)).toBe(500);
-    expect(unansweredSlotWaitMs(50, () => 0)).toBe(5_000);
-  });
-
-  test('spreads the waits of deliveries that missed together', () => {
-    const next = random(7);
-    const waits = Array.from({ length: 100 }, () => unansweredSlotWaitMs(3, next));
-    expect(Math.min(...waits)).toBeGreaterThanOrEqual(2_000);
-    expect(Math.max(...waits)).toBeLessThanOrEqual(4_000);
-    expect(new Set(waits).size).toBeGreaterThan(50);
   });
 });

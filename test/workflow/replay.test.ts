@@ -58,10 +58,16 @@ async function replayAll(
   const outcomes = new Map<string, { error: unknown }>();
   let index = 0;
   for await (const result of Worker.runReplayHistories(options, histories)) {
-    outcomes.set((histories[index++] as NamedHistory).key, { error: result.error });
+    const replayed = histories[index++] as NamedHistory;
+    // The SDK replays one history at a time, in order; a result for another would pin an error on the wrong one.
+    if (result.workflowId !== replayed.workflowId) throw new Error(`replayed ${result.workflowId} where ${replayed.workflowId} was due`);
+    outcomes.set(replayed.key, { error: result.error });
   }
   return outcomes;
 }
+
+// The first test to ask for a replay waits for all of it (a bundle, then every history): 18 s on a quiet machine.
+const REPLAY_TIMEOUT_MS = 180_000;
 
 /** Each replay runs once, when a test first asks for it, whichever recording's test that is. */
 function once<T>(run: () => Promise<T>): () => Promise<T> {
@@ -133,15 +139,27 @@ describe.each(recordings)('histories recorded at %s', (name) => {
     of.map((file) => [file, outcomes.get(`${name}/${file}`)]);
   const replayed = (of: readonly string[]) => of.map((file) => [file, { error: undefined }]);
 
-  test.each(gatewayFiles)('%s replays without a nondeterminism error', async (file) => {
-    expect((await onGatewayBundle()).get(`${name}/${file}`)).toEqual({ error: undefined });
-  });
+  test.each(gatewayFiles)(
+    '%s replays without a nondeterminism error',
+    async (file) => {
+      expect((await onGatewayBundle()).get(`${name}/${file}`)).toEqual({ error: undefined });
+    },
+    REPLAY_TIMEOUT_MS,
+  );
 
-  test('a user workflow that sent events with sendEvent replays, through the plugin', async () => {
-    expect(outcomesOf(await throughThePlugin(), shopFiles)).toEqual(replayed(shopFiles));
-  });
+  test(
+    'a user workflow that sent events with sendEvent replays, through the plugin',
+    async () => {
+      expect(outcomesOf(await throughThePlugin(), shopFiles)).toEqual(replayed(shopFiles));
+    },
+    REPLAY_TIMEOUT_MS,
+  );
 
-  test('every history replays with the SDK’s workflow spans in the bundle', async () => {
-    expect(outcomesOf(await withWorkflowSpans(), files)).toEqual(replayed(files));
-  });
+  test(
+    'every history replays with the SDK’s workflow spans in the bundle',
+    async () => {
+      expect(outcomesOf(await withWorkflowSpans(), files)).toEqual(replayed(files));
+    },
+    REPLAY_TIMEOUT_MS,
+  );
 });
