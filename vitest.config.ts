@@ -6,7 +6,7 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], expect: { requireAssertions: true } },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false, expect: { requireAssertions: true } },
       },
       {
         test: {

@@ -1,4 +1,4 @@
-import type { Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -67,6 +67,11 @@ export function startTracing(options: TracingOptions): Tracing {
     tracer: gatewayTracer(),
     async shutdown() {
       await provider.shutdown();
+      // The globals go back to OpenTelemetry's no-ops: nothing traces into a provider that is shut, and a later
+      // provider in the same process (tests sharing one) can register.
+      trace.disable();
+      context.disable();
+      propagation.disable();
     },
   };
 }
