@@ -4,9 +4,13 @@
  * input, and the status attribute follows every change. 2: the fast path below. 3: first attempts of a wide
  * fan-out carry a small event too (see {@link WIDE_FAN_OUT_COPIES_MAX_BYTES}). 4: first attempts run locally
  * whatever the fan-out (see {@link FAST_PATH_MAX_TARGETS}). 5: the endpoints waiting to retry are a search attribute
- * beside the status (see `retryingEndpoints`), so that an endpoint's retrying deliveries can be counted exactly.
+ * beside the status (see `retryingEndpoints`), so that an endpoint's retrying deliveries can be counted exactly. 6: a
+ * local attempt whose rate-limit entity does not answer comes back unsent, and the delivery goes on as ordinary
+ * attempts (`slotUnanswered`). That follows from the attempt's result in any version, and no history before it holds
+ * such a result; the number keeps workers from before it, which would replay such a history as local attempts, away
+ * from the deliveries that may hold one.
  */
-export const DELIVERY_VERSION = 5;
+export const DELIVERY_VERSION = 6;
 
 /**
  * In versions 2 and 3, deliveries with more endpoints than this ran every attempt as an ordinary activity, since a
