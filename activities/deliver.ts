@@ -54,7 +54,8 @@ export interface DeliveryActivityDeps {
   readonly loadEvent: (run: WorkflowRun) => Promise<WebhookEvent>;
   /**
    * Asks the endpoint's entity for a send slot, for endpoints with a rate limit; without it, such an attempt sends
-   * unlimited. Throws when the entity cannot be asked: the activity then fails, and Temporal retries it.
+   * unlimited. Throws when the entity cannot be asked: an ordinary attempt then fails, and Temporal retries it; a
+   * local one comes back unsent (see `unanswered`).
    */
   readonly reserveSendSlot?: (
     endpointId: string,

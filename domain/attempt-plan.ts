@@ -4,11 +4,10 @@
  * input, and the status attribute follows every change. 2: the fast path below. 3: first attempts of a wide
  * fan-out carry a small event too (see {@link WIDE_FAN_OUT_COPIES_MAX_BYTES}). 4: first attempts run locally
  * whatever the fan-out (see {@link FAST_PATH_MAX_TARGETS}). 5: the endpoints waiting to retry are a search attribute
- * beside the status (see `retryingEndpoints`), so that an endpoint's retrying deliveries can be counted exactly. 6: a
- * local attempt whose rate-limit entity does not answer comes back unsent, and the delivery goes on as ordinary
- * attempts (`slotUnanswered`). That follows from the attempt's result in any version, and no history before it holds
- * such a result; the number keeps workers from before it, which would replay such a history as local attempts, away
- * from the deliveries that may hold one.
+ * beside the status (see `retryingEndpoints`), so that an endpoint's retrying deliveries can be counted exactly. 6: after
+ * a local attempt whose rate-limit entity did not answer (it comes back unsent, whatever the version), the delivery
+ * goes on as ordinary attempts (`slotUnanswered`); before 6 it waits a second and attempts locally again, as the
+ * workers of those releases replay it.
  */
 export const DELIVERY_VERSION = 6;
 
@@ -54,8 +53,8 @@ export interface AttemptCircumstances {
   /** Routing found the endpoint failing, and a failing receiver is often a slow one: no local first attempt. */
   readonly firstAttemptAsActivity: boolean;
   /**
-   * A local attempt found the endpoint's rate-limit entity not answering: the delivery goes on as ordinary
-   * activities, whose retries wait for the entity on the server. Absent before there was such an answer.
+   * A local attempt found the endpoint's rate-limit entity not answering: from version 6 the delivery goes on as
+   * ordinary activities, whose retries wait for the entity on the server. Absent before there was such an answer.
    */
   readonly slotUnanswered?: boolean;
   /** How many endpoints this workflow delivers to. */
@@ -73,7 +72,7 @@ export function planAttempt(circumstances: AttemptCircumstances): AttemptPlan {
     circumstances.attempt === 1 &&
     !circumstances.heldBefore &&
     !circumstances.firstAttemptAsActivity &&
-    circumstances.slotUnanswered !== true;
+    !(circumstances.version >= 6 && circumstances.slotUnanswered === true);
   // A local activity's input is not stored in history, so it carries the event whatever its size.
   const { eventBytes, targets, attempt, version } = circumstances;
   const fewCopies = smallFanOut

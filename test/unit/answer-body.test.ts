@@ -39,7 +39,7 @@ describe('an answer whose body is cut off', () => {
     expect(result).toMatchObject({ statusCode: 200 });
     expect(result.errorClass).toBeUndefined();
     expect(result.responseBodyExcerpt).toBeUndefined();
-  });
+  }, 15_000);
 
   test('by a stopping worker is recorded with its status, so that no other worker sends it again', async () => {
     loopback.receiver.script({ status: 202, body: 'queued', bodyDelayMs: 3_000 });

@@ -25,6 +25,7 @@ describe('planning an attempt', () => {
     ['after a hold, an ordinary activity', { heldBefore: true }, false, true],
     ['to an endpoint routing found failing, an ordinary activity', { firstAttemptAsActivity: true }, false, true],
     ['after a local attempt found the rate limit unanswering, an ordinary activity', { slotUnanswered: true }, false, true],
+    ['after such an attempt in version 5, a local one again, as its workers replay it', { version: 5, slotUnanswered: true }, true, true],
     ['a retry of a large event reads it back', { attempt: 2, eventBytes: INLINE_EVENT_MAX_BYTES + 1 }, false, false],
     ['a local first attempt carries even a large event: local inputs are not stored', { eventBytes: 200_000 }, true, true],
     ['a first attempt to each of a wide fan-out runs locally, with the event', { targets: 100 }, true, true],

@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, test } from 'vitest';
 import { createDeliveryActivities, type AttemptRequest } from '../../activities/index.js';
-import type { AttemptResult } from '../../domain/delivery.js';
+import type { AttemptResult, OAuth2Reference } from '../../domain/delivery.js';
 import { grantUsableForMs, sendSpacingMs, type SlotAnswer } from '../../domain/send-slots.js';
 import { anEvent, aTarget } from '../support/builders.js';
 import { useLoopback } from '../support/loopback.js';
@@ -23,15 +23,28 @@ interface ScriptedAnswer {
   readonly tookMs: number;
 }
 
-/** One attempt whose slot requests get `answers` in turn, on a clock that starts at `NOW`; ordinary unless `isLocal`. */
-async function attemptWith(answers: readonly ScriptedAnswer[], rateTicket?: number, { isLocal = false } = {}) {
+// An OAuth2 client whose token endpoint is not what these tests are about: a token is always at hand.
+const OAUTH2: OAuth2Reference = {
+  type: 'oauth2',
+  tokenUrl: 'https://auth.example.com/token',
+  clientId: 'gateway',
+  clientSecretEnv: 'CLIENT_SECRET',
+  clientAuth: 'basic',
+};
+
+/**
+ * One attempt whose slot requests get `answers` in turn, on a clock that starts at `NOW`; ordinary unless `isLocal`,
+ * to an endpoint with OAuth2 if `oauth2`.
+ */
+async function attemptWith(answers: readonly ScriptedAnswer[], rateTicket?: number, { isLocal = false, oauth2 = false } = {}) {
   const asked: { ticket?: number }[] = [];
   let clock = NOW;
   const activities = createDeliveryActivities({
     dispatcher,
     allowDestinations: ['loopback'],
     userAgent: 'late-grant-test',
-    env: {},
+    env: { CLIENT_SECRET: 'secret' },
+    accessTokens: { get: (_client, _secret, rejected) => Promise.resolve(rejected ? 'fresh-token' : 'first-token') },
     loadEvent: () => Promise.reject(new Error('the event is carried in the request')),
     reserveSendSlot: (_endpointId, request) => {
       asked.push(request.ticket === undefined ? {} : { ticket: request.ticket });
@@ -51,7 +64,7 @@ async function attemptWith(answers: readonly ScriptedAnswer[], rateTicket?: numb
     eventId: event.id,
     event,
     attempt: 1,
-    target: aTarget(loopback.receiver.url, { rateLimit: FIVE_PER_SECOND }),
+    target: aTarget(loopback.receiver.url, { rateLimit: FIVE_PER_SECOND, ...(oauth2 ? { auth: OAUTH2 } : {}) }),
     ...(rateTicket === undefined ? {} : { rateTicket }),
   };
   const environment = new MockActivityEnvironment({ workflowExecution: { workflowId: `event-${event.id}`, runId: 'run' }, isLocal });
@@ -150,7 +163,7 @@ describe('an entity that does not answer', () => {
     await expect(attemptWith([unanswered], 42)).rejects.toThrow('deadline exceeded');
   });
 
-  test('makes a local attempt wait on its workflow’s timer, holding its ticket, with nothing sent', async () => {
+  test('brings a local attempt back unsent, holding its ticket, for the workflow to go on as ordinary attempts', async () => {
     // Thrown, the SDK's core would retry it inside the workflow task, even on a stopping worker.
     const { result, eventId, endedAt } = await attemptWith([unanswered], 42, { isLocal: true });
     expect(result.throttled).toEqual({ retryAt: new Date(endedAt + 1_000).toISOString(), ticket: 42, unanswered: true });
@@ -158,8 +171,17 @@ describe('an entity that does not answer', () => {
     expect(sentFor(eventId)).toBe(0);
   });
 
+  test('for the second request after a 401 and a new token, counts as a refusal: the 401 is the attempt’s answer', async () => {
+    // Thrown, the attempt would be sent again as if nothing had been, though a request went out.
+    loopback.receiver.script({ status: 401, body: 'token revoked' });
+    const { result, eventId } = await attemptWith([fresh, unanswered], undefined, { isLocal: true, oauth2: true });
+    expect(result).toMatchObject({ statusCode: 401, responseBodyExcerpt: 'token revoked' });
+    expect(result.throttled).toBeUndefined();
+    expect(sentFor(eventId)).toBe(1);
+  });
+
   test('takes no ticket for a local attempt that held none: one not from the entity could jump its queue', async () => {
     const { result } = await attemptWith([unanswered], undefined, { isLocal: true });
-    expect(result.throttled).toEqual({ retryAt: expect.any(String), unanswered: true });
+    expect(result.throttled).toStrictEqual({ retryAt: expect.any(String), unanswered: true });
   });
 });

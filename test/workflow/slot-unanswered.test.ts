@@ -65,7 +65,9 @@ test('a local attempt its entity leaves unanswered goes on as ordinary attempts;
     ((await handle.fetchHistory()).events ?? []).filter((entry) => entry.eventType === EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length;
   await expect.poll(ordinaryAttempts, { timeout: 30_000 }).toBe(1);
   // Those fail while the entity is away and Temporal retries them, on the server: the worker stops within its grace.
-  const stopped = await Promise.race([first.stop().then(() => true), delay(30_000).then(() => false)]);
+  const stopping = first.stop();
+  const stopped = await Promise.race([stopping.then(() => true), delay(30_000).then(() => false)]);
+  if (!stopped) await stopping;
   expect(stopped).toBe(true);
 
   const entityWorker = await startTestWorker(entityQueue);
@@ -76,14 +78,16 @@ test('a local attempt its entity leaves unanswered goes on as ordinary attempts;
     // Waiting for the entity is no attempt: the first one is the one that was sent.
     expect(report.deliveries[0]?.attempts).toEqual([expect.objectContaining({ attempt: 1, verdict: 'delivered' })]);
     expect(receiver.requests.filter((request) => request.headers['webhook-id'] === event.id)).toHaveLength(1);
-    // One wait, and one ordinary attempt, however long the entity was away: its retries add nothing to history.
-    expect(timerSummaries(await handle.fetchHistory())).toEqual([
-      expect.stringMatching(new RegExp(`^rate limit ${endpoint.id}: next slot in `)),
-    ]);
-    expect(await ordinaryAttempts()).toBe(1);
+    // Each wait is followed by one ordinary attempt, however long the entity was away: their retries add nothing to
+    // history. (Asks that timed out while it was away may still be granted once it is back, spending slots, so the
+    // real request can be refused once more: a second wait, a second attempt.)
+    const summaries = timerSummaries(await handle.fetchHistory());
+    expect(summaries.length).toBeGreaterThan(0);
+    for (const summary of summaries) expect(summary).toMatch(new RegExp(`^rate limit ${endpoint.id}: next slot in `));
+    expect(await ordinaryAttempts()).toBe(summaries.length);
   } finally {
     await entity.terminate('test over').catch(() => undefined);
     await next.stop();
     await entityWorker.stop();
   }
-});
+}, 180_000);
