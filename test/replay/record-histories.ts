@@ -210,6 +210,45 @@ async function rateLimited(): Promise<void> {
   await save('endpoint.rate-limited', endpointWorkflowId('replay-paced'));
 }
 
+/**
+ * An event to a rate-limited endpoint whose entity does not answer at first (no worker polls its queue): the local
+ * first attempt comes back unsent, and the delivery goes on as an ordinary attempt, which succeeds once the entity's
+ * worker has come.
+ */
+async function slotUnanswered(): Promise<void> {
+  const target = await receiver();
+  const entityQueue = `${TASK_QUEUE}-slots`;
+  const endpoint = anEndpoint('replay-unanswered', target.url, { rate_limit: { requests: 5, per: '1s' } });
+  const entity = await client.workflow.start(webhookEndpoint, {
+    workflowId: endpointWorkflowId(endpoint.id),
+    taskQueue: entityQueue,
+    args: [{ endpoint, source: 'api' }],
+  });
+  const event = anEvent({ id: 'evt_replay_unanswered' });
+  const handle = await startDelivery({
+    event,
+    targets: [aTarget(target.url, { endpointId: endpoint.id, rateLimit: { requests: 5, perMs: 1_000 } })],
+  });
+  await until('the delivery went on as an ordinary attempt', async () =>
+    ((await handle.fetchHistory()).events ?? []).some((entry) => entry.activityTaskScheduledEventAttributes),
+  );
+  const entityWorker = await createWebhookWorker({
+    connection: workerConnection,
+    namespace: 'default',
+    taskQueue: entityQueue,
+    config: ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } }),
+  });
+  const entityRunning = entityWorker.run();
+  try {
+    await handle.result();
+    await entity.executeUpdate(retireUpdate);
+  } finally {
+    entityWorker.worker.shutdown();
+    await entityRunning;
+  }
+  await save('deliver-event.slot-unanswered', eventWorkflowId(event.id));
+}
+
 /** Three events to an endpoint with ordering: fifo, the first retried: the others wait in its entity's line. */
 async function ordered(): Promise<void> {
   const ledger = await receiver();
@@ -491,6 +530,7 @@ try {
     delivered,
     controlled,
     rateLimited,
+    slotUnanswered,
     ordered,
     retried,
     interleaved,
