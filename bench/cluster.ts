@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TemporalConfigSchema } from '../config/schema.js';
 import { startCluster, type RunningCluster } from '../host/cluster/cluster.js';
-import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
+import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localApiPortCount, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
 import { startDevServer } from '../host/dev-server.js';
 import { EMBEDDED_DYNAMIC_CONFIG } from '../host/embedded-temporal.js';
 import { dropDatabases } from '../test/support/cluster-fixtures.js';
@@ -35,7 +35,7 @@ async function clusterSettings(receiver: ArrivalReceiver, dir: string) {
   await writeFile(configPath, benchConfig(receiver.url));
   const temporalPorts = await findFreeTemporalPorts();
   // The load balancer's, then room for the largest shape's replicas and workers' metrics after it.
-  const largest = Math.max(...SHAPES.map((shape) => 1 + shape.apis + shape.workers));
+  const largest = Math.max(...SHAPES.map((shape) => localApiPortCount({ apiProcesses: shape.apis, workerProcesses: shape.workers })));
   return {
     ...DEFAULT_LOCAL_CLUSTER,
     database: `twh_bench_${Date.now().toString(36)}`,

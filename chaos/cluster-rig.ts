@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startCluster } from '../host/cluster/cluster.js';
-import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
+import { API_SECRETS, DEFAULT_LOCAL_CLUSTER, localApiPortCount, localTopology, type GatewaySecret } from '../host/cluster/topology.js';
 import { dropDatabases } from '../test/support/cluster-fixtures.js';
 import { findFreeLowPortRun, findFreePort, findFreeTemporalPorts } from '../test/support/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
@@ -31,7 +31,6 @@ export async function startClusterRig(options: Pick<RigOptions, 'config'>): Prom
   );
   const database = `twh_chaos_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
   const temporalPorts = await findFreeTemporalPorts();
-  const { apiProcesses, workerProcesses } = DEFAULT_LOCAL_CLUSTER;
   const settings = {
     ...DEFAULT_LOCAL_CLUSTER,
     database,
@@ -39,7 +38,7 @@ export async function startClusterRig(options: Pick<RigOptions, 'config'>): Prom
     temporalPorts,
     uiPort: await findFreePort(),
     // The load balancer's, then the replicas' and the workers' metrics ports after it.
-    apiPort: await findFreeLowPortRun(1 + apiProcesses + workerProcesses, Object.values(temporalPorts)),
+    apiPort: await findFreeLowPortRun(localApiPortCount(DEFAULT_LOCAL_CLUSTER), Object.values(temporalPorts)),
     gatewayConfig: configPath,
     logLevel: 'warn',
   };

@@ -275,6 +275,11 @@ export const DEFAULT_LOCAL_CLUSTER: LocalClusterSettings = {
   logLevel: COMPOSE_TOPOLOGY.logLevel,
 };
 
+/** How many ports from `apiPort` on a local cluster takes: the load balancer's, each replica's, each worker's metrics. */
+export function localApiPortCount(settings: Pick<LocalClusterSettings, 'apiProcesses' | 'workerProcesses'>): number {
+  return 1 + settings.apiProcesses + settings.workerProcesses;
+}
+
 /** The topology on this machine: every process on loopback, API replicas on the ports after the load balancer's. */
 export function localTopology(settings: LocalClusterSettings): ClusterTopology {
   return {
