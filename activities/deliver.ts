@@ -137,16 +137,18 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       errorClass,
       errorMessage: describeTransportError(error),
     });
-    const unanswered = (ticket: number | undefined): AttemptResult => ({
+    // Nothing sent: the delivery asks for a slot again at `retryAt`, with the ticket if there is one.
+    const throttled = (retryAt: number, ticket: number | undefined, unanswered = false): AttemptResult => ({
       startedAt: startedAt.toISOString(),
       durationMs: 0,
-      // The entity had its two seconds: a second's pause before the next ask, an ordinary attempt.
       throttled: {
-        retryAt: new Date(now().getTime() + 1_000).toISOString(),
+        retryAt: new Date(retryAt).toISOString(),
         ...(ticket === undefined ? {} : { ticket }),
-        unanswered: true,
+        ...(unanswered ? { unanswered } : {}),
       },
     });
+    // The entity had its two seconds: a second's pause before the next ask, an ordinary attempt.
+    const unanswered = (ticket: number | undefined): AttemptResult => throttled(now().getTime() + 1_000, ticket, true);
     const missingSecret = (variable: string): AttemptResult =>
       failed(new Error(`environment variable ${variable} is not set on the worker`), 'missing_secret');
 
@@ -159,11 +161,6 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     const refusedSlot = async (ticket: number | undefined, queue = true): Promise<AttemptResult | undefined> => {
       const { rateLimit } = target;
       if (!rateLimit || !deps.reserveSendSlot) return undefined;
-      const throttled = (retryAt: number, nextTicket: number): AttemptResult => ({
-        startedAt: startedAt.toISOString(),
-        durationMs: 0,
-        throttled: { retryAt: new Date(retryAt).toISOString(), ticket: nextTicket },
-      });
       // A grant that comes back late (a loaded worker or server) is not sent on: its request could reach the
       // receiver too close to later ones. Its slot stays spent, and the same ticket asks again.
       for (let asked = 1; ; asked++) {
@@ -272,10 +269,11 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       // is for ordinary ones), and one cut off as its workflow leaves the cache goes with that workflow task, whereas
       // a cancellation the workflow does not expect would fail the delivery.
       if (context.cancellationSignal.aborted && !context.info.isLocal) throw cutOff(context);
-      // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again. Not a local one: the
-      // SDK's core retries a failed local attempt inside its workflow task, backing off up to a minute, and goes on
-      // doing so on a worker that is stopping (temporalio/sdk-rust#709), which then cannot stop. It comes back unsent
-      // instead, and the delivery goes on as ordinary attempts, whose retries the server keeps.
+      // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again. Not a local one: in
+      // a delivery from before version 7 the SDK's core retries a failed local attempt inside its workflow task,
+      // backing off up to a minute, and goes on doing so on a worker that is stopping (temporalio/sdk-rust#709), which
+      // then cannot stop. It comes back unsent instead, and the delivery goes on as ordinary attempts, whose retries
+      // the server keeps. (From version 7 a failed local attempt is not retried locally: see `deliverAttemptLocallyOnce`.)
       if (error instanceof SlotUnavailableError) {
         if (!context.info.isLocal) throw error.cause;
         context.log.warn('no send slot: the endpoint entity did not answer; the delivery asks again', {

@@ -7,9 +7,11 @@
  * beside the status (see `retryingEndpoints`), so that an endpoint's retrying deliveries can be counted exactly. 6: after
  * a local attempt whose rate-limit entity did not answer (it comes back unsent, whatever the version), the delivery
  * goes on as ordinary attempts (`slotUnanswered`); before 6 it waits a second and attempts locally again, as the
- * workers of those releases replay it.
+ * workers of those releases replay it. 7: a local attempt is tried once, and if it fails (preparing it took all its
+ * time, or it timed out) the same attempt runs at once as an ordinary activity, and the delivery goes on as ordinary
+ * attempts (`localFailed`); before 7 the SDK retries a failed local attempt inside its workflow task.
  */
-export const DELIVERY_VERSION = 6;
+export const DELIVERY_VERSION = 7;
 
 /**
  * In versions 2 and 3, deliveries with more endpoints than this ran every attempt as an ordinary activity, since a
@@ -57,6 +59,11 @@ export interface AttemptCircumstances {
    * ordinary activities, whose retries wait for the entity on the server. Absent before there was such an answer.
    */
   readonly slotUnanswered?: boolean;
+  /**
+   * A local attempt failed (version 7): the same attempt and the rest go as ordinary activities, whose retries the
+   * server keeps. Absent before there was such a fallback.
+   */
+  readonly localFailed?: boolean;
   /** How many endpoints this workflow delivers to. */
   readonly targets: number;
   /** The event's size as JSON. */
@@ -72,7 +79,8 @@ export function planAttempt(circumstances: AttemptCircumstances): AttemptPlan {
     circumstances.attempt === 1 &&
     !circumstances.heldBefore &&
     !circumstances.firstAttemptAsActivity &&
-    !(circumstances.version >= 6 && circumstances.slotUnanswered === true);
+    !(circumstances.version >= 6 && circumstances.slotUnanswered === true) &&
+    !(circumstances.version >= 7 && circumstances.localFailed === true);
   // A local activity's input is not stored in history, so it carries the event whatever its size.
   const { eventBytes, targets, attempt, version } = circumstances;
   const fewCopies = smallFanOut

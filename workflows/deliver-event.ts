@@ -2,6 +2,8 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  isCancellation,
+  log,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -13,7 +15,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { DeliveryActivities } from '../activities/index.js';
 import { GONE_REASON, judgeAttempt, outcomeLabel, type NextStep } from '../domain/attempt-outcome.js';
-import { DELIVERY_VERSION, planAttempt } from '../domain/attempt-plan.js';
+import { DELIVERY_VERSION, planAttempt, type AttemptPlan } from '../domain/attempt-plan.js';
 import {
   retryingEndpoints,
   searchableStatus,
@@ -88,6 +90,14 @@ const { deliverAttempt } = proxyActivities<DeliveryActivities>({
 const { deliverAttempt: deliverAttemptLocally } = proxyLocalActivities<DeliveryActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// From version 7, tried once: the SDK's core retries a failed local activity inside its workflow task, backing off up
+// to a minute, and goes on doing so on a worker asked to stop (temporalio/sdk-rust#709), which then cannot stop. A
+// failed local attempt runs again at once as an ordinary activity instead, whose retries the server keeps.
+const { deliverAttempt: deliverAttemptLocallyOnce } = proxyLocalActivities<DeliveryActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 1 },
 });
 
 interface MutablePart {
@@ -360,6 +370,8 @@ class EndpointDelivery {
   private rateTicket: number | undefined;
   // A local attempt found the rate limit's entity not answering: no more local attempts (see waitForSlot).
   private slotUnanswered = false;
+  // A local attempt failed (version 7): no more local attempts (see attempt).
+  private localFailed = false;
   // The newest status word this delivery has had from the entity; the activity trusts its cache only if not older.
   private knownStatusVersion: number;
   private readonly host: string;
@@ -437,16 +449,18 @@ class EndpointDelivery {
       delete this.delivery.nextAttemptAt;
       this.fanOut.updateStatusAttribute();
       const { event, version, targets, eventBytes, trace } = this.fanOut;
-      const plan = planAttempt({
-        version,
-        attempt,
-        heldBefore: this.heldBefore,
-        slotUnanswered: this.slotUnanswered,
-        firstAttemptAsActivity: this.target.firstAttemptAsActivity === true,
-        targets,
-        eventBytes,
-      });
-      const request = {
+      const planned = () =>
+        planAttempt({
+          version,
+          attempt,
+          heldBefore: this.heldBefore,
+          slotUnanswered: this.slotUnanswered,
+          localFailed: this.localFailed,
+          firstAttemptAsActivity: this.target.firstAttemptAsActivity === true,
+          targets,
+          eventBytes,
+        });
+      const requestFor = (plan: AttemptPlan) => ({
         eventId: event.id,
         target: this.target,
         attempt,
@@ -457,14 +471,25 @@ class EndpointDelivery {
         ...(this.rateTicket === undefined ? {} : { rateTicket: this.rateTicket }),
         // Arguments only, like acceptedAt: a replay compares an activity's type, never its input.
         ...(trace ? { trace } : {}),
-      };
+      });
       const options = {
         startToCloseTimeout: this.target.timeoutMs + ACTIVITY_OVERHEAD_MS,
         summary: `POST ${this.host} · attempt ${attempt}`,
       };
-      return plan.local
-        ? deliverAttemptLocally.executeWithOptions(options, [request])
-        : deliverAttempt.executeWithOptions(options, [request]);
+      const plan = planned();
+      if (!plan.local) return deliverAttempt.executeWithOptions(options, [requestFor(plan)]);
+      if (version < 7) return deliverAttemptLocally.executeWithOptions(options, [requestFor(plan)]);
+      return deliverAttemptLocallyOnce.executeWithOptions(options, [requestFor(plan)]).catch((error: unknown) => {
+        // A cancelled delivery's attempt is not tried again.
+        if (isCancellation(error)) throw error;
+        this.localFailed = true;
+        log.warn('a local attempt failed; it runs again as an ordinary activity', {
+          endpointId: this.target.endpointId,
+          attempt,
+          error: error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error),
+        });
+        return deliverAttempt.executeWithOptions(options, [requestFor(planned())]);
+      });
     });
   }
 

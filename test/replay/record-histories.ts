@@ -36,6 +36,7 @@ import {
 } from '../../workflows/index.js';
 import type { SourceDefinition } from '../../domain/source-book.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
+import { startTokenServer } from '../support/token-server.js';
 import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
 import { anEvent, aTarget, retryAfter } from '../support/builders.js';
 import { findFreePort } from '../support/ports.js';
@@ -53,6 +54,8 @@ const label =
 const OUT_DIR = fileURLToPath(new URL(`../fixtures/histories/${label}/`, import.meta.url));
 const SHOP_WORKFLOWS = fileURLToPath(new URL('../fixtures/shop-workflows.ts', import.meta.url));
 const TASK_QUEUE = 'replay-fixtures';
+// The OAuth2 client of the slow authorization server in `localFailed`; its secret is given to the gateway's worker.
+const TOKEN_CLIENT = { id: 'replay-client', secret: 'replay-s3cret', secretEnv: 'REPLAY_CLIENT_SECRET' };
 const SHOP_QUEUE = 'replay-fixtures-shop';
 const WAIT_MS = 30_000;
 const workflowIds: Record<string, string> = {};
@@ -75,6 +78,7 @@ const gateway = await createWebhookWorker({
   taskQueue: TASK_QUEUE,
   config: ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } }),
   healthReportIntervalMs: 200,
+  env: { ...process.env, [TOKEN_CLIENT.secretEnv]: TOKEN_CLIENT.secret },
 });
 const gatewayRunning = gateway.run();
 
@@ -247,6 +251,50 @@ async function slotUnanswered(): Promise<void> {
     await entityRunning;
   }
   await save('deliver-event.slot-unanswered', eventWorkflowId(event.id));
+}
+
+/**
+ * An event to an OAuth2 endpoint whose authorization server answers too late for its local first attempt to send
+ * (version 7): the attempt fails, is not retried locally, and runs again at once as an ordinary activity, which finds
+ * the token the local attempt fetched and delivers.
+ */
+async function localFailed(): Promise<void> {
+  const target = await receiver();
+  const tokens = await startTokenServer({ [TOKEN_CLIENT.id]: TOKEN_CLIENT.secret });
+  // An endpoint with a 1 s timeout has 5 s for its attempt and sends only with a second left.
+  tokens.answerDelayMs = 4_500;
+  try {
+    const event = anEvent({ id: 'evt_replay_local_failed' });
+    const handle = await startDelivery({
+      event,
+      targets: [
+        aTarget(target.url, {
+          endpointId: 'replay-slow-token',
+          timeoutMs: 1_000,
+          auth: {
+            type: 'oauth2',
+            tokenUrl: tokens.url,
+            clientId: TOKEN_CLIENT.id,
+            clientSecretEnv: TOKEN_CLIENT.secretEnv,
+            clientAuth: 'basic',
+          },
+        }),
+      ],
+    });
+    const report = await handle.result();
+    const attempts = report.deliveries[0]?.attempts ?? [];
+    if (report.status !== 'succeeded' || attempts.length !== 1) throw new Error(`localFailed: ${JSON.stringify(report)}`);
+    const events = (await handle.fetchHistory()).events ?? [];
+    if (
+      !events.some((entry) => entry.markerRecordedEventAttributes?.failure) ||
+      !events.some((entry) => entry.activityTaskScheduledEventAttributes)
+    ) {
+      throw new Error('localFailed: no failed local attempt followed by an ordinary one in the history');
+    }
+  } finally {
+    await tokens.close();
+  }
+  await save('deliver-event.local-failed', eventWorkflowId('evt_replay_local_failed'));
 }
 
 /** Three events to an endpoint with ordering: fifo, the first retried: the others wait in its entity's line. */
@@ -531,6 +579,7 @@ try {
     controlled,
     rateLimited,
     slotUnanswered,
+    localFailed,
     ordered,
     retried,
     interleaved,

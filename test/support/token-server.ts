@@ -16,6 +16,8 @@ export interface TokenServer {
   readonly requests: readonly TokenRequest[];
   /** The tokens it gives next are valid this long (`expires_in`); undefined leaves expires_in out. */
   expiresInSeconds: number | undefined;
+  /** How long it takes to answer each request from now on (a slow or overloaded authorization server). */
+  answerDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -46,11 +48,14 @@ export async function startTokenServer(clients: Readonly<Record<string, string>>
         return json(401, { error: 'invalid_client', error_description: 'client authentication failed' });
       }
       issued++;
-      json(200, {
+      const grant = {
         access_token: `token-${issued}`,
         token_type: 'Bearer',
         ...(tokenServer.expiresInSeconds === undefined ? {} : { expires_in: tokenServer.expiresInSeconds }),
-      });
+      };
+      if (tokenServer.answerDelayMs <= 0) return json(200, grant);
+      const timer = setTimeout(() => json(200, grant), tokenServer.answerDelayMs);
+      res.once('close', () => clearTimeout(timer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -59,6 +64,7 @@ export async function startTokenServer(clients: Readonly<Record<string, string>>
     url: `http://127.0.0.1:${port}/oauth/token`,
     requests,
     expiresInSeconds: 3_600,
+    answerDelayMs: 0,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,0 +1,103 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
+import { eventWorkflowId } from '../../domain/workflow-ids.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
+import { deliverEvent } from '../../workflows/index.js';
+import { anEvent, aTarget } from '../support/builders.js';
+import { connectTestClient, startTestWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { startTokenServer, type TokenServer } from '../support/token-server.js';
+
+// A local first attempt that fails is tried once (delivery version 7): the same attempt runs at once as an ordinary
+// activity, and the delivery goes on as ordinary attempts, whose retries the server keeps. Retried locally instead, as
+// before, the SDK's core would back off inside the workflow task up to a minute, even on a worker asked to stop
+// (temporalio/sdk-rust#709). Here the attempt fails because its OAuth2 token came so late that no time was left to send.
+
+const CLIENT_ID = 'fallback-client';
+const SECRET = 'fallback-s3cret';
+// An endpoint with a 1 s timeout has 5 s for its whole attempt, token included, and sends only with a second left.
+const TIMEOUT_MS = 1_000;
+const SLOW_TOKEN_MS = 4_500;
+
+let client: Client;
+let receiver: Receiver;
+let tokenServer: TokenServer;
+
+beforeAll(async () => {
+  client = await connectTestClient();
+  receiver = await startReceiver();
+  tokenServer = await startTokenServer({ [CLIENT_ID]: SECRET });
+});
+
+afterAll(async () => {
+  await tokenServer.close();
+  await receiver.close();
+  await client.connection.close();
+});
+
+test('a local attempt that fails runs again at once as an ordinary activity; its worker stops, and the next one delivers', async () => {
+  // Every attempt asks for a token (none is reused) and gets it too late to send.
+  tokenServer.expiresInSeconds = 0;
+  tokenServer.answerDelayMs = SLOW_TOKEN_MS;
+  const env = { FALLBACK_CLIENT_SECRET: SECRET };
+  const queue = uniqueTaskQueue('local-fallback');
+  const first = await startTestWorker(queue, { env });
+  const event = anEvent();
+  const handle = await client.workflow.start(deliverEvent, {
+    workflowId: eventWorkflowId(event.id),
+    taskQueue: queue,
+    args: [
+      {
+        event,
+        targets: [
+          aTarget(receiver.url, {
+            endpointId: 'ep-slow-token',
+            timeoutMs: TIMEOUT_MS,
+            auth: {
+              type: 'oauth2',
+              tokenUrl: tokenServer.url,
+              clientId: CLIENT_ID,
+              clientSecretEnv: 'FALLBACK_CLIENT_SECRET',
+              clientAuth: 'basic',
+            },
+          }),
+        ],
+        version: DELIVERY_VERSION,
+      },
+    ],
+  });
+
+  const { EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EVENT_TYPE_MARKER_RECORDED } = proto.temporal.api.enums.v1.EventType;
+  const history = async () => (await handle.fetchHistory()).events ?? [];
+  const ordinaryAttempts = async () => (await history()).filter((entry) => entry.eventType === EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length;
+  await expect.poll(ordinaryAttempts, { timeout: 30_000 }).toBe(1);
+  // One local attempt, tried once: its marker holds why it failed.
+  const markers = (await history()).filter((entry) => entry.eventType === EVENT_TYPE_MARKER_RECORDED);
+  expect(markers).toHaveLength(1);
+  expect(JSON.stringify(markers[0]?.markerRecordedEventAttributes?.failure)).toMatch(/took all its time; nothing was sent/);
+  // The ordinary attempts fail the same way, and Temporal retries them on the server: the worker stops within its grace.
+  const stopping = first.stop();
+  const stopped = await Promise.race([stopping.then(() => true), delay(30_000).then(() => false)]);
+  if (!stopped) await stopping;
+  expect(stopped).toBe(true);
+
+  // The authorization server recovers; the next worker's attempt gets its token in time.
+  tokenServer.answerDelayMs = 0;
+  const next = await startTestWorker(queue, { env });
+  try {
+    const report = await handle.result();
+    expect(report.status).toBe('succeeded');
+    // Attempts that sent nothing are no attempts: the first one is the one that was sent.
+    expect(report.deliveries[0]?.attempts).toEqual([expect.objectContaining({ attempt: 1, verdict: 'delivered' })]);
+    const sent = receiver.requests.filter((request) => request.headers['webhook-id'] === event.id);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.headers['authorization']).toMatch(/^Bearer token-\d+$/);
+    // Still one local attempt and one ordinary one in history, however often the server retried the latter.
+    expect(await ordinaryAttempts()).toBe(1);
+    expect((await history()).filter((entry) => entry.eventType === EVENT_TYPE_MARKER_RECORDED)).toHaveLength(1);
+  } finally {
+    await next.stop();
+  }
+}, 180_000);
