@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** A started process the supervisor watches. */
@@ -149,7 +149,8 @@ export function spawnService(
     killed?: AbortSignal;
   },
 ): RunningService {
-  const child = spawn(command, args, {
+  const [file, argv] = withParentDeathSignal(command, args);
+  const child = spawn(file, argv, {
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.detached ? { detached: true } : {}),
@@ -191,4 +192,23 @@ export function spawnService(
       clearTimeout(timer);
     },
   };
+}
+
+let pdeathsigAvailable: boolean | undefined;
+
+/**
+ * On Linux, the command runs under util-linux's `setpriv --pdeathsig TERM`, which has the kernel send it SIGTERM when
+ * this process dies and then runs it in its place (same pid, so stopping and killing it work as before). A supervisor
+ * killed outright (SIGKILL, the OOM killer) then leaves no Temporal server or gateway node behind holding its ports and
+ * data: each stops as it would on a Ctrl-C. Elsewhere, or without a setpriv that knows the option, the command runs
+ * as given. (The signal follows the thread that spawned it: Node spawns from its main thread, which lives as long as
+ * the process.)
+ */
+function withParentDeathSignal(command: string, args: readonly string[]): [string, readonly string[]] {
+  if (process.platform !== 'linux') return [command, args];
+  pdeathsigAvailable ??= (() => {
+    const help = spawnSync('setpriv', ['--help'], { encoding: 'utf8', timeout: 5_000 });
+    return help.status === 0 && help.stdout.includes('--pdeathsig');
+  })();
+  return pdeathsigAvailable ? ['setpriv', ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, args];
 }
