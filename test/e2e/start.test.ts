@@ -124,6 +124,8 @@ describe('npm start', () => {
       }
     } finally {
       first.child.kill('SIGTERM');
+      // Waited for here too when the test failed: the next test's start needs the ports this one holds.
+      await first.exited;
     }
     expect(await first.exited).toBe(0);
     expect(await portIsOpen(ports.temporal)).toBe(false);
@@ -139,6 +141,7 @@ describe('npm start', () => {
       await slowReceiver.waitForRequests(1, 30_000);
     } finally {
       pressCtrlC(first);
+      await first.exited;
     }
     expect(await first.exited).toBe(0);
     const output = first.output.join('');
@@ -170,6 +173,7 @@ describe('npm start', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
     } finally {
       pressCtrlC(second);
+      await second.exited;
     }
     // Killed, not stopped: the answer was not waited for (the exit code says which path ended it).
     expect(await second.exited).toBe(130);
