@@ -70,6 +70,14 @@ function isRawPayload(record: Record<string, unknown>): record is Record<string,
   );
 }
 
+/** The events of one type in a history, in order. */
+export function eventsOfType(
+  history: temporal.api.history.v1.IHistory,
+  type: temporal.api.enums.v1.EventType,
+): temporal.api.history.v1.IHistoryEvent[] {
+  return (history.events ?? []).filter((event) => event.eventType === type);
+}
+
 /** The summaries of a history's timers, in order: what the Web UI shows for each wait. */
 export function timerSummaries(history: temporal.api.history.v1.IHistory): string[] {
   return (history.events ?? []).flatMap((event) => {

@@ -8,7 +8,7 @@ import { endpointWorkflowId, eventWorkflowId } from '../../domain/workflow-ids.j
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent, webhookEndpoint } from '../../workflows/index.js';
 import { anEvent, aTarget } from '../support/builders.js';
-import { timerSummaries } from '../support/history.js';
+import { eventsOfType, timerSummaries } from '../support/history.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue } from '../support/temporal.js';
 
 // A local first attempt to a rate-limited endpoint whose entity does not answer (its worker is away, or the server is
@@ -61,8 +61,7 @@ test('a local attempt its entity leaves unanswered goes on as ordinary attempts;
 
   // The local first attempt came back unsent; after the entity's second, the delivery went on as ordinary attempts.
   const { EVENT_TYPE_ACTIVITY_TASK_SCHEDULED } = proto.temporal.api.enums.v1.EventType;
-  const ordinaryAttempts = async () =>
-    ((await handle.fetchHistory()).events ?? []).filter((entry) => entry.eventType === EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length;
+  const ordinaryAttempts = async () => eventsOfType(await handle.fetchHistory(), EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length;
   await expect.poll(ordinaryAttempts, { timeout: 30_000 }).toBe(1);
   // Those fail while the entity is away and Temporal retries them, on the server: the worker stops within its grace.
   const stopping = first.stop();
