@@ -272,8 +272,9 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       // Not the receiver's doing, and no attempt: the activity fails, and Temporal tries it again. Not a local one: in
       // a delivery from before version 7 the SDK's core retries a failed local attempt inside its workflow task,
       // backing off up to a minute, and goes on doing so on a worker that is stopping (temporalio/sdk-rust#709), which
-      // then cannot stop. It comes back unsent instead, and the delivery goes on as ordinary attempts, whose retries
-      // the server keeps. (From version 7 a failed local attempt is not retried locally: see `deliverAttemptLocallyOnce`.)
+      // then cannot stop. It comes back unsent instead, whatever the delivery's version (this activity does not know
+      // it), and the delivery goes on as ordinary attempts, whose retries the server keeps. (From version 7 any other
+      // failed local attempt goes on as ordinary attempts too: see `deliverAttemptLocallyOnce`.)
       if (error instanceof SlotUnavailableError) {
         if (!context.info.isLocal) throw error.cause;
         context.log.warn('no send slot: the endpoint entity did not answer; the delivery asks again', {

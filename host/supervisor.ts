@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** A started process the supervisor watches. */
@@ -194,21 +196,44 @@ export function spawnService(
   };
 }
 
-let pdeathsigAvailable: boolean | undefined;
+let setprivPath: string | null | undefined;
+
+/**
+ * The path of a util-linux `setpriv` that knows `--pdeathsig`, found once on this process's PATH; null where there is
+ * none (not Linux, busybox's setpriv, none installed).
+ */
+export function parentDeathSignalTool(): string | null {
+  if (setprivPath !== undefined) return setprivPath;
+  setprivPath = null;
+  if (process.platform !== 'linux') return setprivPath;
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    const candidate = join(dir, 'setpriv');
+    if (dir === '' || !isExecutable(candidate)) continue;
+    const help = spawnSync(candidate, ['--help'], { encoding: 'utf8', timeout: 5_000 });
+    if (help.status === 0 && help.stdout.includes('--pdeathsig')) setprivPath = candidate;
+    break;
+  }
+  return setprivPath;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * On Linux, the command runs under util-linux's `setpriv --pdeathsig TERM`, which has the kernel send it SIGTERM when
  * this process dies and then runs it in its place (same pid, so stopping and killing it work as before). A supervisor
  * killed outright (SIGKILL, the OOM killer) then leaves no Temporal server or gateway node behind holding its ports and
- * data: each stops as it would on a Ctrl-C. Elsewhere, or without a setpriv that knows the option, the command runs
- * as given. (The signal follows the thread that spawned it: Node spawns from its main thread, which lives as long as
- * the process.)
+ * data: each is asked to stop, all at once. Elsewhere, or without a setpriv that knows the option, the command runs as
+ * given. (The signal follows the thread that calls spawnService: the supervisors here call it from their main thread,
+ * which lives as long as the process.)
  */
 function withParentDeathSignal(command: string, args: readonly string[]): [string, readonly string[]] {
-  if (process.platform !== 'linux') return [command, args];
-  pdeathsigAvailable ??= (() => {
-    const help = spawnSync('setpriv', ['--help'], { encoding: 'utf8', timeout: 5_000 });
-    return help.status === 0 && help.stdout.includes('--pdeathsig');
-  })();
-  return pdeathsigAvailable ? ['setpriv', ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, args];
+  const setpriv = parentDeathSignalTool();
+  return setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, args];
 }

@@ -479,6 +479,8 @@ class EndpointDelivery {
       const plan = planned();
       if (!plan.local) return deliverAttempt.executeWithOptions(options, [requestFor(plan)]);
       if (version < 7) return deliverAttemptLocally.executeWithOptions(options, [requestFor(plan)]);
+      // A promise chain, as version 7 histories were written with: rewritten with await, it would resolve a step
+      // later and could move this endpoint's next command behind another endpoint's in the same workflow task.
       return deliverAttemptLocallyOnce.executeWithOptions(options, [requestFor(plan)]).catch((error: unknown) => {
         // A cancelled delivery's attempt is not tried again.
         if (isCancellation(error)) throw error;

@@ -49,6 +49,16 @@ async function waitForOutput(started: Started, pattern: RegExp, timeoutMs = 90_0
   }
 }
 
+/**
+ * Waits for a start told to stop to exit, and kills it if it has not within a minute (its services are then told to
+ * stop by the kernel): a stop that hangs fails its test by what it checks next, not by the test's own timeout.
+ */
+async function exitOrKill(started: Started): Promise<void> {
+  const timer = setTimeout(() => started.child.kill('SIGKILL'), 60_000);
+  await started.exited;
+  clearTimeout(timer);
+}
+
 /** What a terminal's Ctrl-C does: SIGINT to every process of the foreground group. */
 function pressCtrlC(started: Started): void {
   // Ended already (a failed start, say): the test's own failure is the one to report.
@@ -125,7 +135,7 @@ describe('npm start', () => {
     } finally {
       first.child.kill('SIGTERM');
       // Waited for here too when the test failed: the next test's start needs the ports this one holds.
-      await first.exited;
+      await exitOrKill(first);
     }
     expect(await first.exited).toBe(0);
     expect(await portIsOpen(ports.temporal)).toBe(false);
@@ -141,7 +151,7 @@ describe('npm start', () => {
       await slowReceiver.waitForRequests(1, 30_000);
     } finally {
       pressCtrlC(first);
-      await first.exited;
+      await exitOrKill(first);
     }
     expect(await first.exited).toBe(0);
     const output = first.output.join('');
@@ -173,7 +183,7 @@ describe('npm start', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
     } finally {
       pressCtrlC(second);
-      await second.exited;
+      await exitOrKill(second);
     }
     // Killed, not stopped: the answer was not waited for (the exit code says which path ended it).
     expect(await second.exited).toBe(130);

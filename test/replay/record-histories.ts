@@ -262,7 +262,7 @@ async function localFailed(): Promise<void> {
   const target = await receiver();
   const tokens = await startTokenServer({ [TOKEN_CLIENT.id]: TOKEN_CLIENT.secret });
   // An endpoint with a 1 s timeout has 5 s for its attempt and sends only with a second left.
-  tokens.answerDelayMs = 4_500;
+  tokens.answerDelayMs = 4_100;
   try {
     const event = anEvent({ id: 'evt_replay_local_failed' });
     const handle = await startDelivery({

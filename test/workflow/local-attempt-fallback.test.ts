@@ -18,9 +18,10 @@ import { startTokenServer, type TokenServer } from '../support/token-server.js';
 
 const CLIENT_ID = 'fallback-client';
 const SECRET = 'fallback-s3cret';
-// An endpoint with a 1 s timeout has 5 s for its whole attempt, token included, and sends only with a second left.
+// An endpoint with a 1 s timeout has 5 s for its whole attempt, token included, and sends only with a second left: a
+// token that comes after 4.1 s always leaves less, and one that comes before 5 s is not given up on.
 const TIMEOUT_MS = 1_000;
-const SLOW_TOKEN_MS = 4_500;
+const SLOW_TOKEN_MS = 4_100;
 
 let client: Client;
 let receiver: Receiver;
@@ -38,46 +39,45 @@ afterAll(async () => {
   await client.connection.close();
 });
 
+const { EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EVENT_TYPE_MARKER_RECORDED } = proto.temporal.api.enums.v1.EventType;
+const SECRET_ENV = { FALLBACK_CLIENT_SECRET: SECRET };
+
+/** Starts the delivery of a new event to an OAuth2 endpoint of the token server, with the given behaviour version. */
+async function deliverWithToken(queue: string, version: number) {
+  const event = anEvent();
+  const auth = {
+    type: 'oauth2',
+    tokenUrl: tokenServer.url,
+    clientId: CLIENT_ID,
+    clientSecretEnv: 'FALLBACK_CLIENT_SECRET',
+    clientAuth: 'basic',
+  } as const;
+  const handle = await client.workflow.start(deliverEvent, {
+    workflowId: eventWorkflowId(event.id),
+    taskQueue: queue,
+    args: [{ event, targets: [aTarget(receiver.url, { endpointId: 'ep-slow-token', timeoutMs: TIMEOUT_MS, auth })], version }],
+  });
+  return {
+    event,
+    handle,
+    markers: async () => eventsOfType(await handle.fetchHistory(), EVENT_TYPE_MARKER_RECORDED),
+    ordinaryAttempts: async () => eventsOfType(await handle.fetchHistory(), EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length,
+  };
+}
+
 test('a local attempt that fails runs again at once as an ordinary activity; its worker stops, and the next one delivers', async () => {
   // Every attempt asks for a token (none is reused) and gets it too late to send.
   tokenServer.expiresInSeconds = 0;
   tokenServer.answerDelayMs = SLOW_TOKEN_MS;
-  const env = { FALLBACK_CLIENT_SECRET: SECRET };
   const queue = uniqueTaskQueue('local-fallback');
-  const first = await startTestWorker(queue, { env });
-  const event = anEvent();
-  const handle = await client.workflow.start(deliverEvent, {
-    workflowId: eventWorkflowId(event.id),
-    taskQueue: queue,
-    args: [
-      {
-        event,
-        targets: [
-          aTarget(receiver.url, {
-            endpointId: 'ep-slow-token',
-            timeoutMs: TIMEOUT_MS,
-            auth: {
-              type: 'oauth2',
-              tokenUrl: tokenServer.url,
-              clientId: CLIENT_ID,
-              clientSecretEnv: 'FALLBACK_CLIENT_SECRET',
-              clientAuth: 'basic',
-            },
-          }),
-        ],
-        version: DELIVERY_VERSION,
-      },
-    ],
-  });
+  const first = await startTestWorker(queue, { env: SECRET_ENV });
+  const { event, handle, markers, ordinaryAttempts } = await deliverWithToken(queue, DELIVERY_VERSION);
 
-  const { EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EVENT_TYPE_MARKER_RECORDED } = proto.temporal.api.enums.v1.EventType;
-  const markers = async () => eventsOfType(await handle.fetchHistory(), EVENT_TYPE_MARKER_RECORDED);
-  const ordinaryAttempts = async () => eventsOfType(await handle.fetchHistory(), EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length;
   await expect.poll(ordinaryAttempts, { timeout: 30_000 }).toBe(1);
   // One local attempt, tried once: its marker holds why it failed.
-  const [marker, ...more] = await markers();
-  expect(more).toHaveLength(0);
-  expect(JSON.stringify(marker?.markerRecordedEventAttributes?.failure)).toMatch(/took all its time; nothing was sent/);
+  const found = await markers();
+  expect(found).toHaveLength(1);
+  expect(JSON.stringify(found[0]?.markerRecordedEventAttributes?.failure)).toMatch(/took all its time; nothing was sent/);
   // The ordinary attempts fail the same way, and Temporal retries them on the server: the worker stops within its grace.
   const stopping = first.stop();
   const stopped = await Promise.race([stopping.then(() => true), delay(30_000).then(() => false)]);
@@ -86,7 +86,7 @@ test('a local attempt that fails runs again at once as an ordinary activity; its
 
   // The authorization server recovers; the next worker's attempt gets its token in time.
   tokenServer.answerDelayMs = 0;
-  const next = await startTestWorker(queue, { env });
+  const next = await startTestWorker(queue, { env: SECRET_ENV });
   try {
     const report = await handle.result();
     expect(report.status).toBe('succeeded');
@@ -102,3 +102,25 @@ test('a local attempt that fails runs again at once as an ordinary activity; its
     await next.stop();
   }
 }, 180_000);
+
+test('a delivery from before version 7 retries a failed local attempt inside its workflow task, as its workers did', async () => {
+  // The first token comes too late for the first try, and is reused by the second, a second later.
+  tokenServer.expiresInSeconds = 3_600;
+  tokenServer.answerDelayMs = SLOW_TOKEN_MS;
+  const queue = uniqueTaskQueue('local-retried');
+  const worker = await startTestWorker(queue, { env: SECRET_ENV });
+  try {
+    const { event, handle, markers, ordinaryAttempts } = await deliverWithToken(queue, 6);
+    const report = await handle.result();
+    expect(report.status).toBe('succeeded');
+    expect(report.deliveries[0]?.attempts).toEqual([expect.objectContaining({ attempt: 1, verdict: 'delivered' })]);
+    expect(receiver.requests.filter((request) => request.headers['webhook-id'] === event.id)).toHaveLength(1);
+    // Both tries in one marker, which holds the result: no ordinary activity, as version 6 histories were written.
+    const found = await markers();
+    expect(found).toHaveLength(1);
+    expect(found[0]?.markerRecordedEventAttributes?.failure).toBeFalsy();
+    expect(await ordinaryAttempts()).toBe(0);
+  } finally {
+    await worker.stop();
+  }
+}, 120_000);
