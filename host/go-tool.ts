@@ -1,8 +1,8 @@
-import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { TemporalCliError } from '../errors.js';
+import { findOnPath, isExecutable } from './executables.js';
 import { runCommand } from './run-command.js';
 
 /** A program that `go install` builds from the Go module proxy, cached per user outside every clone. */
@@ -56,15 +56,15 @@ export async function ensureGoTool(tool: GoTool, options: LocateOptions = {}): P
 
   const explicit = env[tool.pathVariable];
   if (explicit) {
-    if (await isExecutable(explicit)) return explicit;
+    if (isExecutable(explicit)) return explicit;
     throw new TemporalCliError(`${tool.pathVariable} is set to ${explicit}, which is not an executable file.`);
   }
-  const onPath = tool.commandOnPath ? await findOnPath(tool.commandOnPath, env) : undefined;
+  const onPath = tool.commandOnPath ? findOnPath(tool.commandOnPath, env) : undefined;
   if (onPath) return onPath;
   const cached = cachedToolPath(tool, env);
-  if (await isExecutable(cached)) return cached;
+  if (isExecutable(cached)) return cached;
 
-  const go = await findGo(env, options.goFallbackPaths);
+  const go = findGo(env, options.goFallbackPaths);
   if (!go) {
     throw new TemporalCliError(
       [
@@ -79,11 +79,8 @@ export async function ensureGoTool(tool: GoTool, options: LocateOptions = {}): P
 }
 
 /** The `go` command: on `PATH`, else the first of `fallbackPaths` that exists. */
-export async function findGo(
-  env: NodeJS.ProcessEnv,
-  fallbackPaths: readonly string[] = ['/usr/local/go/bin/go'],
-): Promise<string | undefined> {
-  return (await findOnPath('go', env)) ?? (await firstExecutable(fallbackPaths));
+export function findGo(env: NodeJS.ProcessEnv, fallbackPaths: readonly string[] = ['/usr/local/go/bin/go']): string | undefined {
+  return findOnPath('go', env) ?? fallbackPaths.find(isExecutable);
 }
 
 async function buildTool(tool: GoTool, go: string, target: string, env: NodeJS.ProcessEnv, log: (message: string) => void): Promise<void> {
@@ -108,29 +105,6 @@ async function buildTool(tool: GoTool, go: string, target: string, env: NodeJS.P
   } finally {
     clearInterval(ticker);
     await rm(buildDir, { recursive: true, force: true });
-  }
-}
-
-async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function firstExecutable(paths: readonly string[]): Promise<string | undefined> {
-  for (const path of paths) if (await isExecutable(path)) return path;
-  return undefined;
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { findOnPath } from './executables.js';
 
 /** A started process the supervisor watches. */
 export interface RunningService {
@@ -206,23 +205,10 @@ export function parentDeathSignalTool(): string | null {
   if (setprivPath !== undefined) return setprivPath;
   setprivPath = null;
   if (process.platform !== 'linux') return setprivPath;
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    const candidate = join(dir, 'setpriv');
-    if (dir === '' || !isExecutable(candidate)) continue;
-    const help = spawnSync(candidate, ['--help'], { encoding: 'utf8', timeout: 5_000 });
-    if (help.status === 0 && help.stdout.includes('--pdeathsig')) setprivPath = candidate;
-    break;
-  }
+  const candidate = findOnPath('setpriv');
+  const help = candidate ? spawnSync(candidate, ['--help'], { encoding: 'utf8', timeout: 5_000 }) : undefined;
+  if (candidate && help?.status === 0 && help.stdout.includes('--pdeathsig')) setprivPath = candidate;
   return setprivPath;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

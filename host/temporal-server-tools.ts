@@ -116,7 +116,7 @@ async function ensureModuleFiles(
 ): Promise<void> {
   if (await exists(target)) return;
   const env = options.env ?? process.env;
-  const go = await findGo(env, options.goFallbackPaths);
+  const go = findGo(env, options.goFallbackPaths);
   if (!go) throw new TemporalCliError(`Go is needed once to fetch ${modulePath}@${version}'s config templates and schemas into ${target}.`);
   // `go mod download -json` prints where the module's source is; outside a module it needs no go.mod of ours.
   const spec = `${modulePath}@${version}`;
