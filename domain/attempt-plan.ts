@@ -80,6 +80,7 @@ export function planAttempt(circumstances: AttemptCircumstances): AttemptPlan {
     !circumstances.heldBefore &&
     !circumstances.firstAttemptAsActivity &&
     !(circumstances.version >= 6 && circumstances.slotUnanswered === true) &&
+    // The workflow sets localFailed only from version 7; the check keeps this function right on its own.
     !(circumstances.version >= 7 && circumstances.localFailed === true);
   // A local activity's input is not stored in history, so it carries the event whatever its size.
   const { eventBytes, targets, attempt, version } = circumstances;

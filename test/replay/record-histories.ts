@@ -38,7 +38,7 @@ import type { SourceDefinition } from '../../domain/source-book.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 import { startTokenServer } from '../support/token-server.js';
 import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
-import { anEvent, aTarget, retryAfter } from '../support/builders.js';
+import { anEvent, anOAuth2Client, aTarget, retryAfter } from '../support/builders.js';
 import { findFreePort } from '../support/ports.js';
 import type { checkout, sendAs } from '../fixtures/shop-workflows.js';
 
@@ -54,6 +54,7 @@ const label =
 const OUT_DIR = fileURLToPath(new URL(`../fixtures/histories/${label}/`, import.meta.url));
 const SHOP_WORKFLOWS = fileURLToPath(new URL('../fixtures/shop-workflows.ts', import.meta.url));
 const TASK_QUEUE = 'replay-fixtures';
+const LOOPBACK_CONFIG = ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } });
 // The OAuth2 client of the slow authorization server in `localFailed`; its secret is given to the gateway's worker.
 const TOKEN_CLIENT = { id: 'replay-client', secret: 'replay-s3cret', secretEnv: 'REPLAY_CLIENT_SECRET' };
 const SHOP_QUEUE = 'replay-fixtures-shop';
@@ -76,7 +77,7 @@ const gateway = await createWebhookWorker({
   connection: workerConnection,
   namespace: 'default',
   taskQueue: TASK_QUEUE,
-  config: ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } }),
+  config: LOOPBACK_CONFIG,
   healthReportIntervalMs: 200,
   env: { ...process.env, [TOKEN_CLIENT.secretEnv]: TOKEN_CLIENT.secret },
 });
@@ -118,10 +119,11 @@ function anEndpoint(id: string, url: string, overrides: Record<string, unknown> 
 async function startEntity(
   endpoint: Endpoint,
   extra: Record<string, unknown> = {},
+  taskQueue = TASK_QUEUE,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof webhookEndpoint>> {
   return client.workflow.start(webhookEndpoint, {
     workflowId: endpointWorkflowId(endpoint.id),
-    taskQueue: TASK_QUEUE,
+    taskQueue,
     args: [{ endpoint, source: 'api', ...extra }],
   });
 }
@@ -223,11 +225,7 @@ async function slotUnanswered(): Promise<void> {
   const target = await receiver();
   const entityQueue = `${TASK_QUEUE}-slots`;
   const endpoint = anEndpoint('replay-unanswered', target.url, { rate_limit: { requests: 5, per: '1s' } });
-  const entity = await client.workflow.start(webhookEndpoint, {
-    workflowId: endpointWorkflowId(endpoint.id),
-    taskQueue: entityQueue,
-    args: [{ endpoint, source: 'api' }],
-  });
+  const entity = await startEntity(endpoint, {}, entityQueue);
   const event = anEvent({ id: 'evt_replay_unanswered' });
   const handle = await startDelivery({
     event,
@@ -240,7 +238,7 @@ async function slotUnanswered(): Promise<void> {
     connection: workerConnection,
     namespace: 'default',
     taskQueue: entityQueue,
-    config: ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } }),
+    config: LOOPBACK_CONFIG,
   });
   const entityRunning = entityWorker.run();
   try {
@@ -271,13 +269,7 @@ async function localFailed(): Promise<void> {
         aTarget(target.url, {
           endpointId: 'replay-slow-token',
           timeoutMs: 1_000,
-          auth: {
-            type: 'oauth2',
-            tokenUrl: tokens.url,
-            clientId: TOKEN_CLIENT.id,
-            clientSecretEnv: TOKEN_CLIENT.secretEnv,
-            clientAuth: 'basic',
-          },
+          auth: anOAuth2Client(tokens.url, TOKEN_CLIENT.id, TOKEN_CLIENT.secretEnv),
         }),
       ],
     });
@@ -436,8 +428,7 @@ async function interleaved(): Promise<void> {
   // complete, so the task it gets on its return holds completions and timer fires together, and the order of the
   // commands they cause is what a replay checks.
   const queue = 'replay-fixtures-split';
-  const config = ConfigSchema.parse({ delivery: { allow_destinations: ['loopback'] } });
-  const session = openWorkerSession({ client, taskQueue: queue, config, env: process.env, userAgent: 'replay-fixtures' });
+  const session = openWorkerSession({ client, taskQueue: queue, config: LOOPBACK_CONFIG, env: process.env, userAgent: 'replay-fixtures' });
   const activityWorker = await Worker.create({ connection: workerConnection, taskQueue: queue, activities: session.activities });
   const activitiesRunning = activityWorker.run();
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DeliveryTarget } from '../../domain/delivery.js';
+import type { DeliveryTarget, OAuth2Reference } from '../../domain/delivery.js';
 import type { WebhookEvent } from '../../domain/event.js';
 import type { RetryPolicy } from '../../domain/retry.js';
 import type { Invocation } from '../../server/invocation-log.js';
@@ -27,6 +27,11 @@ export function aTarget(url: string, overrides: Partial<DeliveryTarget> = {}): D
     retryOnStatus: [],
     ...overrides,
   };
+}
+
+/** An OAuth2 client (client credentials, secret sent as HTTP Basic) whose secret is the variable `clientSecretEnv`. */
+export function anOAuth2Client(tokenUrl: string, clientId: string, clientSecretEnv: string): OAuth2Reference {
+  return { type: 'oauth2', tokenUrl, clientId, clientSecretEnv, clientAuth: 'basic' };
 }
 
 /** A retry policy with exactly these delays (no jitter), short enough for tests. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
@@ -31,6 +32,14 @@ export async function connectTestClient(dataConverter: DataConverter = webhookDa
 /** A running worker of this project on `taskQueue`, using the run's prebuilt workflow bundle. */
 export interface TestWorker {
   stop(): Promise<void>;
+}
+
+/** Whether `worker` stops within `ms`; either way the stop is waited for, so that nothing is left running. */
+export async function stopsWithin(worker: TestWorker, ms: number): Promise<boolean> {
+  const stopping = worker.stop();
+  const stopped = await Promise.race([stopping.then(() => true), delay(ms).then(() => false)]);
+  if (!stopped) await stopping;
+  return stopped;
 }
 
 /** Test receivers are on loopback, so test workers allow it unless told otherwise. */

@@ -1,9 +1,9 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, test } from 'vitest';
 import { createDeliveryActivities, type AttemptRequest } from '../../activities/index.js';
-import type { AttemptResult, OAuth2Reference } from '../../domain/delivery.js';
+import type { AttemptResult } from '../../domain/delivery.js';
 import { grantUsableForMs, sendSpacingMs, type SlotAnswer } from '../../domain/send-slots.js';
-import { anEvent, aTarget } from '../support/builders.js';
+import { anEvent, anOAuth2Client, aTarget } from '../support/builders.js';
 import { useLoopback } from '../support/loopback.js';
 
 // The entity is scripted here (its answers, and how late they arrive, are what this is about); the receiver is real.
@@ -24,13 +24,7 @@ interface ScriptedAnswer {
 }
 
 // An OAuth2 client whose token endpoint is not what these tests are about: a token is always at hand.
-const OAUTH2: OAuth2Reference = {
-  type: 'oauth2',
-  tokenUrl: 'https://auth.example.com/token',
-  clientId: 'gateway',
-  clientSecretEnv: 'CLIENT_SECRET',
-  clientAuth: 'basic',
-};
+const OAUTH2 = anOAuth2Client('https://auth.example.com/token', 'gateway', 'CLIENT_SECRET');
 
 /**
  * One attempt whose slot requests get `answers` in turn, on a clock that starts at `NOW`; ordinary unless `isLocal`,

@@ -66,12 +66,10 @@ describe('fan-out into parts', () => {
     expect((await handle.result()).status).toBe('succeeded');
 
     const inputsOf = async (workflowId: string, type: proto.temporal.api.enums.v1.EventType) =>
-      ((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [])
-        .filter((e) => e.eventType === type)
-        .map((e) => {
-          const attributes = e.startChildWorkflowExecutionInitiatedEventAttributes ?? e.activityTaskScheduledEventAttributes;
-          return defaultPayloadConverter.fromPayload<{ trace?: unknown }>(attributes?.input?.payloads?.[0] as Payload);
-        });
+      eventsOfType(await client.workflow.getHandle(workflowId).fetchHistory(), type).map((e) => {
+        const attributes = e.startChildWorkflowExecutionInitiatedEventAttributes ?? e.activityTaskScheduledEventAttributes;
+        return defaultPayloadConverter.fromPayload<{ trace?: unknown }>(attributes?.input?.payloads?.[0] as Payload);
+      });
     const parts = await inputsOf(`event/${event.id}`, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
     expect(parts.map((input) => input.trace)).toEqual([trace, trace]);
     const attempts = await inputsOf(`event/${event.id}/part-1`, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -6,9 +5,9 @@ import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent } from '../../workflows/index.js';
-import { anEvent, aTarget } from '../support/builders.js';
+import { anEvent, anOAuth2Client, aTarget } from '../support/builders.js';
 import { eventsOfType } from '../support/history.js';
-import { connectTestClient, startTestWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { connectTestClient, startTestWorker, stopsWithin, uniqueTaskQueue } from '../support/temporal.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 
 // A local first attempt that fails is tried once (delivery version 7): the same attempt runs at once as an ordinary
@@ -40,18 +39,13 @@ afterAll(async () => {
 });
 
 const { EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EVENT_TYPE_MARKER_RECORDED } = proto.temporal.api.enums.v1.EventType;
-const SECRET_ENV = { FALLBACK_CLIENT_SECRET: SECRET };
+const SECRET_VARIABLE = 'FALLBACK_CLIENT_SECRET';
+const SECRET_ENV = { [SECRET_VARIABLE]: SECRET };
 
 /** Starts the delivery of a new event to an OAuth2 endpoint of the token server, with the given behaviour version. */
 async function deliverWithToken(queue: string, version: number) {
   const event = anEvent();
-  const auth = {
-    type: 'oauth2',
-    tokenUrl: tokenServer.url,
-    clientId: CLIENT_ID,
-    clientSecretEnv: 'FALLBACK_CLIENT_SECRET',
-    clientAuth: 'basic',
-  } as const;
+  const auth = anOAuth2Client(tokenServer.url, CLIENT_ID, SECRET_VARIABLE);
   const handle = await client.workflow.start(deliverEvent, {
     workflowId: eventWorkflowId(event.id),
     taskQueue: queue,
@@ -79,10 +73,7 @@ test('a local attempt that fails runs again at once as an ordinary activity; its
   expect(found).toHaveLength(1);
   expect(JSON.stringify(found[0]?.markerRecordedEventAttributes?.failure)).toMatch(/took all its time; nothing was sent/);
   // The ordinary attempts fail the same way, and Temporal retries them on the server: the worker stops within its grace.
-  const stopping = first.stop();
-  const stopped = await Promise.race([stopping.then(() => true), delay(30_000).then(() => false)]);
-  if (!stopped) await stopping;
-  expect(stopped).toBe(true);
+  expect(await stopsWithin(first, 30_000)).toBe(true);
 
   // The authorization server recovers; the next worker's attempt gets its token in time.
   tokenServer.answerDelayMs = 0;
@@ -109,11 +100,17 @@ test('a delivery from before version 7 retries a failed local attempt inside its
   tokenServer.answerDelayMs = SLOW_TOKEN_MS;
   const queue = uniqueTaskQueue('local-retried');
   const worker = await startTestWorker(queue, { env: SECRET_ENV });
+  const tokenRequestsBefore = tokenServer.requests.length;
   try {
     const { event, handle, markers, ordinaryAttempts } = await deliverWithToken(queue, 6);
     const report = await handle.result();
     expect(report.status).toBe('succeeded');
     expect(report.deliveries[0]?.attempts).toEqual([expect.objectContaining({ attempt: 1, verdict: 'delivered' })]);
+    // The try that sent began after the slow token and the SDK's backoff, so the first had failed; one token was asked.
+    const { startTime } = await handle.describe();
+    const sentAt = Date.parse(report.deliveries[0]?.attempts[0]?.startedAt ?? '');
+    expect(sentAt - startTime.getTime()).toBeGreaterThanOrEqual(SLOW_TOKEN_MS);
+    expect(tokenServer.requests.filter((request) => request.clientId === CLIENT_ID)).toHaveLength(tokenRequestsBefore + 1);
     expect(receiver.requests.filter((request) => request.headers['webhook-id'] === event.id)).toHaveLength(1);
     // Both tries in one marker, which holds the result: no ordinary activity, as version 6 histories were written.
     const found = await markers();

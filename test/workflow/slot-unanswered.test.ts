@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -9,7 +8,7 @@ import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent, webhookEndpoint } from '../../workflows/index.js';
 import { anEvent, aTarget } from '../support/builders.js';
 import { eventsOfType, timerSummaries } from '../support/history.js';
-import { connectTestClient, startTestWorker, uniqueTaskQueue } from '../support/temporal.js';
+import { connectTestClient, startTestWorker, stopsWithin, uniqueTaskQueue } from '../support/temporal.js';
 
 // A local first attempt to a rate-limited endpoint whose entity does not answer (its worker is away, or the server is
 // too loaded to run the update in time) comes back unsent, and the delivery goes on as ordinary attempts. Had the local
@@ -64,10 +63,7 @@ test('a local attempt its entity leaves unanswered goes on as ordinary attempts;
   const ordinaryAttempts = async () => eventsOfType(await handle.fetchHistory(), EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length;
   await expect.poll(ordinaryAttempts, { timeout: 30_000 }).toBe(1);
   // Those fail while the entity is away and Temporal retries them, on the server: the worker stops within its grace.
-  const stopping = first.stop();
-  const stopped = await Promise.race([stopping.then(() => true), delay(30_000).then(() => false)]);
-  if (!stopped) await stopping;
-  expect(stopped).toBe(true);
+  expect(await stopsWithin(first, 30_000)).toBe(true);
 
   const entityWorker = await startTestWorker(entityQueue);
   const next = await startTestWorker(deliveryQueue);
