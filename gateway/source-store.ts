@@ -91,21 +91,28 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
       };
       const within = <T>(call: () => Promise<T>): Promise<T> => callCancellably(client, signal, call);
       const read = (): Promise<SourceBook> => within(() => store.read());
+      // The run named, not the latest: another process may have started the next one already.
+      const readEnded = (runId: string): Promise<SourceBook> =>
+        within(() => bounded(() => client.workflow.getHandle(workflowId, runId).query(sourcesQuery)));
       while (!signal.aborted) {
         const { runId } = await within(() => handle.describe());
         let token: Uint8Array | undefined;
         let first = true;
         for (;;) {
           const { events, token: next } = await within(() => pollHistoryPage(client, { workflowId, runId }, token));
-          const ended = events.some(
-            (event) =>
-              event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW ||
-              CLOSING_EVENTS.has(event.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED),
-          );
+          const closed = events.some((event) => CLOSING_EVENTS.has(event.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED));
+          const ended = closed || events.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
           // The first page answers at once: the book read after it is the book now, and a change made after that page
           // is on the next one, so none is missed. On a run that has ended it is the book to start the next run from.
           const updated = events.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED);
           if (first || (updated && !ended)) seen(await read());
+          else if (updated && closed) {
+            // A change made just before the run was ended from outside shares its page with the end, and the next run
+            // must start from a book that holds it: a source deleted or a secret rotated there stays so. A run that
+            // cannot be read (Temporal failed the query) leaves the last book seen, as before it.
+            const book = await readEnded(runId).catch(() => undefined);
+            if (book) seen(book);
+          }
           if (ended) break;
           first = false;
           token = next;

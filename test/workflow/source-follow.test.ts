@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { SourceBook, SourceDefinition } from '../../domain/source-book.js';
+import { sourceDirectoryWorkflowId } from '../../domain/workflow-ids.js';
 import { createSourceStore, followSources } from '../../gateway/source-store.js';
+import { sourcesQuery } from '../../workflows/index.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
 
 // Every API process follows the source book: at start it should read the book once, and once more per change, so that
@@ -24,6 +26,8 @@ let client: Client;
 let worker: TestWorker;
 let taskQueue: string;
 let queries = 0;
+// While set, a follower's long polls of this workflow wait for it before they are made: what it does while it is busy.
+let pollsHeld: { readonly workflowId: string; readonly until: Promise<void> } | undefined;
 
 beforeAll(async () => {
   taskQueue = uniqueTaskQueue('source-follow');
@@ -34,6 +38,13 @@ beforeAll(async () => {
   service.queryWorkflow = (...args) => {
     queries++;
     return query(...args);
+  };
+  type HistoryRequest = { execution?: { workflowId?: string }; nextPageToken?: Uint8Array };
+  const history = client.workflowService as unknown as { getWorkflowExecutionHistory: (request: HistoryRequest) => Promise<unknown> };
+  const poll = history.getWorkflowExecutionHistory.bind(history);
+  history.getWorkflowExecutionHistory = async (request) => {
+    if (pollsHeld && request.nextPageToken && request.execution?.workflowId === pollsHeld.workflowId) await pollsHeld.until;
+    return poll(request);
   };
 });
 
@@ -68,5 +79,49 @@ test('the source follower reads the book once at start, then once per change, an
     expect(errors).toEqual([]);
   } finally {
     await follower.close();
+  }
+});
+
+test('a change made just before the book is ended from outside is in the book the next run starts from', async () => {
+  // Its own queue and worker: the first test's book is still running on the shared one.
+  const ownQueue = uniqueTaskQueue('source-ended');
+  const ownWorker = await startTestWorker(ownQueue);
+  const store = createSourceStore(client, ownQueue);
+  const workflowId = sourceDirectoryWorkflowId(ownQueue);
+  let release = (): void => undefined;
+  pollsHeld = { workflowId, until: new Promise<void>((resolve) => (release = resolve)) };
+  const books: SourceBook[] = [];
+  const follower = followSources({
+    store,
+    client,
+    configSources: [FROM_FILE],
+    onBook: (book) => books.push(book),
+    onError: () => undefined,
+  });
+  try {
+    await expect.poll(() => books.length, { timeout: 30_000 }).toBe(2);
+    // The follower's next poll waits while the book changes and then ends, so that it hears of both on one page.
+    await store.create(MADE_LATER);
+    const handle = client.workflow.getHandle(workflowId);
+    const { runId } = await handle.describe();
+    await handle.terminate('test: the book ended from outside');
+    release();
+
+    await expect
+      .poll(
+        async () => {
+          const now = await handle.describe();
+          return now.runId !== runId && now.status.name === 'RUNNING';
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    expect(ids(await handle.query(sourcesQuery))).toEqual(['from-file', 'made-later']);
+    expect(ids(books.at(-1))).toEqual(['from-file', 'made-later']);
+  } finally {
+    release();
+    pollsHeld = undefined;
+    await follower.close();
+    await ownWorker.stop();
   }
 });
