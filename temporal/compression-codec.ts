@@ -12,13 +12,20 @@ export const COMPRESSED_ENCODING = 'binary/deflate';
 const COMPRESSED_ENCODING_BYTES = new TextEncoder().encode(COMPRESSED_ENCODING);
 
 /**
+ * The most a compressed payload may inflate to. Deflate shrinks runs of one byte a thousandfold, so a payload of a few
+ * hundred kilobytes (one a caller of `/codec/decode` makes up, say) could otherwise take gigabytes to decode. The
+ * largest this gateway writes, a fan-out's list of ten thousand endpoint snapshots, inflates to about ten.
+ */
+export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+
+/**
  * Compresses payloads larger than `thresholdBytes`, and leaves smaller ones as they are, readable in the Web UI.
  *
  * Why: an event routed to thousands of endpoints starts its workflow with thousands of endpoint snapshots, which
  * repeat the same keys and settings; deflate shrinks that list by an order of magnitude and keeps it far below
  * Temporal's 2 MiB payload limit. Small payloads, nearly all of them, stay plain JSON.
  */
-export function createCompressionCodec(thresholdBytes = 64 * 1024): PayloadCodec {
+export function createCompressionCodec(thresholdBytes = 64 * 1024, maxInflatedBytes = MAX_INFLATED_BYTES): PayloadCodec {
   return {
     async encode(payloads) {
       return Promise.all(
@@ -34,7 +41,8 @@ export function createCompressionCodec(thresholdBytes = 64 * 1024): PayloadCodec
         payloads.map(async (payload): Promise<Payload> => {
           const encoding = payload.metadata?.['encoding'];
           if (!encoding || new TextDecoder().decode(encoding) !== COMPRESSED_ENCODING || !payload.data) return payload;
-          return PayloadMessage.decode(await inflate(payload.data));
+          // Past the limit zlib stops and rejects (ERR_BUFFER_TOO_LARGE) instead of allocating the rest.
+          return PayloadMessage.decode(await inflate(payload.data, { maxOutputLength: maxInflatedBytes }));
         }),
       );
     },

@@ -15,6 +15,10 @@ export interface CodecRoutesDeps {
 }
 
 // The Temporal Web UI's remote codec protocol: payloads as JSON, their metadata values and data in base64.
+// What one `/codec/decode` answers decoded at most; payloads past it are shown as they are stored. The Web UI asks for
+// one history page's payloads at a time, far less than this.
+const DECODED_BYTES_PER_REQUEST = 16 * 1024 * 1024;
+
 const Base64Schema = z.base64();
 const JsonPayloadSchema = z.strictObject({ metadata: z.record(z.string(), Base64Schema).optional(), data: Base64Schema.optional() });
 const PayloadsSchema = z
@@ -45,19 +49,29 @@ export function registerCodecRoutes(app: Api, deps: CodecRoutesDeps): void {
     reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
   };
 
-  const decodeEach = (payloads: readonly Payload[]) =>
-    // One at a time, so that a payload no key here can read is shown as it is instead of failing the whole view.
-    Promise.all(
-      payloads.map(async (payload) => {
-        let decoded = [payload];
-        try {
-          for (const codec of [...deps.codecs].reverse()) decoded = await codec.decode(decoded);
-        } catch {
-          return payload;
-        }
-        return decoded[0] ?? payload;
-      }),
-    );
+  // Each payload on its own, so that one no key here can read is shown as it is instead of failing the whole view; and
+  // one after the other within a budget, so that a request's memory stays bounded whatever its payloads inflate to.
+  const decodeEach = async (payloads: readonly Payload[]): Promise<Payload[]> => {
+    let budget = DECODED_BYTES_PER_REQUEST;
+    const shown: Payload[] = [];
+    for (const payload of payloads) {
+      let decoded = [payload];
+      try {
+        for (const codec of [...deps.codecs].reverse()) decoded = await codec.decode(decoded);
+      } catch {
+        decoded = [payload];
+      }
+      const plain = decoded[0] ?? payload;
+      const size = plain === payload ? 0 : (plain.data?.length ?? 0);
+      if (size > budget) {
+        shown.push(payload);
+        continue;
+      }
+      budget -= size;
+      shown.push(plain);
+    }
+    return shown;
+  };
   const encodeAll = async (payloads: Payload[]) => {
     let encoded = payloads;
     for (const codec of deps.codecs) encoded = await codec.encode(encoded);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigSchema } from '../../config/schema.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
+import { COMPRESSED_ENCODING, createCompressionCodec } from '../../temporal/compression-codec.js';
 import { webhookDataConverter } from '../../temporal/data-converter.js';
 import { createDeliveryStarter } from '../../gateway/delivery-starter.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
@@ -111,6 +112,31 @@ describe('payload encryption', () => {
     const encoded = await call('encode', [plain]);
     expect(Buffer.from(encoded.payloads[0]?.metadata['encoding'] ?? '', 'base64').toString()).toBe('binary/encrypted');
     expect((await call('decode', encoded.payloads)).payloads).toEqual([plain]);
+  });
+
+  test('/codec/decode shows a payload as stored when decoding it would take too much memory', async () => {
+    // Compressed runs of zeros, as a caller of the codec could make them up: 80 MiB is past what any payload may inflate
+    // to; two of 12 MiB each are within it, but not both within what one request decodes.
+    const zeros = async (bytes: number) => {
+      const [compressed] = await createCompressionCodec().encode([
+        { metadata: { encoding: Buffer.from('binary/null') }, data: new Uint8Array(bytes) },
+      ]);
+      return {
+        metadata: { encoding: Buffer.from(COMPRESSED_ENCODING).toString('base64') },
+        data: Buffer.from(compressed?.data ?? []).toString('base64'),
+      };
+    };
+    const payloads = [await zeros(80 * 1024 * 1024), await zeros(12 * 1024 * 1024), await zeros(12 * 1024 * 1024)];
+    const response = await fetch(`${gateway.url}/codec/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ payloads }),
+    });
+    expect(response.status).toBe(200);
+    const shown = ((await response.json()) as { payloads: { metadata: Record<string, string>; data?: string }[] }).payloads;
+    const encodings = shown.map((payload) => Buffer.from(payload.metadata['encoding'] ?? '', 'base64').toString());
+    expect(encodings).toEqual([COMPRESSED_ENCODING, 'binary/null', COMPRESSED_ENCODING]);
+    expect(Buffer.from(shown[1]?.data ?? '', 'base64').length).toBe(12 * 1024 * 1024);
   });
 
   test('GET /v1/events decrypts for the API as usual', async () => {

@@ -31,6 +31,13 @@ describe('createCompressionCodec', () => {
     expect(defaultPayloadConverter.fromPayload(decoded ?? {})).toEqual({ targets });
   });
 
+  test('refuses a payload that would inflate past its limit, without inflating the rest', async () => {
+    const limited = createCompressionCodec(1_024, 1_000_000);
+    const [bomb] = await limited.encode([{ metadata: {}, data: new Uint8Array(2_000_000) }]);
+    expect((bomb?.data?.length ?? Infinity) * 100).toBeLessThan(2_000_000);
+    await expect(limited.decode([bomb ?? {}])).rejects.toMatchObject({ code: 'ERR_BUFFER_TOO_LARGE' });
+  });
+
   test('passes through payloads it did not compress', async () => {
     const payload = defaultPayloadConverter.toPayload('plain');
     expect(await codec.decode([payload])).toEqual([payload]);
