@@ -1,3 +1,4 @@
+import { OPERATIONAL_EVENT_ID_PREFIX } from './event-id-prefixes.js';
 import type { Endpoint } from './endpoint.js';
 import {
   applyHealthReport,
@@ -124,7 +125,7 @@ function autoDisable(state: EndpointState, reason: string, now: Date): EndpointS
   const disabled = withStatus(state, 'disabled', reason, now);
   // The id is fixed by the status version, so a retried activity or a replayed run never announces twice.
   const notice: OperationalNotice = {
-    id: `op_endpoint_disabled_${disabled.endpoint.id}_${disabled.statusVersion}`,
+    id: `${OPERATIONAL_EVENT_ID_PREFIX}endpoint_disabled_${disabled.endpoint.id}_${disabled.statusVersion}`,
     type: 'endpoint.disabled',
     timestamp: disabled.statusChangedAt,
     data: { endpoint_id: disabled.endpoint.id, reason },

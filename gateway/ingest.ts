@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DeliveryTarget, UnroutedEndpoint } from '../domain/delivery.js';
+import { OPERATIONAL_EVENT_ID_PREFIX, TEST_EVENT_ID_PREFIX } from '../domain/event-id-prefixes.js';
 import type { IncomingEvent, WebhookEvent } from '../domain/event.js';
 import type { RouteIndex } from '../domain/routing.js';
 import type { RoutableEndpoint } from '../domain/endpoint-state.js';
@@ -113,6 +114,13 @@ export interface Ingest {
 
 /** The prefix of ids derived from an Idempotency-Key, which producers may not use themselves. */
 const IDEMPOTENCY_PREFIX = 'idem_';
+// The gateway's own events are started under ids of these forms, which a producer could otherwise take first: its event
+// would then stand in for the gateway's (an endpoint's disabled notice found a duplicate, and never sent).
+const RESERVED_ID_PREFIXES = [
+  [IDEMPOTENCY_PREFIX, 'are derived from Idempotency-Key headers'],
+  [OPERATIONAL_EVENT_ID_PREFIX, "are the gateway's operational events"],
+  [TEST_EVENT_ID_PREFIX, "are the gateway's test sends"],
+] as const;
 // A batch starts at most this many events at once: it must not open a hundred calls to Temporal together.
 const BATCH_CONCURRENCY = 16;
 
@@ -139,7 +147,8 @@ export function createIngest(deps: IngestDeps): Ingest {
   // Only an id the producer chose can be reserved: the ids passed as fallbacks are the gateway's own derivations.
   const reservedId = (id: string | undefined): string | undefined => {
     if (id === undefined) return undefined;
-    if (id.startsWith(IDEMPOTENCY_PREFIX)) return `ids starting with ${IDEMPOTENCY_PREFIX} are derived from Idempotency-Key headers`;
+    const [prefix, reason] = RESERVED_ID_PREFIXES.find(([reserved]) => id.startsWith(reserved)) ?? [];
+    if (prefix) return `ids starting with ${prefix} ${reason}`;
     const source = deps.sourceIds?.find((sourceId) => id.startsWith(`${sourceId}.`));
     return source ? `ids starting with ${source}. are the events of the inbound source ${source}` : undefined;
   };

@@ -1,4 +1,5 @@
 import type { DeliveryReport } from '../domain/delivery.js';
+import { TEST_EVENT_ID_PREFIX } from '../domain/event-id-prefixes.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { outOfLine, toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
 import type { DeliveryReports } from './delivery-reports.js';
@@ -31,7 +32,7 @@ export function createTestSend({ admin, deliveries, reports, deliveryDefaults }:
     const { endpoint } = await admin.get(endpointId);
     const now = new Date();
     const event: WebhookEvent = {
-      id: createEventId(now).replace(/^evt_/, 'test_'),
+      id: createEventId(now).replace(/^evt_/, TEST_EVENT_ID_PREFIX),
       type: TEST_EVENT_TYPE,
       timestamp: now.toISOString(),
       data: { message: `A test event for endpoint ${endpoint.id}, sent by temporal-webhooks`, endpoint_id: endpoint.id },

@@ -171,6 +171,20 @@ describe('ingest', () => {
       [{ path: '/id', message: 'ids starting with idem_ are derived from Idempotency-Key headers' }],
     ],
     [
+      "an id of the gateway's own operational events",
+      { id: 'op_endpoint_disabled_orders_3', type: 'order.shipped' },
+      'reserved-id',
+      "ids starting with op_ are the gateway's operational events",
+      [{ path: '/id', message: "ids starting with op_ are the gateway's operational events" }],
+    ],
+    [
+      "a test send's id",
+      { id: 'test_0123', type: 'order.shipped' },
+      'reserved-id',
+      "ids starting with test_ are the gateway's test sends",
+      [{ path: '/id', message: "ids starting with test_ are the gateway's test sends" }],
+    ],
+    [
       "a source's id",
       { id: 'github.123', type: 'order.shipped' },
       'reserved-id',
