@@ -1,6 +1,6 @@
 import { setTimeout } from 'node:timers/promises';
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { SourceBook, SourceDefinition } from '../domain/source-book.js';
 import { sourceDirectoryWorkflowId } from '../domain/workflow-ids.js';
@@ -25,8 +25,9 @@ const SOURCE_CALL_TIMEOUT_MS = 10_000;
 /** The durable book of a task queue's inbound sources, in its `webhookSourceDirectory` workflow. */
 export interface SourceStore {
   /**
-   * Starts the book's workflow if it is not running: with `book`, the last one a process saw, when its workflow was
-   * ended from outside, so that sources, deleted ids and secret generations outlive it.
+   * Starts the book's workflow if it is not running. A run ended from outside hands on its book, so that sources,
+   * deleted ids and secret generations outlive it: read from that run itself, or, when it cannot be read, `book`, the
+   * last one the caller saw. Without either it rejects rather than start empty.
    */
   ensure(book?: SourceBook): Promise<void>;
   read(): Promise<SourceBook>;
@@ -62,8 +63,33 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
       throw error;
     }
   };
+  // What a new run starts from, or `running` when none is needed. The ended run's own book beats the caller's: a change
+  // made a moment before the end is in it, and every process that restarts the book reads the same one.
+  const bookToStartFrom = async (seen: SourceBook | undefined): Promise<SourceBook | undefined | 'running'> => {
+    let lastRun: Awaited<ReturnType<typeof handle.describe>>;
+    try {
+      lastRun = await handle.describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return seen;
+      throw error;
+    }
+    if (lastRun.status.name === 'RUNNING') return 'running';
+    try {
+      return await bounded(() => client.workflow.getHandle(workflowId, lastRun.runId).query(sourcesQuery));
+    } catch (error) {
+      if (seen) return seen;
+      // Refused, and tried again by the follower: a worker of the queue may be on its way, and starting empty would lose
+      // every source made through the API, and every deleted id with them.
+      throw new Error(
+        `the source book's last run (${lastRun.runId}, ${lastRun.status.name}) cannot be read, and a new one would start empty`,
+        { cause: error },
+      );
+    }
+  };
   const store: SourceStore = {
-    async ensure(book) {
+    async ensure(seen) {
+      const book = await bookToStartFrom(seen);
+      if (book === 'running') return;
       try {
         await client.workflow.start(webhookSourceDirectory, {
           workflowId,
@@ -91,28 +117,21 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
       };
       const within = <T>(call: () => Promise<T>): Promise<T> => callCancellably(client, signal, call);
       const read = (): Promise<SourceBook> => within(() => store.read());
-      // The run named, not the latest: another process may have started the next one already.
-      const readEnded = (runId: string): Promise<SourceBook> =>
-        within(() => bounded(() => client.workflow.getHandle(workflowId, runId).query(sourcesQuery)));
       while (!signal.aborted) {
         const { runId } = await within(() => handle.describe());
         let token: Uint8Array | undefined;
         let first = true;
         for (;;) {
           const { events, token: next } = await within(() => pollHistoryPage(client, { workflowId, runId }, token));
-          const closed = events.some((event) => CLOSING_EVENTS.has(event.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED));
-          const ended = closed || events.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+          const ended = events.some(
+            (event) =>
+              event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW ||
+              CLOSING_EVENTS.has(event.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED),
+          );
           // The first page answers at once: the book read after it is the book now, and a change made after that page
           // is on the next one, so none is missed. On a run that has ended it is the book to start the next run from.
           const updated = events.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED);
           if (first || (updated && !ended)) seen(await read());
-          else if (updated && closed) {
-            // A change made just before the run was ended from outside shares its page with the end, and the next run
-            // must start from a book that holds it: a source deleted or a secret rotated there stays so. A run that
-            // cannot be read (Temporal failed the query) leaves the last book seen, as before it.
-            const book = await readEnded(runId).catch(() => undefined);
-            if (book) seen(book);
-          }
           if (ended) break;
           first = false;
           token = next;
@@ -123,8 +142,8 @@ export function createSourceStore(client: Client, taskQueue: string): SourceStor
             break;
           }
         }
-        // A run ended from outside is started again from the last book seen; one continued as new is followed in its
-        // next run, which carries the book itself.
+        // A run ended from outside is started again (from its own last book, see `ensure`); one continued as new is
+        // followed in its next run, which carries the book itself.
         await within(() => store.ensure(last));
       }
     },

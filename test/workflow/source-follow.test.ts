@@ -125,3 +125,22 @@ test('a change made just before the book is ended from outside is in the book th
     await ownWorker.stop();
   }
 });
+
+test('a book ended while no process followed it starts again from its own last book, not empty', async () => {
+  const ownQueue = uniqueTaskQueue('source-ended-idle');
+  const ownWorker = await startTestWorker(ownQueue);
+  const store = createSourceStore(client, ownQueue);
+  const books: SourceBook[] = [];
+  let follower: { close(): Promise<void> } | undefined;
+  try {
+    await store.ensure();
+    await store.create(MADE_LATER);
+    await client.workflow.getHandle(sourceDirectoryWorkflowId(ownQueue)).terminate('test: ended while no process followed it');
+
+    follower = followSources({ store, client, configSources: [FROM_FILE], onBook: (book) => books.push(book), onError: () => undefined });
+    await expect.poll(() => ids(books.at(-1)).sort(), { timeout: 30_000 }).toEqual(['from-file', 'made-later']);
+  } finally {
+    await follower?.close();
+    await ownWorker.stop();
+  }
+});
