@@ -77,6 +77,19 @@ const { publishOperationalEvent, lineDeliveryState } = proxyActivities<Operation
 const DEFAULT_HISTORY_LIMIT = 10_000;
 /** Entities announce their changes to their task queue's change log from this patch on (runs before it did not). */
 const ANNOUNCE_CHANGES_PATCH = 'announce-endpoint-changes';
+/**
+ * From this patch on, signals to many deliveries at once go out in chunks, each awaited before the next: Temporal fails
+ * a workflow task that would leave more than 2,000 of a workflow's signals pending (`limit.numPendingSignals.error`),
+ * and every retry of it alike, so a disable cancelling a long line, or a resume at a high `resume_rate`, would have
+ * stopped the entity for good.
+ */
+const CHUNKED_SIGNALS_PATCH = 'chunked-signals';
+const SIGNALS_PER_CHUNK = 500;
+/**
+ * From this patch on, releasing held deliveries stops for continue-as-new when history grows long, the rest carried
+ * in the state; before it, a long release kept one run going until Temporal's history limit ended it.
+ */
+const CONTINUE_WHILE_RELEASING_PATCH = 'continue-as-new-while-releasing';
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -183,7 +196,10 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       const cancelled = line.waiting;
       line = { ...line, waiting: [] };
       const turn = { endpointId: state.endpoint.id, cancelledReason: `endpoint disabled (${state.statusReason ?? 'no reason given'})` };
-      await Promise.all(cancelled.map((entry) => sendTurn(entry.workflowId, turn)));
+      await signalEach(
+        cancelled.map((entry) => entry.workflowId),
+        (workflowId) => sendTurn(workflowId, turn),
+      );
       continue;
     }
     const turn = lineMoves() ? takeTurn(line, Date.now()) : undefined;
@@ -198,8 +214,10 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     // Nothing to release and no end of the run: the loop woke for its line.
     if (!released && !retired && !shouldContinueAsNew()) continue;
     if (!released) break;
+    // A retiring entity releases everything before it ends; any other goes on releasing in its next run.
+    if (!retired && shouldContinueAsNew() && patched(CONTINUE_WHILE_RELEASING_PATCH)) break;
     state = released.state;
-    await Promise.all(released.batch.map((workflowId) => sendRelease(workflowId, released.release)));
+    await signalEach(released.batch, (workflowId) => sendRelease(workflowId, released.release));
     if (state.heldDeliveries.length > 0) await sleep(1_000);
   }
   // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON. A signal still
@@ -267,6 +285,17 @@ function announce(change: EndpointChange): Promise<void> {
 }
 
 /** Tells a delivery in line its turn has come (or will not); false when the delivery has ended meanwhile. */
+/** Sends one signal to each of `workflowIds`, at most {@link SIGNALS_PER_CHUNK} pending at a time (runs from its patch on). */
+async function signalEach(workflowIds: readonly string[], send: (workflowId: string) => Promise<unknown>): Promise<void> {
+  if (workflowIds.length <= SIGNALS_PER_CHUNK || !patched(CHUNKED_SIGNALS_PATCH)) {
+    await Promise.all(workflowIds.map(send));
+    return;
+  }
+  for (let start = 0; start < workflowIds.length; start += SIGNALS_PER_CHUNK) {
+    await Promise.all(workflowIds.slice(start, start + SIGNALS_PER_CHUNK).map(send));
+  }
+}
+
 async function sendTurn(deliveryWorkflowId: string, turn: Turn): Promise<boolean> {
   try {
     await getExternalWorkflowHandle(deliveryWorkflowId).signal(turnSignal, turn);

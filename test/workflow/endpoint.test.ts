@@ -3,17 +3,24 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
 import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { reconcileEndpoints, REMOVED_FROM_CONFIG } from '../../gateway/reconcile.js';
+import proto from '@temporalio/proto';
+import { DEFAULT_ENDPOINT_SETTINGS } from '../../domain/endpoint-state.js';
 import {
   configureUpdate,
   disableSignal,
   enableSignal,
+  holdSignal,
+  joinLineSignal,
   pauseSignal,
   resumeSignal,
   stateQuery,
   webhookEndpoint,
 } from '../../workflows/index.js';
 import { endpointStatusKey } from '../../workflows/search-attributes.js';
+import { eventsOfType } from '../support/history.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
+
+const { EventType } = proto.temporal.api.enums.v1;
 
 let client: Client;
 let worker: TestWorker;
@@ -132,6 +139,94 @@ describe('webhookEndpoint', () => {
       status: 'disabled',
       statusReason: 'kept across runs',
     });
+  });
+});
+
+/** The signals named `name` each run of an entity sent, run after run from its first: whom each was sent to. */
+async function signalsSentPerRun(
+  workflowId: string,
+  firstRunId: string,
+  name: string,
+): Promise<{ readonly sent: string[]; readonly byTask: number[] }[]> {
+  const runs = [];
+  for (let runId: string | undefined = firstRunId; runId;) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const signals = eventsOfType(history, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)
+      .map((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes)
+      .filter((attributes) => attributes?.signalName === name);
+    // How many went out in each workflow task: what Temporal counts as pending at once.
+    const byTask = new Map<string, number>();
+    for (const attributes of signals) {
+      const task = String(attributes?.workflowTaskCompletedEventId);
+      byTask.set(task, (byTask.get(task) ?? 0) + 1);
+    }
+    runs.push({ sent: signals.map((attributes) => attributes?.workflowExecution?.workflowId ?? ''), byTask: [...byTask.values()] });
+    runId =
+      eventsOfType(history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)[0]?.workflowExecutionContinuedAsNewEventAttributes
+        ?.newExecutionRunId ?? undefined;
+  }
+  return runs;
+}
+
+describe('webhookEndpoint with many deliveries to tell', () => {
+  test('goes on releasing a held backlog in its next run once its history grows long, each delivery released once', async () => {
+    const endpoint = anEndpoint();
+    const handle = await client.workflow.start(webhookEndpoint, {
+      workflowId: endpointWorkflowId(endpoint.id),
+      taskQueue,
+      args: [{ endpoint, source: 'api', historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } }],
+    });
+    await handle.signal(pauseSignal);
+    const held = Array.from({ length: 16 }, (_, index) => `event/${endpoint.id}-held-${index}`);
+    await Promise.all(held.map((deliveryWorkflowId) => handle.signal(holdSignal, deliveryWorkflowId)));
+    await expect.poll(async () => (await handle.query(stateQuery)).heldDeliveries.length, { timeout: 30_000 }).toBe(16);
+    await handle.signal(resumeSignal);
+
+    // Eight batches of two, a second apart: a run that went on releasing to the end would pass its limit twice over.
+    await expect
+      .poll(
+        async () => (await signalsSentPerRun(handle.workflowId, handle.firstExecutionRunId, 'release')).flatMap((run) => run.sent).length,
+        {
+          timeout: 60_000,
+        },
+      )
+      .toBe(16);
+    const runs = await signalsSentPerRun(handle.workflowId, handle.firstExecutionRunId, 'release');
+    expect(runs.flatMap((run) => run.sent).sort()).toEqual([...held].sort());
+    expect(runs.filter((run) => run.sent.length > 0).length).toBeGreaterThan(1);
+    expect((await handle.query(stateQuery)).heldDeliveries).toEqual([]);
+  });
+
+  test('sends a long line away in chunks when disabled, never more than 500 signals pending at once', async () => {
+    const endpoint = anEndpoint({ ordering: 'fifo' });
+    const handle = await startEntity(endpoint);
+    const waiting = Array.from({ length: 601 }, (_, index) => `event/${endpoint.id}-waiting-${index}`);
+    // The first to join takes the turn (its workflow is not there, so it is not told); the other 600 wait behind it.
+    for (let start = 0; start < waiting.length; start += 50) {
+      await Promise.all(
+        waiting
+          .slice(start, start + 50)
+          .map((workflowId, index) =>
+            handle.signal(joinLineSignal, { workflowId, eventId: `waiting-${start + index}`, acceptedAt: Date.now() }),
+          ),
+      );
+    }
+    // Signals are handled in the order Temporal accepted them: the disable comes after every join.
+    await handle.signal(disableSignal, 'too many waiting');
+
+    await expect
+      .poll(
+        async () => (await signalsSentPerRun(handle.workflowId, handle.firstExecutionRunId, 'turn')).flatMap((run) => run.sent).length,
+        {
+          timeout: 60_000,
+        },
+      )
+      .toBe(601);
+    const runs = await signalsSentPerRun(handle.workflowId, handle.firstExecutionRunId, 'turn');
+    expect(new Set(runs.flatMap((run) => run.sent))).toEqual(new Set(waiting));
+    const chunks = runs.flatMap((run) => run.byTask);
+    expect(Math.max(...chunks)).toBeLessThanOrEqual(500);
+    expect(chunks.reduce((sum, count) => sum + count, 0)).toBe(601);
   });
 });
 
