@@ -54,6 +54,7 @@ export const AuthSchema = z.discriminatedUnion('type', [
     type: z.literal('oauth2'),
     token_url: z
       .url({ protocol: /^https?$/, error: 'token_url must be an absolute http:// or https:// URL' })
+      .refine((url) => !/\s/.test(url), 'token_url must not contain spaces: percent-encode them (%20)')
       .meta({ description: 'the authorization server’s token endpoint' }),
     client_id: z.string().min(1).max(500),
     client_secret_env: EnvNameSchema.meta({ description: 'environment variable holding the client secret' }),
@@ -200,6 +201,7 @@ export const EndpointSchema = z
     name: z.string().min(1).max(200).optional().meta({ description: 'human-readable name (defaults to the id)' }),
     url: z
       .url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' })
+      .refine((url) => !/\s/.test(url), 'url must not contain spaces: percent-encode them (%20)')
       .meta({ description: 'where deliveries are POSTed' }),
     events: z.array(EventPatternSchema).min(1).default(['*']).meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
     filter: PayloadFilterSchema.optional().meta({
@@ -235,7 +237,9 @@ export const EndpointSchema = z
         'a JSONata expression over the event ({id, type, timestamp, data}) whose value is the body sent, instead of format; run with delivery.transform limits',
     }),
     retry: RetryPolicySchema.optional().meta({ description: 'retry policy; defaults to delivery.retry' }),
-    timeout: DurationSchema.optional().meta({ description: 'time limit of one attempt; defaults to delivery.timeout' }),
+    timeout: DurationSchema.refine((ms) => ms > 0, 'timeout must be longer than 0')
+      .optional()
+      .meta({ description: 'time limit of one attempt; defaults to delivery.timeout' }),
     enabled: z.boolean().default(true).meta({ description: 'false routes no events to the endpoint' }),
   })
   .refine(

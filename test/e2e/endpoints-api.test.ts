@@ -1,9 +1,12 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
+import { DEFAULT_ENDPOINT_SETTINGS } from '../../domain/endpoint-state.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
+import { endpointEntityStart } from '../../gateway/endpoint-entities.js';
 import { reconcileEndpoints } from '../../gateway/reconcile.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
-import type { deliverEvent } from '../../workflows/index.js';
+import { webhookEndpoint, type deliverEvent } from '../../workflows/index.js';
 import { apiCaller, postJson, startGateway, type TestGateway } from '../support/gateway.js';
 import { storedHistory } from '../support/history.js';
 
@@ -98,6 +101,22 @@ describe('/v1/endpoints', () => {
     expect((unkeyable.body['errors'] as { path: string }[]).map((e) => e.path)).toEqual(['/data_key']);
     expect((await call('PATCH', '/v1/endpoints/api-moving', { id: 'other' })).status).toBe(400);
     expect((await call('PATCH', '/v1/endpoints/from-file', { url: second.url })).status).toBe(409);
+  });
+
+  test('answers a PATCH of an endpoint stored with a definition its entity refuses with a 400, and takes the fix', async () => {
+    // As a gateway could store it before its schema refused spaces in URLs, which its entity refuses to take again.
+    const stored: Endpoint = {
+      ...EndpointSchema.parse({ id: 'api-spaced', url: first.url, events: ['spaced.*'] }),
+      url: `${first.url}?q=a b`,
+    };
+    const queue = gateway.config.temporal.task_queue;
+    await gateway.client.workflow.start(webhookEndpoint, endpointEntityStart(stored, 'api', queue, DEFAULT_ENDPOINT_SETTINGS));
+
+    const renamed = await call('PATCH', '/v1/endpoints/api-spaced', { name: 'spaced' });
+    expect(renamed.status).toBe(400);
+    expect(renamed.body['errors']).toEqual([{ path: '/url', message: 'url must not contain spaces: percent-encode them (%20)' }]);
+    const fixed = await call('PATCH', '/v1/endpoints/api-spaced', { name: 'spaced', url: `${first.url}?q=a%20b` });
+    expect(fixed).toMatchObject({ status: 200, body: { name: 'spaced', url: `${first.url}?q=a%20b` } });
   });
 
   test('signs with a secret the gateway generates, shown once, and rotates it', async () => {

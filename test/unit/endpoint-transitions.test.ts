@@ -252,6 +252,31 @@ describe('an endpoint entity', () => {
   ])('accepts every definition the endpoint schema accepts (%#)', (input) => {
     expect(definitionProblem('crm', EndpointSchema.parse(input))).toBeUndefined();
   });
+
+  // The other way round: an endpoint created with a definition its entity refuses could never be changed again.
+  test.each([
+    [
+      'a url with a space',
+      { url: 'https://crm.example.com/hooks?q=a b' },
+      ['url'],
+      'url must not contain spaces: percent-encode them (%20)',
+    ],
+    ['a timeout of 0', { url: 'https://crm.example.com/hooks', timeout: '0s' }, ['timeout'], 'timeout must be longer than 0'],
+    [
+      'a token url with a space',
+      {
+        url: 'https://crm.example.com/hooks',
+        auth: { type: 'oauth2', token_url: 'https://auth.example.com/to ken', client_id: 'gw', client_secret_env: 'CRM_CLIENT_SECRET' },
+      },
+      ['auth', 'token_url'],
+      'token_url must not contain spaces: percent-encode them (%20)',
+    ],
+  ])('refuses what the entity would refuse: %s', (_name, input, path, message) => {
+    expect(definitionProblem('crm', { id: 'crm', events: ['*'], enabled: true, headers: {}, ...input })).toBeDefined();
+    const parsed = EndpointSchema.safeParse({ id: 'crm', ...input });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((issue) => ({ path: issue.path, message: issue.message }))).toEqual([{ path, message }]);
+  });
 });
 
 describe("an endpoint's announced state", () => {
