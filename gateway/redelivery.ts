@@ -1,7 +1,9 @@
 import type { DeliveryTarget } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { outOfLine, toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
+import { GRPC_STATUS } from '../domain/grpc-status.js';
 import { eventWorkflowId, redeliveryWorkflowId } from '../domain/workflow-ids.js';
+import { grpcCodeOf } from '../temporal/startup-retry.js';
 import type { DeliveryHistory } from './delivery-history.js';
 import type { DeliveryReports } from './delivery-reports.js';
 import type { DeliveryStarter } from './delivery-starter.js';
@@ -41,8 +43,11 @@ export function createRedelivery(deps: RedeliveryDeps): Redelivery {
   const loadEvent = async (eventId: string): Promise<WebhookEvent | undefined> => {
     try {
       return await deps.events.load({ workflowId: eventWorkflowId(eventId), runId: '' });
-    } catch {
-      return undefined;
+    } catch (error) {
+      // Only Temporal's "no such workflow" says there is no such event (or its retention passed). Temporal away or slow
+      // says nothing about it, and must reach the caller as such (503), not as a 404 or a recovery that skipped it.
+      if (grpcCodeOf(error) === GRPC_STATUS.NOT_FOUND) return undefined;
+      throw error;
     }
   };
 
