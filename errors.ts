@@ -73,3 +73,20 @@ export class SourceOperationError extends Error {
     super(message);
   }
 }
+
+/**
+ * Temporal did not confirm the start of an event's delivery, so the event was not accepted. Carries the event's id, so
+ * that a caller who sent none can be told the one it was given: sent again with that id, it is delivered at most once
+ * even if the first start was stored after all.
+ */
+export class EventNotAcceptedError extends Error {
+  override readonly name = 'EventNotAcceptedError';
+  constructor(
+    readonly eventId: string,
+    /** Whether the gateway made the id up (the event came with neither an id nor an Idempotency-Key). */
+    readonly idGenerated: boolean,
+    options: ErrorOptions,
+  ) {
+    super(`Temporal did not confirm the start of event ${eventId}`, options);
+  }
+}

@@ -9,6 +9,7 @@ import { routeEvent, type RoutedEvent } from '../domain/route-event.js';
 import type { DeliveryDefaults } from '../domain/target.js';
 import { unknownTypeMessage, type CatalogueVerdict, type EventCatalogue, type EventProblem } from './catalogue.js';
 import type { DeliveryStarter } from './delivery-starter.js';
+import { EventNotAcceptedError } from '../errors.js';
 import { createEventId } from './event-id.js';
 
 /** Why an event was not accepted: nothing was started. */
@@ -183,7 +184,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       started = await deps.deliveries.start(event, routed, { fingerprint, unrouted });
     } catch (error) {
       observe(event.type, 'failed');
-      throw error;
+      throw new EventNotAcceptedError(event.id, from === 'generated', { cause: error });
     }
     const kind = !started.duplicate ? 'accepted' : started.sameContent === false ? 'conflict' : 'replayed';
     observe(event.type, kind);

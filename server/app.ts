@@ -11,7 +11,7 @@ import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-
 import { CLOUDEVENT_BATCH_MEDIA_TYPE, CLOUDEVENT_MEDIA_TYPE } from '../domain/cloudevents.js';
 import { GRPC_STATUS } from '../domain/grpc-status.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from '../domain/json-depth.js';
-import { EndpointOperationError, InvalidPageTokenError, SourceOperationError } from '../errors.js';
+import { EndpointOperationError, EventNotAcceptedError, InvalidPageTokenError, SourceOperationError } from '../errors.js';
 import type { Api } from './api.js';
 import type { Keyring } from './auth.js';
 import type { Tracer } from '@opentelemetry/api';
@@ -167,16 +167,22 @@ export function buildApp(deps: AppDeps): Api {
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
-      return temporalUnavailable(error)
-        ? sendProblem(reply.header('retry-after', '5'), {
-            status: 503,
-            type: 'temporal-unavailable',
-            title: 'Service Unavailable',
-            detail: acceptsEvents(request)
-              ? 'Temporal did not confirm the event, so it was not accepted. Retrying with the same id never delivers twice.'
-              : 'Temporal, or a worker to answer a query, did not answer in time. Try again.',
-          })
-        : sendProblem(reply, { status: 500, type: 'internal-error', title: 'Internal Server Error', detail: 'The error was logged.' });
+      if (!temporalUnavailable(error)) {
+        return sendProblem(reply, { status: 500, type: 'internal-error', title: 'Internal Server Error', detail: 'The error was logged.' });
+      }
+      // An event sent without an id was named here: its sender can only retry it safely with that name.
+      const named = error instanceof EventNotAcceptedError && error.idGenerated ? error.eventId : undefined;
+      return sendProblem(reply.header('retry-after', '5'), {
+        status: 503,
+        type: 'temporal-unavailable',
+        title: 'Service Unavailable',
+        detail: !acceptsEvents(request)
+          ? 'Temporal, or a worker to answer a query, did not answer in time. Try again.'
+          : named
+            ? `Temporal did not confirm the event, so it was not accepted. It came without an id and was named ${named}: send it again with "id": "${named}", and it is never delivered twice.`
+            : 'Temporal did not confirm the event, so it was not accepted. Retrying with the same id never delivers twice.',
+        ...(named ? { event_ids: [named] } : {}),
+      });
     }
     return sendProblem(reply, { status, type: problemTypeFor(error), title: titleFor(status), detail: error.message });
   });

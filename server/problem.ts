@@ -14,6 +14,8 @@ export interface Problem {
   /** A stable, machine-readable kind, such as `validation-failed`; sent as a URI under PROBLEM_TYPE_BASE. */
   readonly type: string;
   readonly errors?: readonly ProblemDetail[];
+  /** On a 503 for events that came without an id: each event's id, in order, as the gateway named it. */
+  readonly event_ids?: readonly string[];
 }
 
 const PROBLEM_TYPE_BASE = 'https://temporal-webhooks.dev/problems/';
@@ -36,6 +38,7 @@ export function problemBody(problem: Problem) {
     status: problem.status,
     ...(problem.detail === undefined ? {} : { detail: problem.detail }),
     ...(problem.errors === undefined ? {} : { errors: [...problem.errors] }),
+    ...(problem.event_ids === undefined ? {} : { event_ids: [...problem.event_ids] }),
   };
 }
 

@@ -14,6 +14,10 @@ export const ProblemSchema = z
       .array(z.strictObject({ path: z.string().meta({ description: 'JSON pointer into the request part' }), message: z.string() }))
       .optional()
       .meta({ description: 'each validation failure and where it is' }),
+    event_ids: z.array(z.string()).optional().meta({
+      description:
+        'on a 503 for events that came without an id: the id of each event, in order, as the gateway named it. Send them again with these ids, and none is delivered twice.',
+    }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details, the shape of every error' });
 

@@ -8,6 +8,7 @@ import {
   type CloudEvent,
 } from '../../domain/cloudevents.js';
 import { EventIdSchema, IncomingEventSchema, type IncomingEvent } from '../../domain/event.js';
+import { EventNotAcceptedError } from '../../errors.js';
 import { type DeliveryReports, idempotentEventId, type BatchItem, type Ingest, type Redelivery } from '../../gateway/index.js';
 import type { Api } from '../api.js';
 import { callerKeyOf } from '../guard.js';
@@ -131,7 +132,8 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       const limited = answerRateLimit(reply, await deps.limits.admitCaller(callerKeyOf(request), checked.size - 1));
       if (limited) return limited;
 
-      const results = (await checked.accept()).map((outcome) => {
+      const outcomes = await checked.accept();
+      const results = outcomes.map((outcome) => {
         const { index, id } = outcome;
         switch (outcome.kind) {
           case 'failed':
@@ -148,7 +150,23 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
       request.log.info({ events: results.length, accepted, conflicts, failed }, 'batch');
       if (failed > 0) reply.header('retry-after', '5');
       // Nothing accepted because Temporal is away is the 503 every single event would get, not a 2xx.
-      if (accepted === 0 && conflicts === 0) return sendProblem(reply, UNAVAILABLE);
+      if (accepted === 0 && conflicts === 0) {
+        // Events sent without ids were named here: their sender can only retry them safely with those names.
+        const named = outcomes.some(
+          (outcome) => outcome.kind === 'failed' && outcome.error instanceof EventNotAcceptedError && outcome.error.idGenerated,
+        );
+        return sendProblem(
+          reply,
+          named
+            ? {
+                ...UNAVAILABLE,
+                detail:
+                  'Temporal did not confirm the events, so none was accepted. Some came without an id and were named here: send them again with the ids in event_ids, in order, and none is delivered twice.',
+                event_ids: results.map((result) => result.id),
+              }
+            : UNAVAILABLE,
+        );
+      }
       return reply.code(accepted === results.length ? 202 : 207).send({ accepted, conflicts, failed, data: results });
     },
   );

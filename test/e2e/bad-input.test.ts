@@ -145,6 +145,24 @@ describe('when Temporal is unreachable', () => {
     expect(response.json()).toMatchObject({ status: 503, type: expect.stringMatching(/temporal-unavailable$/) });
   });
 
+  test('gives an event sent without an id the id it was named, so that it can be retried without a second delivery', async () => {
+    const response = await app.inject({ method: 'POST', url: '/v1/events', payload: { type: 'order.created' } });
+    expect(response.statusCode).toBe(503);
+    const body = response.json<{ event_ids: string[]; detail: string }>();
+    expect(body.event_ids).toEqual([expect.stringMatching(/^evt_/)]);
+    expect(body.detail).toContain(`"id": "${body.event_ids[0]}"`);
+
+    const named = await app.inject({ method: 'POST', url: '/v1/events', payload: { id: 'evt_mine', type: 'order.created' } });
+    expect(named.json()).not.toHaveProperty('event_ids');
+    const batch = await app.inject({
+      method: 'POST',
+      url: '/v1/events/batch',
+      payload: { events: [{ id: 'evt_b0', type: 'a.b' }, { type: 'a.b' }] },
+    });
+    expect(batch.statusCode).toBe(503);
+    expect(batch.json<{ event_ids: string[] }>().event_ids).toEqual(['evt_b0', expect.stringMatching(/^evt_/)]);
+  });
+
   test('answers a batch none of whose events was accepted with 503, not a 2xx', async () => {
     const payload = {
       events: [
@@ -155,6 +173,7 @@ describe('when Temporal is unreachable', () => {
     const response = await app.inject({ method: 'POST', url: '/v1/events/batch', payload });
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBe('5');
+    expect(response.json()).not.toHaveProperty('event_ids');
   });
 
   test('says a failed read is a failed read, not a refused event', async () => {
