@@ -20,6 +20,9 @@ export const EndpointIdSchema = z
 /** The name of an environment variable that holds a secret. Secrets are only ever referenced, never written down. */
 export const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
 
+// For a second check of a value: a URL that is no URL at all is told so once.
+const NO_ISSUES_YET = (payload: { readonly issues: readonly unknown[] }): boolean => payload.issues.length === 0;
+
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Set by the gateway on every request; a configured header of the same name would make signatures or bodies lie.
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
@@ -54,7 +57,7 @@ export const AuthSchema = z.discriminatedUnion('type', [
     type: z.literal('oauth2'),
     token_url: z
       .url({ protocol: /^https?$/, error: 'token_url must be an absolute http:// or https:// URL' })
-      .refine((url) => !/\s/.test(url), 'token_url must not contain spaces: percent-encode them (%20)')
+      .refine((url) => !/\s/.test(url), { message: 'token_url must not contain spaces: percent-encode them (%20)', when: NO_ISSUES_YET })
       .meta({ description: 'the authorization server’s token endpoint' }),
     client_id: z.string().min(1).max(500),
     client_secret_env: EnvNameSchema.meta({ description: 'environment variable holding the client secret' }),
@@ -201,7 +204,7 @@ export const EndpointSchema = z
     name: z.string().min(1).max(200).optional().meta({ description: 'human-readable name (defaults to the id)' }),
     url: z
       .url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' })
-      .refine((url) => !/\s/.test(url), 'url must not contain spaces: percent-encode them (%20)')
+      .refine((url) => !/\s/.test(url), { message: 'url must not contain spaces: percent-encode them (%20)', when: NO_ISSUES_YET })
       .meta({ description: 'where deliveries are POSTed' }),
     events: z.array(EventPatternSchema).min(1).default(['*']).meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
     filter: PayloadFilterSchema.optional().meta({

@@ -24,6 +24,7 @@ export const SHARED_DOMAIN_MODULES: readonly string[] = [
   'duration',
   'endpoint-state',
   'endpoint-transitions',
+  'event-id-prefixes',
   'event-type',
   'fanout',
   'fifo-line',
