@@ -20,7 +20,10 @@ export interface EndpointRegistry {
   routes(): RouteIndex<RoutableEndpoint>;
   /** Every endpoint routing knows of, as of now. */
   list(): readonly RoutableEndpoint[];
-  /** The status of any endpoint entity of the task queue, as last read; `undefined` for one without an entity. */
+  /**
+   * The status of any endpoint entity of the task queue, as last read (disabled, `deleted`, for one deleted while this
+   * process followed); `undefined` for one without an entity.
+   */
   status(endpointId: string): EndpointStatusView | undefined;
   /** Settles once the endpoint entities have been read at least once. */
   readonly ready: Promise<void>;
@@ -56,6 +59,10 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   let endpoints: readonly RoutableEndpoint[] = configEndpoints.map(fromDefinition);
   let index = createRouteIndex(endpoints);
   let statuses = new Map<string, EndpointStatusView>();
+  // Endpoints deleted while this process followed the log, as their entities last said (disabled, `deleted`): a retry
+  // of an earlier event's delivery to one is cancelled rather than sent to an endpoint its operator removed. A state of
+  // a later entity with the same id replaces it.
+  const deleted = new Map<string, EndpointStatusView>();
   // The endpoints as last indexed, as JSON: the index is rebuilt only when they changed.
   let indexedJson = '';
 
@@ -80,6 +87,10 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   const applyChanges = (changes: readonly EndpointChange[]): void => {
     // Reindexing walks every endpoint. On start, following reads back up to a thousand changes the listing already
     // had: with 10,000 endpoints, reindexing for each page of them held the first new change back 1.7 s (0.7 s since).
+    for (const { state, retired } of changes) {
+      if (retired) deleted.set(state.endpoint.id, statusView(state));
+      else deleted.delete(state.endpoint.id);
+    }
     if (applyEndpointChanges(states, changes)) reindex();
   };
 
@@ -104,7 +115,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   return {
     routes: () => index,
     list: () => endpoints,
-    status: (endpointId) => statuses.get(endpointId),
+    status: (endpointId) => statuses.get(endpointId) ?? deleted.get(endpointId),
     ready,
     close: () => following.close(),
   };

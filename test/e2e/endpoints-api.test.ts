@@ -229,6 +229,23 @@ describe('/v1/endpoints', () => {
       .toEqual([]);
     expect((await call('DELETE', '/v1/endpoints/from-file')).status).toBe(409);
   });
+
+  test('cancels a retry due to an endpoint deleted meanwhile, instead of sending it', async () => {
+    const failing = await startReceiver({ defaultResponse: { status: 500, body: 'down' } });
+    try {
+      await call('POST', '/v1/endpoints', { id: 'api-retired', url: failing.url, events: ['retired.*'], retry: { schedule: ['8s'] } });
+      await expect.poll(() => routed('api-retired')).toBe('active');
+      const delivery = await deliver('retired.x', 'evt_to_retired');
+      await failing.waitForRequests(1, 30_000);
+      expect((await call('DELETE', '/v1/endpoints/api-retired')).status).toBe(200);
+
+      const report = await delivery.result();
+      expect(report.deliveries).toEqual([expect.objectContaining({ endpointId: 'api-retired', status: 'cancelled' })]);
+      expect(failing.requests).toHaveLength(1);
+    } finally {
+      await failing.close();
+    }
+  });
 });
 
 describe('delivery history and test sends', () => {

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { EndpointSchema } from '../../domain/endpoint.js';
+import { RETIRED_REASON } from '../../domain/endpoint-transitions.js';
 import { endpointChangesWorkflowId, endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { createEndpointAdmin } from '../../gateway/endpoint-admin.js';
 import { createTemporalRegistry, type EndpointRegistry } from '../../gateway/endpoint-registry.js';
@@ -84,6 +85,11 @@ describe('the endpoint registry', () => {
     // The change after the deletion has arrived: the deletion, announced before it, has too.
     await expect.poll(() => registry.status('reg-after')?.status).toBe('active');
     expect(registry.routes().route('reg-brief.x')).toEqual([]);
+    // A retry of an earlier delivery to it asks its status: the deletion, so that it is cancelled rather than sent.
+    expect(registry.status('reg-brief')).toMatchObject({ status: 'disabled', statusReason: RETIRED_REASON });
+
+    await admin().create(anEndpoint('reg-brief'));
+    await expect.poll(() => registry.status('reg-brief')?.status).toBe('active');
   });
 
   test('starts the change log again when it was ended, reads every entity again, and goes on hearing changes', async () => {
