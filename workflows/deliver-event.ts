@@ -4,6 +4,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -177,6 +178,9 @@ function statusAttributeFor(version: number, statuses: () => readonly DeliverySt
     : createStatusAttribute(() => summarizeStatus(statuses()));
 }
 
+/** From this patch on, a part that ends without its report is recorded as failed instead of failing the event. */
+const PART_ENDED_PATCH = 'part-ended-without-report';
+
 async function deliverInParts(input: DeliverEventInput, parts: readonly (readonly DeliveryTarget[])[]): Promise<DeliveryReport> {
   const { event } = input;
   const { workflowId } = workflowInfo();
@@ -224,11 +228,22 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
     state.status = 'delivering';
     updateStatusAttribute();
     finished.push(
-      child.result().then((result) => {
-        state.status = result.status;
-        state.statusCounts = countStatuses(result.deliveries.map((delivery) => delivery.status));
-        updateStatusAttribute();
-      }),
+      child.result().then(
+        (result) => {
+          state.status = result.status;
+          state.statusCounts = countStatuses(result.deliveries.map((delivery) => delivery.status));
+          updateStatusAttribute();
+        },
+        (error: unknown) => {
+          // A part ended from outside (terminated by hand, say) before it could report. Before this patch the whole
+          // event failed with it, and Temporal terminated every other part mid-delivery; now they go on, and the
+          // report names the part failed. Called only here, so that no delivery that loses no part gets a marker.
+          if (!patched(PART_ENDED_PATCH)) throw error;
+          log.warn('a part of the event ended without its report', { part: state.workflowId, error: String(error) });
+          state.status = 'failed';
+          updateStatusAttribute();
+        },
+      ),
     );
   }
   await Promise.all(finished);

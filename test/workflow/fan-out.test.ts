@@ -7,7 +7,7 @@ import { eventWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent, deliveriesQuery, type DeliverEventInput } from '../../workflows/index.js';
 import { endpointIdsKey } from '../../workflows/search-attributes.js';
-import { anEvent, aTarget } from '../support/builders.js';
+import { anEvent, aTarget, retryAfter } from '../support/builders.js';
 import { eventsOfType } from '../support/history.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
 
@@ -53,6 +53,29 @@ describe('fan-out into parts', () => {
     expect((await part.describe()).typedSearchAttributes.get(endpointIdsKey)).toEqual(['small-3', 'small-4', 'small-5']);
     expect((await part.query(deliveriesQuery)).deliveries.map((d) => d.endpointId)).toEqual(['small-3', 'small-4', 'small-5']);
     expect(receiver.requests.filter((r) => r.headers['webhook-id'] === event.id)).toHaveLength(7);
+  });
+
+  test('goes on with the other parts when one is ended from outside, and reports that one failed', async () => {
+    const down = await startReceiver({ defaultResponse: { status: 503, body: 'down' } });
+    try {
+      const event = anEvent();
+      // The first part's endpoints wait an hour to retry, so that it is still running when it is terminated.
+      const waiting = [0, 1].map((index) => aTarget(down.url, { endpointId: `waiting-${index}`, retry: retryAfter([3_600_000]) }));
+      const delivered = [0, 1].map((index) => aTarget(receiver.url, { endpointId: `delivered-${index}` }));
+      const handle = await start({ event, targets: [...waiting, ...delivered], partLimits: { maxTargets: 2, maxIdsBytes: 1_800 } });
+      await down.waitForRequests(2, 30_000);
+      await client.workflow.getHandle(`event/${event.id}/part-1`).terminate('test: a part ended by hand');
+
+      const report = await handle.result();
+      expect(report.parts).toEqual([
+        { workflowId: `event/${event.id}/part-1`, endpoints: 2, status: 'failed' },
+        { workflowId: `event/${event.id}/part-2`, endpoints: 2, status: 'succeeded', statusCounts: { succeeded: 2 } },
+      ]);
+      expect(report.status).toBe('failed');
+      expect(receiver.requests.filter((r) => r.headers['webhook-id'] === event.id)).toHaveLength(2);
+    } finally {
+      await down.close();
+    }
   });
 
   test('hands the trace it was started with to each part, and each part to its attempts', async () => {
