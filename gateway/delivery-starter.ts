@@ -5,7 +5,7 @@ import type { WebhookEvent } from '../domain/event.js';
 import { partitionTargets } from '../domain/fanout.js';
 import { endpointWorkflowId, eventWorkflowId, partWorkflowId } from '../domain/workflow-ids.js';
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
-import { deliverEvent, joinLineSignal } from '../workflows/index.js';
+import { deliverEvent, joinLineSignal, leaveLineSignal } from '../workflows/index.js';
 import { deliveryStartOptions, FINGERPRINT_MEMO } from '../workflows/start-options.js';
 import { startInTrace } from './start-trace.js';
 
@@ -118,6 +118,7 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
         return { workflowId: handle.workflowId, duplicate: false };
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        await leaveLinesOfClosedRepeat(client, workflowId, event, targets, deadline);
         if (!startOptions.fingerprint) return { workflowId, duplicate: true };
         // Only a repeat pays for this read: it tells a retry of the same event from another event reusing its id.
         const first = await storedFingerprint(workflowId, deadline);
@@ -139,21 +140,61 @@ async function joinLines(
   targets: readonly DeliveryTarget[],
   deadline: number,
 ): Promise<void> {
-  if (!targets.some((target) => target.ordering !== undefined && target.skipReason === undefined)) return;
-  const parts = partitionTargets(targets);
-  const joins = parts.flatMap((part, index) =>
-    part
-      .filter((target) => target.ordering !== undefined && target.skipReason === undefined)
-      .map((target) => {
-        const entry = {
-          workflowId: parts.length > 1 ? partWorkflowId(workflowId, index) : workflowId,
-          eventId: event.id,
-          acceptedAt: Date.now(),
-        };
-        return client.connection
-          .withDeadline(deadline, () => client.workflow.getHandle(endpointWorkflowId(target.endpointId)).signal(joinLineSignal, entry))
-          .catch(() => undefined);
-      }),
+  await signalLines(client, workflowId, targets, deadline, (holder) =>
+    client.workflow.getHandle(endpointWorkflowId(holder.endpointId)).signal(joinLineSignal, {
+      workflowId: holder.workflowId,
+      eventId: event.id,
+      acceptedAt: Date.now(),
+    }),
   );
-  await Promise.all(joins);
+}
+
+/**
+ * A repeat of an event whose delivery has ended joined its lines again above, where nothing will ever take its turn:
+ * each line would stand still until its entity looked the delivery up (a minute). It leaves them at once instead. A
+ * repeat of one still running is left in line: joining again kept its place.
+ */
+async function leaveLinesOfClosedRepeat(
+  client: Client,
+  workflowId: string,
+  event: WebhookEvent,
+  targets: readonly DeliveryTarget[],
+  deadline: number,
+): Promise<void> {
+  if (!targets.some(isInLine)) return;
+  const running = await client.connection
+    .withDeadline(deadline, async () => (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING')
+    .catch(() => true);
+  if (running) return;
+  await signalLines(client, workflowId, targets, deadline, (holder) =>
+    client.workflow.getHandle(endpointWorkflowId(holder.endpointId)).signal(leaveLineSignal, {
+      workflowId: holder.workflowId,
+      eventId: event.id,
+      failed: false,
+    }),
+  );
+}
+
+const isInLine = (target: DeliveryTarget): boolean => target.ordering !== undefined && target.skipReason === undefined;
+
+/**
+ * Sends `signal` for each endpoint of `targets` with ordering: fifo, naming the workflow that holds its delivery (the
+ * event's own, or its part's when it is split). Best effort: one that fails is left to the line's own checks.
+ */
+async function signalLines(
+  client: Client,
+  workflowId: string,
+  targets: readonly DeliveryTarget[],
+  deadline: number,
+  signal: (holder: { readonly endpointId: string; readonly workflowId: string }) => Promise<void>,
+): Promise<void> {
+  if (!targets.some(isInLine)) return;
+  const parts = partitionTargets(targets);
+  const signals = parts.flatMap((part, index) =>
+    part.filter(isInLine).map((target) => {
+      const holder = { endpointId: target.endpointId, workflowId: parts.length > 1 ? partWorkflowId(workflowId, index) : workflowId };
+      return client.connection.withDeadline(deadline, () => signal(holder)).catch(() => undefined);
+    }),
+  );
+  await Promise.all(signals);
 }

@@ -1,6 +1,12 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { apiCaller, untilRouted, startGateway, type TestGateway } from '../support/gateway.js';
+import { eventsOfType } from '../support/history.js';
+
+const { EventType } = proto.temporal.api.enums.v1;
 
 // ordering: fifo, end to end: deliveries to the endpoint go one at a time, in the order their events were accepted.
 
@@ -12,6 +18,18 @@ const call = apiCaller(() => gateway);
 
 const numbersOf = (receiver: Receiver): number[] =>
   receiver.requests.map((request) => (JSON.parse(request.body) as { data: { n: number } }).data.n);
+/** The line signals endpoint `endpointId`'s entity got about the delivery workflow `workflowId`, in order. */
+async function lineSignalsOf(endpointId: string, workflowId: string): Promise<string[]> {
+  const history = await gateway.client.workflow.getHandle(endpointWorkflowId(endpointId)).fetchHistory();
+  return eventsOfType(history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+    .map((event) => event.workflowExecutionSignaledEventAttributes)
+    .filter((signaled) => signaled?.signalName === 'joinLine' || signaled?.signalName === 'leaveLine')
+    .filter((signaled) => {
+      const [entry] = signaled?.input?.payloads ?? [];
+      return entry !== undefined && defaultPayloadConverter.fromPayload<{ workflowId: string }>(entry).workflowId === workflowId;
+    })
+    .map((signaled) => signaled?.signalName ?? '');
+}
 const statusOf = async (eventId: string): Promise<unknown> => (await call('GET', `/v1/events/${eventId}`)).body['status'];
 
 beforeAll(async () => {
@@ -93,6 +111,19 @@ describe('ordering: fifo', () => {
     await strict.waitForRequests(4, 30_000);
     expect(numbersOf(strict)).toEqual([1, 2, 3, 4]);
     await expect.poll(() => statusOf('strict-4'), { timeout: 30_000 }).toBe('succeeded');
+  });
+
+  test('a repeat of an event already delivered leaves the line at once, so the events after it do not wait for it', async () => {
+    const before = inOrder.requests.length;
+    const repeat = await call('POST', '/v1/events', { id: 'ledger-1', type: 'ledger.entry', data: { n: 1 } });
+    expect(repeat.status).toBe(202);
+    // Joined again by the API as it accepted the repeat, and left at once, its delivery being over.
+    const leaves = async () => (await lineSignalsOf('ledger', 'event/ledger-1')).filter((name) => name === 'leaveLine').length;
+    await expect.poll(leaves, { timeout: 30_000 }).toBe(2);
+    expect((await lineSignalsOf('ledger', 'event/ledger-1')).slice(-2)).toEqual(['joinLine', 'leaveLine']);
+    expect((await call('POST', '/v1/events', { id: 'ledger-9', type: 'ledger.entry', data: { n: 9 } })).status).toBe(202);
+    await inOrder.waitForRequests(before + 1, 30_000);
+    expect(numbersOf(inOrder).slice(before)).toEqual([9]);
   });
 
   test('a redelivery goes out of line, at once, and disabling the endpoint cancels the deliveries waiting in line', async () => {
