@@ -8,7 +8,22 @@ export const TRANSFORM_PROCESS_SOURCE = String.raw`
 const jsonata = require(process.argv[1]);
 const timeoutMs = Number(process.argv[2]);
 const maxBodyBytes = Number(process.argv[3]);
+const maxDepth = Number(process.argv[4]);
 const compiled = new Map();
+
+// Iterative, so that any depth is safe to ask about. The gateway takes no event nested deeper than maxDepth, and sends
+// no body so either: code that reads JSON recursively (a receiver's parser, the API's own response check) would not
+// survive thousands of levels.
+function nestsDeeper(value, limit) {
+  const stack = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop();
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 function describe(error) {
   if (typeof error !== 'object' || error === null) return String(error);
@@ -32,6 +47,10 @@ process.on('disconnect', () => process.exit(0));
 process.on('message', async ({ id, expression, input }) => {
   try {
     const result = await expressionOf(expression).evaluate(input);
+    if (nestsDeeper(result, maxDepth)) {
+      process.send({ id, error: 'the body it made nests deeper than ' + maxDepth + ' levels' });
+      return;
+    }
     // Sized before it is written out: a huge result must not be serialized, let alone sent.
     const body = result === undefined ? undefined : JSON.stringify(result);
     if (body === undefined) {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { MAX_JSON_DEPTH } from '../domain/json-depth.js';
 import { TRANSFORM_PROCESS_SOURCE } from './process-source.js';
 
 /**
@@ -94,6 +95,7 @@ export function createTransformer(limits: TransformLimits = DEFAULT_TRANSFORM_LI
         jsonataPath,
         String(limits.timeoutMs),
         String(limits.maxBodyBytes),
+        String(MAX_JSON_DEPTH),
       ],
       { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: {}, detached: true },
     );
