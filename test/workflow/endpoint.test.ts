@@ -144,13 +144,12 @@ describe('webhookEndpoint', () => {
 
 /** The signals named `name` each run of an entity sent, run after run from its first: whom each was sent to. */
 async function signalsSentPerRun(
-  workflowId: string,
-  firstRunId: string,
+  entity: { readonly workflowId: string; readonly firstExecutionRunId: string },
   name: string,
 ): Promise<{ readonly sent: string[]; readonly byTask: number[] }[]> {
   const runs = [];
-  for (let runId: string | undefined = firstRunId; runId;) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  for (let runId: string | undefined = entity.firstExecutionRunId; runId;) {
+    const history = await client.workflow.getHandle(entity.workflowId, runId).fetchHistory();
     const signals = eventsOfType(history, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)
       .map((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes)
       .filter((attributes) => attributes?.signalName === name);
@@ -184,14 +183,9 @@ describe('webhookEndpoint with many deliveries to tell', () => {
 
     // Eight batches of two, a second apart: a run that went on releasing to the end would pass its limit twice over.
     await expect
-      .poll(
-        async () => (await signalsSentPerRun(handle.workflowId, handle.firstExecutionRunId, 'release')).flatMap((run) => run.sent).length,
-        {
-          timeout: 60_000,
-        },
-      )
+      .poll(async () => (await signalsSentPerRun(handle, 'release')).flatMap((run) => run.sent).length, { timeout: 60_000 })
       .toBe(16);
-    const runs = await signalsSentPerRun(handle.workflowId, handle.firstExecutionRunId, 'release');
+    const runs = await signalsSentPerRun(handle, 'release');
     expect(runs.flatMap((run) => run.sent).sort()).toEqual([...held].sort());
     expect(runs.filter((run) => run.sent.length > 0).length).toBeGreaterThan(1);
     expect((await handle.query(stateQuery)).heldDeliveries).toEqual([]);
@@ -215,14 +209,9 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     await handle.signal(disableSignal, 'too many waiting');
 
     await expect
-      .poll(
-        async () => (await signalsSentPerRun(handle.workflowId, handle.firstExecutionRunId, 'turn')).flatMap((run) => run.sent).length,
-        {
-          timeout: 60_000,
-        },
-      )
+      .poll(async () => (await signalsSentPerRun(handle, 'turn')).flatMap((run) => run.sent).length, { timeout: 60_000 })
       .toBe(601);
-    const runs = await signalsSentPerRun(handle.workflowId, handle.firstExecutionRunId, 'turn');
+    const runs = await signalsSentPerRun(handle, 'turn');
     expect(new Set(runs.flatMap((run) => run.sent))).toEqual(new Set(waiting));
     const chunks = runs.flatMap((run) => run.byTask);
     expect(Math.max(...chunks)).toBeLessThanOrEqual(500);
