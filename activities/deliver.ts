@@ -109,6 +109,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     knownStatusVersion = 0,
     event: carried,
     rateTicket,
+    acceptedAt,
   }: AttemptRequest): Promise<AttemptResult> {
     const context = Context.current();
     // The attempt's time budget runs from here: reading the event back counts too.
@@ -120,9 +121,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
     }
     const startedAt = now();
-    // A cached status older than what the workflow was told (a release) is stale: the release wins.
+    // A cached status older than what the workflow was told (a release) is stale: the release wins. A deletion stops
+    // only deliveries accepted before it (an endpoint made again under the id is another).
     const endpoint = deps.endpointStatus?.(target.endpointId);
-    if (endpoint && endpoint.status !== 'active' && endpoint.statusVersion >= knownStatusVersion) {
+    const deletion = endpoint?.deletedAt;
+    const speaksForIt = deletion === undefined || (acceptedAt !== undefined && acceptedAt < deletion);
+    if (endpoint && speaksForIt && endpoint.status !== 'active' && endpoint.statusVersion >= knownStatusVersion) {
       return {
         startedAt: startedAt.toISOString(),
         durationMs: 0,

@@ -17,7 +17,8 @@ type Problem = string | undefined;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
-const HTTP_URL = /^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/i;
+/** An absolute http(s) URL without whitespace: what the entity stores, and what the endpoint schema makes sure of. */
+export const HTTP_URL = /^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/i;
 
 /** Why `definition` may not replace the definition of endpoint `entityId`, or `undefined` when it may. */
 export function definitionProblem(entityId: string, definition: unknown): Problem {

@@ -57,6 +57,11 @@ export interface EndpointStatusView {
   readonly statusVersion: number;
   /** Its last attempts failed, as the entity's health counters last said. */
   readonly failing?: boolean;
+  /**
+   * When the endpoint was deleted, for one deleted while the process followed: the status speaks for deliveries
+   * accepted before then only. An endpoint made again under the same id is another, with versions of its own.
+   */
+  readonly deletedAt?: string;
 }
 
 /** What an entity tells a held delivery: go on (the status has moved on), or stop, since the endpoint is disabled. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatDurationMs } from './duration.js';
 import { DurationSchema } from './duration-schema.js';
+import { HTTP_URL } from './definition-check.js';
 import { DATA_KEY_FORM, KEYED_PAYLOAD_FORMATS, PAYLOAD_FORMATS } from './payload.js';
 import { filterProblems } from './filter.js';
 import { EventPatternSchema } from './pattern.js';
@@ -20,8 +21,23 @@ export const EndpointIdSchema = z
 /** The name of an environment variable that holds a secret. Secrets are only ever referenced, never written down. */
 export const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
 
-// For a second check of a value: a URL that is no URL at all is told so once.
-const NO_ISSUES_YET = (payload: { readonly issues: readonly unknown[] }): boolean => payload.issues.length === 0;
+/**
+ * An http(s) URL the endpoint entity will store (its own check is `HTTP_URL`). Spaces are percent-encoded, as the
+ * request would send them anyway, so a config that worked with one still does. Tabs and line breaks are dropped by URL
+ * parsing; other whitespace it keeps (a form feed, a no-break space) is refused.
+ */
+function httpUrlSchema(field: string) {
+  return (
+    z
+      .url({ protocol: /^https?$/, error: `${field} must be an absolute http:// or https:// URL` })
+      .transform((url) => url.replaceAll(' ', '%20'))
+      // Only of a URL: one that is none at all is told so once.
+      .refine((url) => HTTP_URL.test(url), {
+        message: `${field} must not contain whitespace other than spaces`,
+        when: (payload) => payload.issues.length === 0,
+      })
+  );
+}
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Set by the gateway on every request; a configured header of the same name would make signatures or bodies lie.
@@ -55,10 +71,7 @@ export const AuthSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('oauth2'),
-    token_url: z
-      .url({ protocol: /^https?$/, error: 'token_url must be an absolute http:// or https:// URL' })
-      .refine((url) => !/\s/.test(url), { message: 'token_url must not contain spaces: percent-encode them (%20)', when: NO_ISSUES_YET })
-      .meta({ description: 'the authorization server’s token endpoint' }),
+    token_url: httpUrlSchema('token_url').meta({ description: 'the authorization server’s token endpoint' }),
     client_id: z.string().min(1).max(500),
     client_secret_env: EnvNameSchema.meta({ description: 'environment variable holding the client secret' }),
     scope: z.string().min(1).max(1_000).optional().meta({ description: 'space-separated scopes to ask for' }),
@@ -202,10 +215,7 @@ export const EndpointSchema = z
   .strictObject({
     id: EndpointIdSchema.meta({ description: 'stable id, used in workflow ids and search attributes' }),
     name: z.string().min(1).max(200).optional().meta({ description: 'human-readable name (defaults to the id)' }),
-    url: z
-      .url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' })
-      .refine((url) => !/\s/.test(url), { message: 'url must not contain spaces: percent-encode them (%20)', when: NO_ISSUES_YET })
-      .meta({ description: 'where deliveries are POSTed' }),
+    url: httpUrlSchema('url').meta({ description: 'where deliveries are POSTed' }),
     events: z.array(EventPatternSchema).min(1).default(['*']).meta({ description: 'subscription patterns: *, prefix.*, or exact types' }),
     filter: PayloadFilterSchema.optional().meta({
       description:

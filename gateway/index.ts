@@ -27,7 +27,7 @@ export {
 } from './ingest.js';
 export type { EventCatalogue, EventProblem } from './catalogue.js';
 export type { ReconcileReport } from './reconcile.js';
-export type { Redelivery, RedeliveryResult } from './redelivery.js';
+export type { Recovery, Redelivery, RedeliveryResult } from './redelivery.js';
 export type { TestSend } from './test-send.js';
 export { createSourceStore, followSources, type SourceStore } from './source-store.js';
 export { createSendSlotBroker, type SendSlotBroker } from './send-slots.js';

@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { DeliveryTarget } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { outOfLine, toDeliveryTarget, type DeliveryDefaults } from '../domain/target.js';
@@ -10,6 +11,12 @@ import type { DeliveryStarter } from './delivery-starter.js';
 import type { EndpointAdmin } from './endpoint-admin.js';
 import type { EventLoader } from './event-loader.js';
 
+/** What a recovery started, and the events it could not read (Temporal failed the read): to redeliver one by one later. */
+export interface Recovery {
+  readonly recovered: RedeliveryResult[];
+  readonly unread: string[];
+}
+
 /** What a redelivery started. */
 export interface RedeliveryResult {
   readonly eventId: string;
@@ -21,7 +28,7 @@ export interface Redelivery {
   /** Sends an event again, to all its current subscribers or to one endpoint, as a new workflow with the same webhook-id. */
   redeliver(eventId: string, endpointId?: string): Promise<RedeliveryResult | undefined>;
   /** Redelivers to one endpoint every event whose delivery to it failed since `since` (at most `limit` of them). */
-  recover(endpointId: string, since: Date, limit?: number): Promise<RedeliveryResult[]>;
+  recover(endpointId: string, since: Date, limit?: number): Promise<Recovery>;
 }
 
 export interface RedeliveryDeps {
@@ -46,7 +53,7 @@ export function createRedelivery(deps: RedeliveryDeps): Redelivery {
     } catch (error) {
       // Only Temporal's "no such workflow" says there is no such event (or its retention passed). Temporal away or slow
       // says nothing about it, and must reach the caller as such (503), not as a 404 or a recovery that skipped it.
-      if (grpcCodeOf(error) === GRPC_STATUS.NOT_FOUND) return undefined;
+      if (error instanceof WorkflowNotFoundError || grpcCodeOf(error) === GRPC_STATUS.NOT_FOUND) return undefined;
       throw error;
     }
   };
@@ -77,6 +84,7 @@ export function createRedelivery(deps: RedeliveryDeps): Redelivery {
     async recover(endpointId, since, limit = RECOVER_LIMIT) {
       const target = await targetFor(endpointId);
       const results: RedeliveryResult[] = [];
+      const unread: string[] = [];
       const seen = new Set<string>();
       let pageToken: string | undefined;
       do {
@@ -87,12 +95,14 @@ export function createRedelivery(deps: RedeliveryDeps): Redelivery {
           // The event failed somewhere; only redeliver where it failed for this endpoint.
           const report = await deps.reports.read(entry.workflowId);
           if (!report?.deliveries.some((delivery) => delivery.endpointId === endpointId && delivery.status === 'failed')) continue;
-          const event = await loadEvent(entry.eventId);
+          // One event Temporal failed to read does not stop the others: those already redelivered would be sent twice
+          // by a second recovery. It is named in the answer instead.
+          const event = await loadEvent(entry.eventId).catch(() => void unread.push(entry.eventId));
           if (event) results.push(await redeliver(event, [target]));
         }
         pageToken = page.nextPageToken;
       } while (pageToken && results.length < limit);
-      return results;
+      return { recovered: results, unread };
     },
   };
 }

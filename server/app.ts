@@ -19,6 +19,7 @@ import { registerGuard } from './guard.js';
 import { registerTracing } from './tracing.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { notFound, sendProblem, validationFailed } from './problem.js';
+import { notAcceptedWithIds } from './ingest-problems.js';
 import type { RateLimits } from './rate-limits.js';
 import { registerConsole } from './console/index.js';
 import { registerCodecRoutes, type CodecRoutesDeps } from './routes/codec.js';
@@ -170,18 +171,18 @@ export function buildApp(deps: AppDeps): Api {
       if (!temporalUnavailable(error)) {
         return sendProblem(reply, { status: 500, type: 'internal-error', title: 'Internal Server Error', detail: 'The error was logged.' });
       }
-      // An event sent without an id was named here: its sender can only retry it safely with that name.
-      const named = error instanceof EventNotAcceptedError && error.idGenerated ? error.eventId : undefined;
+      // An event sent to /v1/events without an id was named here: its sender can only retry it safely with that name.
+      // (A source's caller cannot choose an id; a batch says so in its own answer.)
+      if (error instanceof EventNotAcceptedError && error.idGenerated && request.routeOptions.url === '/v1/events') {
+        return sendProblem(reply.header('retry-after', '5'), notAcceptedWithIds([error.eventId]));
+      }
       return sendProblem(reply.header('retry-after', '5'), {
         status: 503,
         type: 'temporal-unavailable',
         title: 'Service Unavailable',
-        detail: !acceptsEvents(request)
-          ? 'Temporal, or a worker to answer a query, did not answer in time. Try again.'
-          : named
-            ? `Temporal did not confirm the event, so it was not accepted. It came without an id and was named ${named}: send it again with "id": "${named}", and it is never delivered twice.`
-            : 'Temporal did not confirm the event, so it was not accepted. Retrying with the same id never delivers twice.',
-        ...(named ? { event_ids: [named] } : {}),
+        detail: acceptsEvents(request)
+          ? 'Temporal did not confirm the event, so it was not accepted. Retrying with the same id never delivers twice.'
+          : 'Temporal, or a worker to answer a query, did not answer in time. Try again.',
       });
     }
     return sendProblem(reply, { status, type: problemTypeFor(error), title: titleFor(status), detail: error.message });

@@ -45,3 +45,19 @@ export function idempotencyConflict(eventId: string, byIdempotencyKey: boolean):
         detail: `An event with id "${eventId}" was already accepted with other content; send a new event under a new id.`,
       };
 }
+
+/**
+ * Temporal did not confirm events that came without an id, so none was accepted: `eventIds`, the ids they were given
+ * (every event's, in order, for a batch). The start that timed out may still have been stored, so only a retry under
+ * those ids is sure to deliver each once.
+ */
+export function notAcceptedWithIds(eventIds: readonly string[]): Problem {
+  return {
+    status: 503,
+    type: 'temporal-unavailable',
+    title: 'Service Unavailable',
+    detail:
+      'Temporal did not confirm the events, so none was accepted. Those sent without an id were given the ids in event_ids (in order): send them again with those ids, and none is delivered twice.',
+    event_ids: [...eventIds],
+  };
+}

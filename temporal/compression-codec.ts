@@ -31,7 +31,13 @@ export function createCompressionCodec(thresholdBytes = 64 * 1024, maxInflatedBy
       return Promise.all(
         payloads.map(async (payload): Promise<Payload> => {
           if ((payload.data?.length ?? 0) <= thresholdBytes) return payload;
-          const data = await deflate(PayloadMessage.encode(payload).finish());
+          const serialized = PayloadMessage.encode(payload).finish();
+          // Never written if it could not be read back: the start fails now, where its caller hears of it, rather than
+          // every task of the workflow later.
+          if (serialized.length > maxInflatedBytes) {
+            throw new Error(`a payload of ${serialized.length} bytes is over the ${maxInflatedBytes} this codec inflates`);
+          }
+          const data = await deflate(serialized);
           return { metadata: { encoding: COMPRESSED_ENCODING_BYTES }, data };
         }),
       );

@@ -11,9 +11,9 @@ const maxBodyBytes = Number(process.argv[3]);
 const maxDepth = Number(process.argv[4]);
 const compiled = new Map();
 
-// Iterative, so that any depth is safe to ask about. The gateway takes no event nested deeper than maxDepth, and sends
-// no body so either: code that reads JSON recursively (a receiver's parser, the API's own response check) would not
-// survive thousands of levels.
+// Iterative, so that any depth is safe to ask about (domain/json-depth.ts's exceedsJsonDepth, which this program, run
+// with node -e, cannot import). Code that reads JSON recursively (a receiver's parser, the API's own response check)
+// would not survive a body thousands of levels deep, however small.
 function nestsDeeper(value, limit) {
   const stack = [[value, 1]];
   while (stack.length > 0) {

@@ -45,6 +45,10 @@ interface Job {
   readonly waiting?: NodeJS.Timeout;
 }
 
+// Twice the depth an event may have: a transform may wrap a whole event, itself as deep as allowed, a few times over.
+// The bound is for bodies thousands of levels deep, which recursive JSON readers do not survive.
+const MAX_BODY_DEPTH = 2 * MAX_JSON_DEPTH;
+
 const STOPPING: TransformOutcome = { error: 'the gateway is stopping', retryable: true };
 
 interface Slot {
@@ -95,7 +99,7 @@ export function createTransformer(limits: TransformLimits = DEFAULT_TRANSFORM_LI
         jsonataPath,
         String(limits.timeoutMs),
         String(limits.maxBodyBytes),
-        String(MAX_JSON_DEPTH),
+        String(MAX_BODY_DEPTH),
       ],
       { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: {}, detached: true },
     );

@@ -238,7 +238,8 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
           // A part ended from outside (terminated by hand, say) before it could report. Before this patch the whole
           // event failed with it, and Temporal terminated every other part mid-delivery; now they go on, and the
           // report names the part failed. Called only here, so that no delivery that loses no part gets a marker.
-          if (!patched(PART_ENDED_PATCH)) throw error;
+          // A cancelled event cancels its parts: the event is cancelled with them, as before.
+          if (isCancellation(error) || !patched(PART_ENDED_PATCH)) throw error;
           log.warn('a part of the event ended without its report', { part: state.workflowId, error: String(error) });
           state.status = 'failed';
           updateStatusAttribute();

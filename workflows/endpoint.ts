@@ -162,68 +162,75 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   // Holding and releasing happen here, in one place: whatever the order of pause, resume and hold signals, a held
   // delivery stays in the list until the endpoint is no longer paused, and then it is released, never forgotten.
   for (;;) {
-    const wake = (): boolean =>
-      state.pendingNotices.length > 0 ||
-      line.turn === 'resend' ||
-      (state.status !== 'paused' && state.heldDeliveries.length > 0) ||
-      retired ||
-      shouldContinueAsNew() ||
-      lineMoves() ||
-      lineCancels();
-    // A delivery that has the turn is looked in on now and then: one terminated by hand would never leave. Only a
-    // line has a delivery in flight, so stored histories wait as they did, without a timer.
-    const checkAt = nextCheckAt(line);
-    const woke = checkAt === undefined ? await condition(wake) : await condition(wake, Math.max(1, checkAt - Date.now()));
-    const [notice] = state.pendingNotices;
-    if (notice) {
-      await publishOperationalEvent(notice);
-      state = withoutOldestNotice(state);
-      continue;
+    for (;;) {
+      const wake = (): boolean =>
+        state.pendingNotices.length > 0 ||
+        line.turn === 'resend' ||
+        (state.status !== 'paused' && state.heldDeliveries.length > 0) ||
+        retired ||
+        shouldContinueAsNew() ||
+        lineMoves() ||
+        lineCancels();
+      // A delivery that has the turn is looked in on now and then: one terminated by hand would never leave. Only a
+      // line has a delivery in flight, so stored histories wait as they did, without a timer.
+      const checkAt = nextCheckAt(line);
+      const woke = checkAt === undefined ? await condition(wake) : await condition(wake, Math.max(1, checkAt - Date.now()));
+      const [notice] = state.pendingNotices;
+      if (notice) {
+        await publishOperationalEvent(notice);
+        state = withoutOldestNotice(state);
+        continue;
+      }
+      if (line.inFlight && line.turn === 'resend') {
+        line = { ...line, turn: (await sendTurn(line.inFlight.workflowId, { endpointId: state.endpoint.id })) ? 'sent' : 'unsent' };
+        continue;
+      }
+      if (!woke && line.inFlight) {
+        const { inFlight } = line;
+        const looked = afterCheck(line, await lineDeliveryState(inFlight.workflowId), Date.now());
+        line = looked.line;
+        if (looked.tell)
+          line = { ...line, turn: (await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id })) ? 'sent' : 'unsent' };
+        continue;
+      }
+      if (lineCancels()) {
+        const cancelled = line.waiting;
+        line = { ...line, waiting: [] };
+        const turn = { endpointId: state.endpoint.id, cancelledReason: `endpoint disabled (${state.statusReason ?? 'no reason given'})` };
+        await signalEach(
+          cancelled.map((entry) => entry.workflowId),
+          (workflowId) => sendTurn(workflowId, turn),
+        );
+        continue;
+      }
+      const turn = lineMoves() ? takeTurn(line, Date.now()) : undefined;
+      if (turn) {
+        line = turn.line;
+        // Not told when its workflow is not there yet (the API puts a delivery in line before starting it): it is told
+        // when it joins itself, or found ended by a later look and taken out of the line.
+        if (!(await sendTurn(turn.entry.workflowId, { endpointId: state.endpoint.id }))) line = { ...line, turn: 'unsent' };
+        continue;
+      }
+      const released = takeReleaseBatch(state);
+      // Nothing to release and no end of the run: the loop woke for its line.
+      if (!released && !retired && !shouldContinueAsNew()) continue;
+      if (!released) break;
+      // A retiring entity releases everything before it ends; any other goes on releasing in its next run.
+      if (!retired && shouldContinueAsNew() && patched(CONTINUE_WHILE_RELEASING_PATCH)) break;
+      state = released.state;
+      await signalEach(released.batch, (workflowId) => sendRelease(workflowId, released.release));
+      if (state.heldDeliveries.length > 0) await sleep(1_000);
     }
-    if (line.inFlight && line.turn === 'resend') {
-      line = { ...line, turn: (await sendTurn(line.inFlight.workflowId, { endpointId: state.endpoint.id })) ? 'sent' : 'unsent' };
-      continue;
-    }
-    if (!woke && line.inFlight) {
-      const { inFlight } = line;
-      const looked = afterCheck(line, await lineDeliveryState(inFlight.workflowId), Date.now());
-      line = looked.line;
-      if (looked.tell)
-        line = { ...line, turn: (await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id })) ? 'sent' : 'unsent' };
-      continue;
-    }
-    if (lineCancels()) {
-      const cancelled = line.waiting;
-      line = { ...line, waiting: [] };
-      const turn = { endpointId: state.endpoint.id, cancelledReason: `endpoint disabled (${state.statusReason ?? 'no reason given'})` };
-      await signalEach(
-        cancelled.map((entry) => entry.workflowId),
-        (workflowId) => sendTurn(workflowId, turn),
-      );
-      continue;
-    }
-    const turn = lineMoves() ? takeTurn(line, Date.now()) : undefined;
-    if (turn) {
-      line = turn.line;
-      // Not told when its workflow is not there yet (the API puts a delivery in line before starting it): it is told
-      // when it joins itself, or found ended by a later look and taken out of the line.
-      if (!(await sendTurn(turn.entry.workflowId, { endpointId: state.endpoint.id }))) line = { ...line, turn: 'unsent' };
-      continue;
-    }
-    const released = takeReleaseBatch(state);
-    // Nothing to release and no end of the run: the loop woke for its line.
-    if (!released && !retired && !shouldContinueAsNew()) continue;
-    if (!released) break;
-    // A retiring entity releases everything before it ends; any other goes on releasing in its next run.
-    if (!retired && shouldContinueAsNew() && patched(CONTINUE_WHILE_RELEASING_PATCH)) break;
-    state = released.state;
-    await signalEach(released.batch, (workflowId) => sendRelease(workflowId, released.release));
-    if (state.heldDeliveries.length > 0) await sleep(1_000);
+    // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON. A signal
+    // still on its way to the change log would be lost when the run closes, so it is awaited too.
+    await condition(allHandlersFinished);
+    await updateVisibility.announced();
+    // A retire that came while the run was ending (after a break for continue-as-new) finds deliveries still held or
+    // in line: they are sent away before the entity ends, never left waiting for a release that would not come.
+    const leftBehind = state.heldDeliveries.length > 0 || line.waiting.length > 0;
+    if (retired && leftBehind && patched(CONTINUE_WHILE_RELEASING_PATCH)) continue;
+    break;
   }
-  // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON. A signal still
-  // on its way to the change log would be lost when the run closes, so it is awaited too.
-  await condition(allHandlersFinished);
-  await updateVisibility.announced();
   if (retired) return;
   // The slots go along while the endpoint has a limit: a new run without them would let a second burst through.
   const { sendSlots: _slots, line: _line, ...carried } = input;
@@ -284,18 +291,23 @@ function announce(change: EndpointChange): Promise<void> {
     .catch(() => undefined);
 }
 
-/** Tells a delivery in line its turn has come (or will not); false when the delivery has ended meanwhile. */
-/** Sends one signal to each of `workflowIds`, at most {@link SIGNALS_PER_CHUNK} pending at a time (runs from its patch on). */
-async function signalEach(workflowIds: readonly string[], send: (workflowId: string) => Promise<unknown>): Promise<void> {
-  if (workflowIds.length <= SIGNALS_PER_CHUNK || !patched(CHUNKED_SIGNALS_PATCH)) {
-    await Promise.all(workflowIds.map(send));
-    return;
-  }
+/**
+ * Sends one signal to each of `workflowIds`, at most {@link SIGNALS_PER_CHUNK} pending at a time (runs from its patch
+ * on). Not async itself: a batch that fits in one chunk is the very `Promise.all` awaited before, with no microtask
+ * step more, so that the commands after it come in the order stored histories have them.
+ */
+function signalEach(workflowIds: readonly string[], send: (workflowId: string) => Promise<unknown>): Promise<unknown> {
+  if (workflowIds.length <= SIGNALS_PER_CHUNK || !patched(CHUNKED_SIGNALS_PATCH)) return Promise.all(workflowIds.map(send));
+  return signalInChunks(workflowIds, send);
+}
+
+async function signalInChunks(workflowIds: readonly string[], send: (workflowId: string) => Promise<unknown>): Promise<void> {
   for (let start = 0; start < workflowIds.length; start += SIGNALS_PER_CHUNK) {
     await Promise.all(workflowIds.slice(start, start + SIGNALS_PER_CHUNK).map(send));
   }
 }
 
+/** Tells a delivery in line its turn has come (or will not); false when the delivery has ended meanwhile. */
 async function sendTurn(deliveryWorkflowId: string, turn: Turn): Promise<boolean> {
   try {
     await getExternalWorkflowHandle(deliveryWorkflowId).signal(turnSignal, turn);

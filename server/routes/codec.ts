@@ -1,6 +1,7 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { createLimiter } from '../../domain/limiter.js';
 import type { Api } from '../api.js';
 import type { RouteAccess } from '../guard.js';
 import { PROBLEM_RESPONSES } from '../schemas.js';
@@ -18,6 +19,14 @@ export interface CodecRoutesDeps {
 // What one `/codec/decode` answers decoded at most; payloads past it are shown as they are stored. The Web UI asks for
 // one history page's payloads at a time, far less than this.
 const DECODED_BYTES_PER_REQUEST = 16 * 1024 * 1024;
+// Requests decoding at once; the rest wait their turn. Each holds at most one inflated payload and its budget.
+const DECODING_AT_ONCE = 2;
+
+/** What a decoded payload holds: its data and every metadata value, where a made-up payload could hide its bulk. */
+function decodedSize(payload: Payload): number {
+  const metadata = Object.values(payload.metadata ?? {}).reduce((sum, value) => sum + (value?.length ?? 0), 0);
+  return (payload.data?.length ?? 0) + metadata;
+}
 
 const Base64Schema = z.base64();
 const JsonPayloadSchema = z.strictObject({ metadata: z.record(z.string(), Base64Schema).optional(), data: Base64Schema.optional() });
@@ -43,15 +52,18 @@ const toJson = (payload: Payload): JsonPayload => ({
  */
 export function registerCodecRoutes(app: Api, deps: CodecRoutesDeps): void {
   const allowed = new Set(deps.corsOrigins);
+  const decoding = createLimiter(DECODING_AT_ONCE);
   const allowOrigin = (request: FastifyRequest, reply: FastifyReply): void => {
     const origin = request.headers.origin;
     if (!origin || !allowed.has(origin)) return;
     reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
   };
 
-  // Each payload on its own, so that one no key here can read is shown as it is instead of failing the whole view; and
-  // one after the other within a budget, so that a request's memory stays bounded whatever its payloads inflate to.
-  const decodeEach = async (payloads: readonly Payload[]): Promise<Payload[]> => {
+  // Each payload on its own, so that one no key here can read is shown as it is instead of failing the whole view; one
+  // after the other within a budget, and a few requests at a time, so that the API's memory stays bounded whatever
+  // the payloads inflate to.
+  const decodeEach = (payloads: readonly Payload[]): Promise<Payload[]> => decoding(() => decodeWithin(payloads));
+  const decodeWithin = async (payloads: readonly Payload[]): Promise<Payload[]> => {
     let budget = DECODED_BYTES_PER_REQUEST;
     const shown: Payload[] = [];
     for (const payload of payloads) {
@@ -62,7 +74,7 @@ export function registerCodecRoutes(app: Api, deps: CodecRoutesDeps): void {
         decoded = [payload];
       }
       const plain = decoded[0] ?? payload;
-      const size = plain === payload ? 0 : (plain.data?.length ?? 0);
+      const size = plain === payload ? 0 : decodedSize(plain);
       if (size > budget) {
         shown.push(payload);
         continue;

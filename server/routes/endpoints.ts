@@ -412,7 +412,15 @@ export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void
         params: IdParamsSchema,
         querystring: RecoverQuerySchema,
         response: {
-          202: z.strictObject({ recovered: z.array(z.strictObject({ event_id: z.string(), workflow_id: z.string() })) }),
+          202: z.strictObject({
+            recovered: z.array(z.strictObject({ event_id: z.string(), workflow_id: z.string() })),
+            unread: z
+              .array(z.string())
+              .meta({
+                description:
+                  'failed events Temporal could not read back just now: redeliver each later (POST /v1/events/{id}/redeliver with this endpoint_id)',
+              }),
+          }),
           ...PROBLEM_RESPONSES,
         },
       },
@@ -421,8 +429,11 @@ export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void
     async (request, reply) => {
       const id = idOf(request.params);
       if (!id) return noSuchId(reply);
-      const results = await redelivery.recover(id, new Date(request.query.since));
-      return reply.code(202).send({ recovered: results.map((result) => ({ event_id: result.eventId, workflow_id: result.workflowId })) });
+      const { recovered, unread } = await redelivery.recover(id, new Date(request.query.since));
+      return reply.code(202).send({
+        recovered: recovered.map((result) => ({ event_id: result.eventId, workflow_id: result.workflowId })),
+        unread,
+      });
     },
   );
 

@@ -12,7 +12,7 @@ import { EventNotAcceptedError } from '../../errors.js';
 import { type DeliveryReports, idempotentEventId, type BatchItem, type Ingest, type Redelivery } from '../../gateway/index.js';
 import type { Api } from '../api.js';
 import { callerKeyOf } from '../guard.js';
-import { batchRefusalProblem, idempotencyConflict, refusalProblem } from '../ingest-problems.js';
+import { batchRefusalProblem, idempotencyConflict, notAcceptedWithIds, refusalProblem } from '../ingest-problems.js';
 import { notFound, problemBody, sendProblem, validationFailed, type Problem } from '../problem.js';
 import { answerRateLimit, type RateLimits } from '../rate-limits.js';
 import {
@@ -155,17 +155,7 @@ export function registerEventRoutes(app: Api, deps: EventRoutesDeps): void {
         const named = outcomes.some(
           (outcome) => outcome.kind === 'failed' && outcome.error instanceof EventNotAcceptedError && outcome.error.idGenerated,
         );
-        return sendProblem(
-          reply,
-          named
-            ? {
-                ...UNAVAILABLE,
-                detail:
-                  'Temporal did not confirm the events, so none was accepted. Some came without an id and were named here: send them again with the ids in event_ids, in order, and none is delivered twice.',
-                event_ids: results.map((result) => result.id),
-              }
-            : UNAVAILABLE,
-        );
+        return sendProblem(reply, named ? notAcceptedWithIds(results.map((result) => result.id)) : UNAVAILABLE);
       }
       return reply.code(accepted === results.length ? 202 : 207).send({ accepted, conflicts, failed, data: results });
     },

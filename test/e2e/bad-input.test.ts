@@ -150,7 +150,7 @@ describe('when Temporal is unreachable', () => {
     expect(response.statusCode).toBe(503);
     const body = response.json<{ event_ids: string[]; detail: string }>();
     expect(body.event_ids).toEqual([expect.stringMatching(/^evt_/)]);
-    expect(body.detail).toContain(`"id": "${body.event_ids[0]}"`);
+    expect(body.detail).toMatch(/send them again with those ids/);
 
     const named = await app.inject({ method: 'POST', url: '/v1/events', payload: { id: 'evt_mine', type: 'order.created' } });
     expect(named.json()).not.toHaveProperty('event_ids');

@@ -118,7 +118,7 @@ describe('payload encryption', () => {
     // Compressed runs of zeros, as a caller of the codec could make them up: 80 MiB is past what any payload may inflate
     // to; two of 12 MiB each are within it, but not both within what one request decodes.
     const zeros = async (bytes: number) => {
-      const [compressed] = await createCompressionCodec().encode([
+      const [compressed] = await createCompressionCodec(undefined, 128 * 1024 * 1024).encode([
         { metadata: { encoding: Buffer.from('binary/null') }, data: new Uint8Array(bytes) },
       ]);
       return {
@@ -126,7 +126,19 @@ describe('payload encryption', () => {
         data: Buffer.from(compressed?.data ?? []).toString('base64'),
       };
     };
-    const payloads = [await zeros(80 * 1024 * 1024), await zeros(12 * 1024 * 1024), await zeros(12 * 1024 * 1024)];
+    // And one whose bulk is in its metadata, where the data's size would not show it.
+    const [inMetadata] = await createCompressionCodec().encode([
+      { metadata: { bulk: new Uint8Array(20 * 1024 * 1024) }, data: new Uint8Array(70_000) },
+    ]);
+    const payloads = [
+      {
+        metadata: { encoding: Buffer.from(COMPRESSED_ENCODING).toString('base64') },
+        data: Buffer.from(inMetadata?.data ?? []).toString('base64'),
+      },
+      await zeros(80 * 1024 * 1024),
+      await zeros(12 * 1024 * 1024),
+      await zeros(12 * 1024 * 1024),
+    ];
     const response = await fetch(`${gateway.url}/codec/decode`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -135,8 +147,8 @@ describe('payload encryption', () => {
     expect(response.status).toBe(200);
     const shown = ((await response.json()) as { payloads: { metadata: Record<string, string>; data?: string }[] }).payloads;
     const encodings = shown.map((payload) => Buffer.from(payload.metadata['encoding'] ?? '', 'base64').toString());
-    expect(encodings).toEqual([COMPRESSED_ENCODING, 'binary/null', COMPRESSED_ENCODING]);
-    expect(Buffer.from(shown[1]?.data ?? '', 'base64').length).toBe(12 * 1024 * 1024);
+    expect(encodings).toEqual([COMPRESSED_ENCODING, COMPRESSED_ENCODING, 'binary/null', COMPRESSED_ENCODING]);
+    expect(Buffer.from(shown[2]?.data ?? '', 'base64').length).toBe(12 * 1024 * 1024);
   });
 
   test('GET /v1/events decrypts for the API as usual', async () => {

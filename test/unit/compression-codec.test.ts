@@ -33,9 +33,16 @@ describe('createCompressionCodec', () => {
 
   test('refuses a payload that would inflate past its limit, without inflating the rest', async () => {
     const limited = createCompressionCodec(1_024, 1_000_000);
-    const [bomb] = await limited.encode([{ metadata: {}, data: new Uint8Array(2_000_000) }]);
+    const [bomb] = await codec.encode([{ metadata: {}, data: new Uint8Array(2_000_000) }]);
     expect((bomb?.data?.length ?? Infinity) * 100).toBeLessThan(2_000_000);
     await expect(limited.decode([bomb ?? {}])).rejects.toMatchObject({ code: 'ERR_BUFFER_TOO_LARGE' });
+  });
+
+  test('refuses to write a payload it could not read back', async () => {
+    const limited = createCompressionCodec(1_024, 1_000_000);
+    await expect(limited.encode([{ metadata: {}, data: new Uint8Array(2_000_000) }])).rejects.toThrow(
+      /over the 1000000 this codec inflates/,
+    );
   });
 
   test('passes through payloads it did not compress', async () => {

@@ -178,13 +178,6 @@ describe('ingest', () => {
       [{ path: '/id', message: "ids starting with op_ are the gateway's operational events" }],
     ],
     [
-      "a test send's id",
-      { id: 'test_0123', type: 'order.shipped' },
-      'reserved-id',
-      "ids starting with test_ are the gateway's test sends",
-      [{ path: '/id', message: "ids starting with test_ are the gateway's test sends" }],
-    ],
-    [
       "a source's id",
       { id: 'github.123', type: 'order.shipped' },
       'reserved-id',

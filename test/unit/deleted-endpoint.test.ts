@@ -1,0 +1,57 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { describe, expect, test } from 'vitest';
+import { createDeliveryActivities, type AttemptRequest } from '../../activities/index.js';
+import type { EndpointStatusView } from '../../domain/endpoint-state.js';
+import { anEvent, aTarget } from '../support/builders.js';
+import { useLoopback } from '../support/loopback.js';
+
+// A worker keeps the status a deleted endpoint's entity last announced, so that a retry of an earlier event is
+// cancelled rather than sent. It speaks for deliveries accepted before the deletion only: an endpoint made again under
+// the same id starts its status versions anew, and its deliveries must go out.
+
+const loopback = useLoopback();
+const DELETED_AT = '2026-12-02T10:00:00.000Z';
+const deleted: EndpointStatusView = { status: 'disabled', statusReason: 'deleted', statusVersion: 3, deletedAt: DELETED_AT };
+
+const activities = createDeliveryActivities({
+  dispatcher: loopback.dispatcher,
+  allowDestinations: ['loopback'],
+  userAgent: 'deleted-endpoint-test',
+  env: {},
+  loadEvent: () => Promise.reject(new Error('the event is carried in the request')),
+  endpointStatus: () => deleted,
+});
+
+function attemptAcceptedAt(acceptedAt: string | undefined) {
+  const event = anEvent();
+  const request: AttemptRequest = {
+    eventId: event.id,
+    event,
+    attempt: 2,
+    knownStatusVersion: 1,
+    target: aTarget(loopback.receiver.url),
+    ...(acceptedAt ? { acceptedAt } : {}),
+  };
+  const environment = new MockActivityEnvironment({ workflowExecution: { workflowId: `event/${event.id}`, runId: 'run' } });
+  return environment.run((input: AttemptRequest) => activities.deliverAttempt(input), request);
+}
+
+describe('an attempt to an endpoint deleted while the worker ran', () => {
+  test('is not sent for an event accepted before the deletion', async () => {
+    const before = loopback.receiver.requests.length;
+    expect(await attemptAcceptedAt('2026-12-02T09:59:59.000Z')).toMatchObject({
+      endpointStatus: 'disabled',
+      endpointStatusReason: 'deleted',
+    });
+    expect(loopback.receiver.requests).toHaveLength(before);
+  });
+
+  test.each([
+    ['accepted after it, by an endpoint made again under the id', '2026-12-02T10:00:01.000Z'],
+    ['whose acceptance the request does not say', undefined],
+  ])('is sent for an event %s', async (_name, acceptedAt) => {
+    const before = loopback.receiver.requests.length;
+    expect(await attemptAcceptedAt(acceptedAt)).toMatchObject({ statusCode: 200 });
+    expect(loopback.receiver.requests).toHaveLength(before + 1);
+  });
+});
