@@ -94,7 +94,8 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
       const deadline = Date.now() + startTimeoutMs;
       // Deliveries to endpoints with ordering: fifo take their place in line now, before they start (and before the
       // producer hears 202): the order of acceptance is the order of the line.
-      await joinLines(client, workflowId, event, targets, deadline);
+      const lines: LineCall = { client, workflowId, event, targets, deadline };
+      await joinLines(lines);
       try {
         const handle = await startInTrace(
           (trace) =>
@@ -118,7 +119,7 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
         return { workflowId: handle.workflowId, duplicate: false };
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        await leaveLinesOfClosedRepeat(client, workflowId, event, targets, deadline);
+        await leaveLinesOfClosedRepeat(lines);
         if (!startOptions.fingerprint) return { workflowId, duplicate: true };
         // Only a repeat pays for this read: it tells a retry of the same event from another event reusing its id.
         const first = await storedFingerprint(workflowId, deadline);
@@ -133,13 +134,16 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
  * hold that endpoint (the event's own, or its part's when it is split). Best effort: a delivery not put in line here
  * joins from its first workflow task.
  */
-async function joinLines(
-  client: Client,
-  workflowId: string,
-  event: WebhookEvent,
-  targets: readonly DeliveryTarget[],
-  deadline: number,
-): Promise<void> {
+/** One event's delivery and the lines of its FIFO endpoints: what joining and leaving them needs. */
+interface LineCall {
+  readonly client: Client;
+  readonly workflowId: string;
+  readonly event: WebhookEvent;
+  readonly targets: readonly DeliveryTarget[];
+  readonly deadline: number;
+}
+
+async function joinLines({ client, workflowId, event, targets, deadline }: LineCall): Promise<void> {
   await signalLines(client, workflowId, targets, deadline, (holder) =>
     client.workflow.getHandle(endpointWorkflowId(holder.endpointId)).signal(joinLineSignal, {
       workflowId: holder.workflowId,
@@ -154,13 +158,7 @@ async function joinLines(
  * each line would stand still until its entity looked the delivery up (a minute). It leaves them at once instead. A
  * repeat of one still running is left in line: joining again kept its place.
  */
-async function leaveLinesOfClosedRepeat(
-  client: Client,
-  workflowId: string,
-  event: WebhookEvent,
-  targets: readonly DeliveryTarget[],
-  deadline: number,
-): Promise<void> {
+async function leaveLinesOfClosedRepeat({ client, workflowId, event, targets, deadline }: LineCall): Promise<void> {
   if (!targets.some(isInLine)) return;
   const running = await client.connection
     .withDeadline(deadline, async () => (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING')
