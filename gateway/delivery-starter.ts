@@ -67,20 +67,24 @@ const DEFAULT_START_TIMEOUT_MS = 10_000;
 export function createDeliveryStarter(options: DeliveryStarterOptions): DeliveryStarter {
   const { client } = options;
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  // Bounded like a start: a describe has no reason to wait longer.
-  const storedFingerprint = async (workflowId: string, deadline = Date.now() + startTimeoutMs): Promise<string | undefined> => {
+  // What a repeat needs of the delivery that refused its start, read once: whether it still runs (its lines are left
+  // if not), and its fingerprint (a retry of the same event, or another reusing its id). Bounded like a start: a
+  // describe has no reason to wait longer. Undefined once retention has removed it: nothing is left to compare with.
+  const describeDelivery = async (
+    workflowId: string,
+    deadline = Date.now() + startTimeoutMs,
+  ): Promise<{ readonly running: boolean; readonly fingerprint?: string } | undefined> => {
     try {
-      const { memo } = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(workflowId).describe());
+      const { memo, status } = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(workflowId).describe());
       const fingerprint = memo?.[FINGERPRINT_MEMO];
-      return typeof fingerprint === 'string' ? fingerprint : undefined;
+      return { running: status.name === 'RUNNING', ...(typeof fingerprint === 'string' ? { fingerprint } : {}) };
     } catch (error) {
-      // Removed by retention since it refused the start: there is nothing left to compare with.
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }
   };
   return {
-    storedFingerprint: (workflowId) => storedFingerprint(workflowId),
+    storedFingerprint: async (workflowId) => (await describeDelivery(workflowId))?.fingerprint,
     async start(event, targets, startOptions = {}) {
       const workflowId = startOptions.workflowId ?? eventWorkflowId(event.id);
       const input: DeliverEventInput = {
@@ -119,11 +123,22 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
         return { workflowId: handle.workflowId, duplicate: false };
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        await leaveLinesOfClosedRepeat(lines);
+        const inLine = targets.some(isInLine);
+        if (!startOptions.fingerprint && !inLine) return { workflowId, duplicate: true };
+        // Only a repeat pays for this read. Without a fingerprint to compare, a failed read only leaves the lines as
+        // they are, for their entities' own checks.
+        const first = await describeDelivery(workflowId, deadline).catch((readError: unknown) => {
+          if (startOptions.fingerprint) throw readError;
+          return undefined;
+        });
+        if (inLine && first?.running === false) await leaveLines(lines);
+        const fingerprint = first?.fingerprint;
         if (!startOptions.fingerprint) return { workflowId, duplicate: true };
-        // Only a repeat pays for this read: it tells a retry of the same event from another event reusing its id.
-        const first = await storedFingerprint(workflowId, deadline);
-        return { workflowId, duplicate: true, ...(first !== undefined ? { sameContent: first === startOptions.fingerprint } : {}) };
+        return {
+          workflowId,
+          duplicate: true,
+          ...(fingerprint !== undefined ? { sameContent: fingerprint === startOptions.fingerprint } : {}),
+        };
       }
     },
   };
@@ -156,14 +171,9 @@ async function joinLines({ client, workflowId, event, targets, deadline }: LineC
 /**
  * A repeat of an event whose delivery has ended joined its lines again above, where nothing will ever take its turn:
  * each line would stand still until its entity looked the delivery up (a minute). It leaves them at once instead. A
- * repeat of one still running is left in line: joining again kept its place.
+ * repeat of one still running stays in line: joining again kept its place.
  */
-async function leaveLinesOfClosedRepeat({ client, workflowId, event, targets, deadline }: LineCall): Promise<void> {
-  if (!targets.some(isInLine)) return;
-  const running = await client.connection
-    .withDeadline(deadline, async () => (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING')
-    .catch(() => true);
-  if (running) return;
+async function leaveLines({ client, workflowId, event, targets, deadline }: LineCall): Promise<void> {
   await signalLines(client, workflowId, targets, deadline, (holder) =>
     client.workflow.getHandle(endpointWorkflowId(holder.endpointId)).signal(leaveLineSignal, {
       workflowId: holder.workflowId,

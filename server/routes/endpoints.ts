@@ -414,12 +414,10 @@ export function registerEndpointRoutes(app: Api, deps: EndpointRoutesDeps): void
         response: {
           202: z.strictObject({
             recovered: z.array(z.strictObject({ event_id: z.string(), workflow_id: z.string() })),
-            unread: z
-              .array(z.string())
-              .meta({
-                description:
-                  'failed events Temporal could not read back just now: redeliver each later (POST /v1/events/{id}/redeliver with this endpoint_id)',
-              }),
+            unread: z.array(z.string()).meta({
+              description:
+                'failed events Temporal could not read back just now: redeliver each later (POST /v1/events/{id}/redeliver with this endpoint_id)',
+            }),
           }),
           ...PROBLEM_RESPONSES,
         },

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { SourceBook, SourceDefinition } from '../../domain/source-book.js';
 import { sourceDirectoryWorkflowId } from '../../domain/workflow-ids.js';
-import { createSourceStore, followSources } from '../../gateway/source-store.js';
+import { createSourceStore, followSources, type SourceStore } from '../../gateway/source-store.js';
 import { sourcesQuery } from '../../workflows/index.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
 
@@ -82,66 +82,72 @@ test('the source follower reads the book once at start, then once per change, an
   }
 });
 
-test('a change made just before the book is ended from outside is in the book the next run starts from', async () => {
-  // Its own queue and worker: the first test's book is still running on the shared one.
-  const ownQueue = uniqueTaskQueue('source-ended');
-  const ownWorker = await startTestWorker(ownQueue);
-  const store = createSourceStore(client, ownQueue);
-  const workflowId = sourceDirectoryWorkflowId(ownQueue);
-  let release = (): void => undefined;
-  pollsHeld = { workflowId, until: new Promise<void>((resolve) => (release = resolve)) };
-  const books: SourceBook[] = [];
-  const follower = followSources({
-    store,
-    client,
-    configSources: [FROM_FILE],
-    onBook: (book) => books.push(book),
-    onError: () => undefined,
-  });
+/**
+ * Runs `body` with a task queue and worker of its own (the first test's book is still running on the shared queue),
+ * stopping the worker after it.
+ */
+async function onOwnQueue(name: string, body: (queue: string) => Promise<void>): Promise<void> {
+  const queue = uniqueTaskQueue(name);
+  const worker = await startTestWorker(queue);
   try {
-    await expect.poll(() => books.length, { timeout: 30_000 }).toBe(2);
-    // The follower's next poll waits while the book changes and then ends, so that it hears of both on one page.
-    await store.create(MADE_LATER);
-    const handle = client.workflow.getHandle(workflowId);
-    const { runId } = await handle.describe();
-    await handle.terminate('test: the book ended from outside');
-    release();
-
-    await expect
-      .poll(
-        async () => {
-          const now = await handle.describe();
-          return now.runId !== runId && now.status.name === 'RUNNING';
-        },
-        { timeout: 30_000 },
-      )
-      .toBe(true);
-    expect(ids(await handle.query(sourcesQuery))).toEqual(['from-file', 'made-later']);
-    // The follower tells of the new run's book once it has read it: a moment after the run started.
-    await expect.poll(() => ids(books.at(-1)), { timeout: 30_000 }).toEqual(['from-file', 'made-later']);
+    await body(queue);
   } finally {
-    release();
-    pollsHeld = undefined;
-    await follower.close();
-    await ownWorker.stop();
+    await worker.stop();
   }
-});
+}
 
-test('a book ended while no process followed it starts again from its own last book, not empty', async () => {
-  const ownQueue = uniqueTaskQueue('source-ended-idle');
-  const ownWorker = await startTestWorker(ownQueue);
-  const store = createSourceStore(client, ownQueue);
-  const books: SourceBook[] = [];
-  let follower: { close(): Promise<void> } | undefined;
-  try {
+/** A follower of `store` with the config file's one source, each book it tells of pushed to `books`. */
+const followInto = (store: SourceStore, books: SourceBook[]) =>
+  followSources({ store, client, configSources: [FROM_FILE], onBook: (book) => books.push(book), onError: () => undefined });
+
+test('a change made just before the book is ended from outside is in the book the next run starts from', () =>
+  onOwnQueue('source-ended', async (queue) => {
+    const store = createSourceStore(client, queue);
+    const workflowId = sourceDirectoryWorkflowId(queue);
+    let release = (): void => undefined;
+    pollsHeld = { workflowId, until: new Promise<void>((resolve) => (release = resolve)) };
+    const books: SourceBook[] = [];
+    const follower = followInto(store, books);
+    try {
+      await expect.poll(() => books.length, { timeout: 30_000 }).toBe(2);
+      // The follower's next poll waits while the book changes and then ends, so that it hears of both on one page.
+      await store.create(MADE_LATER);
+      const handle = client.workflow.getHandle(workflowId);
+      const { runId } = await handle.describe();
+      await handle.terminate('test: the book ended from outside');
+      release();
+
+      await expect
+        .poll(
+          async () => {
+            const now = await handle.describe();
+            return now.runId !== runId && now.status.name === 'RUNNING';
+          },
+          { timeout: 30_000 },
+        )
+        .toBe(true);
+      expect(ids(await handle.query(sourcesQuery))).toEqual(['from-file', 'made-later']);
+      // The follower tells of the new run's book once it has read it: a moment after the run started.
+      await expect.poll(() => ids(books.at(-1)), { timeout: 30_000 }).toEqual(['from-file', 'made-later']);
+    } finally {
+      release();
+      pollsHeld = undefined;
+      await follower.close();
+    }
+  }));
+
+test('a book ended while no process followed it starts again from its own last book, not empty', () =>
+  onOwnQueue('source-ended-idle', async (queue) => {
+    const store = createSourceStore(client, queue);
     await store.ensure();
     await store.create(MADE_LATER);
-    await client.workflow.getHandle(sourceDirectoryWorkflowId(ownQueue)).terminate('test: ended while no process followed it');
+    await client.workflow.getHandle(sourceDirectoryWorkflowId(queue)).terminate('test: ended while no process followed it');
 
-    follower = followSources({ store, client, configSources: [FROM_FILE], onBook: (book) => books.push(book), onError: () => undefined });
-    await expect.poll(() => ids(books.at(-1)).sort(), { timeout: 30_000 }).toEqual(['from-file', 'made-later']);
-  } finally {
-    await follower?.close();
-    await ownWorker.stop();
-  }
-});
+    const books: SourceBook[] = [];
+    const follower = followInto(store, books);
+    try {
+      await expect.poll(() => ids(books.at(-1)).sort(), { timeout: 30_000 }).toEqual(['from-file', 'made-later']);
+    } finally {
+      await follower.close();
+    }
+  }));
