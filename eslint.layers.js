@@ -15,7 +15,7 @@ export const LAYERS = {
   activities: { may: ['domain', 'signing', 'transform', 'tracing'] },
   // Workflows name their activities' types, never their code: it runs outside the sandbox.
   workflows: { may: ['domain', { folder: 'activities', typesOnly: true }], deterministic: true },
-  gateway: { may: ['workflows', 'temporal', 'config', 'domain', 'tracing'] },
+  gateway: { may: ['workflows', 'temporal', 'config', 'domain', 'tracing', 'signing'] },
   // Prometheus metrics: what the API and the worker observe, named and bounded.
   metrics: { may: ['config', 'domain'] },
   // OpenTelemetry tracing: the process's tracer provider, the Temporal plugin for its clients' spans, and the trace

@@ -15,6 +15,7 @@ import { reconcileEndpoints, type ReconcileReport } from './reconcile.js';
 import { createRedelivery, type Redelivery } from './redelivery.js';
 import { createSourceStore, type SourceStore } from './source-store.js';
 import { createTestSend, type TestSend } from './test-send.js';
+import { deriveSecret } from '../signing/derive.js';
 
 /** The application over a Temporal client: what the API serves and what the worker's activities call. */
 export interface Gateway {
@@ -57,6 +58,11 @@ export interface GatewayOptions {
   readonly eagerStart?: boolean;
   /** The process's metrics, told of every event ingested and shown the endpoints at each scrape. */
   readonly metrics?: GatewayObserver;
+  /**
+   * The gateway's secret key (`secret_key_env`), when the process has one: page tokens of the delivery history are
+   * signed with a key derived from it, so any API process takes another's and a made-up one is refused at once.
+   */
+  readonly secretKey?: string | undefined;
 }
 
 /** What the gateway tells a process's metrics (`GatewayMetrics` is one). */
@@ -100,7 +106,10 @@ export function createGateway(config: Config, client: Client, options: GatewayOp
   });
   const unwatch = options.metrics?.watchEndpoints(() => endpoints.list()) ?? (() => undefined);
   const admin = createEndpointAdmin(client, taskQueue, settings);
-  const history = createDeliveryHistory(client);
+  const history = createDeliveryHistory(
+    client,
+    options.secretKey ? { pageTokenKey: deriveSecret(options.secretKey, 'page-token', [taskQueue]) } : {},
+  );
   const reports = createDeliveryReports(client);
   const events = createEventLoader(client);
   return {

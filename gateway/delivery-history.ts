@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { DeliveryStatus } from '../domain/delivery.js';
+import { GRPC_STATUS } from '../domain/grpc-status.js';
 import { eventIdOfWorkflowId } from '../domain/workflow-ids.js';
 import { InvalidPageTokenError } from '../errors.js';
+import { grpcCodeOf } from '../temporal/startup-retry.js';
 import { deliveryStatusKey, eventTypeKey } from '../workflows/search-attributes.js';
 import { endpointDeliveriesQuery, readSearchAttribute, type DeliveryFilter } from './visibility.js';
 
@@ -33,17 +35,35 @@ export interface DeliveryHistory {
   list(endpointId: string, query: DeliveryHistoryQuery): Promise<DeliveryPage>;
 }
 
-export function createDeliveryHistory(client: Client): DeliveryHistory {
+export interface DeliveryHistoryOptions {
+  /**
+   * The key page tokens are signed with, the same on every API process (derived from the gateway's secret key): a
+   * token is then refused at once unless one of them handed it out for the same query. Without it, a token only names
+   * its query, and one made up around a copied name is refused only after Temporal's retries (seconds).
+   */
+  readonly pageTokenKey?: string;
+}
+
+export function createDeliveryHistory(client: Client, options: DeliveryHistoryOptions = {}): DeliveryHistory {
+  const tokens = pageTokens(options.pageTokenKey);
   return {
     async list(endpointId, { pageSize, pageToken, ...filter }) {
       const query = endpointDeliveriesQuery(endpointId, filter);
+      const temporalToken = pageToken === undefined || pageToken === '' ? undefined : tokens.open(pageToken, query);
       // The raw listing, not `client.workflow.list`: its page token is what lets a caller ask for the next page.
-      const response = await client.workflowService.listWorkflowExecutions({
-        namespace: client.options.namespace,
-        query,
-        pageSize,
-        ...(pageToken ? { nextPageToken: openPageToken(pageToken, query) } : {}),
-      });
+      const response = await client.workflowService
+        .listWorkflowExecutions({
+          namespace: client.options.namespace,
+          query,
+          pageSize,
+          ...(temporalToken ? { nextPageToken: temporalToken } : {}),
+        })
+        .catch((error: unknown) => {
+          // Temporal answers a token it cannot read with UNKNOWN ("something went wrong"). An unsigned token is the
+          // likelier cause than the server: the caller hears that its token is refused, not a 500.
+          if (temporalToken && !tokens.signed && grpcCodeOf(error) === GRPC_STATUS.UNKNOWN) throw new InvalidPageTokenError();
+          throw error;
+        });
       const entries = (response.executions ?? []).map((execution): DeliveryEntry => {
         const workflowId = execution.execution?.workflowId ?? '';
         const startSeconds = Number(execution.startTime?.seconds ?? NaN);
@@ -57,26 +77,51 @@ export function createDeliveryHistory(client: Client): DeliveryHistory {
           ...(Number.isFinite(startSeconds) ? { startedAt: new Date(startSeconds * 1000).toISOString() } : {}),
         };
       });
-      const next = response.nextPageToken && response.nextPageToken.length > 0 ? sealPageToken(response.nextPageToken, query) : undefined;
+      const next = response.nextPageToken && response.nextPageToken.length > 0 ? tokens.seal(response.nextPageToken, query) : undefined;
       return { entries, ...(next ? { nextPageToken: next } : {}) };
     },
   };
 }
 
-// Temporal's page token is bound to its query, and a made-up one is not refused but retried by the server for many
-// seconds. So the token handed out names the query it belongs to, and anything else is refused at once.
+// Temporal's page token is bound to its query, and one it cannot read is not refused but answered UNKNOWN, which its
+// clients retry for many seconds. So the token handed out names the query it belongs to and, with a key, is signed:
+// anything else is refused at once.
 const queryDigest = (query: string): string => createHash('sha256').update(query).digest('base64url').slice(0, 16);
 
-function sealPageToken(temporalToken: Uint8Array, query: string): string {
-  return Buffer.from(JSON.stringify({ q: queryDigest(query), t: Buffer.from(temporalToken).toString('base64') })).toString('base64url');
+interface PageTokens {
+  readonly signed: boolean;
+  seal(temporalToken: Uint8Array, query: string): string;
+  /** @throws {InvalidPageTokenError} */
+  open(token: string, query: string): Buffer;
 }
 
-function openPageToken(token: string, query: string): Buffer {
-  try {
-    const sealed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { q?: unknown; t?: unknown };
-    if (sealed.q === queryDigest(query) && typeof sealed.t === 'string' && sealed.t.length > 0) return Buffer.from(sealed.t, 'base64');
-  } catch {
-    // Not a token of ours: refused below.
-  }
-  throw new InvalidPageTokenError();
+function pageTokens(key: string | undefined): PageTokens {
+  const signature = (digest: string, temporalToken: string): Buffer =>
+    createHmac('sha256', key ?? '')
+      .update(`${digest}\n${temporalToken}`)
+      .digest();
+  return {
+    signed: key !== undefined,
+    seal(temporalToken, query) {
+      const q = queryDigest(query);
+      const t = Buffer.from(temporalToken).toString('base64');
+      const sealed = key === undefined ? { q, t } : { q, t, s: signature(q, t).toString('base64url') };
+      return Buffer.from(JSON.stringify(sealed)).toString('base64url');
+    },
+    open(token, query) {
+      try {
+        const sealed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { q?: unknown; t?: unknown; s?: unknown };
+        const { q, t, s } = sealed;
+        const named = q === queryDigest(query) && typeof t === 'string' && t.length > 0;
+        if (named && (key === undefined || (typeof s === 'string' && sameBytes(Buffer.from(s, 'base64url'), signature(q, t))))) {
+          return Buffer.from(t, 'base64');
+        }
+      } catch {
+        // Not a token of ours: refused below.
+      }
+      throw new InvalidPageTokenError();
+    },
+  };
 }
+
+const sameBytes = (a: Buffer, b: Buffer): boolean => a.length === b.length && timingSafeEqual(a, b);

@@ -5,7 +5,7 @@ import { ENDPOINT_STATE_MEMO, type EndpointSettings, type EndpointSource, type L
 import { displayHost } from '../domain/url.js';
 import type { webhookEndpoint } from '../workflows/index.js';
 import { endpointIdsKey, endpointStatusKey } from '../workflows/search-attributes.js';
-import { runningEndpointEntitiesQuery } from './visibility.js';
+import { retiredEndpointEntitiesQuery, runningEndpointEntitiesQuery } from './visibility.js';
 
 /** How an endpoint's entity workflow is started, whoever starts it: the same id, summary and search attributes. */
 export function endpointEntityStart(
@@ -32,10 +32,29 @@ export function endpointEntityStart(
  * each own the endpoints on their own queue.
  */
 export async function listEndpointEntities(client: Client, taskQueue: string): Promise<ListedEndpointState[]> {
+  const states = await listedStates(client, runningEndpointEntitiesQuery(taskQueue));
+  return states.sort((a, b) => a.endpoint.id.localeCompare(b.endpoint.id));
+}
+
+/**
+ * The last state of each endpoint deleted on a task queue within the namespace's retention, as its ended entity's
+ * memo says (status `disabled`, reason `deleted`, changed at the deletion): for an endpoint deleted more than once,
+ * the latest deletion.
+ */
+export async function listRetiredEndpoints(client: Client, taskQueue: string): Promise<ListedEndpointState[]> {
+  const latest = new Map<string, ListedEndpointState>();
+  for (const state of await listedStates(client, retiredEndpointEntitiesQuery(taskQueue))) {
+    const known = latest.get(state.endpoint.id);
+    if (!known || known.statusChangedAt < state.statusChangedAt) latest.set(state.endpoint.id, state);
+  }
+  return [...latest.values()];
+}
+
+async function listedStates(client: Client, query: string): Promise<ListedEndpointState[]> {
   const states: ListedEndpointState[] = [];
-  for await (const execution of client.workflow.list({ query: runningEndpointEntitiesQuery(taskQueue) })) {
+  for await (const execution of client.workflow.list({ query })) {
     const state = execution.memo?.[ENDPOINT_STATE_MEMO] as ListedEndpointState | undefined;
     if (state) states.push(state);
   }
-  return states.sort((a, b) => a.endpoint.id.localeCompare(b.endpoint.id));
+  return states;
 }

@@ -12,7 +12,7 @@ import {
 } from '../domain/endpoint-state.js';
 import { runInBackground } from './background.js';
 import { ensureChangeLog, followChangeLog } from './endpoint-changes.js';
-import { listEndpointEntities } from './endpoint-entities.js';
+import { listEndpointEntities, listRetiredEndpoints } from './endpoint-entities.js';
 
 /** The endpoints events are routed to, kept current. */
 export interface EndpointRegistry {
@@ -21,8 +21,8 @@ export interface EndpointRegistry {
   /** Every endpoint routing knows of, as of now. */
   list(): readonly RoutableEndpoint[];
   /**
-   * The status of any endpoint entity of the task queue, as last read (disabled, `deleted`, for one deleted while this
-   * process followed); `undefined` for one without an entity.
+   * The status of any endpoint entity of the task queue, as last read (disabled, `deleted`, with `deletedAt`, for one
+   * deleted within the namespace's retention); `undefined` for one without an entity.
    */
   status(endpointId: string): EndpointStatusView | undefined;
   /** Settles once the endpoint entities have been read at least once. */
@@ -43,6 +43,8 @@ export interface TemporalRegistryOptions {
 // Routing goes on by what it last read while it cannot follow; a change missed meanwhile waits for the next try.
 const FIRST_RETRY_MS = 500;
 const LAST_RETRY_MS = 15_000;
+// ~200 bytes each: a few MB at most, for deletions far more than any operator makes between two restarts.
+const MAX_REMEMBERED_DELETIONS = 20_000;
 
 /**
  * Routes by the endpoint entities of a task queue. It reads them all once, from their memos (one visibility listing
@@ -59,10 +61,20 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   let endpoints: readonly RoutableEndpoint[] = configEndpoints.map(fromDefinition);
   let index = createRouteIndex(endpoints);
   let statuses = new Map<string, EndpointStatusView>();
-  // Endpoints deleted while this process followed the log, as their entities last said (disabled, `deleted`): a retry
-  // of an earlier event's delivery to one is cancelled rather than sent to an endpoint its operator removed. A state of
-  // a later entity with the same id replaces it.
-  const deleted = new Map<string, EndpointStatusView>();
+  // Deleted endpoints, as their entities last said (disabled, `deleted`): a retry of an earlier event's delivery to one
+  // is cancelled rather than sent to an endpoint its operator removed. Read with the entities (those ended within the
+  // namespace's retention, so a restarted process knows them too), then as the log announces deletions; a state of a
+  // later entity with the same id replaces one. At most MAX_REMEMBERED_DELETIONS, the oldest forgotten first, so a
+  // process that follows for months does not grow without end.
+  let deleted = new Map<string, EndpointStatusView>();
+  const rememberDeletion = (state: ListedEndpointState): void => {
+    deleted.delete(state.endpoint.id);
+    deleted.set(state.endpoint.id, { ...statusView(state), deletedAt: state.statusChangedAt });
+    for (const id of deleted.keys()) {
+      if (deleted.size <= MAX_REMEMBERED_DELETIONS) break;
+      deleted.delete(id);
+    }
+  };
   // The endpoints as last indexed, as JSON: the index is rebuilt only when they changed.
   let indexedJson = '';
 
@@ -88,7 +100,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     // Reindexing walks every endpoint. On start, following reads back up to a thousand changes the listing already
     // had: with 10,000 endpoints, reindexing for each page of them held the first new change back 1.7 s (0.7 s since).
     for (const { state, retired } of changes) {
-      if (retired) deleted.set(state.endpoint.id, { ...statusView(state), deletedAt: state.statusChangedAt });
+      if (retired) rememberDeletion(state);
       else deleted.delete(state.endpoint.id);
     }
     if (applyEndpointChanges(states, changes)) reindex();
@@ -101,7 +113,10 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     async round({ call, signal, recovered }) {
       const runId = await call(() => ensureChangeLog(client, taskQueue));
       const listed = await call(() => listEndpointEntities(client, taskQueue));
+      const retired = await call(() => listRetiredEndpoints(client, taskQueue));
       states = new Map(listed.map((state) => [state.endpoint.id, state]));
+      deleted = new Map();
+      for (const state of retired.sort((a, b) => a.statusChangedAt.localeCompare(b.statusChangedAt))) rememberDeletion(state);
       reindex();
       markReady();
       recovered();

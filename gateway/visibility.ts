@@ -19,6 +19,18 @@ export function runningEndpointEntitiesQuery(taskQueue: string): string {
   );
 }
 
+/**
+ * The endpoint entities of one task queue that ended because their endpoint was deleted (the only way an entity
+ * completes; continue-as-new closes a run otherwise): kept by visibility for the namespace's retention.
+ */
+export function retiredEndpointEntitiesQuery(taskQueue: string): string {
+  return [
+    `WorkflowType = ${quoteValue(webhookEndpoint.name)}`,
+    `ExecutionStatus = 'Completed'`,
+    `TaskQueue = ${quoteValue(taskQueue)}`,
+  ].join(' AND ');
+}
+
 /** What to list of an endpoint's deliveries. */
 export interface DeliveryFilter {
   /** The event's overall status, as its `WebhookStatus` says; `retrying` means waiting to retry this endpoint. */

@@ -71,6 +71,7 @@ export async function startGatewayNode(config: Config, options: GatewayNodeOptio
     const metrics = options.metrics ?? (config.metrics.enabled ? metricsFromConfig(config) : undefined);
     gateway = createGateway(config, client, {
       ...(metrics ? { metrics } : {}),
+      secretKey: env[config.secret_key_env],
       eagerStart: config.delivery.fast_path,
       ...(options.registry ? { endpoints: options.registry } : {}),
       onEndpointsError: (error, retryInMs) =>

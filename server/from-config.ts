@@ -56,6 +56,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     options.gateway ??
     createGateway(config, client, {
       ...(metrics ? { metrics } : {}),
+      secretKey: env[config.secret_key_env],
       ...(options.registry ? { endpoints: options.registry } : {}),
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       onEndpointsError: (error, retryInMs) =>

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 
 /** What a generated secret is for: each purpose derives its own, so one can never stand in for another. */
-export type SecretPurpose = 'source' | 'signing';
+export type SecretPurpose = 'source' | 'signing' | 'page-token';
 
 /**
  * A secret the gateway generated: an HMAC of its purpose and `parts` (ids and a generation number) under the gateway's

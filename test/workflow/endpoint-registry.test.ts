@@ -92,6 +92,22 @@ describe('the endpoint registry', () => {
     await expect.poll(() => registry.status('reg-brief')?.status).toBe('active');
   });
 
+  test('a registry started after a deletion knows it from the ended entity, so a restarted worker still cancels', async () => {
+    await admin().create(anEndpoint('reg-gone'));
+    await admin().remove('reg-gone');
+    await admin().create(anEndpoint('reg-twice'));
+    await admin().remove('reg-twice');
+    await admin().create(anEndpoint('reg-twice'));
+    // Visibility trails the entities' ends by a moment: a registry started too early lists them again.
+    await expect
+      .poll(async () => {
+        const registry = aRegistry();
+        await registry.ready;
+        return [registry.status('reg-gone'), registry.status('reg-twice')?.status];
+      })
+      .toEqual([expect.objectContaining({ status: 'disabled', statusReason: RETIRED_REASON, deletedAt: expect.any(String) }), 'active']);
+  });
+
   test('starts the change log again when it was ended, reads every entity again, and goes on hearing changes', async () => {
     const registry = aRegistry();
     await registry.ready;
