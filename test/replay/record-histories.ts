@@ -7,6 +7,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ConfigSchema } from '../../config/schema.js';
 import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
+import { DEFAULT_ENDPOINT_SETTINGS } from '../../domain/endpoint-state.js';
 import { endpointWorkflowId, endpointChangesWorkflowId, eventWorkflowId, sourceDirectoryWorkflowId } from '../../domain/workflow-ids.js';
 import { defineConfig, WebhooksPlugin } from '../../index.js';
 import { webhookDataConverter } from '../../temporal/data-converter.js';
@@ -22,6 +23,8 @@ import {
   type DeliverEventInput,
   enableSignal,
   healthSignal,
+  holdSignal,
+  joinLineSignal,
   pauseSignal,
   resumeSignal,
   retireUpdate,
@@ -540,6 +543,73 @@ async function sent(): Promise<void> {
   await save('endpoint.reconciled', endpointWorkflowId('replay-shop-crm'));
 }
 
+/**
+ * A held backlog released over more than one run: the entity breaks its release for a continue-as-new once its history
+ * is long (a limit of 40 events here, two releases a second) and its next run goes on where it stopped.
+ */
+async function releasedAcrossRuns(): Promise<void> {
+  const endpoint = anEndpoint('replay-backlog', 'http://127.0.0.1:9/never');
+  const entity = await startEntity(endpoint, { historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } });
+  await entity.signal(pauseSignal);
+  // Deliveries that are not there: telling them fails, which the entity takes as already ended.
+  for (let index = 0; index < 12; index++) await entity.signal(holdSignal, `event/replay-backlog-${index}`);
+  await until('the backlog is held', async () => (await heldCount(entity)) === 12);
+  await entity.signal(resumeSignal);
+  const latest = client.workflow.getHandle<typeof webhookEndpoint>(entity.workflowId);
+  await until('the backlog is released in a later run', async () => {
+    const { runId } = await latest.describe();
+    return runId !== entity.firstExecutionRunId && (await heldCount(latest)) === 0;
+  });
+  await latest.executeUpdate(retireUpdate);
+  await save('endpoint.released-across-runs', entity.workflowId);
+}
+
+/** A disable that sends more deliveries away than one task may signal: 501 waiting in line go in chunks of 500. */
+async function lineSentAway(): Promise<void> {
+  const entity = await startEntity(anEndpoint('replay-long-line', 'http://127.0.0.1:9/never', { ordering: 'fifo' }));
+  const joining = Array.from({ length: 502 }, (_, index) => index);
+  for (let start = 0; start < joining.length; start += 50) {
+    await Promise.all(
+      joining
+        .slice(start, start + 50)
+        .map((index) =>
+          entity.signal(joinLineSignal, {
+            workflowId: `event/replay-line-${index}`,
+            eventId: `replay-line-${index}`,
+            acceptedAt: Date.now(),
+          }),
+        ),
+    );
+  }
+  await entity.signal(disableSignal, 'too many waiting');
+  await until('the line is sent away', async () => {
+    const events = (await entity.fetchHistory()).events ?? [];
+    return events.filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes).length >= 502;
+  });
+  await entity.executeUpdate(retireUpdate);
+  await save('endpoint.line-sent-away', entity.workflowId);
+}
+
+/** A wide event one of whose parts is terminated by hand: the others go on, and that one is reported failed. */
+async function partEnded(): Promise<void> {
+  const target = await receiver();
+  const down = await receiver();
+  down.script({ status: 503 });
+  const event = anEvent({ id: 'evt_replay_part_ended' });
+  const delivery = await startDelivery({
+    event,
+    targets: [
+      ...[0, 1].map((index) => aTarget(down.url, { endpointId: `ended-${index}`, retry: retryAfter([3_600_000]) })),
+      ...[0, 1].map((index) => aTarget(target.url, { endpointId: `going-${index}` })),
+    ],
+    partLimits: { maxTargets: 2, maxIdsBytes: 1_800 },
+  });
+  await down.waitForRequests(2, WAIT_MS);
+  await client.workflow.getHandle(`${eventWorkflowId(event.id)}/part-1`).terminate('replay fixture: a part ended by hand');
+  await delivery.result();
+  await save('deliver-event.part-ended', eventWorkflowId(event.id));
+}
+
 /** The book of inbound sources through each of its updates, a refused one, and a continue-as-new. */
 async function sources(): Promise<void> {
   const handle = await client.workflow.start(webhookSourceDirectory, {
@@ -583,6 +653,9 @@ try {
     wide,
     sent,
     sources,
+    releasedAcrossRuns,
+    lineSentAway,
+    partEnded,
   ]) {
     console.log(`scenario ${scenario.name}`);
     await scenario();
