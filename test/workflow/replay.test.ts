@@ -111,6 +111,46 @@ test('the book of inbound sources is recorded through its updates and a continue
   for (const name of recorded) expect(recording(name).files).toContain('source-directory.run-2.json');
 });
 
+// Every patch the workflow code takes is in some recorded history: a later change to the code behind a patch is then
+// replayed against what that code wrote, not only against histories from before the patch.
+const WORKFLOW_SOURCES = fileURLToPath(new URL('../../workflows/', import.meta.url));
+
+function patchIdsInCode(): string[] {
+  const sources = readdirSync(WORKFLOW_SOURCES).filter((file) => file.endsWith('.ts'));
+  return sources.flatMap((file) =>
+    [...readFileSync(`${WORKFLOW_SOURCES}${file}`, 'utf8').matchAll(/const \w+_PATCH = '([^']+)';/g)].map((match) => match[1] as string),
+  );
+}
+
+interface RecordedEvent {
+  readonly markerRecordedEventAttributes?: {
+    readonly markerName?: string;
+    readonly details?: Record<string, { readonly payloads?: readonly { readonly data?: string }[] }>;
+  };
+}
+
+function patchIdsRecorded(): Set<string> {
+  const ids = new Set<string>();
+  for (const name of recordings) {
+    const { files, history } = recording(name);
+    for (const file of files) {
+      for (const event of (history(file) as { events?: RecordedEvent[] }).events ?? []) {
+        const marker = event.markerRecordedEventAttributes;
+        const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+        if (data) ids.add((JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id);
+      }
+    }
+  }
+  return ids;
+}
+
+test('every patch in the workflow code is taken in some recorded history', () => {
+  const inCode = patchIdsInCode();
+  expect(inCode.length).toBeGreaterThanOrEqual(4);
+  const recorded = patchIdsRecorded();
+  expect(inCode.filter((id) => !recorded.has(id))).toEqual([]);
+});
+
 describe.each(recordings)('histories recorded at %s', (name) => {
   const { workflowIds, files } = recording(name);
   const gatewayFiles = files.filter((file) => !file.startsWith('shop.'));
