@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { DELIVERY_VERSION } from '../domain/attempt-plan.js';
 import type { DeliveryTarget, UnroutedEndpoint } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
-import { partitionTargets } from '../domain/fanout.js';
+import { partitionTargets, partLimitsFor, type PartLimits } from '../domain/fanout.js';
 import { endpointWorkflowId, eventWorkflowId, partWorkflowId } from '../domain/workflow-ids.js';
 import type { DeliverEventInput } from '../workflows/deliver-event.js';
 import { deliverEvent, joinLineSignal, leaveLineSignal } from '../workflows/index.js';
@@ -87,18 +87,20 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
     storedFingerprint: async (workflowId) => (await describeDelivery(workflowId))?.fingerprint,
     async start(event, targets, startOptions = {}) {
       const workflowId = startOptions.workflowId ?? eventWorkflowId(event.id);
+      const partLimits = partLimitsFor(targets);
       const input: DeliverEventInput = {
         event,
         targets,
         maxConcurrentDeliveries: options.maxConcurrentDeliveries,
         version: DELIVERY_VERSION,
-        // Left out when empty, so that the input of an event without filters is what it always was.
+        // Left out when empty (or the default), so that the input of an ordinary event is what it always was.
         ...(startOptions.unrouted?.length ? { unrouted: startOptions.unrouted } : {}),
+        ...(partLimits ? { partLimits } : {}),
       };
       const deadline = Date.now() + startTimeoutMs;
       // Deliveries to endpoints with ordering: fifo take their place in line now, before they start (and before the
       // producer hears 202): the order of acceptance is the order of the line.
-      const lines: LineCall = { client, workflowId, event, targets, deadline };
+      const lines: LineCall = { client, workflowId, event, targets, partLimits, deadline };
       await joinLines(lines);
       try {
         const handle = await startInTrace(
@@ -112,7 +114,7 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
                 // WorkflowExecutionAlreadyStartedError, which is how a repeat is told apart from a first delivery.
                 workflowIdConflictPolicy: 'FAIL',
                 workflowIdReusePolicy: 'REJECT_DUPLICATE',
-                ...deliveryStartOptions(event, targets),
+                ...deliveryStartOptions(event, targets, partLimits),
                 ...(options.eagerStart ? { requestEagerStart: true } : {}),
                 ...(startOptions.summary ? { staticSummary: startOptions.summary } : {}),
                 ...(startOptions.fingerprint ? { memo: { [FINGERPRINT_MEMO]: startOptions.fingerprint } } : {}),
@@ -144,22 +146,25 @@ export function createDeliveryStarter(options: DeliveryStarterOptions): Delivery
   };
 }
 
-/**
- * Puts the delivery of `event` in the line of each of its endpoints with ordering: fifo, under the workflow that will
- * hold that endpoint (the event's own, or its part's when it is split). Best effort: a delivery not put in line here
- * joins from its first workflow task.
- */
 /** One event's delivery and the lines of its FIFO endpoints: what joining and leaving them needs. */
 interface LineCall {
   readonly client: Client;
   readonly workflowId: string;
   readonly event: WebhookEvent;
   readonly targets: readonly DeliveryTarget[];
+  /** As the delivery's input has them: its parts are split by the same limits. */
+  readonly partLimits: PartLimits | undefined;
   readonly deadline: number;
 }
 
-async function joinLines({ client, workflowId, event, targets, deadline }: LineCall): Promise<void> {
-  await signalLines(client, workflowId, targets, deadline, (holder) =>
+/**
+ * Puts the delivery of `event` in the line of each of its endpoints with ordering: fifo, under the workflow that will
+ * hold that endpoint (the event's own, or its part's when it is split). Best effort: a delivery not put in line here
+ * joins from its first workflow task.
+ */
+async function joinLines(call: LineCall): Promise<void> {
+  const { client, event } = call;
+  await signalLines(call, (holder) =>
     client.workflow.getHandle(endpointWorkflowId(holder.endpointId)).signal(joinLineSignal, {
       workflowId: holder.workflowId,
       eventId: event.id,
@@ -173,8 +178,9 @@ async function joinLines({ client, workflowId, event, targets, deadline }: LineC
  * each line would stand still until its entity looked the delivery up (a minute). It leaves them at once instead. A
  * repeat of one still running stays in line: joining again kept its place.
  */
-async function leaveLines({ client, workflowId, event, targets, deadline }: LineCall): Promise<void> {
-  await signalLines(client, workflowId, targets, deadline, (holder) =>
+async function leaveLines(call: LineCall): Promise<void> {
+  const { client, event } = call;
+  await signalLines(call, (holder) =>
     client.workflow.getHandle(endpointWorkflowId(holder.endpointId)).signal(leaveLineSignal, {
       workflowId: holder.workflowId,
       eventId: event.id,
@@ -190,14 +196,11 @@ const isInLine = (target: DeliveryTarget): boolean => target.ordering !== undefi
  * event's own, or its part's when it is split). Best effort: one that fails is left to the line's own checks.
  */
 async function signalLines(
-  client: Client,
-  workflowId: string,
-  targets: readonly DeliveryTarget[],
-  deadline: number,
+  { client, workflowId, targets, partLimits, deadline }: LineCall,
   signal: (holder: { readonly endpointId: string; readonly workflowId: string }) => Promise<void>,
 ): Promise<void> {
   if (!targets.some(isInLine)) return;
-  const parts = partitionTargets(targets);
+  const parts = partitionTargets(targets, partLimits);
   const signals = parts.flatMap((part, index) =>
     part.filter(isInLine).map((target) => {
       const holder = { endpointId: target.endpointId, workflowId: parts.length > 1 ? partWorkflowId(workflowId, index) : workflowId };

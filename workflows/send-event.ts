@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   ChildWorkflowCancellationType,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   startChild,
   uuid4,
@@ -11,6 +12,7 @@ import type { SendActivities } from '../activities/index.js';
 import { DELIVERY_VERSION } from '../domain/attempt-plan.js';
 import type { DeliveryReport } from '../domain/delivery.js';
 import type { IncomingEvent, WebhookEvent } from '../domain/event.js';
+import { partLimitsFor } from '../domain/fanout.js';
 import { eventWorkflowId } from '../domain/workflow-ids.js';
 import { deliverEvent } from './deliver-event.js';
 import { deliveryStartOptions, FINGERPRINT_MEMO } from './start-options.js';
@@ -65,6 +67,10 @@ export const INVALID_EVENT_FAILURE = 'InvalidWebhookEvent';
 /** The failure type `sendEvent` throws when the event's id was already used for an event with other content. */
 export const EVENT_ID_CONFLICT_FAILURE = 'WebhookEventIdConflict';
 
+// Taken only for events whose endpoints could take more attempts than one workflow's history should hold: the child's
+// input then carries `partLimits`, and its endpoint ids are listed on its parts only.
+const ATTEMPT_BOUNDED_PARTS_PATCH = 'attempt-bounded-parts';
+
 /**
  * Sends an event from a workflow, held to the same rules as `POST /v1/events` (the event-type catalogue and its
  * schemas, reserved ids, idempotency by id), then starts its `deliverEvent` child workflow `event/<id>`, which the
@@ -94,6 +100,10 @@ export async function sendEvent(event: EventToSend, options: SendEventOptions = 
   };
   const { targets, unrouted, fingerprint, trace } = prepared;
   const workflowId = eventWorkflowId(accepted.id);
+  // Split by attempts as the API's starts are, where the default parts could outgrow a history; the patch marks the
+  // histories whose child input and search attributes were chosen so.
+  const boundedLimits = partLimitsFor(targets);
+  const partLimits = boundedLimits && patched(ATTEMPT_BOUNDED_PARTS_PATCH) ? boundedLimits : undefined;
   try {
     const child = await startChild(deliverEvent, {
       workflowId,
@@ -106,9 +116,10 @@ export async function sendEvent(event: EventToSend, options: SendEventOptions = 
           version: DELIVERY_VERSION,
           ...(unrouted ? { unrouted } : {}),
           ...(trace ? { trace } : {}),
+          ...(partLimits ? { partLimits } : {}),
         },
       ],
-      ...deliveryStartOptions(accepted, targets),
+      ...deliveryStartOptions(accepted, targets, partLimits),
       memo: { [FINGERPRINT_MEMO]: fingerprint },
       // As for the API: an event id is delivered once, ever, while its workflow is kept.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',

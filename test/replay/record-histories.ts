@@ -514,7 +514,16 @@ async function sent(): Promise<void> {
   const plugin = new WebhooksPlugin({
     config: defineConfig({
       delivery: { allow_destinations: ['loopback'] },
-      endpoints: [{ id: 'replay-shop-crm', url: target.url, events: ['order.*'] }],
+      endpoints: [
+        { id: 'replay-shop-crm', url: target.url, events: ['order.*'] },
+        // 17 endpoints that may each try 100 times: an event to them is split by attempts (1,700 > 1,666).
+        ...Array.from({ length: 17 }, (_, index) => ({
+          id: `replay-shop-bulk-${index}`,
+          url: target.url,
+          events: ['bulk.*'],
+          retry: { exponential: { maximum_attempts: 100 } },
+        })),
+      ],
     }),
     healthReportIntervalMs: 200,
   });
@@ -534,11 +543,22 @@ async function sent(): Promise<void> {
     taskQueue: SHOP_QUEUE,
     args: [{ id: 'order-r1.paid', type: 'order.paid', data: { orderId: 'r1', total: 4200 } }],
   });
+  await shop.workflow.execute<typeof sendAs>('sendAs', {
+    workflowId: 'replay-send-bulk',
+    taskQueue: SHOP_QUEUE,
+    args: [{ id: 'bulk-r1', type: 'bulk.sent', data: { batch: 1 } }],
+  });
+  await until('the bulk event is delivered in parts', async () => {
+    const { status } = await shop.workflow.getHandle(eventWorkflowId('bulk-r1')).describe();
+    return status.name === 'COMPLETED';
+  });
   worker.shutdown();
   await running;
   await connection.close();
   await save('shop.checkout', 'replay-checkout');
   await save('shop.send-duplicate', 'replay-send-duplicate');
+  await save('shop.send-bulk', 'replay-send-bulk');
+  await save('deliver-event.sent-in-parts', eventWorkflowId('bulk-r1'));
   await save('deliver-event.sent-by-workflow', eventWorkflowId('order-r1.paid'));
   await save('endpoint.reconciled', endpointWorkflowId('replay-shop-crm'));
 }
@@ -570,15 +590,13 @@ async function lineSentAway(): Promise<void> {
   const joining = Array.from({ length: 502 }, (_, index) => index);
   for (let start = 0; start < joining.length; start += 50) {
     await Promise.all(
-      joining
-        .slice(start, start + 50)
-        .map((index) =>
-          entity.signal(joinLineSignal, {
-            workflowId: `event/replay-line-${index}`,
-            eventId: `replay-line-${index}`,
-            acceptedAt: Date.now(),
-          }),
-        ),
+      joining.slice(start, start + 50).map((index) =>
+        entity.signal(joinLineSignal, {
+          workflowId: `event/replay-line-${index}`,
+          eventId: `replay-line-${index}`,
+          acceptedAt: Date.now(),
+        }),
+      ),
     );
   }
   await entity.signal(disableSignal, 'too many waiting');

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { endpointIdsBytes, fitsOnePart, partitionTargets } from '../../domain/fanout.js';
+import { attemptsAtMost, endpointIdsBytes, fitsOnePart, partitionTargets, partLimitsFor } from '../../domain/fanout.js';
+import type { RetryPolicy } from '../../domain/retry.js';
 
 const targets = (count: number, idLength = 6) =>
   Array.from({ length: count }, (_, index) => ({ endpointId: `e${String(index).padStart(idLength - 1, '0')}` }));
@@ -28,11 +29,60 @@ describe('partitionTargets', () => {
   test('agrees with fitsOnePart, which the API uses to decide whether the event lists its endpoint ids', () => {
     for (const count of [1, 99, 100, 101, 180, 250]) {
       const all = targets(count);
-      expect(fitsOnePart(all.map((t) => t.endpointId))).toBe(partitionTargets(all).length === 1);
+      expect(fitsOnePart(all)).toBe(partitionTargets(all).length === 1);
     }
   });
 
   test('honours custom limits', () => {
     expect(partitionTargets(targets(7), { maxTargets: 3, maxIdsBytes: 1_800 }).map((part) => part.length)).toEqual([3, 3, 1]);
+  });
+});
+
+const exponential = (maximumAttempts: number): RetryPolicy => ({
+  exponential: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 3_600_000, maximumAttempts },
+  jitter: 0,
+  retryAfterMaxMs: 60_000,
+});
+const withRetry = (count: number, retry: RetryPolicy | undefined) =>
+  targets(count).map((target) => ({ ...target, ...(retry ? { retry } : {}) }));
+
+describe('parts bounded by attempts, so that no part outgrows its history', () => {
+  test.each([
+    ['the Standard Webhooks schedule', undefined, 10],
+    ['a schedule of three retries', { scheduleMs: [1, 2, 3], jitter: 0, retryAfterMaxMs: 1 }, 4],
+    ['no retry at all', { scheduleMs: [], jitter: 0, retryAfterMaxMs: 1 }, 1],
+    ['exponential backoff', exponential(100), 100],
+  ])('counts the attempts %s allows, the first included', (_name, retry, attempts) => {
+    expect(attemptsAtMost(retry)).toBe(attempts);
+  });
+
+  test('leaves the limits out for ordinary policies: 100 endpoints on the standard schedule stay one part', () => {
+    expect(partLimitsFor(withRetry(100, undefined))).toBeUndefined();
+    expect(partLimitsFor(withRetry(5_000, undefined))).toBeUndefined();
+    // One endpoint that may try 100 times among 99 that try 10: 1,090 attempts, under the bound.
+    expect(partLimitsFor([...withRetry(1, exponential(100)), ...withRetry(99, undefined)])).toBeUndefined();
+  });
+
+  test('splits 100 endpoints that may each try 100 times into parts of at most 1,666 attempts, in order, losing none', () => {
+    const all = withRetry(100, exponential(100));
+    const limits = partLimitsFor(all);
+    expect(limits).toEqual({ maxTargets: 100, maxIdsBytes: 1_800, maxAttempts: 1_666 });
+    const parts = partitionTargets(all, limits);
+    expect(parts.map((part) => part.length)).toEqual([16, 16, 16, 16, 16, 16, 4]);
+    expect(parts.flat()).toEqual(all);
+    expect(fitsOnePart(all, limits)).toBe(false);
+    expect(fitsOnePart(all)).toBe(true);
+  });
+
+  test('counts each endpoint at its own policy', () => {
+    const mixed = [...withRetry(10, exponential(100)), ...withRetry(100, undefined)].map((target, index) => ({
+      ...target,
+      endpointId: `m${index}`,
+    }));
+    const parts = partitionTargets(mixed, partLimitsFor(mixed));
+    const attempts = parts.map((part) => part.reduce((sum, target) => sum + attemptsAtMost(target.retry), 0));
+    expect(Math.max(...attempts)).toBeLessThanOrEqual(1_666);
+    // The ten that may try 100 times and 66 of the others fill the first part (1,660 attempts).
+    expect(parts.map((part) => part.length)).toEqual([76, 34]);
   });
 });

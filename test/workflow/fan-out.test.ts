@@ -3,7 +3,9 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import proto from '@temporalio/proto';
 import { DELIVERY_VERSION } from '../../domain/attempt-plan.js';
+import type { RetryPolicy } from '../../domain/retry.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
+import { createDeliveryStarter } from '../../gateway/delivery-starter.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliverEvent, deliveriesQuery, type DeliverEventInput } from '../../workflows/index.js';
 import { endpointIdsKey } from '../../workflows/search-attributes.js';
@@ -53,6 +55,30 @@ describe('fan-out into parts', () => {
     expect((await part.describe()).typedSearchAttributes.get(endpointIdsKey)).toEqual(['small-3', 'small-4', 'small-5']);
     expect((await part.query(deliveriesQuery)).deliveries.map((d) => d.endpointId)).toEqual(['small-3', 'small-4', 'small-5']);
     expect(receiver.requests.filter((r) => r.headers['webhook-id'] === event.id)).toHaveLength(7);
+  });
+
+  test('splits by attempts where the endpoints may retry so often that one workflow would outgrow its history', async () => {
+    const event = anEvent();
+    const patient: RetryPolicy = {
+      exponential: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 3_600_000, maximumAttempts: 100 },
+      jitter: 0,
+      retryAfterMaxMs: 60_000,
+    };
+    // 20 endpoints × 100 attempts: 2,000, over the 1,666 one part may hold; the default limits would keep them in one.
+    const targets = Array.from({ length: 20 }, (_, index) => aTarget(receiver.url, { endpointId: `patient-${index}`, retry: patient }));
+    const { workflowId } = await createDeliveryStarter({ client, taskQueue, maxConcurrentDeliveries: 10 }).start(event, targets);
+
+    const report = await client.workflow.getHandle<typeof deliverEvent>(workflowId).result();
+    expect(report.parts?.map((part) => [part.endpoints, part.status])).toEqual([
+      [16, 'succeeded'],
+      [4, 'succeeded'],
+    ]);
+    // The endpoints are listed on the parts only, so that an endpoint's delivery history names the event once.
+    expect((await client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(endpointIdsKey)).toBeUndefined();
+    expect((await client.workflow.getHandle(`${workflowId}/part-2`).describe()).typedSearchAttributes.get(endpointIdsKey)).toEqual(
+      targets.slice(16).map((target) => target.endpointId),
+    );
+    expect(receiver.requests.filter((r) => r.headers['webhook-id'] === event.id)).toHaveLength(20);
   });
 
   test('goes on with the other parts when one is ended from outside, and reports that one failed', async () => {
