@@ -9,9 +9,12 @@
  * goes on as ordinary attempts (`slotUnanswered`); before 6 it waits a second and attempts locally again, as the
  * workers of those releases replay it. 7: a local attempt is tried once, and if it fails (preparing it took all its
  * time, or it timed out) the same attempt runs at once as an ordinary activity, and the delivery goes on as ordinary
- * attempts (`localFailed`); before 7 the SDK retries a failed local attempt inside its workflow task.
+ * attempts (`localFailed`); before 7 the SDK retries a failed local attempt inside its workflow task. 8: the input's
+ * `partLimits` may bound parts by attempts (`maxAttempts`, see `partLimitsFor`); nothing in this workflow branches on
+ * it, but a worker of 7 would read such limits without that bound and split the event otherwise than the starter
+ * that joined its FIFO lines and set its search attributes, so it must refuse it rather than run it.
  */
-export const DELIVERY_VERSION = 7;
+export const DELIVERY_VERSION = 8;
 
 /**
  * In versions 2 and 3, deliveries with more endpoints than this ran every attempt as an ordinary activity, since a

@@ -1,6 +1,7 @@
 import { createSendSlotBroker, type SendSlotBroker } from './send-slots.js';
 import type { Client } from '@temporalio/client';
 import { deliveryDefaultsFrom, endpointSettingsFrom, type Config } from '../config/schema.js';
+import { deriveSecret } from '../signing/derive.js';
 import { createCatalogue, type EventCatalogue } from './catalogue.js';
 import { createDeliveryHistory, type DeliveryHistory } from './delivery-history.js';
 import { createDeliveryReports, type DeliveryReports } from './delivery-reports.js';
@@ -15,7 +16,6 @@ import { reconcileEndpoints, type ReconcileReport } from './reconcile.js';
 import { createRedelivery, type Redelivery } from './redelivery.js';
 import { createSourceStore, type SourceStore } from './source-store.js';
 import { createTestSend, type TestSend } from './test-send.js';
-import { deriveSecret } from '../signing/derive.js';
 
 /** The application over a Temporal client: what the API serves and what the worker's activities call. */
 export interface Gateway {

@@ -39,7 +39,7 @@ export interface DeliveryHistoryOptions {
   /**
    * The key page tokens are signed with, the same on every API process (derived from the gateway's secret key): a
    * token is then refused at once unless one of them handed it out for the same query. Without it, a token only names
-   * its query, and one made up around a copied name is refused only after Temporal's retries (seconds).
+   * its query: one altered past that reaches Temporal, which may refuse it (then so does the listing) or read it.
    */
   readonly pageTokenKey?: string;
 }
@@ -59,9 +59,13 @@ export function createDeliveryHistory(client: Client, options: DeliveryHistoryOp
           ...(temporalToken ? { nextPageToken: temporalToken } : {}),
         })
         .catch((error: unknown) => {
-          // Temporal answers a token it cannot read with UNKNOWN ("something went wrong"). An unsigned token is the
-          // likelier cause than the server: the caller hears that its token is refused, not a 500.
-          if (temporalToken && !tokens.signed && grpcCodeOf(error) === GRPC_STATUS.UNKNOWN) throw new InvalidPageTokenError();
+          // An unsigned token may have been altered past its listing's name. SQL visibility answers one that is not
+          // JSON with UNKNOWN ("something went wrong", after its client's retries), Elasticsearch one it cannot read
+          // with INVALID_ARGUMENT: the token is the likelier cause than the server, so the caller hears it refused.
+          const code = grpcCodeOf(error);
+          if (temporalToken && !tokens.signed && (code === GRPC_STATUS.UNKNOWN || code === GRPC_STATUS.INVALID_ARGUMENT)) {
+            throw new InvalidPageTokenError();
+          }
           throw error;
         });
       const entries = (response.executions ?? []).map((execution): DeliveryEntry => {
@@ -83,9 +87,9 @@ export function createDeliveryHistory(client: Client, options: DeliveryHistoryOp
   };
 }
 
-// Temporal's page token is bound to its query, and one it cannot read is not refused but answered UNKNOWN, which its
-// clients retry for many seconds. So the token handed out names the query it belongs to and, with a key, is signed:
-// anything else is refused at once.
+// Temporal's page token is bound to its query, and one it cannot read is not refused at once: SQL visibility answers
+// UNKNOWN, which its clients retry for some twenty seconds, and reads a well-formed altered one as a place to start.
+// So the token handed out names the query it belongs to and, with a key, is signed: anything else is refused here.
 const queryDigest = (query: string): string => createHash('sha256').update(query).digest('base64url').slice(0, 16);
 
 interface PageTokens {
@@ -96,16 +100,16 @@ interface PageTokens {
 }
 
 function pageTokens(key: string | undefined): PageTokens {
-  const signature = (digest: string, temporalToken: string): Buffer =>
-    createHmac('sha256', key ?? '')
-      .update(`${digest}\n${temporalToken}`)
-      .digest();
+  const signature =
+    key === undefined
+      ? undefined
+      : (digest: string, temporalToken: string): Buffer => createHmac('sha256', key).update(`${digest}\n${temporalToken}`).digest();
   return {
-    signed: key !== undefined,
+    signed: signature !== undefined,
     seal(temporalToken, query) {
       const q = queryDigest(query);
       const t = Buffer.from(temporalToken).toString('base64');
-      const sealed = key === undefined ? { q, t } : { q, t, s: signature(q, t).toString('base64url') };
+      const sealed = signature ? { q, t, s: signature(q, t).toString('base64url') } : { q, t };
       return Buffer.from(JSON.stringify(sealed)).toString('base64url');
     },
     open(token, query) {
@@ -113,7 +117,7 @@ function pageTokens(key: string | undefined): PageTokens {
         const sealed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { q?: unknown; t?: unknown; s?: unknown };
         const { q, t, s } = sealed;
         const named = q === queryDigest(query) && typeof t === 'string' && t.length > 0;
-        if (named && (key === undefined || (typeof s === 'string' && sameBytes(Buffer.from(s, 'base64url'), signature(q, t))))) {
+        if (named && (!signature || (typeof s === 'string' && sameBytes(Buffer.from(s, 'base64url'), signature(q, t))))) {
           return Buffer.from(t, 'base64');
         }
       } catch {

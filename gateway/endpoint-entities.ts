@@ -37,17 +37,13 @@ export async function listEndpointEntities(client: Client, taskQueue: string): P
 }
 
 /**
- * The last state of each endpoint deleted on a task queue within the namespace's retention, as its ended entity's
- * memo says (status `disabled`, reason `deleted`, changed at the deletion): for an endpoint deleted more than once,
- * the latest deletion.
+ * The last state of each entity on a task queue that ended for its endpoint's deletion within the namespace's
+ * retention, as its memo says (status `disabled`, reason `deleted`, changed at the deletion), oldest deletion first;
+ * an endpoint deleted more than once is there once per deletion.
  */
 export async function listRetiredEndpoints(client: Client, taskQueue: string): Promise<ListedEndpointState[]> {
-  const latest = new Map<string, ListedEndpointState>();
-  for (const state of await listedStates(client, retiredEndpointEntitiesQuery(taskQueue))) {
-    const known = latest.get(state.endpoint.id);
-    if (!known || known.statusChangedAt < state.statusChangedAt) latest.set(state.endpoint.id, state);
-  }
-  return [...latest.values()];
+  const states = await listedStates(client, retiredEndpointEntitiesQuery(taskQueue));
+  return states.sort((a, b) => a.statusChangedAt.localeCompare(b.statusChangedAt));
 }
 
 async function listedStates(client: Client, query: string): Promise<ListedEndpointState[]> {

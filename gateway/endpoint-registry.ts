@@ -22,7 +22,7 @@ export interface EndpointRegistry {
   list(): readonly RoutableEndpoint[];
   /**
    * The status of any endpoint entity of the task queue, as last read (disabled, `deleted`, with `deletedAt`, for one
-   * deleted within the namespace's retention); `undefined` for one without an entity.
+   * deleted within the namespace's retention, the latest 20,000 deletions); `undefined` for one without an entity.
    */
   status(endpointId: string): EndpointStatusView | undefined;
   /** Settles once the endpoint entities have been read at least once. */
@@ -43,12 +43,12 @@ export interface TemporalRegistryOptions {
 // Routing goes on by what it last read while it cannot follow; a change missed meanwhile waits for the next try.
 const FIRST_RETRY_MS = 500;
 const LAST_RETRY_MS = 15_000;
-// ~200 bytes each: a few MB at most, for deletions far more than any operator makes between two restarts.
+// ~200 bytes each: a few MB at most, for more deletions than a gateway's operators make in a retention.
 const MAX_REMEMBERED_DELETIONS = 20_000;
 
 /**
- * Routes by the endpoint entities of a task queue. It reads them all once, from their memos (one visibility listing
- * however many endpoints), then follows the queue's change log (`webhookEndpointDirectory`), to which every entity
+ * Routes by the endpoint entities of a task queue. It reads them all once, from their memos (a visibility listing of
+ * the running ones and one of those a deletion ended, however many endpoints), then follows the queue's change log (`webhookEndpointDirectory`), to which every entity
  * announces what routing needs of it when that changes: a pause reaches routing as soon as the log has it, and
  * nothing is listed again on a timer, so an idle gateway costs Temporal nothing. It reads everything again only when
  * it cannot go on following (the log ended, or Temporal failed it). The config file's endpoints are routable at
@@ -63,11 +63,14 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   let statuses = new Map<string, EndpointStatusView>();
   // Deleted endpoints, as their entities last said (disabled, `deleted`): a retry of an earlier event's delivery to one
   // is cancelled rather than sent to an endpoint its operator removed. Read with the entities (those ended within the
-  // namespace's retention, so a restarted process knows them too), then as the log announces deletions; a state of a
-  // later entity with the same id replaces one. At most MAX_REMEMBERED_DELETIONS, the oldest forgotten first, so a
-  // process that follows for months does not grow without end.
-  let deleted = new Map<string, EndpointStatusView>();
+  // namespace's retention, so a restarted process knows them too), and as the log announces deletions: a round adds
+  // what it lists to what the log told, which a listing may not show yet. A state of a later entity with the same id
+  // replaces one. At most MAX_REMEMBERED_DELETIONS, the oldest forgotten first: a retention's worth of deletions is
+  // listed again at each round, and a process that follows for months must not grow without end.
+  const deleted = new Map<string, EndpointStatusView>();
   const rememberDeletion = (state: ListedEndpointState): void => {
+    const known = deleted.get(state.endpoint.id)?.deletedAt;
+    if (known !== undefined && known >= state.statusChangedAt) return;
     deleted.delete(state.endpoint.id);
     deleted.set(state.endpoint.id, { ...statusView(state), deletedAt: state.statusChangedAt });
     for (const id of deleted.keys()) {
@@ -115,8 +118,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
       const listed = await call(() => listEndpointEntities(client, taskQueue));
       const retired = await call(() => listRetiredEndpoints(client, taskQueue));
       states = new Map(listed.map((state) => [state.endpoint.id, state]));
-      deleted = new Map();
-      for (const state of retired.sort((a, b) => a.statusChangedAt.localeCompare(b.statusChangedAt))) rememberDeletion(state);
+      for (const state of retired) rememberDeletion(state);
       reindex();
       markReady();
       recovered();

@@ -282,7 +282,7 @@ describe('delivery history and test sends', () => {
     expect(elsewhere.body['errors']).toEqual([{ path: '/page_token', message: 'not a page token of this listing (with these filters)' }]);
     expect((await call('GET', '/v1/endpoints/api-history/deliveries?page_token=AAAA')).status).toBe(400);
     // Signed with a key derived from WEBHOOKS_SECRET_KEY: a token made up around the query's name and a copied
-    // signature is refused here (Temporal would answer it UNKNOWN after seconds of retries: a 500).
+    // signature is refused here (unsigned, SQL visibility would have read it as a place to start).
     const sealed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, string>;
     const forged = Buffer.from(JSON.stringify({ ...sealed, t: Buffer.from('{"made":"up"}').toString('base64') })).toString('base64url');
     const refused = await call('GET', `/v1/endpoints/api-history/deliveries?page_size=2&page_token=${forged}`);
