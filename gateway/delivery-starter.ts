@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import { DELIVERY_VERSION } from '../domain/attempt-plan.js';
 import type { DeliveryTarget, UnroutedEndpoint } from '../domain/delivery.js';
 import type { WebhookEvent } from '../domain/event.js';
@@ -163,14 +164,7 @@ interface LineCall {
  * joins from its first workflow task.
  */
 async function joinLines(call: LineCall): Promise<void> {
-  const { client, event } = call;
-  await signalLines(call, (holder) =>
-    client.workflow.getHandle(endpointWorkflowId(holder.endpointId)).signal(joinLineSignal, {
-      workflowId: holder.workflowId,
-      eventId: event.id,
-      acceptedAt: Date.now(),
-    }),
-  );
+  await signalLines(call, joinLineSignal, (workflowId) => ({ workflowId, eventId: call.event.id, acceptedAt: Date.now() }));
 }
 
 /**
@@ -179,32 +173,28 @@ async function joinLines(call: LineCall): Promise<void> {
  * repeat of one still running stays in line: joining again kept its place.
  */
 async function leaveLines(call: LineCall): Promise<void> {
-  const { client, event } = call;
-  await signalLines(call, (holder) =>
-    client.workflow.getHandle(endpointWorkflowId(holder.endpointId)).signal(leaveLineSignal, {
-      workflowId: holder.workflowId,
-      eventId: event.id,
-      failed: false,
-    }),
-  );
+  await signalLines(call, leaveLineSignal, (workflowId) => ({ workflowId, eventId: call.event.id, failed: false }));
 }
 
 const isInLine = (target: DeliveryTarget): boolean => target.ordering !== undefined && target.skipReason === undefined;
 
 /**
- * Sends `signal` for each endpoint of `targets` with ordering: fifo, naming the workflow that holds its delivery (the
- * event's own, or its part's when it is split). Best effort: one that fails is left to the line's own checks.
+ * Sends `signal` to the entity of each endpoint of `targets` with ordering: fifo, with the entry for the workflow that
+ * holds its delivery (the event's own, or its part's when it is split). Best effort: one that fails is left to the
+ * line's own checks.
  */
-async function signalLines(
+async function signalLines<Entry>(
   { client, workflowId, targets, partLimits, deadline }: LineCall,
-  signal: (holder: { readonly endpointId: string; readonly workflowId: string }) => Promise<void>,
+  signal: SignalDefinition<[Entry]>,
+  entryFor: (holderWorkflowId: string) => Entry,
 ): Promise<void> {
   if (!targets.some(isInLine)) return;
   const parts = partitionTargets(targets, partLimits);
   const signals = parts.flatMap((part, index) =>
     part.filter(isInLine).map((target) => {
-      const holder = { endpointId: target.endpointId, workflowId: parts.length > 1 ? partWorkflowId(workflowId, index) : workflowId };
-      return client.connection.withDeadline(deadline, () => signal(holder)).catch(() => undefined);
+      const holder = parts.length > 1 ? partWorkflowId(workflowId, index) : workflowId;
+      const entity = client.workflow.getHandle(endpointWorkflowId(target.endpointId));
+      return client.connection.withDeadline(deadline, () => entity.signal(signal, entryFor(holder))).catch(() => undefined);
     }),
   );
   await Promise.all(signals);

@@ -11,6 +11,7 @@ import {
   type RoutableEndpoint,
 } from '../domain/endpoint-state.js';
 import { runInBackground } from './background.js';
+import { createDeletedEndpoints } from './deleted-endpoints.js';
 import { ensureChangeLog, followChangeLog } from './endpoint-changes.js';
 import { listEndpointEntities, listRetiredEndpoints } from './endpoint-entities.js';
 
@@ -67,17 +68,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   // what it lists to what the log told, which a listing may not show yet. A state of a later entity with the same id
   // replaces one. At most MAX_REMEMBERED_DELETIONS, the oldest forgotten first: a retention's worth of deletions is
   // listed again at each round, and a process that follows for months must not grow without end.
-  const deleted = new Map<string, EndpointStatusView>();
-  const rememberDeletion = (state: ListedEndpointState): void => {
-    const known = deleted.get(state.endpoint.id)?.deletedAt;
-    if (known !== undefined && known >= state.statusChangedAt) return;
-    deleted.delete(state.endpoint.id);
-    deleted.set(state.endpoint.id, { ...statusView(state), deletedAt: state.statusChangedAt });
-    for (const id of deleted.keys()) {
-      if (deleted.size <= MAX_REMEMBERED_DELETIONS) break;
-      deleted.delete(id);
-    }
-  };
+  const deleted = createDeletedEndpoints(MAX_REMEMBERED_DELETIONS);
   // The endpoints as last indexed, as JSON: the index is rebuilt only when they changed.
   let indexedJson = '';
 
@@ -103,8 +94,8 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     // Reindexing walks every endpoint. On start, following reads back up to a thousand changes the listing already
     // had: with 10,000 endpoints, reindexing for each page of them held the first new change back 1.7 s (0.7 s since).
     for (const { state, retired } of changes) {
-      if (retired) rememberDeletion(state);
-      else deleted.delete(state.endpoint.id);
+      if (retired) deleted.remember(state);
+      else deleted.forget(state.endpoint.id);
     }
     if (applyEndpointChanges(states, changes)) reindex();
   };
@@ -118,7 +109,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
       const listed = await call(() => listEndpointEntities(client, taskQueue));
       const retired = await call(() => listRetiredEndpoints(client, taskQueue));
       states = new Map(listed.map((state) => [state.endpoint.id, state]));
-      for (const state of retired) rememberDeletion(state);
+      for (const state of retired) deleted.remember(state);
       reindex();
       markReady();
       recovered();
