@@ -25,8 +25,11 @@ export const DEFAULT_PART_LIMITS: PartLimits = { maxTargets: 100, maxIdsBytes: 1
 const EVENTS_PER_ATTEMPT = 12;
 // Temporal ends a workflow at 51,200 events: a part stays under 20,000 on attempts, leaving room for what cannot be
 // counted ahead (rate-limit waits, holds). 100 endpoints on the Standard Webhooks schedule (10 attempts) fit.
+// These numbers (and the Standard Webhooks schedule) decide which events take `sendEvent`'s attempt-bounded-parts
+// patch: changing them changes which stored histories would have taken it, so a change needs a patch of its own.
 const PART_HISTORY_BUDGET = 20_000;
-const ATTEMPT_BOUNDED_LIMITS: PartLimits = { ...DEFAULT_PART_LIMITS, maxAttempts: Math.floor(PART_HISTORY_BUDGET / EVENTS_PER_ATTEMPT) };
+const MAX_PART_ATTEMPTS = Math.floor(PART_HISTORY_BUDGET / EVENTS_PER_ATTEMPT);
+const ATTEMPT_BOUNDED_LIMITS: PartLimits = { ...DEFAULT_PART_LIMITS, maxAttempts: MAX_PART_ATTEMPTS };
 
 /** The most attempts a retry policy allows, the first included (a deadline may stop it sooner). */
 export function attemptsAtMost(retry: RetryPolicy | undefined): number {
@@ -39,9 +42,8 @@ export function attemptsAtMost(retry: RetryPolicy | undefined): number {
  * default part's endpoints could take more attempts than one workflow's history should hold.
  */
 export function partLimitsFor(targets: readonly PartTarget[]): PartLimits | undefined {
-  const maxAttempts = ATTEMPT_BOUNDED_LIMITS.maxAttempts ?? Infinity;
   const tooLong = partitionTargets(targets).some(
-    (part) => part.reduce((sum, target) => sum + attemptsAtMost(target.retry), 0) > maxAttempts,
+    (part) => part.reduce((sum, target) => sum + attemptsAtMost(target.retry), 0) > MAX_PART_ATTEMPTS,
   );
   return tooLong ? ATTEMPT_BOUNDED_LIMITS : undefined;
 }
@@ -57,9 +59,16 @@ export function endpointIdsBytes(ids: readonly string[]): number {
   return JSON.stringify(ids).length;
 }
 
-/** Whether these targets fit in one delivery workflow. */
+/** Whether these targets fit in one delivery workflow: whether `partitionTargets` leaves them in one part. */
 export function fitsOnePart(targets: readonly PartTarget[], limits: PartLimits = DEFAULT_PART_LIMITS): boolean {
-  return partitionTargets(targets, limits).length <= 1;
+  // Counted rather than split: a start asks this of every event. One target is one part, however long its id.
+  if (targets.length <= 1) return true;
+  const attempts = limits.maxAttempts === undefined ? 0 : targets.reduce((sum, target) => sum + attemptsAtMost(target.retry), 0);
+  return (
+    targets.length <= limits.maxTargets &&
+    endpointIdsBytes(targets.map((target) => target.endpointId)) <= limits.maxIdsBytes &&
+    attempts <= (limits.maxAttempts ?? 0)
+  );
 }
 
 /** Splits targets, in order, into the fewest consecutive parts that each fit one delivery workflow. */

@@ -1,9 +1,10 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { DeliveryStatus } from '../domain/delivery.js';
 import { GRPC_STATUS } from '../domain/grpc-status.js';
 import { eventIdOfWorkflowId } from '../domain/workflow-ids.js';
 import { InvalidPageTokenError } from '../errors.js';
+import { constantTimeEqual } from '../signing/signatures.js';
 import { grpcCodeOf } from '../temporal/startup-retry.js';
 import { deliveryStatusKey, eventTypeKey } from '../workflows/search-attributes.js';
 import { endpointDeliveriesQuery, readSearchAttribute, type DeliveryFilter } from './visibility.js';
@@ -103,13 +104,14 @@ function pageTokens(key: string | undefined): PageTokens {
   const signature =
     key === undefined
       ? undefined
-      : (digest: string, temporalToken: string): Buffer => createHmac('sha256', key).update(`${digest}\n${temporalToken}`).digest();
+      : (digest: string, temporalToken: string): string =>
+          createHmac('sha256', key).update(`${digest}\n${temporalToken}`).digest('base64url');
   return {
     signed: signature !== undefined,
     seal(temporalToken, query) {
       const q = queryDigest(query);
       const t = Buffer.from(temporalToken).toString('base64');
-      const sealed = signature ? { q, t, s: signature(q, t).toString('base64url') } : { q, t };
+      const sealed = signature ? { q, t, s: signature(q, t) } : { q, t };
       return Buffer.from(JSON.stringify(sealed)).toString('base64url');
     },
     open(token, query) {
@@ -117,7 +119,7 @@ function pageTokens(key: string | undefined): PageTokens {
         const sealed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { q?: unknown; t?: unknown; s?: unknown };
         const { q, t, s } = sealed;
         const named = q === queryDigest(query) && typeof t === 'string' && t.length > 0;
-        if (named && (!signature || (typeof s === 'string' && sameBytes(Buffer.from(s, 'base64url'), signature(q, t))))) {
+        if (named && (!signature || (typeof s === 'string' && constantTimeEqual(s, signature(q, t))))) {
           return Buffer.from(t, 'base64');
         }
       } catch {
@@ -127,5 +129,3 @@ function pageTokens(key: string | undefined): PageTokens {
     },
   };
 }
-
-const sameBytes = (a: Buffer, b: Buffer): boolean => a.length === b.length && timingSafeEqual(a, b);

@@ -23,7 +23,7 @@ export interface EndpointRegistry {
   list(): readonly RoutableEndpoint[];
   /**
    * The status of any endpoint entity of the task queue, as last read (disabled, `deleted`, with `deletedAt`, for one
-   * deleted within the namespace's retention, the latest 20,000 deletions); `undefined` for one without an entity.
+   * deleted within the namespace's retention, up to 20,000 deletions); `undefined` for one without an entity.
    */
   status(endpointId: string): EndpointStatusView | undefined;
   /** Settles once the endpoint entities have been read at least once. */
@@ -107,11 +107,11 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     async round({ call, signal, recovered }) {
       const runId = await call(() => ensureChangeLog(client, taskQueue));
       const listed = await call(() => listEndpointEntities(client, taskQueue));
-      const retired = await call(() => listRetiredEndpoints(client, taskQueue));
       states = new Map(listed.map((state) => [state.endpoint.id, state]));
-      for (const state of retired) deleted.remember(state);
       reindex();
+      // Routing is ready without the deletions, which only a retry's attempt asks about: they are listed after.
       markReady();
+      for (const state of await call(() => listRetiredEndpoints(client, taskQueue))) deleted.remember(state);
       recovered();
       await followChangeLog({ client, taskQueue, runId, onChanges: applyChanges, signal });
     },

@@ -46,8 +46,9 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
   // Secrets first: a missing one must stop the API before it starts reading Temporal.
   const env = options.env ?? process.env;
   const keyring = createKeyring(config.api.keys, env);
+  const secretKey = env[config.secret_key_env];
   const directory = createSourceDirectory(config.sources, env, {
-    secretKey: env[config.secret_key_env],
+    secretKey,
     taskQueue: options.gateway?.taskQueue ?? config.temporal.task_queue,
   });
   const redisPassword = redisPasswordFrom(config.api.redis_password_env, env);
@@ -56,7 +57,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
     options.gateway ??
     createGateway(config, client, {
       ...(metrics ? { metrics } : {}),
-      secretKey: env[config.secret_key_env],
+      secretKey,
       ...(options.registry ? { endpoints: options.registry } : {}),
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       onEndpointsError: (error, retryInMs) =>
@@ -100,7 +101,7 @@ export function buildAppFromConfig(config: Config, client: Client, options: AppF
       testSend: gateway.testSend,
       redelivery: gateway.redelivery,
       health: gateway.health,
-      secretKey: env[config.secret_key_env],
+      secretKey,
       secretKeyEnv: config.secret_key_env,
       transformer,
     },

@@ -115,11 +115,16 @@ test('the book of inbound sources is recorded through its updates and a continue
 // replayed against what that code wrote, not only against histories from before the patch.
 const WORKFLOW_SOURCES = fileURLToPath(new URL('../../workflows/', import.meta.url));
 
+/** Every id passed to `patched()` or `deprecatePatch()`, as a literal or a constant of the same file. */
 function patchIdsInCode(): string[] {
   const sources = readdirSync(WORKFLOW_SOURCES).filter((file) => file.endsWith('.ts'));
-  return sources.flatMap((file) =>
-    [...readFileSync(`${WORKFLOW_SOURCES}${file}`, 'utf8').matchAll(/const \w+_PATCH = '([^']+)';/g)].map((match) => match[1] as string),
-  );
+  return sources.flatMap((file) => {
+    const code = readFileSync(`${WORKFLOW_SOURCES}${file}`, 'utf8');
+    const constants = new Map([...code.matchAll(/const (\w+) = ['"]([^'"]+)['"];/g)].map((match) => [match[1], match[2]]));
+    return [...code.matchAll(/\b(?:patched|deprecatePatch)\(\s*(?:['"]([^'"]+)['"]|(\w+))\s*\)/g)].map(
+      ([, literal, name]) => literal ?? constants.get(name ?? '') ?? `an id this test cannot read: ${name ?? ''} in ${file}`,
+    );
+  });
 }
 
 interface RecordedEvent {
@@ -145,8 +150,9 @@ function patchIdsRecorded(): Set<string> {
 }
 
 test('every patch in the workflow code is taken in some recorded history', () => {
-  const inCode = patchIdsInCode();
-  expect(inCode.length).toBeGreaterThanOrEqual(4);
+  const inCode = [...new Set(patchIdsInCode())];
+  // The five patches the code takes today: a reading that finds fewer has stopped seeing them.
+  expect(inCode.length).toBeGreaterThanOrEqual(5);
   const recorded = patchIdsRecorded();
   expect(inCode.filter((id) => !recorded.has(id))).toEqual([]);
 });
