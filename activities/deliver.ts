@@ -69,6 +69,11 @@ export interface DeliveryActivityDeps {
   readonly transformer?: Pick<Transformer, 'render'>;
   /** The status of an endpoint's entity as last read, for holding deliveries to paused endpoints. */
   readonly endpointStatus?: (endpointId: string) => EndpointStatusView | undefined;
+  /**
+   * Settles once `endpointStatus` knows the endpoints deleted before this process started (see the registry's
+   * `statusesRead`); without it, `endpointStatus` is taken to know them from the start.
+   */
+  readonly endpointStatusesRead?: Promise<void>;
   /** Told of every attempt made, for the endpoints' health counters: a failure with its reason (`HTTP 503`, `timeout`). */
   readonly recordAttempt?: (endpointId: string, succeeded: boolean, at: Date, failureReason?: string) => void;
   /** Told of every attempt, made or failed before sending (not of one held for a paused endpoint), for metrics. */
@@ -89,10 +94,13 @@ const TOKEN_TIMEOUT_MS = 10_000;
 const MIN_SEND_MS = 1_000;
 // Grants that came too late to send on, in one attempt, before it waits like a refused one: each spends a slot.
 const LATE_GRANTS_PER_ATTEMPT = 3;
+// The longest an attempt waits, within its preparation budget, for a process just started to read the deletions.
+const STATUSES_WAIT_MS = 2_000;
 
 /** Builds the activities that talk to receivers; tests pass their own dispatcher, environment or clock. */
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const now = deps.now ?? (() => new Date());
+  const statusesRead = settledFlag(deps.endpointStatusesRead);
 
   return {
     /** POSTs the event to the target once and reports what happened; HTTP failures are results, not errors. */
@@ -119,6 +127,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     const event = carried ?? (await deps.loadEvent(run));
     if (event.id !== eventId) {
       throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
+    }
+    // A retry due just as its worker (re)starts must not reach an endpoint deleted while the worker was down: until the
+    // deletions have been read, an ordinary attempt fails unsent, and Temporal runs it again a second later. A local
+    // attempt goes on rather than fail its workflow task: it is almost always the first of an event routed a moment
+    // ago, by routing that was ready.
+    if (!(await statusesRead.within(STATUSES_WAIT_MS)) && !context.info.isLocal) {
+      throw ApplicationFailure.retryable('this worker has not yet read which endpoints were deleted', 'EndpointStatusesUnread');
     }
     const startedAt = now();
     // A cached status older than what the workflow was told (a release) is stale: the release wins. A deletion stops
@@ -350,6 +365,27 @@ function observationOf({ target, acceptedAt }: AttemptRequest, result: AttemptRe
     ...(result.errorClass ? { errorClass: result.errorClass } : {}),
     durationMs: result.durationMs,
     ...(verdict === 'delivered' && Number.isFinite(accepted) ? { deliveredAfterMs: endedAt - accepted } : {}),
+  };
+}
+
+/** Whether a promise has settled: at once once it has, else after waiting for it at most `ms`. Never rejects. */
+function settledFlag(promise: Promise<void> | undefined) {
+  let settled = promise === undefined;
+  const settling = promise?.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return {
+    async within(ms: number): Promise<boolean> {
+      if (settled || settling === undefined) return true;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+      try {
+        return await Promise.race([settling, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
 }
 

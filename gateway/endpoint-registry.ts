@@ -28,6 +28,11 @@ export interface EndpointRegistry {
   status(endpointId: string): EndpointStatusView | undefined;
   /** Settles once the endpoint entities have been read at least once. */
   readonly ready: Promise<void>;
+  /**
+   * Settles once the deleted endpoints have been read too, after `ready`: until then `status` may not know that an
+   * endpoint was deleted before this process started.
+   */
+  readonly statusesRead: Promise<void>;
   /** Stops following and cancels its requests (see `BackgroundLoop.close`). */
   close(): Promise<void>;
 }
@@ -102,6 +107,8 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
 
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
+  let markStatusesRead: () => void = () => {};
+  const statusesRead = new Promise<void>((resolve) => (markStatusesRead = resolve));
   const following = runInBackground({
     client,
     async round({ call, signal, recovered }) {
@@ -112,6 +119,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
       // Routing is ready without the deletions, which only a retry's attempt asks about: they are listed after.
       markReady();
       for (const state of await call(() => listRetiredEndpoints(client, taskQueue))) deleted.remember(state);
+      markStatusesRead();
       recovered();
       await followChangeLog({ client, taskQueue, runId, onChanges: applyChanges, signal });
     },
@@ -125,6 +133,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     list: () => endpoints,
     status: (endpointId) => statuses.get(endpointId) ?? deleted.get(endpointId),
     ready,
+    statusesRead,
     close: () => following.close(),
   };
 }

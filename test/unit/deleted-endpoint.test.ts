@@ -55,3 +55,65 @@ describe('an attempt to an endpoint deleted while the worker ran', () => {
     expect(loopback.receiver.requests).toHaveLength(before + 1);
   });
 });
+
+// A worker started while an endpoint was deleted learns of the deletion from a listing a moment after routing is
+// ready: a retry due meanwhile must not be sent to it.
+describe('an attempt made before a started worker has read the deletions', () => {
+  function activitiesReadingDeletions(statusesRead: Promise<void>) {
+    return createDeliveryActivities({
+      dispatcher: loopback.dispatcher,
+      allowDestinations: ['loopback'],
+      userAgent: 'deleted-endpoint-test',
+      env: {},
+      loadEvent: () => Promise.reject(new Error('the event is carried in the request')),
+      // What the registry says once the listing is read; before, it would not know of the deletion.
+      endpointStatus: () => (read ? deleted : undefined),
+      endpointStatusesRead: statusesRead,
+    });
+  }
+  let read = false;
+
+  function attempt(activities: ReturnType<typeof createDeliveryActivities>, isLocal: boolean) {
+    const event = anEvent();
+    const request: AttemptRequest = {
+      eventId: event.id,
+      event,
+      attempt: isLocal ? 1 : 2,
+      knownStatusVersion: 1,
+      acceptedAt: '2026-12-02T09:59:59.000Z',
+      target: aTarget(loopback.receiver.url),
+    };
+    const environment = new MockActivityEnvironment({ isLocal, workflowExecution: { workflowId: `event/${event.id}`, runId: 'run' } });
+    return environment.run((input: AttemptRequest) => activities.deliverAttempt(input), request);
+  }
+
+  test('waits for them, then is held like any attempt to a deleted endpoint', async () => {
+    read = false;
+    let markRead: () => void = () => {};
+    const activities = activitiesReadingDeletions(new Promise<void>((resolve) => (markRead = resolve)));
+    const before = loopback.receiver.requests.length;
+    const pending = attempt(activities, false);
+    setTimeout(() => {
+      read = true;
+      markRead();
+    }, 200);
+    expect(await pending).toMatchObject({ endpointStatus: 'disabled', endpointStatusReason: 'deleted' });
+    expect(loopback.receiver.requests).toHaveLength(before);
+  });
+
+  test('fails unsent when they are still unread, so that Temporal runs it again', async () => {
+    read = false;
+    const activities = activitiesReadingDeletions(new Promise<void>(() => {}));
+    const before = loopback.receiver.requests.length;
+    await expect(attempt(activities, false)).rejects.toMatchObject({ type: 'EndpointStatusesUnread', nonRetryable: false });
+    expect(loopback.receiver.requests).toHaveLength(before);
+  });
+
+  test('goes on when it is a local first attempt, rather than fail its workflow task', async () => {
+    read = false;
+    const activities = activitiesReadingDeletions(new Promise<void>(() => {}));
+    const before = loopback.receiver.requests.length;
+    expect(await attempt(activities, true)).toMatchObject({ statusCode: 200 });
+    expect(loopback.receiver.requests).toHaveLength(before + 1);
+  });
+});

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { EndpointSchema } from '../../domain/endpoint.js';
@@ -100,12 +99,11 @@ describe('the endpoint registry', () => {
     await admin().remove('reg-twice');
     await admin().create(anEndpoint('reg-twice'));
     // Visibility trails the entities' ends by a moment: a registry started too early lists them again. Routing is
-    // ready before the deletions are read, so each registry is given a few seconds to read them.
+    // ready before the deletions are read; `statusesRead` says when they have been.
     await expect
       .poll(async () => {
         const registry = aRegistry();
-        await registry.ready;
-        for (const giveUpAt = Date.now() + 3_000; !registry.status('reg-gone') && Date.now() < giveUpAt;) await delay(50);
+        await registry.statusesRead;
         return [registry.status('reg-gone'), registry.status('reg-twice')?.status];
       })
       .toEqual([expect.objectContaining({ status: 'disabled', statusReason: RETIRED_REASON, deletedAt: expect.any(String) }), 'active']);
