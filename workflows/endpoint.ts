@@ -70,6 +70,8 @@ export interface EndpointWorkflowInput {
   readonly sendSlots?: SendSlots;
   /** The line of an endpoint with `ordering: fifo`, carried across continue-as-new. */
   readonly line?: FifoLine;
+  /** Set when a deleted endpoint's entity continues as new to send its held deliveries away: the run ends once done. */
+  readonly retiring?: boolean;
 }
 
 const { publishOperationalEvent, lineDeliveryState } = proxyActivities<OperationalActivities>({ startToCloseTimeout: '1 minute' });
@@ -90,6 +92,12 @@ const SIGNALS_PER_CHUNK = 500;
  * in the state; before it, a long release kept one run going until Temporal's history limit ended it.
  */
 const CONTINUE_WHILE_RELEASING_PATCH = 'continue-as-new-while-releasing';
+/**
+ * From this patch on, a retiring entity also continues as new when its history grows long, `retiring` in its input;
+ * before it, a deleted endpoint with tens of thousands held sent them all away in one run, past Temporal's history
+ * limit, which would have terminated the entity with deliveries still waiting for a release.
+ */
+const CONTINUE_WHILE_RETIRING_PATCH = 'continue-as-new-while-retiring';
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -99,7 +107,9 @@ const CONTINUE_WHILE_RELEASING_PATCH = 'continue-as-new-while-releasing';
 export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<void> {
   let state: EndpointState =
     input.state ?? newEndpointState(input.endpoint, input.source, input.settings ?? DEFAULT_ENDPOINT_SETTINGS, new Date());
-  let retired = false;
+  let retired = input.retiring === true;
+  // Asked in the retire handler, where the deletion happens: a run that is already retiring is from this patch on.
+  let mayContinueRetiring = retired;
   const updateVisibility = createVisibilityUpdater();
   const apply = (message: EndpointMessage, shown: { readonly retired?: boolean } = {}): EndpointState => {
     state = transitionEndpoint(state, message, new Date());
@@ -123,6 +133,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   });
   setHandler(retireUpdate, () => {
     retired = true;
+    mayContinueRetiring ||= patched(CONTINUE_WHILE_RETIRING_PATCH);
     return apply({ type: 'retire' }, { retired });
   });
   setHandler(holdSignal, (deliveryWorkflowId) => void apply({ type: 'hold', deliveryWorkflowId }));
@@ -150,7 +161,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       apply({ type: 'pause', reason: `ordering: the delivery of event ${eventId} failed for good; resume to go on with the next event` });
     }
   });
-  updateVisibility(state);
+  // A retiring run announces the deletion again: a process that started reading the log meanwhile hears of it too.
+  updateVisibility(state, { retired: input.retiring === true });
 
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
@@ -161,6 +173,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   const lineCancels = (): boolean => state.status === 'disabled' && line.waiting.length > 0;
   // Holding and releasing happen here, in one place: whatever the order of pause, resume and hold signals, a held
   // delivery stays in the list until the endpoint is no longer paused, and then it is released, never forgotten.
+  let continueRetiring = false;
   for (;;) {
     for (;;) {
       const wake = (): boolean =>
@@ -215,8 +228,9 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       // Nothing to release and no end of the run: the loop woke for its line.
       if (!released && !retired && !shouldContinueAsNew()) continue;
       if (!released) break;
-      // A retiring entity releases everything before it ends; any other goes on releasing in its next run.
-      if (!retired && shouldContinueAsNew() && patched(CONTINUE_WHILE_RELEASING_PATCH)) break;
+      // Any entity goes on releasing in its next run; a retiring one only from its patch on, before which it released
+      // everything before it ended.
+      if ((!retired || mayContinueRetiring) && shouldContinueAsNew() && patched(CONTINUE_WHILE_RELEASING_PATCH)) break;
       state = released.state;
       await signalEach(released.batch, (workflowId) => sendRelease(workflowId, released.release));
       if (state.heldDeliveries.length > 0) await sleep(1_000);
@@ -226,17 +240,20 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     await condition(allHandlersFinished);
     await updateVisibility.announced();
     // A retire that came while the run was ending (after a break for continue-as-new) finds deliveries still held or
-    // in line: they are sent away before the entity ends, never left waiting for a release that would not come.
+    // in line: they are sent away before the entity ends, never left waiting for a release that would not come; in
+    // this run, or, once its history is long, in a next one that is retiring from the start.
     const leftBehind = state.heldDeliveries.length > 0 || line.waiting.length > 0;
-    if (retired && leftBehind && patched(CONTINUE_WHILE_RELEASING_PATCH)) continue;
+    continueRetiring = retired && leftBehind && mayContinueRetiring && shouldContinueAsNew();
+    if (retired && leftBehind && !continueRetiring && patched(CONTINUE_WHILE_RELEASING_PATCH)) continue;
     break;
   }
-  if (retired) return;
+  if (retired && !continueRetiring) return;
   // The slots go along while the endpoint has a limit: a new run without them would let a second burst through.
-  const { sendSlots: _slots, line: _line, ...carried } = input;
+  const { sendSlots: _slots, line: _line, retiring: _retiring, ...carried } = input;
   await continueAsNew<typeof webhookEndpoint>({
     ...carried,
     state,
+    ...(continueRetiring ? { retiring: true } : {}),
     ...(state.endpoint.rate_limit ? { sendSlots } : {}),
     ...(line.inFlight || line.waiting.length > 0 ? { line } : {}),
   });

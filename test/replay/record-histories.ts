@@ -584,6 +584,21 @@ async function releasedAcrossRuns(): Promise<void> {
   await save('endpoint.released-across-runs', entity.workflowId);
 }
 
+/**
+ * A deleted endpoint's held backlog sent away over more than one run: the retiring entity continues as new once its
+ * history is long (40 events here, two a second), `retiring` in its input, and its last run ends once all are told.
+ */
+async function retiredAcrossRuns(): Promise<void> {
+  const endpoint = anEndpoint('replay-retired-backlog', 'http://127.0.0.1:9/never');
+  const entity = await startEntity(endpoint, { historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } });
+  await entity.signal(pauseSignal);
+  for (let index = 0; index < 12; index++) await entity.signal(holdSignal, `event/replay-retired-backlog-${index}`);
+  await until('the backlog is held', async () => (await heldCount(entity)) === 12);
+  await entity.executeUpdate(retireUpdate);
+  await client.workflow.getHandle(entity.workflowId).result();
+  await save('endpoint.retired-across-runs', entity.workflowId);
+}
+
 /** A disable that sends more deliveries away than one task may signal: 501 waiting in line go in chunks of 500. */
 async function lineSentAway(): Promise<void> {
   const entity = await startEntity(anEndpoint('replay-long-line', 'http://127.0.0.1:9/never', { ordering: 'fifo' }));
@@ -672,6 +687,7 @@ try {
     sent,
     sources,
     releasedAcrossRuns,
+    retiredAcrossRuns,
     lineSentAway,
     partEnded,
   ]) {

@@ -13,6 +13,7 @@ import {
   joinLineSignal,
   pauseSignal,
   resumeSignal,
+  retireUpdate,
   stateQuery,
   webhookEndpoint,
 } from '../../workflows/index.js';
@@ -189,6 +190,27 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     expect(runs.flatMap((run) => run.sent).sort()).toEqual([...held].sort());
     expect(runs.filter((run) => run.sent.length > 0).length).toBeGreaterThan(1);
     expect((await handle.query(stateQuery)).heldDeliveries).toEqual([]);
+  });
+
+  test('sends a long backlog away across runs when deleted, each delivery once, and then ends', async () => {
+    const endpoint = anEndpoint();
+    const handle = await client.workflow.start(webhookEndpoint, {
+      workflowId: endpointWorkflowId(endpoint.id),
+      taskQueue,
+      args: [{ endpoint, source: 'api', historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } }],
+    });
+    await handle.signal(pauseSignal);
+    const held = Array.from({ length: 16 }, (_, index) => `event/${endpoint.id}-held-${index}`);
+    await Promise.all(held.map((deliveryWorkflowId) => handle.signal(holdSignal, deliveryWorkflowId)));
+    await expect.poll(async () => (await handle.query(stateQuery)).heldDeliveries.length, { timeout: 30_000 }).toBe(16);
+
+    expect(await handle.executeUpdate(retireUpdate)).toMatchObject({ status: 'disabled', statusReason: 'deleted' });
+    // Eight batches of two, a second apart, in runs of at most 40 events: one run sending them all would pass it twice.
+    await handle.result();
+    const runs = await signalsSentPerRun(handle, 'release');
+    expect(runs.flatMap((run) => run.sent).sort()).toEqual([...held].sort());
+    expect(runs.filter((run) => run.sent.length > 0).length).toBeGreaterThan(1);
+    expect((await client.workflow.getHandle(handle.workflowId).describe()).status.name).toBe('COMPLETED');
   });
 
   test('sends a long line away in chunks when disabled, never more than 500 signals pending at once', async () => {
