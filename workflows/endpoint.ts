@@ -188,6 +188,10 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       // line has a delivery in flight, so stored histories wait as they did, without a timer.
       const checkAt = nextCheckAt(line);
       const woke = checkAt === undefined ? await condition(wake) : await condition(wake, Math.max(1, checkAt - Date.now()));
+      // A retire's answer goes before the releases it sets off, as recorded without the SDK's workflow spans: with
+      // them, its handler ends a few microtasks later, after this loop's first signals. (Only a retire: waiting after
+      // a signal's handler would move this loop's commands behind a change-log announcement stored histories have after.)
+      if (retired && !allHandlersFinished()) await condition(allHandlersFinished);
       const [notice] = state.pendingNotices;
       if (notice) {
         await publishOperationalEvent(notice);
