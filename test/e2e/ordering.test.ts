@@ -152,4 +152,40 @@ describe('ordering: fifo', () => {
     await strict.waitForRequests(7, 30_000);
     expect(numbersOf(strict)).toEqual([1, 2, 3, 4, 2, 5, 8]);
   });
+
+  test('keeps the order for an endpoint whose events are split into parts by the attempts their endpoints may take', async () => {
+    const [crowd, splitLedger] = await Promise.all([startReceiver(), startReceiver()]);
+    try {
+      // 18 endpoints of up to 100 attempts each pass what one workflow's history should hold: each event goes in parts.
+      const patient = { exponential: { initial_interval: '1s', maximum_attempts: 100 }, jitter: 0 };
+      const crowdIds = Array.from({ length: 17 }, (_, index) => `split-crowd-${index}`);
+      for (const id of crowdIds) {
+        expect((await call('POST', '/v1/endpoints', { id, url: crowd.url, events: ['split.*'], retry: patient })).status).toBe(201);
+      }
+      const ledger = { id: 'split-ledger', url: splitLedger.url, events: ['split.*'], ordering: 'fifo', retry: patient };
+      expect((await call('POST', '/v1/endpoints', ledger)).status).toBe(201);
+      for (const id of [...crowdIds, 'split-ledger']) await untilRouted(gateway, 'split.entry', id);
+
+      // Event 1 fails once: the events after it wait in line behind a part of it.
+      splitLedger.script({ status: 503 });
+      for (let n = 1; n <= 4; n++)
+        expect((await call('POST', '/v1/events', { id: `split-${n}`, type: 'split.entry', data: { n } })).status).toBe(202);
+      await splitLedger.waitForRequests(5, 90_000);
+      expect(numbersOf(splitLedger)).toEqual([1, 1, 2, 3, 4]);
+      await crowd.waitForRequests(4 * crowdIds.length, 90_000);
+
+      // The line was held by the part that had the endpoint (joined by the API, then by the part as it started), not
+      // by the event's own workflow.
+      const heldBy = await Promise.all(
+        ['event/split-1', 'event/split-1/part-1', 'event/split-1/part-2'].map((id) => lineSignalsOf('split-ledger', id)),
+      );
+      const holders = heldBy.filter((signals) => signals.length > 0);
+      expect(holders).toHaveLength(1);
+      expect(heldBy[0]).toEqual([]);
+      expect([holders[0]?.[0], holders[0]?.at(-1)]).toEqual(['joinLine', 'leaveLine']);
+      for (let n = 1; n <= 4; n++) await expect.poll(() => statusOf(`split-${n}`), { timeout: 30_000 }).toBe('succeeded');
+    } finally {
+      await Promise.all([crowd.close(), splitLedger.close()]);
+    }
+  });
 });
