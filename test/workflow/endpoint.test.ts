@@ -168,18 +168,24 @@ async function signalsSentPerRun(
   return runs;
 }
 
+/** A paused entity that continues as new past 40 events and releases two a second, holding 16 deliveries. */
+async function aPausedEntityHoldingSixteen() {
+  const endpoint = anEndpoint();
+  const handle = await client.workflow.start(webhookEndpoint, {
+    workflowId: endpointWorkflowId(endpoint.id),
+    taskQueue,
+    args: [{ endpoint, source: 'api', historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } }],
+  });
+  await handle.signal(pauseSignal);
+  const held = Array.from({ length: 16 }, (_, index) => `event/${endpoint.id}-held-${index}`);
+  await Promise.all(held.map((deliveryWorkflowId) => handle.signal(holdSignal, deliveryWorkflowId)));
+  await expect.poll(async () => (await handle.query(stateQuery)).heldDeliveries.length, { timeout: 30_000 }).toBe(16);
+  return { handle, held };
+}
+
 describe('webhookEndpoint with many deliveries to tell', () => {
   test('goes on releasing a held backlog in its next run once its history grows long, each delivery released once', async () => {
-    const endpoint = anEndpoint();
-    const handle = await client.workflow.start(webhookEndpoint, {
-      workflowId: endpointWorkflowId(endpoint.id),
-      taskQueue,
-      args: [{ endpoint, source: 'api', historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } }],
-    });
-    await handle.signal(pauseSignal);
-    const held = Array.from({ length: 16 }, (_, index) => `event/${endpoint.id}-held-${index}`);
-    await Promise.all(held.map((deliveryWorkflowId) => handle.signal(holdSignal, deliveryWorkflowId)));
-    await expect.poll(async () => (await handle.query(stateQuery)).heldDeliveries.length, { timeout: 30_000 }).toBe(16);
+    const { handle, held } = await aPausedEntityHoldingSixteen();
     await handle.signal(resumeSignal);
 
     // Eight batches of two, a second apart: a run that went on releasing to the end would pass its limit twice over.
@@ -193,16 +199,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
   });
 
   test('sends a long backlog away across runs when deleted, each delivery once, and then ends', async () => {
-    const endpoint = anEndpoint();
-    const handle = await client.workflow.start(webhookEndpoint, {
-      workflowId: endpointWorkflowId(endpoint.id),
-      taskQueue,
-      args: [{ endpoint, source: 'api', historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } }],
-    });
-    await handle.signal(pauseSignal);
-    const held = Array.from({ length: 16 }, (_, index) => `event/${endpoint.id}-held-${index}`);
-    await Promise.all(held.map((deliveryWorkflowId) => handle.signal(holdSignal, deliveryWorkflowId)));
-    await expect.poll(async () => (await handle.query(stateQuery)).heldDeliveries.length, { timeout: 30_000 }).toBe(16);
+    const { handle, held } = await aPausedEntityHoldingSixteen();
 
     expect(await handle.executeUpdate(retireUpdate)).toMatchObject({ status: 'disabled', statusReason: 'deleted' });
     // Eight batches of two, a second apart, in runs of at most 40 events: one run sending them all would pass it twice.
