@@ -1,5 +1,6 @@
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import { request, type Dispatcher } from 'undici';
 import type { AttemptResult, DeliveryTarget, TraceCarrier } from '../domain/delivery.js';
 import type { AttemptObservation } from '../domain/observations.js';
@@ -94,8 +95,10 @@ const TOKEN_TIMEOUT_MS = 10_000;
 const MIN_SEND_MS = 1_000;
 // Grants that came too late to send on, in one attempt, before it waits like a refused one: each spends a slot.
 const LATE_GRANTS_PER_ATTEMPT = 3;
-// The longest an attempt waits, within its preparation budget, for a process just started to read the deletions.
+// The longest an attempt waits, within its preparation budget, for a process just started to read the deletions;
+// after this many attempts (each a wait and a second), about half a minute, it goes on without them.
 const STATUSES_WAIT_MS = 2_000;
+const UNREAD_STATUS_ATTEMPTS = 10;
 
 /** Builds the activities that talk to receivers; tests pass their own dispatcher, environment or clock. */
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
@@ -130,10 +133,17 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     }
     // A retry due just as its worker (re)starts must not reach an endpoint deleted while the worker was down: until the
     // deletions have been read, an ordinary attempt fails unsent, and Temporal runs it again a second later. A local
-    // attempt goes on rather than fail its workflow task: it is almost always the first of an event routed a moment
-    // ago, by routing that was ready.
-    if (!(await statusesRead.within(STATUSES_WAIT_MS)) && !context.info.isLocal) {
-      throw ApplicationFailure.retryable('this worker has not yet read which endpoints were deleted', 'EndpointStatusesUnread');
+    // attempt does not wait: it is the first of an event routed a moment ago, by routing that was ready, and the fast
+    // path would pay for the wait. Past a bound (Temporal failing the listing for half a minute), the attempt goes on
+    // as it did before there was a wait: a delivery stopped for good would be worse than one retry sent too many.
+    if (!context.info.isLocal && context.info.attempt <= UNREAD_STATUS_ATTEMPTS && !(await statusesRead.within(STATUSES_WAIT_MS))) {
+      throw ApplicationFailure.create({
+        message: 'this worker has not yet read which endpoints were deleted',
+        type: 'EndpointStatusesUnread',
+        nextRetryDelay: '1s',
+        // Expected after every restart: no error log, no failure metric.
+        category: ApplicationFailureCategory.BENIGN,
+      });
     }
     const startedAt = now();
     // A cached status older than what the workflow was told (a release) is stale: the release wins. A deletion stops

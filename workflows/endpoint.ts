@@ -98,6 +98,14 @@ const CONTINUE_WHILE_RELEASING_PATCH = 'continue-as-new-while-releasing';
  * limit, which would have terminated the entity with deliveries still waiting for a release.
  */
 const CONTINUE_WHILE_RETIRING_PATCH = 'continue-as-new-while-retiring';
+const IGNORED_ONCE_RETIRED: ReadonlySet<EndpointMessage['type']> = new Set([
+  'pause',
+  'resume',
+  'disable',
+  'autoDisable',
+  'enable',
+  'configure',
+]);
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -110,8 +118,13 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   let retired = input.retiring === true;
   // Asked in the retire handler, where the deletion happens: a run that is already retiring is from this patch on.
   let mayContinueRetiring = retired;
+  // Set by a retire from the retiring patch on, until the loop has let the update's answer go out first.
+  let retireAnswerPending = false;
   const updateVisibility = createVisibilityUpdater();
   const apply = (message: EndpointMessage, shown: { readonly retired?: boolean } = {}): EndpointState => {
+    // A deleted endpoint stays deleted (from the retiring patch on): an enable or a pause sent to its entity by hand
+    // would have released its held deliveries to be sent, or stopped it sending them away.
+    if (retired && mayContinueRetiring && IGNORED_ONCE_RETIRED.has(message.type)) return state;
     state = transitionEndpoint(state, message, new Date());
     updateVisibility(state, shown);
     return state;
@@ -134,6 +147,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   setHandler(retireUpdate, () => {
     retired = true;
     mayContinueRetiring ||= patched(CONTINUE_WHILE_RETIRING_PATCH);
+    retireAnswerPending = mayContinueRetiring;
     return apply({ type: 'retire' }, { retired });
   });
   setHandler(holdSignal, (deliveryWorkflowId) => void apply({ type: 'hold', deliveryWorkflowId }));
@@ -174,6 +188,10 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   // Holding and releasing happen here, in one place: whatever the order of pause, resume and hold signals, a held
   // delivery stays in the list until the endpoint is no longer paused, and then it is released, never forgotten.
   let continueRetiring = false;
+  // A run started retiring sends a batch away before it may continue as new again: with a state too large for the
+  // server's suggestion, or a tiny history limit, it would otherwise go from run to run without progress.
+  let releasedInRun = false;
+  const mayRetireInNextRun = (): boolean => mayContinueRetiring && (input.retiring !== true || releasedInRun);
   for (;;) {
     for (;;) {
       const wake = (): boolean =>
@@ -189,9 +207,13 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       const checkAt = nextCheckAt(line);
       const woke = checkAt === undefined ? await condition(wake) : await condition(wake, Math.max(1, checkAt - Date.now()));
       // A retire's answer goes before the releases it sets off, as recorded without the SDK's workflow spans: with
-      // them, its handler ends a few microtasks later, after this loop's first signals. (Only a retire: waiting after
-      // a signal's handler would move this loop's commands behind a change-log announcement stored histories have after.)
-      if (retired && !allHandlersFinished()) await condition(allHandlersFinished);
+      // them, its handler ends a few microtasks later, after this loop's first signals. Only in the activation of a
+      // retire, and only from its patch on: waiting after other handlers would move this loop's commands behind a
+      // change-log announcement that stored histories have after them.
+      if (retireAnswerPending) {
+        retireAnswerPending = false;
+        await condition(allHandlersFinished);
+      }
       const [notice] = state.pendingNotices;
       if (notice) {
         await publishOperationalEvent(notice);
@@ -234,9 +256,10 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       if (!released) break;
       // Any entity goes on releasing in its next run; a retiring one only from its patch on, before which it released
       // everything before it ended.
-      if ((!retired || mayContinueRetiring) && shouldContinueAsNew() && patched(CONTINUE_WHILE_RELEASING_PATCH)) break;
+      if ((!retired || mayRetireInNextRun()) && shouldContinueAsNew() && patched(CONTINUE_WHILE_RELEASING_PATCH)) break;
       state = released.state;
       await signalEach(released.batch, (workflowId) => sendRelease(workflowId, released.release));
+      releasedInRun = true;
       if (state.heldDeliveries.length > 0) await sleep(1_000);
     }
     // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON. A signal
@@ -247,11 +270,14 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     // in line: they are sent away before the entity ends, never left waiting for a release that would not come; in
     // this run, or, once its history is long, in a next one that is retiring from the start.
     const leftBehind = state.heldDeliveries.length > 0 || line.waiting.length > 0;
-    continueRetiring = retired && leftBehind && mayContinueRetiring && shouldContinueAsNew();
+    continueRetiring = retired && leftBehind && mayRetireInNextRun() && shouldContinueAsNew();
     if (retired && leftBehind && !continueRetiring && patched(CONTINUE_WHILE_RELEASING_PATCH)) continue;
     break;
   }
   if (retired && !continueRetiring) return;
+  // A retire that came while the run was ending is answered before the run closes (its handler may end a few
+  // microtasks late, with the SDK's workflow spans), not lost with it.
+  if (continueRetiring) await condition(allHandlersFinished);
   // The slots go along while the endpoint has a limit: a new run without them would let a second burst through.
   const { sendSlots: _slots, line: _line, retiring: _retiring, ...carried } = input;
   await continueAsNew<typeof webhookEndpoint>({

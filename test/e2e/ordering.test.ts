@@ -187,5 +187,5 @@ describe('ordering: fifo', () => {
     } finally {
       await Promise.all([crowd.close(), splitLedger.close()]);
     }
-  });
+  }, 180_000);
 });

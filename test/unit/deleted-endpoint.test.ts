@@ -73,7 +73,7 @@ describe('an attempt made before a started worker has read the deletions', () =>
   }
   let read = false;
 
-  function attempt(activities: ReturnType<typeof createDeliveryActivities>, isLocal: boolean) {
+  function attempt(activities: ReturnType<typeof createDeliveryActivities>, isLocal: boolean, activityAttempt = 1) {
     const event = anEvent();
     const request: AttemptRequest = {
       eventId: event.id,
@@ -83,7 +83,11 @@ describe('an attempt made before a started worker has read the deletions', () =>
       acceptedAt: '2026-12-02T09:59:59.000Z',
       target: aTarget(loopback.receiver.url),
     };
-    const environment = new MockActivityEnvironment({ isLocal, workflowExecution: { workflowId: `event/${event.id}`, runId: 'run' } });
+    const environment = new MockActivityEnvironment({
+      isLocal,
+      attempt: activityAttempt,
+      workflowExecution: { workflowId: `event/${event.id}`, runId: 'run' },
+    });
     return environment.run((input: AttemptRequest) => activities.deliverAttempt(input), request);
   }
 
@@ -105,11 +109,23 @@ describe('an attempt made before a started worker has read the deletions', () =>
     read = false;
     const activities = activitiesReadingDeletions(new Promise<void>(() => {}));
     const before = loopback.receiver.requests.length;
-    await expect(attempt(activities, false)).rejects.toMatchObject({ type: 'EndpointStatusesUnread', nonRetryable: false });
+    await expect(attempt(activities, false)).rejects.toMatchObject({
+      type: 'EndpointStatusesUnread',
+      nonRetryable: false,
+      category: 'BENIGN',
+    });
     expect(loopback.receiver.requests).toHaveLength(before);
   });
 
-  test('goes on when it is a local first attempt, rather than fail its workflow task', async () => {
+  test('goes on without them after ten tries, rather than stop the delivery for as long as Temporal fails the listing', async () => {
+    read = false;
+    const activities = activitiesReadingDeletions(new Promise<void>(() => {}));
+    const before = loopback.receiver.requests.length;
+    expect(await attempt(activities, false, 11)).toMatchObject({ statusCode: 200 });
+    expect(loopback.receiver.requests).toHaveLength(before + 1);
+  });
+
+  test('goes on when it is a local first attempt, which does not wait for them', async () => {
     read = false;
     const activities = activitiesReadingDeletions(new Promise<void>(() => {}));
     const before = loopback.receiver.requests.length;

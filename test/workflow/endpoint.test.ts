@@ -198,10 +198,14 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     expect((await handle.query(stateQuery)).heldDeliveries).toEqual([]);
   });
 
-  test('sends a long backlog away across runs when deleted, each delivery once, and then ends', async () => {
+  test('sends a long backlog away across runs when deleted, each delivery once, whatever it is sent, and then ends', async () => {
     const { handle, held } = await aPausedEntityHoldingSixteen();
 
     expect(await handle.executeUpdate(retireUpdate)).toMatchObject({ status: 'disabled', statusReason: 'deleted' });
+    // Sent by hand while it retires: a deleted endpoint stays deleted, and its deliveries go on being sent away.
+    await handle.signal(enableSignal);
+    await handle.signal(pauseSignal);
+    expect(await handle.query(stateQuery)).toMatchObject({ status: 'disabled', statusReason: 'deleted' });
     // Eight batches of two, a second apart, in runs of at most 40 events: one run sending them all would pass it twice.
     await handle.result();
     const runs = await signalsSentPerRun(handle, 'release');
