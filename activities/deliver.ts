@@ -12,6 +12,7 @@ import { grantStillUsable, sendSpacingMs, type SlotAnswer } from '../domain/send
 import type { WebhookEvent } from '../domain/event.js';
 import type { Transformer } from '../transform/index.js';
 import { readTlsMaterial, type ClientTlsPools } from './client-tls.js';
+import { within } from './within.js';
 import type { AccessTokens } from './oauth2.js';
 import { buildOutboundRequest, type MissingSecret, type OutboundRequest } from './request.js';
 import { classifyTransportError, describeTransportError } from './transport-error.js';
@@ -108,42 +109,40 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   return {
     /** POSTs the event to the target once and reports what happened; HTTP failures are results, not errors. */
     async deliverAttempt(request: AttemptRequest): Promise<AttemptResult> {
-      const result = await inAttemptSpan(request.trace, Context.current().info, () => attemptOnce(request));
+      const { info } = Context.current();
+      // The attempt's time budget runs from here: waiting for the deletions and reading the event back count too.
+      const budgetStart = now().getTime();
+      // A retry due just as its worker (re)starts must not reach an endpoint deleted while the worker was down: until
+      // the deletions have been read, an ordinary attempt fails unsent (before its span and before reading the event
+      // back: nothing happened), and Temporal runs it again a second later. A local attempt does not wait: it is the
+      // first of an event routed a moment ago, by routing that was ready, and the fast path would pay for the wait.
+      // Past a bound (Temporal failing the listing for half a minute) the attempt goes on as it did before there was a
+      // wait: a delivery stopped for good would be worse than a retry sent to an endpoint deleted meanwhile.
+      if (!info.isLocal && info.attempt <= UNREAD_STATUS_ATTEMPTS && !(await statusesRead.within(STATUSES_WAIT_MS))) {
+        throw ApplicationFailure.create({
+          message: 'this worker has not yet read which endpoints were deleted',
+          type: 'EndpointStatusesUnread',
+          nextRetryDelay: '1s',
+          // Expected after every restart: no error log, no failure metric.
+          category: ApplicationFailureCategory.BENIGN,
+        });
+      }
+      const result = await inAttemptSpan(request.trace, info, () => attemptOnce(request, budgetStart));
       if (result.endpointStatus === undefined && result.throttled === undefined) deps.observeAttempt?.(observationOf(request, result));
       return result;
     },
   };
 
-  async function attemptOnce({
-    eventId,
-    target,
-    knownStatusVersion = 0,
-    event: carried,
-    rateTicket,
-    acceptedAt,
-  }: AttemptRequest): Promise<AttemptResult> {
+  async function attemptOnce(
+    { eventId, target, knownStatusVersion = 0, event: carried, rateTicket, acceptedAt }: AttemptRequest,
+    budgetStart: number,
+  ): Promise<AttemptResult> {
     const context = Context.current();
-    // The attempt's time budget runs from here: reading the event back counts too.
-    const budgetStart = now().getTime();
     const run = context.info.workflowExecution;
     if (!run) throw ApplicationFailure.nonRetryable('deliverAttempt runs only as part of a deliverEvent workflow', 'NoWorkflow');
     const event = carried ?? (await deps.loadEvent(run));
     if (event.id !== eventId) {
       throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
-    }
-    // A retry due just as its worker (re)starts must not reach an endpoint deleted while the worker was down: until the
-    // deletions have been read, an ordinary attempt fails unsent, and Temporal runs it again a second later. A local
-    // attempt does not wait: it is the first of an event routed a moment ago, by routing that was ready, and the fast
-    // path would pay for the wait. Past a bound (Temporal failing the listing for half a minute), the attempt goes on
-    // as it did before there was a wait: a delivery stopped for good would be worse than one retry sent too many.
-    if (!context.info.isLocal && context.info.attempt <= UNREAD_STATUS_ATTEMPTS && !(await statusesRead.within(STATUSES_WAIT_MS))) {
-      throw ApplicationFailure.create({
-        message: 'this worker has not yet read which endpoints were deleted',
-        type: 'EndpointStatusesUnread',
-        nextRetryDelay: '1s',
-        // Expected after every restart: no error log, no failure metric.
-        category: ApplicationFailureCategory.BENIGN,
-      });
     }
     const startedAt = now();
     // A cached status older than what the workflow was told (a release) is stale: the release wins. A deletion stops
@@ -381,21 +380,12 @@ function observationOf({ target, acceptedAt }: AttemptRequest, result: AttemptRe
 /** Whether a promise has settled: at once once it has, else after waiting for it at most `ms`. Never rejects. */
 function settledFlag(promise: Promise<void> | undefined) {
   let settled = promise === undefined;
-  const settling = promise?.then(
+  const settling = (promise ?? Promise.resolve()).then(
     () => (settled = true),
     () => (settled = true),
   );
   return {
-    async within(ms: number): Promise<boolean> {
-      if (settled || settling === undefined) return true;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-      try {
-        return await Promise.race([settling, late]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    within: async (ms: number): Promise<boolean> => settled || within(settling, ms, () => false),
   };
 }
 

@@ -5,6 +5,7 @@ import type { OAuth2Reference } from '../domain/delivery.js';
 import { displayHost } from '../domain/url.js';
 import { checkLiteralDestination } from './destination.js';
 import { describeTransportError } from './transport-error.js';
+import { within } from './within.js';
 
 /** A token could not be had: the token endpoint refused the client, failed, or could not be reached. */
 export class TokenRequestError extends Error {
@@ -114,15 +115,10 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   };
 
   return {
-    get: (client, secret, rejected, waitMs = timeoutMs) => within(waitMs, client.tokenUrl, share(client, secret, rejected)),
+    // An attempt waits for a token only as long as it may.
+    get: (client, secret, rejected, waitMs = timeoutMs) =>
+      within(share(client, secret, rejected), waitMs, () => {
+        throw new TokenRequestError(`no token from ${displayHost(client.tokenUrl)} within ${waitMs} ms`);
+      }),
   };
-}
-
-/** `promise`, or a TokenRequestError once `waitMs` has passed: an attempt waits for a token only as long as it may. */
-function within(waitMs: number, tokenUrl: string, promise: Promise<string>): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TokenRequestError(`no token from ${displayHost(tokenUrl)} within ${waitMs} ms`)), waitMs);
-  });
-  return Promise.race([promise, timedOut]).finally(() => clearTimeout(timer));
 }

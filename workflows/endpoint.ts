@@ -25,6 +25,7 @@ import {
   type Release,
 } from '../domain/endpoint-state.js';
 import {
+  appliesOnceRetired,
   newEndpointState,
   listedState,
   takeReleaseBatch,
@@ -98,14 +99,6 @@ const CONTINUE_WHILE_RELEASING_PATCH = 'continue-as-new-while-releasing';
  * limit, which would have terminated the entity with deliveries still waiting for a release.
  */
 const CONTINUE_WHILE_RETIRING_PATCH = 'continue-as-new-while-retiring';
-const IGNORED_ONCE_RETIRED: ReadonlySet<EndpointMessage['type']> = new Set([
-  'pause',
-  'resume',
-  'disable',
-  'autoDisable',
-  'enable',
-  'configure',
-]);
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -122,9 +115,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   let retireAnswerPending = false;
   const updateVisibility = createVisibilityUpdater();
   const apply = (message: EndpointMessage, shown: { readonly retired?: boolean } = {}): EndpointState => {
-    // A deleted endpoint stays deleted (from the retiring patch on): an enable or a pause sent to its entity by hand
-    // would have released its held deliveries to be sent, or stopped it sending them away.
-    if (retired && mayContinueRetiring && IGNORED_ONCE_RETIRED.has(message.type)) return state;
+    // A deleted endpoint stays deleted, from the retiring patch on (before it, an enable could undo a delete).
+    if (mayContinueRetiring && !appliesOnceRetired(message)) return state;
     state = transitionEndpoint(state, message, new Date());
     updateVisibility(state, shown);
     return state;
@@ -140,6 +132,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   setHandler(enableSignal, () => void apply({ type: 'enable' }));
   setHandler(configureUpdate, ({ definition, settings }) => apply({ type: 'configure', definition, ...(settings ? { settings } : {}) }), {
     validator: ({ definition }: ConfigureRequest) => {
+      // Validators do not run on replay: refusing here changes no stored history.
+      if (mayContinueRetiring) throw new Error(`endpoint ${state.endpoint.id} is deleted`);
       const problem = definitionProblem(state.endpoint.id, definition);
       if (problem) throw new Error(problem);
     },

@@ -595,6 +595,8 @@ async function retiredAcrossRuns(): Promise<void> {
   for (let index = 0; index < 12; index++) await entity.signal(holdSignal, `event/replay-retired-backlog-${index}`);
   await until('the backlog is held', async () => (await heldCount(entity)) === 12);
   await entity.executeUpdate(retireUpdate);
+  // Ignored: a deleted endpoint stays deleted.
+  await entity.signal(enableSignal);
   await client.workflow.getHandle(entity.workflowId).result();
   await save('endpoint.retired-across-runs', entity.workflowId);
 }

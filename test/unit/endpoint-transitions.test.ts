@@ -14,6 +14,7 @@ import {
   type EndpointStatus,
 } from '../../domain/endpoint-state.js';
 import {
+  appliesOnceRetired,
   newEndpointState,
   listedState,
   RETIRED_REASON,
@@ -38,6 +39,21 @@ function anEntity(status: EndpointStatus = 'active', statusReason?: string, extr
 }
 
 describe('an endpoint entity', () => {
+  test('once deleted, takes only deliveries asking to wait (to send them away) and the delete itself', () => {
+    const messages: EndpointMessage[] = [
+      { type: 'pause' },
+      { type: 'resume' },
+      { type: 'disable' },
+      { type: 'enable' },
+      { type: 'autoDisable', reason: 'the endpoint answered 410 Gone' },
+      { type: 'health', report: { delivered: 0, failed: 1, failedSinceLastSuccess: 1, lastFailureAt: NOW.toISOString() } },
+      { type: 'configure', definition: endpoint },
+      { type: 'retire' },
+      { type: 'hold', deliveryWorkflowId: 'event/evt_1' },
+    ];
+    expect(messages.filter(appliesOnceRetired).map((message) => message.type)).toEqual(['retire', 'hold']);
+  });
+
   test('starts active at version 1, or disabled when its definition says enabled: false', () => {
     expect(newEndpointState(endpoint, 'config', DEFAULT_ENDPOINT_SETTINGS, CREATED)).toMatchObject({
       status: 'active',

@@ -202,16 +202,21 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     const { handle, held } = await aPausedEntityHoldingSixteen();
 
     expect(await handle.executeUpdate(retireUpdate)).toMatchObject({ status: 'disabled', statusReason: 'deleted' });
-    // Sent by hand while it retires: a deleted endpoint stays deleted, and its deliveries go on being sent away.
+    // Sent by hand while it retires, in the run the delete came to and in a run that started retiring: a deleted
+    // endpoint stays deleted, and its deliveries go on being sent away.
     await handle.signal(enableSignal);
-    await handle.signal(pauseSignal);
     expect(await handle.query(stateQuery)).toMatchObject({ status: 'disabled', statusReason: 'deleted' });
+    const latest = client.workflow.getHandle(handle.workflowId);
+    await expect.poll(async () => (await latest.describe()).runId, { timeout: 30_000 }).not.toBe(handle.firstExecutionRunId);
+    await latest.signal(pauseSignal);
+    await latest.signal(enableSignal);
+    expect(await latest.query(stateQuery)).toMatchObject({ status: 'disabled', statusReason: 'deleted' });
     // Eight batches of two, a second apart, in runs of at most 40 events: one run sending them all would pass it twice.
     await handle.result();
     const runs = await signalsSentPerRun(handle, 'release');
     expect(runs.flatMap((run) => run.sent).sort()).toEqual([...held].sort());
     expect(runs.filter((run) => run.sent.length > 0).length).toBeGreaterThan(1);
-    expect((await client.workflow.getHandle(handle.workflowId).describe()).status.name).toBe('COMPLETED');
+    expect((await latest.describe()).status.name).toBe('COMPLETED');
   });
 
   test('sends a long line away in chunks when disabled, never more than 500 signals pending at once', async () => {
