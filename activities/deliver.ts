@@ -115,7 +115,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       // A retry due just as its worker (re)starts must not reach an endpoint deleted while the worker was down: until
       // the deletions have been read, an ordinary attempt fails unsent (before its span and before reading the event
       // back: nothing happened), and Temporal runs it again a second later. A local attempt does not wait: it is the
-      // first of an event routed a moment ago, by routing that was ready, and the fast path would pay for the wait.
+      // first of an event routed a moment ago, by routing that was ready, and the fast path would pay for the wait (one
+      // rerun after its worker died, on a worker just started, may miss a deletion made meanwhile: a narrow window).
       // Past a bound (Temporal failing the listing for half a minute) the attempt goes on as it did before there was a
       // wait: a delivery stopped for good would be worse than a retry sent to an endpoint deleted meanwhile.
       if (!info.isLocal && info.attempt <= UNREAD_STATUS_ATTEMPTS && !(await statusesRead.within(STATUSES_WAIT_MS))) {

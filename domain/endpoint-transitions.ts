@@ -37,8 +37,9 @@ export const RETIRED_REASON = 'deleted';
 
 /**
  * Whether a deleted endpoint's entity still takes a message while it sends its held deliveries away: a delivery that
- * asks to wait (to be sent away too), nothing else. An enable would release the held deliveries to be sent, a pause
- * would stop them being sent away, and a change of status or health would announce the endpoint as not deleted.
+ * asks to wait (to be sent away too), nothing else. An enable would release the held deliveries to be sent (and a
+ * pause after it stop them being sent away), and a change of status or health would announce the endpoint as not
+ * deleted.
  */
 export function appliesOnceRetired(message: EndpointMessage): boolean {
   return message.type === 'hold' || message.type === 'retire';

@@ -94,9 +94,10 @@ const SIGNALS_PER_CHUNK = 500;
  */
 const CONTINUE_WHILE_RELEASING_PATCH = 'continue-as-new-while-releasing';
 /**
- * From this patch on, a retiring entity also continues as new when its history grows long, `retiring` in its input;
- * before it, a deleted endpoint with tens of thousands held sent them all away in one run, past Temporal's history
- * limit, which would have terminated the entity with deliveries still waiting for a release.
+ * From this patch on, a retiring entity also continues as new when its history grows long, `retiring` in its input,
+ * and takes nothing but holds meanwhile; before it, a deleted endpoint with tens of thousands held sent them all away
+ * in one run, past Temporal's history limit, which would have terminated the entity with deliveries still waiting for
+ * a release, and an enable sent to it by hand released them to be sent.
  */
 const CONTINUE_WHILE_RETIRING_PATCH = 'continue-as-new-while-retiring';
 
@@ -109,14 +110,16 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   let state: EndpointState =
     input.state ?? newEndpointState(input.endpoint, input.source, input.settings ?? DEFAULT_ENDPOINT_SETTINGS, new Date());
   let retired = input.retiring === true;
-  // Asked in the retire handler, where the deletion happens: a run that is already retiring is from this patch on.
-  let mayContinueRetiring = retired;
+  // A deletion from the retiring patch on: the entity continues as new while it sends its held deliveries away, and
+  // takes nothing but holds meanwhile. Asked in the retire handler, where the deletion happens (a later ask would move
+  // the patch's marker); a run that is already retiring is from the patch on.
+  let deletedForGood = retired;
   // Set by a retire from the retiring patch on, until the loop has let the update's answer go out first.
   let retireAnswerPending = false;
   const updateVisibility = createVisibilityUpdater();
   const apply = (message: EndpointMessage, shown: { readonly retired?: boolean } = {}): EndpointState => {
     // A deleted endpoint stays deleted, from the retiring patch on (before it, an enable could undo a delete).
-    if (mayContinueRetiring && !appliesOnceRetired(message)) return state;
+    if (deletedForGood && !appliesOnceRetired(message)) return state;
     state = transitionEndpoint(state, message, new Date());
     updateVisibility(state, shown);
     return state;
@@ -133,15 +136,15 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   setHandler(configureUpdate, ({ definition, settings }) => apply({ type: 'configure', definition, ...(settings ? { settings } : {}) }), {
     validator: ({ definition }: ConfigureRequest) => {
       // Validators do not run on replay: refusing here changes no stored history.
-      if (mayContinueRetiring) throw new Error(`endpoint ${state.endpoint.id} is deleted`);
+      if (deletedForGood) throw new Error(`endpoint ${state.endpoint.id} is deleted`);
       const problem = definitionProblem(state.endpoint.id, definition);
       if (problem) throw new Error(problem);
     },
   });
   setHandler(retireUpdate, () => {
     retired = true;
-    mayContinueRetiring ||= patched(CONTINUE_WHILE_RETIRING_PATCH);
-    retireAnswerPending = mayContinueRetiring;
+    deletedForGood ||= patched(CONTINUE_WHILE_RETIRING_PATCH);
+    retireAnswerPending = deletedForGood;
     return apply({ type: 'retire' }, { retired });
   });
   setHandler(holdSignal, (deliveryWorkflowId) => void apply({ type: 'hold', deliveryWorkflowId }));
@@ -179,13 +182,13 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   const lineMoves = (): boolean =>
     state.status === 'active' && state.heldDeliveries.length === 0 && takeTurn(line, Date.now()) !== undefined;
   const lineCancels = (): boolean => state.status === 'disabled' && line.waiting.length > 0;
-  // Holding and releasing happen here, in one place: whatever the order of pause, resume and hold signals, a held
-  // delivery stays in the list until the endpoint is no longer paused, and then it is released, never forgotten.
   let continueRetiring = false;
   // A run started retiring sends a batch away before it may continue as new again: with a state too large for the
   // server's suggestion, or a tiny history limit, it would otherwise go from run to run without progress.
-  let releasedInRun = false;
-  const mayRetireInNextRun = (): boolean => mayContinueRetiring && (input.retiring !== true || releasedInRun);
+  let progressed = input.retiring !== true;
+  const mayRetireInNextRun = (): boolean => deletedForGood && progressed;
+  // Holding and releasing happen here, in one place: whatever the order of pause, resume and hold signals, a held
+  // delivery stays in the list until the endpoint is no longer paused, and then it is released, never forgotten.
   for (;;) {
     for (;;) {
       const wake = (): boolean =>
@@ -201,8 +204,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       const checkAt = nextCheckAt(line);
       const woke = checkAt === undefined ? await condition(wake) : await condition(wake, Math.max(1, checkAt - Date.now()));
       // A retire's answer goes before the releases it sets off, as recorded without the SDK's workflow spans: with
-      // them, its handler ends a few microtasks later, after this loop's first signals. Only in the activation of a
-      // retire, and only from its patch on: waiting after other handlers would move this loop's commands behind a
+      // them, its handler ends a few microtasks later, after this loop's first signals. Once per retire, at the loop's
+      // next wake, and only from its patch on: waiting after other handlers would move this loop's commands behind a
       // change-log announcement that stored histories have after them.
       if (retireAnswerPending) {
         retireAnswerPending = false;
@@ -253,7 +256,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       if ((!retired || mayRetireInNextRun()) && shouldContinueAsNew() && patched(CONTINUE_WHILE_RELEASING_PATCH)) break;
       state = released.state;
       await signalEach(released.batch, (workflowId) => sendRelease(workflowId, released.release));
-      releasedInRun = true;
+      progressed = true;
       if (state.heldDeliveries.length > 0) await sleep(1_000);
     }
     // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON. A signal
@@ -268,10 +271,12 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     if (retired && leftBehind && !continueRetiring && patched(CONTINUE_WHILE_RELEASING_PATCH)) continue;
     break;
   }
-  if (retired && !continueRetiring) return;
-  // A retire that came while the run was ending is answered before the run closes (its handler may end a few
-  // microtasks late, with the SDK's workflow spans), not lost with it.
-  if (continueRetiring) await condition(allHandlersFinished);
+  if (retired) {
+    if (!continueRetiring) return;
+    // A retire that came while the run was ending is answered before the run closes (its handler may end a few
+    // microtasks late, with the SDK's workflow spans), not lost with it.
+    await condition(allHandlersFinished);
+  }
   // The slots go along while the endpoint has a limit: a new run without them would let a second burst through.
   const { sendSlots: _slots, line: _line, retiring: _retiring, ...carried } = input;
   await continueAsNew<typeof webhookEndpoint>({

@@ -113,6 +113,7 @@ describe('an attempt made before a started worker has read the deletions', () =>
       await expect(attempt(activities, false, activityAttempt)).rejects.toMatchObject({
         type: 'EndpointStatusesUnread',
         nonRetryable: false,
+        nextRetryDelay: '1s',
         category: 'BENIGN',
       });
     }

@@ -5,6 +5,7 @@ import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { reconcileEndpoints, REMOVED_FROM_CONFIG } from '../../gateway/reconcile.js';
 import proto from '@temporalio/proto';
 import { DEFAULT_ENDPOINT_SETTINGS } from '../../domain/endpoint-state.js';
+import { newEndpointState } from '../../domain/endpoint-transitions.js';
 import {
   configureUpdate,
   disableSignal,
@@ -180,7 +181,7 @@ async function aPausedEntityHoldingSixteen() {
   const held = Array.from({ length: 16 }, (_, index) => `event/${endpoint.id}-held-${index}`);
   await Promise.all(held.map((deliveryWorkflowId) => handle.signal(holdSignal, deliveryWorkflowId)));
   await expect.poll(async () => (await handle.query(stateQuery)).heldDeliveries.length, { timeout: 30_000 }).toBe(16);
-  return { handle, held };
+  return { endpoint, handle, held };
 }
 
 describe('webhookEndpoint with many deliveries to tell', () => {
@@ -199,24 +200,43 @@ describe('webhookEndpoint with many deliveries to tell', () => {
   });
 
   test('sends a long backlog away across runs when deleted, each delivery once, whatever it is sent, and then ends', async () => {
-    const { handle, held } = await aPausedEntityHoldingSixteen();
+    const { endpoint, handle, held } = await aPausedEntityHoldingSixteen();
+    const latest = client.workflow.getHandle(handle.workflowId);
+    // Idle once it holds them all: no event comes to continue it as new before the delete.
+    const deletedIn = (await latest.describe()).runId;
 
     expect(await handle.executeUpdate(retireUpdate)).toMatchObject({ status: 'disabled', statusReason: 'deleted' });
     // Sent by hand while it retires, in the run the delete came to and in a run that started retiring: a deleted
-    // endpoint stays deleted, and its deliveries go on being sent away.
+    // endpoint stays deleted (an enable would have released the held deliveries to be sent), and refuses changes.
     await handle.signal(enableSignal);
     expect(await handle.query(stateQuery)).toMatchObject({ status: 'disabled', statusReason: 'deleted' });
-    const latest = client.workflow.getHandle(handle.workflowId);
-    await expect.poll(async () => (await latest.describe()).runId, { timeout: 30_000 }).not.toBe(handle.firstExecutionRunId);
-    await latest.signal(pauseSignal);
+    await expect.poll(async () => (await latest.describe()).runId, { timeout: 30_000 }).not.toBe(deletedIn);
     await latest.signal(enableSignal);
     expect(await latest.query(stateQuery)).toMatchObject({ status: 'disabled', statusReason: 'deleted' });
+    await expect(latest.executeUpdate(configureUpdate, { args: [{ definition: endpoint }] })).rejects.toThrow(/Update failed/);
     // Eight batches of two, a second apart, in runs of at most 40 events: one run sending them all would pass it twice.
     await handle.result();
     const runs = await signalsSentPerRun(handle, 'release');
     expect(runs.flatMap((run) => run.sent).sort()).toEqual([...held].sort());
     expect(runs.filter((run) => run.sent.length > 0).length).toBeGreaterThan(1);
     expect((await latest.describe()).status.name).toBe('COMPLETED');
+  });
+
+  test('a run started retiring sends a batch away before it continues as new again, however short its history limit', async () => {
+    const endpoint = anEndpoint();
+    const settings = { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 };
+    const held = Array.from({ length: 6 }, (_, index) => `event/${endpoint.id}-held-${index}`);
+    const deleted = { ...newEndpointState(endpoint, 'api', settings, new Date()), status: 'disabled' as const, statusReason: 'deleted' };
+    // Past its limit from its first event: without a batch first, each run would only continue as new.
+    const handle = await client.workflow.start(webhookEndpoint, {
+      workflowId: endpointWorkflowId(endpoint.id),
+      taskQueue,
+      args: [{ endpoint, source: 'api', settings, historyLimit: 1, retiring: true, state: { ...deleted, heldDeliveries: held } }],
+    });
+    await handle.result();
+    const runs = await signalsSentPerRun(handle, 'release');
+    expect(runs.map((run) => run.sent.length)).toEqual([2, 2, 2]);
+    expect(runs.flatMap((run) => run.sent)).toEqual(held);
   });
 
   test('sends a long line away in chunks when disabled, never more than 500 signals pending at once', async () => {
