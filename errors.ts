@@ -50,6 +50,8 @@ export class EndpointOperationError extends Error {
   constructor(
     readonly reason: 'not-found' | 'conflict',
     message: string,
+    /** For a conflict that passes by itself (an id still held by a deleted endpoint): when to try again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

@@ -27,6 +27,12 @@ export interface EndpointState {
   readonly health: EndpointHealth;
   /** Operational events (such as `endpoint.disabled`) decided but not yet handed to delivery. */
   readonly pendingNotices: readonly OperationalNotice[];
+  /**
+   * Set by the deletion of an endpoint managed through the API. Its entity runs on only to send its held deliveries
+   * away (minutes, for tens of thousands), and the API and routing treat the endpoint as gone meanwhile. Unset on
+   * every other state, so that memos and inputs of endpoints never deleted read as before.
+   */
+  readonly deleted?: true;
 }
 
 /** An operational event an entity publishes about itself: an event of the gateway's own, delivered like any other. */
@@ -215,14 +221,15 @@ export function isLaterState(candidate: ListedEndpointState, known: ListedEndpoi
 
 /**
  * Applies changes from the change log to the states known by endpoint id: a later state replaces the known one, a
- * retirement removes it, an earlier or equal state (one a listing already had) is passed over. Answers whether
- * anything changed, so that a caller rebuilding something from the states does so only then.
+ * retirement (or a state that says the endpoint was deleted) removes it, an earlier or equal state (one a listing
+ * already had) is passed over. Answers whether anything changed, so that a caller rebuilding something from the
+ * states does so only then.
  */
 export function applyEndpointChanges(states: Map<string, ListedEndpointState>, changes: readonly EndpointChange[]): boolean {
   let applied = false;
   for (const { state, retired } of changes) {
     const id = state.endpoint.id;
-    if (retired) {
+    if (retired || state.deleted) {
       applied = states.delete(id) || applied;
       continue;
     }

@@ -80,8 +80,10 @@ export function transitionEndpoint(state: EndpointState, message: EndpointMessag
       return applyHealth(state, message.report, now);
     case 'configure':
       return configure(state, message.definition, message.settings, now);
-    case 'retire':
-      return withStatus(state, 'disabled', RETIRED_REASON, now);
+    case 'retire': {
+      const disabled = withStatus(state, 'disabled', RETIRED_REASON, now);
+      return disabled.deleted ? disabled : { ...disabled, deleted: true };
+    }
     case 'hold':
       return state.heldDeliveries.includes(message.deliveryWorkflowId)
         ? state

@@ -43,15 +43,21 @@ export function createEndpointAdmin(
   settings: EndpointSettings = DEFAULT_ENDPOINT_SETTINGS,
 ): EndpointAdmin {
   const handle = (endpointId: string) => client.workflow.getHandle(endpointWorkflowId(endpointId));
-  const get = async (endpointId: string): Promise<EndpointState> => {
+  // The state of the endpoint's running entity, deleted or not; `undefined` when none runs.
+  const read = async (endpointId: string): Promise<EndpointState | undefined> => {
     try {
       const description = await handle(endpointId).describe();
-      if (description.status.name !== 'RUNNING') throw new EndpointOperationError('not-found', `no endpoint ${endpointId}`);
-      return await handle(endpointId).query(stateQuery);
+      return description.status.name === 'RUNNING' ? await handle(endpointId).query(stateQuery) : undefined;
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw new EndpointOperationError('not-found', `no endpoint ${endpointId}`);
+      if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }
+  };
+  // A deleted endpoint is gone for the API from the deletion on, though its entity still sends held deliveries away.
+  const get = async (endpointId: string): Promise<EndpointState> => {
+    const state = await read(endpointId);
+    if (!state || state.deleted) throw new EndpointOperationError('not-found', `no endpoint ${endpointId}`);
+    return state;
   };
   const apiManaged = async (endpointId: string): Promise<EndpointState> => {
     const state = await get(endpointId);
@@ -63,20 +69,24 @@ export function createEndpointAdmin(
 
   return {
     async create(endpoint) {
-      try {
-        await client.workflow.start(webhookEndpoint, {
-          ...endpointEntityStart(endpoint, 'api', taskQueue, settings),
-          workflowIdConflictPolicy: 'FAIL',
-        });
-      } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError)
-          throw new EndpointOperationError('conflict', `endpoint ${endpoint.id} exists`);
-        throw error;
+      // Twice at most: an entity found ended between the refused start and the look at it no longer holds the id.
+      for (let tries = 1; ; tries++) {
+        try {
+          await client.workflow.start(webhookEndpoint, {
+            ...endpointEntityStart(endpoint, 'api', taskQueue, settings),
+            workflowIdConflictPolicy: 'FAIL',
+          });
+          return await get(endpoint.id);
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          const holder = await read(endpoint.id);
+          if (holder?.deleted) throw stillDeleting(holder);
+          if (holder || tries === 2) throw new EndpointOperationError('conflict', `endpoint ${endpoint.id} exists`);
+        }
       }
-      return get(endpoint.id);
     },
     get,
-    list: () => listEndpointEntities(client, taskQueue),
+    list: async () => (await listEndpointEntities(client, taskQueue)).filter((state) => !state.deleted),
     async replace(endpoint) {
       await apiManaged(endpoint.id);
       return handle(endpoint.id).executeUpdate(configureUpdate, { args: [{ definition: endpoint, settings }] });
@@ -99,4 +109,18 @@ export function createEndpointAdmin(
       return retired;
     },
   };
+}
+
+/**
+ * Why an id cannot be taken yet: the deleted endpoint's entity still holds it while it sends its held deliveries
+ * away, at the endpoint's release rate. The wait is that count over the rate, and a second for the entity to end.
+ */
+function stillDeleting(state: EndpointState): EndpointOperationError {
+  const held = state.heldDeliveries.length;
+  const seconds = Math.ceil(held / Math.max(1, state.settings.releasePerSecond)) + 1;
+  return new EndpointOperationError(
+    'conflict',
+    `endpoint ${state.endpoint.id} was deleted and is still sending its ${held} held deliveries away; create it again in about ${seconds} s`,
+    seconds,
+  );
 }

@@ -99,7 +99,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     // Reindexing walks every endpoint. On start, following reads back up to a thousand changes the listing already
     // had: with 10,000 endpoints, reindexing for each page of them held the first new change back 1.7 s (0.7 s since).
     for (const { state, retired } of changes) {
-      if (retired) deleted.remember(state);
+      if (retired || state.deleted) deleted.remember(state);
       else deleted.forget(state.endpoint.id);
     }
     if (applyEndpointChanges(states, changes)) reindex();
@@ -114,7 +114,9 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     async round({ call, signal, recovered }) {
       const runId = await call(() => ensureChangeLog(client, taskQueue));
       const listed = await call(() => listEndpointEntities(client, taskQueue));
-      states = new Map(listed.map((state) => [state.endpoint.id, state]));
+      // An entity still sending a deleted endpoint's held deliveries away runs on, but the endpoint is gone.
+      states = new Map(listed.filter((state) => !state.deleted).map((state) => [state.endpoint.id, state]));
+      for (const state of listed) if (state.deleted) deleted.remember(state);
       reindex();
       // Routing is ready without the deletions, which only a retry's attempt asks about: they are listed after.
       markReady();

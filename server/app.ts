@@ -161,9 +161,11 @@ export function buildApp(deps: AppDeps): Api {
       });
     }
     if (error instanceof EndpointOperationError || error instanceof SourceOperationError) {
-      return error.reason === 'not-found'
-        ? sendProblem(reply, notFound(error.message))
-        : sendProblem(reply, { status: 409, type: 'conflict', title: 'Conflict', detail: error.message });
+      if (error.reason === 'not-found') return sendProblem(reply, notFound(error.message));
+      if (error instanceof EndpointOperationError && error.retryAfterSeconds !== undefined) {
+        reply.header('retry-after', String(error.retryAfterSeconds));
+      }
+      return sendProblem(reply, { status: 409, type: 'conflict', title: 'Conflict', detail: error.message });
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) {

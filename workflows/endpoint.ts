@@ -110,6 +110,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   let state: EndpointState =
     input.state ?? newEndpointState(input.endpoint, input.source, input.settings ?? DEFAULT_ENDPOINT_SETTINGS, new Date());
   let retired = input.retiring === true;
+  // A run continued as new retiring by a release before states said `deleted` says it now: the API and routing read it.
+  if (retired && !state.deleted) state = { ...state, deleted: true };
   // A deletion from the retiring patch on: the entity continues as new while it sends its held deliveries away, and
   // takes nothing but holds meanwhile. Asked in the retire handler, where the deletion happens (a later ask would move
   // the patch's marker); a run that is already retiring is from the patch on.

@@ -95,6 +95,16 @@ describe('an endpoint entity', () => {
     expect(after.statusVersion).toBe(before.statusVersion + 1);
     expect(after.statusChangedAt).toBe(NOW.toISOString());
     expect(after.pendingNotices).toEqual([]);
+    // Only a deletion marks the state deleted: an operator's disable, whatever its reason, leaves the endpoint there.
+    expect(after.deleted).toBe(message.type === 'retire' ? true : undefined);
+  });
+
+  test("a deleted endpoint stays marked deleted, even disabled again with the deletion's reason", () => {
+    const deleted = transitionEndpoint(anEntity(), { type: 'retire' }, NOW);
+    expect(deleted).toMatchObject({ status: 'disabled', statusReason: RETIRED_REASON, deleted: true });
+    expect(transitionEndpoint(deleted, { type: 'retire' }, NOW)).toBe(deleted);
+    expect(transitionEndpoint(anEntity(), { type: 'disable', reason: RETIRED_REASON }, NOW).deleted).toBeUndefined();
+    expect(listedState(deleted).deleted).toBe(true);
   });
 
   test('auto-disable announces endpoint.disabled once, under an id fixed by the status version', () => {
@@ -333,6 +343,10 @@ describe("an endpoint's announced state", () => {
     // A retirement removes what is known, and of an endpoint not known changes nothing.
     expect(applyEndpointChanges(new Map(), [{ state: known, retired: true }])).toBe(false);
     expect(applyEndpointChanges(states, [{ state: known, retired: true }])).toBe(true);
+    expect(states.size).toBe(0);
+    // So does a state that says the endpoint was deleted, announced without the flag.
+    states.set(known.endpoint.id, known);
+    expect(applyEndpointChanges(states, [{ state: { ...paused, deleted: true } }])).toBe(true);
     expect(states.size).toBe(0);
     // An endpoint not known yet (created after the listing) is taken as it comes.
     expect(applyEndpointChanges(states, [{ state: known }])).toBe(true);

@@ -4,7 +4,7 @@ import { EndpointSchema, type Endpoint } from '../../domain/endpoint.js';
 import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { reconcileEndpoints, REMOVED_FROM_CONFIG } from '../../gateway/reconcile.js';
 import proto from '@temporalio/proto';
-import { DEFAULT_ENDPOINT_SETTINGS } from '../../domain/endpoint-state.js';
+import { DEFAULT_ENDPOINT_SETTINGS, ENDPOINT_STATE_MEMO } from '../../domain/endpoint-state.js';
 import { newEndpointState } from '../../domain/endpoint-transitions.js';
 import {
   configureUpdate,
@@ -237,6 +237,8 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     const runs = await signalsSentPerRun(handle, 'release');
     expect(runs.map((run) => run.sent.length)).toEqual([2, 2, 2]);
     expect(runs.flatMap((run) => run.sent)).toEqual(held);
+    // Its input came as a release before states said `deleted` wrote it: every run says it, so the API finds none.
+    expect((await handle.describe()).memo?.[ENDPOINT_STATE_MEMO]).toMatchObject({ status: 'disabled', deleted: true });
   });
 
   test('sends a long line away in chunks when disabled, never more than 500 signals pending at once', async () => {
