@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DurationSchema } from '../domain/duration-schema.js';
 import { ALLOWABLE_ADDRESS_KINDS } from '../domain/address.js';
 import { DataKeySchema, EndpointSchema, RetryPolicySchema, SigningSchema } from '../domain/endpoint.js';
-import type { EndpointSettings } from '../domain/endpoint-state.js';
+import { DEFAULT_MAX_HELD_DELIVERIES, type EndpointSettings } from '../domain/endpoint-state.js';
 import { DEFAULT_DATA_KEY, PAYLOAD_FORMATS } from '../domain/payload.js';
 import { DEFAULT_SECRET_KEY_ENV, type DeliveryDefaults } from '../domain/target.js';
 import { isLoopbackHost } from '../domain/address.js';
@@ -156,6 +156,18 @@ export const DeliveryConfigSchema = z.strictObject({
     .max(10_000)
     .default(50)
     .meta({ description: 'held deliveries released per second when a paused endpoint is resumed' }),
+  max_held: z
+    .int()
+    .min(1)
+    // Ids of typical length reach Temporal's 2 MB payload limit near 100,000, deflated: room is left for longer ones.
+    .max(80_000)
+    .default(DEFAULT_MAX_HELD_DELIVERIES)
+    .meta({
+      description: 'deliveries a paused endpoint holds at most; those past it wait on timers of their own and ask again',
+    }),
+  ask_again_after: DurationSchema.prefault('1m').meta({
+    description: 'how long a delivery past max_held first waits to ask again (each later wait doubles, to an hour)',
+  }),
   auto_disable_after: DurationSchema.prefault('5d').meta({
     description: 'an endpoint failing this long with no success in between is disabled (and endpoint.disabled sent)',
   }),
@@ -273,7 +285,12 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** The settings every endpoint entity gets from the configuration. */
 export function endpointSettingsFrom(config: Config): EndpointSettings {
-  return { releasePerSecond: config.delivery.resume_rate, autoDisableAfterMs: config.delivery.auto_disable_after };
+  return {
+    releasePerSecond: config.delivery.resume_rate,
+    autoDisableAfterMs: config.delivery.auto_disable_after,
+    maxHeldDeliveries: config.delivery.max_held,
+    askAgainAfterMs: config.delivery.ask_again_after,
+  };
 }
 
 /** How long a stopping worker waits for attempts in flight: by default an attempt's time limit, unless an endpoint sets its own. */

@@ -70,11 +70,16 @@ export interface EndpointStatusView {
   readonly deletedAt?: string;
 }
 
-/** What an entity tells a held delivery: go on (the status has moved on), or stop, since the endpoint is disabled. */
+/**
+ * What an entity tells a held delivery: go on (the status has moved on), stop, since the endpoint is disabled, or ask
+ * again later, since the paused endpoint holds as many as it may.
+ */
 export interface Release {
   readonly endpointId: string;
   readonly statusVersion: number;
   readonly cancelledReason?: string;
+  /** Not held: the endpoint is paused with its most held; the delivery waits this long (or more) and asks again. */
+  readonly askAgainAfterMs?: number;
 }
 
 /** The memo key under which an endpoint entity shows its state, less the held deliveries. */
@@ -89,9 +94,23 @@ export interface EndpointSettings {
   readonly releasePerSecond: number;
   /** An endpoint failing for this long with no success in between is disabled. */
   readonly autoDisableAfterMs: number;
+  /**
+   * The most deliveries a paused endpoint's entity holds; those past it wait on their own timers and ask again. Their
+   * ids go into each next run's input, which Temporal bounds at 2 MB. Settings from before it have none: the default.
+   */
+  readonly maxHeldDeliveries?: number;
+  /** How long a delivery past the bound first waits before it asks again; each later wait doubles, to an hour. */
+  readonly askAgainAfterMs?: number;
 }
 
 export const DEFAULT_ENDPOINT_SETTINGS: EndpointSettings = { releasePerSecond: 50, autoDisableAfterMs: 5 * 86_400_000 };
+
+/** Held deliveries per endpoint when settings name no bound: about 1 MB of ids deflated, half Temporal's limit. */
+export const DEFAULT_MAX_HELD_DELIVERIES = 50_000;
+/** A delivery past the bound first asks again after this long, when settings name no wait. */
+export const DEFAULT_ASK_AGAIN_AFTER_MS = 60_000;
+/** The longest a delivery past the bound waits between asks: a resume reaches it within about this long. */
+export const MAX_ASK_AGAIN_AFTER_MS = 3_600_000;
 
 /** What an endpoint's deliveries have been like; best effort: a worker's last few seconds may be lost in a crash. */
 export interface EndpointHealth {

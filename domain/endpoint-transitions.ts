@@ -2,7 +2,10 @@ import { OPERATIONAL_EVENT_ID_PREFIX } from './event-id-prefixes.js';
 import type { Endpoint } from './endpoint.js';
 import {
   applyHealthReport,
+  DEFAULT_ASK_AGAIN_AFTER_MS,
+  DEFAULT_MAX_HELD_DELIVERIES,
   DISABLED_BY_DEFINITION,
+  MAX_ASK_AGAIN_AFTER_MS,
   EMPTY_HEALTH,
   type EndpointSettings,
   type EndpointSource,
@@ -104,6 +107,35 @@ export function takeReleaseBatch(state: EndpointState): { state: EndpointState; 
       ...(state.status === 'disabled' ? { cancelledReason: `endpoint disabled (${state.statusReason ?? 'no reason given'})` } : {}),
     },
   };
+}
+
+/**
+ * Whether a delivery asking to wait is turned away rather than held: the endpoint is paused and holds its most
+ * already. Only while paused: otherwise the list drains at the release rate, and anyone may join it.
+ */
+export function holdIsFull(state: EndpointState, deliveryWorkflowId: string): boolean {
+  const max = state.settings.maxHeldDeliveries ?? DEFAULT_MAX_HELD_DELIVERIES;
+  return state.status === 'paused' && state.heldDeliveries.length >= max && !state.heldDeliveries.includes(deliveryWorkflowId);
+}
+
+/** What a delivery turned away is told: not held, ask again later. */
+export function askAgainRelease(state: EndpointState): Release {
+  return {
+    endpointId: state.endpoint.id,
+    statusVersion: state.statusVersion,
+    askAgainAfterMs: state.settings.askAgainAfterMs ?? DEFAULT_ASK_AGAIN_AFTER_MS,
+  };
+}
+
+/**
+ * How long a delivery turned away for the `asks`-th time waits before asking again: the entity's first wait, doubled
+ * at each ask, to an hour, and a quarter more at most by `jitter` (0 to 1), so that thousands turned away at once do
+ * not all ask again in the same second. Each ask costs Temporal two signals and a timer: the doubling keeps that cost
+ * small for a long pause, at the price of a resume reaching these deliveries only at their next ask.
+ */
+export function askAgainDelayMs(firstMs: number, asks: number, jitter: number): number {
+  const base = Math.min(firstMs * 2 ** Math.min(asks - 1, 30), Math.max(firstMs, MAX_ASK_AGAIN_AFTER_MS));
+  return Math.round(base * (1 + Math.min(Math.max(jitter, 0), 1) / 4));
 }
 
 /** The state once the oldest pending operational event has been handed to delivery. */

@@ -31,6 +31,7 @@ import {
 } from '../domain/delivery.js';
 import { formatDurationMs } from '../domain/duration.js';
 import type { Release } from '../domain/endpoint-state.js';
+import { askAgainDelayMs } from '../domain/endpoint-transitions.js';
 import type { WebhookEvent } from '../domain/event.js';
 import { partitionTargets, type PartLimits } from '../domain/fanout.js';
 import { createLimiter, type Limiter } from '../domain/limiter.js';
@@ -408,7 +409,13 @@ class EndpointDelivery {
     delivery.status = 'held';
     delivery.reason = `held: endpoint paused (${reason ?? 'no reason given'})`;
     this.fanOut.updateStatusAttribute();
-    const release = await waitForRelease(this.target.endpointId, this.fanOut.releases);
+    let release = await waitForRelease(this.target.endpointId, this.fanOut.releases);
+    // Turned away, since the paused endpoint holds its most: held still, on a timer of its own, it asks again later.
+    for (let asks = 1; release.askAgainAfterMs !== undefined; asks++) {
+      const delayMs = askAgainDelayMs(release.askAgainAfterMs, asks, Math.random());
+      await sleep(delayMs, { summary: `held past ${this.target.endpointId}'s bound: asks again in ${formatDurationMs(delayMs)}` });
+      release = await waitForRelease(this.target.endpointId, this.fanOut.releases);
+    }
     this.knownStatusVersion = Math.max(this.knownStatusVersion, release.statusVersion);
     delete delivery.reason;
     if (release.cancelledReason === undefined) delivery.status = 'pending';

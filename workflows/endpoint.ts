@@ -26,6 +26,8 @@ import {
 } from '../domain/endpoint-state.js';
 import {
   appliesOnceRetired,
+  askAgainRelease,
+  holdIsFull,
   newEndpointState,
   listedState,
   takeReleaseBatch,
@@ -73,6 +75,8 @@ export interface EndpointWorkflowInput {
   readonly line?: FifoLine;
   /** Set when a deleted endpoint's entity continues as new to send its held deliveries away: the run ends once done. */
   readonly retiring?: boolean;
+  /** Deliveries turned away past the bound of held ones and not told yet, carried across continue-as-new. */
+  readonly turnedAway?: readonly string[];
 }
 
 const { publishOperationalEvent, lineDeliveryState } = proxyActivities<OperationalActivities>({ startToCloseTimeout: '1 minute' });
@@ -100,6 +104,12 @@ const CONTINUE_WHILE_RELEASING_PATCH = 'continue-as-new-while-releasing';
  * a release, and an enable sent to it by hand released them to be sent.
  */
 const CONTINUE_WHILE_RETIRING_PATCH = 'continue-as-new-while-retiring';
+/**
+ * From this patch on, a paused endpoint's entity holds at most `maxHeldDeliveries`, and tells the deliveries past it
+ * to ask again later: each held id goes into the next run's input, and past Temporal's 2 MB payload limit the entity
+ * could not continue as new, nor take a resume. Asked only past the bound, where no stored history went.
+ */
+const BOUNDED_HOLD_PATCH = 'turn-away-holds-past-the-bound';
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -149,7 +159,11 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     retireAnswerPending = deletedForGood;
     return apply({ type: 'retire' }, { retired });
   });
-  setHandler(holdSignal, (deliveryWorkflowId) => void apply({ type: 'hold', deliveryWorkflowId }));
+  let turnedAway: readonly string[] = input.turnedAway ?? [];
+  setHandler(holdSignal, (deliveryWorkflowId) => {
+    if (holdIsFull(state, deliveryWorkflowId) && patched(BOUNDED_HOLD_PATCH)) turnedAway = [...turnedAway, deliveryWorkflowId];
+    else apply({ type: 'hold', deliveryWorkflowId });
+  });
   setHandler(stateQuery, () => state);
   // Registered last: an update is no signal, and a handler added where none was changes nothing stored histories hold.
   let sendSlots = input.sendSlots ?? NO_SEND_SLOTS;
@@ -195,6 +209,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     for (;;) {
       const wake = (): boolean =>
         state.pendingNotices.length > 0 ||
+        turnedAway.length > 0 ||
         line.turn === 'resend' ||
         (state.status !== 'paused' && state.heldDeliveries.length > 0) ||
         retired ||
@@ -217,6 +232,14 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       if (notice) {
         await publishOperationalEvent(notice);
         state = withoutOldestNotice(state);
+        continue;
+      }
+      if (turnedAway.length > 0) {
+        const told = turnedAway;
+        turnedAway = [];
+        // Resumed (or disabled) before they were told: held after all, and released with the rest.
+        if (state.status !== 'paused') for (const deliveryWorkflowId of told) apply({ type: 'hold', deliveryWorkflowId });
+        else await signalEach(told, (workflowId) => sendRelease(workflowId, askAgainRelease(state)));
         continue;
       }
       if (line.inFlight && line.turn === 'resend') {
@@ -268,7 +291,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     // A retire that came while the run was ending (after a break for continue-as-new) finds deliveries still held or
     // in line: they are sent away before the entity ends, never left waiting for a release that would not come; in
     // this run, or, once its history is long, in a next one that is retiring from the start.
-    const leftBehind = state.heldDeliveries.length > 0 || line.waiting.length > 0;
+    const leftBehind = state.heldDeliveries.length > 0 || line.waiting.length > 0 || turnedAway.length > 0;
     continueRetiring = retired && leftBehind && mayRetireInNextRun() && shouldContinueAsNew();
     if (retired && leftBehind && !continueRetiring && patched(CONTINUE_WHILE_RELEASING_PATCH)) continue;
     break;
@@ -280,13 +303,14 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     await condition(allHandlersFinished);
   }
   // The slots go along while the endpoint has a limit: a new run without them would let a second burst through.
-  const { sendSlots: _slots, line: _line, retiring: _retiring, ...carried } = input;
+  const { sendSlots: _slots, line: _line, retiring: _retiring, turnedAway: _turnedAway, ...carried } = input;
   await continueAsNew<typeof webhookEndpoint>({
     ...carried,
     state,
     ...(continueRetiring ? { retiring: true } : {}),
     ...(state.endpoint.rate_limit ? { sendSlots } : {}),
     ...(line.inFlight || line.waiting.length > 0 ? { line } : {}),
+    ...(turnedAway.length > 0 ? { turnedAway } : {}),
   });
 }
 

@@ -336,6 +336,36 @@ async function held(): Promise<void> {
   await save('endpoint.held-and-released', entity.workflowId);
 }
 
+/**
+ * A paused endpoint that holds one delivery at most: the second is turned away, waits on a timer of its own and asks
+ * again (turned away again), and both are sent once the endpoint is resumed.
+ */
+async function heldPastBound(): Promise<void> {
+  const target = await receiver();
+  const settings = { ...DEFAULT_ENDPOINT_SETTINGS, maxHeldDeliveries: 1, askAgainAfterMs: 300 };
+  const entity = await startEntity(anEndpoint('replay-bounded', target.url), { settings });
+  await entity.signal(pauseSignal, 'deploying');
+  await untilListed('replay-bounded', 'paused');
+  const start = (id: string) =>
+    startDelivery({
+      event: anEvent({ id }),
+      targets: [{ ...aTarget(target.url, { endpointId: 'replay-bounded' }), statusVersion: 2, holdReason: 'deploying' }],
+    });
+  const first = await start('evt_replay_bounded_held');
+  await until('the first is held', async () => (await heldCount(entity)) === 1);
+  const second = await start('evt_replay_bounded_turned_away');
+  await until('the second has asked twice', async () => {
+    const events = (await second.fetchHistory()).events ?? [];
+    return events.filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'hold').length >= 2;
+  });
+  await entity.signal(resumeSignal);
+  await Promise.all([first.result(), second.result()]);
+  await target.waitForRequests(2);
+  await save('deliver-event.held-within-bound', first.workflowId);
+  await save('deliver-event.turned-away-past-bound', second.workflowId);
+  await save('endpoint.held-past-bound', entity.workflowId);
+}
+
 async function heldThenDisabled(): Promise<void> {
   const target = await receiver();
   const entity = await startEntity(anEndpoint('replay-cancelled', target.url));
@@ -680,6 +710,7 @@ try {
     retried,
     interleaved,
     held,
+    heldPastBound,
     heldThenDisabled,
     gone,
     failing,

@@ -15,6 +15,9 @@ import {
 } from '../../domain/endpoint-state.js';
 import {
   appliesOnceRetired,
+  askAgainDelayMs,
+  askAgainRelease,
+  holdIsFull,
   newEndpointState,
   listedState,
   RETIRED_REASON,
@@ -39,6 +42,34 @@ function anEntity(status: EndpointStatus = 'active', statusReason?: string, extr
 }
 
 describe('an endpoint entity', () => {
+  test('holds at most its bound while paused, and tells those past it when to ask again', () => {
+    const settings = { ...DEFAULT_ENDPOINT_SETTINGS, maxHeldDeliveries: 2, askAgainAfterMs: 5_000 };
+    const full = anEntity('paused', 'deploying', { settings, heldDeliveries: ['event/a', 'event/b'] });
+    expect(holdIsFull(full, 'event/c')).toBe(true);
+    // One already held asking again is no newcomer; below the bound, or not paused, anyone is held.
+    expect(holdIsFull(full, 'event/a')).toBe(false);
+    expect(holdIsFull({ ...full, heldDeliveries: ['event/a'] }, 'event/c')).toBe(false);
+    expect(holdIsFull({ ...full, status: 'active' }, 'event/c')).toBe(false);
+    expect(holdIsFull({ ...full, status: 'disabled' }, 'event/c')).toBe(false);
+    expect(askAgainRelease(full)).toEqual({ endpointId: endpoint.id, statusVersion: 3, askAgainAfterMs: 5_000 });
+    // Settings from before the bound existed: 50,000 and a minute.
+    const old = anEntity('paused', 'deploying', { heldDeliveries: Array.from({ length: 50_000 }, (_, index) => `event/${index}`) });
+    expect(holdIsFull(old, 'event/new')).toBe(true);
+    expect(holdIsFull({ ...old, heldDeliveries: old.heldDeliveries.slice(1) }, 'event/new')).toBe(false);
+    expect(askAgainRelease(old).askAgainAfterMs).toBe(60_000);
+  });
+
+  test('a delivery turned away waits twice as long at each ask, to an hour, with up to a quarter more', () => {
+    expect([1, 2, 3, 4].map((asks) => askAgainDelayMs(60_000, asks, 0))).toEqual([60_000, 120_000, 240_000, 480_000]);
+    expect(askAgainDelayMs(60_000, 7, 0)).toBe(3_600_000);
+    expect(askAgainDelayMs(60_000, 10_000, 0)).toBe(3_600_000);
+    expect(askAgainDelayMs(60_000, 1, 1)).toBe(75_000);
+    expect(askAgainDelayMs(60_000, 1, 0.5)).toBe(67_500);
+    expect(askAgainDelayMs(60_000, 7, 1)).toBe(4_500_000);
+    // A first wait longer than the hour is kept as it is.
+    expect(askAgainDelayMs(7_200_000, 3, 0)).toBe(7_200_000);
+  });
+
   test('once deleted, takes only deliveries asking to wait (to send them away) and the delete itself', () => {
     const messages: EndpointMessage[] = [
       { type: 'pause' },

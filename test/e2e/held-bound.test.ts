@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { endpointWorkflowId } from '../../domain/workflow-ids.js';
+import { startReceiver, type Receiver } from '../../host/receiver.js';
+import { deliveriesQuery, stateQuery, type deliverEvent } from '../../workflows/index.js';
+import { apiCaller, postJson, startGateway, type TestGateway } from '../support/gateway.js';
+import { timerSummaries } from '../support/history.js';
+
+// A bound of three held deliveries, and a first wait of a second for those past it, so that they ask again within
+// the test; eight events are held, five of them on timers of their own.
+const MAX_HELD = 3;
+const EVENTS = 8;
+
+let gateway: TestGateway;
+let receiver: Receiver;
+const call = apiCaller(() => gateway);
+const entity = () => gateway.client.workflow.getHandle(endpointWorkflowId('bounded'));
+const delivery = (workflowId: string) => gateway.client.workflow.getHandle<typeof deliverEvent>(workflowId);
+
+async function post(id: string): Promise<string> {
+  const response = await postJson(gateway, '/v1/events', { id, type: 'bounded.x' });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { workflow_id: string }).workflow_id;
+}
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  gateway = await startGateway({ delivery: { max_held: MAX_HELD, ask_again_after: '1s' } });
+});
+
+afterAll(async () => {
+  await gateway.stop();
+  await receiver.close();
+});
+
+describe('the bound on held deliveries', () => {
+  test('a paused endpoint holds at most its bound; the rest wait on their own timers, and all are delivered once resumed', async () => {
+    expect((await call('POST', '/v1/endpoints', { id: 'bounded', url: receiver.url, events: ['bounded.*'] })).status).toBe(201);
+    expect((await call('POST', '/v1/endpoints/bounded/pause')).status).toBe(200);
+    await expect.poll(() => gateway.registry.status('bounded')?.status, { timeout: 10_000 }).toBe('paused');
+
+    const workflowIds = await Promise.all(Array.from({ length: EVENTS }, (_, index) => post(`evt_bounded_${index}`)));
+    const statuses = () => Promise.all(workflowIds.map(async (workflowId) => (await delivery(workflowId).query(deliveriesQuery)).status));
+    await expect.poll(statuses, { timeout: 30_000 }).toEqual(workflowIds.map(() => 'held'));
+    // Those past the bound ask again and again, and are turned away each time: the entity never holds more.
+    const asksAgain = async () =>
+      (await Promise.all(workflowIds.map(async (workflowId) => timerSummaries(await delivery(workflowId).fetchHistory()))))
+        .map((summaries) => summaries.filter((summary) => summary.startsWith("held past bounded's bound")).length)
+        .sort();
+    await expect.poll(async () => (await asksAgain()).filter((count) => count >= 2).length, { timeout: 30_000 }).toBe(EVENTS - MAX_HELD);
+    expect((await asksAgain()).slice(0, MAX_HELD)).toEqual([0, 0, 0]);
+    expect((await entity().query(stateQuery)).heldDeliveries).toHaveLength(MAX_HELD);
+    expect((await call('GET', '/v1/endpoints/bounded')).body['held_deliveries']).toBe(MAX_HELD);
+    expect(receiver.requests).toHaveLength(0);
+
+    expect((await call('POST', '/v1/endpoints/bounded/resume')).status).toBe(200);
+    const reports = await Promise.all(workflowIds.map((workflowId) => delivery(workflowId).result()));
+    expect(reports.map((report) => report.deliveries.map((d) => d.status))).toEqual(workflowIds.map(() => ['succeeded']));
+    const received = receiver.requests.map((request) => String(request.headers['webhook-id'])).sort();
+    expect(received).toEqual(Array.from({ length: EVENTS }, (_, index) => `evt_bounded_${index}`).sort());
+  }, 120_000);
+});
