@@ -165,9 +165,12 @@ export const DeliveryConfigSchema = z.strictObject({
     .meta({
       description: 'deliveries a paused endpoint holds at most; those past it wait on timers of their own and ask again',
     }),
-  ask_again_after: DurationSchema.prefault('1m').meta({
-    description: 'how long a delivery past max_held first waits to ask again (each later wait doubles, to an hour)',
-  }),
+  ask_again_after: DurationSchema.prefault('1m')
+    // Each ask is two signals and a timer: a wait of nothing would have every delivery past the bound ask nonstop.
+    .refine((ms) => ms >= 1_000, 'must be at least 1s')
+    .meta({
+      description: 'how long a delivery past max_held first waits to ask again (each later wait doubles, to an hour)',
+    }),
   auto_disable_after: DurationSchema.prefault('5d').meta({
     description: 'an endpoint failing this long with no success in between is disabled (and endpoint.disabled sent)',
   }),

@@ -409,12 +409,20 @@ class EndpointDelivery {
     delivery.status = 'held';
     delivery.reason = `held: endpoint paused (${reason ?? 'no reason given'})`;
     this.fanOut.updateStatusAttribute();
-    let release = await waitForRelease(this.target.endpointId, this.fanOut.releases);
+    const { endpointId } = this.target;
+    // No entity to wait for (it was never created, or has ended): nothing can be holding the endpoint.
+    let release = (await waitForRelease(endpointId, this.fanOut.releases)) ?? { endpointId, statusVersion: Number.MAX_SAFE_INTEGER };
     // Turned away, since the paused endpoint holds its most: held still, on a timer of its own, it asks again later.
     for (let asks = 1; release.askAgainAfterMs !== undefined; asks++) {
       const delayMs = askAgainDelayMs(release.askAgainAfterMs, asks, Math.random());
-      await sleep(delayMs, { summary: `held past ${this.target.endpointId}'s bound: asks again in ${formatDurationMs(delayMs)}` });
-      release = await waitForRelease(this.target.endpointId, this.fanOut.releases);
+      await sleep(delayMs, { summary: `held past ${endpointId}'s bound: asks again in ${formatDurationMs(delayMs)}` });
+      // An entity that ended meanwhile was deleted (the only way one ends): the delivery ends as the held ones did,
+      // rather than go on to an endpoint its operator removed.
+      release = (await waitForRelease(endpointId, this.fanOut.releases)) ?? {
+        endpointId,
+        statusVersion: this.knownStatusVersion,
+        cancelledReason: `endpoint ${endpointId} ended while this delivery waited to ask again (deleted)`,
+      };
     }
     this.knownStatusVersion = Math.max(this.knownStatusVersion, release.statusVersion);
     delete delivery.reason;
@@ -585,16 +593,16 @@ class EndpointDelivery {
 }
 
 /**
- * Registers with the endpoint's entity and waits for its word. Only deliveries that met a paused endpoint do this:
- * deliveries to active endpoints exchange no signal with any entity.
+ * Registers with the endpoint's entity and waits for its word; `undefined` when there is no entity to register with.
+ * Only deliveries that met a paused endpoint do this: deliveries to active endpoints exchange no signal with any
+ * entity.
  */
-async function waitForRelease(endpointId: string, releases: Map<string, Release>): Promise<Release> {
+async function waitForRelease(endpointId: string, releases: Map<string, Release>): Promise<Release | undefined> {
   releases.delete(endpointId);
   try {
     await getExternalWorkflowHandle(endpointWorkflowId(endpointId)).signal(holdSignal, workflowInfo().workflowId);
   } catch {
-    // No entity to wait for (it was never created, or has ended): nothing can be holding the endpoint.
-    return { endpointId, statusVersion: Number.MAX_SAFE_INTEGER };
+    return undefined;
   }
   await condition(() => releases.has(endpointId));
   const release = releases.get(endpointId) as Release;

@@ -199,6 +199,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     state.status === 'active' && state.heldDeliveries.length === 0 && takeTurn(line, Date.now()) !== undefined;
   const lineCancels = (): boolean => state.status === 'disabled' && line.waiting.length > 0;
   let continueRetiring = false;
+  let toldTurnedAway = false;
   // A run started retiring sends a batch away before it may continue as new again: with a state too large for the
   // server's suggestion, or a tiny history limit, it would otherwise go from run to run without progress.
   let progressed = input.retiring !== true;
@@ -234,9 +235,14 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         state = withoutOldestNotice(state);
         continue;
       }
+      // Past its history limit the run ends first, the list carried: deliveries asking again all the time would
+      // otherwise keep it here. Only once it told some (a run started past its limit would go on to the next without
+      // telling any), and not once deleted: the endpoint is no longer paused, and they are held right below.
+      if (turnedAway.length > 0 && toldTurnedAway && !retired && shouldContinueAsNew()) break;
       if (turnedAway.length > 0) {
         const told = turnedAway;
         turnedAway = [];
+        toldTurnedAway = true;
         // Resumed (or disabled) before they were told: held after all, and released with the rest.
         if (state.status !== 'paused') for (const deliveryWorkflowId of told) apply({ type: 'hold', deliveryWorkflowId });
         else await signalEach(told, (workflowId) => sendRelease(workflowId, askAgainRelease(state)));

@@ -16,10 +16,18 @@ const call = apiCaller(() => gateway);
 const entity = () => gateway.client.workflow.getHandle(endpointWorkflowId('bounded'));
 const delivery = (workflowId: string) => gateway.client.workflow.getHandle<typeof deliverEvent>(workflowId);
 
-async function post(id: string): Promise<string> {
-  const response = await postJson(gateway, '/v1/events', { id, type: 'bounded.x' });
+async function post(id: string, type = 'bounded.x'): Promise<string> {
+  const response = await postJson(gateway, '/v1/events', { id, type });
   expect(response.status).toBe(202);
   return ((await response.json()) as { workflow_id: string }).workflow_id;
+}
+
+/** How many times each delivery was turned away by the endpoint's entity so far, fewest first. */
+async function timesTurnedAway(endpointId: string, workflowIds: readonly string[]): Promise<number[]> {
+  const histories = await Promise.all(workflowIds.map((workflowId) => delivery(workflowId).fetchHistory()));
+  return histories
+    .map((history) => timerSummaries(history).filter((summary) => summary.startsWith(`held past ${endpointId}'s bound`)).length)
+    .sort((a, b) => a - b);
 }
 
 beforeAll(async () => {
@@ -42,10 +50,7 @@ describe('the bound on held deliveries', () => {
     const statuses = () => Promise.all(workflowIds.map(async (workflowId) => (await delivery(workflowId).query(deliveriesQuery)).status));
     await expect.poll(statuses, { timeout: 30_000 }).toEqual(workflowIds.map(() => 'held'));
     // Those past the bound ask again and again, and are turned away each time: the entity never holds more.
-    const asksAgain = async () =>
-      (await Promise.all(workflowIds.map(async (workflowId) => timerSummaries(await delivery(workflowId).fetchHistory()))))
-        .map((summaries) => summaries.filter((summary) => summary.startsWith("held past bounded's bound")).length)
-        .sort();
+    const asksAgain = () => timesTurnedAway('bounded', workflowIds);
     await expect.poll(async () => (await asksAgain()).filter((count) => count >= 2).length, { timeout: 30_000 }).toBe(EVENTS - MAX_HELD);
     expect((await asksAgain()).slice(0, MAX_HELD)).toEqual([0, 0, 0]);
     expect((await entity().query(stateQuery)).heldDeliveries).toHaveLength(MAX_HELD);
@@ -57,5 +62,27 @@ describe('the bound on held deliveries', () => {
     expect(reports.map((report) => report.deliveries.map((d) => d.status))).toEqual(workflowIds.map(() => ['succeeded']));
     const received = receiver.requests.map((request) => String(request.headers['webhook-id'])).sort();
     expect(received).toEqual(Array.from({ length: EVENTS }, (_, index) => `evt_bounded_${index}`).sort());
+  }, 120_000);
+
+  test('a delivery turned away whose endpoint is deleted meanwhile ends cancelled when it asks again, never sent', async () => {
+    expect((await call('POST', '/v1/endpoints', { id: 'bounded-gone', url: receiver.url, events: ['gone.*'] })).status).toBe(201);
+    expect((await call('POST', '/v1/endpoints/bounded-gone/pause')).status).toBe(200);
+    await expect.poll(() => gateway.registry.status('bounded-gone')?.status, { timeout: 10_000 }).toBe('paused');
+    const workflowIds = await Promise.all(Array.from({ length: MAX_HELD + 2 }, (_, index) => post(`evt_gone_${index}`, 'gone.x')));
+    // Turned away three times: each is now in a wait of four seconds or more, which outlasts the deletion below (the
+    // entity sends its three held away in one batch, and DELETE answers once it has ended).
+    await expect
+      .poll(async () => Math.min(...(await timesTurnedAway('bounded-gone', workflowIds)).slice(MAX_HELD)), { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(3);
+    expect((await call('DELETE', '/v1/endpoints/bounded-gone')).status).toBe(200);
+    expect((await gateway.client.workflow.getHandle(endpointWorkflowId('bounded-gone')).describe()).status.name).toBe('COMPLETED');
+
+    const reports = await Promise.all(workflowIds.map((workflowId) => delivery(workflowId).result()));
+    const outcomes = reports.map((report) => report.deliveries.map((d) => `${d.status}: ${d.reason ?? ''}`).join()).sort();
+    expect(outcomes).toEqual([
+      ...Array.from({ length: 2 }, () => 'cancelled: endpoint bounded-gone ended while this delivery waited to ask again (deleted)'),
+      ...Array.from({ length: MAX_HELD }, () => 'cancelled: endpoint disabled (deleted)'),
+    ]);
+    expect(receiver.requests.filter((request) => String(request.headers['webhook-id']).startsWith('evt_gone_'))).toHaveLength(0);
   }, 120_000);
 });

@@ -76,6 +76,16 @@ describe('parseConfig', () => {
     expect(problems.at(-1)).toMatch(/Unrecognized key: "unknown"/);
   });
 
+  test('bounds the held deliveries, and refuses a wait to ask again under a second', () => {
+    const parsed = parseConfig('delivery: { max_held: 1000, ask_again_after: 30s }', 'held.yaml');
+    expect(parsed.delivery).toMatchObject({ max_held: 1000, ask_again_after: 30_000 });
+    expect(parseConfig('{}', 'defaults.yaml').delivery).toMatchObject({ max_held: 50_000, ask_again_after: 60_000 });
+    expect(problemsOf(() => parseConfig('delivery: { max_held: 80001, ask_again_after: 0s }', 'bad.yaml'))).toEqual([
+      expect.stringMatching(/^delivery\.max_held: /),
+      'delivery.ask_again_after: must be at least 1s',
+    ]);
+  });
+
   test('refuses two endpoints with the same id', () => {
     const problems = problemsOf(() =>
       parseConfig('endpoints: [{ id: a, url: "https://x.test" }, { id: a, url: "https://y.test" }]', 'dup.yaml'),

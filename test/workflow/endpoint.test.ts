@@ -222,6 +222,47 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     expect((await latest.describe()).status.name).toBe('COMPLETED');
   });
 
+  test('deliveries turned away and carried into a run are told to ask again while paused, and held after all if not', async () => {
+    const settings = { ...DEFAULT_ENDPOINT_SETTINGS, maxHeldDeliveries: 1, askAgainAfterMs: 5_000 };
+    // What each release signal a run sent said, by delivery (their workflows are not there: telling them fails).
+    const releasesSent = async (handle: { workflowId: string; firstExecutionRunId: string }) => {
+      const history = await client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory();
+      return eventsOfType(history, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)
+        .map((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes)
+        .filter((attributes) => attributes?.signalName === 'release')
+        .map((attributes) => {
+          const data = attributes?.input?.payloads?.[0]?.data;
+          return [attributes?.workflowExecution?.workflowId, data ? (JSON.parse(Buffer.from(data).toString()) as object) : undefined];
+        });
+    };
+    const start = async (status: 'paused' | 'active') => {
+      const endpoint = anEndpoint();
+      const state = { ...newEndpointState(endpoint, 'api', settings, new Date()), status, heldDeliveries: [`event/${endpoint.id}-held`] };
+      const turnedAway = [`event/${endpoint.id}-a`, `event/${endpoint.id}-b`];
+      const handle = await client.workflow.start(webhookEndpoint, {
+        workflowId: endpointWorkflowId(endpoint.id),
+        taskQueue,
+        args: [{ endpoint, source: 'api', settings, state, turnedAway }],
+      });
+      return { handle, turnedAway, held: state.heldDeliveries };
+    };
+
+    const paused = await start('paused');
+    await expect.poll(async () => (await releasesSent(paused.handle)).length, { timeout: 30_000 }).toBe(2);
+    expect(await releasesSent(paused.handle)).toEqual(
+      paused.turnedAway.map((workflowId): [string, unknown] => [workflowId, expect.objectContaining({ askAgainAfterMs: 5_000 })]),
+    );
+    expect((await paused.handle.query(stateQuery)).heldDeliveries).toEqual(paused.held);
+
+    // Resumed before they were told: held behind the one already held, and released with it, to go on.
+    const active = await start('active');
+    await expect.poll(async () => (await releasesSent(active.handle)).length, { timeout: 30_000 }).toBe(3);
+    const released = await releasesSent(active.handle);
+    expect(released.map(([workflowId]) => workflowId)).toEqual([...active.held, ...active.turnedAway]);
+    for (const [, release] of released) expect(release).not.toHaveProperty('askAgainAfterMs');
+    expect((await active.handle.query(stateQuery)).heldDeliveries).toEqual([]);
+  });
+
   test('a run started retiring sends a batch away before it continues as new again, however short its history limit', async () => {
     const endpoint = anEndpoint();
     const settings = { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 };
