@@ -181,6 +181,13 @@ function statusAttributeFor(version: number, statuses: () => readonly DeliverySt
 
 /** From this patch on, a part that ends without its report is recorded as failed instead of failing the event. */
 const PART_ENDED_PATCH = 'part-ended-without-report';
+/**
+ * From this patch on, a delivery that asks a paused endpoint's entity to hold it and finds none (the entity ended: the
+ * endpoint was deleted, the only way one ends, or it was terminated by hand) ends `cancelled`. Before it, the delivery
+ * went on as released by a status newer than any, past the worker's check for a deletion, and was sent to the
+ * endpoint its operator had just removed.
+ */
+const HOLD_WITHOUT_ENTITY_PATCH = 'cancel-hold-without-entity';
 
 async function deliverInParts(input: DeliverEventInput, parts: readonly (readonly DeliveryTarget[])[]): Promise<DeliveryReport> {
   const { event } = input;
@@ -410,19 +417,21 @@ class EndpointDelivery {
     delivery.reason = `held: endpoint paused (${reason ?? 'no reason given'})`;
     this.fanOut.updateStatusAttribute();
     const { endpointId } = this.target;
-    // No entity to wait for (it was never created, or has ended): nothing can be holding the endpoint.
-    let release = (await waitForRelease(endpointId, this.fanOut.releases)) ?? { endpointId, statusVersion: Number.MAX_SAFE_INTEGER };
+    // No entity to ask: the endpoint was deleted, and the delivery ends as the held ones did rather than go on to an
+    // endpoint its operator removed.
+    const ended = (cancelledReason: string): Release => ({ endpointId, statusVersion: this.knownStatusVersion, cancelledReason });
+    let release =
+      (await waitForRelease(endpointId, this.fanOut.releases)) ??
+      (patched(HOLD_WITHOUT_ENTITY_PATCH)
+        ? ended(`endpoint ${endpointId} has no entity to hold this delivery (deleted)`)
+        : { endpointId, statusVersion: Number.MAX_SAFE_INTEGER });
     // Turned away, since the paused endpoint holds its most: held still, on a timer of its own, it asks again later.
     for (let asks = 1; release.askAgainAfterMs !== undefined; asks++) {
       const delayMs = askAgainDelayMs(release.askAgainAfterMs, asks, Math.random());
       await sleep(delayMs, { summary: `held past ${endpointId}'s bound: asks again in ${formatDurationMs(delayMs)}` });
-      // An entity that ended meanwhile was deleted (the only way one ends): the delivery ends as the held ones did,
-      // rather than go on to an endpoint its operator removed.
-      release = (await waitForRelease(endpointId, this.fanOut.releases)) ?? {
-        endpointId,
-        statusVersion: this.knownStatusVersion,
-        cancelledReason: `endpoint ${endpointId} ended while this delivery waited to ask again (deleted)`,
-      };
+      release =
+        (await waitForRelease(endpointId, this.fanOut.releases)) ??
+        ended(`endpoint ${endpointId} ended while this delivery waited to ask again (deleted)`);
     }
     this.knownStatusVersion = Math.max(this.knownStatusVersion, release.statusVersion);
     delete delivery.reason;

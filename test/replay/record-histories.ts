@@ -366,6 +366,17 @@ async function heldPastBound(): Promise<void> {
   await save('endpoint.held-past-bound', entity.workflowId);
 }
 
+/** A delivery routed to a paused endpoint whose entity is gone when it asks to be held: cancelled, not sent. */
+async function heldWithoutEntity(): Promise<void> {
+  const target = await receiver();
+  const delivery = await startDelivery({
+    event: anEvent({ id: 'evt_replay_held_without_entity' }),
+    targets: [{ ...aTarget(target.url, { endpointId: 'replay-no-entity' }), statusVersion: 2, holdReason: 'deploying' }],
+  });
+  await delivery.result();
+  await save('deliver-event.held-without-entity', delivery.workflowId);
+}
+
 async function heldThenDisabled(): Promise<void> {
   const target = await receiver();
   const entity = await startEntity(anEndpoint('replay-cancelled', target.url));
@@ -711,6 +722,7 @@ try {
     interleaved,
     held,
     heldPastBound,
+    heldWithoutEntity,
     heldThenDisabled,
     gone,
     failing,

@@ -262,6 +262,23 @@ describe('deliverEvent', () => {
     expect(healthy.requests[0]?.receivedAt).toBeLessThan(failing.requests[1]?.receivedAt ?? 0);
   });
 
+  test('a delivery routed to a paused endpoint whose entity has ended is cancelled, not sent', async () => {
+    const target = await receiver();
+    // Routed while the endpoint was paused; its entity is gone by the time the delivery asks it to hold (deleted).
+    const report = await run({
+      event: anEvent(),
+      targets: [{ ...aTarget(target.url, { endpointId: 'gone-before-hold' }), statusVersion: 2, holdReason: 'deploying' }],
+    });
+    expect(report.deliveries).toEqual([
+      expect.objectContaining({
+        status: 'cancelled',
+        reason: 'endpoint gone-before-hold has no entity to hold this delivery (deleted)',
+        attempts: [],
+      }),
+    ]);
+    expect(target.requests).toHaveLength(0);
+  });
+
   test('completes at once, as succeeded, when no endpoint subscribed', async () => {
     const report = await run({ event: anEvent(), targets: [] });
     expect(report).toMatchObject({ status: 'succeeded', deliveries: [] });
