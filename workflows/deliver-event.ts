@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
@@ -420,18 +421,24 @@ class EndpointDelivery {
     // No entity to ask: the endpoint was deleted, and the delivery ends as the held ones did rather than go on to an
     // endpoint its operator removed.
     const ended = (cancelledReason: string): Release => ({ endpointId, statusVersion: this.knownStatusVersion, cancelledReason });
-    let release =
-      (await waitForRelease(endpointId, this.fanOut.releases)) ??
-      (patched(HOLD_WITHOUT_ENTITY_PATCH)
-        ? ended(`endpoint ${endpointId} has no entity to hold this delivery (deleted)`)
-        : { endpointId, statusVersion: Number.MAX_SAFE_INTEGER });
+    const first = await waitForRelease(endpointId, this.fanOut.releases);
+    // Any other failure of the signal (this delivery cancelled meanwhile, say) goes on as it always did.
+    let release: Release =
+      'unasked' in first
+        ? entityMissing(first.unasked) && patched(HOLD_WITHOUT_ENTITY_PATCH)
+          ? ended(`endpoint ${endpointId} has no entity to hold this delivery (deleted or terminated)`)
+          : { endpointId, statusVersion: Number.MAX_SAFE_INTEGER }
+        : first;
     // Turned away, since the paused endpoint holds its most: held still, on a timer of its own, it asks again later.
     for (let asks = 1; release.askAgainAfterMs !== undefined; asks++) {
       const delayMs = askAgainDelayMs(release.askAgainAfterMs, asks, Math.random());
       await sleep(delayMs, { summary: `held past ${endpointId}'s bound: asks again in ${formatDurationMs(delayMs)}` });
-      release =
-        (await waitForRelease(endpointId, this.fanOut.releases)) ??
-        ended(`endpoint ${endpointId} ended while this delivery waited to ask again (deleted)`);
+      const again = await waitForRelease(endpointId, this.fanOut.releases);
+      if (!('unasked' in again)) release = again;
+      else if (entityMissing(again.unasked)) {
+        release = ended(`endpoint ${endpointId} ended while this delivery waited to ask again (deleted or terminated)`);
+      } else if (isCancellation(again.unasked)) throw again.unasked;
+      // Otherwise (Temporal refused the signal for now): it asks again after the next wait.
     }
     this.knownStatusVersion = Math.max(this.knownStatusVersion, release.statusVersion);
     delete delivery.reason;
@@ -602,21 +609,25 @@ class EndpointDelivery {
 }
 
 /**
- * Registers with the endpoint's entity and waits for its word; `undefined` when there is no entity to register with.
- * Only deliveries that met a paused endpoint do this: deliveries to active endpoints exchange no signal with any
- * entity.
+ * Registers with the endpoint's entity and waits for its word; `unasked` holds why the hold signal failed. Only
+ * deliveries that met a paused endpoint do this: deliveries to active endpoints exchange no signal with any entity.
  */
-async function waitForRelease(endpointId: string, releases: Map<string, Release>): Promise<Release | undefined> {
+async function waitForRelease(endpointId: string, releases: Map<string, Release>): Promise<Release | { readonly unasked: unknown }> {
   releases.delete(endpointId);
   try {
     await getExternalWorkflowHandle(endpointWorkflowId(endpointId)).signal(holdSignal, workflowInfo().workflowId);
-  } catch {
-    return undefined;
+  } catch (error) {
+    return { unasked: error };
   }
   await condition(() => releases.has(endpointId));
   const release = releases.get(endpointId) as Release;
   releases.delete(endpointId);
   return release;
+}
+
+/** Whether a signal failed because no workflow runs under the id: how Temporal's core reports it to the workflow. */
+function entityMissing(error: unknown): boolean {
+  return error instanceof ApplicationFailure && error.type === 'ExternalWorkflowExecutionNotFound';
 }
 
 /** Tells an endpoint's entity this workflow's delivery has left its line, so that the next may go. */

@@ -272,7 +272,7 @@ describe('deliverEvent', () => {
     expect(report.deliveries).toEqual([
       expect.objectContaining({
         status: 'cancelled',
-        reason: 'endpoint gone-before-hold has no entity to hold this delivery (deleted)',
+        reason: 'endpoint gone-before-hold has no entity to hold this delivery (deleted or terminated)',
         attempts: [],
       }),
     ]);

@@ -263,6 +263,31 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     expect((await active.handle.query(stateQuery)).heldDeliveries).toEqual([]);
   });
 
+  test('tells each delivery turned away once, across runs, however many ask while its history grows past its limit', async () => {
+    const endpoint = anEndpoint();
+    const settings = { ...DEFAULT_ENDPOINT_SETTINGS, maxHeldDeliveries: 1 };
+    const handle = await client.workflow.start(webhookEndpoint, {
+      workflowId: endpointWorkflowId(endpoint.id),
+      taskQueue,
+      args: [{ endpoint, source: 'api', settings, historyLimit: 40 }],
+    });
+    await handle.signal(pauseSignal);
+    await handle.signal(holdSignal, `event/${endpoint.id}-held`);
+    // Forty asking past the bound, in bursts: each burst's releases and the next burst's holds grow the history past
+    // its limit, and those not told yet when a run ends are carried into the next.
+    const asking = Array.from({ length: 40 }, (_, index) => `event/${endpoint.id}-asking-${index}`);
+    for (let start = 0; start < asking.length; start += 8) {
+      await Promise.all(asking.slice(start, start + 8).map((workflowId) => handle.signal(holdSignal, workflowId)));
+    }
+    await expect
+      .poll(async () => (await signalsSentPerRun(handle, 'release')).flatMap((run) => run.sent).length, { timeout: 60_000 })
+      .toBe(asking.length);
+    const runs = await signalsSentPerRun(handle, 'release');
+    expect(runs.length).toBeGreaterThan(1);
+    expect(runs.flatMap((run) => run.sent).sort()).toEqual([...asking].sort());
+    expect((await handle.query(stateQuery)).heldDeliveries).toEqual([`event/${endpoint.id}-held`]);
+  });
+
   test('a run started retiring sends a batch away before it continues as new again, however short its history limit', async () => {
     const endpoint = anEndpoint();
     const settings = { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 };
