@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { DurationSchema } from '../domain/duration-schema.js';
+import { formatDurationMs } from '../domain/duration.js';
 import { ALLOWABLE_ADDRESS_KINDS } from '../domain/address.js';
 import { DataKeySchema, EndpointSchema, RetryPolicySchema, SigningSchema } from '../domain/endpoint.js';
-import { DEFAULT_MAX_HELD_DELIVERIES, type EndpointSettings } from '../domain/endpoint-state.js';
+import { DEFAULT_ASK_AGAIN_AFTER_MS, DEFAULT_MAX_HELD_DELIVERIES, type EndpointSettings } from '../domain/endpoint-state.js';
 import { DEFAULT_DATA_KEY, PAYLOAD_FORMATS } from '../domain/payload.js';
 import { DEFAULT_SECRET_KEY_ENV, type DeliveryDefaults } from '../domain/target.js';
 import { isLoopbackHost } from '../domain/address.js';
@@ -165,7 +166,7 @@ export const DeliveryConfigSchema = z.strictObject({
     .meta({
       description: 'deliveries a paused endpoint holds at most; those past it wait on timers of their own and ask again',
     }),
-  ask_again_after: DurationSchema.prefault('1m')
+  ask_again_after: DurationSchema.prefault(formatDurationMs(DEFAULT_ASK_AGAIN_AFTER_MS))
     // Each ask is two signals and a timer: a wait of nothing would have every delivery past the bound ask nonstop.
     .refine((ms) => ms >= 1_000, 'must be at least 1s')
     .meta({

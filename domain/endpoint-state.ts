@@ -201,6 +201,11 @@ export interface EndpointChange {
   readonly retired?: boolean;
 }
 
+/** Whether a change tells of a deletion: announced as the entity's retirement, or a state that says so. */
+export function isDeletion(change: EndpointChange): boolean {
+  return change.retired === true || change.state.deleted === true;
+}
+
 /** What routing needs of an endpoint's state: a change to any of it is announced to the change log. */
 export function routingView(state: ListedEndpointState): string {
   const { endpoint, source, status, statusReason, statusVersion, revision } = state;
@@ -246,9 +251,10 @@ export function isLaterState(candidate: ListedEndpointState, known: ListedEndpoi
  */
 export function applyEndpointChanges(states: Map<string, ListedEndpointState>, changes: readonly EndpointChange[]): boolean {
   let applied = false;
-  for (const { state, retired } of changes) {
+  for (const change of changes) {
+    const { state } = change;
     const id = state.endpoint.id;
-    if (retired || state.deleted) {
+    if (isDeletion(change)) {
       applied = states.delete(id) || applied;
       continue;
     }

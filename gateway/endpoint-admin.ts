@@ -69,24 +69,27 @@ export function createEndpointAdmin(
 
   return {
     async create(endpoint) {
-      // Twice at most: an entity found ended between the refused start and the look at it no longer holds the id.
-      for (let tries = 1; ; tries++) {
-        try {
-          await client.workflow.start(webhookEndpoint, {
-            ...endpointEntityStart(endpoint, 'api', taskQueue, settings),
-            workflowIdConflictPolicy: 'FAIL',
-          });
-          return await get(endpoint.id);
-        } catch (error) {
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-          const holder = await read(endpoint.id);
-          if (holder?.deleted) throw stillDeleting(holder);
-          if (holder || tries === 2) throw new EndpointOperationError('conflict', `endpoint ${endpoint.id} exists`);
-        }
+      const start = (): Promise<unknown> =>
+        client.workflow.start(webhookEndpoint, {
+          ...endpointEntityStart(endpoint, 'api', taskQueue, settings),
+          workflowIdConflictPolicy: 'FAIL',
+        });
+      const exists = (): EndpointOperationError => new EndpointOperationError('conflict', `endpoint ${endpoint.id} exists`);
+      try {
+        await start();
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        const holder = await read(endpoint.id);
+        if (holder) throw holder.deleted ? stillDeleting(holder) : exists();
+        // The entity that held the id ended between the refused start and the look at it: the id is free now.
+        await start().catch((again: unknown) => {
+          throw again instanceof WorkflowExecutionAlreadyStartedError ? exists() : again;
+        });
       }
+      return get(endpoint.id);
     },
     get,
-    list: async () => (await listEndpointEntities(client, taskQueue)).filter((state) => !state.deleted),
+    list: () => listEndpointEntities(client, taskQueue),
     async replace(endpoint) {
       await apiManaged(endpoint.id);
       return handle(endpoint.id).executeUpdate(configureUpdate, { args: [{ definition: endpoint, settings }] });

@@ -29,11 +29,16 @@ export function endpointEntityStart(
 /**
  * The running endpoint entities of a task queue, as their memos say, sorted by id: one visibility listing, however
  * many endpoints. Visibility trails writes by a moment. Scoped to the task queue: gateways that share a namespace
- * each own the endpoints on their own queue.
+ * each own the endpoints on their own queue. An entity still sending a deleted endpoint's held deliveries away runs
+ * on, but its endpoint is gone: it is left out unless `withDeleted` (for those who track entities, not endpoints).
  */
-export async function listEndpointEntities(client: Client, taskQueue: string): Promise<ListedEndpointState[]> {
+export async function listEndpointEntities(
+  client: Client,
+  taskQueue: string,
+  { withDeleted = false }: { readonly withDeleted?: boolean } = {},
+): Promise<ListedEndpointState[]> {
   const states = await listedStates(client, runningEndpointEntitiesQuery(taskQueue));
-  return states.sort((a, b) => a.endpoint.id.localeCompare(b.endpoint.id));
+  return states.filter((state) => withDeleted || !state.deleted).sort((a, b) => a.endpoint.id.localeCompare(b.endpoint.id));
 }
 
 /**

@@ -63,7 +63,7 @@ export function createHealthView(client: Client, taskQueue: string, now: () => D
   return {
     async read() {
       const at = now();
-      const states = (await listEndpointEntities(client, taskQueue)).filter((state) => !state.deleted);
+      const states = await listEndpointEntities(client, taskQueue);
       return Promise.all(
         states.map(async (state) => {
           const summary = summarizeEndpointHealth(state, at);

@@ -4,6 +4,7 @@ import { createRouteIndex, type RouteIndex } from '../domain/routing.js';
 import {
   DISABLED_BY_DEFINITION,
   applyEndpointChanges,
+  isDeletion,
   statusView,
   type EndpointChange,
   type EndpointStatusView,
@@ -98,9 +99,9 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
   const applyChanges = (changes: readonly EndpointChange[]): void => {
     // Reindexing walks every endpoint. On start, following reads back up to a thousand changes the listing already
     // had: with 10,000 endpoints, reindexing for each page of them held the first new change back 1.7 s (0.7 s since).
-    for (const { state, retired } of changes) {
-      if (retired || state.deleted) deleted.remember(state);
-      else deleted.forget(state.endpoint.id);
+    for (const change of changes) {
+      if (isDeletion(change)) deleted.remember(change.state);
+      else deleted.forget(change.state.endpoint.id);
     }
     if (applyEndpointChanges(states, changes)) reindex();
   };
@@ -113,7 +114,7 @@ export function createTemporalRegistry(options: TemporalRegistryOptions): Endpoi
     client,
     async round({ call, signal, recovered }) {
       const runId = await call(() => ensureChangeLog(client, taskQueue));
-      const listed = await call(() => listEndpointEntities(client, taskQueue));
+      const listed = await call(() => listEndpointEntities(client, taskQueue, { withDeleted: true }));
       // An entity still sending a deleted endpoint's held deliveries away runs on, but the endpoint is gone.
       states = new Map(listed.filter((state) => !state.deleted).map((state) => [state.endpoint.id, state]));
       for (const state of listed) if (state.deleted) deleted.remember(state);

@@ -99,7 +99,11 @@ function rememberEntity(client: Client, taskQueue: string, state: KnownEntity): 
  */
 async function knownEntities(client: Client, taskQueue: string): Promise<Map<string, KnownEntity>> {
   const remembered = [...(reconciledHere.get(client)?.get(taskQueue)?.values() ?? [])];
-  return mergeKnownEntities(await listEndpointEntities(client, taskQueue), await readRecentChanges(client, taskQueue), remembered);
+  return mergeKnownEntities(
+    await listEndpointEntities(client, taskQueue, { withDeleted: true }),
+    await readRecentChanges(client, taskQueue),
+    remembered,
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { createTemporalRegistry } from '../../gateway/endpoint-registry.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { stateQuery, type deliverEvent } from '../../workflows/index.js';
-import { apiCaller, postJson, startGateway, type TestGateway } from '../support/gateway.js';
+import { apiCaller, postEvent, postJson, startGateway, untilRouted, type TestGateway } from '../support/gateway.js';
 
 // A deleted endpoint's entity sends its held deliveries away at the resume rate: at one a second, twenty of them keep
 // it running well past the checks made meanwhile, even on a loaded machine, so that each check meets a running one.
@@ -14,12 +14,6 @@ let gateway: TestGateway;
 let receiver: Receiver;
 const call = apiCaller(() => gateway);
 const entity = () => gateway.client.workflow.getHandle(endpointWorkflowId('leaving'));
-
-async function post(id: string, type: string): Promise<string> {
-  const response = await postJson(gateway, '/v1/events', { id, type });
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { workflow_id: string }).workflow_id;
-}
 
 beforeAll(async () => {
   receiver = await startReceiver();
@@ -35,8 +29,10 @@ describe('deleting an endpoint with held deliveries', () => {
   test('the endpoint is gone from the API and routing at once, while its entity still sends them away', async () => {
     expect((await call('POST', '/v1/endpoints', { id: 'leaving', url: receiver.url, events: ['leaving.*'] })).status).toBe(201);
     expect((await call('POST', '/v1/endpoints/leaving/pause')).status).toBe(200);
-    await expect.poll(() => gateway.registry.status('leaving')?.status, { timeout: 10_000 }).toBe('paused');
-    const workflowIds = await Promise.all(Array.from({ length: HELD }, (_, index) => post(`evt_leaving_${index}`, 'leaving.x')));
+    await untilRouted(gateway, 'leaving.x', 'leaving', (endpoint) => endpoint.status === 'paused');
+    const workflowIds = await Promise.all(
+      Array.from({ length: HELD }, (_, index) => postEvent(gateway, `evt_leaving_${index}`, 'leaving.x')),
+    );
     await expect.poll(async () => (await call('GET', '/v1/endpoints/leaving')).body['held_deliveries'], { timeout: 30_000 }).toBe(HELD);
 
     const deleted = await call('DELETE', '/v1/endpoints/leaving');
@@ -47,6 +43,7 @@ describe('deleting an endpoint with held deliveries', () => {
       ['GET', '/v1/endpoints/leaving', undefined],
       ['POST', '/v1/endpoints/leaving/pause', {}],
       ['POST', '/v1/endpoints/leaving/enable', {}],
+      ['POST', '/v1/endpoints/leaving/test', undefined],
       ['PATCH', '/v1/endpoints/leaving', { url: receiver.url }],
       ['DELETE', '/v1/endpoints/leaving', undefined],
     ] as const) {
@@ -55,6 +52,12 @@ describe('deleting an endpoint with held deliveries', () => {
     const listedIds = async (path: string) => ((await call('GET', path)).body['data'] as { id: string }[]).map((e) => e.id);
     await expect.poll(() => listedIds('/v1/endpoints'), { timeout: 10_000 }).toEqual([]);
     expect(await listedIds('/v1/endpoints/health')).toEqual([]);
+    // Its deliveries stay listed: the history of what was routed to it is kept.
+    await expect
+      .poll(async () => ((await call('GET', '/v1/endpoints/leaving/deliveries?page_size=100')).body['data'] as unknown[]).length, {
+        timeout: 10_000,
+      })
+      .toBe(HELD);
     const fresh = createTemporalRegistry({ client: gateway.client, taskQueue: gateway.config.temporal.task_queue, configEndpoints: [] });
     try {
       await fresh.statusesRead;
@@ -67,7 +70,9 @@ describe('deleting an endpoint with held deliveries', () => {
     // The id is taken until the backlog is gone: a create says so, and when to try again.
     const early = await postJson(gateway, '/v1/endpoints', { id: 'leaving', url: receiver.url, events: ['leaving.*'] });
     expect(early.status).toBe(409);
+    // The held count over the resume rate (one a second here), and a second for the entity to end.
     expect(Number(early.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(early.headers.get('retry-after'))).toBeLessThanOrEqual(HELD + 1);
     expect(((await early.json()) as { detail: string }).detail).toMatch(/^endpoint leaving was deleted and is still sending its \d+ held/);
 
     // Each check above met the entity still at work, not one that had ended.
@@ -90,8 +95,8 @@ describe('deleting an endpoint with held deliveries', () => {
       })
       .toBe(201);
     expect((await call('GET', '/v1/endpoints/leaving')).body).toMatchObject({ status: 'active', revision: 1, held_deliveries: 0 });
-    await expect.poll(() => gateway.registry.status('leaving')?.status, { timeout: 10_000 }).toBe('active');
-    await post('evt_leaving_again', 'leaving.x');
+    await untilRouted(gateway, 'leaving.x', 'leaving', (endpoint) => endpoint.status === 'active');
+    await postEvent(gateway, 'evt_leaving_again', 'leaving.x');
     const [request] = await receiver.waitForRequests(1, 30_000);
     expect(request?.headers['webhook-id']).toBe('evt_leaving_again');
   }, 120_000);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliveriesQuery, stateQuery, type deliverEvent } from '../../workflows/index.js';
-import { apiCaller, postJson, startGateway, type TestGateway } from '../support/gateway.js';
+import { apiCaller, postEvent, startGateway, untilRouted, type TestGateway } from '../support/gateway.js';
 import { timerSummaries } from '../support/history.js';
 
 // A bound of three held deliveries, and a first wait of a second for those past it, so that they ask again within
@@ -15,12 +15,6 @@ let receiver: Receiver;
 const call = apiCaller(() => gateway);
 const entity = () => gateway.client.workflow.getHandle(endpointWorkflowId('bounded'));
 const delivery = (workflowId: string) => gateway.client.workflow.getHandle<typeof deliverEvent>(workflowId);
-
-async function post(id: string, type = 'bounded.x'): Promise<string> {
-  const response = await postJson(gateway, '/v1/events', { id, type });
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { workflow_id: string }).workflow_id;
-}
 
 /** How many times each delivery was turned away by the endpoint's entity so far, fewest first. */
 async function timesTurnedAway(endpointId: string, workflowIds: readonly string[]): Promise<number[]> {
@@ -44,9 +38,11 @@ describe('the bound on held deliveries', () => {
   test('a paused endpoint holds at most its bound; the rest wait on their own timers, and all are delivered once resumed', async () => {
     expect((await call('POST', '/v1/endpoints', { id: 'bounded', url: receiver.url, events: ['bounded.*'] })).status).toBe(201);
     expect((await call('POST', '/v1/endpoints/bounded/pause')).status).toBe(200);
-    await expect.poll(() => gateway.registry.status('bounded')?.status, { timeout: 10_000 }).toBe('paused');
+    await untilRouted(gateway, 'bounded.x', 'bounded', (endpoint) => endpoint.status === 'paused');
 
-    const workflowIds = await Promise.all(Array.from({ length: EVENTS }, (_, index) => post(`evt_bounded_${index}`)));
+    const workflowIds = await Promise.all(
+      Array.from({ length: EVENTS }, (_, index) => postEvent(gateway, `evt_bounded_${index}`, 'bounded.x')),
+    );
     const statuses = () => Promise.all(workflowIds.map(async (workflowId) => (await delivery(workflowId).query(deliveriesQuery)).status));
     await expect.poll(statuses, { timeout: 30_000 }).toEqual(workflowIds.map(() => 'held'));
     // Those past the bound ask again and again, and are turned away each time: the entity never holds more.
@@ -55,6 +51,17 @@ describe('the bound on held deliveries', () => {
     expect((await asksAgain()).slice(0, MAX_HELD)).toEqual([0, 0, 0]);
     expect((await entity().query(stateQuery)).heldDeliveries).toHaveLength(MAX_HELD);
     expect((await call('GET', '/v1/endpoints/bounded')).body['held_deliveries']).toBe(MAX_HELD);
+    // The health view counts those the entity holds; every one waiting shows held in its own status.
+    const health = (await call('GET', '/v1/endpoints/health')).body['data'] as { id: string; held: number }[];
+    expect(health.find((endpoint) => endpoint.id === 'bounded')?.held).toBe(MAX_HELD);
+    await expect
+      .poll(
+        async () => ((await call('GET', '/v1/endpoints/bounded/deliveries?status=held&page_size=100')).body['data'] as unknown[]).length,
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(EVENTS);
     expect(receiver.requests).toHaveLength(0);
 
     expect((await call('POST', '/v1/endpoints/bounded/resume')).status).toBe(200);
@@ -67,8 +74,10 @@ describe('the bound on held deliveries', () => {
   test('a delivery turned away whose endpoint is deleted meanwhile ends cancelled when it asks again, never sent', async () => {
     expect((await call('POST', '/v1/endpoints', { id: 'bounded-gone', url: receiver.url, events: ['gone.*'] })).status).toBe(201);
     expect((await call('POST', '/v1/endpoints/bounded-gone/pause')).status).toBe(200);
-    await expect.poll(() => gateway.registry.status('bounded-gone')?.status, { timeout: 10_000 }).toBe('paused');
-    const workflowIds = await Promise.all(Array.from({ length: MAX_HELD + 2 }, (_, index) => post(`evt_gone_${index}`, 'gone.x')));
+    await untilRouted(gateway, 'gone.x', 'bounded-gone', (endpoint) => endpoint.status === 'paused');
+    const workflowIds = await Promise.all(
+      Array.from({ length: MAX_HELD + 2 }, (_, index) => postEvent(gateway, `evt_gone_${index}`, 'gone.x')),
+    );
     // Turned away four times: each is now in a wait of eight seconds or more, which outlasts the deletion below (the
     // entity sends its three held away in one batch, and DELETE answers once it has ended).
     await expect

@@ -99,7 +99,6 @@ export async function untilRouted(
   await expect.poll(seen, { timeout: 30_000 }).toBe(true);
 }
 
-/** POSTs `body` as JSON to the gateway's `path`. */
 /** An API answer: its status and its JSON body. */
 export interface ApiAnswer {
   readonly status: number;
@@ -117,8 +116,16 @@ export function apiCaller(gateway: () => Pick<TestGateway, 'url'>): (method: str
   };
 }
 
+/** POSTs `body` as JSON to the gateway's `path`. */
 export function postJson(gateway: TestGateway, path: string, body: unknown): Promise<Response> {
   return fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** POSTs an event, and answers the workflow id of its delivery once the API has accepted it. */
+export async function postEvent(gateway: TestGateway, id: string, type: string): Promise<string> {
+  const response = await postJson(gateway, '/v1/events', { id, type });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { workflow_id: string }).workflow_id;
 }
 
 /** The API alone, on a task queue no worker polls: events are started and stay put, which is all an API test needs. */
