@@ -422,13 +422,15 @@ class EndpointDelivery {
     // endpoint its operator removed.
     const ended = (cancelledReason: string): Release => ({ endpointId, statusVersion: this.knownStatusVersion, cancelledReason });
     const first = await waitForRelease(endpointId, this.fanOut.releases);
-    // Any other failure of the signal (this delivery cancelled meanwhile, say) goes on as it always did.
-    let release: Release =
-      'unasked' in first
-        ? entityMissing(first.unasked) && patched(HOLD_WITHOUT_ENTITY_PATCH)
-          ? ended(`endpoint ${endpointId} has no entity to hold this delivery (deleted or terminated)`)
-          : { endpointId, statusVersion: Number.MAX_SAFE_INTEGER }
-        : first;
+    let release: Release;
+    if (!('unasked' in first)) release = first;
+    else if (entityMissing(first.unasked) && patched(HOLD_WITHOUT_ENTITY_PATCH)) {
+      release = ended(`endpoint ${endpointId} has no entity to hold this delivery (deleted or terminated)`);
+    } else {
+      // Any other failure of the signal (this delivery cancelled meanwhile, say), or a history from before the patch:
+      // it goes on as it always did, as if released by a status newer than any.
+      release = { endpointId, statusVersion: Number.MAX_SAFE_INTEGER };
+    }
     // Turned away, since the paused endpoint holds its most: held still, on a timer of its own, it asks again later.
     for (let asks = 1; release.askAgainAfterMs !== undefined; asks++) {
       const delayMs = askAgainDelayMs(release.askAgainAfterMs, asks, Math.random());

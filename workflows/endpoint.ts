@@ -245,7 +245,10 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         toldTurnedAway = true;
         // Resumed (or disabled) before they were told: held after all, and released with the rest.
         if (state.status !== 'paused') for (const deliveryWorkflowId of told) apply({ type: 'hold', deliveryWorkflowId });
-        else await signalEach(told, (workflowId) => sendRelease(workflowId, askAgainRelease(state)));
+        else {
+          const askAgain = askAgainRelease(state);
+          await signalEach(told, (workflowId) => sendRelease(workflowId, askAgain));
+        }
         continue;
       }
       if (line.inFlight && line.turn === 'resend') {
