@@ -7,7 +7,7 @@ import type { AttemptObservation } from '../domain/observations.js';
 import { classifyAttempt } from '../domain/classify.js';
 import { inAttemptSpan } from './attempt-span.js';
 import { checkLiteralDestination } from './destination.js';
-import type { EndpointStatusView } from '../domain/endpoint-state.js';
+import { statusStoppingDelivery, type EndpointStatusView } from '../domain/endpoint-state.js';
 import { grantStillUsable, sendSpacingMs, type SlotAnswer } from '../domain/send-slots.js';
 import type { WebhookEvent } from '../domain/event.js';
 import type { Transformer } from '../transform/index.js';
@@ -71,6 +71,11 @@ export interface DeliveryActivityDeps {
   readonly transformer?: Pick<Transformer, 'render'>;
   /** The status of an endpoint's entity as last read, for holding deliveries to paused endpoints. */
   readonly endpointStatus?: (endpointId: string) => EndpointStatusView | undefined;
+  /**
+   * The latest deletion of the id known, with `deletedAt`, also once an endpoint made again under the id runs: a
+   * delivery accepted before it is not sent. Without it, only `endpointStatus` tells of deletions.
+   */
+  readonly endpointDeletion?: (endpointId: string) => EndpointStatusView | undefined;
   /**
    * Settles once `endpointStatus` knows the endpoints deleted before this process started (see the registry's
    * `statusesRead`); without it, `endpointStatus` is taken to know them from the start.
@@ -146,17 +151,16 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
     }
     const startedAt = now();
-    // A cached status older than what the workflow was told (a release) is stale: the release wins. A deletion stops
-    // only deliveries accepted before it (an endpoint made again under the id is another).
-    const endpoint = deps.endpointStatus?.(target.endpointId);
-    const deletion = endpoint?.deletedAt;
-    const speaksForIt = deletion === undefined || (acceptedAt !== undefined && acceptedAt < deletion);
-    if (endpoint && speaksForIt && endpoint.status !== 'active' && endpoint.statusVersion >= knownStatusVersion) {
+    // Paused, disabled or deleted as this worker last read it, unless what the workflow was told (a release) is newer.
+    const current = deps.endpointStatus?.(target.endpointId);
+    const lastDeletion = deps.endpointDeletion?.(target.endpointId) ?? current;
+    const stopping = statusStoppingDelivery({ acceptedAt, knownStatusVersion }, current, lastDeletion);
+    if (stopping) {
       return {
         startedAt: startedAt.toISOString(),
         durationMs: 0,
-        endpointStatus: endpoint.status,
-        ...(endpoint.statusReason ? { endpointStatusReason: endpoint.statusReason } : {}),
+        endpointStatus: stopping.status,
+        ...(stopping.statusReason ? { endpointStatusReason: stopping.statusReason } : {}),
       };
     }
     const elapsedMs = (): number => Math.max(0, now().getTime() - startedAt.getTime());

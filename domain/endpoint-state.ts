@@ -230,6 +230,42 @@ export function statusView(state: ListedEndpointState): EndpointStatusView {
   };
 }
 
+/** What an attempt says of its delivery when it asks whether the endpoint's status stops it. */
+export interface DeliveryStanding {
+  /** When the delivery's workflow started (ISO 8601): before a deletion, it was routed to the deleted endpoint. */
+  readonly acceptedAt?: string | undefined;
+  /** The highest status version the delivery was told of (a release): a cached status below it is stale. */
+  readonly knownStatusVersion: number;
+}
+
+/**
+ * The status that keeps a delivery's attempt from being sent, if any. `current` is the id's status as last read (a
+ * deleted endpoint's, with `deletedAt`, when no entity runs under the id); `lastDeletion`, the latest deletion of the
+ * id known, also when an endpoint made again under the id runs. A deletion stops every delivery accepted before it,
+ * whatever a later entity of the id says: that is another endpoint, whose status versions (and releases) say nothing
+ * of deliveries routed to the deleted one, and which must not receive them with the deleted one's URL and secrets.
+ * Any other status stops only when it is not older than what the delivery was told.
+ */
+export function statusStoppingDelivery(
+  delivery: DeliveryStanding,
+  current: EndpointStatusView | undefined,
+  lastDeletion: EndpointStatusView | undefined = current,
+): StoppingStatusView | undefined {
+  const { acceptedAt } = delivery;
+  const deletedAt = lastDeletion?.deletedAt;
+  if (deletedAt !== undefined && acceptedAt !== undefined && acceptedAt < deletedAt && stops(lastDeletion)) return lastDeletion;
+  // A deletion after the delivery's acceptance (or one whose acceptance is not known) speaks for another endpoint.
+  if (!stops(current) || current.deletedAt !== undefined) return undefined;
+  return current.statusVersion >= delivery.knownStatusVersion ? current : undefined;
+}
+
+/** A status under which an endpoint takes no attempt: a deleted endpoint's last is `disabled`. */
+export type StoppingStatusView = EndpointStatusView & { readonly status: Exclude<EndpointStatus, 'active'> };
+
+function stops(view: EndpointStatusView | undefined): view is StoppingStatusView {
+  return view !== undefined && view.status !== 'active';
+}
+
 /**
  * Whether `candidate` is a later state of the same endpoint than `known`. Each counter only grows over an entity's
  * life (the status version, the definition's revision, the times of its last success and failure), so of two states

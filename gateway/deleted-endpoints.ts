@@ -1,11 +1,12 @@
 import { statusView, type EndpointStatusView, type ListedEndpointState } from '../domain/endpoint-state.js';
 
-/** The deleted endpoints a process knows of, each as its entity last said, with `deletedAt`. */
+/**
+ * The deleted endpoints a process knows of, each as its entity last said, with `deletedAt`. A deletion is kept when an
+ * endpoint is made again under its id: the deliveries accepted before it must not go to the new one.
+ */
 export interface DeletedEndpoints {
   /** Keeps a deletion, unless a later one of the same id is known; past `max`, the oldest kept is forgotten. */
   remember(state: ListedEndpointState): void;
-  /** Forgets the id's deletion: an entity with the id runs again. */
-  forget(endpointId: string): void;
   get(endpointId: string): EndpointStatusView | undefined;
 }
 
@@ -25,7 +26,6 @@ export function createDeletedEndpoints(max: number): DeletedEndpoints {
         deleted.delete(id);
       }
     },
-    forget: (endpointId) => void deleted.delete(endpointId),
     get: (endpointId) => deleted.get(endpointId),
   };
 }

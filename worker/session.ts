@@ -101,6 +101,7 @@ export function openWorkerSession(options: WorkerSessionOptions): WorkerSession 
       transformer,
       loadEvent: (run) => gateway.events.load(run),
       endpointStatus: (endpointId) => gateway.endpoints.status(endpointId),
+      endpointDeletion: (endpointId) => gateway.endpoints.deletion(endpointId),
       endpointStatusesRead: gateway.endpoints.statusesRead,
       reserveSendSlot: (endpointId, request) => gateway.sendSlots.reserve(endpointId, request),
       recordAttempt: (endpointId, succeeded, at, failureReason) => health.record(endpointId, succeeded, at, failureReason),

@@ -56,6 +56,52 @@ describe('an attempt to an endpoint deleted while the worker ran', () => {
   });
 });
 
+// An endpoint made again under a deleted one's id has status versions of its own, which its releases carry: none of
+// them may let a delivery routed to the deleted endpoint through to the new one (with the deleted one's URL).
+describe('an attempt to an endpoint deleted and made again under the same id', () => {
+  const remade: EndpointStatusView = { status: 'active', statusVersion: 1 };
+  const activitiesAfterRemaking = createDeliveryActivities({
+    dispatcher: loopback.dispatcher,
+    allowDestinations: ['loopback'],
+    userAgent: 'deleted-endpoint-test',
+    env: {},
+    loadEvent: () => Promise.reject(new Error('the event is carried in the request')),
+    endpointStatus: () => remade,
+    endpointDeletion: () => deleted,
+  });
+
+  function attempt(acceptedAt: string, knownStatusVersion: number) {
+    const event = anEvent();
+    const request: AttemptRequest = {
+      eventId: event.id,
+      event,
+      attempt: 2,
+      knownStatusVersion,
+      acceptedAt,
+      target: aTarget(loopback.receiver.url),
+    };
+    const environment = new MockActivityEnvironment({ workflowExecution: { workflowId: `event/${event.id}`, runId: 'run' } });
+    return environment.run((input: AttemptRequest) => activitiesAfterRemaking.deliverAttempt(input), request);
+  }
+
+  test('is not sent for an event accepted before the deletion, even released by the new entity with a higher version', async () => {
+    const before = loopback.receiver.requests.length;
+    for (const knownStatusVersion of [1, 7]) {
+      expect(await attempt('2026-12-02T09:59:59.000Z', knownStatusVersion)).toMatchObject({
+        endpointStatus: 'disabled',
+        endpointStatusReason: 'deleted',
+      });
+    }
+    expect(loopback.receiver.requests).toHaveLength(before);
+  });
+
+  test('is sent for an event accepted after it, routed to the new endpoint', async () => {
+    const before = loopback.receiver.requests.length;
+    expect(await attempt('2026-12-02T10:00:01.000Z', 1)).toMatchObject({ statusCode: 200 });
+    expect(loopback.receiver.requests).toHaveLength(before + 1);
+  });
+});
+
 // A worker started while an endpoint was deleted learns of the deletion from a listing a moment after routing is
 // ready: a retry due meanwhile must not be sent to it.
 describe('an attempt made before a started worker has read the deletions', () => {

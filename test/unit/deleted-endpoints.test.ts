@@ -25,8 +25,6 @@ describe('deleted endpoints', () => {
     deleted.remember(deletedAt('twice', '2026-12-02T12:00:00.000Z'));
     deleted.remember(deletedAt('twice', '2026-12-02T10:00:00.000Z'));
     expect(deleted.get('twice')).toMatchObject({ status: 'disabled', statusReason: 'deleted', deletedAt: '2026-12-02T12:00:00.000Z' });
-    deleted.forget('twice');
-    expect(deleted.get('twice')).toBeUndefined();
   });
 
   test('forget the oldest remembered first past their bound', () => {

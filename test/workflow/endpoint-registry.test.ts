@@ -90,6 +90,12 @@ describe('the endpoint registry', () => {
 
     await admin().create(anEndpoint('reg-brief'));
     await expect.poll(() => registry.status('reg-brief')?.status).toBe('active');
+    // Made again, it is another endpoint: the deletion still speaks for the deliveries accepted before it.
+    expect(registry.deletion('reg-brief')).toMatchObject({
+      status: 'disabled',
+      statusReason: RETIRED_REASON,
+      deletedAt: expect.any(String),
+    });
   });
 
   test('a registry started after a deletion knows it from the ended entity, so a restarted worker still cancels', async () => {
@@ -104,9 +110,13 @@ describe('the endpoint registry', () => {
       .poll(async () => {
         const registry = aRegistry();
         await registry.statusesRead;
-        return [registry.status('reg-gone'), registry.status('reg-twice')?.status];
+        return [registry.status('reg-gone'), registry.status('reg-twice')?.status, registry.deletion('reg-twice')?.deletedAt];
       })
-      .toEqual([expect.objectContaining({ status: 'disabled', statusReason: RETIRED_REASON, deletedAt: expect.any(String) }), 'active']);
+      .toEqual([
+        expect.objectContaining({ status: 'disabled', statusReason: RETIRED_REASON, deletedAt: expect.any(String) }),
+        'active',
+        expect.any(String),
+      ]);
   });
 
   test('starts the change log again when it was ended, reads every entity again, and goes on hearing changes', async () => {
