@@ -8,7 +8,16 @@ export type EndpointStatus = 'active' | 'paused' | 'disabled';
 export type EndpointSource = 'config' | 'api';
 
 /** Everything the entity knows about one endpoint. Plain data: it is carried across continue-as-new. */
-export interface EndpointState {
+export interface EndpointState extends EndpointCore {
+  /** Workflow ids of deliveries waiting for the endpoint to be resumed, in the order they asked. */
+  readonly heldDeliveries: readonly string[];
+}
+
+/**
+ * The state the entity's rules work on: all but the held deliveries, which a running entity keeps apart (see
+ * `HeldDeliveries`), since there may be tens of thousands.
+ */
+export interface EndpointCore {
   /** The definition, with secrets as references only. */
   readonly endpoint: Endpoint;
   readonly source: EndpointSource;
@@ -21,8 +30,6 @@ export interface EndpointState {
   readonly statusVersion: number;
   /** Bumped by every change of the definition. */
   readonly revision: number;
-  /** Workflow ids of deliveries waiting for the endpoint to be resumed, in the order they asked. */
-  readonly heldDeliveries: readonly string[];
   readonly settings: EndpointSettings;
   readonly health: EndpointHealth;
   /** Operational events (such as `endpoint.disabled`) decided but not yet handed to delivery. */
@@ -44,7 +51,7 @@ export interface OperationalNotice {
 }
 
 /** The state as an entity shows it in its memo, for listing and routing: without the held deliveries. */
-export type ListedEndpointState = Omit<EndpointState, 'heldDeliveries' | 'pendingNotices'>;
+export type ListedEndpointState = Omit<EndpointCore, 'pendingNotices'>;
 
 /** An endpoint as routing sees it: its definition and whether it takes deliveries. */
 export interface RoutableEndpoint extends Endpoint {

@@ -1,5 +1,6 @@
 import { OPERATIONAL_EVENT_ID_PREFIX } from './event-id-prefixes.js';
 import type { Endpoint } from './endpoint.js';
+import type { HeldDeliveries } from './held-deliveries.js';
 import {
   applyHealthReport,
   DEFAULT_ASK_AGAIN_AFTER_MS,
@@ -9,6 +10,7 @@ import {
   EMPTY_HEALTH,
   type EndpointSettings,
   type EndpointSource,
+  type EndpointCore,
   type EndpointState,
   type EndpointStatus,
   type HealthReport,
@@ -21,7 +23,10 @@ import {
 // and does what they decide (signal a held delivery, send a notice). Every time is given, never read, so that the
 // same messages give the same state in a workflow, in its replay, and in a table test.
 
-/** Something that happens to an endpoint: an operator's signal, a worker's report, a delivery asking to wait. */
+/**
+ * Something that happens to an endpoint: an operator's signal, a worker's report. A delivery asking to wait is not one:
+ * it changes only the held deliveries (see `holdIsFull` and `HeldDeliveries`).
+ */
 export type EndpointMessage =
   | { readonly type: 'pause'; readonly reason?: string }
   | { readonly type: 'resume' }
@@ -32,20 +37,19 @@ export type EndpointMessage =
   | { readonly type: 'health'; readonly report: HealthReport }
   | { readonly type: 'configure'; readonly definition: Endpoint; readonly settings?: EndpointSettings }
   /** An endpoint managed through the API is deleted: disabled for good, its entity then ends. */
-  | { readonly type: 'retire' }
-  | { readonly type: 'hold'; readonly deliveryWorkflowId: string };
+  | { readonly type: 'retire' };
 
 /** The reason a deleted endpoint's entity ends with. */
 export const RETIRED_REASON = 'deleted';
 
 /**
- * Whether a deleted endpoint's entity still takes a message while it sends its held deliveries away: a delivery that
- * asks to wait (to be sent away too), nothing else. An enable would release the held deliveries to be sent (and a
- * pause after it stop them being sent away), and a change of status or health would announce the endpoint as not
- * deleted.
+ * Whether a deleted endpoint's entity still takes a message while it sends its held deliveries away: only the retire
+ * itself (a delivery that asks to wait is held still, to be sent away too). An enable would release the held
+ * deliveries to be sent (and a pause after it stop them being sent away), and a change of status or health would
+ * announce the endpoint as not deleted.
  */
 export function appliesOnceRetired(message: EndpointMessage): boolean {
-  return message.type === 'hold' || message.type === 'retire';
+  return message.type === 'retire';
 }
 
 /** A new endpoint's state: active, unless its definition says `enabled: false`. */
@@ -66,7 +70,7 @@ export function newEndpointState(endpoint: Endpoint, source: EndpointSource, set
 }
 
 /** The state after `message`, received at `now`. */
-export function transitionEndpoint(state: EndpointState, message: EndpointMessage, now: Date): EndpointState {
+export function transitionEndpoint(state: EndpointCore, message: EndpointMessage, now: Date): EndpointCore {
   switch (message.type) {
     // A paused endpoint that is disabled stays disabled when resumed: resume only lifts a pause.
     case 'pause':
@@ -87,20 +91,17 @@ export function transitionEndpoint(state: EndpointState, message: EndpointMessag
       const disabled = withStatus(state, 'disabled', RETIRED_REASON, now);
       return disabled.deleted ? disabled : { ...disabled, deleted: true };
     }
-    case 'hold':
-      return state.heldDeliveries.includes(message.deliveryWorkflowId)
-        ? state
-        : { ...state, heldDeliveries: [...state.heldDeliveries, message.deliveryWorkflowId] };
   }
 }
 
-/** The next batch of held deliveries to tell, and what to tell them; `undefined` while paused or with none held. */
-export function takeReleaseBatch(state: EndpointState): { state: EndpointState; batch: readonly string[]; release: Release } | undefined {
-  if (state.status === 'paused' || state.heldDeliveries.length === 0) return undefined;
-  const batch = state.heldDeliveries.slice(0, state.settings.releasePerSecond);
+/**
+ * The next batch of held deliveries to tell, and what to tell them; `undefined` while paused or with none held. The
+ * batch stays held until the entity drops it, once it knows it will tell them in this run.
+ */
+export function nextReleaseBatch(state: EndpointCore, held: HeldView): { batch: readonly string[]; release: Release } | undefined {
+  if (state.status === 'paused' || held.size === 0) return undefined;
   return {
-    state: { ...state, heldDeliveries: state.heldDeliveries.slice(batch.length) },
-    batch,
+    batch: held.first(state.settings.releasePerSecond),
     release: {
       endpointId: state.endpoint.id,
       statusVersion: state.statusVersion,
@@ -113,13 +114,16 @@ export function takeReleaseBatch(state: EndpointState): { state: EndpointState; 
  * Whether a delivery asking to wait is turned away rather than held: the endpoint is paused and holds its most
  * already. Only while paused: otherwise the list drains at the release rate, and anyone may join it.
  */
-export function holdIsFull(state: EndpointState, deliveryWorkflowId: string): boolean {
+export function holdIsFull(state: EndpointCore, held: HeldView, deliveryWorkflowId: string): boolean {
   const max = state.settings.maxHeldDeliveries ?? DEFAULT_MAX_HELD_DELIVERIES;
-  return state.status === 'paused' && state.heldDeliveries.length >= max && !state.heldDeliveries.includes(deliveryWorkflowId);
+  return state.status === 'paused' && held.size >= max && !held.has(deliveryWorkflowId);
 }
 
+/** What the rules read of the held deliveries. */
+export type HeldView = Pick<HeldDeliveries, 'size' | 'has' | 'first'>;
+
 /** What a delivery turned away is told: not held, ask again later. */
-export function askAgainRelease(state: EndpointState): Release {
+export function askAgainRelease(state: EndpointCore): Release {
   return {
     endpointId: state.endpoint.id,
     statusVersion: state.statusVersion,
@@ -139,7 +143,7 @@ export function askAgainDelayMs(firstMs: number, asks: number, jitter: number): 
 }
 
 /** The state once the oldest pending operational event has been handed to delivery. */
-export function withoutOldestNotice(state: EndpointState): EndpointState {
+export function withoutOldestNotice(state: EndpointCore): EndpointCore {
   return { ...state, pendingNotices: state.pendingNotices.slice(1) };
 }
 
@@ -147,12 +151,12 @@ export function withoutOldestNotice(state: EndpointState): EndpointState {
  * The state as the entity shows it in its memo, for listing and routing: held deliveries and pending notices stay
  * out, since there may be thousands and routing needs neither.
  */
-export function listedState(state: EndpointState): ListedEndpointState {
+export function listedState(state: EndpointCore & { readonly heldDeliveries?: readonly string[] }): ListedEndpointState {
   const { heldDeliveries: _held, pendingNotices: _notices, ...listed } = state;
   return listed;
 }
 
-function withStatus(state: EndpointState, status: EndpointStatus, reason: string | undefined, now: Date): EndpointState {
+function withStatus(state: EndpointCore, status: EndpointStatus, reason: string | undefined, now: Date): EndpointCore {
   if (state.status === status && state.statusReason === reason) return state;
   const { statusReason: _replaced, ...rest } = state;
   return {
@@ -164,7 +168,7 @@ function withStatus(state: EndpointState, status: EndpointStatus, reason: string
   };
 }
 
-function autoDisable(state: EndpointState, reason: string, now: Date): EndpointState {
+function autoDisable(state: EndpointCore, reason: string, now: Date): EndpointCore {
   if (state.status === 'disabled') return state;
   const disabled = withStatus(state, 'disabled', reason, now);
   // The id is fixed by the status version, so a retried activity or a replayed run never announces twice.
@@ -177,7 +181,7 @@ function autoDisable(state: EndpointState, reason: string, now: Date): EndpointS
   return { ...disabled, pendingNotices: [...disabled.pendingNotices, notice] };
 }
 
-function applyHealth(state: EndpointState, report: HealthReport, now: Date): EndpointState {
+function applyHealth(state: EndpointCore, report: HealthReport, now: Date): EndpointCore {
   const reported = { ...state, health: applyHealthReport(state.health, report, now) };
   const { failingSince } = reported.health;
   return failingSince && now.getTime() - Date.parse(failingSince) >= reported.settings.autoDisableAfterMs
@@ -185,7 +189,7 @@ function applyHealth(state: EndpointState, report: HealthReport, now: Date): End
     : reported;
 }
 
-function configure(state: EndpointState, definition: Endpoint, settings: EndpointSettings | undefined, now: Date): EndpointState {
+function configure(state: EndpointCore, definition: Endpoint, settings: EndpointSettings | undefined, now: Date): EndpointCore {
   let next = settings ? { ...state, settings } : state;
   if (JSON.stringify(definition) !== JSON.stringify(next.endpoint)) next = { ...next, endpoint: definition, revision: next.revision + 1 };
   // The definition's `enabled` flag is a disable of its own: it neither overrides nor lifts an operator's.

@@ -29,6 +29,7 @@ export const SHARED_DOMAIN_MODULES: readonly string[] = [
   'fanout',
   'fifo-line',
   'filter',
+  'held-deliveries',
   'json-depth',
   'limiter',
   'payload',

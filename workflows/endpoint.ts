@@ -18,6 +18,7 @@ import {
   ENDPOINT_STATE_MEMO,
   type EndpointSettings,
   type EndpointSource,
+  type EndpointCore,
   type EndpointState,
   routingView,
   type EndpointChange,
@@ -30,12 +31,13 @@ import {
   holdIsFull,
   newEndpointState,
   listedState,
-  takeReleaseBatch,
+  nextReleaseBatch,
   transitionEndpoint,
   withoutOldestNotice,
   type EndpointMessage,
 } from '../domain/endpoint-transitions.js';
 import { definitionProblem } from '../domain/definition-check.js';
+import { createHeldDeliveries } from '../domain/held-deliveries.js';
 import { afterCheck, EMPTY_LINE, joinLine, leaveLine, nextCheckAt, takeTurn, type FifoLine } from '../domain/fifo-line.js';
 import { NO_SEND_SLOTS, reserveSendSlot, type SendSlots } from '../domain/send-slots.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
@@ -117,8 +119,12 @@ const BOUNDED_HOLD_PATCH = 'turn-away-holds-past-the-bound';
  * continuing as new with its state. Its rules are `transitionEndpoint`'s; this function only applies them.
  */
 export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<void> {
-  let state: EndpointState =
+  const { heldDeliveries: heldBefore, ...initial } =
     input.state ?? newEndpointState(input.endpoint, input.source, input.settings ?? DEFAULT_ENDPOINT_SETTINGS, new Date());
+  let state: EndpointCore = initial;
+  // Kept apart from the state, which the rules copy at every change: there may be tens of thousands.
+  const held = createHeldDeliveries(heldBefore);
+  const fullState = (): EndpointState => ({ ...state, heldDeliveries: held.toArray() });
   let retired = input.retiring === true;
   // A run continued as new retiring by a release before states said `deleted` says it now: the API and routing read it.
   if (retired && !state.deleted) state = { ...state, deleted: true };
@@ -129,42 +135,56 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   // Set by a retire from the retiring patch on, until the loop has let the update's answer go out first.
   let retireAnswerPending = false;
   const updateVisibility = createVisibilityUpdater();
-  const apply = (message: EndpointMessage, shown: { readonly retired?: boolean } = {}): EndpointState => {
+  const apply = (message: EndpointMessage, shown: { readonly retired?: boolean } = {}): void => {
     // A deleted endpoint stays deleted, from the retiring patch on (before it, an enable could undo a delete).
-    if (deletedForGood && !appliesOnceRetired(message)) return state;
+    if (deletedForGood && !appliesOnceRetired(message)) return;
     state = transitionEndpoint(state, message, new Date());
     updateVisibility(state, shown);
-    return state;
+  };
+  // Taken from a deleted endpoint's deliveries too: they are sent away with the rest. Shown as any change was (a hold
+  // changes nothing shown): the first activation's holds show the entity, in the order stored histories have it.
+  const hold = (deliveryWorkflowId: string): void => {
+    held.add(deliveryWorkflowId);
+    updateVisibility(state);
   };
 
   // Registered in this order since the first release: signals that arrived before the first task run as each
   // handler is set, and the commands they cause must come in the order stored histories have them.
-  setHandler(pauseSignal, (reason) => void apply({ type: 'pause', ...(reason === undefined ? {} : { reason }) }));
-  setHandler(resumeSignal, () => void apply({ type: 'resume' }));
-  setHandler(disableSignal, (reason) => void apply({ type: 'disable', ...(reason === undefined ? {} : { reason }) }));
-  setHandler(autoDisableSignal, (reason) => void apply({ type: 'autoDisable', reason }));
-  setHandler(healthSignal, (report) => void apply({ type: 'health', report }));
-  setHandler(enableSignal, () => void apply({ type: 'enable' }));
-  setHandler(configureUpdate, ({ definition, settings }) => apply({ type: 'configure', definition, ...(settings ? { settings } : {}) }), {
-    validator: ({ definition }: ConfigureRequest) => {
-      // Validators do not run on replay: refusing here changes no stored history.
-      if (deletedForGood) throw new Error(`endpoint ${state.endpoint.id} is deleted`);
-      const problem = definitionProblem(state.endpoint.id, definition);
-      if (problem) throw new Error(problem);
+  setHandler(pauseSignal, (reason) => apply({ type: 'pause', ...(reason === undefined ? {} : { reason }) }));
+  setHandler(resumeSignal, () => apply({ type: 'resume' }));
+  setHandler(disableSignal, (reason) => apply({ type: 'disable', ...(reason === undefined ? {} : { reason }) }));
+  setHandler(autoDisableSignal, (reason) => apply({ type: 'autoDisable', reason }));
+  setHandler(healthSignal, (report) => apply({ type: 'health', report }));
+  setHandler(enableSignal, () => apply({ type: 'enable' }));
+  setHandler(
+    configureUpdate,
+    ({ definition, settings }) => {
+      apply({ type: 'configure', definition, ...(settings ? { settings } : {}) });
+      return fullState();
     },
-  });
+    {
+      validator: ({ definition }: ConfigureRequest) => {
+        // Validators do not run on replay: refusing here changes no stored history.
+        if (deletedForGood) throw new Error(`endpoint ${state.endpoint.id} is deleted`);
+        const problem = definitionProblem(state.endpoint.id, definition);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
   setHandler(retireUpdate, () => {
     retired = true;
     deletedForGood ||= patched(CONTINUE_WHILE_RETIRING_PATCH);
     retireAnswerPending = deletedForGood;
-    return apply({ type: 'retire' }, { retired });
+    apply({ type: 'retire' }, { retired });
+    return fullState();
   });
-  let turnedAway: readonly string[] = input.turnedAway ?? [];
+  // Appended to in place: thousands may be turned away in one activation.
+  let turnedAway: string[] = [...(input.turnedAway ?? [])];
   setHandler(holdSignal, (deliveryWorkflowId) => {
-    if (holdIsFull(state, deliveryWorkflowId) && patched(BOUNDED_HOLD_PATCH)) turnedAway = [...turnedAway, deliveryWorkflowId];
-    else apply({ type: 'hold', deliveryWorkflowId });
+    if (holdIsFull(state, held, deliveryWorkflowId) && patched(BOUNDED_HOLD_PATCH)) turnedAway.push(deliveryWorkflowId);
+    else hold(deliveryWorkflowId);
   });
-  setHandler(stateQuery, () => state);
+  setHandler(stateQuery, fullState);
   // Registered last: an update is no signal, and a handler added where none was changes nothing stored histories hold.
   let sendSlots = input.sendSlots ?? NO_SEND_SLOTS;
   setHandler(reserveSendSlotUpdate, ({ ticket, queue }) => {
@@ -195,8 +215,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
   // The line moves only while the endpoint is active and has no held delivery to release first (a redelivery held by a
   // pause goes before the line when resumed); a disabled endpoint sends everyone waiting away.
-  const lineMoves = (): boolean =>
-    state.status === 'active' && state.heldDeliveries.length === 0 && takeTurn(line, Date.now()) !== undefined;
+  const lineMoves = (): boolean => state.status === 'active' && held.size === 0 && takeTurn(line, Date.now()) !== undefined;
   const lineCancels = (): boolean => state.status === 'disabled' && line.waiting.length > 0;
   let continueRetiring = false;
   let toldTurnedAway = false;
@@ -212,7 +231,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         state.pendingNotices.length > 0 ||
         turnedAway.length > 0 ||
         line.turn === 'resend' ||
-        (state.status !== 'paused' && state.heldDeliveries.length > 0) ||
+        (state.status !== 'paused' && held.size > 0) ||
         retired ||
         shouldContinueAsNew() ||
         lineMoves() ||
@@ -244,7 +263,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         turnedAway = [];
         toldTurnedAway = true;
         // Resumed (or disabled) before they were told: held after all, and released with the rest.
-        if (state.status !== 'paused') for (const deliveryWorkflowId of told) apply({ type: 'hold', deliveryWorkflowId });
+        if (state.status !== 'paused') for (const deliveryWorkflowId of told) hold(deliveryWorkflowId);
         else {
           const askAgain = askAgainRelease(state);
           await signalEach(told, (workflowId) => sendRelease(workflowId, askAgain));
@@ -281,17 +300,17 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         if (!(await sendTurn(turn.entry.workflowId, { endpointId: state.endpoint.id }))) line = { ...line, turn: 'unsent' };
         continue;
       }
-      const released = takeReleaseBatch(state);
+      const released = nextReleaseBatch(state, held);
       // Nothing to release and no end of the run: the loop woke for its line.
       if (!released && !retired && !shouldContinueAsNew()) continue;
       if (!released) break;
       // Any entity goes on releasing in its next run; a retiring one only from its patch on, before which it released
       // everything before it ended.
       if ((!retired || mayRetireInNextRun()) && shouldContinueAsNew() && patched(CONTINUE_WHILE_RELEASING_PATCH)) break;
-      state = released.state;
+      held.drop(released.batch.length);
       await signalEach(released.batch, (workflowId) => sendRelease(workflowId, released.release));
       progressed = true;
-      if (state.heldDeliveries.length > 0) await sleep(1_000);
+      if (held.size > 0) await sleep(1_000);
     }
     // Handlers still running would be cut off by continue-as-new; the state carries over as plain JSON. A signal
     // still on its way to the change log would be lost when the run closes, so it is awaited too.
@@ -300,7 +319,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     // A retire that came while the run was ending (after a break for continue-as-new) finds deliveries still held or
     // in line: they are sent away before the entity ends, never left waiting for a release that would not come; in
     // this run, or, once its history is long, in a next one that is retiring from the start.
-    const leftBehind = state.heldDeliveries.length > 0 || line.waiting.length > 0 || turnedAway.length > 0;
+    const leftBehind = held.size > 0 || line.waiting.length > 0 || turnedAway.length > 0;
     continueRetiring = retired && leftBehind && mayRetireInNextRun() && shouldContinueAsNew();
     if (retired && leftBehind && !continueRetiring && patched(CONTINUE_WHILE_RELEASING_PATCH)) continue;
     break;
@@ -315,7 +334,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   const { sendSlots: _slots, line: _line, retiring: _retiring, turnedAway: _turnedAway, ...carried } = input;
   await continueAsNew<typeof webhookEndpoint>({
     ...carried,
-    state,
+    state: fullState(),
     ...(continueRetiring ? { retiring: true } : {}),
     ...(state.endpoint.rate_limit ? { sendSlots } : {}),
     ...(line.inFlight || line.waiting.length > 0 ? { line } : {}),
@@ -334,7 +353,7 @@ function createVisibilityUpdater(): VisibilityUpdater {
   let shownMemo: string | undefined;
   let announcedView: string | undefined;
   let announced: Promise<void> = Promise.resolve();
-  const update = (state: EndpointState, { retired = false } = {}): void => {
+  const update = (state: EndpointCore, { retired = false } = {}): void => {
     if (state.status !== shownStatus) {
       shownStatus = state.status;
       upsertSearchAttributes([{ key: endpointStatusKey, value: state.status }]);
@@ -358,7 +377,7 @@ function createVisibilityUpdater(): VisibilityUpdater {
 }
 
 /** Updates what the entity shows; `announced()` settles once the last change has reached the change log. */
-type VisibilityUpdater = ((state: EndpointState, options?: { readonly retired?: boolean }) => void) & {
+type VisibilityUpdater = ((state: EndpointCore, options?: { readonly retired?: boolean }) => void) & {
   readonly announced: () => Promise<void>;
 };
 

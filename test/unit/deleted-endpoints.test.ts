@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { EndpointSchema } from '../../domain/endpoint.js';
 import { DEFAULT_ENDPOINT_SETTINGS, type ListedEndpointState } from '../../domain/endpoint-state.js';
-import { newEndpointState, transitionEndpoint } from '../../domain/endpoint-transitions.js';
+import { listedState, newEndpointState, transitionEndpoint } from '../../domain/endpoint-transitions.js';
 import { createDeletedEndpoints } from '../../gateway/deleted-endpoints.js';
 
 // What a process remembers of deleted endpoints: a deletion heard from the change log and the same one listed from the
@@ -14,8 +14,7 @@ function deletedAt(id: string, at: string): ListedEndpointState {
     DEFAULT_ENDPOINT_SETTINGS,
     new Date(0),
   );
-  const { heldDeliveries: _held, pendingNotices: _notices, ...listed } = transitionEndpoint(created, { type: 'retire' }, new Date(at));
-  return listed;
+  return listedState(transitionEndpoint(created, { type: 'retire' }, new Date(at)));
 }
 
 describe('deleted endpoints', () => {

@@ -21,11 +21,12 @@ import {
   newEndpointState,
   listedState,
   RETIRED_REASON,
-  takeReleaseBatch,
+  nextReleaseBatch,
   transitionEndpoint,
   withoutOldestNotice,
   type EndpointMessage,
 } from '../../domain/endpoint-transitions.js';
+import { createHeldDeliveries } from '../../domain/held-deliveries.js';
 
 const CREATED = new Date('2026-03-01T10:00:00.000Z');
 const NOW = new Date('2026-03-02T12:00:00.000Z');
@@ -44,18 +45,21 @@ function anEntity(status: EndpointStatus = 'active', statusReason?: string, extr
 describe('an endpoint entity', () => {
   test('holds at most its bound while paused, and tells those past it when to ask again', () => {
     const settings = { ...DEFAULT_ENDPOINT_SETTINGS, maxHeldDeliveries: 2, askAgainAfterMs: 5_000 };
-    const full = anEntity('paused', 'deploying', { settings, heldDeliveries: ['event/a', 'event/b'] });
-    expect(holdIsFull(full, 'event/c')).toBe(true);
+    const full = anEntity('paused', 'deploying', { settings });
+    const two = createHeldDeliveries(['event/a', 'event/b']);
+    expect(holdIsFull(full, two, 'event/c')).toBe(true);
     // One already held asking again is no newcomer; below the bound, or not paused, anyone is held.
-    expect(holdIsFull(full, 'event/a')).toBe(false);
-    expect(holdIsFull({ ...full, heldDeliveries: ['event/a'] }, 'event/c')).toBe(false);
-    expect(holdIsFull({ ...full, status: 'active' }, 'event/c')).toBe(false);
-    expect(holdIsFull({ ...full, status: 'disabled' }, 'event/c')).toBe(false);
+    expect(holdIsFull(full, two, 'event/a')).toBe(false);
+    expect(holdIsFull(full, createHeldDeliveries(['event/a']), 'event/c')).toBe(false);
+    expect(holdIsFull({ ...full, status: 'active' }, two, 'event/c')).toBe(false);
+    expect(holdIsFull({ ...full, status: 'disabled' }, two, 'event/c')).toBe(false);
     expect(askAgainRelease(full)).toEqual({ endpointId: endpoint.id, statusVersion: 3, askAgainAfterMs: 5_000 });
     // Settings from before the bound existed: 50,000 and a minute.
-    const old = anEntity('paused', 'deploying', { heldDeliveries: Array.from({ length: 50_000 }, (_, index) => `event/${index}`) });
-    expect(holdIsFull(old, 'event/new')).toBe(true);
-    expect(holdIsFull({ ...old, heldDeliveries: old.heldDeliveries.slice(1) }, 'event/new')).toBe(false);
+    const old = anEntity('paused', 'deploying');
+    const many = createHeldDeliveries(Array.from({ length: 50_000 }, (_, index) => `event/${index}`));
+    expect(holdIsFull(old, many, 'event/new')).toBe(true);
+    many.drop(1);
+    expect(holdIsFull(old, many, 'event/new')).toBe(false);
     expect(askAgainRelease(old).askAgainAfterMs).toBe(60_000);
   });
 
@@ -80,9 +84,8 @@ describe('an endpoint entity', () => {
       { type: 'health', report: { delivered: 0, failed: 1, failedSinceLastSuccess: 1, lastFailureAt: NOW.toISOString() } },
       { type: 'configure', definition: endpoint },
       { type: 'retire' },
-      { type: 'hold', deliveryWorkflowId: 'event/evt_1' },
     ];
-    expect(messages.filter(appliesOnceRetired).map((message) => message.type)).toEqual(['retire', 'hold']);
+    expect(messages.filter(appliesOnceRetired).map((message) => message.type)).toEqual(['retire']);
   });
 
   test('starts active at version 1, or disabled when its definition says enabled: false', () => {
@@ -204,28 +207,27 @@ describe('an endpoint entity', () => {
     });
   });
 
-  test('a held delivery is listed once, in the order deliveries asked', () => {
-    const held = ['event/a', 'event/b', 'event/a'].reduce(
-      (state, deliveryWorkflowId) => transitionEndpoint(state, { type: 'hold', deliveryWorkflowId }, NOW),
-      anEntity('paused', 'deploying'),
-    );
-    expect(held.heldDeliveries).toEqual(['event/a', 'event/b']);
-    expect(listedState(held)).not.toHaveProperty('heldDeliveries');
-    expect(listedState(held)).not.toHaveProperty('pendingNotices');
+  test('the listed state leaves the held deliveries and pending notices out', () => {
+    const entity = anEntity('paused', 'deploying', { heldDeliveries: ['event/a', 'event/b'] });
+    expect(listedState(entity)).not.toHaveProperty('heldDeliveries');
+    expect(listedState(entity)).not.toHaveProperty('pendingNotices');
   });
 
   test('held deliveries are released in batches of releasePerSecond once not paused, and cancelled when disabled', () => {
-    const heldDeliveries = ['event/a', 'event/b', 'event/c'];
     const settings = { releasePerSecond: 2, autoDisableAfterMs: 60_000 };
-    expect(takeReleaseBatch(anEntity('paused', 'deploying', { heldDeliveries, settings }))).toBeUndefined();
-    expect(takeReleaseBatch(anEntity('active', undefined, { settings }))).toBeUndefined();
+    const held = createHeldDeliveries(['event/a', 'event/b', 'event/c']);
+    expect(nextReleaseBatch(anEntity('paused', 'deploying', { settings }), held)).toBeUndefined();
+    expect(nextReleaseBatch(anEntity('active', undefined, { settings }), createHeldDeliveries())).toBeUndefined();
 
-    const first = takeReleaseBatch(anEntity('active', undefined, { heldDeliveries, settings }));
+    const first = nextReleaseBatch(anEntity('active', undefined, { settings }), held);
     expect(first?.batch).toEqual(['event/a', 'event/b']);
     expect(first?.release).toEqual({ endpointId: 'crm', statusVersion: 3 });
-    expect(takeReleaseBatch(first?.state as EndpointState)?.batch).toEqual(['event/c']);
+    // Still held until the entity drops them: a run about to continue as new carries them instead.
+    expect(held.size).toBe(3);
+    held.drop(2);
+    expect(nextReleaseBatch(anEntity('active', undefined, { settings }), held)?.batch).toEqual(['event/c']);
 
-    const cancelled = takeReleaseBatch(anEntity('disabled', 'receiver retired', { heldDeliveries, settings }));
+    const cancelled = nextReleaseBatch(anEntity('disabled', 'receiver retired', { settings }), held);
     expect(cancelled?.release).toEqual({ endpointId: 'crm', statusVersion: 3, cancelledReason: 'endpoint disabled (receiver retired)' });
   });
 
