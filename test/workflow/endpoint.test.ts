@@ -22,7 +22,7 @@ import { endpointStatusKey } from '../../workflows/search-attributes.js';
 import { eventsOfType } from '../support/history.js';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type TestWorker } from '../support/temporal.js';
 
-const { EventType } = proto.temporal.api.enums.v1;
+const { EventType, WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
 
 let client: Client;
 let worker: TestWorker;
@@ -205,6 +205,56 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     expect(runs.filter((run) => run.sent.length > 0).length).toBeGreaterThan(1);
     expect((await handle.query(stateQuery)).heldDeliveries).toEqual([]);
   });
+
+  test('takes a burst of holds with tens of thousands held, with no workflow task failed, each held once in order', async () => {
+    // As a run continued from a long pause would start: 30,000 held (about 1.2 MB of input), then 2,000 more ask at
+    // once. Each hold used to copy and search the list: a few hundred in one activation passed the SDK's 5 s deadlock
+    // timeout, and the entity's workflow task failed at every retry.
+    const CARRIED = 30_000;
+    const ASKING = 2_000;
+    const endpoint = anEndpoint();
+    const ids = (kind: string, count: number) =>
+      Array.from({ length: count }, (_, index) => `event/evt_${kind}_${String(index).padStart(8, '0')}`);
+    const carried = ids('carried', CARRIED);
+    const state = {
+      ...newEndpointState(endpoint, 'api', { ...DEFAULT_ENDPOINT_SETTINGS, maxHeldDeliveries: 80_000 }, new Date()),
+      status: 'paused' as const,
+      statusReason: 'deploying',
+      heldDeliveries: carried,
+    };
+    const handle = await client.workflow.start(webhookEndpoint, {
+      workflowId: endpointWorkflowId(endpoint.id),
+      taskQueue,
+      args: [{ endpoint, source: 'api', state }],
+    });
+    const asking = ids('asking', ASKING);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        // Each asks twice: a delivery asking again is held once.
+        for (let index = next++; index < ASKING; index = next++) {
+          await handle.signal(holdSignal, asking[index] as string);
+          await handle.signal(holdSignal, asking[index] as string);
+        }
+      }),
+    );
+    await expect
+      .poll(async () => (await handle.query(stateQuery)).heldDeliveries.length, { timeout: 120_000, interval: 500 })
+      .toBe(CARRIED + ASKING);
+    const { heldDeliveries } = await handle.query(stateQuery);
+    expect(heldDeliveries.slice(0, CARRIED)).toEqual(carried);
+    expect(new Set(heldDeliveries.slice(CARRIED))).toEqual(new Set(asking));
+    const history = await handle.fetchHistory();
+    // The server fails a task itself when signals pile up while it runs (`FORCE_CLOSE_COMMAND`, past its buffered
+    // events bound), which a loaded machine may see; the worker must fail none (the deadlock timeout did).
+    const failedByWorker = eventsOfType(history, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+      .map((event) => event.workflowTaskFailedEventAttributes)
+      .filter((failed) => failed?.cause !== WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND)
+      .map((failed) => failed?.failure?.message);
+    expect(failedByWorker).toEqual([]);
+    expect(eventsOfType(history, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)).toEqual([]);
+    await handle.terminate('test done');
+  }, 150_000);
 
   test('sends a long backlog away across runs when deleted, each delivery once, whatever it is sent, and then ends', async () => {
     const { endpoint, handle, held } = await aPausedEntityHoldingSixteen();
