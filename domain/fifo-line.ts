@@ -54,6 +54,14 @@ export function takeTurn(line: FifoLine, now: number): { readonly line: FifoLine
   return { line: { waiting: rest, inFlight: head, turn: 'sent', checkedAt: now, checks: 0 }, entry: head };
 }
 
+/**
+ * The line once the delivery in flight was told its turn (`told`), or could not be (its workflow is not there yet);
+ * unchanged when that delivery is no longer in flight (it left meanwhile).
+ */
+export function withTurnTold(line: FifoLine, workflowId: string, told: boolean): FifoLine {
+  return line.inFlight?.workflowId === workflowId ? { ...line, turn: told ? 'sent' : 'unsent' } : line;
+}
+
 /** How often the delivery in flight is looked in on: after a minute, then half as often each time, up to every 10. */
 export function nextCheckAt(line: FifoLine): number | undefined {
   if (!line.inFlight) return undefined;

@@ -38,7 +38,7 @@ import {
 } from '../domain/endpoint-transitions.js';
 import { definitionProblem } from '../domain/definition-check.js';
 import { createHeldDeliveries } from '../domain/held-deliveries.js';
-import { afterCheck, EMPTY_LINE, joinLine, leaveLine, nextCheckAt, takeTurn, type FifoLine } from '../domain/fifo-line.js';
+import { afterCheck, EMPTY_LINE, joinLine, leaveLine, nextCheckAt, takeTurn, withTurnTold, type FifoLine } from '../domain/fifo-line.js';
 import { NO_SEND_SLOTS, reserveSendSlot, type SendSlots } from '../domain/send-slots.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import {
@@ -112,6 +112,13 @@ const CONTINUE_WHILE_RETIRING_PATCH = 'continue-as-new-while-retiring';
  * could not continue as new, nor take a resume. Asked only past the bound, where no stored history went.
  */
 const BOUNDED_HOLD_PATCH = 'turn-away-holds-past-the-bound';
+/**
+ * From this patch on, what the line heard while the entity waited to tell a turn, or for a look at the delivery in
+ * flight, is kept. Before it, the wait's result was applied to the line as it was before the wait: a delivery that
+ * joined meanwhile (by the API and by itself, both within the wait) was lost from the line, and waited for its turn
+ * for ever. Asked after such a wait only.
+ */
+const KEEP_LINE_CHANGES_PATCH = 'keep-line-changes-across-waits';
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -216,6 +223,9 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   // The line moves only while the endpoint is active and has no held delivery to release first (a redelivery held by a
   // pause goes before the line when resumed); a disabled endpoint sends everyone waiting away.
   const lineMoves = (): boolean => state.status === 'active' && held.size === 0 && takeTurn(line, Date.now()) !== undefined;
+  // The line goes on changing while the entity waits for a signal to go out or an activity: a wait's result is applied
+  // to the line as it is once the wait is over (see KEEP_LINE_CHANGES_PATCH).
+  const lineAfterWait = (before: FifoLine): FifoLine => (patched(KEEP_LINE_CHANGES_PATCH) ? line : before);
   const lineCancels = (): boolean => state.status === 'disabled' && line.waiting.length > 0;
   let continueRetiring = false;
   let toldTurnedAway = false;
@@ -271,15 +281,23 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         continue;
       }
       if (line.inFlight && line.turn === 'resend') {
-        line = { ...line, turn: (await sendTurn(line.inFlight.workflowId, { endpointId: state.endpoint.id })) ? 'sent' : 'unsent' };
+        const before = line;
+        const { inFlight } = line;
+        const told = await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id });
+        line = withTurnTold(lineAfterWait(before), inFlight.workflowId, told);
         continue;
       }
       if (!woke && line.inFlight) {
+        const before = line;
         const { inFlight } = line;
-        const looked = afterCheck(line, await lineDeliveryState(inFlight.workflowId), Date.now());
+        const found = await lineDeliveryState(inFlight.workflowId);
+        const looked = afterCheck(lineAfterWait(before), found, Date.now());
         line = looked.line;
-        if (looked.tell)
-          line = { ...line, turn: (await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id })) ? 'sent' : 'unsent' };
+        if (looked.tell) {
+          const toldBefore = line;
+          const told = await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id });
+          line = withTurnTold(lineAfterWait(toldBefore), inFlight.workflowId, told);
+        }
         continue;
       }
       if (lineCancels()) {

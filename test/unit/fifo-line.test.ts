@@ -7,6 +7,7 @@ import {
   nextCheckAt,
   START_GRACE_MS,
   takeTurn,
+  withTurnTold,
   type FifoLine,
   type LineEntry,
 } from '../../domain/fifo-line.js';
@@ -59,5 +60,14 @@ describe('a FIFO line', () => {
     // Put in line by the API, its workflow not started yet: kept a while, then given up.
     expect(afterCheck(line, 'missing', 61_000).line.inFlight).toEqual(entry(1));
     expect(afterCheck(line, 'missing', 10 + START_GRACE_MS + 1).line.inFlight).toBeUndefined();
+  });
+
+  test('records whether the delivery in flight was told, unless it left meanwhile', () => {
+    const inFlight = { ...(takeTurn(joinLine(EMPTY_LINE, entry(1)), 0)?.line as FifoLine), turn: 'resend' as const };
+    const joinedMeanwhile = joinLine(inFlight, entry(2));
+    expect(withTurnTold(joinedMeanwhile, 'event/e1', true)).toEqual({ ...joinedMeanwhile, turn: 'sent' });
+    expect(withTurnTold(joinedMeanwhile, 'event/e1', false)).toEqual({ ...joinedMeanwhile, turn: 'unsent' });
+    const left = leaveLine(joinedMeanwhile, 'event/e1');
+    expect(withTurnTold(left, 'event/e1', true)).toBe(left);
   });
 });

@@ -358,6 +358,39 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     expect((await handle.describe()).memo?.[ENDPOINT_STATE_MEMO]).toMatchObject({ status: 'disabled', deleted: true });
   });
 
+  test('keeps every delivery that joins its line while it tells the delivery in flight its turn', async () => {
+    const endpoint = anEndpoint({ ordering: 'fifo' });
+    // In flight, untold: its workflow was not there yet. Each time it joins (as its workflow does when it starts), the
+    // entity tells it again and waits for the signal to go out: a wait that joins of other deliveries fall into.
+    const inFlight = `event/${endpoint.id}-in-flight`;
+    const line = { waiting: [], inFlight: { workflowId: inFlight, eventId: 'in-flight', acceptedAt: Date.now() }, turn: 'unsent' as const };
+    const handle = await client.workflow.start(webhookEndpoint, {
+      workflowId: endpointWorkflowId(endpoint.id),
+      taskQueue,
+      args: [{ endpoint, source: 'api', line }],
+    });
+    const joining = Array.from({ length: 160 }, (_, index) => `event/${endpoint.id}-joining-${index}`);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let index = next++; index < joining.length; index = next++) {
+          await handle.signal(joinLineSignal, { workflowId: inFlight, eventId: 'in-flight', acceptedAt: Date.now() });
+          await handle.signal(joinLineSignal, {
+            workflowId: joining[index] as string,
+            eventId: `joining-${index}`,
+            acceptedAt: Date.now(),
+          });
+        }
+      }),
+    );
+    // Sent away by the disable, each waiting delivery is told: those the line lost would never be.
+    await handle.signal(disableSignal, 'checking the line');
+    const toldAway = async () =>
+      new Set((await signalsSentPerRun(handle, 'turn')).flatMap((run) => run.sent).filter((workflowId) => workflowId !== inFlight));
+    await expect.poll(toldAway, { timeout: 60_000, interval: 500 }).toEqual(new Set(joining));
+    await handle.terminate('test done');
+  }, 120_000);
+
   test('sends a long line away in chunks when disabled, never more than 500 signals pending at once', async () => {
     const endpoint = anEndpoint({ ordering: 'fifo' });
     const handle = await startEntity(endpoint);
