@@ -54,6 +54,7 @@ import {
   releaseSignal,
   joinLineSignal,
   leaveLineSignal,
+  lineQuery,
   reserveSendSlotUpdate,
   resumeSignal,
   retireUpdate,
@@ -209,6 +210,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   });
   let line = input.line ?? EMPTY_LINE;
   setHandler(joinLineSignal, (entry) => void (line = joinLine(line, entry)));
+  setHandler(lineQuery, () => line);
   setHandler(leaveLineSignal, ({ workflowId, eventId, failed }) => {
     line = leaveLine(line, workflowId);
     if (failed && state.endpoint.fifo_on_failure === 'block') {

@@ -14,6 +14,7 @@ export {
   pauseSignal,
   joinLineSignal,
   leaveLineSignal,
+  lineQuery,
   releaseSignal,
   reserveSendSlotUpdate,
   turnSignal,

@@ -2,7 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeliveryReport } from '../domain/delivery.js';
 import type { Endpoint } from '../domain/endpoint.js';
 import type { EndpointChange, EndpointSettings, EndpointState, HealthReport, Release } from '../domain/endpoint-state.js';
-import type { LineEntry } from '../domain/fifo-line.js';
+import type { FifoLine, LineEntry } from '../domain/fifo-line.js';
 import type { SlotAnswer } from '../domain/send-slots.js';
 import type { SourceBook, SourceDefinition } from '../domain/source-book.js';
 
@@ -72,6 +72,8 @@ export interface LeaveLine {
 
 /** The endpoint's definition, status and held deliveries. */
 export const stateQuery = defineQuery<EndpointState>('state');
+/** The line of an endpoint with `ordering: fifo`: the delivery that has the turn, and those waiting behind it. */
+export const lineQuery = defineQuery<FifoLine>('line');
 /**
  * Sent by an endpoint entity to its task queue's change log when what routing needs of it changed: every API and
  * worker process follows the log and routes by it at once.

@@ -25,6 +25,7 @@ import {
   healthSignal,
   holdSignal,
   joinLineSignal,
+  lineQuery,
   pauseSignal,
   resumeSignal,
   retireUpdate,
@@ -313,6 +314,28 @@ async function ordered(): Promise<void> {
   await entity.executeUpdate(retireUpdate);
   for (const [index, event] of events.entries()) await save(`deliver-event.ordered-${index + 1}`, eventWorkflowId(event.id));
   await save('endpoint.ordered', endpointWorkflowId('replay-ledger'));
+}
+
+/**
+ * An event put in an endpoint's line before its delivery starts, as the API does: its turn comes before its workflow
+ * is there, so it is told again once it joins itself, and the entity waits for that signal to go out.
+ */
+async function orderedJoinedFirst(): Promise<void> {
+  const ledger = await receiver();
+  const entity = await startEntity(anEndpoint('replay-ledger-early', ledger.url, { ordering: 'fifo' }));
+  const event = anEvent({ id: 'evt_replay_joined_first' });
+  const workflowId = eventWorkflowId(event.id);
+  await entity.signal(joinLineSignal, { workflowId, eventId: event.id, acceptedAt: Date.now() });
+  await until('its turn was given and could not be told', async () => {
+    const line = await entity.query(lineQuery);
+    return line.inFlight?.workflowId === workflowId && line.turn === 'unsent';
+  });
+  const target = aTarget(ledger.url, { endpointId: 'replay-ledger-early', ordering: { onFailure: 'skip' } });
+  await (await startDelivery({ event, targets: [target] })).result();
+  await ledger.waitForRequests(1);
+  await entity.executeUpdate(retireUpdate);
+  await save('deliver-event.ordered-joined-first', workflowId);
+  await save('endpoint.ordered-joined-first', endpointWorkflowId('replay-ledger-early'));
 }
 
 async function held(): Promise<void> {
@@ -718,6 +741,7 @@ try {
     slotUnanswered,
     localFailed,
     ordered,
+    orderedJoinedFirst,
     retried,
     interleaved,
     held,

@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, test } from 'vitest';
-import { createDeliveryActivities, type AttemptRequest } from '../../activities/index.js';
+import { createDeliveryActivities, type AttemptRequest, type DeliveryActivityDeps } from '../../activities/index.js';
 import type { EndpointStatusView } from '../../domain/endpoint-state.js';
 import { anEvent, aTarget } from '../support/builders.js';
 import { useLoopback } from '../support/loopback.js';
@@ -13,14 +13,19 @@ const loopback = useLoopback();
 const DELETED_AT = '2026-12-02T10:00:00.000Z';
 const deleted: EndpointStatusView = { status: 'disabled', statusReason: 'deleted', statusVersion: 3, deletedAt: DELETED_AT };
 
-const activities = createDeliveryActivities({
-  dispatcher: loopback.dispatcher,
-  allowDestinations: ['loopback'],
-  userAgent: 'deleted-endpoint-test',
-  env: {},
-  loadEvent: () => Promise.reject(new Error('the event is carried in the request')),
-  endpointStatus: () => deleted,
-});
+/** Activities sending to the loopback receiver, with the event carried in each request, and the statuses given. */
+function activitiesKnowing(statuses: Pick<DeliveryActivityDeps, 'endpointStatus' | 'endpointDeletion' | 'endpointStatusesRead'>) {
+  return createDeliveryActivities({
+    dispatcher: loopback.dispatcher,
+    allowDestinations: ['loopback'],
+    userAgent: 'deleted-endpoint-test',
+    env: {},
+    loadEvent: () => Promise.reject(new Error('the event is carried in the request')),
+    ...statuses,
+  });
+}
+
+const activities = activitiesKnowing({ endpointStatus: () => deleted });
 
 function attemptAcceptedAt(acceptedAt: string | undefined) {
   const event = anEvent();
@@ -60,15 +65,7 @@ describe('an attempt to an endpoint deleted while the worker ran', () => {
 // them may let a delivery routed to the deleted endpoint through to the new one (with the deleted one's URL).
 describe('an attempt to an endpoint deleted and made again under the same id', () => {
   const remade: EndpointStatusView = { status: 'active', statusVersion: 1 };
-  const activitiesAfterRemaking = createDeliveryActivities({
-    dispatcher: loopback.dispatcher,
-    allowDestinations: ['loopback'],
-    userAgent: 'deleted-endpoint-test',
-    env: {},
-    loadEvent: () => Promise.reject(new Error('the event is carried in the request')),
-    endpointStatus: () => remade,
-    endpointDeletion: () => deleted,
-  });
+  const activitiesAfterRemaking = activitiesKnowing({ endpointStatus: () => remade, endpointDeletion: () => deleted });
 
   function attempt(acceptedAt: string, knownStatusVersion: number) {
     const event = anEvent();
@@ -106,12 +103,7 @@ describe('an attempt to an endpoint deleted and made again under the same id', (
 // ready: a retry due meanwhile must not be sent to it.
 describe('an attempt made before a started worker has read the deletions', () => {
   function activitiesReadingDeletions(statusesRead: Promise<void>) {
-    return createDeliveryActivities({
-      dispatcher: loopback.dispatcher,
-      allowDestinations: ['loopback'],
-      userAgent: 'deleted-endpoint-test',
-      env: {},
-      loadEvent: () => Promise.reject(new Error('the event is carried in the request')),
+    return activitiesKnowing({
       // What the registry says once the listing is read; before, it would not know of the deletion.
       endpointStatus: () => (read ? deleted : undefined),
       endpointStatusesRead: statusesRead,

@@ -12,6 +12,7 @@ import {
   enableSignal,
   holdSignal,
   joinLineSignal,
+  lineQuery,
   pauseSignal,
   resumeSignal,
   retireUpdate,
@@ -383,6 +384,8 @@ describe('webhookEndpoint with many deliveries to tell', () => {
         }
       }),
     );
+    const waiting = (await handle.query(lineQuery)).waiting.map((entry) => entry.workflowId);
+    expect(new Set(waiting)).toEqual(new Set(joining));
     // Sent away by the disable, each waiting delivery is told: those the line lost would never be.
     await handle.signal(disableSignal, 'checking the line');
     const toldAway = async () =>
