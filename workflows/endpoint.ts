@@ -38,7 +38,17 @@ import {
 } from '../domain/endpoint-transitions.js';
 import { definitionProblem } from '../domain/definition-check.js';
 import { createHeldDeliveries } from '../domain/held-deliveries.js';
-import { afterCheck, EMPTY_LINE, joinLine, leaveLine, nextCheckAt, takeTurn, withTurnTold, type FifoLine } from '../domain/fifo-line.js';
+import {
+  afterCheck,
+  EMPTY_LINE,
+  joinLine,
+  leaveLine,
+  nextCheckAt,
+  takeTurn,
+  turnIsFree,
+  withTurnTold,
+  type FifoLine,
+} from '../domain/fifo-line.js';
 import { NO_SEND_SLOTS, reserveSendSlot, type SendSlots } from '../domain/send-slots.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import {
@@ -224,7 +234,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
   // The line moves only while the endpoint is active and has no held delivery to release first (a redelivery held by a
   // pause goes before the line when resumed); a disabled endpoint sends everyone waiting away.
-  const lineMoves = (): boolean => state.status === 'active' && held.size === 0 && takeTurn(line, Date.now()) !== undefined;
+  const lineMoves = (): boolean => state.status === 'active' && held.size === 0 && turnIsFree(line);
   // The line goes on changing while the entity waits for a signal to go out or an activity: a wait's result is applied
   // to the line as it is once the wait is over (see KEEP_LINE_CHANGES_PATCH).
   const lineAfterWait = (before: FifoLine): FifoLine => (patched(KEEP_LINE_CHANGES_PATCH) ? line : before);
