@@ -29,7 +29,11 @@ export interface AttemptRequest {
   readonly knownStatusVersion?: number;
   /** The event itself, when the workflow sends it along (small events, local attempts); else it is read back. */
   readonly event?: WebhookEvent;
-  /** ISO 8601 start of the delivery workflow (its acceptance), for the delivery-latency metric. */
+  /**
+   * ISO 8601 acceptance of the event (its delivery workflow's start, or a split event's parent's): a deletion of the
+   * endpoint after it stops the attempt; without it, only a status the delivery was not told of does. Also for the
+   * delivery-latency metric.
+   */
   readonly acceptedAt?: string;
   /** For a rate-limited endpoint: the ticket its last refusal gave (see `reserveSendSlot`). */
   readonly rateTicket?: number;
@@ -151,10 +155,10 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       throw ApplicationFailure.nonRetryable(`workflow input holds event ${event.id}, not ${eventId}`, 'EventMismatch');
     }
     const startedAt = now();
-    // Paused, disabled or deleted as this worker last read it, unless what the workflow was told (a release) is newer.
+    // Paused or disabled as this worker last read it, unless what the workflow was told (a release) is newer; deleted
+    // after the event was accepted, whatever it was told since (see statusStoppingDelivery).
     const current = deps.endpointStatus?.(target.endpointId);
-    const lastDeletion = deps.endpointDeletion?.(target.endpointId) ?? current;
-    const stopping = statusStoppingDelivery({ acceptedAt, knownStatusVersion }, current, lastDeletion);
+    const stopping = statusStoppingDelivery({ acceptedAt, knownStatusVersion }, current, deps.endpointDeletion?.(target.endpointId));
     if (stopping) {
       return {
         startedAt: startedAt.toISOString(),

@@ -51,14 +51,14 @@ export function leaveLine(line: FifoLine, workflowId: string): FifoLine {
  * Whether a turn can be given: one waits, and none is in flight. Without copying the line: the entity asks it at
  * every activation, and a line may be tens of thousands long.
  */
-export function turnIsFree(line: FifoLine): boolean {
+export function turnCanBeGiven(line: FifoLine): boolean {
   return !line.inFlight && line.waiting.length > 0;
 }
 
 /** The line once its head has been given the turn at `now`, and that head; undefined while one is in flight. */
 export function takeTurn(line: FifoLine, now: number): { readonly line: FifoLine; readonly entry: LineEntry } | undefined {
   const [head] = line.waiting;
-  if (!turnIsFree(line) || !head) return undefined;
+  if (line.inFlight || !head) return undefined;
   return { line: { waiting: line.waiting.slice(1), inFlight: head, turn: 'sent', checkedAt: now, checks: 0 }, entry: head };
 }
 

@@ -18,8 +18,8 @@ export interface HeldDeliveries {
   toArray(): readonly string[];
 }
 
-// A factory rather than a class: the workflow context freezes what this module exports, prototypes included, and
-// reading a class's getter off its frozen prototype would throw.
+// A factory, as elsewhere in the domain: each entity's held deliveries live in its closure, nothing at module level
+// (workflows share this module, frozen).
 export function createHeldDeliveries(initial: Iterable<string> = []): HeldDeliveries {
   // The ids from `head` on are held; those before it were released, and are dropped once they are the larger part.
   const ids: string[] = [];

@@ -72,6 +72,11 @@ export interface DeliverEventInput {
   readonly unrouted?: readonly UnroutedEndpoint[];
   /** The trace the event was accepted in, for each attempt's span; absent when the API traces nothing. */
   readonly trace?: TraceCarrier;
+  /**
+   * When the event was accepted (ISO 8601), for a part of a split event: its parent's start, which a part started
+   * later must go by. A deletion of an endpoint stops the deliveries accepted before it; absent, the workflow's start.
+   */
+  readonly acceptedAt?: string;
 }
 
 const DEFAULT_MAX_CONCURRENT_DELIVERIES = 100;
@@ -190,6 +195,11 @@ const PART_ENDED_PATCH = 'part-ended-without-report';
  */
 const HOLD_WITHOUT_ENTITY_PATCH = 'cancel-hold-without-entity';
 
+/** When the event was accepted: a part's input says so; any other delivery started as the event was accepted. */
+function acceptedAtOf(input: DeliverEventInput): string {
+  return input.acceptedAt ?? workflowInfo().startTime.toISOString();
+}
+
 async function deliverInParts(input: DeliverEventInput, parts: readonly (readonly DeliveryTarget[])[]): Promise<DeliveryReport> {
   const { event } = input;
   const { workflowId } = workflowInfo();
@@ -225,6 +235,7 @@ async function deliverInParts(input: DeliverEventInput, parts: readonly (readonl
           ...(input.maxConcurrentDeliveries ? { maxConcurrentDeliveries: input.maxConcurrentDeliveries } : {}),
           ...(input.version ? { version: input.version } : {}),
           ...(input.trace ? { trace: input.trace } : {}),
+          acceptedAt: acceptedAtOf(input),
         },
       ],
       staticSummary: `${event.type} → part ${index + 1} of ${parts.length} (${part.length} endpoints)`,
@@ -270,6 +281,8 @@ interface FanOut {
   readonly eventBytes: number;
   /** The trace the event was accepted in, handed to every attempt for its span. */
   readonly trace: TraceCarrier | undefined;
+  /** When the event was accepted: a deletion of an endpoint stops its attempts only if it came later. */
+  readonly acceptedAt: string;
   /** Admits one HTTP attempt at a time per slot: `maxConcurrentDeliveries`. */
   readonly limit: Limiter;
   /** The releases endpoint entities have sent, by endpoint id, until a held delivery takes its own. */
@@ -301,6 +314,7 @@ async function deliverToTargets(input: DeliverEventInput): Promise<DeliveryRepor
     targets: targets.length,
     eventBytes: version >= 2 ? JSON.stringify(event).length : 0,
     trace: input.trace,
+    acceptedAt: acceptedAtOf(input),
     limit: createLimiter(input.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES),
     releases: new Map(),
     turns: new Map(),
@@ -514,8 +528,9 @@ class EndpointDelivery {
         target: this.target,
         attempt,
         knownStatusVersion: this.knownStatusVersion,
-        // For the delivery-latency metric; an argument only, so histories before it replay the same.
-        acceptedAt: workflowInfo().startTime.toISOString(),
+        // Decides whether a deletion of the endpoint stops the attempt, and feeds the delivery-latency metric; an
+        // argument only, so histories before it replay the same.
+        acceptedAt: this.fanOut.acceptedAt,
         ...(plan.carryEvent ? { event } : {}),
         ...(this.rateTicket === undefined ? {} : { rateTicket: this.rateTicket }),
         // Arguments only, like acceptedAt: a replay compares an activity's type, never its input.

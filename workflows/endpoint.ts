@@ -45,7 +45,7 @@ import {
   leaveLine,
   nextCheckAt,
   takeTurn,
-  turnIsFree,
+  turnCanBeGiven,
   withTurnTold,
   type FifoLine,
 } from '../domain/fifo-line.js';
@@ -127,7 +127,8 @@ const BOUNDED_HOLD_PATCH = 'turn-away-holds-past-the-bound';
  * From this patch on, what the line heard while the entity waited to tell a turn, or for a look at the delivery in
  * flight, is kept. Before it, the wait's result was applied to the line as it was before the wait: a delivery that
  * joined meanwhile (by the API and by itself, both within the wait) was lost from the line, and waited for its turn
- * for ever. Asked after such a wait only.
+ * for ever; one that left meanwhile was put back, and the line stalled until the next look. Asked after such a wait
+ * only.
  */
 const KEEP_LINE_CHANGES_PATCH = 'keep-line-changes-across-waits';
 
@@ -219,8 +220,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     return reserved.answer;
   });
   let line = input.line ?? EMPTY_LINE;
-  setHandler(joinLineSignal, (entry) => void (line = joinLine(line, entry)));
   setHandler(lineQuery, () => line);
+  setHandler(joinLineSignal, (entry) => void (line = joinLine(line, entry)));
   setHandler(leaveLineSignal, ({ workflowId, eventId, failed }) => {
     line = leaveLine(line, workflowId);
     if (failed && state.endpoint.fifo_on_failure === 'block') {
@@ -234,7 +235,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
   // The line moves only while the endpoint is active and has no held delivery to release first (a redelivery held by a
   // pause goes before the line when resumed); a disabled endpoint sends everyone waiting away.
-  const lineMoves = (): boolean => state.status === 'active' && held.size === 0 && turnIsFree(line);
+  const lineMoves = (): boolean => state.status === 'active' && held.size === 0 && turnCanBeGiven(line);
   // The line goes on changing while the entity waits for a signal to go out or an activity: a wait's result is applied
   // to the line as it is once the wait is over (see KEEP_LINE_CHANGES_PATCH).
   const lineAfterWait = (before: FifoLine): FifoLine => (patched(KEEP_LINE_CHANGES_PATCH) ? line : before);
@@ -306,9 +307,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         const looked = afterCheck(lineAfterWait(before), found, Date.now());
         line = looked.line;
         if (looked.tell) {
-          const toldBefore = line;
           const told = await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id });
-          line = withTurnTold(lineAfterWait(toldBefore), inFlight.workflowId, told);
+          line = withTurnTold(lineAfterWait(looked.line), inFlight.workflowId, told);
         }
         continue;
       }
@@ -327,7 +327,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         line = turn.line;
         // Not told when its workflow is not there yet (the API puts a delivery in line before starting it): it is told
         // when it joins itself, or found ended by a later look and taken out of the line.
-        if (!(await sendTurn(turn.entry.workflowId, { endpointId: state.endpoint.id }))) line = { ...line, turn: 'unsent' };
+        if (!(await sendTurn(turn.entry.workflowId, { endpointId: state.endpoint.id })))
+          line = withTurnTold(line, turn.entry.workflowId, false);
         continue;
       }
       const released = nextReleaseBatch(state, held);
@@ -437,7 +438,7 @@ async function signalInChunks(workflowIds: readonly string[], send: (workflowId:
   }
 }
 
-/** Tells a delivery in line its turn has come (or will not); false when the delivery has ended meanwhile. */
+/** Tells a delivery in line its turn has come (or will not); false when its workflow is not running (not yet, or no longer). */
 async function sendTurn(deliveryWorkflowId: string, turn: Turn): Promise<boolean> {
   try {
     await getExternalWorkflowHandle(deliveryWorkflowId).signal(turnSignal, turn);

@@ -247,20 +247,27 @@ describe('/v1/endpoints', () => {
   test('never sends a retry of an event accepted before a deletion to an endpoint made again under the same id', async () => {
     const [failing, remade] = await Promise.all([startReceiver({ defaultResponse: { status: 500, body: 'down' } }), startReceiver()]);
     try {
-      // The retry is due 20 s after the first attempt: time to delete the endpoint and make it again before then.
-      await call('POST', '/v1/endpoints', { id: 'api-remade', url: failing.url, events: ['remade.*'], retry: { schedule: ['20s'] } });
+      // The retry is due 30 s after the first attempt: time to delete the endpoint and make it again before then.
+      await call('POST', '/v1/endpoints', {
+        id: 'api-remade',
+        url: failing.url,
+        events: ['remade.*'],
+        retry: { schedule: ['30s'], jitter: 0 },
+      });
       await expect.poll(() => routed('api-remade')).toBe('active');
       const delivery = await deliver('remade.x', 'evt_before_remade');
       await failing.waitForRequests(1, 30_000);
       expect((await call('DELETE', '/v1/endpoints/api-remade')).status).toBe(200);
       await expect
         .poll(async () => (await call('POST', '/v1/endpoints', { id: 'api-remade', url: remade.url, events: ['remade.*'] })).status, {
-          timeout: 30_000,
+          timeout: 15_000,
           interval: 500,
         })
         .toBe(201);
-      // The worker routes to the new endpoint (active, where the deleted one read disabled) before the retry is due.
-      await expect.poll(() => routed('api-remade'), { timeout: 10_000 }).toBe('active');
+      // Before the retry is due, the worker knows both: the deletion, and the new endpoint under the id.
+      await expect
+        .poll(() => [gateway.registry.deletion('api-remade') !== undefined, routed('api-remade')], { timeout: 10_000 })
+        .toEqual([true, 'active']);
       expect((await delivery.describe()).status.name).toBe('RUNNING');
 
       const report = await delivery.result();

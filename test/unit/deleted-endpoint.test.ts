@@ -27,19 +27,25 @@ function activitiesKnowing(statuses: Pick<DeliveryActivityDeps, 'endpointStatus'
 
 const activities = activitiesKnowing({ endpointStatus: () => deleted });
 
-function attemptAcceptedAt(acceptedAt: string | undefined) {
+/** A retry (the second attempt) of a fresh event, carried in the request. */
+function attemptWith(
+  deliveryActivities: ReturnType<typeof createDeliveryActivities>,
+  { acceptedAt, knownStatusVersion = 1 }: { readonly acceptedAt: string | undefined; readonly knownStatusVersion?: number },
+) {
   const event = anEvent();
   const request: AttemptRequest = {
     eventId: event.id,
     event,
     attempt: 2,
-    knownStatusVersion: 1,
+    knownStatusVersion,
     target: aTarget(loopback.receiver.url),
     ...(acceptedAt ? { acceptedAt } : {}),
   };
   const environment = new MockActivityEnvironment({ workflowExecution: { workflowId: `event/${event.id}`, runId: 'run' } });
-  return environment.run((input: AttemptRequest) => activities.deliverAttempt(input), request);
+  return environment.run((input: AttemptRequest) => deliveryActivities.deliverAttempt(input), request);
 }
+
+const attemptAcceptedAt = (acceptedAt: string | undefined) => attemptWith(activities, { acceptedAt });
 
 describe('an attempt to an endpoint deleted while the worker ran', () => {
   test('is not sent for an event accepted before the deletion', async () => {
@@ -66,20 +72,8 @@ describe('an attempt to an endpoint deleted while the worker ran', () => {
 describe('an attempt to an endpoint deleted and made again under the same id', () => {
   const remade: EndpointStatusView = { status: 'active', statusVersion: 1 };
   const activitiesAfterRemaking = activitiesKnowing({ endpointStatus: () => remade, endpointDeletion: () => deleted });
-
-  function attempt(acceptedAt: string, knownStatusVersion: number) {
-    const event = anEvent();
-    const request: AttemptRequest = {
-      eventId: event.id,
-      event,
-      attempt: 2,
-      knownStatusVersion,
-      acceptedAt,
-      target: aTarget(loopback.receiver.url),
-    };
-    const environment = new MockActivityEnvironment({ workflowExecution: { workflowId: `event/${event.id}`, runId: 'run' } });
-    return environment.run((input: AttemptRequest) => activitiesAfterRemaking.deliverAttempt(input), request);
-  }
+  const attempt = (acceptedAt: string, knownStatusVersion: number) =>
+    attemptWith(activitiesAfterRemaking, { acceptedAt, knownStatusVersion });
 
   test('is not sent for an event accepted before the deletion, even released by the new entity with a higher version', async () => {
     const before = loopback.receiver.requests.length;

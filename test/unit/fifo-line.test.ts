@@ -7,7 +7,7 @@ import {
   nextCheckAt,
   START_GRACE_MS,
   takeTurn,
-  turnIsFree,
+  turnCanBeGiven,
   withTurnTold,
   type FifoLine,
   type LineEntry,
@@ -27,12 +27,12 @@ describe('a FIFO line', () => {
     expect(first?.entry.eventId).toBe('e1');
     line = first?.line ?? line;
     expect(line).toMatchObject({ inFlight: { eventId: 'e1' }, checkedAt: 100 });
-    expect([takeTurn(line, 200), turnIsFree(line)]).toEqual([undefined, false]);
+    expect([takeTurn(line, 200), turnCanBeGiven(line)]).toEqual([undefined, false]);
     // The delivery in flight keeps its place against a late join of its own.
     expect(joinLine(line, entry(1))).toBe(line);
     line = leaveLine(line, 'event/e1');
-    expect([turnIsFree(line), takeTurn(line, 300)?.entry.eventId]).toEqual([true, 'e2']);
-    expect([takeTurn(EMPTY_LINE, 300), turnIsFree(EMPTY_LINE)]).toEqual([undefined, false]);
+    expect([turnCanBeGiven(line), takeTurn(line, 300)?.entry.eventId]).toEqual([true, 'e2']);
+    expect([takeTurn(EMPTY_LINE, 300), turnCanBeGiven(EMPTY_LINE)]).toEqual([undefined, false]);
   });
 
   test('drops a waiting delivery that leaves before its turn, and ignores one it does not hold', () => {

@@ -1,3 +1,4 @@
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -55,6 +56,10 @@ describe('fan-out into parts', () => {
     expect((await part.describe()).typedSearchAttributes.get(endpointIdsKey)).toEqual(['small-3', 'small-4', 'small-5']);
     expect((await part.query(deliveriesQuery)).deliveries.map((d) => d.endpointId)).toEqual(['small-3', 'small-4', 'small-5']);
     expect(receiver.requests.filter((r) => r.headers['webhook-id'] === event.id)).toHaveLength(7);
+    // A part goes by the event's acceptance, not its own later start: a deletion between the two stops its attempts.
+    const started = (await part.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+    const partInput = await decodeFromPayloadsAtIndex<DeliverEventInput>(client.options.loadedDataConverter, 0, started?.input?.payloads);
+    expect(partInput.acceptedAt).toBe((await handle.describe()).startTime.toISOString());
   });
 
   test('splits by attempts where the endpoints may retry so often that one workflow would outgrow its history', async () => {
