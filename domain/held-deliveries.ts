@@ -18,8 +18,8 @@ export interface HeldDeliveries {
   toArray(): readonly string[];
 }
 
-// A factory, as elsewhere in the domain: each entity's held deliveries live in its closure, nothing at module level
-// (workflows share this module, frozen).
+// Each entity's held deliveries live in its own closure; workflows share this module, frozen, and it keeps nothing at
+// its top level.
 export function createHeldDeliveries(initial: Iterable<string> = []): HeldDeliveries {
   // The ids from `head` on are held; those before it were released, and are dropped once they are the larger part.
   const ids: string[] = [];

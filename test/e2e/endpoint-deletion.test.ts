@@ -4,7 +4,15 @@ import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { createTemporalRegistry } from '../../gateway/endpoint-registry.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { stateQuery, type deliverEvent } from '../../workflows/index.js';
-import { apiCaller, postEvent, postJson, startGateway, untilRouted, type TestGateway } from '../support/gateway.js';
+import {
+  apiCaller,
+  pausedEndpointWithEvents,
+  postEvent,
+  postJson,
+  startGateway,
+  untilRouted,
+  type TestGateway,
+} from '../support/gateway.js';
 
 // A deleted endpoint's entity sends its held deliveries away at the resume rate: at one a second, twenty of them keep
 // it running well past the checks made meanwhile, even on a loaded machine, so that each check meets a running one.
@@ -27,12 +35,7 @@ afterAll(async () => {
 
 describe('deleting an endpoint with held deliveries', () => {
   test('the endpoint is gone from the API and routing at once, while its entity still sends them away', async () => {
-    expect((await call('POST', '/v1/endpoints', { id: 'leaving', url: receiver.url, events: ['leaving.*'] })).status).toBe(201);
-    expect((await call('POST', '/v1/endpoints/leaving/pause')).status).toBe(200);
-    await untilRouted(gateway, 'leaving.x', 'leaving', (endpoint) => endpoint.status === 'paused');
-    const workflowIds = await Promise.all(
-      Array.from({ length: HELD }, (_, index) => postEvent(gateway, `evt_leaving_${index}`, 'leaving.x')),
-    );
+    const workflowIds = await pausedEndpointWithEvents(gateway, 'leaving', receiver.url, HELD);
     await expect.poll(async () => (await call('GET', '/v1/endpoints/leaving')).body['held_deliveries'], { timeout: 30_000 }).toBe(HELD);
 
     const deleted = await call('DELETE', '/v1/endpoints/leaving');

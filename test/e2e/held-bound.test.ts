@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { endpointWorkflowId } from '../../domain/workflow-ids.js';
 import { startReceiver, type Receiver } from '../../host/receiver.js';
 import { deliveriesQuery, stateQuery, type deliverEvent } from '../../workflows/index.js';
-import { apiCaller, postEvent, startGateway, untilRouted, type TestGateway } from '../support/gateway.js';
+import { apiCaller, pausedEndpointWithEvents, startGateway, type TestGateway } from '../support/gateway.js';
 import { timerSummaries } from '../support/history.js';
 
 // A bound of three held deliveries, and a first wait of a second for those past it, so that they ask again within
@@ -36,13 +36,7 @@ afterAll(async () => {
 
 describe('the bound on held deliveries', () => {
   test('a paused endpoint holds at most its bound; the rest wait on their own timers, and all are delivered once resumed', async () => {
-    expect((await call('POST', '/v1/endpoints', { id: 'bounded', url: receiver.url, events: ['bounded.*'] })).status).toBe(201);
-    expect((await call('POST', '/v1/endpoints/bounded/pause')).status).toBe(200);
-    await untilRouted(gateway, 'bounded.x', 'bounded', (endpoint) => endpoint.status === 'paused');
-
-    const workflowIds = await Promise.all(
-      Array.from({ length: EVENTS }, (_, index) => postEvent(gateway, `evt_bounded_${index}`, 'bounded.x')),
-    );
+    const workflowIds = await pausedEndpointWithEvents(gateway, 'bounded', receiver.url, EVENTS);
     const statuses = () => Promise.all(workflowIds.map(async (workflowId) => (await delivery(workflowId).query(deliveriesQuery)).status));
     await expect.poll(statuses, { timeout: 30_000 }).toEqual(workflowIds.map(() => 'held'));
     // Those past the bound ask again and again, and are turned away each time: the entity never holds more.
@@ -72,12 +66,7 @@ describe('the bound on held deliveries', () => {
   }, 120_000);
 
   test('a delivery turned away whose endpoint is deleted meanwhile ends cancelled when it asks again, never sent', async () => {
-    expect((await call('POST', '/v1/endpoints', { id: 'bounded-gone', url: receiver.url, events: ['gone.*'] })).status).toBe(201);
-    expect((await call('POST', '/v1/endpoints/bounded-gone/pause')).status).toBe(200);
-    await untilRouted(gateway, 'gone.x', 'bounded-gone', (endpoint) => endpoint.status === 'paused');
-    const workflowIds = await Promise.all(
-      Array.from({ length: MAX_HELD + 2 }, (_, index) => postEvent(gateway, `evt_gone_${index}`, 'gone.x')),
-    );
+    const workflowIds = await pausedEndpointWithEvents(gateway, 'bounded-gone', receiver.url, MAX_HELD + 2);
     // Turned away four times: each is now in a wait of eight seconds or more, which outlasts the deletion below (the
     // entity sends its three held away in one batch, and DELETE answers once it has ended).
     await expect
@@ -95,6 +84,6 @@ describe('the bound on held deliveries', () => {
       ),
       ...Array.from({ length: MAX_HELD }, () => 'cancelled: endpoint disabled (deleted)'),
     ]);
-    expect(receiver.requests.filter((request) => String(request.headers['webhook-id']).startsWith('evt_gone_'))).toHaveLength(0);
+    expect(receiver.requests.filter((request) => String(request.headers['webhook-id']).startsWith('evt_bounded-gone_'))).toHaveLength(0);
   }, 120_000);
 });

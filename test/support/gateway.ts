@@ -128,6 +128,17 @@ export async function postEvent(gateway: TestGateway, id: string, type: string):
   return ((await response.json()) as { workflow_id: string }).workflow_id;
 }
 
+/**
+ * An API endpoint subscribed to `<id>.*`, paused, with `count` events of type `<id>.x` posted once routing sees the
+ * pause: each event's delivery is held (or turned away). Their workflow ids, in order.
+ */
+export async function pausedEndpointWithEvents(gateway: TestGateway, id: string, url: string, count: number): Promise<string[]> {
+  expect((await postJson(gateway, '/v1/endpoints', { id, url, events: [`${id}.*`] })).status).toBe(201);
+  expect((await postJson(gateway, `/v1/endpoints/${id}/pause`, {})).status).toBe(200);
+  await untilRouted(gateway, `${id}.x`, id, (endpoint) => endpoint.status === 'paused');
+  return Promise.all(Array.from({ length: count }, (_, index) => postEvent(gateway, `evt_${id}_${index}`, `${id}.x`)));
+}
+
 /** The API alone, on a task queue no worker polls: events are started and stay put, which is all an API test needs. */
 export interface TestApi {
   readonly app: FastifyInstance;
