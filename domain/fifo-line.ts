@@ -1,6 +1,6 @@
 /**
- * The line of an endpoint with `ordering: fifo`: its deliveries go one at a time, in the order they joined. Pure: the
- * endpoint's entity keeps the line and runs these rules.
+ * The line of an endpoint with `ordering: fifo`: its deliveries go one at a time, in the order they joined. No I/O:
+ * the endpoint's entity keeps the line and runs these rules.
  *
  * Deliveries join when their event is accepted: the API signals the entity before it starts the delivery (and before
  * it answers 202), so an event sent after another's 202 is behind it. A delivery started some other way (by
@@ -16,7 +16,7 @@ export interface LineEntry {
   readonly acceptedAt: number;
 }
 
-/** An endpoint's line: deliveries waiting, in order, and the one that has its turn. Plain data. */
+/** An endpoint's line as plain data: what the `line` query answers and the next run's input carries. */
 export interface FifoLine {
   readonly waiting: readonly LineEntry[];
   readonly inFlight?: LineEntry;
@@ -32,62 +32,196 @@ export interface FifoLine {
 
 export const EMPTY_LINE: FifoLine = { waiting: [] };
 
-/** The line with `entry` at its end; a delivery already in the line keeps the place it has. */
-export function joinLine(line: FifoLine, entry: LineEntry): FifoLine {
-  // The delivery in flight joins itself once its workflow runs: a turn it could not be told is told now.
-  if (line.inFlight?.workflowId === entry.workflowId) return line.turn === 'unsent' ? { ...line, turn: 'resend' } : line;
-  if (line.waiting.some((waiting) => waiting.workflowId === entry.workflowId)) return line;
-  return { ...line, waiting: [...line.waiting, entry] };
-}
-
-/** The line without the delivery of `workflowId`, which is done (or was cancelled while it waited). */
-export function leaveLine(line: FifoLine, workflowId: string): FifoLine {
-  const waiting = line.waiting.filter((entry) => entry.workflowId !== workflowId);
-  if (line.inFlight?.workflowId === workflowId) return { waiting };
-  return waiting.length === line.waiting.length ? line : { ...line, waiting };
-}
-
-/**
- * Whether a turn can be given: one waits, and none is in flight. Without copying the line: the entity asks it at
- * every activation, and a line may be tens of thousands long.
- */
-export function turnCanBeGiven(line: FifoLine): boolean {
-  return !line.inFlight && line.waiting.length > 0;
-}
-
-/** The line once its head has been given the turn at `now`, and that head; undefined while one is in flight. */
-export function takeTurn(line: FifoLine, now: number): { readonly line: FifoLine; readonly entry: LineEntry } | undefined {
-  const [head] = line.waiting;
-  if (line.inFlight || !head) return undefined;
-  return { line: { waiting: line.waiting.slice(1), inFlight: head, turn: 'sent', checkedAt: now, checks: 0 }, entry: head };
-}
-
-/**
- * The line once the delivery in flight was told its turn (`told`), or could not be (its workflow is not there yet);
- * unchanged when that delivery is no longer in flight (it left meanwhile).
- */
-export function withTurnTold(line: FifoLine, workflowId: string, told: boolean): FifoLine {
-  return line.inFlight?.workflowId === workflowId ? { ...line, turn: told ? 'sent' : 'unsent' } : line;
-}
-
-/** How often the delivery in flight is looked in on: after a minute, then half as often each time, up to every 10. */
-export function nextCheckAt(line: FifoLine): number | undefined {
-  if (!line.inFlight) return undefined;
-  return (line.checkedAt ?? 0) + Math.min(60_000 * 2 ** (line.checks ?? 0), 600_000);
-}
-
 /** What a look at the delivery in flight found: its workflow running, closed, or not there (yet). */
 export type InFlightState = 'running' | 'closed' | 'missing';
 
 /** How long a delivery put in line by the API may take to start before its place is given up. */
 export const START_GRACE_MS = 120_000;
 
-/** The line after a look at its delivery in flight at `now`; `tell` is true when the turn should be sent again. */
-export function afterCheck(line: FifoLine, state: InFlightState, now: number): { readonly line: FifoLine; readonly tell: boolean } {
-  const { inFlight } = line;
-  if (!inFlight) return { line, tell: false };
-  const looked = { ...line, checkedAt: now, checks: (line.checks ?? 0) + 1 };
-  if (state === 'closed' || (state === 'missing' && now - inFlight.acceptedAt > START_GRACE_MS))
-    return { line: leaveLine(line, inFlight.workflowId), tell: false };
-  return { line: looked, tell: state === 'running' && line.turn !== 'sent' };
+/**
+ * An endpoint's line, kept by its entity. A line may be tens of thousands long (a FIFO endpoint paused over a weekend
+ * keeps every new event in line), and each delivery joins twice and leaves once, each by a signal of its own: kept as
+ * an immutable list, copied and searched at each, 20,000 deliveries cost the entity's one workflow thread 14 s. Here a
+ * join, a leave and a turn cost the same however long the line is; only `toData` walks it.
+ */
+export interface DeliveryLine {
+  readonly inFlight: LineEntry | undefined;
+  readonly turn: FifoLine['turn'];
+  readonly waitingCount: number;
+  /** Puts a delivery at the end of the line; one already in line keeps its place, and the one in flight is told again. */
+  join(entry: LineEntry): void;
+  /** Takes out the delivery of `workflowId`, which is done (or was cancelled while it waited). */
+  leave(workflowId: string): void;
+  /** Whether a turn can be given: one waits, and none is in flight. */
+  turnCanBeGiven(): boolean;
+  /** Gives the head of the line the turn at `now`, and returns it; undefined while one is in flight. */
+  takeTurn(now: number): LineEntry | undefined;
+  /** Records whether the delivery in flight was told its turn; nothing when it is no longer in flight (it left). */
+  turnTold(workflowId: string, told: boolean): void;
+  /** When the delivery in flight is next looked in on: after a minute, then half as often each time, up to every 10. */
+  nextCheckAt(): number | undefined;
+  /**
+   * Applies a look at the delivery in flight at `now`: one that has closed, or was never started within the grace, is
+   * taken out. True when its turn should be told again.
+   */
+  afterCheck(state: InFlightState, now: number): boolean;
+  /** Takes every waiting delivery out of the line, in order (a disabled endpoint sends them away). */
+  sendWaitingAway(): readonly LineEntry[];
+  /**
+   * Starts recording joins and leaves, until the answer's `keep` or `undo`: `undo` puts the line back as it was when
+   * recording began. Only joins and leaves may come in between (the entity's signal handlers, while it waits).
+   */
+  recordChanges(): RecordedChanges;
+  toData(): FifoLine;
+}
+
+/** The delivery in flight and what the line knows of its turn. */
+type Flight = Omit<FifoLine, 'waiting' | 'inFlight'> & { readonly inFlight: LineEntry };
+
+interface Place {
+  readonly entry: LineEntry;
+}
+
+/** The joins and leaves since {@link DeliveryLine.recordChanges}: kept, or undone. */
+export interface RecordedChanges {
+  keep(): void;
+  undo(): void;
+}
+
+// Each entity's line lives in its own closure; workflows share this module, frozen, and it keeps nothing at its top
+// level.
+export function createDeliveryLine(initial: FifoLine = EMPTY_LINE): DeliveryLine {
+  // The waiting hold the places from `head` on that `places` still points at: a leave only forgets the place, which is
+  // skipped once it reaches the head, or dropped when the list is compacted. A place per join, not the entry itself: a
+  // delivery that leaves and joins again is behind, once.
+  let entries: Place[] = [];
+  let head = 0;
+  const places = new Map<string, Place>();
+  let flight: Flight | undefined;
+  // Undo steps while changes are recorded, the latest last.
+  let undoSteps: (() => void)[] | undefined;
+
+  const isWaiting = (place: Place): boolean => places.get(place.entry.workflowId) === place;
+  const waitingInOrder = (): LineEntry[] =>
+    entries
+      .slice(head)
+      .filter(isWaiting)
+      .map((place) => place.entry);
+  const skipLeft = (): void => {
+    while (head < entries.length && !isWaiting(entries[head] as Place)) head += 1;
+  };
+  // Never while recording: an undo finds each entry where it was.
+  const compact = (): void => {
+    if (undoSteps) return;
+    skipLeft();
+    if (entries.length - head > 2 * places.size + 64) {
+      entries = entries.slice(head).filter(isWaiting);
+      head = 0;
+    } else if (head > 64 && head * 2 >= entries.length) {
+      entries.splice(0, head);
+      head = 0;
+    }
+  };
+
+  const line: DeliveryLine = {
+    get inFlight() {
+      return flight?.inFlight;
+    },
+    get turn() {
+      return flight?.turn;
+    },
+    get waitingCount() {
+      return places.size;
+    },
+    join(entry) {
+      // The delivery in flight joins itself once its workflow runs: a turn it could not be told is told now.
+      if (flight?.inFlight.workflowId === entry.workflowId) {
+        if (flight.turn !== 'unsent') return;
+        const before = flight;
+        flight = { ...flight, turn: 'resend' };
+        undoSteps?.push(() => void (flight = before));
+        return;
+      }
+      if (places.has(entry.workflowId)) return;
+      const place = { entry };
+      entries.push(place);
+      places.set(entry.workflowId, place);
+      undoSteps?.push(() => {
+        entries.pop();
+        places.delete(entry.workflowId);
+      });
+    },
+    leave(workflowId) {
+      const place = places.get(workflowId);
+      if (place) {
+        places.delete(workflowId);
+        undoSteps?.push(() => void places.set(workflowId, place));
+        compact();
+        return;
+      }
+      if (flight?.inFlight.workflowId !== workflowId) return;
+      const before = flight;
+      flight = undefined;
+      undoSteps?.push(() => void (flight = before));
+    },
+    turnCanBeGiven: () => !flight && places.size > 0,
+    takeTurn(now) {
+      if (flight) return undefined;
+      skipLeft();
+      const next = entries[head]?.entry;
+      if (!next) return undefined;
+      places.delete(next.workflowId);
+      head += 1;
+      compact();
+      flight = { inFlight: next, turn: 'sent', checkedAt: now, checks: 0 };
+      return next;
+    },
+    turnTold(workflowId, told) {
+      if (flight?.inFlight.workflowId === workflowId) flight = { ...flight, turn: told ? 'sent' : 'unsent' };
+    },
+    nextCheckAt: () => (flight ? (flight.checkedAt ?? 0) + Math.min(60_000 * 2 ** (flight.checks ?? 0), 600_000) : undefined),
+    afterCheck(state, now) {
+      if (!flight) return false;
+      if (state === 'closed' || (state === 'missing' && now - flight.inFlight.acceptedAt > START_GRACE_MS)) {
+        flight = undefined;
+        return false;
+      }
+      flight = { ...flight, checkedAt: now, checks: (flight.checks ?? 0) + 1 };
+      return state === 'running' && flight.turn !== 'sent';
+    },
+    sendWaitingAway() {
+      const waiting = waitingInOrder();
+      entries = [];
+      head = 0;
+      places.clear();
+      return waiting;
+    },
+    recordChanges() {
+      let steps: (() => void)[] = [];
+      undoSteps = steps;
+      // Once kept or undone, the recording is over: a second answer changes nothing.
+      const stop = (): (() => void)[] => {
+        if (undoSteps === steps) undoSteps = undefined;
+        const taken = steps;
+        steps = [];
+        return taken;
+      };
+      return {
+        keep: () => void stop(),
+        undo() {
+          for (const step of stop().reverse()) step();
+        },
+      };
+    },
+    toData() {
+      const waiting = waitingInOrder();
+      return flight ? { waiting, ...flight } : { waiting };
+    },
+  };
+  for (const entry of initial.waiting) line.join(entry);
+  if (initial.inFlight) {
+    const { waiting: _waiting, ...carried } = initial;
+    flight = { inFlight: initial.inFlight, ...carried };
+  }
+  return line;
 }

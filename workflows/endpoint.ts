@@ -38,17 +38,7 @@ import {
 } from '../domain/endpoint-transitions.js';
 import { definitionProblem } from '../domain/definition-check.js';
 import { createHeldDeliveries } from '../domain/held-deliveries.js';
-import {
-  afterCheck,
-  EMPTY_LINE,
-  joinLine,
-  leaveLine,
-  nextCheckAt,
-  takeTurn,
-  turnCanBeGiven,
-  withTurnTold,
-  type FifoLine,
-} from '../domain/fifo-line.js';
+import { createDeliveryLine, type FifoLine, type RecordedChanges } from '../domain/fifo-line.js';
 import { NO_SEND_SLOTS, reserveSendSlot, type SendSlots } from '../domain/send-slots.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import {
@@ -219,11 +209,12 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     sendSlots = reserved.slots;
     return reserved.answer;
   });
-  let line = input.line ?? EMPTY_LINE;
-  setHandler(lineQuery, () => line);
-  setHandler(joinLineSignal, (entry) => void (line = joinLine(line, entry)));
+  // Kept apart from the state as the held deliveries are, for the same reason: a line may be tens of thousands long.
+  const line = createDeliveryLine(input.line);
+  setHandler(lineQuery, () => line.toData());
+  setHandler(joinLineSignal, (entry) => line.join(entry));
   setHandler(leaveLineSignal, ({ workflowId, eventId, failed }) => {
-    line = leaveLine(line, workflowId);
+    line.leave(workflowId);
     if (failed && state.endpoint.fifo_on_failure === 'block') {
       apply({ type: 'pause', reason: `ordering: the delivery of event ${eventId} failed for good; resume to go on with the next event` });
     }
@@ -235,11 +226,11 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   const shouldContinueAsNew = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
   // The line moves only while the endpoint is active and has no held delivery to release first (a redelivery held by a
   // pause goes before the line when resumed); a disabled endpoint sends everyone waiting away.
-  const lineMoves = (): boolean => state.status === 'active' && held.size === 0 && turnCanBeGiven(line);
+  const lineMoves = (): boolean => state.status === 'active' && held.size === 0 && line.turnCanBeGiven();
   // The line goes on changing while the entity waits for a signal to go out or an activity: a wait's result is applied
-  // to the line as it is once the wait is over (see KEEP_LINE_CHANGES_PATCH).
-  const lineAfterWait = (before: FifoLine): FifoLine => (patched(KEEP_LINE_CHANGES_PATCH) ? line : before);
-  const lineCancels = (): boolean => state.status === 'disabled' && line.waiting.length > 0;
+  // to the line as it is once the wait is over; before KEEP_LINE_CHANGES_PATCH, to the line as it was before the wait.
+  const lineAfterWait = (changes: RecordedChanges): void => (patched(KEEP_LINE_CHANGES_PATCH) ? changes.keep() : changes.undo());
+  const lineCancels = (): boolean => state.status === 'disabled' && line.waitingCount > 0;
   let continueRetiring = false;
   let toldTurnedAway = false;
   // A run started retiring sends a batch away before it may continue as new again: with a state too large for the
@@ -261,7 +252,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         lineCancels();
       // A delivery that has the turn is looked in on now and then: one terminated by hand would never leave. Only a
       // line has a delivery in flight, so stored histories wait as they did, without a timer.
-      const checkAt = nextCheckAt(line);
+      const checkAt = line.nextCheckAt();
       const woke = checkAt === undefined ? await condition(wake) : await condition(wake, Math.max(1, checkAt - Date.now()));
       // A retire's answer goes before the releases it sets off, as recorded without the SDK's workflow spans: with
       // them, its handler ends a few microtasks later, after this loop's first signals. Once per retire, at the loop's
@@ -293,28 +284,28 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         }
         continue;
       }
-      if (line.inFlight && line.turn === 'resend') {
-        const before = line;
-        const { inFlight } = line;
+      const { inFlight } = line;
+      if (inFlight && line.turn === 'resend') {
+        const changes = line.recordChanges();
         const told = await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id });
-        line = withTurnTold(lineAfterWait(before), inFlight.workflowId, told);
+        lineAfterWait(changes);
+        line.turnTold(inFlight.workflowId, told);
         continue;
       }
-      if (!woke && line.inFlight) {
-        const before = line;
-        const { inFlight } = line;
+      if (!woke && inFlight) {
+        const changes = line.recordChanges();
         const found = await lineDeliveryState(inFlight.workflowId);
-        const looked = afterCheck(lineAfterWait(before), found, Date.now());
-        line = looked.line;
-        if (looked.tell) {
+        lineAfterWait(changes);
+        if (line.afterCheck(found, Date.now())) {
+          const changesWhileTelling = line.recordChanges();
           const told = await sendTurn(inFlight.workflowId, { endpointId: state.endpoint.id });
-          line = withTurnTold(lineAfterWait(looked.line), inFlight.workflowId, told);
+          lineAfterWait(changesWhileTelling);
+          line.turnTold(inFlight.workflowId, told);
         }
         continue;
       }
       if (lineCancels()) {
-        const cancelled = line.waiting;
-        line = { ...line, waiting: [] };
+        const cancelled = line.sendWaitingAway();
         const turn = { endpointId: state.endpoint.id, cancelledReason: `endpoint disabled (${state.statusReason ?? 'no reason given'})` };
         await signalEach(
           cancelled.map((entry) => entry.workflowId),
@@ -322,13 +313,11 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         );
         continue;
       }
-      const turn = lineMoves() ? takeTurn(line, Date.now()) : undefined;
+      const turn = lineMoves() ? line.takeTurn(Date.now()) : undefined;
       if (turn) {
-        line = turn.line;
         // Not told when its workflow is not there yet (the API puts a delivery in line before starting it): it is told
         // when it joins itself, or found ended by a later look and taken out of the line.
-        if (!(await sendTurn(turn.entry.workflowId, { endpointId: state.endpoint.id })))
-          line = withTurnTold(line, turn.entry.workflowId, false);
+        if (!(await sendTurn(turn.workflowId, { endpointId: state.endpoint.id }))) line.turnTold(turn.workflowId, false);
         continue;
       }
       const released = nextReleaseBatch(state, held);
@@ -350,7 +339,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     // A retire that came while the run was ending (after a break for continue-as-new) finds deliveries still held or
     // in line: they are sent away before the entity ends, never left waiting for a release that would not come; in
     // this run, or, once its history is long, in a next one that is retiring from the start.
-    const leftBehind = held.size > 0 || line.waiting.length > 0 || turnedAway.length > 0;
+    const leftBehind = held.size > 0 || line.waitingCount > 0 || turnedAway.length > 0;
     continueRetiring = retired && leftBehind && mayRetireInNextRun() && shouldContinueAsNew();
     if (retired && leftBehind && !continueRetiring && patched(CONTINUE_WHILE_RELEASING_PATCH)) continue;
     break;
@@ -368,7 +357,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     state: fullState(),
     ...(continueRetiring ? { retiring: true } : {}),
     ...(state.endpoint.rate_limit ? { sendSlots } : {}),
-    ...(line.inFlight || line.waiting.length > 0 ? { line } : {}),
+    ...(line.inFlight || line.waitingCount > 0 ? { line: line.toData() } : {}),
     ...(turnedAway.length > 0 ? { turnedAway } : {}),
   });
 }

@@ -1,74 +1,218 @@
 import { describe, expect, test } from 'vitest';
 import {
-  afterCheck,
+  createDeliveryLine,
   EMPTY_LINE,
-  joinLine,
-  leaveLine,
-  nextCheckAt,
   START_GRACE_MS,
-  takeTurn,
-  turnCanBeGiven,
-  withTurnTold,
   type FifoLine,
+  type InFlightState,
   type LineEntry,
 } from '../../domain/fifo-line.js';
+import { Random } from '../support/fuzz/random.js';
 
 const entry = (n: number): LineEntry => ({ workflowId: `event/e${n}`, eventId: `e${n}`, acceptedAt: n * 10 });
+const lineOf = (...ns: number[]) => {
+  const line = createDeliveryLine();
+  for (const n of ns) line.join(entry(n));
+  return line;
+};
+const waitingIds = (line: { toData(): FifoLine }) => line.toData().waiting.map((waiting) => waiting.eventId);
 
 describe('a FIFO line', () => {
   test('keeps deliveries in the order they join, and a second join of one in line changes nothing', () => {
-    const line = [3, 1, 2, 1].reduce<FifoLine>((current, n) => joinLine(current, entry(n)), EMPTY_LINE);
-    expect(line.waiting.map((waiting) => waiting.eventId)).toEqual(['e3', 'e1', 'e2']);
+    const line = lineOf(3, 1, 2, 1);
+    expect([waitingIds(line), line.waitingCount]).toEqual([['e3', 'e1', 'e2'], 3]);
   });
 
   test('gives one delivery the turn at a time, and the next once it leaves', () => {
-    let line = [1, 2].reduce<FifoLine>((current, n) => joinLine(current, entry(n)), EMPTY_LINE);
-    const first = takeTurn(line, 100);
-    expect(first?.entry.eventId).toBe('e1');
-    line = first?.line ?? line;
-    expect(line).toMatchObject({ inFlight: { eventId: 'e1' }, checkedAt: 100 });
-    expect([takeTurn(line, 200), turnCanBeGiven(line)]).toEqual([undefined, false]);
+    const line = lineOf(1, 2);
+    expect(line.takeTurn(100)?.eventId).toBe('e1');
+    expect(line.toData()).toMatchObject({ inFlight: { eventId: 'e1' }, turn: 'sent', checkedAt: 100, checks: 0 });
+    expect([line.takeTurn(200), line.turnCanBeGiven()]).toEqual([undefined, false]);
     // The delivery in flight keeps its place against a late join of its own.
-    expect(joinLine(line, entry(1))).toBe(line);
-    line = leaveLine(line, 'event/e1');
-    expect([turnCanBeGiven(line), takeTurn(line, 300)?.entry.eventId]).toEqual([true, 'e2']);
-    expect([takeTurn(EMPTY_LINE, 300), turnCanBeGiven(EMPTY_LINE)]).toEqual([undefined, false]);
+    line.join(entry(1));
+    expect([waitingIds(line), line.turn]).toEqual([['e2'], 'sent']);
+    line.leave('event/e1');
+    expect(line.toData()).toEqual({ waiting: [entry(2)] });
+    expect([line.turnCanBeGiven(), line.takeTurn(300)?.eventId]).toEqual([true, 'e2']);
+    const empty = createDeliveryLine();
+    expect([empty.takeTurn(300), empty.turnCanBeGiven(), empty.toData()]).toEqual([undefined, false, EMPTY_LINE]);
   });
 
-  test('drops a waiting delivery that leaves before its turn, and ignores one it does not hold', () => {
-    const line = [1, 2, 3].reduce<FifoLine>((current, n) => joinLine(current, entry(n)), EMPTY_LINE);
-    expect(leaveLine(line, 'event/e2').waiting.map((waiting) => waiting.eventId)).toEqual(['e1', 'e3']);
-    expect(leaveLine(line, 'event/nobody')).toBe(line);
+  test('drops a waiting delivery that leaves before its turn, ignores one it does not hold, and puts one that joins again last', () => {
+    const line = lineOf(1, 2, 3);
+    line.leave('event/e2');
+    line.leave('event/nobody');
+    expect(waitingIds(line)).toEqual(['e1', 'e3']);
+    line.join(entry(2));
+    line.leave('event/e1');
+    expect([waitingIds(line), line.takeTurn(0)?.eventId]).toEqual([['e3', 'e2'], 'e3']);
   });
 
   test('tells a turn again once the delivery that could not be told joins itself', () => {
-    const line: FifoLine = { waiting: [], inFlight: entry(1), turn: 'unsent', checkedAt: 0, checks: 0 };
-    expect(joinLine(line, entry(1)).turn).toBe('resend');
-    const told: FifoLine = { ...line, turn: 'sent' };
-    expect(joinLine(told, entry(1))).toBe(told);
+    const line = createDeliveryLine({ waiting: [], inFlight: entry(1), turn: 'unsent', checkedAt: 0, checks: 0 });
+    line.join(entry(1));
+    expect(line.turn).toBe('resend');
+    line.turnTold('event/e1', true);
+    line.join(entry(1));
+    expect(line.turn).toBe('sent');
   });
 
   test('looks in on the delivery in flight less and less often, and takes it out once it has ended or never started', () => {
-    const line: FifoLine = { waiting: [entry(2)], inFlight: entry(1), turn: 'sent', checkedAt: 1_000, checks: 0 };
-    expect(nextCheckAt(line)).toBe(61_000);
-    expect(nextCheckAt({ ...line, checks: 3 })).toBe(481_000);
-    expect(nextCheckAt({ ...line, checks: 10 })).toBe(601_000);
-    expect(nextCheckAt(EMPTY_LINE)).toBeUndefined();
+    const data: FifoLine = { waiting: [entry(2)], inFlight: entry(1), turn: 'sent', checkedAt: 1_000, checks: 0 };
+    expect(createDeliveryLine(data).nextCheckAt()).toBe(61_000);
+    expect(createDeliveryLine({ ...data, checks: 3 }).nextCheckAt()).toBe(481_000);
+    expect(createDeliveryLine({ ...data, checks: 10 }).nextCheckAt()).toBe(601_000);
+    expect(createDeliveryLine().nextCheckAt()).toBeUndefined();
 
-    expect(afterCheck(line, 'running', 61_000)).toEqual({ line: { ...line, checkedAt: 61_000, checks: 1 }, tell: false });
-    expect(afterCheck({ ...line, turn: 'unsent' }, 'running', 61_000).tell).toBe(true);
-    expect(afterCheck(line, 'closed', 61_000).line).toEqual({ waiting: [entry(2)] });
+    const running = createDeliveryLine(data);
+    expect([running.afterCheck('running', 61_000), running.toData()]).toEqual([false, { ...data, checkedAt: 61_000, checks: 1 }]);
+    expect(createDeliveryLine({ ...data, turn: 'unsent' }).afterCheck('running', 61_000)).toBe(true);
+    const closed = createDeliveryLine(data);
+    closed.afterCheck('closed', 61_000);
+    expect(closed.toData()).toEqual({ waiting: [entry(2)] });
     // Put in line by the API, its workflow not started yet: kept a while, then given up.
-    expect(afterCheck(line, 'missing', 61_000).line.inFlight).toEqual(entry(1));
-    expect(afterCheck(line, 'missing', 10 + START_GRACE_MS + 1).line.inFlight).toBeUndefined();
+    const missing = createDeliveryLine(data);
+    missing.afterCheck('missing', 61_000);
+    expect(missing.inFlight).toEqual(entry(1));
+    missing.afterCheck('missing', 10 + START_GRACE_MS + 1);
+    expect(missing.inFlight).toBeUndefined();
   });
 
   test('records whether the delivery in flight was told, unless it left meanwhile', () => {
-    const inFlight = { ...(takeTurn(joinLine(EMPTY_LINE, entry(1)), 0)?.line as FifoLine), turn: 'resend' as const };
-    const joinedMeanwhile = joinLine(inFlight, entry(2));
-    expect(withTurnTold(joinedMeanwhile, 'event/e1', true)).toEqual({ ...joinedMeanwhile, turn: 'sent' });
-    expect(withTurnTold(joinedMeanwhile, 'event/e1', false)).toEqual({ ...joinedMeanwhile, turn: 'unsent' });
-    const left = leaveLine(joinedMeanwhile, 'event/e1');
-    expect(withTurnTold(left, 'event/e1', true)).toBe(left);
+    const line = lineOf(1, 2);
+    line.takeTurn(0);
+    line.turnTold('event/e1', false);
+    expect(line.turn).toBe('unsent');
+    line.leave('event/e1');
+    line.turnTold('event/e1', true);
+    expect([line.inFlight, line.turn]).toEqual([undefined, undefined]);
   });
+
+  test('sends every waiting delivery away at once, in order, and keeps the one in flight', () => {
+    const line = lineOf(1, 2, 3, 4);
+    line.takeTurn(0);
+    line.leave('event/e3');
+    expect(line.sendWaitingAway().map((waiting) => waiting.eventId)).toEqual(['e2', 'e4']);
+    expect([line.waitingCount, line.inFlight?.eventId, line.turnCanBeGiven()]).toEqual([0, 'e1', false]);
+  });
+
+  test('undoes the joins and leaves recorded during a wait, as the line before its patch did, or keeps them', () => {
+    const line = lineOf(1, 2, 3);
+    line.takeTurn(0);
+    line.turnTold('event/e1', false);
+    const before = line.toData();
+    const changes = line.recordChanges();
+    line.join(entry(4));
+    line.leave('event/e2');
+    line.join(entry(2));
+    line.join(entry(1));
+    line.leave('event/e1');
+    changes.undo();
+    expect(line.toData()).toEqual(before);
+    const kept = line.recordChanges();
+    line.join(entry(5));
+    kept.keep();
+    // Nothing recorded once kept: an undo asked later would change nothing.
+    line.join(entry(6));
+    kept.undo();
+    expect(waitingIds(line)).toEqual(['e2', 'e3', 'e5', 'e6']);
+  });
+
+  test('keeps its order through a long line joined twice, thinned and worked through', () => {
+    // 100,000 deliveries: the immutable list it replaces copied itself at each step, for minutes at this length.
+    const line = createDeliveryLine();
+    const count = 100_000;
+    for (let n = 0; n < count; n++) line.join(entry(n));
+    for (let n = 0; n < count; n++) line.join(entry(n));
+    for (let n = 1; n < count; n += 2) line.leave(`event/e${n}`);
+    const turns: number[] = [];
+    for (let next = line.takeTurn(0); next; next = line.takeTurn(0)) {
+      turns.push(next.acceptedAt / 10);
+      line.leave(next.workflowId);
+    }
+    expect(turns).toEqual(Array.from({ length: count / 2 }, (_, index) => index * 2));
+    expect(line.toData()).toEqual(EMPTY_LINE);
+  });
+});
+
+/** The line's rules as immutable data, as the entity kept them before: the reference the line is checked against. */
+const model = {
+  join(line: FifoLine, joining: LineEntry): FifoLine {
+    if (line.inFlight?.workflowId === joining.workflowId) return line.turn === 'unsent' ? { ...line, turn: 'resend' } : line;
+    if (line.waiting.some((waiting) => waiting.workflowId === joining.workflowId)) return line;
+    return { ...line, waiting: [...line.waiting, joining] };
+  },
+  leave(line: FifoLine, workflowId: string): FifoLine {
+    const waiting = line.waiting.filter((waiting) => waiting.workflowId !== workflowId);
+    return line.inFlight?.workflowId === workflowId ? { waiting } : { ...line, waiting };
+  },
+  takeTurn(line: FifoLine, now: number): FifoLine {
+    const [first, ...rest] = line.waiting;
+    return line.inFlight || !first ? line : { waiting: rest, inFlight: first, turn: 'sent', checkedAt: now, checks: 0 };
+  },
+  afterCheck(line: FifoLine, state: InFlightState, now: number): FifoLine {
+    if (!line.inFlight) return line;
+    if (state === 'closed' || (state === 'missing' && now - line.inFlight.acceptedAt > START_GRACE_MS)) return { waiting: line.waiting };
+    return { ...line, checkedAt: now, checks: (line.checks ?? 0) + 1 };
+  },
+};
+
+describe('a FIFO line, against the immutable rules it replaces', () => {
+  test.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    'gives the same line after a random run of joins, leaves, turns, looks and undone waits (seed %i)',
+    (seed) => {
+      const random = new Random(seed);
+      const line = createDeliveryLine();
+      let expected: FifoLine = EMPTY_LINE;
+      let recorded: { changes: ReturnType<typeof line.recordChanges>; before: FifoLine } | undefined;
+      for (let step = 0; step < 3_000; step++) {
+        const someone = entry(random.int(1, 40));
+        const operation = random.weighted<string>([
+          [5, 'join'],
+          [3, 'leave'],
+          [2, 'turn'],
+          [1, 'look'],
+          [1, 'told'],
+          [1, 'wait'],
+        ]);
+        if (operation === 'join') {
+          line.join(someone);
+          expected = model.join(expected, someone);
+        } else if (operation === 'leave') {
+          const leaving = random.chance(0.3) && expected.inFlight ? expected.inFlight.workflowId : someone.workflowId;
+          line.leave(leaving);
+          expected = model.leave(expected, leaving);
+        } else if (recorded) {
+          // Only joins and leaves come during a wait; anything else ends it, as the entity's loop does.
+          if (random.chance(0.5)) {
+            recorded.changes.undo();
+            expected = recorded.before;
+          } else recorded.changes.keep();
+          recorded = undefined;
+        } else if (operation === 'turn') {
+          const next = expected.inFlight ? undefined : expected.waiting[0];
+          expect(line.takeTurn(step)).toBe(next);
+          expected = model.takeTurn(expected, step);
+        } else if (operation === 'look') {
+          const state = random.pick<InFlightState>(['running', 'closed', 'missing']);
+          const now = step * 100;
+          line.afterCheck(state, now);
+          expected = model.afterCheck(expected, state, now);
+        } else if (operation === 'told') {
+          const told = random.chance(0.5);
+          if (expected.inFlight) {
+            line.turnTold(expected.inFlight.workflowId, told);
+            expected = { ...expected, turn: told ? 'sent' : 'unsent' };
+          }
+        } else {
+          recorded = { changes: line.recordChanges(), before: expected };
+        }
+        expect(line.toData()).toEqual(expected);
+        expect([line.waitingCount, line.turnCanBeGiven()]).toEqual([
+          expected.waiting.length,
+          !expected.inFlight && expected.waiting.length > 0,
+        ]);
+      }
+    },
+  );
 });

@@ -12,6 +12,7 @@ import {
   enableSignal,
   holdSignal,
   joinLineSignal,
+  leaveLineSignal,
   lineQuery,
   pauseSignal,
   resumeSignal,
@@ -159,6 +160,28 @@ async function historiesPerRun(entity: { readonly workflowId: string; readonly f
   return histories;
 }
 
+/**
+ * The workflow tasks of every run that the worker failed, or that ran past their time (as a deadlock does). The server
+ * fails a task itself when signals come in as the worker continues the run as new (`UNHANDLED_COMMAND`), or pile up
+ * while a task runs (`FORCE_CLOSE_COMMAND`), and a loaded machine may see a sticky queue's schedule-to-start time out:
+ * those are not the worker's.
+ */
+async function taskTroubles(entity: { readonly workflowId: string; readonly firstExecutionRunId: string }) {
+  const failedByServer = new Set([
+    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+  ]);
+  const events = (await historiesPerRun(entity)).flatMap((history) => history.events ?? []);
+  const failedByWorker = events
+    .map((event) => event.workflowTaskFailedEventAttributes)
+    .filter((failed) => failed && !failedByServer.has(failed.cause ?? WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED))
+    .map((failed) => failed?.failure?.message);
+  const ranTooLong = events
+    .filter((event) => event.workflowTaskTimedOutEventAttributes?.timeoutType === TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE)
+    .map((event) => event.eventId?.toString());
+  return { failedByWorker, ranTooLong };
+}
+
 async function signalsSentPerRun(
   entity: { readonly workflowId: string; readonly firstExecutionRunId: string },
   name: string,
@@ -254,24 +277,52 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     const { heldDeliveries } = await handle.query(stateQuery);
     expect(heldDeliveries.slice(0, CARRIED)).toEqual(carried);
     expect(new Set(heldDeliveries.slice(CARRIED))).toEqual(new Set(asking));
-    // In every run (the burst may continue it as new). The server fails a task itself when signals come in as the
-    // worker continues the run as new (`UNHANDLED_COMMAND`), or pile up while a task runs (`FORCE_CLOSE_COMMAND`), and a
-    // loaded machine may see a sticky queue's schedule-to-start time out: the worker must fail none, and no task may
-    // run past its time (as the deadlock did).
-    const failedByServer = new Set([
-      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
-    ]);
-    const events = (await historiesPerRun(handle)).flatMap((history) => history.events ?? []);
-    const failedByWorker = events
-      .map((event) => event.workflowTaskFailedEventAttributes)
-      .filter((failed) => failed && !failedByServer.has(failed.cause ?? WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED))
-      .map((failed) => failed?.failure?.message);
-    expect(failedByWorker).toEqual([]);
-    const ranTooLong = events.filter(
-      (event) => event.workflowTaskTimedOutEventAttributes?.timeoutType === TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
+    expect(await taskTroubles(handle)).toEqual({ failedByWorker: [], ranTooLong: [] });
+    await handle.terminate('test done');
+  }, 150_000);
+
+  test('takes a burst of joins and leaves with tens of thousands in line, with no workflow task failed, in order', async () => {
+    // As a FIFO endpoint paused over a weekend would carry its line into a run: 30,000 waiting behind the one in
+    // flight. Then 2,000 more join, each twice (by the API and by itself), and 500 of those waiting leave (cancelled).
+    const CARRIED = 30_000;
+    const JOINING = 2_000;
+    const endpoint = anEndpoint({ ordering: 'fifo' });
+    const lineEntries = (kind: string, count: number) =>
+      Array.from({ length: count }, (_, index) => {
+        const eventId = `evt_${kind}_${String(index).padStart(8, '0')}`;
+        return { workflowId: `event/${eventId}`, eventId, acceptedAt: Date.now() };
+      });
+    const carried = lineEntries('carried', CARRIED);
+    const inFlight = { workflowId: `event/evt_in_flight_${endpoint.id}`, eventId: `evt_in_flight_${endpoint.id}`, acceptedAt: Date.now() };
+    const handle = await client.workflow.start(webhookEndpoint, {
+      workflowId: endpointWorkflowId(endpoint.id),
+      taskQueue,
+      args: [{ endpoint, source: 'api', line: { waiting: carried, inFlight, turn: 'sent', checkedAt: Date.now(), checks: 0 } }],
+    });
+    const joining = lineEntries('joining', JOINING);
+    const leaving = carried.filter((_, index) => index % 60 === 1);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let index = next++; index < JOINING; index = next++) {
+          const entry = joining[index] as (typeof joining)[number];
+          await handle.signal(joinLineSignal, entry);
+          await handle.signal(joinLineSignal, entry);
+          const leaver = leaving[index];
+          if (leaver) await handle.signal(leaveLineSignal, { workflowId: leaver.workflowId, eventId: leaver.eventId, failed: false });
+        }
+      }),
     );
-    expect(ranTooLong).toEqual([]);
+    const expectedLength = CARRIED - leaving.length + JOINING;
+    await expect.poll(async () => (await handle.query(lineQuery)).waiting.length, { timeout: 120_000, interval: 500 }).toBe(expectedLength);
+    const line = await handle.query(lineQuery);
+    const left = new Set(leaving.map((entry) => entry.workflowId));
+    expect(line.waiting.slice(0, CARRIED - leaving.length)).toEqual(carried.filter((entry) => !left.has(entry.workflowId)));
+    expect(new Set(line.waiting.slice(CARRIED - leaving.length).map((entry) => entry.workflowId))).toEqual(
+      new Set(joining.map((entry) => entry.workflowId)),
+    );
+    expect(line.inFlight).toEqual(inFlight);
+    expect(await taskTroubles(handle)).toEqual({ failedByWorker: [], ranTooLong: [] });
     await handle.terminate('test done');
   }, 150_000);
 
