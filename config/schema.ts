@@ -3,7 +3,12 @@ import { DurationSchema } from '../domain/duration-schema.js';
 import { formatDurationMs } from '../domain/duration.js';
 import { ALLOWABLE_ADDRESS_KINDS } from '../domain/address.js';
 import { DataKeySchema, EndpointSchema, RetryPolicySchema, SigningSchema } from '../domain/endpoint.js';
-import { DEFAULT_ASK_AGAIN_AFTER_MS, DEFAULT_MAX_HELD_DELIVERIES, type EndpointSettings } from '../domain/endpoint-state.js';
+import {
+  DEFAULT_ASK_AGAIN_AFTER_MS,
+  DEFAULT_MAX_HELD_DELIVERIES,
+  DEFAULT_MAX_LINE_LENGTH,
+  type EndpointSettings,
+} from '../domain/endpoint-state.js';
 import { DEFAULT_DATA_KEY, PAYLOAD_FORMATS } from '../domain/payload.js';
 import { DEFAULT_SECRET_KEY_ENV, type DeliveryDefaults } from '../domain/target.js';
 import { isLoopbackHost } from '../domain/address.js';
@@ -166,6 +171,15 @@ export const DeliveryConfigSchema = z.strictObject({
     .meta({
       description: 'deliveries a paused endpoint holds at most; those past it wait on timers of their own and ask again',
     }),
+  max_line: z
+    .int()
+    .min(1)
+    // 22 bytes each deflated in the entity's next input: with the most held deliveries beside it, still under 2 MB.
+    .max(60_000)
+    .default(DEFAULT_MAX_LINE_LENGTH)
+    .meta({
+      description: "deliveries waiting in an ordering: fifo endpoint's line at most; those past it are cancelled, to redeliver",
+    }),
   ask_again_after: DurationSchema.prefault(formatDurationMs(DEFAULT_ASK_AGAIN_AFTER_MS))
     // Each ask is two signals and a timer: a wait of nothing would have every delivery past the bound ask nonstop.
     .refine((ms) => ms >= 1_000, 'must be at least 1s')
@@ -294,6 +308,7 @@ export function endpointSettingsFrom(config: Config): EndpointSettings {
     autoDisableAfterMs: config.delivery.auto_disable_after,
     maxHeldDeliveries: config.delivery.max_held,
     askAgainAfterMs: config.delivery.ask_again_after,
+    maxLineLength: config.delivery.max_line,
   };
 }
 

@@ -48,6 +48,8 @@ export interface DeliveryLine {
   readonly inFlight: LineEntry | undefined;
   readonly turn: FifoLine['turn'];
   readonly waitingCount: number;
+  /** Whether the delivery of `workflowId` waits in the line or is in flight. */
+  holds(workflowId: string): boolean;
   /** Puts a delivery at the end of the line; one already in line keeps its place, and the one in flight is told again. */
   join(entry: LineEntry): void;
   /** Takes out the delivery of `workflowId`, which is done (or was cancelled while it waited). */
@@ -133,6 +135,7 @@ export function createDeliveryLine(initial: FifoLine = EMPTY_LINE): DeliveryLine
     get waitingCount() {
       return places.size;
     },
+    holds: (workflowId) => places.has(workflowId) || flight?.inFlight.workflowId === workflowId,
     join(entry) {
       // The delivery in flight joins itself once its workflow runs: a turn it could not be told is told now.
       if (flight?.inFlight.workflowId === entry.workflowId) {
@@ -224,4 +227,24 @@ export function createDeliveryLine(initial: FifoLine = EMPTY_LINE): DeliveryLine
     flight = { inFlight: initial.inFlight, ...carried };
   }
   return line;
+}
+
+/**
+ * Whether a delivery asking to join is refused: the line holds its most already, and the delivery is not in it. A
+ * delivery refused once stays refused (`refusedBefore`), even if a place opened since: it joins twice (by the API,
+ * then by itself), and would otherwise take a place behind deliveries accepted after it.
+ */
+export function joinIsRefused(
+  line: Pick<DeliveryLine, 'waitingCount' | 'holds'>,
+  maxLength: number,
+  workflowId: string,
+  refusedBefore: boolean,
+): boolean {
+  if (line.holds(workflowId)) return false;
+  return refusedBefore || line.waitingCount >= maxLength;
+}
+
+/** Why a delivery refused by a full line was cancelled: what the operator reads, and what to do. */
+export function lineFullReason(endpointId: string, maxLength: number): string {
+  return `ordering: the line of ${endpointId} is full (${maxLength} waiting, delivery.max_line); redeliver the event once it moves`;
 }

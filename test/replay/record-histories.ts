@@ -338,6 +338,43 @@ async function orderedJoinedFirst(): Promise<void> {
   await save('endpoint.ordered-joined-first', endpointWorkflowId('replay-ledger-early'));
 }
 
+/**
+ * A paused FIFO endpoint whose line holds one: the first event waits in line; the second, started past the bound, is
+ * refused and told at once; the third, put in line before it starts (as the API does), is refused while its workflow
+ * is not there yet, and told when it joins itself. Resumed, the first is delivered; the others end cancelled.
+ */
+async function lineRefused(): Promise<void> {
+  const ledger = await receiver();
+  const settings = { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 1 };
+  const entity = await startEntity(anEndpoint('replay-short-line', ledger.url, { ordering: 'fifo' }), { settings });
+  await entity.signal(pauseSignal, 'deploying');
+  const target = aTarget(ledger.url, { endpointId: 'replay-short-line', ordering: { onFailure: 'skip' } });
+  const inLine = (workflowId: string) => async () =>
+    (await entity.query(lineQuery)).waiting.some((entry) => entry.workflowId === workflowId);
+  const first = await startDelivery({ event: anEvent({ id: 'evt_replay_line_within_bound' }), targets: [target] });
+  await until('the first waits in line', inLine(first.workflowId));
+  const second = await startDelivery({ event: anEvent({ id: 'evt_replay_line_refused' }), targets: [target] });
+  const secondReport = await second.result();
+  const third = anEvent({ id: 'evt_replay_line_refused_joined_first' });
+  await entity.signal(joinLineSignal, { workflowId: eventWorkflowId(third.id), eventId: third.id, acceptedAt: Date.now() });
+  await until('the third was refused before it started', async () => {
+    const events = (await entity.fetchHistory()).events ?? [];
+    return events.some((event) => event.signalExternalWorkflowExecutionFailedEventAttributes);
+  });
+  const thirdReport = await (await startDelivery({ event: third, targets: [target] })).result();
+  for (const report of [secondReport, thirdReport]) {
+    if (report.deliveries[0]?.status !== 'cancelled') throw new Error(`lineRefused: ${JSON.stringify(report)}`);
+  }
+  await entity.signal(resumeSignal);
+  await first.result();
+  await ledger.waitForRequests(1);
+  await entity.executeUpdate(retireUpdate);
+  await save('deliver-event.line-within-bound', first.workflowId);
+  await save('deliver-event.line-refused', second.workflowId);
+  await save('deliver-event.line-refused-joined-first', eventWorkflowId(third.id));
+  await save('endpoint.line-refused', entity.workflowId);
+}
+
 async function held(): Promise<void> {
   const target = await receiver();
   const entity = await startEntity(anEndpoint('replay-held', target.url));
@@ -742,6 +779,7 @@ try {
     localFailed,
     ordered,
     orderedJoinedFirst,
+    lineRefused,
     retried,
     interleaved,
     held,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { configPathFrom, loadConfig, parseConfig } from '../../config/load.js';
 import { problemsOf } from '../support/config-problems.js';
+import { endpointSettingsFrom } from '../../config/schema.js';
 
 describe('parseConfig', () => {
   test('fills every default from the schema for an empty file', () => {
@@ -83,6 +84,15 @@ describe('parseConfig', () => {
     expect(problemsOf(() => parseConfig('delivery: { max_held: 80001, ask_again_after: 0s }', 'bad.yaml'))).toEqual([
       expect.stringMatching(/^delivery\.max_held: /),
       'delivery.ask_again_after: must be at least 1s',
+    ]);
+  });
+
+  test('bounds a FIFO line, and hands the bound to every endpoint entity', () => {
+    const parsed = parseConfig('delivery: { max_line: 500 }', 'line.yaml');
+    expect([parsed.delivery.max_line, endpointSettingsFrom(parsed).maxLineLength]).toEqual([500, 500]);
+    expect(parseConfig('{}', 'defaults.yaml').delivery.max_line).toBe(30_000);
+    expect(problemsOf(() => parseConfig('delivery: { max_line: 60001 }', 'bad.yaml'))).toEqual([
+      expect.stringMatching(/^delivery\.max_line: /),
     ]);
   });
 

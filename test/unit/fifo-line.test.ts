@@ -2,6 +2,8 @@ import { describe, expect, test } from 'vitest';
 import {
   createDeliveryLine,
   EMPTY_LINE,
+  joinIsRefused,
+  lineFullReason,
   START_GRACE_MS,
   type FifoLine,
   type InFlightState,
@@ -132,6 +134,30 @@ describe('a FIFO line', () => {
     }
     expect(turns).toEqual(Array.from({ length: count / 2 }, (_, index) => index * 2));
     expect(line.toData()).toEqual(EMPTY_LINE);
+  });
+});
+
+describe('the bound on a FIFO line', () => {
+  test('refuses a delivery once as many wait as the bound allows, but never one in line or in flight', () => {
+    const line = lineOf(1, 2, 3);
+    line.takeTurn(0);
+    expect(line.holds('event/e1')).toBe(true);
+    expect(joinIsRefused(line, 2, 'event/e4', false)).toBe(true);
+    expect(joinIsRefused(line, 3, 'event/e4', false)).toBe(false);
+    // Joining again keeps a place it has, whatever the bound says.
+    expect([joinIsRefused(line, 1, 'event/e2', false), joinIsRefused(line, 1, 'event/e1', true)]).toEqual([false, false]);
+  });
+
+  test('refuses again a delivery refused before, even once a place has opened', () => {
+    const line = lineOf(1);
+    expect(joinIsRefused(line, 2, 'event/e9', true)).toBe(true);
+    expect(joinIsRefused(line, 2, 'event/e9', false)).toBe(false);
+  });
+
+  test('says why a refused delivery was cancelled and what to do', () => {
+    expect(lineFullReason('ledger', 30_000)).toBe(
+      'ordering: the line of ledger is full (30000 waiting, delivery.max_line); redeliver the event once it moves',
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import { reconcileEndpoints, REMOVED_FROM_CONFIG } from '../../gateway/reconcile
 import proto from '@temporalio/proto';
 import { DEFAULT_ENDPOINT_SETTINGS, ENDPOINT_STATE_MEMO } from '../../domain/endpoint-state.js';
 import { newEndpointState } from '../../domain/endpoint-transitions.js';
+import { lineFullReason } from '../../domain/fifo-line.js';
 import {
   configureUpdate,
   disableSignal,
@@ -462,6 +463,45 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     await expect.poll(toldAway, { timeout: 60_000, interval: 500 }).toEqual(new Set(joining));
     await handle.terminate('test done');
   }, 120_000);
+
+  test('refuses joins past the bound of its line, tells the refused deliveries so, and refuses them again once a place opens', async () => {
+    const endpoint = anEndpoint({ ordering: 'fifo' });
+    const handle = await client.workflow.start(webhookEndpoint, {
+      workflowId: endpointWorkflowId(endpoint.id),
+      taskQueue,
+      args: [{ endpoint, source: 'api', settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 2 } }],
+    });
+    await handle.signal(pauseSignal, 'the line stands still');
+    const entry = (n: number) => ({ workflowId: `event/${endpoint.id}-${n}`, eventId: `${endpoint.id}-${n}`, acceptedAt: Date.now() });
+    // Signals are handled in the order Temporal accepted them.
+    for (const n of [1, 2, 3, 4, 3]) await handle.signal(joinLineSignal, entry(n));
+    const refusedTurns = async () =>
+      (await signalsSentPerRun(handle, 'turn')).flatMap((run) =>
+        run.sent.map((workflowId, index) => ({ workflowId, turn: run.inputs[index] })),
+      );
+    const refusal = { endpointId: endpoint.id, cancelledReason: lineFullReason(endpoint.id, 2) };
+    const turnedIds = async () => new Set((await refusedTurns()).map((turn) => turn.workflowId));
+    // Their workflows are not there, so neither is told for good: each is tried at a join of its own.
+    await expect.poll(turnedIds, { timeout: 30_000 }).toEqual(new Set([entry(3).workflowId, entry(4).workflowId]));
+    const firstTries = await refusedTurns();
+    expect(firstTries.map((turn) => turn.turn)).toEqual(firstTries.map(() => refusal));
+    expect((await handle.query(lineQuery)).waiting.map((waiting) => waiting.workflowId)).toEqual([
+      entry(1).workflowId,
+      entry(2).workflowId,
+    ]);
+    // A place opens: a refused delivery stays refused (and is tried again), a new one takes the place.
+    await handle.signal(leaveLineSignal, { workflowId: entry(1).workflowId, eventId: entry(1).eventId, failed: false });
+    await handle.signal(joinLineSignal, entry(4));
+    await handle.signal(joinLineSignal, entry(5));
+    await expect
+      .poll(async () => (await handle.query(lineQuery)).waiting.map((waiting) => waiting.workflowId), { timeout: 30_000 })
+      .toEqual([entry(2).workflowId, entry(5).workflowId]);
+    await expect
+      .poll(async () => (await refusedTurns()).slice(firstTries.length), { timeout: 30_000 })
+      .toEqual([{ workflowId: entry(4).workflowId, turn: refusal }]);
+    expect(await taskTroubles(handle)).toEqual({ failedByWorker: [], ranTooLong: [] });
+    await handle.terminate('test done');
+  });
 
   test('sends a long line away in chunks when disabled, never more than 500 signals pending at once', async () => {
     const endpoint = anEndpoint({ ordering: 'fifo' });
