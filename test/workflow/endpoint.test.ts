@@ -285,6 +285,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
   test('takes a burst of joins and leaves with tens of thousands in line, with no workflow task failed, in order', async () => {
     // As a FIFO endpoint paused over a weekend would carry its line into a run: 30,000 waiting behind the one in
     // flight. Then 2,000 more join, each twice (by the API and by itself), and 500 of those waiting leave (cancelled).
+    // The line's bound is set above the 32,000 (the default, 30,000, would refuse the last to join).
     const CARRIED = 30_000;
     const JOINING = 2_000;
     const endpoint = anEndpoint({ ordering: 'fifo' });
@@ -298,7 +299,14 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     const handle = await client.workflow.start(webhookEndpoint, {
       workflowId: endpointWorkflowId(endpoint.id),
       taskQueue,
-      args: [{ endpoint, source: 'api', line: { waiting: carried, inFlight, turn: 'sent', checkedAt: Date.now(), checks: 0 } }],
+      args: [
+        {
+          endpoint,
+          source: 'api',
+          settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 60_000 },
+          line: { waiting: carried, inFlight, turn: 'sent', checkedAt: Date.now(), checks: 0 },
+        },
+      ],
     });
     const joining = lineEntries('joining', JOINING);
     const leaving = carried.filter((_, index) => index % 60 === 1);
