@@ -7,6 +7,7 @@ import {
   DEFAULT_ASK_AGAIN_AFTER_MS,
   DEFAULT_MAX_HELD_DELIVERIES,
   DEFAULT_MAX_LINE_LENGTH,
+  MAX_HELD_AND_LINE,
   type EndpointSettings,
 } from '../domain/endpoint-state.js';
 import { DEFAULT_DATA_KEY, PAYLOAD_FORMATS } from '../domain/payload.js';
@@ -138,6 +139,9 @@ export const EmbeddedConfigSchema = z.strictObject({
   retention: DurationSchema.prefault('7d').meta({ description: 'how long finished deliveries stay visible in Temporal' }),
 });
 
+const MOST_HELD = 80_000;
+const LONGEST_LINE = 60_000;
+
 export const DeliveryConfigSchema = z.strictObject({
   timeout: DurationSchema.prefault('15s').meta({ description: 'time limit of one HTTP attempt' }),
   retry: RetryPolicySchema.prefault({}).meta({
@@ -166,7 +170,7 @@ export const DeliveryConfigSchema = z.strictObject({
     .int()
     .min(1)
     // Ids of typical length reach Temporal's 2 MB payload limit near 100,000, deflated: room is left for longer ones.
-    .max(80_000)
+    .max(MOST_HELD)
     .default(DEFAULT_MAX_HELD_DELIVERIES)
     .meta({
       description: 'deliveries a paused endpoint holds at most; those past it wait on timers of their own and ask again',
@@ -174,8 +178,8 @@ export const DeliveryConfigSchema = z.strictObject({
   max_line: z
     .int()
     .min(1)
-    // 22 bytes each deflated in the entity's next input: with the most held deliveries beside it, still under 2 MB.
-    .max(60_000)
+    // 22 bytes each deflated in the entity's next input; with max_held, at most MAX_HELD_AND_LINE (checked below).
+    .max(LONGEST_LINE)
     .default(DEFAULT_MAX_LINE_LENGTH)
     .meta({
       description: "deliveries waiting in an ordering: fifo endpoint's line at most; those past it are cancelled, to redeliver",
@@ -278,6 +282,15 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['sources', index, 'event_type'], message: `"${source.event_type}" is not in event_types` });
       }
     });
+    // Checked once each is within its own bound: past it, its own problem says enough.
+    const { max_held: maxHeld, max_line: maxLine } = config.delivery;
+    if (maxHeld <= MOST_HELD && maxLine <= LONGEST_LINE && maxHeld + maxLine > MAX_HELD_AND_LINE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery', 'max_line'],
+        message: `max_held and max_line come to ${MAX_HELD_AND_LINE} at most: both go into a paused endpoint's next run, which Temporal bounds at 2 MB`,
+      });
+    }
     // A generated signing secret is shown once, in the API's answer that made it: the config file has no such answer.
     const generated = 'a generated secret is for endpoints made through the API (shown once): name the secret with secret_env';
     if (config.delivery.signing && config.delivery.signing.secret_env === undefined) {

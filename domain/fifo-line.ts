@@ -41,7 +41,7 @@ export const START_GRACE_MS = 120_000;
 /**
  * An endpoint's line, kept by its entity. A line may be tens of thousands long (a FIFO endpoint paused over a weekend
  * keeps every new event in line), and each delivery joins twice and leaves once, each by a signal of its own: kept as
- * an immutable list, copied and searched at each, 20,000 deliveries cost the entity's one workflow thread 14 s. Here a
+ * an immutable list, copied and searched at each, 20,000 deliveries cost the entity's one workflow thread 27 s. Here a
  * join, a leave and a turn cost the same however long the line is; only `toData` walks it.
  */
 export interface DeliveryLine {
@@ -242,6 +242,90 @@ export function joinIsRefused(
 ): boolean {
   if (line.holds(workflowId)) return false;
   return refusedBefore || line.waitingCount >= maxLength;
+}
+
+/** The deliveries a full line refused and has not told, carried into the entity's next run. */
+export interface RefusedByLine {
+  /** Refused, and to be told at once. */
+  readonly toTell: readonly string[];
+  /** Refused while their workflow was not there to be told: told when they join themselves. */
+  readonly untold: readonly string[];
+}
+
+/**
+ * The deliveries a full line has refused, as its entity remembers them. Each delivery joins twice (by the API, then
+ * by itself); its second join is refused too, even if a place opened meanwhile, so that it never goes behind events
+ * accepted after it. A refused delivery is told once it can be: its workflow may not be there yet when the API's join
+ * is refused, and is there once it joins itself. At most `remembered` are kept; past it the oldest go first, never one
+ * still to be told.
+ */
+export interface LineRefusals {
+  /** Whether the delivery was refused before: a join of its own is refused too. */
+  has(workflowId: string): boolean;
+  /** Refuses a join of the delivery: it is to be told, unless it was told (it has ended cancelled) or is being told. */
+  refuse(workflowId: string): void;
+  readonly toTellCount: number;
+  /** The refused still to be told, now being told. */
+  takeToTell(): readonly string[];
+  /**
+   * What telling a refused delivery found: told, or its workflow not there. Not there, it is told again at once if it
+   * joined meanwhile (its workflow is there now), or else when it joins.
+   */
+  tellingEnded(workflowId: string, told: boolean): void;
+  /** The refused still to tell or untold, for the next run; undefined when there are none. */
+  carried(): RefusedByLine | undefined;
+}
+
+/** Where a refused delivery is: `joinedWhileTelling` when it joined while the entity waited to hear whether it was told. */
+type Refusal = 'toTell' | 'telling' | 'joinedWhileTelling' | 'told' | 'untold';
+
+export function createLineRefusals(carried?: RefusedByLine, remembered = 10_000): LineRefusals {
+  const refusals = new Map<string, Refusal>();
+  // Those to tell, in the order they were refused.
+  const toTell = new Set<string>();
+  const markToTell = (workflowId: string): void => {
+    // Refused anew, it is remembered as the newest.
+    refusals.delete(workflowId);
+    refusals.set(workflowId, 'toTell');
+    toTell.add(workflowId);
+    for (const [oldest, refusal] of refusals) {
+      if (refusals.size <= remembered) return;
+      if (refusal === 'told' || refusal === 'untold') refusals.delete(oldest);
+    }
+  };
+  const lineRefusals: LineRefusals = {
+    has: (workflowId) => refusals.has(workflowId),
+    refuse(workflowId) {
+      const refusal = refusals.get(workflowId);
+      if (refusal === undefined || refusal === 'untold') markToTell(workflowId);
+      else if (refusal === 'telling') refusals.set(workflowId, 'joinedWhileTelling');
+    },
+    get toTellCount() {
+      return toTell.size;
+    },
+    takeToTell() {
+      const taken = [...toTell];
+      toTell.clear();
+      for (const workflowId of taken) refusals.set(workflowId, 'telling');
+      return taken;
+    },
+    tellingEnded(workflowId, told) {
+      const refusal = refusals.get(workflowId);
+      if (refusal !== 'telling' && refusal !== 'joinedWhileTelling') return;
+      if (told) refusals.set(workflowId, 'told');
+      else if (refusal === 'joinedWhileTelling') markToTell(workflowId);
+      else refusals.set(workflowId, 'untold');
+    },
+    carried() {
+      const kept = [...refusals];
+      const toTellNext = kept.filter(([, refusal]) => refusal !== 'told' && refusal !== 'untold').map(([workflowId]) => workflowId);
+      const untold = kept.filter(([, refusal]) => refusal === 'untold').map(([workflowId]) => workflowId);
+      return toTellNext.length > 0 || untold.length > 0 ? { toTell: toTellNext, untold } : undefined;
+    },
+  };
+  for (const workflowId of carried?.untold ?? []) refusals.set(workflowId, 'untold');
+  for (const workflowId of carried?.toTell ?? []) markToTell(workflowId);
+  return lineRefusals;
 }
 
 /** Why a delivery refused by a full line was cancelled: what the operator reads, and what to do. */

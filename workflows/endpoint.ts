@@ -39,7 +39,15 @@ import {
 } from '../domain/endpoint-transitions.js';
 import { definitionProblem } from '../domain/definition-check.js';
 import { createHeldDeliveries } from '../domain/held-deliveries.js';
-import { createDeliveryLine, joinIsRefused, lineFullReason, type FifoLine, type RecordedChanges } from '../domain/fifo-line.js';
+import {
+  createDeliveryLine,
+  createLineRefusals,
+  joinIsRefused,
+  lineFullReason,
+  type FifoLine,
+  type RecordedChanges,
+  type RefusedByLine,
+} from '../domain/fifo-line.js';
 import { NO_SEND_SLOTS, reserveSendSlot, type SendSlots } from '../domain/send-slots.js';
 import { endpointChangesWorkflowId } from '../domain/workflow-ids.js';
 import {
@@ -82,7 +90,7 @@ export interface EndpointWorkflowInput {
   /** Deliveries turned away past the bound of held ones and not told yet, carried across continue-as-new. */
   readonly turnedAway?: readonly string[];
   /** Deliveries refused by a full line and not told yet, carried across continue-as-new. */
-  readonly refusedByLine?: readonly string[];
+  readonly refusedByLine?: RefusedByLine;
 }
 
 const { publishOperationalEvent, lineDeliveryState } = proxyActivities<OperationalActivities>({ startToCloseTimeout: '1 minute' });
@@ -130,8 +138,6 @@ const KEEP_LINE_CHANGES_PATCH = 'keep-line-changes-across-waits';
  * only past the bound, where no stored history went.
  */
 const BOUNDED_LINE_PATCH = 'refuse-joins-past-the-line-bound';
-/** Deliveries refused by a full line that an entity remembers in a run, so that their own join is refused too. */
-const REMEMBERED_REFUSALS = 10_000;
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -224,25 +230,13 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   const line = createDeliveryLine(input.line);
   setHandler(lineQuery, () => line.toData());
   const maxLineLength = (): number => state.settings.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
-  // Deliveries refused by a full line still to be told; and every delivery refused in this run, told or not: each joins
-  // twice (by the API, then by itself), and the second join is refused too even if a place opened meanwhile.
-  const toRefuse = new Set<string>(input.refusedByLine);
-  const refused = new Map<string, { told: boolean }>([...toRefuse].map((workflowId) => [workflowId, { told: false }]));
+  const refusals = createLineRefusals(input.refusedByLine);
   setHandler(joinLineSignal, (entry) => {
-    const before = refused.get(entry.workflowId);
-    if (!joinIsRefused(line, maxLineLength(), entry.workflowId, before !== undefined) || !patched(BOUNDED_LINE_PATCH)) {
+    if (!joinIsRefused(line, maxLineLength(), entry.workflowId, refusals.has(entry.workflowId)) || !patched(BOUNDED_LINE_PATCH)) {
       line.join(entry);
       return;
     }
-    // Told already, it has ended cancelled: this is its own join, after the API's.
-    if (before?.told) return;
-    toRefuse.add(entry.workflowId);
-    refused.set(entry.workflowId, { told: false });
-    // The oldest go first: a delivery whose workflow never started would otherwise be kept for good.
-    for (const [oldest] of refused) {
-      if (refused.size <= REMEMBERED_REFUSALS) break;
-      refused.delete(oldest);
-    }
+    refusals.refuse(entry.workflowId);
   });
   setHandler(leaveLineSignal, ({ workflowId, eventId, failed }) => {
     line.leave(workflowId);
@@ -275,7 +269,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
       const wake = (): boolean =>
         state.pendingNotices.length > 0 ||
         turnedAway.length > 0 ||
-        toRefuse.size > 0 ||
+        refusals.toTellCount > 0 ||
         line.turn === 'resend' ||
         (state.status !== 'paused' && held.size > 0) ||
         retired ||
@@ -316,13 +310,12 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         }
         continue;
       }
-      if (toRefuse.size > 0) {
-        const refusing = [...toRefuse];
-        toRefuse.clear();
+      if (refusals.toTellCount > 0) {
+        const refusing = refusals.takeToTell();
         const turn = { endpointId: state.endpoint.id, cancelledReason: lineFullReason(state.endpoint.id, maxLineLength()) };
-        // Told, it ends cancelled (its own join, if still to come, is let be); not there yet, it is told once it joins.
+        // Told, it ends cancelled; not there yet, it is told once it joins itself (see createLineRefusals).
         await signalEach(refusing, async (workflowId) => {
-          if (await sendTurn(workflowId, turn)) refused.set(workflowId, { told: true });
+          refusals.tellingEnded(workflowId, await sendTurn(workflowId, turn));
         });
         continue;
       }
@@ -381,7 +374,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     // A retire that came while the run was ending (after a break for continue-as-new) finds deliveries still held or
     // in line: they are sent away before the entity ends, never left waiting for a release that would not come; in
     // this run, or, once its history is long, in a next one that is retiring from the start.
-    const leftBehind = held.size > 0 || line.waitingCount > 0 || turnedAway.length > 0 || toRefuse.size > 0;
+    const leftBehind = held.size > 0 || line.waitingCount > 0 || turnedAway.length > 0 || refusals.toTellCount > 0;
     continueRetiring = retired && leftBehind && mayRetireInNextRun() && shouldContinueAsNew();
     if (retired && leftBehind && !continueRetiring && patched(CONTINUE_WHILE_RELEASING_PATCH)) continue;
     break;
@@ -392,6 +385,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     // microtasks late, with the SDK's workflow spans), not lost with it.
     await condition(allHandlersFinished);
   }
+  // Those refused and never told go along too: their own join, in the next run, is refused as it would have been here.
+  const refusedByLine = refusals.carried();
   // The slots go along while the endpoint has a limit: a new run without them would let a second burst through.
   const { sendSlots: _slots, line: _line, retiring: _retiring, turnedAway: _turnedAway, refusedByLine: _refusedByLine, ...carried } = input;
   await continueAsNew<typeof webhookEndpoint>({
@@ -401,7 +396,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     ...(state.endpoint.rate_limit ? { sendSlots } : {}),
     ...(line.inFlight || line.waitingCount > 0 ? { line: line.toData() } : {}),
     ...(turnedAway.length > 0 ? { turnedAway } : {}),
-    ...(toRefuse.size > 0 ? { refusedByLine: [...toRefuse] } : {}),
+    ...(refusedByLine ? { refusedByLine } : {}),
   });
 }
 

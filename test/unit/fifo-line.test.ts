@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   createDeliveryLine,
+  createLineRefusals,
   EMPTY_LINE,
   joinIsRefused,
   lineFullReason,
@@ -161,6 +162,55 @@ describe('the bound on a FIFO line', () => {
   });
 });
 
+describe('the deliveries a full line refused', () => {
+  test('are told once their workflow is there, and a join after that changes nothing', () => {
+    const refusals = createLineRefusals();
+    refusals.refuse('event/a');
+    expect([refusals.has('event/a'), refusals.toTellCount, refusals.takeToTell()]).toEqual([true, 1, ['event/a']]);
+    // The API's join was refused before the workflow started: not there to be told.
+    refusals.tellingEnded('event/a', false);
+    expect([refusals.toTellCount, refusals.carried()]).toEqual([0, { toTell: [], untold: ['event/a'] }]);
+    // Its own join is refused too, and told this time.
+    refusals.refuse('event/a');
+    expect(refusals.takeToTell()).toEqual(['event/a']);
+    refusals.tellingEnded('event/a', true);
+    refusals.refuse('event/a');
+    expect([refusals.toTellCount, refusals.has('event/a'), refusals.carried()]).toEqual([0, true, undefined]);
+  });
+
+  test('tell again at once one that joined while the entity waited to hear it could not be told', () => {
+    const refusals = createLineRefusals();
+    refusals.refuse('event/a');
+    refusals.refuse('event/b');
+    expect(refusals.takeToTell()).toEqual(['event/a', 'event/b']);
+    refusals.refuse('event/a');
+    refusals.refuse('event/b');
+    expect(refusals.toTellCount).toBe(0);
+    refusals.tellingEnded('event/a', false);
+    refusals.tellingEnded('event/b', true);
+    expect(refusals.takeToTell()).toEqual(['event/a']);
+  });
+
+  test('go into the next run, those to tell and those untold, and are told or remembered there alike', () => {
+    const refusals = createLineRefusals({ toTell: ['event/a'], untold: ['event/b'] });
+    expect([refusals.toTellCount, refusals.has('event/b'), refusals.carried()]).toEqual([
+      1,
+      true,
+      { toTell: ['event/a'], untold: ['event/b'] },
+    ]);
+  });
+
+  test('forget the oldest past their bound, never one still to be told', () => {
+    const refusals = createLineRefusals(undefined, 2);
+    for (const id of ['event/a', 'event/b']) refusals.refuse(id);
+    for (const id of refusals.takeToTell()) refusals.tellingEnded(id, true);
+    refusals.refuse('event/c');
+    expect([refusals.has('event/a'), refusals.has('event/b'), refusals.has('event/c')]).toEqual([false, true, true]);
+    for (const id of ['event/d', 'event/e', 'event/f']) refusals.refuse(id);
+    expect(refusals.takeToTell()).toEqual(['event/c', 'event/d', 'event/e', 'event/f']);
+  });
+});
+
 /** The line's rules as immutable data, as the entity kept them before: the reference the line is checked against. */
 const model = {
   join(line: FifoLine, joining: LineEntry): FifoLine {
@@ -176,10 +226,14 @@ const model = {
     const [first, ...rest] = line.waiting;
     return line.inFlight || !first ? line : { waiting: rest, inFlight: first, turn: 'sent', checkedAt: now, checks: 0 };
   },
-  afterCheck(line: FifoLine, state: InFlightState, now: number): FifoLine {
-    if (!line.inFlight) return line;
-    if (state === 'closed' || (state === 'missing' && now - line.inFlight.acceptedAt > START_GRACE_MS)) return { waiting: line.waiting };
-    return { ...line, checkedAt: now, checks: (line.checks ?? 0) + 1 };
+  afterCheck(line: FifoLine, state: InFlightState, now: number): { readonly line: FifoLine; readonly tell: boolean } {
+    if (!line.inFlight) return { line, tell: false };
+    if (state === 'closed' || (state === 'missing' && now - line.inFlight.acceptedAt > START_GRACE_MS))
+      return { line: { waiting: line.waiting }, tell: false };
+    return { line: { ...line, checkedAt: now, checks: (line.checks ?? 0) + 1 }, tell: state === 'running' && line.turn !== 'sent' };
+  },
+  turnTold(line: FifoLine, workflowId: string, told: boolean): FifoLine {
+    return line.inFlight?.workflowId === workflowId ? { ...line, turn: told ? 'sent' : 'unsent' } : line;
   },
 };
 
@@ -188,11 +242,14 @@ describe('a FIFO line, against the immutable rules it replaces', () => {
     'gives the same line after a random run of joins, leaves, turns, looks and undone waits (seed %i)',
     (seed) => {
       const random = new Random(seed);
-      const line = createDeliveryLine();
-      let expected: FifoLine = EMPTY_LINE;
+      // Half the runs start from a line carried into a run: some waiting, one in flight and untold.
+      const carried: FifoLine =
+        seed % 2 === 0 ? { waiting: [entry(41), entry(42)], inFlight: entry(43), turn: 'unsent', checkedAt: 0, checks: 2 } : EMPTY_LINE;
+      const line = createDeliveryLine(carried);
+      let expected: FifoLine = carried;
       let recorded: { changes: ReturnType<typeof line.recordChanges>; before: FifoLine } | undefined;
       for (let step = 0; step < 3_000; step++) {
-        const someone = entry(random.int(1, 40));
+        const someone = entry(random.int(1, 44));
         const operation = random.weighted<string>([
           [5, 'join'],
           [3, 'leave'],
@@ -222,14 +279,15 @@ describe('a FIFO line, against the immutable rules it replaces', () => {
         } else if (operation === 'look') {
           const state = random.pick<InFlightState>(['running', 'closed', 'missing']);
           const now = step * 100;
-          line.afterCheck(state, now);
-          expected = model.afterCheck(expected, state, now);
+          const looked = model.afterCheck(expected, state, now);
+          expect(line.afterCheck(state, now)).toBe(looked.tell);
+          expected = looked.line;
         } else if (operation === 'told') {
           const told = random.chance(0.5);
-          if (expected.inFlight) {
-            line.turnTold(expected.inFlight.workflowId, told);
-            expected = { ...expected, turn: told ? 'sent' : 'unsent' };
-          }
+          // Mostly the one in flight; now and then one that is not (it left while it was told).
+          const workflowId = random.chance(0.8) && expected.inFlight ? expected.inFlight.workflowId : someone.workflowId;
+          line.turnTold(workflowId, told);
+          expected = model.turnTold(expected, workflowId, told);
         } else {
           recorded = { changes: line.recordChanges(), before: expected };
         }

@@ -282,7 +282,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     await handle.terminate('test done');
   }, 150_000);
 
-  test('takes a burst of joins and leaves with tens of thousands in line, with no workflow task failed, in order', async () => {
+  test('takes a burst of joins and leaves with tens of thousands in line, with no workflow task failed, keeping its order', async () => {
     // As a FIFO endpoint paused over a weekend would carry its line into a run: 30,000 waiting behind the one in
     // flight. Then 2,000 more join, each twice (by the API and by itself), and 500 of those waiting leave (cancelled).
     // The line's bound is set above the 32,000 (the default, 30,000, would refuse the last to join).
@@ -482,32 +482,62 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     await handle.signal(pauseSignal, 'the line stands still');
     const entry = (n: number) => ({ workflowId: `event/${endpoint.id}-${n}`, eventId: `${endpoint.id}-${n}`, acceptedAt: Date.now() });
     // Signals are handled in the order Temporal accepted them.
-    for (const n of [1, 2, 3, 4, 3]) await handle.signal(joinLineSignal, entry(n));
+    for (const n of [1, 2, 3, 4]) await handle.signal(joinLineSignal, entry(n));
     const refusedTurns = async () =>
       (await signalsSentPerRun(handle, 'turn')).flatMap((run) =>
         run.sent.map((workflowId, index) => ({ workflowId, turn: run.inputs[index] })),
       );
     const refusal = { endpointId: endpoint.id, cancelledReason: lineFullReason(endpoint.id, 2) };
     const turnedIds = async () => new Set((await refusedTurns()).map((turn) => turn.workflowId));
-    // Their workflows are not there, so neither is told for good: each is tried at a join of its own.
-    await expect.poll(turnedIds, { timeout: 30_000 }).toEqual(new Set([entry(3).workflowId, entry(4).workflowId]));
+    // Their workflows are not there, so neither is told: each is tried once, and told again when it joins itself.
+    await expect.poll(async () => (await refusedTurns()).length, { timeout: 30_000 }).toBe(2);
+    expect(await turnedIds()).toEqual(new Set([entry(3).workflowId, entry(4).workflowId]));
     const firstTries = await refusedTurns();
     expect(firstTries.map((turn) => turn.turn)).toEqual(firstTries.map(() => refusal));
     expect((await handle.query(lineQuery)).waiting.map((waiting) => waiting.workflowId)).toEqual([
       entry(1).workflowId,
       entry(2).workflowId,
     ]);
-    // A place opens: a refused delivery stays refused (and is tried again), a new one takes the place.
+    // A place opens: a refused delivery joining itself stays refused (and is told again), a new one takes the place.
     await handle.signal(leaveLineSignal, { workflowId: entry(1).workflowId, eventId: entry(1).eventId, failed: false });
-    await handle.signal(joinLineSignal, entry(4));
+    await handle.signal(joinLineSignal, entry(3));
     await handle.signal(joinLineSignal, entry(5));
     await expect
       .poll(async () => (await handle.query(lineQuery)).waiting.map((waiting) => waiting.workflowId), { timeout: 30_000 })
       .toEqual([entry(2).workflowId, entry(5).workflowId]);
     await expect
       .poll(async () => (await refusedTurns()).slice(firstTries.length), { timeout: 30_000 })
-      .toEqual([{ workflowId: entry(4).workflowId, turn: refusal }]);
+      .toEqual([{ workflowId: entry(3).workflowId, turn: refusal }]);
     expect(await taskTroubles(handle)).toEqual({ failedByWorker: [], ranTooLong: [] });
+    await handle.terminate('test done');
+  });
+
+  test('a run carried from one that refused tells those still to tell, and refuses again those it could not tell', async () => {
+    const endpoint = anEndpoint({ ordering: 'fifo' });
+    const [toTell, untold, newcomer] = ['to-tell', 'untold', 'newcomer'].map((name) => `event/${endpoint.id}-${name}`) as [
+      string,
+      string,
+      string,
+    ];
+    const handle = await client.workflow.start(webhookEndpoint, {
+      workflowId: endpointWorkflowId(endpoint.id),
+      taskQueue,
+      args: [
+        {
+          endpoint,
+          source: 'api',
+          settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 2 },
+          refusedByLine: { toTell: [toTell], untold: [untold] },
+        },
+      ],
+    });
+    await handle.signal(pauseSignal, 'the line stands still');
+    // The line is empty: only the refusal carried keeps the untold one out, when it joins itself.
+    for (const workflowId of [untold, newcomer])
+      await handle.signal(joinLineSignal, { workflowId, eventId: workflowId, acceptedAt: Date.now() });
+    const turned = async () => (await signalsSentPerRun(handle, 'turn')).flatMap((run) => run.sent);
+    await expect.poll(turned, { timeout: 30_000 }).toEqual([toTell, untold]);
+    expect((await handle.query(lineQuery)).waiting.map((waiting) => waiting.workflowId)).toEqual([newcomer]);
     await handle.terminate('test done');
   });
 
