@@ -20,6 +20,7 @@ import {
   retireUpdate,
   stateQuery,
   webhookEndpoint,
+  type EndpointWorkflowInput,
 } from '../../workflows/index.js';
 import { endpointStatusKey } from '../../workflows/search-attributes.js';
 import { eventsOfType } from '../support/history.js';
@@ -39,6 +40,15 @@ function anEndpoint(overrides: Partial<Endpoint> = {}): Endpoint {
     url: 'https://hooks.example.com/a',
     events: ['order.*'],
     ...overrides,
+  });
+}
+
+/** Starts an endpoint's entity with more of its input: settings, a carried line, state. */
+async function startEntityWith(endpoint: Endpoint, input: Omit<EndpointWorkflowInput, 'endpoint' | 'source'>) {
+  return client.workflow.start(webhookEndpoint, {
+    workflowId: endpointWorkflowId(endpoint.id),
+    taskQueue,
+    args: [{ endpoint, source: 'api', ...input }],
   });
 }
 
@@ -213,11 +223,7 @@ async function signalsSentPerRun(
 /** A paused entity that continues as new past 40 events and releases two a second, holding 16 deliveries. */
 async function aPausedEntityHoldingSixteen() {
   const endpoint = anEndpoint();
-  const handle = await client.workflow.start(webhookEndpoint, {
-    workflowId: endpointWorkflowId(endpoint.id),
-    taskQueue,
-    args: [{ endpoint, source: 'api', historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } }],
-  });
+  const handle = await startEntityWith(endpoint, { historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } });
   await handle.signal(pauseSignal);
   const held = Array.from({ length: 16 }, (_, index) => `event/${endpoint.id}-held-${index}`);
   await Promise.all(held.map((deliveryWorkflowId) => handle.signal(holdSignal, deliveryWorkflowId)));
@@ -256,11 +262,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
       statusReason: 'deploying',
       heldDeliveries: carried,
     };
-    const handle = await client.workflow.start(webhookEndpoint, {
-      workflowId: endpointWorkflowId(endpoint.id),
-      taskQueue,
-      args: [{ endpoint, source: 'api', state }],
-    });
+    const handle = await startEntityWith(endpoint, { state });
     const asking = ids('asking', ASKING);
     let next = 0;
     await Promise.all(
@@ -296,17 +298,9 @@ describe('webhookEndpoint with many deliveries to tell', () => {
       });
     const carried = lineEntries('carried', CARRIED);
     const inFlight = { workflowId: `event/evt_in_flight_${endpoint.id}`, eventId: `evt_in_flight_${endpoint.id}`, acceptedAt: Date.now() };
-    const handle = await client.workflow.start(webhookEndpoint, {
-      workflowId: endpointWorkflowId(endpoint.id),
-      taskQueue,
-      args: [
-        {
-          endpoint,
-          source: 'api',
-          settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 60_000 },
-          line: { waiting: carried, inFlight, turn: 'sent', checkedAt: Date.now(), checks: 0 },
-        },
-      ],
+    const handle = await startEntityWith(endpoint, {
+      settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 60_000 },
+      line: { waiting: carried, inFlight, turn: 'sent', checkedAt: Date.now(), checks: 0 },
     });
     const joining = lineEntries('joining', JOINING);
     const leaving = carried.filter((_, index) => index % 60 === 1);
@@ -369,11 +363,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
       const endpoint = anEndpoint();
       const state = { ...newEndpointState(endpoint, 'api', settings, new Date()), status, heldDeliveries: [`event/${endpoint.id}-held`] };
       const turnedAway = [`event/${endpoint.id}-a`, `event/${endpoint.id}-b`];
-      const handle = await client.workflow.start(webhookEndpoint, {
-        workflowId: endpointWorkflowId(endpoint.id),
-        taskQueue,
-        args: [{ endpoint, source: 'api', settings, state, turnedAway }],
-      });
+      const handle = await startEntityWith(endpoint, { settings, state, turnedAway });
       return { handle, turnedAway, held: state.heldDeliveries };
     };
 
@@ -396,11 +386,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
   test('tells each delivery turned away once, across runs, however many ask while its history grows past its limit', async () => {
     const endpoint = anEndpoint();
     const settings = { ...DEFAULT_ENDPOINT_SETTINGS, maxHeldDeliveries: 1 };
-    const handle = await client.workflow.start(webhookEndpoint, {
-      workflowId: endpointWorkflowId(endpoint.id),
-      taskQueue,
-      args: [{ endpoint, source: 'api', settings, historyLimit: 40 }],
-    });
+    const handle = await startEntityWith(endpoint, { settings, historyLimit: 40 });
     await handle.signal(pauseSignal);
     await handle.signal(holdSignal, `event/${endpoint.id}-held`);
     // Forty asking past the bound, in bursts: each burst's releases and the next burst's holds grow the history past
@@ -424,10 +410,11 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     const held = Array.from({ length: 6 }, (_, index) => `event/${endpoint.id}-held-${index}`);
     const deleted = { ...newEndpointState(endpoint, 'api', settings, new Date()), status: 'disabled' as const, statusReason: 'deleted' };
     // Past its limit from its first event: without a batch first, each run would only continue as new.
-    const handle = await client.workflow.start(webhookEndpoint, {
-      workflowId: endpointWorkflowId(endpoint.id),
-      taskQueue,
-      args: [{ endpoint, source: 'api', settings, historyLimit: 1, retiring: true, state: { ...deleted, heldDeliveries: held } }],
+    const handle = await startEntityWith(endpoint, {
+      settings,
+      historyLimit: 1,
+      retiring: true,
+      state: { ...deleted, heldDeliveries: held },
     });
     await handle.result();
     const runs = await signalsSentPerRun(handle, 'release');
@@ -443,11 +430,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     // entity tells it again and waits for the signal to go out: a wait that joins of other deliveries fall into.
     const inFlight = `event/${endpoint.id}-in-flight`;
     const line = { waiting: [], inFlight: { workflowId: inFlight, eventId: 'in-flight', acceptedAt: Date.now() }, turn: 'unsent' as const };
-    const handle = await client.workflow.start(webhookEndpoint, {
-      workflowId: endpointWorkflowId(endpoint.id),
-      taskQueue,
-      args: [{ endpoint, source: 'api', line }],
-    });
+    const handle = await startEntityWith(endpoint, { line });
     const joining = Array.from({ length: 160 }, (_, index) => `event/${endpoint.id}-joining-${index}`);
     let next = 0;
     await Promise.all(
@@ -474,11 +457,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
 
   test('refuses joins past the bound of its line, tells the refused deliveries so, and refuses them again once a place opens', async () => {
     const endpoint = anEndpoint({ ordering: 'fifo' });
-    const handle = await client.workflow.start(webhookEndpoint, {
-      workflowId: endpointWorkflowId(endpoint.id),
-      taskQueue,
-      args: [{ endpoint, source: 'api', settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 2 } }],
-    });
+    const handle = await startEntityWith(endpoint, { settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 2 } });
     await handle.signal(pauseSignal, 'the line stands still');
     const entry = (n: number) => ({ workflowId: `event/${endpoint.id}-${n}`, eventId: `${endpoint.id}-${n}`, acceptedAt: Date.now() });
     // Signals are handled in the order Temporal accepted them.
@@ -519,17 +498,9 @@ describe('webhookEndpoint with many deliveries to tell', () => {
       string,
       string,
     ];
-    const handle = await client.workflow.start(webhookEndpoint, {
-      workflowId: endpointWorkflowId(endpoint.id),
-      taskQueue,
-      args: [
-        {
-          endpoint,
-          source: 'api',
-          settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 2 },
-          refusedByLine: { toTell: [toTell], untold: [untold] },
-        },
-      ],
+    const handle = await startEntityWith(endpoint, {
+      settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 2 },
+      refusedByLine: { toTell: [toTell], untold: [untold] },
     });
     await handle.signal(pauseSignal, 'the line stands still');
     // The line is empty: only the refusal carried keeps the untold one out, when it joins itself.
