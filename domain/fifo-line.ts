@@ -244,61 +244,79 @@ export function joinIsRefused(
   return refusedBefore || line.waitingCount >= maxLength;
 }
 
-/** The deliveries a full line refused and has not told, carried into the entity's next run. */
+/** The deliveries a full line refused that its entity remembers, carried into its next run. */
 export interface RefusedByLine {
   /** Refused, and to be told at once. */
   readonly toTell: readonly string[];
-  /** Refused while their workflow was not there to be told: told when they join themselves. */
-  readonly untold: readonly string[];
+  /** Refused and told (it has ended cancelled), or found not there yet (it is told when it joins itself). */
+  readonly remembered: readonly RememberedRefusal[];
 }
+
+export interface RememberedRefusal {
+  readonly workflowId: string;
+  readonly told: boolean;
+  /** Epoch ms at which it was told, or found not there. */
+  readonly at: number;
+}
+
+/** How long a refusal told, or found not there, is remembered: a delivery's own join follows the API's within seconds. */
+export const REFUSAL_MEMORY_MS = 600_000;
 
 /**
  * The deliveries a full line has refused, as its entity remembers them. Each delivery joins twice (by the API, then
  * by itself); its second join is refused too, even if a place opened meanwhile, so that it never goes behind events
  * accepted after it. A refused delivery is told once it can be: its workflow may not be there yet when the API's join
- * is refused, and is there once it joins itself. At most `remembered` are kept; past it the oldest go first, never one
- * still to be told.
+ * is refused, and is there once it joins itself. Those still to be told are kept until told; those told or found not
+ * there for {@link REFUSAL_MEMORY_MS}, and at most `most` of them (the oldest forgotten first), so that what the
+ * next run carries stays small.
  */
 export interface LineRefusals {
-  /** Whether the delivery was refused before: a join of its own is refused too. */
-  has(workflowId: string): boolean;
+  /** Whether a join of the delivery is refused whatever the line's length: it was refused a moment ago. */
+  has(workflowId: string, now: number): boolean;
   /** Refuses a join of the delivery: it is to be told, unless it was told (it has ended cancelled) or is being told. */
-  refuse(workflowId: string): void;
+  refuse(workflowId: string, now: number): void;
   readonly toTellCount: number;
   /** The refused still to be told, now being told. */
   takeToTell(): readonly string[];
   /**
-   * What telling a refused delivery found: told, or its workflow not there. Not there, it is told again at once if it
-   * joined meanwhile (its workflow is there now), or else when it joins.
+   * What telling a refused delivery found at `now`: told, or its workflow not there. Not there, it is told again at
+   * once if it joined meanwhile (its workflow is there now), or else when it joins.
    */
-  tellingEnded(workflowId: string, told: boolean): void;
-  /** The refused still to tell or untold, for the next run; undefined when there are none. */
-  carried(): RefusedByLine | undefined;
+  tellingEnded(workflowId: string, told: boolean, now: number): void;
+  /** What the next run starts from; undefined when there is nothing to carry. */
+  carried(now: number): RefusedByLine | undefined;
 }
 
-/** Where a refused delivery is: `joinedWhileTelling` when it joined while the entity waited to hear whether it was told. */
-type Refusal = 'toTell' | 'telling' | 'joinedWhileTelling' | 'told' | 'untold';
-
-export function createLineRefusals(carried?: RefusedByLine, remembered = 10_000): LineRefusals {
-  const refusals = new Map<string, Refusal>();
-  // Those to tell, in the order they were refused.
+export function createLineRefusals(carried?: RefusedByLine, most = 2_000): LineRefusals {
+  // Refusals not told yet: to tell, being told, or being told when the delivery joined again.
+  const pending = new Map<string, 'toTell' | 'telling' | 'joinedWhileTelling'>();
   const toTell = new Set<string>();
+  // Told or found not there, oldest first.
+  const remembered = new Map<string, RememberedRefusal>();
   const markToTell = (workflowId: string): void => {
-    // Refused anew, it is remembered as the newest.
-    refusals.delete(workflowId);
-    refusals.set(workflowId, 'toTell');
+    remembered.delete(workflowId);
+    pending.set(workflowId, 'toTell');
     toTell.add(workflowId);
-    for (const [oldest, refusal] of refusals) {
-      if (refusals.size <= remembered) return;
-      if (refusal === 'told' || refusal === 'untold') refusals.delete(oldest);
+  };
+  const remember = (refusal: RememberedRefusal): void => {
+    remembered.delete(refusal.workflowId);
+    remembered.set(refusal.workflowId, refusal);
+    for (const [oldest] of remembered) {
+      if (remembered.size <= most) break;
+      remembered.delete(oldest);
     }
   };
+  const recalled = (workflowId: string, now: number): RememberedRefusal | undefined => {
+    const refusal = remembered.get(workflowId);
+    return refusal && now - refusal.at < REFUSAL_MEMORY_MS ? refusal : undefined;
+  };
   const lineRefusals: LineRefusals = {
-    has: (workflowId) => refusals.has(workflowId),
-    refuse(workflowId) {
-      const refusal = refusals.get(workflowId);
-      if (refusal === undefined || refusal === 'untold') markToTell(workflowId);
-      else if (refusal === 'telling') refusals.set(workflowId, 'joinedWhileTelling');
+    has: (workflowId, now) => pending.has(workflowId) || recalled(workflowId, now) !== undefined,
+    refuse(workflowId, now) {
+      const state = pending.get(workflowId);
+      if (state === 'telling') pending.set(workflowId, 'joinedWhileTelling');
+      if (state !== undefined || recalled(workflowId, now)?.told) return;
+      markToTell(workflowId);
     },
     get toTellCount() {
       return toTell.size;
@@ -306,24 +324,22 @@ export function createLineRefusals(carried?: RefusedByLine, remembered = 10_000)
     takeToTell() {
       const taken = [...toTell];
       toTell.clear();
-      for (const workflowId of taken) refusals.set(workflowId, 'telling');
+      for (const workflowId of taken) pending.set(workflowId, 'telling');
       return taken;
     },
-    tellingEnded(workflowId, told) {
-      const refusal = refusals.get(workflowId);
-      if (refusal !== 'telling' && refusal !== 'joinedWhileTelling') return;
-      if (told) refusals.set(workflowId, 'told');
-      else if (refusal === 'joinedWhileTelling') markToTell(workflowId);
-      else refusals.set(workflowId, 'untold');
+    tellingEnded(workflowId, told, now) {
+      const state = pending.get(workflowId);
+      if (state !== 'telling' && state !== 'joinedWhileTelling') return;
+      pending.delete(workflowId);
+      if (!told && state === 'joinedWhileTelling') markToTell(workflowId);
+      else remember({ workflowId, told, at: now });
     },
-    carried() {
-      const kept = [...refusals];
-      const toTellNext = kept.filter(([, refusal]) => refusal !== 'told' && refusal !== 'untold').map(([workflowId]) => workflowId);
-      const untold = kept.filter(([, refusal]) => refusal === 'untold').map(([workflowId]) => workflowId);
-      return toTellNext.length > 0 || untold.length > 0 ? { toTell: toTellNext, untold } : undefined;
+    carried(now) {
+      const kept = [...remembered.values()].filter((refusal) => now - refusal.at < REFUSAL_MEMORY_MS);
+      return pending.size > 0 || kept.length > 0 ? { toTell: [...pending.keys()], remembered: kept } : undefined;
     },
   };
-  for (const workflowId of carried?.untold ?? []) refusals.set(workflowId, 'untold');
+  for (const refusal of carried?.remembered ?? []) remember(refusal);
   for (const workflowId of carried?.toTell ?? []) markToTell(workflowId);
   return lineRefusals;
 }

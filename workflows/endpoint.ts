@@ -232,11 +232,12 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
   const maxLineLength = (): number => state.settings.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   const refusals = createLineRefusals(input.refusedByLine);
   setHandler(joinLineSignal, (entry) => {
-    if (!joinIsRefused(line, maxLineLength(), entry.workflowId, refusals.has(entry.workflowId)) || !patched(BOUNDED_LINE_PATCH)) {
+    const now = Date.now();
+    if (!joinIsRefused(line, maxLineLength(), entry.workflowId, refusals.has(entry.workflowId, now)) || !patched(BOUNDED_LINE_PATCH)) {
       line.join(entry);
       return;
     }
-    refusals.refuse(entry.workflowId);
+    refusals.refuse(entry.workflowId, now);
   });
   setHandler(leaveLineSignal, ({ workflowId, eventId, failed }) => {
     line.leave(workflowId);
@@ -315,7 +316,7 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
         const turn = { endpointId: state.endpoint.id, cancelledReason: lineFullReason(state.endpoint.id, maxLineLength()) };
         // Told, it ends cancelled; not there yet, it is told once it joins itself (see createLineRefusals).
         await signalEach(refusing, async (workflowId) => {
-          refusals.tellingEnded(workflowId, await sendTurn(workflowId, turn));
+          refusals.tellingEnded(workflowId, await sendTurn(workflowId, turn), Date.now());
         });
         continue;
       }
@@ -385,8 +386,8 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     // microtasks late, with the SDK's workflow spans), not lost with it.
     await condition(allHandlersFinished);
   }
-  // Those refused and never told go along too: their own join, in the next run, is refused as it would have been here.
-  const refusedByLine = refusals.carried();
+  // The refusals go along: a refused delivery's own join, in the next run, is refused (and told) as it would be here.
+  const refusedByLine = refusals.carried(Date.now());
   // The slots go along while the endpoint has a limit: a new run without them would let a second burst through.
   const { sendSlots: _slots, line: _line, retiring: _retiring, turnedAway: _turnedAway, refusedByLine: _refusedByLine, ...carried } = input;
   await continueAsNew<typeof webhookEndpoint>({

@@ -95,9 +95,9 @@ describe('parseConfig', () => {
       expect.stringMatching(/^delivery\.max_line: /),
     ]);
     // Held ids and the line share the next run's input: together they stay within it.
-    expect(parseConfig('delivery: { max_held: 25000, max_line: 60000 }', 'shared.yaml').delivery.max_line).toBe(60_000);
+    expect(parseConfig('delivery: { max_held: 20000, max_line: 60000 }', 'shared.yaml').delivery.max_line).toBe(60_000);
     expect(problemsOf(() => parseConfig('delivery: { max_held: 60000 }', 'too-much.yaml'))).toEqual([
-      "delivery.max_line: max_held and max_line come to 85000 at most: both go into a paused endpoint's next run, which Temporal bounds at 2 MB",
+      "delivery.max_line: max_held and max_line come to 80000 at most: both go into a paused endpoint's next run, which Temporal bounds at 2 MB",
     ]);
   });
 

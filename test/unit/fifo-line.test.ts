@@ -5,6 +5,7 @@ import {
   EMPTY_LINE,
   joinIsRefused,
   lineFullReason,
+  REFUSAL_MEMORY_MS,
   START_GRACE_MS,
   type FifoLine,
   type InFlightState,
@@ -165,49 +166,51 @@ describe('the bound on a FIFO line', () => {
 describe('the deliveries a full line refused', () => {
   test('are told once their workflow is there, and a join after that changes nothing', () => {
     const refusals = createLineRefusals();
-    refusals.refuse('event/a');
-    expect([refusals.has('event/a'), refusals.toTellCount, refusals.takeToTell()]).toEqual([true, 1, ['event/a']]);
+    refusals.refuse('event/a', 0);
+    expect([refusals.has('event/a', 0), refusals.toTellCount, refusals.takeToTell()]).toEqual([true, 1, ['event/a']]);
     // The API's join was refused before the workflow started: not there to be told.
-    refusals.tellingEnded('event/a', false);
-    expect([refusals.toTellCount, refusals.carried()]).toEqual([0, { toTell: [], untold: ['event/a'] }]);
+    refusals.tellingEnded('event/a', false, 10);
+    expect([refusals.toTellCount, refusals.carried(10)]).toEqual([
+      0,
+      { toTell: [], remembered: [{ workflowId: 'event/a', told: false, at: 10 }] },
+    ]);
     // Its own join is refused too, and told this time.
-    refusals.refuse('event/a');
+    refusals.refuse('event/a', 20);
     expect(refusals.takeToTell()).toEqual(['event/a']);
-    refusals.tellingEnded('event/a', true);
-    refusals.refuse('event/a');
-    expect([refusals.toTellCount, refusals.has('event/a'), refusals.carried()]).toEqual([0, true, undefined]);
+    refusals.tellingEnded('event/a', true, 30);
+    refusals.refuse('event/a', 40);
+    expect([refusals.toTellCount, refusals.has('event/a', 40)]).toEqual([0, true]);
   });
 
   test('tell again at once one that joined while the entity waited to hear it could not be told', () => {
     const refusals = createLineRefusals();
-    refusals.refuse('event/a');
-    refusals.refuse('event/b');
+    refusals.refuse('event/a', 0);
+    refusals.refuse('event/b', 0);
     expect(refusals.takeToTell()).toEqual(['event/a', 'event/b']);
-    refusals.refuse('event/a');
-    refusals.refuse('event/b');
+    refusals.refuse('event/a', 1);
+    refusals.refuse('event/b', 1);
     expect(refusals.toTellCount).toBe(0);
-    refusals.tellingEnded('event/a', false);
-    refusals.tellingEnded('event/b', true);
+    refusals.tellingEnded('event/a', false, 2);
+    refusals.tellingEnded('event/b', true, 2);
     expect(refusals.takeToTell()).toEqual(['event/a']);
   });
 
-  test('go into the next run, those to tell and those untold, and are told or remembered there alike', () => {
-    const refusals = createLineRefusals({ toTell: ['event/a'], untold: ['event/b'] });
-    expect([refusals.toTellCount, refusals.has('event/b'), refusals.carried()]).toEqual([
-      1,
-      true,
-      { toTell: ['event/a'], untold: ['event/b'] },
-    ]);
+  test('go into the next run, those to tell and those remembered, and are told or refused there alike', () => {
+    const carried = { toTell: ['event/a'], remembered: [{ workflowId: 'event/b', told: false, at: 0 }] };
+    const refusals = createLineRefusals(carried);
+    expect([refusals.toTellCount, refusals.has('event/b', 1), refusals.carried(1)]).toEqual([1, true, carried]);
   });
 
-  test('forget the oldest past their bound, never one still to be told', () => {
+  test('forget those told or untold after a while, or past their bound, never one still to be told', () => {
     const refusals = createLineRefusals(undefined, 2);
-    for (const id of ['event/a', 'event/b']) refusals.refuse(id);
-    for (const id of refusals.takeToTell()) refusals.tellingEnded(id, true);
-    refusals.refuse('event/c');
-    expect([refusals.has('event/a'), refusals.has('event/b'), refusals.has('event/c')]).toEqual([false, true, true]);
-    for (const id of ['event/d', 'event/e', 'event/f']) refusals.refuse(id);
-    expect(refusals.takeToTell()).toEqual(['event/c', 'event/d', 'event/e', 'event/f']);
+    for (const id of ['event/a', 'event/b', 'event/c']) refusals.refuse(id, 0);
+    for (const id of refusals.takeToTell()) refusals.tellingEnded(id, true, 0);
+    expect(['event/a', 'event/b', 'event/c'].map((id) => refusals.has(id, 1))).toEqual([false, true, true]);
+    // A join long after is a new delivery under the same id (the event sent again): no longer refused for its own sake.
+    expect(refusals.has('event/c', REFUSAL_MEMORY_MS)).toBe(false);
+    expect(refusals.carried(REFUSAL_MEMORY_MS)).toBeUndefined();
+    for (const id of ['event/d', 'event/e', 'event/f']) refusals.refuse(id, 0);
+    expect(refusals.takeToTell()).toEqual(['event/d', 'event/e', 'event/f']);
   });
 });
 

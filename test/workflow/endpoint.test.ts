@@ -500,15 +500,44 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     ];
     const handle = await startEntityWith(endpoint, {
       settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 2 },
-      refusedByLine: { toTell: [toTell], untold: [untold] },
+      refusedByLine: { toTell: [toTell], remembered: [{ workflowId: untold, told: false, at: Date.now() }] },
     });
     await handle.signal(pauseSignal, 'the line stands still');
-    // The line is empty: only the refusal carried keeps the untold one out, when it joins itself.
+    const turned = async () => (await signalsSentPerRun(handle, 'turn')).flatMap((run) => run.sent);
+    // Only the one to tell is told at the start; the untold one when it joins itself.
+    await expect.poll(turned, { timeout: 30_000 }).toEqual([toTell]);
+    // The line is empty: only the refusal carried keeps the untold one out.
     for (const workflowId of [untold, newcomer])
       await handle.signal(joinLineSignal, { workflowId, eventId: workflowId, acceptedAt: Date.now() });
-    const turned = async () => (await signalsSentPerRun(handle, 'turn')).flatMap((run) => run.sent);
     await expect.poll(turned, { timeout: 30_000 }).toEqual([toTell, untold]);
     expect((await handle.query(lineQuery)).waiting.map((waiting) => waiting.workflowId)).toEqual([newcomer]);
+    await handle.terminate('test done');
+  });
+
+  test('remembers a refusal it could not tell into its next run, and refuses the delivery’s own join there', async () => {
+    const endpoint = anEndpoint({ ordering: 'fifo' });
+    const handle = await startEntityWith(endpoint, { settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 1 }, historyLimit: 30 });
+    await handle.signal(pauseSignal, 'the line stands still');
+    const entry = (n: number) => ({ workflowId: `event/${endpoint.id}-${n}`, eventId: `${endpoint.id}-${n}`, acceptedAt: Date.now() });
+    await handle.signal(joinLineSignal, entry(1));
+    // Refused as the API joins it, before its workflow is there: not told.
+    await handle.signal(joinLineSignal, entry(2));
+    const turnedPerRun = async () => (await signalsSentPerRun(handle, 'turn')).map((run) => run.sent);
+    await expect.poll(turnedPerRun, { timeout: 30_000 }).toEqual([[entry(2).workflowId]]);
+    // Signals grow the history past its limit: the entity continues as new.
+    const latestRun = async () => (await client.workflow.getHandle(handle.workflowId).describe()).runId;
+    for (let sent = 0; sent < 40 && (await latestRun()) === handle.firstExecutionRunId; sent++) {
+      await handle.signal(pauseSignal, 'the line stands still');
+    }
+    await expect.poll(async () => (await turnedPerRun()).length, { timeout: 30_000 }).toBe(2);
+    // A place opens in the new run; the refused delivery joins itself and is refused (and told), a new one joins.
+    await handle.signal(leaveLineSignal, { workflowId: entry(1).workflowId, eventId: entry(1).eventId, failed: false });
+    await handle.signal(joinLineSignal, entry(2));
+    await handle.signal(joinLineSignal, entry(3));
+    await expect
+      .poll(async () => (await handle.query(lineQuery)).waiting.map((waiting) => waiting.workflowId), { timeout: 30_000 })
+      .toEqual([entry(3).workflowId]);
+    await expect.poll(turnedPerRun, { timeout: 30_000 }).toEqual([[entry(2).workflowId], [entry(2).workflowId]]);
     await handle.terminate('test done');
   });
 
