@@ -126,8 +126,9 @@ export const DEFAULT_MAX_HELD_DELIVERIES = 50_000;
 export const DEFAULT_MAX_LINE_LENGTH = 30_000;
 /**
  * Held deliveries and a FIFO line together, at most: both go into a paused endpoint's next run (about 20 and 22 bytes
- * each, deflated, for ids of typical length), beside the refusals it remembers (at most 2,000), and Temporal bounds
- * that input at 2 MB. 80,000 come to about 1.8 MB; the defaults (50,000 and 30,000) fit.
+ * each, deflated, for ids of typical length), beside the refusals it remembers (at most 4,000), and Temporal bounds
+ * that input at 2 MB. 80,000 come to about 1.9 MB; the defaults (50,000 and 30,000) fit. The deliveries still to be
+ * told (turned away, or refused) are few: the entity tells them before it continues as new.
  */
 export const MAX_HELD_AND_LINE = 80_000;
 /** A delivery past the bound first asks again after this long, when settings name no wait. */

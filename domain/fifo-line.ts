@@ -259,7 +259,10 @@ export interface RememberedRefusal {
   readonly at: number;
 }
 
-/** How long a refusal told, or found not there, is remembered: a delivery's own join follows the API's within seconds. */
+/**
+ * How long a refusal is remembered once told, or found not there: a delivery's own join follows the API's within
+ * seconds, unless its first workflow task waits longer than this on a backlogged task queue.
+ */
 export const REFUSAL_MEMORY_MS = 600_000;
 
 /**
@@ -267,8 +270,8 @@ export const REFUSAL_MEMORY_MS = 600_000;
  * by itself); its second join is refused too, even if a place opened meanwhile, so that it never goes behind events
  * accepted after it. A refused delivery is told once it can be: its workflow may not be there yet when the API's join
  * is refused, and is there once it joins itself. Those still to be told are kept until told; those told or found not
- * there for {@link REFUSAL_MEMORY_MS}, and at most `most` of them (the oldest forgotten first), so that what the
- * next run carries stays small.
+ * there for {@link REFUSAL_MEMORY_MS}, at most `most` told and `most` not there (the oldest of each forgotten first),
+ * so that what the next run carries stays small.
  */
 export interface LineRefusals {
   /** Whether a join of the delivery is refused whatever the line's length: it was refused a moment ago. */
@@ -291,23 +294,30 @@ export function createLineRefusals(carried?: RefusedByLine, most = 2_000): LineR
   // Refusals not told yet: to tell, being told, or being told when the delivery joined again.
   const pending = new Map<string, 'toTell' | 'telling' | 'joinedWhileTelling'>();
   const toTell = new Set<string>();
-  // Told or found not there, oldest first.
-  const remembered = new Map<string, RememberedRefusal>();
+  // Told, and found not there, each oldest first and bounded apart: a burst of refusals told must not push out one
+  // still owed its telling when it joins itself.
+  const told = new Map<string, RememberedRefusal>();
+  const untold = new Map<string, RememberedRefusal>();
+  const forget = (workflowId: string): void => {
+    told.delete(workflowId);
+    untold.delete(workflowId);
+  };
   const markToTell = (workflowId: string): void => {
-    remembered.delete(workflowId);
+    forget(workflowId);
     pending.set(workflowId, 'toTell');
     toTell.add(workflowId);
   };
   const remember = (refusal: RememberedRefusal): void => {
-    remembered.delete(refusal.workflowId);
-    remembered.set(refusal.workflowId, refusal);
-    for (const [oldest] of remembered) {
-      if (remembered.size <= most) break;
-      remembered.delete(oldest);
+    forget(refusal.workflowId);
+    const kept = refusal.told ? told : untold;
+    kept.set(refusal.workflowId, refusal);
+    for (const [oldest] of kept) {
+      if (kept.size <= most) break;
+      kept.delete(oldest);
     }
   };
   const recalled = (workflowId: string, now: number): RememberedRefusal | undefined => {
-    const refusal = remembered.get(workflowId);
+    const refusal = told.get(workflowId) ?? untold.get(workflowId);
     return refusal && now - refusal.at < REFUSAL_MEMORY_MS ? refusal : undefined;
   };
   const lineRefusals: LineRefusals = {
@@ -335,7 +345,7 @@ export function createLineRefusals(carried?: RefusedByLine, most = 2_000): LineR
       else remember({ workflowId, told, at: now });
     },
     carried(now) {
-      const kept = [...remembered.values()].filter((refusal) => now - refusal.at < REFUSAL_MEMORY_MS);
+      const kept = [...told.values(), ...untold.values()].filter((refusal) => now - refusal.at < REFUSAL_MEMORY_MS);
       return pending.size > 0 || kept.length > 0 ? { toTell: [...pending.keys()], remembered: kept } : undefined;
     },
   };

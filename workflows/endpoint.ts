@@ -89,7 +89,7 @@ export interface EndpointWorkflowInput {
   readonly retiring?: boolean;
   /** Deliveries turned away past the bound of held ones and not told yet, carried across continue-as-new. */
   readonly turnedAway?: readonly string[];
-  /** Deliveries refused by a full line and not told yet, carried across continue-as-new. */
+  /** Deliveries a full line refused, to tell or remembered (told, or not there yet), carried across continue-as-new. */
   readonly refusedByLine?: RefusedByLine;
 }
 

@@ -201,6 +201,41 @@ describe('the deliveries a full line refused', () => {
     expect([refusals.toTellCount, refusals.has('event/b', 1), refusals.carried(1)]).toEqual([1, true, carried]);
   });
 
+  test('carry those told and those untold into the next run, forgetting only those remembered too long', () => {
+    const refusals = createLineRefusals();
+    for (const id of ['event/told', 'event/untold', 'event/old']) refusals.refuse(id, 0);
+    refusals.takeToTell();
+    refusals.tellingEnded('event/old', false, 0);
+    refusals.tellingEnded('event/told', true, REFUSAL_MEMORY_MS);
+    refusals.tellingEnded('event/untold', false, REFUSAL_MEMORY_MS);
+    const next = createLineRefusals(refusals.carried(REFUSAL_MEMORY_MS + 1));
+    expect(next.carried(REFUSAL_MEMORY_MS + 1)).toEqual({
+      toTell: [],
+      remembered: [
+        { workflowId: 'event/told', told: true, at: REFUSAL_MEMORY_MS },
+        { workflowId: 'event/untold', told: false, at: REFUSAL_MEMORY_MS },
+      ],
+    });
+    // Told: its own join is refused, and nothing more is said. Untold: refused and told now.
+    next.refuse('event/told', REFUSAL_MEMORY_MS + 2);
+    next.refuse('event/untold', REFUSAL_MEMORY_MS + 2);
+    expect([next.has('event/told', REFUSAL_MEMORY_MS + 2), next.takeToTell()]).toEqual([true, ['event/untold']]);
+    // Forgotten, an untold one is refused only if the line is full, and then told as any other.
+    expect(next.has('event/old', REFUSAL_MEMORY_MS + 2)).toBe(false);
+    next.refuse('event/old', REFUSAL_MEMORY_MS + 2);
+    expect(next.takeToTell()).toEqual(['event/old']);
+  });
+
+  test('keep an untold one through a burst of refusals told, each kind bounded apart', () => {
+    const refusals = createLineRefusals(undefined, 2);
+    refusals.refuse('event/untold', 0);
+    refusals.takeToTell();
+    refusals.tellingEnded('event/untold', false, 0);
+    for (const id of ['event/a', 'event/b', 'event/c']) refusals.refuse(id, 1);
+    for (const id of refusals.takeToTell()) refusals.tellingEnded(id, true, 1);
+    expect(['event/untold', 'event/a', 'event/b', 'event/c'].map((id) => refusals.has(id, 2))).toEqual([true, false, true, true]);
+  });
+
   test('forget those told or untold after a while, or past their bound, never one still to be told', () => {
     const refusals = createLineRefusals(undefined, 2);
     for (const id of ['event/a', 'event/b', 'event/c']) refusals.refuse(id, 0);
