@@ -296,11 +296,11 @@ export function createLineRefusals(carried?: RefusedByLine, most = 2_000): LineR
   const toTell = new Set<string>();
   // Told, and found not there, each oldest first and bounded apart: a burst of refusals told must not push out one
   // still owed its telling when it joins itself.
-  const told = new Map<string, RememberedRefusal>();
-  const untold = new Map<string, RememberedRefusal>();
+  const rememberedTold = new Map<string, RememberedRefusal>();
+  const rememberedUntold = new Map<string, RememberedRefusal>();
   const forget = (workflowId: string): void => {
-    told.delete(workflowId);
-    untold.delete(workflowId);
+    rememberedTold.delete(workflowId);
+    rememberedUntold.delete(workflowId);
   };
   const markToTell = (workflowId: string): void => {
     forget(workflowId);
@@ -309,7 +309,7 @@ export function createLineRefusals(carried?: RefusedByLine, most = 2_000): LineR
   };
   const remember = (refusal: RememberedRefusal): void => {
     forget(refusal.workflowId);
-    const kept = refusal.told ? told : untold;
+    const kept = refusal.told ? rememberedTold : rememberedUntold;
     kept.set(refusal.workflowId, refusal);
     for (const [oldest] of kept) {
       if (kept.size <= most) break;
@@ -317,7 +317,7 @@ export function createLineRefusals(carried?: RefusedByLine, most = 2_000): LineR
     }
   };
   const recalled = (workflowId: string, now: number): RememberedRefusal | undefined => {
-    const refusal = told.get(workflowId) ?? untold.get(workflowId);
+    const refusal = rememberedTold.get(workflowId) ?? rememberedUntold.get(workflowId);
     return refusal && now - refusal.at < REFUSAL_MEMORY_MS ? refusal : undefined;
   };
   const lineRefusals: LineRefusals = {
@@ -345,7 +345,7 @@ export function createLineRefusals(carried?: RefusedByLine, most = 2_000): LineR
       else remember({ workflowId, told, at: now });
     },
     carried(now) {
-      const kept = [...told.values(), ...untold.values()].filter((refusal) => now - refusal.at < REFUSAL_MEMORY_MS);
+      const kept = [...rememberedTold.values(), ...rememberedUntold.values()].filter((refusal) => now - refusal.at < REFUSAL_MEMORY_MS);
       return pending.size > 0 || kept.length > 0 ? { toTell: [...pending.keys()], remembered: kept } : undefined;
     },
   };
