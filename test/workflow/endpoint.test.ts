@@ -43,20 +43,12 @@ function anEndpoint(overrides: Partial<Endpoint> = {}): Endpoint {
   });
 }
 
-/** Starts an endpoint's entity with more of its input: settings, a carried line, state. */
-async function startEntityWith(endpoint: Endpoint, input: Omit<EndpointWorkflowInput, 'endpoint' | 'source'>) {
-  return client.workflow.start(webhookEndpoint, {
-    workflowId: endpointWorkflowId(endpoint.id),
-    taskQueue,
-    args: [{ endpoint, source: 'api', ...input }],
-  });
-}
-
-async function startEntity(endpoint: Endpoint, queue = taskQueue, historyLimit?: number) {
+/** Starts an endpoint's entity, with more of its input when given (settings, a carried line, state). */
+async function startEntity(endpoint: Endpoint, input: Omit<EndpointWorkflowInput, 'endpoint' | 'source'> = {}, queue = taskQueue) {
   return client.workflow.start(webhookEndpoint, {
     workflowId: endpointWorkflowId(endpoint.id),
     taskQueue: queue,
-    args: [{ endpoint, source: 'api', ...(historyLimit ? { historyLimit } : {}) }],
+    args: [{ endpoint, source: 'api', ...input }],
   });
 }
 
@@ -103,7 +95,7 @@ describe('webhookEndpoint', () => {
 
   test('takes signals while no worker runs, and applies them when one starts', async () => {
     const idleQueue = uniqueTaskQueue('no-worker-yet');
-    const handle = await startEntity(anEndpoint(), idleQueue);
+    const handle = await startEntity(anEndpoint(), {}, idleQueue);
     await handle.signal(pauseSignal, 'maintenance window');
     const lateWorker = await startTestWorker(idleQueue);
     try {
@@ -141,7 +133,7 @@ describe('webhookEndpoint', () => {
 
   test('continues as new before its history grows long, keeping its state', async () => {
     const endpoint = anEndpoint();
-    const handle = await startEntity(endpoint, taskQueue, 20);
+    const handle = await startEntity(endpoint, { historyLimit: 20 });
     const firstRun = (await handle.describe()).runId;
     await handle.signal(disableSignal, 'kept across runs');
     for (let i = 0; i < 12; i++) await handle.signal(i % 2 === 0 ? pauseSignal : resumeSignal);
@@ -223,7 +215,7 @@ async function signalsSentPerRun(
 /** A paused entity that continues as new past 40 events and releases two a second, holding 16 deliveries. */
 async function aPausedEntityHoldingSixteen() {
   const endpoint = anEndpoint();
-  const handle = await startEntityWith(endpoint, { historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } });
+  const handle = await startEntity(endpoint, { historyLimit: 40, settings: { ...DEFAULT_ENDPOINT_SETTINGS, releasePerSecond: 2 } });
   await handle.signal(pauseSignal);
   const held = Array.from({ length: 16 }, (_, index) => `event/${endpoint.id}-held-${index}`);
   await Promise.all(held.map((deliveryWorkflowId) => handle.signal(holdSignal, deliveryWorkflowId)));
@@ -262,7 +254,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
       statusReason: 'deploying',
       heldDeliveries: carried,
     };
-    const handle = await startEntityWith(endpoint, { state });
+    const handle = await startEntity(endpoint, { state });
     const asking = ids('asking', ASKING);
     let next = 0;
     await Promise.all(
@@ -298,7 +290,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
       });
     const carried = lineEntries('carried', CARRIED);
     const inFlight = { workflowId: `event/evt_in_flight_${endpoint.id}`, eventId: `evt_in_flight_${endpoint.id}`, acceptedAt: Date.now() };
-    const handle = await startEntityWith(endpoint, {
+    const handle = await startEntity(endpoint, {
       settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 60_000 },
       line: { waiting: carried, inFlight, turn: 'sent', checkedAt: Date.now(), checks: 0 },
     });
@@ -363,7 +355,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
       const endpoint = anEndpoint();
       const state = { ...newEndpointState(endpoint, 'api', settings, new Date()), status, heldDeliveries: [`event/${endpoint.id}-held`] };
       const turnedAway = [`event/${endpoint.id}-a`, `event/${endpoint.id}-b`];
-      const handle = await startEntityWith(endpoint, { settings, state, turnedAway });
+      const handle = await startEntity(endpoint, { settings, state, turnedAway });
       return { handle, turnedAway, held: state.heldDeliveries };
     };
 
@@ -386,7 +378,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
   test('tells each delivery turned away once, across runs, however many ask while its history grows past its limit', async () => {
     const endpoint = anEndpoint();
     const settings = { ...DEFAULT_ENDPOINT_SETTINGS, maxHeldDeliveries: 1 };
-    const handle = await startEntityWith(endpoint, { settings, historyLimit: 40 });
+    const handle = await startEntity(endpoint, { settings, historyLimit: 40 });
     await handle.signal(pauseSignal);
     await handle.signal(holdSignal, `event/${endpoint.id}-held`);
     // Forty asking past the bound, in bursts: each burst's releases and the next burst's holds grow the history past
@@ -410,7 +402,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     const held = Array.from({ length: 6 }, (_, index) => `event/${endpoint.id}-held-${index}`);
     const deleted = { ...newEndpointState(endpoint, 'api', settings, new Date()), status: 'disabled' as const, statusReason: 'deleted' };
     // Past its limit from its first event: without a batch first, each run would only continue as new.
-    const handle = await startEntityWith(endpoint, {
+    const handle = await startEntity(endpoint, {
       settings,
       historyLimit: 1,
       retiring: true,
@@ -430,7 +422,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
     // entity tells it again and waits for the signal to go out: a wait that joins of other deliveries fall into.
     const inFlight = `event/${endpoint.id}-in-flight`;
     const line = { waiting: [], inFlight: { workflowId: inFlight, eventId: 'in-flight', acceptedAt: Date.now() }, turn: 'unsent' as const };
-    const handle = await startEntityWith(endpoint, { line });
+    const handle = await startEntity(endpoint, { line });
     const joining = Array.from({ length: 160 }, (_, index) => `event/${endpoint.id}-joining-${index}`);
     let next = 0;
     await Promise.all(
@@ -457,7 +449,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
 
   test('refuses joins past the bound of its line, tells the refused deliveries so, and refuses them again once a place opens', async () => {
     const endpoint = anEndpoint({ ordering: 'fifo' });
-    const handle = await startEntityWith(endpoint, { settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 2 } });
+    const handle = await startEntity(endpoint, { settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 2 } });
     await handle.signal(pauseSignal, 'the line stands still');
     const entry = (n: number) => ({ workflowId: `event/${endpoint.id}-${n}`, eventId: `${endpoint.id}-${n}`, acceptedAt: Date.now() });
     // Signals are handled in the order Temporal accepted them.
@@ -498,7 +490,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
       string,
       string,
     ];
-    const handle = await startEntityWith(endpoint, {
+    const handle = await startEntity(endpoint, {
       settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 2 },
       refusedByLine: { toTell: [toTell], remembered: [{ workflowId: untold, told: false, at: Date.now() }] },
     });
@@ -516,7 +508,7 @@ describe('webhookEndpoint with many deliveries to tell', () => {
 
   test('remembers a refusal it could not tell into its next run, and refuses the delivery’s own join there', async () => {
     const endpoint = anEndpoint({ ordering: 'fifo' });
-    const handle = await startEntityWith(endpoint, { settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 1 }, historyLimit: 60 });
+    const handle = await startEntity(endpoint, { settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 1 }, historyLimit: 60 });
     await handle.signal(pauseSignal, 'the line stands still');
     const entry = (n: number) => ({ workflowId: `event/${endpoint.id}-${n}`, eventId: `${endpoint.id}-${n}`, acceptedAt: Date.now() });
     await handle.signal(joinLineSignal, entry(1));
