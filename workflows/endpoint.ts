@@ -71,6 +71,7 @@ import {
   turnSignal,
   type Turn,
 } from './messages.js';
+import { type HandlerRegistration, setHandlers, signalHandling } from './arrival-order.js';
 import { endpointStatusKey } from './search-attributes.js';
 
 /** Input of {@link webhookEndpoint}: a new endpoint's definition, or the whole state when continuing as new. */
@@ -138,6 +139,13 @@ const KEEP_LINE_CHANGES_PATCH = 'keep-line-changes-across-waits';
  * only past the bound, where no stored history went.
  */
 const BOUNDED_LINE_PATCH = 'refuse-joins-past-the-line-bound';
+/**
+ * From this patch on, signals that came before a run's first task run in the order Temporal accepted them, before
+ * the updates that came with them. Before it, they ran in the order their handlers were set: a pause sent after a
+ * resume, both landing in a new run's first task, ran first and the endpoint ended up resumed; a delivery leaving a
+ * full line and another joining it ran the join first, which the line refused. Asked at the start of every run.
+ */
+const SIGNALS_IN_ARRIVAL_ORDER_PATCH = 'early-signals-in-arrival-order';
 
 /**
  * One long-lived entity per endpoint, the source of truth for its definition and status. Operators steer it with
@@ -174,77 +182,90 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     updateVisibility(state);
   };
 
-  // Registered in this order since the first release: signals that arrived before the first task run as each
-  // handler is set, and the commands they cause must come in the order stored histories have them.
-  setHandler(pauseSignal, (reason) => apply({ type: 'pause', ...(reason === undefined ? {} : { reason }) }));
-  setHandler(resumeSignal, () => apply({ type: 'resume' }));
-  setHandler(disableSignal, (reason) => apply({ type: 'disable', ...(reason === undefined ? {} : { reason }) }));
-  setHandler(autoDisableSignal, (reason) => apply({ type: 'autoDisable', reason }));
-  setHandler(healthSignal, (report) => apply({ type: 'health', report }));
-  setHandler(enableSignal, () => apply({ type: 'enable' }));
-  setHandler(
-    configureUpdate,
-    ({ definition, settings }) => {
-      apply({ type: 'configure', definition, ...(settings ? { settings } : {}) });
-      return fullState();
-    },
-    {
-      validator: ({ definition }: ConfigureRequest) => {
-        // Validators do not run on replay: refusing here changes no stored history.
-        if (deletedForGood) throw new Error(`endpoint ${state.endpoint.id} is deleted`);
-        const problem = definitionProblem(state.endpoint.id, definition);
-        if (problem) throw new Error(problem);
-      },
-    },
-  );
-  setHandler(retireUpdate, () => {
-    retired = true;
-    deletedForGood ||= patched(CONTINUE_WHILE_RETIRING_PATCH);
-    retireAnswerPending = deletedForGood;
-    apply({ type: 'retire' }, { retired });
-    return fullState();
-  });
   // Appended to in place: thousands may be turned away in one activation.
   let turnedAway: string[] = [...(input.turnedAway ?? [])];
-  setHandler(holdSignal, (deliveryWorkflowId) => {
-    if (holdIsFull(state, held, deliveryWorkflowId) && patched(BOUNDED_HOLD_PATCH)) turnedAway.push(deliveryWorkflowId);
-    else hold(deliveryWorkflowId);
-  });
-  setHandler(stateQuery, fullState);
-  // Registered last: an update is no signal, and a handler added where none was changes nothing stored histories hold.
   let sendSlots = input.sendSlots ?? NO_SEND_SLOTS;
-  setHandler(reserveSendSlotUpdate, ({ ticket, queue }) => {
-    const limit = state.endpoint.rate_limit;
-    if (!limit) return { granted: true };
-    const reserved = reserveSendSlot(
-      sendSlots,
-      { requests: limit.requests, perMs: limit.per },
-      Date.now(),
-      ticket,
-      queue === false ? { queue } : {},
-    );
-    sendSlots = reserved.slots;
-    return reserved.answer;
-  });
   // Kept apart from the state as the held deliveries are, for the same reason: a line may be tens of thousands long.
   const line = createDeliveryLine(input.line);
-  setHandler(lineQuery, () => line.toData());
   const maxLineLength = (): number => state.settings.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   const refusals = createLineRefusals(input.refusedByLine);
-  setHandler(joinLineSignal, (entry) => {
-    const now = Date.now();
-    if (!joinIsRefused(line, maxLineLength(), entry.workflowId, refusals.has(entry.workflowId, now)) || !patched(BOUNDED_LINE_PATCH)) {
-      line.join(entry);
-      return;
-    }
-    refusals.refuse(entry.workflowId, now);
-  });
-  setHandler(leaveLineSignal, ({ workflowId, eventId, failed }) => {
-    line.leave(workflowId);
-    if (failed && state.endpoint.fifo_on_failure === 'block') {
-      apply({ type: 'pause', reason: `ordering: the delivery of event ${eventId} failed for good; resume to go on with the next event` });
-    }
-  });
+
+  // In the order they were set since the first release: before SIGNALS_IN_ARRIVAL_ORDER_PATCH, signals that came
+  // before the first task ran as each handler was set, and the commands they caused must come in the order stored
+  // histories have them.
+  const handlers: readonly HandlerRegistration[] = [
+    signalHandling(pauseSignal, (reason?: string) => apply({ type: 'pause', ...(reason === undefined ? {} : { reason }) })),
+    signalHandling(resumeSignal, () => apply({ type: 'resume' })),
+    signalHandling(disableSignal, (reason?: string) => apply({ type: 'disable', ...(reason === undefined ? {} : { reason }) })),
+    signalHandling(autoDisableSignal, (reason) => apply({ type: 'autoDisable', reason })),
+    signalHandling(healthSignal, (report) => apply({ type: 'health', report })),
+    signalHandling(enableSignal, () => apply({ type: 'enable' })),
+    {
+      register: () =>
+        setHandler(
+          configureUpdate,
+          ({ definition, settings }) => {
+            apply({ type: 'configure', definition, ...(settings ? { settings } : {}) });
+            return fullState();
+          },
+          {
+            validator: ({ definition }: ConfigureRequest) => {
+              // Validators do not run on replay: refusing here changes no stored history.
+              if (deletedForGood) throw new Error(`endpoint ${state.endpoint.id} is deleted`);
+              const problem = definitionProblem(state.endpoint.id, definition);
+              if (problem) throw new Error(problem);
+            },
+          },
+        ),
+    },
+    {
+      register: () =>
+        setHandler(retireUpdate, () => {
+          retired = true;
+          deletedForGood ||= patched(CONTINUE_WHILE_RETIRING_PATCH);
+          retireAnswerPending = deletedForGood;
+          apply({ type: 'retire' }, { retired });
+          return fullState();
+        }),
+    },
+    signalHandling(holdSignal, (deliveryWorkflowId) => {
+      if (holdIsFull(state, held, deliveryWorkflowId) && patched(BOUNDED_HOLD_PATCH)) turnedAway.push(deliveryWorkflowId);
+      else hold(deliveryWorkflowId);
+    }),
+    { register: () => setHandler(stateQuery, fullState) },
+    {
+      register: () =>
+        setHandler(reserveSendSlotUpdate, ({ ticket, queue }) => {
+          const limit = state.endpoint.rate_limit;
+          if (!limit) return { granted: true };
+          const reserved = reserveSendSlot(
+            sendSlots,
+            { requests: limit.requests, perMs: limit.per },
+            Date.now(),
+            ticket,
+            queue === false ? { queue } : {},
+          );
+          sendSlots = reserved.slots;
+          return reserved.answer;
+        }),
+    },
+    { register: () => setHandler(lineQuery, () => line.toData()) },
+    signalHandling(joinLineSignal, (entry) => {
+      const now = Date.now();
+      if (!joinIsRefused(line, maxLineLength(), entry.workflowId, refusals.has(entry.workflowId, now)) || !patched(BOUNDED_LINE_PATCH)) {
+        line.join(entry);
+        return;
+      }
+      refusals.refuse(entry.workflowId, now);
+    }),
+    signalHandling(leaveLineSignal, ({ workflowId, eventId, failed }) => {
+      line.leave(workflowId);
+      if (failed && state.endpoint.fifo_on_failure === 'block') {
+        apply({ type: 'pause', reason: `ordering: the delivery of event ${eventId} failed for good; resume to go on with the next event` });
+      }
+    }),
+  ];
+  setHandlers(handlers, { signalsInArrivalOrder: patched(SIGNALS_IN_ARRIVAL_ORDER_PATCH) });
   // A retiring run announces the deletion again: a process that started reading the log meanwhile hears of it too.
   updateVisibility(state, { retired: input.retiring === true });
 

@@ -25,6 +25,7 @@ import {
   healthSignal,
   holdSignal,
   joinLineSignal,
+  leaveLineSignal,
   lineQuery,
   pauseSignal,
   resumeSignal,
@@ -373,6 +374,47 @@ async function lineRefused(): Promise<void> {
   await save('deliver-event.line-refused', second.workflowId);
   await save('deliver-event.line-refused-joined-first', eventWorkflowId(third.id));
   await save('endpoint.line-refused', entity.workflowId);
+}
+
+/**
+ * Signals that reach a FIFO entity before its first task (no worker polls its queue yet), in an order its handlers are
+ * not set in: a disable, an enable and a pause, then a join, a leave and a join to a line that holds one. From
+ * `early-signals-in-arrival-order` on they run in the order they came: the entity ends paused, the second in line.
+ */
+async function earlySignals(): Promise<void> {
+  const entityQueue = `${TASK_QUEUE}-early`;
+  const endpoint = anEndpoint('replay-early-signals', 'http://127.0.0.1:1/never-called', { ordering: 'fifo' });
+  const entity = await startEntity(endpoint, { settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 1 } }, entityQueue);
+  const entry = (n: number) => ({
+    workflowId: eventWorkflowId(`evt_replay_early_${n}`),
+    eventId: `evt_replay_early_${n}`,
+    acceptedAt: Date.now(),
+  });
+  await entity.signal(disableSignal, 'rotating its credentials');
+  await entity.signal(enableSignal);
+  await entity.signal(pauseSignal, 'the last word');
+  await entity.signal(joinLineSignal, entry(1));
+  await entity.signal(leaveLineSignal, { workflowId: entry(1).workflowId, eventId: entry(1).eventId, failed: false });
+  await entity.signal(joinLineSignal, entry(2));
+  const entityWorker = await createWebhookWorker({
+    connection: workerConnection,
+    namespace: 'default',
+    taskQueue: entityQueue,
+    config: LOOPBACK_CONFIG,
+  });
+  const entityRunning = entityWorker.run();
+  try {
+    const state = await entity.query(stateQuery);
+    const waiting = (await entity.query(lineQuery)).waiting.map((waiting) => waiting.workflowId);
+    if (state.status !== 'paused' || waiting.join() !== entry(2).workflowId) {
+      throw new Error(`earlySignals: ${state.status}, waiting ${waiting.join()}`);
+    }
+    await entity.executeUpdate(retireUpdate);
+  } finally {
+    entityWorker.worker.shutdown();
+    await entityRunning;
+  }
+  await save('endpoint.early-signals', entity.workflowId);
 }
 
 async function held(): Promise<void> {
@@ -780,6 +822,7 @@ try {
     ordered,
     orderedJoinedFirst,
     lineRefused,
+    earlySignals,
     retried,
     interleaved,
     held,

@@ -105,6 +105,33 @@ describe('webhookEndpoint', () => {
     }
   });
 
+  test('applies the signals that came before its first task in the order they came, not the order of its handlers', async () => {
+    const idleQueue = uniqueTaskQueue('no-worker-yet');
+    const endpoint = anEndpoint({ ordering: 'fifo' });
+    const handle = await startEntity(endpoint, { settings: { ...DEFAULT_ENDPOINT_SETTINGS, maxLineLength: 1 } }, idleQueue);
+    const entry = (n: number) => ({ workflowId: `event/${endpoint.id}-${n}`, eventId: `${endpoint.id}-${n}`, acceptedAt: Date.now() });
+    // In the order of the handlers, the pause would come first and the enable last (the endpoint active), and the
+    // second join before the leave (refused by a full line).
+    // A signal no handler takes is ignored, as it was before, and moves nothing.
+    await handle.signal('not-a-signal-of-ours', 'ignored');
+    await handle.signal(disableSignal, 'rotating its credentials');
+    await handle.signal(enableSignal);
+    await handle.signal(pauseSignal, 'the last word');
+    await handle.signal(joinLineSignal, entry(1));
+    await handle.signal(leaveLineSignal, { workflowId: entry(1).workflowId, eventId: entry(1).eventId, failed: false });
+    await handle.signal(joinLineSignal, entry(2));
+    const lateWorker = await startTestWorker(idleQueue);
+    try {
+      expect(await handle.query(stateQuery)).toMatchObject({ status: 'paused', statusReason: 'the last word' });
+      expect((await handle.query(lineQuery)).waiting.map((waiting) => waiting.workflowId)).toEqual([entry(2).workflowId]);
+      await expect.poll(async () => (await handle.describe()).typedSearchAttributes.get(endpointStatusKey)).toBe('paused');
+      expect(await signalsSentPerRun(handle, 'turn')).toEqual([{ sent: [], inputs: [], byTask: [] }]);
+      expect(await taskTroubles(handle)).toEqual({ failedByWorker: [], ranTooLong: [] });
+    } finally {
+      await lateWorker.stop();
+    }
+  });
+
   test('refuses an invalid definition in its update validator, leaving the state as it was', async () => {
     const endpoint = anEndpoint();
     const handle = await startEntity(endpoint);
