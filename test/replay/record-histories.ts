@@ -96,6 +96,18 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
   }
 }
 
+/** Runs `work` while a gateway worker polls `taskQueue` besides the recording worker's own. */
+async function whileAWorkerPolls(taskQueue: string, work: () => Promise<void>): Promise<void> {
+  const worker = await createWebhookWorker({ connection: workerConnection, namespace: 'default', taskQueue, config: LOOPBACK_CONFIG });
+  const running = worker.run();
+  try {
+    await work();
+  } finally {
+    worker.worker.shutdown();
+    await running;
+  }
+}
+
 /** Writes every run of a workflow id, oldest first: `<name>.json`, then `<name>.run-2.json` after a continue-as-new. */
 async function save(name: string, workflowId: string): Promise<void> {
   const handle = client.workflow.getHandle(workflowId);
@@ -239,20 +251,10 @@ async function slotUnanswered(): Promise<void> {
   await until('the delivery went on as an ordinary attempt', async () =>
     ((await handle.fetchHistory()).events ?? []).some((entry) => entry.activityTaskScheduledEventAttributes),
   );
-  const entityWorker = await createWebhookWorker({
-    connection: workerConnection,
-    namespace: 'default',
-    taskQueue: entityQueue,
-    config: LOOPBACK_CONFIG,
-  });
-  const entityRunning = entityWorker.run();
-  try {
+  await whileAWorkerPolls(entityQueue, async () => {
     await handle.result();
     await entity.executeUpdate(retireUpdate);
-  } finally {
-    entityWorker.worker.shutdown();
-    await entityRunning;
-  }
+  });
   await save('deliver-event.slot-unanswered', eventWorkflowId(event.id));
 }
 
@@ -396,24 +398,14 @@ async function earlySignals(): Promise<void> {
   await entity.signal(joinLineSignal, entry(1));
   await entity.signal(leaveLineSignal, { workflowId: entry(1).workflowId, eventId: entry(1).eventId, failed: false });
   await entity.signal(joinLineSignal, entry(2));
-  const entityWorker = await createWebhookWorker({
-    connection: workerConnection,
-    namespace: 'default',
-    taskQueue: entityQueue,
-    config: LOOPBACK_CONFIG,
-  });
-  const entityRunning = entityWorker.run();
-  try {
+  await whileAWorkerPolls(entityQueue, async () => {
     const state = await entity.query(stateQuery);
     const waiting = (await entity.query(lineQuery)).waiting.map((waiting) => waiting.workflowId);
     if (state.status !== 'paused' || waiting.join() !== entry(2).workflowId) {
       throw new Error(`earlySignals: ${state.status}, waiting ${waiting.join()}`);
     }
     await entity.executeUpdate(retireUpdate);
-  } finally {
-    entityWorker.worker.shutdown();
-    await entityRunning;
-  }
+  });
   await save('endpoint.early-signals', entity.workflowId);
 }
 
