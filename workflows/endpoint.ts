@@ -5,7 +5,6 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
-  setHandler,
   sleep,
   upsertMemo,
   upsertSearchAttributes,
@@ -71,7 +70,7 @@ import {
   turnSignal,
   type Turn,
 } from './messages.js';
-import { type HandlerRegistration, setHandlers, signalHandling } from './arrival-order.js';
+import { type HandlerRegistration, queryHandling, setHandlers, signalHandling, updateHandling } from './arrival-order.js';
 import { endpointStatusKey } from './search-attributes.js';
 
 /** Input of {@link webhookEndpoint}: a new endpoint's definition, or the whole state when continuing as new. */
@@ -200,56 +199,47 @@ export async function webhookEndpoint(input: EndpointWorkflowInput): Promise<voi
     signalHandling(autoDisableSignal, (reason) => apply({ type: 'autoDisable', reason })),
     signalHandling(healthSignal, (report) => apply({ type: 'health', report })),
     signalHandling(enableSignal, () => apply({ type: 'enable' })),
-    {
-      register: () =>
-        setHandler(
-          configureUpdate,
-          ({ definition, settings }) => {
-            apply({ type: 'configure', definition, ...(settings ? { settings } : {}) });
-            return fullState();
-          },
-          {
-            validator: ({ definition }: ConfigureRequest) => {
-              // Validators do not run on replay: refusing here changes no stored history.
-              if (deletedForGood) throw new Error(`endpoint ${state.endpoint.id} is deleted`);
-              const problem = definitionProblem(state.endpoint.id, definition);
-              if (problem) throw new Error(problem);
-            },
-          },
-        ),
-    },
-    {
-      register: () =>
-        setHandler(retireUpdate, () => {
-          retired = true;
-          deletedForGood ||= patched(CONTINUE_WHILE_RETIRING_PATCH);
-          retireAnswerPending = deletedForGood;
-          apply({ type: 'retire' }, { retired });
-          return fullState();
-        }),
-    },
+    updateHandling(
+      configureUpdate,
+      ({ definition, settings }) => {
+        apply({ type: 'configure', definition, ...(settings ? { settings } : {}) });
+        return fullState();
+      },
+      {
+        validator: ({ definition }: ConfigureRequest) => {
+          // Validators do not run on replay: refusing here changes no stored history.
+          if (deletedForGood) throw new Error(`endpoint ${state.endpoint.id} is deleted`);
+          const problem = definitionProblem(state.endpoint.id, definition);
+          if (problem) throw new Error(problem);
+        },
+      },
+    ),
+    updateHandling(retireUpdate, () => {
+      retired = true;
+      deletedForGood ||= patched(CONTINUE_WHILE_RETIRING_PATCH);
+      retireAnswerPending = deletedForGood;
+      apply({ type: 'retire' }, { retired });
+      return fullState();
+    }),
     signalHandling(holdSignal, (deliveryWorkflowId) => {
       if (holdIsFull(state, held, deliveryWorkflowId) && patched(BOUNDED_HOLD_PATCH)) turnedAway.push(deliveryWorkflowId);
       else hold(deliveryWorkflowId);
     }),
-    { register: () => setHandler(stateQuery, fullState) },
-    {
-      register: () =>
-        setHandler(reserveSendSlotUpdate, ({ ticket, queue }) => {
-          const limit = state.endpoint.rate_limit;
-          if (!limit) return { granted: true };
-          const reserved = reserveSendSlot(
-            sendSlots,
-            { requests: limit.requests, perMs: limit.per },
-            Date.now(),
-            ticket,
-            queue === false ? { queue } : {},
-          );
-          sendSlots = reserved.slots;
-          return reserved.answer;
-        }),
-    },
-    { register: () => setHandler(lineQuery, () => line.toData()) },
+    queryHandling(stateQuery, fullState),
+    updateHandling(reserveSendSlotUpdate, ({ ticket, queue }) => {
+      const limit = state.endpoint.rate_limit;
+      if (!limit) return { granted: true };
+      const reserved = reserveSendSlot(
+        sendSlots,
+        { requests: limit.requests, perMs: limit.per },
+        Date.now(),
+        ticket,
+        queue === false ? { queue } : {},
+      );
+      sendSlots = reserved.slots;
+      return reserved.answer;
+    }),
+    queryHandling(lineQuery, () => line.toData()),
     signalHandling(joinLineSignal, (entry) => {
       const now = Date.now();
       if (!joinIsRefused(line, maxLineLength(), entry.workflowId, refusals.has(entry.workflowId, now)) || !patched(BOUNDED_LINE_PATCH)) {

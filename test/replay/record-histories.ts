@@ -399,6 +399,13 @@ async function earlySignals(): Promise<void> {
   await entity.signal(leaveLineSignal, { workflowId: entry(1).workflowId, eventId: entry(1).eventId, failed: false });
   await entity.signal(joinLineSignal, entry(2));
   await whileAWorkerPolls(entityQueue, async () => {
+    // Queried once its first task is done: every signal came before it.
+    await until('the entity answers', () =>
+      entity.query(stateQuery).then(
+        () => true,
+        () => false,
+      ),
+    );
     const state = await entity.query(stateQuery);
     const waiting = (await entity.query(lineQuery)).waiting.map((waiting) => waiting.workflowId);
     if (state.status !== 'paused' || waiting.join() !== entry(2).workflowId) {
